@@ -1,0 +1,121 @@
+"""GPU occupancy by phase: the one record of what the accelerators are doing.
+
+Event-driven workloads (training jobs, request-level inference) report *changes* at exact simulation times;
+vectorised workloads (utilisation profiles, fleet-mode inference) report whole per-step profiles. The ledger
+turns both into step-averaged active-GPU counts, exactly time-weighted, for the facility physics.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from gigawatt.engine.clock import Clock
+
+__all__ = ["N_PHASES", "LoadLedger", "Phase"]
+
+
+class Phase(IntEnum):
+    """What an active accelerator is doing (sets its power draw; see :mod:`gigawatt.physics.power`)."""
+
+    UTIL = 0
+    """Generic utilisation workloads: an active GPU-equivalent draws TDP (utilisation u of n GPUs = u·n)."""
+    TRAIN_COMPUTE = 1
+    """Training forward/backward compute."""
+    TRAIN_STALL = 2
+    """Training checkpoint writes, collective stalls, restarts (near idle)."""
+    PREFILL = 3
+    """LLM inference prefill (compute-bound)."""
+    DECODE = 4
+    """LLM inference decode (memory-bound)."""
+
+
+N_PHASES = len(Phase)
+
+
+class LoadLedger:
+    """Active-GPU counts per rack group and phase.
+
+    Parameters
+    ----------
+    clock
+        Simulation clock.
+    n_groups
+        Number of rack groups in the fleet.
+    """
+
+    def __init__(self, clock: Clock, n_groups: int) -> None:
+        self.clock = clock
+        self.n_groups = n_groups
+        self._t: list[float] = []
+        self._g: list[int] = []
+        self._p: list[int] = []
+        self._d: list[float] = []
+        self.level = np.zeros((n_groups, N_PHASES))
+        """Current event-driven active GPUs per group and phase."""
+        self._profiles: np.ndarray | None = None
+
+    # ----------------------------------------------------------------------------------------- inputs
+    def change(self, t_s: float, group: int, phase: Phase | int, delta_gpus: float) -> None:
+        """Record that ``delta_gpus`` GPUs of ``group`` enter (``> 0``) or leave (``< 0``) ``phase`` at ``t_s``."""
+        if delta_gpus == 0:
+            return
+        self._t.append(float(t_s))
+        self._g.append(int(group))
+        self._p.append(int(phase))
+        self._d.append(float(delta_gpus))
+        self.level[group, phase] += delta_gpus
+        if self.level[group, phase] < -1e-6:
+            raise RuntimeError(f"ledger: group {group} phase {Phase(phase).name} went negative")
+
+    def add_profile(self, group: int, phase: Phase | int, gpus_per_step: np.ndarray) -> None:
+        """Add a per-step profile of step-averaged active GPUs (shape ``(n_steps,)``)."""
+        arr = np.asarray(gpus_per_step, dtype=float)
+        if arr.shape != (self.clock.n_steps,):
+            raise ValueError(f"profile must have shape ({self.clock.n_steps},), got {arr.shape}")
+        if self._profiles is None:
+            self._profiles = np.zeros((self.clock.n_steps, self.n_groups, N_PHASES))
+        self._profiles[:, group, phase] += arr
+
+    # ---------------------------------------------------------------------------------------- outputs
+    @property
+    def n_changes(self) -> int:
+        """Number of event-driven changes recorded."""
+        return len(self._t)
+
+    def predict(self, step0: int, step1: int) -> np.ndarray:
+        """Occupancy ``(step1-step0, n_groups, N_PHASES)`` assuming no further event-driven changes.
+
+        Used by the controller to decide throttling for the coming block.
+        """
+        n = step1 - step0
+        out = np.broadcast_to(self.level, (n, self.n_groups, N_PHASES)).copy()
+        if self._profiles is not None:
+            out += self._profiles[step0:step1]
+        return out
+
+    def occupancy(self) -> np.ndarray:
+        """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
+
+        A change of ``d`` at time ``t`` inside step ``k`` contributes ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d``
+        to every later step, so energies computed from it are exact for piecewise-constant load.
+        """
+        n, dt = self.clock.n_steps, self.clock.step_s
+        out = np.zeros((n, self.n_groups, N_PHASES)) if self._profiles is None else self._profiles.copy()
+        if self._t:
+            t = np.asarray(self._t)
+            g = np.asarray(self._g)
+            p = np.asarray(self._p)
+            d = np.asarray(self._d)
+            k = np.floor(t / dt).astype(np.int64)
+            inside = k < n
+            k_in = np.clip(k, 0, n)
+            full = np.zeros((n + 1, self.n_groups, N_PHASES))
+            np.add.at(full, (np.minimum(k_in + 1, n), g, p), d)
+            cum = np.cumsum(full, axis=0)[:n]
+            part = np.zeros((n, self.n_groups, N_PHASES))
+            frac = ((k + 1) * dt - t) / dt
+            np.add.at(part, (k_in[inside], g[inside], p[inside]), (d * frac)[inside])
+            out += cum + part
+        return out

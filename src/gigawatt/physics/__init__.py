@@ -1,0 +1,1 @@
+"""Physics core: pure numpy/scipy functions of arrays (power, cooling, electrical, energy, carbon, water)."""

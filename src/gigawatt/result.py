@@ -1,0 +1,212 @@
+"""Simulation results: time-indexed DataFrames, a KPI summary, files.
+
+Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, named ``time``):
+
+* campus totals, unprefixed: ``it_power_mw``, ``cooling_power_mw``, ``electrical_loss_mw``,
+  ``other_power_mw``, ``facility_power_mw``, ``pue``, ``gpu_utilization_frac``, ``throughput_frac``,
+  ``grid_import_mw``, ``unserved_mw``, ``energy_cost_usd``, ``emissions_kgco2`` and, for a single-site
+  scenario, ``ambient_dry_bulb_c``;
+* per site (when there are several sites): ``"<site>:<column>"``;
+* per hall (when there are several halls): ``"<site>/<hall>:<column>"``;
+* per workload: ``"<workload>:<column>"`` (added by the workload kinds).
+
+Use :meth:`Result.scope` to get one site's or hall's columns under their plain names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.scenario.root import Scenario
+
+if TYPE_CHECKING:
+    from gigawatt.engine.clock import Clock
+    from gigawatt.engine.fleet import Fleet
+
+__all__ = ["POWER_COLUMNS", "Result", "build_timeseries"]
+
+#: The four parts of facility power: facility = IT + cooling + electrical losses + other, exactly.
+POWER_COLUMNS = ["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.shape(num), np.nan)
+    np.divide(num, den, out=out, where=np.asarray(den) > 0)
+    return out
+
+
+def _power_block(flows: dict[str, np.ndarray], cols: np.ndarray | slice, agg: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Power columns [MW] for halls selected/aggregated by ``agg`` (an (H, K) matrix) or one hall."""
+
+    def pick(key: str) -> np.ndarray:
+        a = flows[key]
+        return (a @ agg if agg is not None else a[:, cols]) / 1e3
+
+    it, cool = pick("it_power_kw"), pick("cooling_power_kw")
+    loss, other = pick("electrical_loss_kw"), pick("other_power_kw")
+    fac = it + cool + loss + other
+    return {
+        "it_power_mw": it,
+        "cooling_power_mw": cool,
+        "electrical_loss_mw": loss,
+        "other_power_mw": other,
+        "facility_power_mw": fac,
+        "pue": _ratio(fac, it),
+    }
+
+
+def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Assemble the canonical time-series DataFrame from the controller's arrays."""
+    cols: dict[str, np.ndarray] = {}
+    n_h, n_s = fleet.n_halls, fleet.n_sites
+    occ_group = flows["occupancy_gpus"].sum(axis=2)  # (T, G) active GPU-equivalents
+    gpus_hall = fleet.n_gpus @ fleet.group_to_hall_matrix()  # (H,)
+    occ_hall = occ_group @ fleet.group_to_hall_matrix()  # (T, H)
+    thr = flows["throughput_frac"]
+    ones_h = np.ones((n_h, 1))
+    campus = _power_block(flows, slice(None), ones_h)
+    cols.update({k: v[:, 0] for k, v in campus.items()})
+    cols["gpu_utilization_frac"] = occ_hall.sum(axis=1) / max(gpus_hall.sum(), 1)
+    cols["throughput_frac"] = thr @ gpus_hall / max(gpus_hall.sum(), 1)
+    for key in ("grid_import", "unserved"):
+        cols[f"{key}_mw"] = flows[f"site_{key}_kw"].sum(axis=1) / 1e3
+    for key in ("energy_cost_usd", "emissions_kgco2"):
+        cols[key] = flows[f"site_{key}"].sum(axis=1)
+    if n_s == 1:
+        cols["ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, 0]
+    else:
+        h2s = fleet.hall_to_site_matrix()
+        site_blocks = _power_block(flows, slice(None), h2s)
+        for si, name in enumerate(fleet.site_names):
+            for k, v in site_blocks.items():
+                cols[f"{name}:{k}"] = v[:, si]
+            in_site = fleet.hall_site == si
+            cols[f"{name}:gpu_utilization_frac"] = occ_hall[:, in_site].sum(axis=1) / max(gpus_hall[in_site].sum(), 1)
+            cols[f"{name}:grid_import_mw"] = flows["site_grid_import_kw"][:, si] / 1e3
+            cols[f"{name}:unserved_mw"] = flows["site_unserved_kw"][:, si] / 1e3
+            cols[f"{name}:energy_cost_usd"] = flows["site_energy_cost_usd"][:, si]
+            cols[f"{name}:emissions_kgco2"] = flows["site_emissions_kgco2"][:, si]
+            cols[f"{name}:ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, si]
+    if n_h > 1:
+        for h, key in enumerate(fleet.hall_keys):
+            for k, v in _power_block(flows, slice(h, h + 1), None).items():
+                cols[f"{key}:{k}"] = v[:, 0]
+            cols[f"{key}:gpu_utilization_frac"] = occ_hall[:, h] / max(gpus_hall[h], 1)
+            cols[f"{key}:throughput_frac"] = thr[:, h]
+    return pd.DataFrame(cols, index=clock.times)
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`gigawatt.simulate`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario that was simulated.
+    seed : int
+        The seed used.
+    timeseries : pandas.DataFrame
+        Per control step (see the module docstring for the column scheme).
+    jobs, events, services, requests : pandas.DataFrame or None
+        Per-job, per-event, per-service and per-request tables from the workloads that produce them.
+    """
+
+    scenario: Scenario
+    seed: int
+    timeseries: pd.DataFrame
+    jobs: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+    services: pd.DataFrame | None = None
+    requests: pd.DataFrame | None = None
+    extra_kpis: dict[str, float] = field(default_factory=dict)
+    n_accelerators: int = 0
+
+    @property
+    def step_h(self) -> float:
+        """Control step [h]."""
+        return self.scenario.step_s / 3600.0
+
+    def scope(self, name: str) -> pd.DataFrame:
+        """Columns of one site (``"<site>"``) or hall (``"<site>/<hall>"``), under their plain names.
+
+        For a single-site scenario, ``scope(<site>)`` returns the campus columns.
+        """
+        prefix = f"{name}:"
+        cols = [c for c in self.timeseries.columns if c.startswith(prefix)]
+        if cols:
+            return self.timeseries[cols].rename(columns=lambda c: c[len(prefix):])
+        if len(self.scenario.sites) == 1 and name == self.scenario.sites[0].name:
+            return self.timeseries[[c for c in self.timeseries.columns if ":" not in c]]
+        known = sorted({c.split(":", 1)[0] for c in self.timeseries.columns if ":" in c})
+        raise KeyError(f"no columns for scope {name!r}; scopes: {known}")
+
+    def summary(self) -> pd.Series:
+        """Key performance indicators (units in the index names).
+
+        ``facility_energy_mwh`` is the sum of ``it_energy_mwh``, ``cooling_energy_mwh``,
+        ``electrical_loss_energy_mwh`` and ``other_energy_mwh``; ``pue`` is energy-weighted.
+        """
+        ts, dt_h = self.timeseries, self.step_h
+        e = {c: float(ts[c].sum() * dt_h) for c in POWER_COLUMNS}
+        it, cool = e["it_power_mw"], e["cooling_power_mw"]
+        loss, other = e["electrical_loss_mw"], e["other_power_mw"]
+        kpis: dict[str, Any] = {
+            "horizon_h": self.scenario.horizon_h,
+            "n_accelerators": self.n_accelerators,
+            "it_energy_mwh": it,
+            "cooling_energy_mwh": cool,
+            "electrical_loss_energy_mwh": loss,
+            "other_energy_mwh": other,
+            "facility_energy_mwh": it + cool + loss + other,
+            "peak_facility_power_mw": float(ts["facility_power_mw"].max()),
+            "peak_it_power_mw": float(ts["it_power_mw"].max()),
+            "pue": (it + cool + loss + other) / it if it > 0 else float("nan"),
+            "mean_gpu_utilization_frac": float(ts["gpu_utilization_frac"].mean()),
+            "mean_throughput_frac": float(ts["throughput_frac"].mean()),
+            "grid_import_energy_mwh": float(ts["grid_import_mw"].sum() * dt_h),
+            "unserved_energy_mwh": float(ts["unserved_mw"].sum() * dt_h),
+            "energy_cost_usd": float(ts["energy_cost_usd"].sum()),
+            "emissions_tco2": float(ts["emissions_kgco2"].sum() / 1e3),
+        }
+        kpis.update(self.extra_kpis)
+        s = pd.Series(kpis, dtype=float, name="value")
+        s.index.name = "metric"
+        return s
+
+    def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
+        """Write ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved),
+        ``jobs.csv``/``events.csv``/``services.csv``/``requests.csv`` when present, and ``plots/*.png``."""
+        from gigawatt.scenario.io import save_scenario
+
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        self.summary().to_csv(out / "summary.csv", header=True)
+        self.timeseries.to_parquet(out / "timeseries.parquet")
+        save_scenario(self.scenario, out / "scenario.yaml")
+        for name in ("jobs", "events", "services", "requests"):
+            df = getattr(self, name)
+            if df is not None:
+                df.to_csv(out / f"{name}.csv", index=False)
+        if plots:
+            from gigawatt import plot
+
+            plot.save_default_plots(self, out / "plots")
+        return out
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"<Result {self.scenario.name!r}: {self.scenario.horizon_h:g} h, {self.n_accelerators} accelerators, "
+            f"facility {s['facility_energy_mwh']:.1f} MWh, PUE {s['pue']:.3f}, peak {s['peak_facility_power_mw']:.1f} MW>"
+        )
+
+    def _repr_html_(self) -> str:
+        from gigawatt._html import result_html
+
+        return result_html(self)

@@ -1,0 +1,81 @@
+"""The root :class:`Scenario` model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from pydantic import Field, PositiveFloat, PrivateAttr, model_validator
+
+from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.site import Site
+from gigawatt.scenario.workloads import Workload
+
+__all__ = ["Scenario"]
+
+
+class Scenario(StrictModel):
+    """A complete simulation input: sites (with halls, racks, cooling, grid), workloads, time frame, seed.
+
+    Load one with :func:`gigawatt.load_scenario` (YAML/JSON file, bundled name, or dict); every problem is
+    reported at once as a :class:`gigawatt.ScenarioError`.
+    """
+
+    name: str
+    description: str = ""
+    start: dt.datetime = dt.datetime(2026, 1, 1)
+    """Start of the simulated period (UTC; a timezone, if given, is converted to UTC)."""
+    horizon_h: PositiveFloat = 24.0 * 365
+    """Simulated duration [h]; a whole number of control steps."""
+    step_s: float = Field(300.0, ge=1.0, le=86400.0)
+    """Control step of the facility physics and recorded time series [s] (default 5 min)."""
+    seed: int = Field(0, ge=0)
+    """Root seed: every random stream is spawned from ``numpy.random.SeedSequence(seed)``."""
+    sites: list[Site] = Field(min_length=1)
+    workloads: list[Workload] = Field(default_factory=list)
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+    """Folder of the file the scenario was loaded from (relative paths in it resolve against it)."""
+
+    @model_validator(mode="after")
+    def _time_frame(self) -> Scenario:
+        n = self.horizon_h * 3600.0 / self.step_s
+        if abs(n - round(n)) > 1e-6:
+            raise ValueError(
+                f"horizon_h ({self.horizon_h} h) must be a whole number of control steps (step_s={self.step_s} s);"
+                f" e.g. horizon_h: {math.ceil(n) * self.step_s / 3600:g}"
+            )
+        names = [s.name for s in self.sites]
+        dup = sorted({x for x in names if names.count(x) > 1})
+        if dup:
+            raise ValueError(f"site names must be unique; duplicated: {', '.join(dup)}")
+        wl = [w.name for w in self.workloads]
+        dup = sorted({x for x in wl if wl.count(x) > 1})
+        if dup:
+            raise ValueError(f"workload names must be unique; duplicated: {', '.join(dup)}")
+        return self
+
+    def resolve_path(self, path: str) -> Path:
+        """A path from the scenario, resolved against the scenario file's folder when relative."""
+        p = Path(path).expanduser()
+        if p.is_absolute() or self._base_dir is None:
+            return p
+        return self._base_dir / p
+
+    @property
+    def n_steps(self) -> int:
+        return round(self.horizon_h * 3600.0 / self.step_s)
+
+    @property
+    def n_accelerators(self) -> int:
+        return sum(s.n_accelerators for s in self.sites)
+
+    def hall_keys(self) -> list[str]:
+        """``"<site>/<hall>"`` for every hall, in order."""
+        return [f"{s.name}/{h.name}" for s in self.sites for h in s.halls]
+
+    def _repr_html_(self) -> str:
+        from gigawatt._html import scenario_html
+
+        return scenario_html(self)

@@ -1,0 +1,92 @@
+"""Workloads: what runs on the GPUs. A list discriminated by ``kind``.
+
+Each kind has a model here (or in its own module) and an engine handler in ``gigawatt.engine.workloads``.
+To add a kind: define its model with ``kind: Literal["<kind>"]``, add it to :data:`Workload`, register a
+handler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from gigawatt.scenario.base import StrictModel
+
+__all__ = [
+    "ConstantProfile",
+    "DailyProfile",
+    "GpuTarget",
+    "TraceProfile",
+    "UtilizationProfile",
+    "UtilizationWorkload",
+    "Workload",
+]
+
+
+class GpuTarget(StrictModel):
+    """Which GPUs a workload uses: a hall (``site/hall``, or ``hall`` when unique), optionally one rack group,
+    optionally only part of it."""
+
+    hall: str
+    """Hall reference: ``"<site>/<hall>"`` or just ``"<hall>"`` when the name is unique in the scenario."""
+    rack_group: str | None = None
+    """Restrict to one rack group of the hall (by name)."""
+    gpus: PositiveInt | None = None
+    """Number of GPUs used; default all GPUs of the target."""
+
+
+class ConstantProfile(StrictModel):
+    """Constant utilisation."""
+
+    kind: Literal["constant"] = "constant"
+    utilization_frac: float = Field(ge=0, le=1)
+
+
+class DailyProfile(StrictModel):
+    """A daily utilisation shape repeated every day: values evenly spaced over 24 h (e.g. 24 hourly values),
+    linearly interpolated (periodic) to the control step."""
+
+    kind: Literal["daily"] = "daily"
+    utilization_frac: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
+    weekend_scale_frac: float = Field(1.0, ge=0, le=1)
+    """Multiplier applied on Saturdays and Sundays."""
+
+
+class TraceProfile(StrictModel):
+    """Measured utilisation telemetry from a CSV file with columns ``timestamp,utilization_frac``.
+
+    The trace is interpolated to the control step; outside its time range it repeats (``repeat: true``)
+    or holds its edge values.
+    """
+
+    kind: Literal["trace"] = "trace"
+    path: str
+    """CSV path, relative to the scenario file's folder when not absolute."""
+    repeat: bool = True
+    time_shift_h: float = 0.0
+    """Shift applied to the trace timestamps [h]."""
+
+
+UtilizationProfile = Annotated[ConstantProfile | DailyProfile | TraceProfile, Field(discriminator="kind")]
+
+
+class UtilizationWorkload(StrictModel):
+    """A GPU group running at a given utilisation (constant, daily profile or measured trace).
+
+    Power per GPU is ``idle + u · (TDP − idle)`` at utilisation ``u``.
+    """
+
+    kind: Literal["utilization"] = "utilization"
+    name: str
+    target: GpuTarget
+    profile: UtilizationProfile
+
+    @model_validator(mode="after")
+    def _name_ok(self) -> UtilizationWorkload:
+        if not self.name:
+            raise ValueError("name must not be empty")
+        return self
+
+
+Workload = Annotated[UtilizationWorkload, Field(discriminator="kind")]
