@@ -51,9 +51,22 @@ class _Replica:
 class SimpySim:
     """One-process-per-request simpy model of the serving model in :mod:`gigawatt.engine.inference_sim`."""
 
-    def __init__(self, arrival_s, prompt_tokens, output_tokens, n_replicas, coeffs: IterationCoeffs,  # type: ignore[no-untyped-def]
-                 kv_capacity_tokens, *, max_batch_tokens=8192, max_batch_seqs=256, chunked_prefill=True,
-                 router="least_loaded", speed_frac=1.0, service_s=None) -> None:
+    def __init__(
+        self,
+        arrival_s,
+        prompt_tokens,
+        output_tokens,
+        n_replicas,
+        coeffs: IterationCoeffs,  # type: ignore[no-untyped-def]
+        kv_capacity_tokens,
+        *,
+        max_batch_tokens=8192,
+        max_batch_seqs=256,
+        chunked_prefill=True,
+        router="least_loaded",
+        speed_frac=1.0,
+        service_s=None,
+    ) -> None:
         self.arr = np.asarray(arrival_s, dtype=np.float64)
         self.P = [int(x) for x in prompt_tokens]
         self.O = [int(x) for x in output_tokens]
@@ -241,6 +254,12 @@ class SimpySim:
             self.env.process(self._request(i))
         self.env.run()
         return RequestResult(
-            self.arr, np.asarray(self.P, dtype=np.int64), np.asarray(self.O, dtype=np.int64), self.rep,
-            self.start, self.first, self.finish, self.status,
+            self.arr,
+            np.asarray(self.P, dtype=np.int64),
+            np.asarray(self.O, dtype=np.int64),
+            self.rep,
+            self.start,
+            self.first,
+            self.finish,
+            self.status,
         )

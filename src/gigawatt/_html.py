@@ -15,7 +15,11 @@ def scenario_html(sc: Scenario) -> str:
     for s in sc.sites:
         for h in s.halls:
             for rg in h.racks:
-                acc = rg.server.accelerator if isinstance(rg.server.accelerator, str) else rg.server.accelerator.name
+                acc = (
+                    rg.server.accelerator
+                    if isinstance(rg.server.accelerator, str)
+                    else rg.server.accelerator.name
+                )
                 rows.append(
                     f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(h.name)}</td><td>{html.escape(rg.name)}</td>"
                     f"<td>{html.escape(h.cooling.technology)}</td><td>{html.escape(acc)}</td>"
@@ -35,7 +39,10 @@ def scenario_html(sc: Scenario) -> str:
 
 def result_html(res: Result) -> str:
     s = res.summary()
-    body = "".join(f"<tr><td>{html.escape(str(k))}</td><td style='text-align:right'>{v:,.4g}</td></tr>" for k, v in s.items())
+    body = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td style='text-align:right'>{v:,.4g}</td></tr>"
+        for k, v in s.items()
+    )
     extra = []
     for name in ("jobs", "events", "services", "requests"):
         df = getattr(res, name)

@@ -74,10 +74,10 @@ def suggest(name: str, choices: list[str]) -> str | None:
 
 def _lookup(table: pd.DataFrame, name: str, what: str) -> pd.Series:
     if name in table.index:
-        return table.loc[name]
+        return table.loc[[name]].iloc[0]
     lowered = {str(k).lower(): k for k in table.index}
     if name.lower() in lowered:
-        return table.loc[lowered[name.lower()]]
+        return table.loc[[lowered[name.lower()]]].iloc[0]
     hint = suggest(name, [str(i) for i in table.index])
     msg = f"unknown {what} {name!r}"
     msg += f"; did you mean {hint}?" if hint else f"; known: {', '.join(map(str, table.index))}"

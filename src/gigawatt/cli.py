@@ -36,7 +36,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import gigawatt as gw
 
     sc = gw.load_scenario(args.scenario)
-    print(f"Simulating {sc.name!r}: {sc.n_accelerators:,} accelerators, {sc.horizon_h:g} h at {sc.step_s:g} s steps ...")
+    print(
+        f"Simulating {sc.name!r}: {sc.n_accelerators:,} accelerators, {sc.horizon_h:g} h at {sc.step_s:g} s steps ..."
+    )
     res = gw.simulate(sc, seed=args.seed)
     s = res.summary()
     _print_table([(str(k), _fmt(float(v))) for k, v in s.items()])
@@ -76,16 +78,32 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
         if args.what == "accelerators":
             df = catalog.accelerators()
-            cols = ["vendor", "tdp_w", "idle_w", "bf16_dense_tflops", "fp8_dense_tflops", "hbm_gb", "hbm_bandwidth_tbps", "list_price_usd"]
+            cols = [
+                "vendor",
+                "tdp_w",
+                "idle_w",
+                "bf16_dense_tflops",
+                "fp8_dense_tflops",
+                "hbm_gb",
+                "hbm_bandwidth_tbps",
+                "list_price_usd",
+            ]
             print(df[cols].to_string())
         elif args.what == "cooling":
             df = catalog.cooling_technologies()
-            print(df[["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]].to_string())
+            print(
+                df[
+                    ["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]
+                ].to_string()
+            )
         else:
             for name in catalog.scenario_names():
                 print(name)
     if args.what in ("accelerators", "cooling"):
-        print("\nSources: see the 'source' column (gigawatt.catalog.%s())." % ("accelerators" if args.what == "accelerators" else "cooling_technologies"))
+        print(
+            "\nSources: see the 'source' column (gigawatt.catalog.%s())."
+            % ("accelerators" if args.what == "accelerators" else "cooling_technologies")
+        )
     return 0
 
 
@@ -94,8 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a scenario and print its KPIs")
-    r.add_argument("scenario", nargs="?", default="reference", help="scenario file or bundled name (default: reference)")
-    r.add_argument("--out", "-o", help="write results (summary.csv, timeseries.parquet, plots, ...) to this folder")
+    r.add_argument(
+        "scenario", nargs="?", default="reference", help="scenario file or bundled name (default: reference)"
+    )
+    r.add_argument(
+        "--out", "-o", help="write results (summary.csv, timeseries.parquet, plots, ...) to this folder"
+    )
     r.add_argument("--seed", type=int, default=None, help="override the scenario seed")
     r.add_argument("--no-plots", action="store_true", help="skip plots when writing --out")
     r.set_defaults(func=_cmd_run)
@@ -106,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", "-o", help="write to a file instead of stdout")
     s.set_defaults(func=_cmd_schema)
     k = sub.add_parser("catalog", help="list presets")
-    k.add_argument("what", nargs="?", default="accelerators", choices=["accelerators", "cooling", "scenarios"])
+    k.add_argument(
+        "what", nargs="?", default="accelerators", choices=["accelerators", "cooling", "scenarios"]
+    )
     k.set_defaults(func=_cmd_catalog)
     return p
 
@@ -122,7 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         if args.debug:
             raise
-        head = f"{len(exc.problems)} problem(s) in {exc.source}:" if exc.source else f"{len(exc.problems)} problem(s):"
+        head = (
+            f"{len(exc.problems)} problem(s) in {exc.source}:"
+            if exc.source
+            else f"{len(exc.problems)} problem(s):"
+        )
         print(head, file=sys.stderr)
         for line in exc.lines():
             print(line, file=sys.stderr)

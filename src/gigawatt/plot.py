@@ -48,7 +48,9 @@ def _readable(df: pd.DataFrame, resample: str | None) -> tuple[pd.DataFrame, str
     return df, ""
 
 
-def plot_power(result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None) -> Axes:
+def plot_power(
+    result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None
+) -> Axes:
     """Stacked facility power: IT, cooling, electrical losses, other [MW].
 
     Parameters
@@ -65,7 +67,12 @@ def plot_power(result: Result, ax: Axes | None = None, *, scope: str | None = No
     ax = _axes(ax)
     cols = ["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]
     df, note = _readable(_frame(result, scope)[cols], resample)
-    ax.stackplot(df.index, *(df[c].to_numpy() for c in cols), labels=[label(c).split(" [")[0] for c in cols], alpha=0.85)
+    ax.stackplot(
+        df.index,
+        *(df[c].to_numpy() for c in cols),
+        labels=[label(c).split(" [")[0] for c in cols],
+        alpha=0.85,
+    )
     ax.set_ylabel(label("facility_power_mw"))
     ax.set_title(f"{result.scenario.name}{' — ' + scope if scope else ''}: facility power{note}")
     ax.legend(loc="upper left", fontsize="small", ncol=4)
@@ -74,7 +81,9 @@ def plot_power(result: Result, ax: Axes | None = None, *, scope: str | None = No
     return ax
 
 
-def plot_pue(result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None) -> Axes:
+def plot_pue(
+    result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None
+) -> Axes:
     """PUE over time, with the ambient dry-bulb temperature on a second axis when available."""
     ax = _axes(ax)
     frame = _frame(result, scope)

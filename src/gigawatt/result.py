@@ -40,7 +40,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _power_block(flows: dict[str, np.ndarray], cols: np.ndarray | slice, agg: np.ndarray | None) -> dict[str, np.ndarray]:
+def _power_block(
+    flows: dict[str, np.ndarray], cols: np.ndarray | slice, agg: np.ndarray | None
+) -> dict[str, np.ndarray]:
     """Power columns [MW] for halls selected/aggregated by ``agg`` (an (H, K) matrix) or one hall."""
 
     def pick(key: str) -> np.ndarray:
@@ -86,7 +88,9 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
             for k, v in site_blocks.items():
                 cols[f"{name}:{k}"] = v[:, si]
             in_site = fleet.hall_site == si
-            cols[f"{name}:gpu_utilization_frac"] = occ_hall[:, in_site].sum(axis=1) / max(gpus_hall[in_site].sum(), 1)
+            cols[f"{name}:gpu_utilization_frac"] = occ_hall[:, in_site].sum(axis=1) / max(
+                gpus_hall[in_site].sum(), 1
+            )
             cols[f"{name}:grid_import_mw"] = flows["site_grid_import_kw"][:, si] / 1e3
             cols[f"{name}:unserved_mw"] = flows["site_unserved_kw"][:, si] / 1e3
             cols[f"{name}:energy_cost_usd"] = flows["site_energy_cost_usd"][:, si]
@@ -140,7 +144,7 @@ class Result:
         prefix = f"{name}:"
         cols = [c for c in self.timeseries.columns if c.startswith(prefix)]
         if cols:
-            return self.timeseries[cols].rename(columns=lambda c: c[len(prefix):])
+            return self.timeseries[cols].rename(columns=lambda c: c[len(prefix) :])
         if len(self.scenario.sites) == 1 and name == self.scenario.sites[0].name:
             return self.timeseries[[c for c in self.timeseries.columns if ":" not in c]]
         known = sorted({c.split(":", 1)[0] for c in self.timeseries.columns if ":" in c})

@@ -27,8 +27,20 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 _SUFFIX_UNITS = {
-    "_mw": "MW", "_kw": "kW", "_w": "W", "_mwh": "MWh", "_kwh": "kWh", "_frac": "fraction", "_c": "°C",
-    "_usd": "USD", "_s": "s", "_h": "h", "_l": "L", "_m3": "m³", "_rps": "requests/s", "_kgco2": "kgCO2",
+    "_mw": "MW",
+    "_kw": "kW",
+    "_w": "W",
+    "_mwh": "MWh",
+    "_kwh": "kWh",
+    "_frac": "fraction",
+    "_c": "°C",
+    "_usd": "USD",
+    "_s": "s",
+    "_h": "h",
+    "_l": "L",
+    "_m3": "m³",
+    "_rps": "requests/s",
+    "_kgco2": "kgCO2",
 }
 
 
@@ -52,4 +64,8 @@ def label(name: str) -> str:
     base = _base(name)
     desc = VARIABLES[base][0] if base in VARIABLES else base.replace("_", " ").capitalize()
     unit = unit_of(name)
-    return f"{desc} [{unit}]" if unit not in ("-", "fraction") else (f"{desc} [-]" if unit == "-" else f"{desc} [0-1]")
+    return (
+        f"{desc} [{unit}]"
+        if unit not in ("-", "fraction")
+        else (f"{desc} [-]" if unit == "-" else f"{desc} [0-1]")
+    )

@@ -25,7 +25,7 @@ def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
         }
     if isinstance(clim, SyntheticClimate):
         t_mid = clock.times + (clock.times[1] - clock.times[0]) / 2 if n > 1 else clock.times
-        doy = t_mid.dayofyear.to_numpy() + t_mid.hour.to_numpy() / 24.0
+        doy = t_mid.day_of_year.to_numpy() + t_mid.hour.to_numpy() / 24.0
         hour_solar = (
             t_mid.hour.to_numpy() + t_mid.minute.to_numpy() / 60.0 + site.location.longitude_deg / 15.0
         ) % 24.0

@@ -93,7 +93,9 @@ class ServerSpec(StrictModel):
         """The resolved accelerator spec (catalog lookup for a name)."""
         from gigawatt import catalog
 
-        return catalog.accelerator(self.accelerator) if isinstance(self.accelerator, str) else self.accelerator
+        return (
+            catalog.accelerator(self.accelerator) if isinstance(self.accelerator, str) else self.accelerator
+        )
 
     def host_power_w(self) -> float:
         """Host overhead at full load [W] (explicit, or the documented default fraction of accelerator TDP)."""

@@ -137,7 +137,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     if typ == "too_short":
         return f"must have at least {ctx.get('min_length', 1)} item(s)"
     if typ == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ") + ("" if "got" in str(err["msg"]) else "")
+        return str(err["msg"]).removeprefix("Value error, ")
     if typ in ("union_tag_invalid", "union_tag_not_found"):
         return str(err["msg"]).replace("Input tag", "kind") + got_txt
     return str(err["msg"]) + got_txt
@@ -183,7 +183,9 @@ def validate_scenario(data: Any, *, source: str = "<dict>", _node: yaml.Node | N
     if not _FIELD_NAMES:
         _FIELD_NAMES.update(_all_field_names(Scenario))
     if not isinstance(data, Mapping):
-        raise ScenarioError([("", f"a scenario must be a mapping of fields, got {type(data).__name__}")], source)
+        raise ScenarioError(
+            [("", f"a scenario must be a mapping of fields, got {type(data).__name__}")], source
+        )
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:

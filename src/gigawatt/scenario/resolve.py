@@ -53,9 +53,7 @@ def target_groups(sc: Scenario, target: GpuTarget) -> list[tuple[int, int, int]]
 
 def target_capacity_gpus(sc: Scenario, target: GpuTarget) -> int:
     """Number of GPUs in the halls/groups a target covers."""
-    return sum(
-        sc.sites[si].halls[hi].racks[gi].n_accelerators for si, hi, gi in target_groups(sc, target)
-    )
+    return sum(sc.sites[si].halls[hi].racks[gi].n_accelerators for si, hi, gi in target_groups(sc, target))
 
 
 def target_problems(sc: Scenario) -> list[tuple[str, str]]:
@@ -76,10 +74,13 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
         cap = sum(sc.sites[s].halls[h].racks[g].n_accelerators for s, h, g in groups)
         if target.gpus is not None and target.gpus > cap:
             problems.append(
-                (f"{path}.gpus", f"GPU group of {target.gpus} is larger than its target, which has {cap} GPUs")
+                (
+                    f"{path}.gpus",
+                    f"GPU group of {target.gpus} is larger than its target, which has {cap} GPUs",
+                )
             )
         if getattr(wl, "kind", None) == "utilization":
-            n = target.gpus if target.gpus is not None else cap
+            n = float(target.gpus if target.gpus is not None else cap)
             for s, h, g in groups:  # spread proportionally to group size
                 claimed[(s, h, g)] += n * sc.sites[s].halls[h].racks[g].n_accelerators / cap
         prof = getattr(wl, "profile", None)

@@ -18,7 +18,9 @@ def _step_mid_hours(clock: Clock) -> np.ndarray:
     return (t.hour.to_numpy() + t.minute.to_numpy() / 60.0 + t.second.to_numpy() / 3600.0) + clock.step_h / 2
 
 
-def utilization_profile(profile: ConstantProfile | DailyProfile | TraceProfile, clock: Clock, base_dir=None) -> np.ndarray:
+def utilization_profile(
+    profile: ConstantProfile | DailyProfile | TraceProfile, clock: Clock, base_dir=None
+) -> np.ndarray:
     """Utilisation ``(n_steps,)`` in [0, 1] at the middle of each control step.
 
     Daily profiles are periodic-linear interpolations of values evenly spaced over 24 h (value ``i`` at
@@ -34,7 +36,7 @@ def utilization_profile(profile: ConstantProfile | DailyProfile | TraceProfile, 
         hours = _step_mid_hours(clock) % 24.0
         u = np.interp(hours, np.append(knots_h, 24.0), np.append(vals, vals[0]))
         if profile.weekend_scale_frac != 1.0:
-            u = np.where(clock.times.dayofweek.to_numpy() >= 5, u * profile.weekend_scale_frac, u)
+            u = np.where(clock.times.day_of_week.to_numpy() >= 5, u * profile.weekend_scale_frac, u)
         return u
     if isinstance(profile, TraceProfile):
         from pathlib import Path

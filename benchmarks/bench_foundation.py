@@ -1,0 +1,77 @@
+"""Benchmark: one simulated year of the reference campus at 5-minute steps, utilisation workloads only.
+
+Target (issue 2): under 2 s on the 2-core reference machine for ``simulate`` (scenario already loaded).
+
+Baseline measured in the same run: the same physics evaluated step by step by a simpy process that wakes
+at every control step (the naive design the vectorised controller replaces). Reported as a ratio.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import best_of  # noqa: E402
+
+import gigawatt as gw  # noqa: E402
+from gigawatt.engine.clock import Clock  # noqa: E402
+from gigawatt.engine.controller import FacilityController  # noqa: E402
+from gigawatt.engine.context import SimContext, ThroughputBoard  # noqa: E402
+from gigawatt.engine.fleet import Fleet  # noqa: E402
+from gigawatt.engine.ledger import LoadLedger  # noqa: E402
+from gigawatt.engine.workloads import HANDLERS  # noqa: E402
+
+
+def reference_utilization_only() -> gw.Scenario:
+    sc = gw.load_scenario("reference")
+    return sc.model_copy(update={"workloads": [w for w in sc.workloads if w.kind == "utilization"]})
+
+
+def per_step_baseline(sc: gw.Scenario) -> float:
+    """Energy [MWh] from a simpy process evaluating the controller's stages one step at a time."""
+    import pandas as pd
+
+    clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
+    fleet = Fleet.from_scenario(sc)
+    env = simpy.Environment()
+    ctx = SimContext(
+        sc, sc.seed, clock, fleet, LoadLedger(clock, fleet.n_groups), env, ThroughputBoard(fleet.n_halls)
+    )
+    for i, w in enumerate(sc.workloads):
+        HANDLERS[w.kind](w, ctx, i).start()
+    ctrl = FacilityController(ctx)
+    occ = ctx.ledger.occupancy()
+    ones = np.ones((1, fleet.n_halls))
+    total = [0.0]
+
+    def proc():
+        for k in range(clock.n_steps):
+            flows = ctrl.evaluate(occ[k : k + 1], ones, k)
+            total[0] += float(flows["facility_power_kw"].sum()) * clock.step_h / 1e3
+            yield env.timeout(clock.step_s)
+
+    env.process(proc())
+    env.run()
+    return total[0]
+
+
+def main() -> None:
+    sc = reference_utilization_only()
+    t_sim, res = best_of(lambda: gw.simulate(sc), repeat=3)
+    t_base, e_base = best_of(lambda: per_step_baseline(sc), repeat=1)
+    e_sim = res.summary()["facility_energy_mwh"]
+    assert abs(e_sim - e_base) <= 1e-9 * e_sim, (e_sim, e_base)
+    print(f"reference, 1 year @ {sc.step_s:g} s = {sc.n_steps:,} steps, {sc.n_accelerators:,} accelerators")
+    print(f"  simulate():              {t_sim:8.3f} s   (target < 2 s)")
+    print(
+        f"  per-step simpy baseline: {t_base:8.3f} s   -> vectorised controller is {t_base / t_sim:,.0f}x faster"
+    )
+    print(f"  energies agree: {e_sim:,.1f} MWh")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Training workloads (``kind: training``): a GPU pool, its scheduler and reliability, and its jobs.
+
+One ``training`` workload owns a gang-scheduling pool (its ``target``: a hall, optionally one rack group and a
+GPU count) and runs explicit jobs and/or a stochastic job mix on it. See ``docs/models/training.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.workloads import GpuTarget
+
+__all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "TrainingJob", "TrainingWorkload"]
+
+
+class TrainingJob(StrictModel):
+    """One training job. Give its work as ``model_params`` + ``tokens`` (6·N·D FLOPs), ``flops``, or ``duration_h``.
+
+    Achieved FLOP/s per GPU = peak (``precision``, from the accelerator) × MFU, where MFU is ``mfu_frac`` when
+    given, else ``mfu_node_frac`` × the network scaling efficiency of the hall's fabric at this job size.
+    """
+
+    name: str = Field(min_length=1)
+    gpus: PositiveInt
+    """GPUs requested (gang-scheduled on whole nodes)."""
+    model_params: PositiveFloat | None = None
+    """Model parameters N [-] (active parameters for MoE)."""
+    tokens: PositiveFloat | None = None
+    """Training tokens D [-]."""
+    flops: PositiveFloat | None = None
+    """Training compute [FLOP] (instead of ``model_params`` × ``tokens``)."""
+    duration_h: PositiveFloat | None = None
+    """Failure-free compute time at full throughput [h] (instead of a FLOP count)."""
+    precision: Literal["bf16", "fp8"] = "bf16"
+    mfu_frac: float | None = Field(None, gt=0, le=1)
+    """Job-level model FLOPs utilisation including network effects; overrides the network model."""
+    mfu_node_frac: float = Field(0.5, gt=0, le=1)
+    """Node-level MFU without scale-out loss (default 0.50: estimate from Llama 3 Table 4, see docs)."""
+    submit_h: float = Field(0.0, ge=0)
+    """Submission time [h after scenario start]."""
+    priority: int = 0
+    preemptible: bool = False
+    deadline_h: float | None = Field(None, gt=0)
+    """Completion deadline [h after scenario start] (reported as ``deadline_met``)."""
+    checkpoint_interval_s: float | None = Field(None, gt=0)
+    """Compute time between checkpoints [s]; default: Daly's optimum from the job's MTBF."""
+    checkpoint_write_s: float | None = Field(None, ge=0)
+    """Blocking checkpoint write time [s]; default: checkpoint size / storage bandwidth."""
+    checkpoint_size_tb: float | None = Field(None, gt=0)
+    """Checkpoint size [TB]; default 14 bytes per parameter (needs ``model_params``), else 1 TB (estimate)."""
+    max_interruptions: PositiveInt | None = None
+    """Mark the job failed after more interruptions than this."""
+
+    @model_validator(mode="after")
+    def _one_work_spec(self) -> TrainingJob:
+        given = [
+            name
+            for name, ok in (
+                ("model_params+tokens", self.tokens is not None),
+                ("flops", self.flops is not None),
+                ("duration_h", self.duration_h is not None),
+            )
+            if ok
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give the work of the job exactly one way: model_params + tokens, flops, or duration_h "
+                f"(got {given or 'none'})"
+            )
+        if self.tokens is not None and self.model_params is None:
+            raise ValueError("tokens needs model_params (work = 6 x model_params x tokens)")
+        if self.deadline_h is not None and self.deadline_h <= self.submit_h:
+            raise ValueError("deadline_h must be after submit_h")
+        return self
+
+
+class JobMixSpec(StrictModel):
+    """A stochastic stream of jobs (arrivals, sizes, durations from published cluster-trace statistics).
+
+    Defaults are estimates shaped after the Philly, Helios, PAI and Meta RSC traces (see
+    :mod:`gigawatt.perf.cluster_traces`).
+    """
+
+    jobs_per_day: float = Field(100.0, ge=0)
+    diurnal_amplitude_frac: float = Field(0.3, ge=0, lt=1)
+    diurnal_peak_h: float = Field(14.0, ge=0, lt=24)
+    gpu_counts: list[PositiveInt] = Field(
+        default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048], min_length=1
+    )
+    gpu_count_probs: list[float] | None = None
+    """Probability per entry of ``gpu_counts`` (normalised); default: the built-in estimate."""
+    median_duration_h: PositiveFloat = 2.0
+    duration_sigma: float = Field(1.5, ge=0)
+    duration_size_exponent: float = 0.25
+    max_duration_h: PositiveFloat = 504.0
+    priority_levels: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    preemptible: bool = True
+    checkpoint_write_s: float = Field(30.0, ge=0)
+    """Checkpoint write time of mix jobs [s] (estimate)."""
+    start_h: float = Field(0.0, ge=0)
+    end_h: float | None = Field(None, gt=0)
+    """Submission window [h]; default: the whole horizon."""
+
+    @model_validator(mode="after")
+    def _probs(self) -> JobMixSpec:
+        if self.gpu_count_probs is not None:
+            if len(self.gpu_count_probs) != len(self.gpu_counts):
+                raise ValueError("gpu_count_probs must have one entry per gpu_counts entry")
+            if any(p < 0 for p in self.gpu_count_probs) or sum(self.gpu_count_probs) <= 0:
+                raise ValueError("gpu_count_probs must be >= 0 with a positive sum")
+        elif self.gpu_counts != [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]:
+            raise ValueError("custom gpu_counts need gpu_count_probs")
+        if self.end_h is not None and self.end_h <= self.start_h:
+            raise ValueError("end_h must be after start_h")
+        return self
+
+
+class SchedulerSpec(StrictModel):
+    """Gang scheduler of the pool."""
+
+    policy: Literal["fifo", "priority", "easy_backfill"] = "easy_backfill"
+    preemption: bool = False
+    """A blocked higher-priority job may preempt lower-priority preemptible jobs."""
+    spare_nodes: int = Field(0, ge=0)
+    """Hot-standby nodes held back to replace failed nodes at once."""
+    node_gpus: PositiveInt | None = None
+    """Placement unit [GPUs]: default 72 for NVL72-class racks (72 GPUs per rack), else GPUs per server."""
+    backfill_depth: PositiveInt = 100
+
+
+class ReliabilitySpec(StrictModel):
+    """Failures, restarts and checkpoint storage."""
+
+    failures: Literal["llama3", "none"] = "llama3"
+    """Failure rates per component class: Llama 3 Table 5 calibration, or none."""
+    rate_scale: float = Field(1.0, ge=0)
+    """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable)."""
+    planned_maintenance: bool = True
+    detection_s: float = Field(120.0, ge=0)
+    """Fault-to-detection time [s] (estimate)."""
+    restart_s: float = Field(300.0, ge=0)
+    """Reschedule + reload + warm-up time [s] (estimate)."""
+    idle_node_failures: bool = True
+    checkpoint_method: Literal["daly", "young"] = "daly"
+    storage_bandwidth_gb_per_s_per_gpu: PositiveFloat = 0.125
+    """Checkpoint write bandwidth per job GPU [GB/s] (Llama 3: 2 TB/s for 16,384 GPUs = 0.12; BLOOM: 2.3 TB in
+    40 s on 384 GPUs = 0.15)."""
+    storage_bandwidth_cap_gb_per_s: PositiveFloat | None = None
+    """Upper limit of the storage system's write bandwidth [GB/s]."""
+
+
+class TrainingWorkload(StrictModel):
+    """Training jobs on a gang-scheduled GPU pool, with failures, checkpoints and facility coupling."""
+
+    kind: Literal["training"] = "training"
+    name: str = Field(min_length=1)
+    target: GpuTarget
+    """The pool: a hall (optionally one rack group, optionally a GPU count); one accelerator type."""
+    jobs: list[TrainingJob] = Field(default_factory=list)
+    mix: JobMixSpec | None = None
+    scheduler: SchedulerSpec = SchedulerSpec()
+    reliability: ReliabilitySpec = ReliabilitySpec()
+
+    @model_validator(mode="after")
+    def _has_work(self) -> TrainingWorkload:
+        if not self.jobs and self.mix is None:
+            raise ValueError("a training workload needs jobs, a mix, or both")
+        names = [j.name for j in self.jobs]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"job names must be unique; repeated: {dup}")
+        return self

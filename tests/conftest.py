@@ -1,0 +1,86 @@
+"""Shared fixtures: small scenarios that simulate fast."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def small_scenario_dict(**overrides: Any) -> dict[str, Any]:
+    """A two-hall, one-site scenario over two days (fast to simulate)."""
+    d: dict[str, Any] = {
+        "name": "small",
+        "start": "2026-07-01T00:00:00",
+        "horizon_h": 48,
+        "step_s": 300,
+        "seed": 7,
+        "sites": [
+            {
+                "name": "site-a",
+                "location": {"latitude_deg": 39.0, "longitude_deg": -77.5, "country_code": "US"},
+                "climate": {"kind": "synthetic", "annual_mean_dry_bulb_c": 14.0},
+                "grid": {"energy_price_usd_per_mwh": 50.0, "carbon_intensity_gco2_per_kwh": 400.0},
+                "halls": [
+                    {
+                        "name": "liquid",
+                        "cooling": {"technology": "dlc"},
+                        "racks": [
+                            {
+                                "name": "nvl72",
+                                "count": 4,
+                                "servers_per_rack": 18,
+                                "server": {
+                                    "accelerator": "GB200",
+                                    "accelerators_per_server": 4,
+                                    "host_overhead_w": 2200,
+                                },
+                            }
+                        ],
+                    },
+                    {
+                        "name": "air",
+                        "cooling": {"technology": "air"},
+                        "racks": [
+                            {
+                                "name": "dgx",
+                                "count": 10,
+                                "servers_per_rack": 4,
+                                "server": {"accelerator": "H100-SXM", "host_overhead_w": 4600},
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+        "workloads": [
+            {
+                "kind": "utilization",
+                "name": "steady",
+                "target": {"hall": "liquid"},
+                "profile": {"kind": "constant", "utilization_frac": 0.8},
+            },
+            {
+                "kind": "utilization",
+                "name": "diurnal",
+                "target": {"hall": "site-a/air", "gpus": 160},
+                "profile": {"kind": "daily", "utilization_frac": [0.2, 0.5, 0.9, 0.5]},
+            },
+        ],
+    }
+    out = copy.deepcopy(d)
+    out.update(overrides)
+    return out
+
+
+@pytest.fixture
+def small_dict() -> dict[str, Any]:
+    return small_scenario_dict()

@@ -1,0 +1,32 @@
+"""Plots return Axes with unit labels and draw on a given Axes."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+import gigawatt as gw
+from gigawatt import plot
+from gigawatt.units import label, unit_of
+from tests.conftest import small_scenario_dict
+
+
+def test_plots_compose_on_given_axes() -> None:
+    res = gw.simulate(small_scenario_dict())
+    fig, axes = plt.subplots(2, 1)
+    ax0 = plot.plot_power(res, ax=axes[0])
+    ax1 = plot.plot_pue(res, ax=axes[1], scope="site-a/air")
+    assert ax0 is axes[0] and ax1 is axes[1]
+    assert ax0.get_ylabel() == "Facility power [MW]"
+    assert ax1.get_ylabel() == "PUE [-]"
+    assert len(ax0.collections) == 4  # four stacked components
+    plt.close(fig)
+    ax = plot.plot_power(res)
+    assert ax.figure is not fig
+    plt.close(ax.figure)
+
+
+def test_labels_from_registry() -> None:
+    assert label("it_power_mw") == "IT power [MW]"
+    assert label("site/hall:it_power_mw") == "IT power [MW]"
+    assert unit_of("chat:served_rps") == "requests/s"
+    assert label("gpu_utilization_frac") == "GPU utilisation [0-1]"

@@ -1,0 +1,80 @@
+"""Result: summary, scopes, files, HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import gigawatt as gw
+from tests.conftest import small_scenario_dict
+
+
+@pytest.fixture(scope="module")
+def res() -> gw.Result:
+    return gw.simulate(small_scenario_dict())
+
+
+def test_to_dir_writes_everything(res: gw.Result, tmp_path: Path) -> None:
+    out = res.to_dir(tmp_path / "run")
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["metric", "value"]
+    assert summary.set_index("metric")["value"]["pue"] == pytest.approx(res.summary()["pue"])
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ts, res.timeseries, check_freq=False)
+    again = gw.load_scenario(out / "scenario.yaml")
+    assert again.model_dump() == res.scenario.model_dump()
+    pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert {"power.png", "pue.png"} <= set(pngs)
+    assert all((out / "plots" / p).stat().st_size > 5000 for p in pngs)
+
+
+def test_scope_and_errors(res: gw.Result) -> None:
+    hall = res.scope("site-a/air")
+    assert "it_power_mw" in hall.columns and ":" not in "".join(hall.columns)
+    site = res.scope("site-a")  # single site: campus columns
+    assert "facility_power_mw" in site.columns
+    with pytest.raises(KeyError, match="scopes"):
+        res.scope("nope")
+
+
+def test_html_reprs(res: gw.Result) -> None:
+    h = res._repr_html_()
+    assert "<table>" in h and "facility_energy_mwh" in h
+    s = res.scenario._repr_html_()
+    assert "GB200" in s and "dlc" in s
+    assert "PUE" in repr(res)
+
+
+def test_multi_site_columns() -> None:
+    d = small_scenario_dict()
+    site_b = {**d["sites"][0], "name": "site-b"}
+    site_b["location"] = {"latitude_deg": 53.3, "longitude_deg": -6.3, "country_code": "IE"}
+    d["sites"].append(site_b)
+    d["workloads"][0]["target"]["hall"] = "site-a/liquid"
+    d["workloads"][1]["target"]["hall"] = "site-b/air"
+    r = gw.simulate(d)
+    ts = r.timeseries
+    assert "site-a:facility_power_mw" in ts and "site-b:ambient_dry_bulb_c" in ts
+    assert "site-b/air:it_power_mw" in ts
+    pd.testing.assert_series_equal(
+        ts["site-a:facility_power_mw"] + ts["site-b:facility_power_mw"],
+        ts["facility_power_mw"],
+        check_names=False,
+    )
+    assert "ambient_dry_bulb_c" not in ts  # ambiguous across sites: only per site
+
+
+def test_grid_cap_reports_unserved() -> None:
+    d = small_scenario_dict()
+    d["sites"][0]["grid"]["import_capacity_mw"] = 0.5
+    r = gw.simulate(d)
+    ts = r.timeseries
+    assert (ts["grid_import_mw"] <= 0.5 + 1e-12).all()
+    pd.testing.assert_series_equal(
+        ts["grid_import_mw"] + ts["unserved_mw"], ts["facility_power_mw"], check_names=False
+    )
+    s = r.summary()
+    assert s["energy_cost_usd"] == pytest.approx(s["grid_import_energy_mwh"] * 50.0)
+    assert s["emissions_tco2"] == pytest.approx(s["grid_import_energy_mwh"] * 400.0 / 1e3)
