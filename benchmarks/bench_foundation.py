@@ -15,15 +15,15 @@ import numpy as np
 import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import best_of  # noqa: E402
+from _util import best_of
 
-import gigawatt as gw  # noqa: E402
-from gigawatt.engine.clock import Clock  # noqa: E402
-from gigawatt.engine.controller import FacilityController  # noqa: E402
-from gigawatt.engine.context import SimContext, ThroughputBoard  # noqa: E402
-from gigawatt.engine.fleet import Fleet  # noqa: E402
-from gigawatt.engine.ledger import LoadLedger  # noqa: E402
-from gigawatt.engine.workloads import HANDLERS  # noqa: E402
+import gigawatt as gw
+from gigawatt.engine.clock import Clock
+from gigawatt.engine.context import SimContext, ThroughputBoard
+from gigawatt.engine.controller import FacilityController
+from gigawatt.engine.fleet import Fleet
+from gigawatt.engine.ledger import LoadLedger
+from gigawatt.engine.workloads import HANDLERS
 
 
 def reference_utilization_only() -> gw.Scenario:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 from numpy.testing import assert_allclose
+from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
 from gigawatt import catalog
@@ -16,7 +17,6 @@ from gigawatt.engine.workloads import HANDLERS
 from gigawatt.physics import power
 from gigawatt.result import POWER_COLUMNS
 from gigawatt.scenario.workloads import Workload
-from tests.conftest import small_scenario_dict
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gigawatt.scenario.docgen import scenario_reference_markdown
 from tests.conftest import REPO
+
+from gigawatt.scenario.docgen import scenario_reference_markdown
 
 
 def test_scenario_doc_is_current() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import REPO, small_scenario_dict
 
 import gigawatt as gw
 from gigawatt.scenario.io import load_scenario, save_scenario, scenario_schema
-from tests.conftest import REPO, small_scenario_dict
 
 
 def _problems(data, tmp_path: Path | None = None, text: str | None = None) -> dict[str, str]:

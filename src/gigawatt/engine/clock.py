@@ -42,7 +42,9 @@ class Clock:
     @cached_property
     def times(self) -> pd.DatetimeIndex:
         """Start time of every step (the time-series index)."""
-        return pd.date_range(self.start, periods=self.n_steps, freq=pd.Timedelta(seconds=self.step_s), name="time")
+        return pd.date_range(
+            self.start, periods=self.n_steps, freq=pd.Timedelta(seconds=self.step_s), name="time"
+        )
 
     @cached_property
     def step_start_s(self) -> np.ndarray:

@@ -79,6 +79,7 @@ class SimContext:
         keys = target_groups(self.scenario, target)
         sc = self.scenario
         names = [
-            f"{sc.sites[s].name}/{sc.sites[s].halls[h].name}/{sc.sites[s].halls[h].racks[g].name}" for s, h, g in keys
+            f"{sc.sites[s].name}/{sc.sites[s].halls[h].name}/{sc.sites[s].halls[h].racks[g].name}"
+            for s, h, g in keys
         ]
         return np.array([self.fleet.group_keys.index(n) for n in names], dtype=np.int64)

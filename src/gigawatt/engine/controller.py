@@ -87,12 +87,23 @@ class FacilityController:
         """Stage 1: per-group accelerator and host power [kW] and per-hall IT power [kW]."""
         f = self.ctx.fleet
         accel_kw, host_kw = power.group_it_power_kw(
-            occupancy, f.n_gpus, f.idle_w, self.phase_w, f.host_w_per_server, f.n_servers,
+            occupancy,
+            f.n_gpus,
+            f.idle_w,
+            self.phase_w,
+            f.host_w_per_server,
+            f.n_servers,
             throughput_hall[:, f.group_hall],
         )
-        return {"accel_power_kw": accel_kw, "host_power_kw": host_kw, "it_power_kw": (accel_kw + host_kw) @ self.g2h}
+        return {
+            "accel_power_kw": accel_kw,
+            "host_power_kw": host_kw,
+            "it_power_kw": (accel_kw + host_kw) @ self.g2h,
+        }
 
-    def evaluate(self, occupancy: np.ndarray, throughput_hall: np.ndarray, step0: int) -> dict[str, np.ndarray]:
+    def evaluate(
+        self, occupancy: np.ndarray, throughput_hall: np.ndarray, step0: int
+    ) -> dict[str, np.ndarray]:
         """Stages 1-3 for steps ``step0 .. step0 + len(occupancy)`` with the given throughput factors."""
         t = slice(step0, step0 + occupancy.shape[0])
         it = self.it_power(occupancy, throughput_hall)
@@ -103,7 +114,9 @@ class FacilityController:
         flows["dry_bulb_c_hall"] = dry_hall
         sc = self.ctx.scenario
         site_fac = flows["facility_power_kw"] @ self.h2s
-        cap = np.array([s.grid.import_capacity_mw * 1e3 if s.grid.import_capacity_mw else np.inf for s in sc.sites])
+        cap = np.array(
+            [s.grid.import_capacity_mw * 1e3 if s.grid.import_capacity_mw else np.inf for s in sc.sites]
+        )
         supply = supply_flows(
             site_fac,
             cap,

@@ -49,8 +49,13 @@ def simulate(
     """
     sc = load_scenario(scenario)
     seed = sc.seed if seed is None else int(seed)
-    clock = Clock(pd.Timestamp(sc.start).tz_localize(None) if pd.Timestamp(sc.start).tzinfo is None
-                  else pd.Timestamp(sc.start).tz_convert("UTC").tz_localize(None), sc.step_s, sc.n_steps)
+    clock = Clock(
+        pd.Timestamp(sc.start).tz_localize(None)
+        if pd.Timestamp(sc.start).tzinfo is None
+        else pd.Timestamp(sc.start).tz_convert("UTC").tz_localize(None),
+        sc.step_s,
+        sc.n_steps,
+    )
     fleet = Fleet.from_scenario(sc)
     env = simpy.Environment()
     ctx = SimContext(

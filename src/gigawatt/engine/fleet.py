@@ -47,9 +47,17 @@ class Fleet:
 
     @classmethod
     def from_scenario(cls, sc: Scenario) -> Fleet:
-        hall_keys, hall_site, halls = [], [], []
-        group_keys, group_hall, group_site = [], [], []
-        racks, servers, gps, specs, host = [], [], [], [], []
+        hall_keys: list[str] = []
+        hall_site: list[int] = []
+        halls: list[Hall] = []
+        group_keys: list[str] = []
+        group_hall: list[int] = []
+        group_site: list[int] = []
+        racks: list[int] = []
+        servers: list[int] = []
+        gps: list[int] = []
+        specs: list[AcceleratorSpec] = []
+        host: list[float] = []
         for si, site in enumerate(sc.sites):
             for hall in site.halls:
                 h = len(hall_keys)

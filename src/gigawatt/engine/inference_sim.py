@@ -190,8 +190,28 @@ def _iter_time(c, n_tok, kv_read, pairs, speed):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _start_iter(r, t, ist, itlist, qhead, qtail, nxt, q, P, O, svc, start, rep, mode_exp, chunked,  # type: ignore[no-untyped-def]
-                max_tok, max_seqs, kv_cap, c, speed):
+def _start_iter(
+    r,
+    t,
+    ist,
+    itlist,
+    qhead,
+    qtail,
+    nxt,
+    q,
+    P,
+    O,
+    svc,
+    start,
+    rep,
+    mode_exp,
+    chunked,  # type: ignore[no-untyped-def]
+    max_tok,
+    max_seqs,
+    kv_cap,
+    c,
+    speed,
+):
     if mode_exp:
         i = qhead[q]
         if i < 0:
@@ -265,8 +285,24 @@ def _release(r, i, P, O, router, ld_heap, ld_pos, ld_key, hn):  # type: ignore[n
 
 
 @njit(cache=True)
-def _end_iter(r, t, ist, itlist, dkey, dreq, P, O, first, finish, mode_exp, router,  # type: ignore[no-untyped-def]
-              ld_heap, ld_pos, ld_key, hn):
+def _end_iter(
+    r,
+    t,
+    ist,
+    itlist,
+    dkey,
+    dreq,
+    P,
+    O,
+    first,
+    finish,
+    mode_exp,
+    router,  # type: ignore[no-untyped-def]
+    ld_heap,
+    ld_pos,
+    ld_key,
+    hn,
+):
     if mode_exp:
         i = ist[r, _CUR]
         first[i] = t
@@ -304,8 +340,26 @@ def _end_iter(r, t, ist, itlist, dkey, dreq, P, O, first, finish, mode_exp, rout
 
 
 @njit(cache=True)
-def _simulate_kernel(arr, P, O, svc, n_rep, router, mode_exp, chunked, max_tok, max_seqs, kv_cap, c,  # type: ignore[no-untyped-def]
-                     speed, rep, start, first, finish, status):
+def _simulate_kernel(
+    arr,
+    P,
+    O,
+    svc,
+    n_rep,
+    router,
+    mode_exp,
+    chunked,
+    max_tok,
+    max_seqs,
+    kv_cap,
+    c,  # type: ignore[no-untyped-def]
+    speed,
+    rep,
+    start,
+    first,
+    finish,
+    status,
+):
     n = arr.shape[0]
     inf = np.inf
     ist = np.zeros((n_rep, _NIST), dtype=np.int64)
@@ -341,11 +395,47 @@ def _simulate_kernel(arr, P, O, svc, n_rep, router, mode_exp, chunked, max_tok, 
             break
         if tr <= ta:
             r = _hpop(ev_heap, ev_pos, ev_key, hn, 0)
-            _end_iter(r, tr, ist, itlist, dkey, dreq, P, O, first, finish, mode_exp, router,
-                      ld_heap, ld_pos, ld_key, hn)
+            _end_iter(
+                r,
+                tr,
+                ist,
+                itlist,
+                dkey,
+                dreq,
+                P,
+                O,
+                first,
+                finish,
+                mode_exp,
+                router,
+                ld_heap,
+                ld_pos,
+                ld_key,
+                hn,
+            )
             q = n_rep if router == 0 else r
-            d = _start_iter(r, tr, ist, itlist, qhead, qtail, nxt, q, P, O, svc, start, rep, mode_exp,
-                            chunked, max_tok, max_seqs, kv_cap, c, speed)
+            d = _start_iter(
+                r,
+                tr,
+                ist,
+                itlist,
+                qhead,
+                qtail,
+                nxt,
+                q,
+                P,
+                O,
+                svc,
+                start,
+                rep,
+                mode_exp,
+                chunked,
+                max_tok,
+                max_seqs,
+                kv_cap,
+                c,
+                speed,
+            )
             if d >= 0.0:
                 _hpush(ev_heap, ev_pos, ev_key, hn, 0, r, tr + d)
             else:
@@ -384,8 +474,28 @@ def _simulate_kernel(arr, P, O, svc, n_rep, router, mode_exp, chunked, max_tok, 
             r = _hpop(id_heap, id_pos, id_key, hn, 2)
         elif ist[r, _BUSY] == 1:
             continue
-        d = _start_iter(r, ta, ist, itlist, qhead, qtail, nxt, q, P, O, svc, start, rep, mode_exp,
-                        chunked, max_tok, max_seqs, kv_cap, c, speed)
+        d = _start_iter(
+            r,
+            ta,
+            ist,
+            itlist,
+            qhead,
+            qtail,
+            nxt,
+            q,
+            P,
+            O,
+            svc,
+            start,
+            rep,
+            mode_exp,
+            chunked,
+            max_tok,
+            max_seqs,
+            kv_cap,
+            c,
+            speed,
+        )
         ist[r, _BUSY] = 1
         _hpush(ev_heap, ev_pos, ev_key, hn, 0, r, ta + d)
 
@@ -529,8 +639,23 @@ def simulate_requests(
     status = np.zeros(n, dtype=np.int8)
     if n:
         _simulate_kernel(
-            arr, P, O, svc, int(n_replicas), ROUTERS.index(router), mode_exp, bool(chunked_prefill),
-            int(max_batch_tokens), int(max_batch_seqs), int(kv_capacity_tokens),
-            np.asarray(coeffs, dtype=np.float64), float(speed_frac), rep, start, first, finish, status,
+            arr,
+            P,
+            O,
+            svc,
+            int(n_replicas),
+            ROUTERS.index(router),
+            mode_exp,
+            bool(chunked_prefill),
+            int(max_batch_tokens),
+            int(max_batch_seqs),
+            int(kv_capacity_tokens),
+            np.asarray(coeffs, dtype=np.float64),
+            float(speed_frac),
+            rep,
+            start,
+            first,
+            finish,
+            status,
         )
     return RequestResult(arr, P, O, rep, start, first, finish, status)

@@ -8,8 +8,8 @@ What the traces say (qualitatively; the default numbers below are **estimates** 
 
 * Philly (Microsoft, Jeon et al. 2019): most jobs request one or a few GPUs; job durations span minutes to
   weeks (heavy tail); larger jobs wait longer for gang allocation.
-* Helios (SenseTime, Hu et al. 2021): submissions follow a clear daily cycle; single-GPU jobs dominate the count
-  while a small fraction of large multi-node jobs consumes most GPU time; larger jobs run longer.
+* Helios (SenseTime, Hu et al. 2021): submissions follow a clear daily cycle; single-GPU jobs dominate the
+  count while a small fraction of large multi-node jobs consumes most GPU time; larger jobs run longer.
 * Alibaba PAI (Weng et al. 2022): heavy-tailed GPU requests and durations; many short jobs.
 * Meta RSC-1/RSC-2 (Kokolis et al. 2024): the majority of jobs are small (one node or less) while jobs of
   thousands of GPUs account for a large share of GPU-hours; their interruption rate scales with size.
@@ -140,8 +140,8 @@ def generate_job_mix(
     Returns
     -------
     dict of numpy.ndarray
-        ``submit_s`` [s] (sorted), ``n_gpus`` [-], ``work_s`` (failure-free compute time at full throughput [s]),
-        ``priority`` [-].
+        ``submit_s`` [s] (sorted), ``n_gpus`` [-], ``work_s`` (failure-free compute time at full
+        throughput [s]), ``priority`` [-].
 
     Notes
     -----
@@ -158,6 +158,8 @@ def generate_job_mix(
             raise ValueError("max_gpus must be > 0")
         n_gpus = np.minimum(n_gpus, max_gpus)
     median_h = mix.median_duration_h * n_gpus.astype(float) ** mix.duration_size_exponent
-    dur_h = np.minimum(np.exp(np.log(median_h) + mix.duration_sigma * rng.standard_normal(n)), mix.max_duration_h)
+    dur_h = np.minimum(
+        np.exp(np.log(median_h) + mix.duration_sigma * rng.standard_normal(n)), mix.max_duration_h
+    )
     prio = rng.choice(np.asarray(mix.priority_levels, dtype=np.int64), size=n)
     return {"submit_s": submit, "n_gpus": n_gpus, "work_s": dur_h * 3600.0, "priority": prio}

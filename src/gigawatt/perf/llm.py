@@ -138,8 +138,18 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         problems = []
-        for field in ("n_params", "n_active_params", "n_layers", "hidden_size", "n_heads", "n_kv_heads",
-                      "head_dim", "n_experts", "n_experts_active", "dtype_bytes"):
+        for field in (
+            "n_params",
+            "n_active_params",
+            "n_layers",
+            "hidden_size",
+            "n_heads",
+            "n_kv_heads",
+            "head_dim",
+            "n_experts",
+            "n_experts_active",
+            "dtype_bytes",
+        ):
             if not getattr(self, field) > 0:
                 problems.append(f"{field}: must be > 0, got {getattr(self, field)!r}")
         if self.n_active_params > self.n_params:
@@ -155,7 +165,9 @@ class ModelSpec:
 
 
 _L3 = "Llama Team, AI @ Meta (2024). The Llama 3 Herd of Models. arXiv:2407.21783, Table 3; HF config.json"
-_L2 = "Touvron, H. et al. (2023). Llama 2. arXiv:2307.09288, Table 1; HF config.json (meta-llama/Llama-2-*-hf)"
+_L2 = (
+    "Touvron, H. et al. (2023). Llama 2. arXiv:2307.09288, Table 1; HF config.json (meta-llama/Llama-2-*-hf)"
+)
 
 #: Named model presets (architecture from the model cards / config.json files cited in ``source``).
 MODEL_PRESETS: Final[dict[str, ModelSpec]] = {
@@ -169,14 +181,32 @@ MODEL_PRESETS: Final[dict[str, ModelSpec]] = {
         # Mixtral 8x7B: 46.7B total, 12.9B active (top-2 of 8). Non-expert params (attention, embeddings,
         # norms, router) ~1.6B, so the experts hold (46.7 - 1.6)/46.7 = 0.966 of the weights.
         ModelSpec(
-            "Mixtral-8x7B", 46.7e9, 12.9e9, 32, 4096, 32, 8, 128, n_experts=8, n_experts_active=2,
+            "Mixtral-8x7B",
+            46.7e9,
+            12.9e9,
+            32,
+            4096,
+            32,
+            8,
+            128,
+            n_experts=8,
+            n_experts_active=2,
             expert_params_frac=0.966,
             source="Jiang, A. Q. et al. (2024). Mixtral of Experts. arXiv:2401.04088, §2, Table 1 "
             "(46.7B total / 12.9B active); HF config.json (mistralai/Mixtral-8x7B-v0.1)",
         ),
         # Mixtral 8x22B: 141B total, 39B active (top-2 of 8); non-expert share ~5B (estimate from config).
         ModelSpec(
-            "Mixtral-8x22B", 141e9, 39e9, 56, 6144, 48, 8, 128, n_experts=8, n_experts_active=2,
+            "Mixtral-8x22B",
+            141e9,
+            39e9,
+            56,
+            6144,
+            48,
+            8,
+            128,
+            n_experts=8,
+            n_experts_active=2,
             expert_params_frac=0.965,
             source="Mistral AI (2024). Mixtral 8x22B announcement (141B total, 39B active); HF config.json "
             "(mistralai/Mixtral-8x22B-v0.1); expert share is an estimate from the config",
@@ -329,9 +359,13 @@ class ServingConfig:
         problems = []
         if int(self.tp) != self.tp or self.tp < 1:
             problems.append(f"tp: must be an integer >= 1, got {self.tp!r}")
-        for f in ("compute_efficiency_frac", "bandwidth_efficiency_frac", "kv_bandwidth_efficiency_frac",
-              "link_efficiency_frac",
-                  "memory_utilization_frac"):
+        for f in (
+            "compute_efficiency_frac",
+            "bandwidth_efficiency_frac",
+            "kv_bandwidth_efficiency_frac",
+            "link_efficiency_frac",
+            "memory_utilization_frac",
+        ):
             v = getattr(self, f)
             if not 0.0 < v <= 1.0:
                 problems.append(f"{f}: must be in (0, 1], got {v!r}")
@@ -424,7 +458,8 @@ def iteration_coeffs(model: ModelSpec, accel: AcceleratorPerf, config: ServingCo
         expert_weights_s=float(w_exp / bw),
         expert_hit_frac=float(model.n_experts_active / model.n_experts),
         kv_per_token_s=float(
-            kv_bytes_per_token(model, cfg) / (bw / cfg.bandwidth_efficiency_frac * cfg.kv_bandwidth_efficiency_frac)
+            kv_bytes_per_token(model, cfg)
+            / (bw / cfg.bandwidth_efficiency_frac * cfg.kv_bandwidth_efficiency_frac)
         ),
         flop_per_token_s=float(2.0 * model.n_active_params / flops),
         attn_per_pair_s=float(4.0 * model.n_layers * d_attn / flops),

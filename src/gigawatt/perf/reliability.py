@@ -2,16 +2,17 @@
 
 Failure model
 -------------
-Every accelerator in a running job is exposed to independent Poisson failure processes, one per component
-class ``k`` with rate :math:`\\lambda_k` [1/(GPU·h)]. Superposed over the ``n`` GPUs of a job the interruptions
-form one Poisson process of rate :math:`n \\sum_k \\lambda_k`, and each interruption's class is drawn with
-probability :math:`\\lambda_k / \\sum_k \\lambda_k`.
+Every accelerator in a running job is exposed to independent Poisson failure processes, one per
+component class ``k`` with rate :math:`\\lambda_k` [1/(GPU·h)]. Superposed over the ``n`` GPUs of a job the
+interruptions form one Poisson process of rate :math:`n \\sum_k \\lambda_k`, and each interruption's
+class is drawn with probability :math:`\\lambda_k / \\sum_k \\lambda_k`.
 
 Default rates come from the 54-day Llama 3 405B pre-training snapshot on 16,384 H100 (Llama 3 §3.3.4,
 Table 5): 466 interruptions, 47 planned and 419 unexpected. Exposure :math:`E = 16{,}384 \\times 54 \\times 24
 = 21{,}233{,}664` GPU-hours, so :math:`\\lambda_k = c_k / E` with ``c_k`` the count of class ``k``; in total
-:math:`\\lambda = 419 / E = 1.973\\times10^{-5}` per GPU-hour (per-GPU MTBF 50,677 h; job MTBF 3.09 h at 16,384
-GPUs). The snapshot ran at near-full occupancy, so exposure is taken as the whole cluster for the whole window.
+:math:`\\lambda = 419 / E = 1.973\\times10^{-5}` per GPU-hour (per-GPU MTBF 50,677 h; job MTBF 3.09 h
+at 16,384 GPUs). The snapshot ran at near-full occupancy, so exposure is taken as the whole cluster for the
+whole window.
 
 Checkpointing
 -------------
@@ -20,7 +21,8 @@ Young (1974): :math:`\\tau_{opt} \\approx \\sqrt{2 \\delta M}`. Daly (2006) high
 .. math::
 
     \\tau_{opt} = \\sqrt{2\\delta M}\\left[1 + \\tfrac13\\sqrt{\\tfrac{\\delta}{2M}}
-        + \\tfrac19 \\tfrac{\\delta}{2M}\\right] - \\delta \\quad (\\delta < 2M), \\qquad M \\text{ otherwise},
+        + \\tfrac19 \\tfrac{\\delta}{2M}\\right] - \\delta \\quad (\\delta < 2M),
+    \\qquad M \\text{ otherwise},
 
 and the expected wall time per unit of useful work (Daly 2006, exponential failures, failures may also
 strike during checkpoints and restarts):
@@ -42,7 +44,8 @@ References
    Future Generation Computer Systems 22(3), 303-312.
 .. [4] Kokolis, A. et al. (2024). Revisiting Reliability in Large-Scale Machine Learning Research Clusters.
    arXiv:2410.21680 (Meta RSC-1/RSC-2: failure rates scale linearly with job size; large-job MTTF of hours).
-.. [5] Jiang, Z. et al. (2024). MegaScale. NSDI '24, §4 (automatic fault detection and recovery within minutes).
+.. [5] Jiang, Z. et al. (2024). MegaScale. NSDI '24, §4 (automatic fault detection and recovery within
+   minutes).
 """
 
 from __future__ import annotations
@@ -82,7 +85,9 @@ class _Snapshot:
 
 
 #: Llama 3 405B pre-training snapshot (Llama 3 §3.3.4): 16,384 H100, 54 days, 419 unexpected and 47 planned.
-LLAMA3_SNAPSHOT: Final = _Snapshot(n_gpus=16384, days=54.0, unexpected_interruptions=419, planned_interruptions=47)
+LLAMA3_SNAPSHOT: Final = _Snapshot(
+    n_gpus=16384, days=54.0, unexpected_interruptions=419, planned_interruptions=47
+)
 
 # (class, Llama 3 Table 5 category, count, category group, node repair needed, MTTR [h])
 # Counts: Llama 3 Table 5 (they sum to 419). Table 5 prints 30.1 % for "Faulty GPU" although 148/419 = 35.3 %;
@@ -192,7 +197,9 @@ class FailureModel:
 
     def __post_init__(self) -> None:
         n = len(self.names)
-        if not (len(self.groups) == n == self.rate_per_gpu_h.size == self.needs_repair.size == self.mttr_s.size):
+        if not (
+            len(self.groups) == n == self.rate_per_gpu_h.size == self.needs_repair.size == self.mttr_s.size
+        ):
             raise ValueError("FailureModel arrays must all have one entry per class name")
         if np.any(self.rate_per_gpu_h < 0) or np.any(self.mttr_s < 0):
             raise ValueError("rate_per_gpu_h and mttr_s must be >= 0")
@@ -321,8 +328,8 @@ def daly_interval_s(checkpoint_s: npt.ArrayLike, mtbf_s: npt.ArrayLike) -> Float
 
     .. math::
 
-        \\tau = \\sqrt{2\\delta M}\\left[1 + \\tfrac13\\sqrt{\\tfrac{\\delta}{2M}} + \\tfrac19\\tfrac{\\delta}{2M}\\right]
-        - \\delta \\text{ for } \\delta < 2M, \\text{ else } M.
+        \\tau = \\sqrt{2\\delta M}\\left[1 + \\tfrac13\\sqrt{\\tfrac{\\delta}{2M}}
+        + \\tfrac19\\tfrac{\\delta}{2M}\\right] - \\delta \\text{ for } \\delta < 2M, \\text{ else } M.
 
     Parameters
     ----------

@@ -15,7 +15,8 @@ Achieved throughput per accelerator:
 .. math:: F = F_{peak} \\cdot \\mathrm{MFU}_{node} \\cdot \\eta_{net}(n)
 
 where :math:`\\mathrm{MFU}_{node}` is the utilisation reached *without* scale-out communication loss and
-:math:`\\eta_{net}` the network scaling efficiency of an ``n``-GPU job (see :func:`network_scaling_efficiency_frac`).
+:math:`\\eta_{net}` the network scaling efficiency of an ``n``-GPU job
+(see :func:`network_scaling_efficiency_frac`).
 Compute time :math:`t = C / (n F)`.
 
 References
@@ -254,7 +255,9 @@ def compute_time_s(total_flops: ArrayLike, n_gpus: ArrayLike, tflops_per_gpu: Ar
     return c / (n * f * 1e12)
 
 
-def checkpoint_size_tb(n_params: ArrayLike, bytes_per_param: ArrayLike = DEFAULT_BYTES_PER_PARAM) -> FloatArray:
+def checkpoint_size_tb(
+    n_params: ArrayLike, bytes_per_param: ArrayLike = DEFAULT_BYTES_PER_PARAM
+) -> FloatArray:
     """Size of a full training checkpoint (weights and optimizer state).
 
     .. math:: S = N\\,b / 10^{12}

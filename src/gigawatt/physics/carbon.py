@@ -126,7 +126,7 @@ def synthetic_intensity_gco2_per_kwh(
         raise ValueError("seasonal_amplitude_frac: must be within [0, 0.5)")
     idx = pd.DatetimeIndex(times)
     hour = np.asarray(idx.hour + idx.minute / 60.0, dtype=float)
-    doy = np.asarray(idx.dayofyear, dtype=float)
+    doy = np.asarray(idx.day_of_year, dtype=float)
     if ghi_w_per_m2 is None:
         solar = np.clip(np.sin(np.pi * (hour - 6.0) / 12.0), 0.0, None)
     else:

@@ -104,7 +104,7 @@ def grid_import_cap_mw(
 def _step_ns(idx: pd.DatetimeIndex) -> int:
     if idx.size < 2:
         raise ValueError("times: need at least two steps to infer the step length")
-    d = np.diff(idx.asi8)
+    d = np.diff(idx.as_unit("ns").asi8)
     if np.any(d != d[0]) or d[0] <= 0:
         raise ValueError("times: must be increasing at a uniform step")
     return int(d[0])
@@ -113,7 +113,7 @@ def _step_ns(idx: pd.DatetimeIndex) -> int:
 def _window_overlap_frac(idx: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp) -> FloatArray:
     """Fraction of each step [t, t+Δ) covered by the window [start, end)."""
     step = _step_ns(idx)
-    t0 = idx.asi8.astype(np.float64)
+    t0 = idx.as_unit("ns").asi8.astype(np.float64)
     s = float(max(start.value, np.iinfo(np.int64).min + 1))
     e = float(end.value)
     overlap = np.clip(np.minimum(t0 + step, e) - np.maximum(t0, s), 0.0, None)
@@ -295,9 +295,16 @@ def _dispatch_kernel(
         mr_used = min(mr, need)
         need -= mr_used
         surplus = mr - mr_used
-        # economic gas already running
+        # economic gas (marginal cost below the grid price) runs before the grid; start it if off
         for u in range(n_gas):
-            if online[u] and gas_economic[u, t]:
+            if not gas_economic[u, t]:
+                continue
+            if not online[u] and countdown[u] == 0:
+                if gas_start_steps[u] == 0:
+                    online[u] = True
+                else:
+                    countdown[u] = gas_start_steps[u]
+            if online[u] and need > 0.0:
                 out = max(min(gas_cap[u], need), gas_min[u])
                 served = min(out, need)
                 need -= served

@@ -460,4 +460,4 @@ def baseload_power_mw(
     cum = np.concatenate(([0.0], np.cumsum(np.diff(e) * np.asarray(states))))
     grid = np.arange(n_steps + 1) * step_h
     cum_at = np.interp(grid, e, cum)
-    return np.asarray(np.diff(cum_at) / step_h * capacity_mw, dtype=float)
+    return np.asarray(np.clip(np.diff(cum_at) / step_h, 0.0, 1.0) * capacity_mw, dtype=float)

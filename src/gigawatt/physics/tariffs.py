@@ -117,7 +117,7 @@ class TouRule:
             in_hours = (hour >= self.start_hour) & (hour < self.end_hour)
         else:
             in_hours = (hour >= self.start_hour) | (hour < self.end_hour)
-        in_days = np.isin(np.asarray(idx.dayofweek), self.weekdays)
+        in_days = np.isin(np.asarray(idx.day_of_week), self.weekdays)
         in_months = np.isin(np.asarray(idx.month), self.months)
         return np.asarray(in_hours & in_days & in_months, dtype=bool)
 
@@ -177,10 +177,10 @@ def series_price_usd_per_mwh(
         raise ValueError("series_price_usd_per_mwh: must have one price per series timestamp")
     if not np.all(np.isfinite(prices)):
         raise ValueError("series_price_usd_per_mwh: contains NaN or inf")
-    s_ns = s_idx.asi8
+    s_ns = s_idx.as_unit("ns").asi8
     if np.any(np.diff(s_ns) <= 0):
         raise ValueError("series_times: must be strictly increasing")
-    pos = np.searchsorted(s_ns, idx.asi8, side="right") - 1
+    pos = np.searchsorted(s_ns, idx.as_unit("ns").asi8, side="right") - 1
     if np.any(pos < 0):
         raise ValueError(
             f"series_times: the price series starts at {s_idx[0]}, after the first step {idx[0]}; "
@@ -244,7 +244,7 @@ def demand_charges_usd(
         raise ValueError("import_mw: must have one value per step")
     if rate_usd_per_kw_month < 0:
         raise ValueError("rate_usd_per_kw_month: must be >= 0")
-    if np.any(np.diff(idx.asi8) <= 0):
+    if np.any(np.diff(idx.as_unit("ns").asi8) <= 0):
         raise ValueError("times: must be strictly increasing")
     month_key = np.asarray(idx.year * 12 + (idx.month - 1))
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(month_key)) + 1))

@@ -64,7 +64,7 @@ def _default(field: Any) -> str:
         return "**required**"
     d = field.default
     if d is PydanticUndefined:
-        d = field.default_factory() if field.default_factory else None  # type: ignore[call-arg]
+        d = field.default_factory() if field.default_factory else None
     if isinstance(d, BaseModel):
         return "(defaults)"
     if d is None:

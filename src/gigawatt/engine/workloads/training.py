@@ -12,13 +12,13 @@ Job life cycle::
                           |                      +-- STALL(restart) <-- failure / planned maintenance
                           +---- requeue (no replacement node, or preemption) ------+
 
-Work is measured in seconds of compute at full facility throughput; while computing, progress advances at the
-pool's hall ``throughput_frac`` ``r(t)`` (piecewise constant, changed through :meth:`TrainingEngine.set_throughput`,
-which re-anchors only the computing jobs of that hall). Failures are one thinned Poisson process per pool at the
-aggregate rate of all its GPUs; a hit on a running job's GPU interrupts that job, the class is drawn in
-proportion to the per-class rates. A failure loses the work since the last completed checkpoint, costs
-detection + restart time and takes the node out for its MTTR; a hot spare (or a free node) replaces it at
-once, otherwise the job is requeued with its checkpointed progress.
+Work is measured in seconds of compute at full facility throughput; while computing, progress advances
+at the pool's hall ``throughput_frac`` ``r(t)`` (piecewise constant, changed through
+:meth:`TrainingEngine.set_throughput`, which re-anchors only the computing jobs of that hall). Failures are
+one thinned Poisson process per pool at the aggregate rate of all its GPUs; a hit on a running job's GPU
+interrupts that job, and the class is drawn in proportion to the per-class rates. A failure loses the work
+since the last completed checkpoint, costs detection + restart time and takes the node out for its MTTR; a
+hot spare (or a free node) replaces it at once, otherwise the job is requeued with its checkpointed progress.
 
 Power: computing GPUs are reported to the ledger in ``Phase.TRAIN_COMPUTE``; checkpoint writes, detection,
 restarts and start-up in ``Phase.TRAIN_STALL``. A synchronized checkpoint of a 16k-GPU job therefore shows as
@@ -40,6 +40,7 @@ References
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -116,7 +117,9 @@ class PoolSpec:
 
     def __post_init__(self) -> None:
         if len(self.group_idx) == 0 or len(self.group_idx) != len(self.nodes_per_group):
-            raise ValueError(f"pool {self.name!r}: group_idx and nodes_per_group must be non-empty, equal length")
+            raise ValueError(
+                f"pool {self.name!r}: group_idx and nodes_per_group must be non-empty, equal length"
+            )
         if any(n < 0 for n in self.nodes_per_group) or self.gpus_per_node <= 0:
             raise ValueError(f"pool {self.name!r}: node counts must be >= 0 and gpus_per_node > 0")
         if not 0 <= self.spare_nodes <= sum(self.nodes_per_group):
@@ -177,7 +180,9 @@ class TrainingJobSpec:
         if self.submit_s < 0:
             raise ValueError(f"job {self.name!r}: submit_s must be >= 0")
         if self.checkpoint_interval_s is not None and not self.checkpoint_interval_s > 0:
-            raise ValueError(f"job {self.name!r}: checkpoint_interval_s must be > 0 (or None for Daly's optimum)")
+            raise ValueError(
+                f"job {self.name!r}: checkpoint_interval_s must be > 0 (or None for Daly's optimum)"
+            )
         if self.checkpoint_write_s < 0:
             raise ValueError(f"job {self.name!r}: checkpoint_write_s must be >= 0")
 
@@ -359,7 +364,9 @@ class TrainingEngine:
             self._hall_pools.setdefault(pool.spec.hall_idx, []).append(pool)
 
         fm = self.config.failures
-        self._fail_rate_per_gpu_s = 0.0 if fm is None else (fm.total_rate_per_gpu_h + fm.planned_rate_per_gpu_h) / 3600
+        self._fail_rate_per_gpu_s = (
+            0.0 if fm is None else (fm.total_rate_per_gpu_h + fm.planned_rate_per_gpu_h) / 3600
+        )
         if fm is not None:
             rates = np.append(fm.rate_per_gpu_h, fm.planned_rate_per_gpu_h)
             self._class_cum = np.cumsum(rates) / rates.sum() if rates.sum() > 0 else np.ones(1)
@@ -378,10 +385,10 @@ class TrainingEngine:
             self.jobs.append(_Job(i, spec, pi, -(-spec.n_gpus // gpn), self._interval(spec)))
 
         self.n_submitted = self.n_queued = self.n_running = self.n_finished = self.n_failed = 0
-        self._ev: list[tuple[float, int, str, int, str, str, float, float]] = []
+        self._ev: list[tuple[float, int, str, int, str, str, str, float, float, int]] = []
         self._listeners: list[Callable[[str, int], None]] = []
         for job in self.jobs:
-            self._at(job.spec.submit_s, lambda j=job: self._submit(j))
+            self._at(job.spec.submit_s, functools.partial(self._submit, job))
         if self._fail_rate_per_gpu_s > 0:
             for pool in self.pools:
                 self._arm_failure(pool)
@@ -408,11 +415,29 @@ class TrainingEngine:
         ev = self.env.timeout(max(delay_s, 0.0))
         ev.callbacks.append(lambda _e: fn(job) if job.epoch == ep else None)
 
-    def _event(self, kind: str, job: _Job | None, pool: int, group: int, cause: str = "", lost_gpu_h: float = 0.0,
-               duration_s: float = 0.0) -> None:
+    def _event(
+        self,
+        kind: str,
+        job: _Job | None,
+        pool: int,
+        group: int,
+        cause: str = "",
+        lost_gpu_h: float = 0.0,
+        duration_s: float = 0.0,
+    ) -> None:
         self._ev.append(
-            (self.env.now, -1 if job is None else job.idx, "" if job is None else job.spec.name, pool,
-             self.pools[pool].spec.name, kind, cause, lost_gpu_h, duration_s, group)  # type: ignore[arg-type]
+            (
+                self.env.now,
+                -1 if job is None else job.idx,
+                "" if job is None else job.spec.name,
+                pool,
+                self.pools[pool].spec.name,
+                kind,
+                cause,
+                lost_gpu_h,
+                duration_s,
+                group,
+            )
         )
 
     def _transition(self, job: _Job, state: int, phase: int | None) -> None:
@@ -709,8 +734,9 @@ class TrainingEngine:
         except KeyError:
             raise ValueError(f"unknown pool {name!r} (pools: {list(self._pool_index)})") from None
 
-    def acquire_nodes(self, pool_idx: int, n_nodes: int, preempt: bool = False,
-                      below_priority: float = math.inf) -> dict[int, int]:
+    def acquire_nodes(
+        self, pool_idx: int, n_nodes: int, preempt: bool = False, below_priority: float = math.inf
+    ) -> dict[int, int]:
         """Lend up to ``n_nodes`` free nodes to another workload (e.g. inference), preempting if asked.
 
         Parameters
@@ -790,7 +816,7 @@ class TrainingEngine:
             return
         t = self.env.now + pool.rng.exponential(1.0 / lam)
         if t < self.horizon_s:
-            self._at(t, lambda p=pool: self._on_failure_candidate(p))
+            self._at(t, functools.partial(self._on_failure_candidate, pool))
 
     def _on_failure_candidate(self, pool: _Pool) -> None:
         """Thinning: a candidate at the pool's full-capacity rate hits a uniformly random GPU slot.
@@ -897,13 +923,13 @@ class TrainingEngine:
             lost = self._lose_work(job)
             stall_s = fm.recovery_s
         job.n_int[group] += 1
-        self._event("maintenance" if planned else "failure", job, pi, g, cause, lost * job.spec.n_gpus / 3600.0)
+        self._event(
+            "maintenance" if planned else "failure", job, pi, g, cause, lost * job.spec.n_gpus / 3600.0
+        )
         mx = job.spec.max_interruptions
         if mx is not None and sum(job.n_int.values()) > mx:
             if needs_node:
-                job.nodes_by_group[g] -= 1
-                pool.free[g] -= 1  # _release returns nodes_by_group; the failed node goes to repair instead
-                pool.free[g] += 1
+                job.nodes_by_group[g] -= 1  # the failed node goes to repair, the others back to the pool
                 self._to_repair(pool, g, out_s)
             self._fail_job(job, f"more than {mx} interruptions")
             return
@@ -934,9 +960,6 @@ class TrainingEngine:
     def pool_nodes(self, pool_idx: int) -> dict[str, int]:
         """Node counts of a pool now: total, allocated, free, spare, repair, external."""
         pool = self.pools[pool_idx]
-        alloc = sum(j.n_nodes for j in pool.running.values()) - sum(
-            1 for j in pool.running.values() for g in j.nodes_by_group if False
-        )
         alloc = sum(sum(j.nodes_by_group.values()) for j in pool.running.values())
         return {
             "total": pool.spec.n_nodes,
@@ -953,8 +976,9 @@ class TrainingEngine:
 
     def recorder(self, step_s: float, n_steps: int) -> simpy.Process:
         """Start a process sampling counters at ``k·step_s`` (k = 1..n_steps); read :attr:`samples`."""
-        self.samples: dict[str, list[int]] = {k: [] for k in (
-            "submitted", "queued", "running", "finished", "failed", "allocated_gpus")}
+        self.samples: dict[str, list[int]] = {
+            k: [] for k in ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
+        }
 
         def proc() -> simpy.events.ProcessGenerator:
             for _ in range(n_steps):
@@ -1027,6 +1051,16 @@ class TrainingEngine:
     def events_table(self) -> pd.DataFrame:
         """Events in time order: time_s, job_idx, job, pool_idx, pool, kind, cause, lost_gpu_hours,
         duration_s, group_idx (-1 where not applicable)."""
-        cols = ["time_s", "job_idx", "job", "pool_idx", "pool", "kind", "cause", "lost_gpu_hours", "duration_s",
-                "group_idx"]
+        cols = [
+            "time_s",
+            "job_idx",
+            "job",
+            "pool_idx",
+            "pool",
+            "kind",
+            "cause",
+            "lost_gpu_hours",
+            "duration_s",
+            "group_idx",
+        ]
         return pd.DataFrame(self._ev, columns=cols)
