@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean setup docs
+.PHONY: demo test lint typecheck pytest bench clean setup docs validation
 
 setup: $(STAMP)
 
@@ -36,6 +36,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+
+validation: $(STAMP)
+	GIGAWATT_VALIDATION_REPORT=docs/validation.md $(PY) -m pytest -q tests/validation
 
 docs: $(STAMP)
 	$(PY) -m gigawatt.scenario.docgen > docs/scenario.md

@@ -24,7 +24,9 @@ from gigawatt.perf.llm import IterationCoeffs
 
 def _iter_time(c: tuple[float, ...], n_tok: int, kv_read: int, pairs: float, speed: float) -> float:
     nf = float(n_tok)
-    w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
+    w = c[1]
+    if c[2] != 0.0:
+        w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
     mem = w + c[4] * float(kv_read)
     comp = c[5] * nf + c[6] * pairs
     return (c[0] + max(mem, comp) + c[7] * nf) / speed

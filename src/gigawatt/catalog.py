@@ -28,6 +28,8 @@ __all__ = [
     "accelerator",
     "accelerator_names",
     "accelerators",
+    "climate_names",
+    "climates",
     "cooling",
     "cooling_names",
     "cooling_technologies",
@@ -129,6 +131,20 @@ def cooling_names() -> list[str]:
 def cooling(name: str) -> dict[str, Any]:
     """One cooling technology preset as a dict (``max_rack_density_kw``, ``design_pue``, ``source``, ...)."""
     return _clean(_lookup(_read_csv("cooling.csv"), name, "cooling technology"))
+
+
+def climates() -> pd.DataFrame:
+    """Named climates (``climate: {kind: named, name: ...}``): category, Köppen class, kind, station and source."""
+    from gigawatt.physics.weather import climate_table
+
+    return climate_table()
+
+
+def climate_names() -> list[str]:
+    """Names of the bundled climates (``greensboro``, ``phoenix``, ``singapore``, ...)."""
+    from gigawatt.physics.weather import climate_names as names
+
+    return names()
 
 
 def scenario_names() -> list[str]:

@@ -96,14 +96,15 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
                     ["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]
                 ].to_string()
             )
+        elif args.what == "climates":
+            df = catalog.climates()
+            print(df[["category", "koppen", "kind", "station"]].to_string())
         else:
             for name in catalog.scenario_names():
                 print(name)
-    if args.what in ("accelerators", "cooling"):
-        print(
-            "\nSources: see the 'source' column (gigawatt.catalog.%s())."
-            % ("accelerators" if args.what == "accelerators" else "cooling_technologies")
-        )
+    if args.what in ("accelerators", "cooling", "climates"):
+        api = {"accelerators": "accelerators", "cooling": "cooling_technologies", "climates": "climates"}
+        print(f"\nSources: see the 'source' column (gigawatt.catalog.{api[args.what]}()).")
     return 0
 
 
@@ -129,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_schema)
     k = sub.add_parser("catalog", help="list presets")
     k.add_argument(
-        "what", nargs="?", default="accelerators", choices=["accelerators", "cooling", "scenarios"]
+        "what",
+        nargs="?",
+        default="accelerators",
+        choices=["accelerators", "cooling", "climates", "scenarios"],
     )
     k.set_defaults(func=_cmd_catalog)
     return p

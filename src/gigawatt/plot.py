@@ -20,7 +20,15 @@ if TYPE_CHECKING:
 
     from gigawatt.result import Result
 
-__all__ = ["DEFAULT_PLOTS", "plot_power", "plot_pue", "save_default_plots"]
+__all__ = [
+    "DEFAULT_PLOTS",
+    "plot_energy_supply",
+    "plot_inference",
+    "plot_job_timeline",
+    "plot_power",
+    "plot_pue",
+    "save_default_plots",
+]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (10, 4)) -> Axes:
@@ -101,10 +109,201 @@ def plot_pue(
     return ax
 
 
+def plot_energy_supply(
+    result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None
+) -> Axes:
+    """Where the power comes from: stacked grid import, on-site generation and battery discharge [MW];
+    battery charging and export below zero; facility demand at full throughput and the power actually
+    drawn as lines (the gap is unserved demand: power capping or shedding).
+
+    Parameters
+    ----------
+    result
+        A simulation result with energy-supply columns.
+    ax
+        Axes to draw on (new figure when ``None``).
+    scope
+        ``"<site>"`` for one site of a multi-site campus; campus totals by default.
+    resample
+        pandas offset alias for averaging; chosen automatically for long horizons.
+    """
+    ax = _axes(ax)
+    frame = _frame(result, scope)
+    gen_cols = [c for c in frame.columns if c.startswith("generation_") and c.endswith("_mw") and ":" not in c]
+    supply = ["grid_import_mw", *gen_cols, "battery_discharge_mw"]
+    sinks = [c for c in ("battery_charge_mw", "grid_export_mw", "curtailed_mw") if c in frame.columns]
+    lines = [c for c in ("facility_demand_mw", "facility_power_mw") if c in frame.columns]
+    df, note = _readable(frame[[c for c in supply if c in frame.columns] + sinks + lines], resample)
+    present = [c for c in supply if c in df.columns]
+    names = {c: c[len("generation_") : -len("_mw")] for c in gen_cols}
+    ax.stackplot(
+        df.index,
+        *(df[c].to_numpy() for c in present),
+        labels=[names.get(c, label(c).split(" [")[0]) for c in present],
+        alpha=0.8,
+    )
+    if sinks:
+        ax.stackplot(
+            df.index,
+            *(-df[c].to_numpy() for c in sinks),
+            labels=[label(c).split(" [")[0] for c in sinks],
+            alpha=0.5,
+            colors=["C7", "C8", "C9"][: len(sinks)],
+        )
+    styles = {"facility_demand_mw": ("k", "--"), "facility_power_mw": ("k", "-")}
+    for c in lines:
+        color, ls = styles[c]
+        ax.plot(df.index, df[c].to_numpy(), color=color, ls=ls, lw=0.8, label=label(c).split(" [")[0])
+    ax.set_ylabel("Power [MW]")
+    ax.set_title(f"{result.scenario.name}{' — ' + scope if scope else ''}: energy supply{note}")
+    ax.legend(loc="lower left", fontsize="small", ncol=4)
+    ax.axhline(0.0, color="k", lw=0.5)
+    ax.margins(x=0)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_job_timeline(
+    result: Result, ax: Axes | None = None, *, workload: str | None = None, max_jobs: int = 40
+) -> Axes:
+    """Training job timeline: one bar per job from start to end (queue wait thin, running thick), the
+    jobs with the most GPU-hours first, interruptions marked.
+
+    Parameters
+    ----------
+    result
+        A simulation result with a training ``jobs`` table.
+    ax
+        Axes to draw on (new figure when ``None``).
+    workload
+        Only this training workload's jobs (all by default).
+    max_jobs
+        Number of jobs drawn (largest by GPU-hours); the title says how many were left out.
+    """
+    import matplotlib.dates as mdates
+
+    ax = _axes(ax, figsize=(10, 5))
+    jobs = result.jobs
+    if jobs is None or "start_time" not in jobs.columns:
+        raise ValueError("the result has no training jobs table (add a `kind: training` workload)")
+    if workload is not None:
+        jobs = jobs[jobs["workload"] == workload]
+    end_of_run = result.timeseries.index[-1] + pd.Timedelta(seconds=result.scenario.step_s)
+    shown = jobs.nlargest(max_jobs, "gpu_hours").sort_values("submit_s")
+    colors = {"finished": "C0", "running": "C2", "queued": "C1", "failed": "C3"}
+    for y, (_, job) in enumerate(shown.iterrows()):
+        start = job["start_time"] if pd.notna(job["start_time"]) else end_of_run
+        end = job["end_time"] if pd.notna(job["end_time"]) else end_of_run
+        ax.hlines(y, mdates.date2num(job["submit_time"]), mdates.date2num(start), color="0.7", lw=1.5)
+        ax.hlines(y, mdates.date2num(start), mdates.date2num(end), color=colors.get(job["state"], "C7"), lw=6)
+    ev = result.events
+    if ev is not None and len(shown):
+        pos = {(w, j): y for y, (w, j) in enumerate(zip(shown["workload"], shown["job"], strict=True))}
+        hits = ev[ev["kind"].isin(["failure", "maintenance", "preemption"])]
+        ys = [pos.get((w, j)) for w, j in zip(hits["workload"], hits["job"], strict=True)]
+        keep = [y is not None for y in ys]
+        if any(keep):
+            ax.plot(
+                mdates.date2num(hits["time"][keep]),
+                [y for y in ys if y is not None],
+                "|",
+                color="k",
+                ms=9,
+                mew=0.8,
+                label="interruption",
+            )
+    ax.set_yticks(range(len(shown)))
+    ax.set_yticklabels(
+        [f"{j} ({n:,} GPUs)" for j, n in zip(shown["job"], shown["n_gpus"], strict=True)], fontsize="x-small"
+    )
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    left_out = len(jobs) - len(shown)
+    note = f" (largest {len(shown)} of {len(jobs)} jobs by GPU-hours)" if left_out > 0 else ""
+    ax.set_title(f"{result.scenario.name}: training job timeline{note}")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="0.7", lw=1.5, label="queued")] + [
+        Line2D([], [], color=c, lw=6, label=f"running ({k})" if k in ("running", "finished") else k)
+        for k, c in colors.items()
+        if k in set(shown["state"]) and k != "queued"
+    ]
+    handles.append(Line2D([], [], color="k", marker="|", ls="", ms=9, label="interruption"))
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
+def plot_inference(
+    result: Result, ax: Axes | None = None, *, service: str | None = None, resample: str | None = None
+) -> Axes:
+    """Inference service: demand and served requests/s, replicas (right axis) and p99 TTFT (outer axis).
+
+    Parameters
+    ----------
+    result
+        A simulation result with an inference service (``<service>:demand_rps`` columns).
+    ax
+        Axes to draw on (new figure when ``None``).
+    service
+        Service name (default: the first one in ``result.services``).
+    resample
+        Pandas offset alias for averaging (default: automatic, see module docstring).
+    """
+    ax = _axes(ax)
+    services = result.services
+    if services is None or not len(services):
+        raise ValueError("the result has no inference services (add a `kind: inference` workload)")
+    name = str(services["service"].iloc[0]) if service is None else service
+    cols = [f"{name}:{c}" for c in ("demand_rps", "served_rps", "replicas", "ttft_p99_s")]
+    if cols[0] not in result.timeseries.columns:
+        raise ValueError(f"no inference service named {name!r}; services: {list(services['service'])}")
+    df, note = _readable(result.timeseries[cols], resample)
+    ax.plot(df.index, df[cols[0]], color="C0", lw=1.2, label="demand")
+    ax.plot(df.index, df[cols[1]], color="C0", lw=0.8, ls="--", label="served")
+    ax.set_ylabel(label(cols[0]))
+    ax.set_ylim(bottom=0)
+    ax2 = ax.twinx()
+    ax2.plot(df.index, df[cols[2]], color="C1", lw=1.2, label="replicas")
+    ax2.set_ylabel(label(cols[2]), color="C1")
+    ax2.set_ylim(bottom=0)
+    ax3 = ax.twinx()
+    ax3.spines["right"].set_position(("axes", 1.1))
+    ax3.plot(df.index, df[cols[3]], color="C3", lw=0.9, label="p99 TTFT")
+    ax3.set_ylabel(label(cols[3]), color="C3")
+    ax3.set_ylim(bottom=0)
+    handles = [*ax.get_lines(), *ax2.get_lines(), *ax3.get_lines()]
+    ax.legend(handles=handles, labels=[str(h.get_label()) for h in handles], loc="upper left", fontsize="small")
+    ax.set_title(f"{result.scenario.name}: inference service {name!r}{note}")
+    ax.margins(x=0)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _has_inference(result: Result) -> bool:
+    return result.services is not None and len(result.services) > 0
+
+
+def _has_training_jobs(result: Result) -> bool:
+    return result.jobs is not None and "start_time" in result.jobs.columns and len(result.jobs) > 0
+
+
+def _has_energy_supply(result: Result) -> bool:
+    ts = result.timeseries
+    cols = ts.columns
+    if "battery_charge_mw" not in cols:
+        return False
+    onsite = any(c.startswith("generation_") for c in cols) or bool(ts["battery_charge_mw"].abs().sum() > 0)
+    return onsite or bool(ts["unserved_mw"].sum() > 0)
+
+
 #: ``(file stem, plot function, applies-to-result predicate)``: what :meth:`Result.to_dir` draws.
 DEFAULT_PLOTS: list[tuple[str, Callable[..., Any], Callable[[Result], bool]]] = [
     ("power", plot_power, lambda r: True),
     ("pue", plot_pue, lambda r: True),
+    ("energy_supply", plot_energy_supply, _has_energy_supply),
+    ("job_timeline", plot_job_timeline, _has_training_jobs),
+    ("inference", plot_inference, _has_inference),
 ]
 
 

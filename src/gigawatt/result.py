@@ -4,10 +4,12 @@ Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, n
 
 * campus totals, unprefixed: ``it_power_mw``, ``cooling_power_mw``, ``electrical_loss_mw``,
   ``other_power_mw``, ``facility_power_mw``, ``pue``, ``gpu_utilization_frac``, ``throughput_frac``,
-  ``grid_import_mw``, ``unserved_mw``, ``energy_cost_usd``, ``emissions_kgco2`` and, for a single-site
-  scenario, ``ambient_dry_bulb_c``;
+  ``grid_import_mw``, ``unserved_mw``, ``energy_cost_usd``, ``emissions_kgco2``, ``water_use_m3`` (per step),
+  ``wue_l_per_kwh``; for a single-site scenario ``ambient_dry_bulb_c`` and ``ambient_wet_bulb_c``; for a
+  single-hall scenario ``coolant_supply_c``, ``server_inlet_c``, ``cooling_capacity_mw``;
 * per site (when there are several sites): ``"<site>:<column>"``;
-* per hall (when there are several halls): ``"<site>/<hall>:<column>"``;
+* per hall (when there are several halls): ``"<site>/<hall>:<column>"`` (power block, ``throughput_frac``,
+  ``water_use_m3``, ``wue_l_per_kwh``, ``coolant_supply_c``, ``server_inlet_c``, ``cooling_capacity_mw``);
 * per workload: ``"<workload>:<column>"`` (added by the workload kinds).
 
 Use :meth:`Result.scope` to get one site's or hall's columns under their plain names.
@@ -79,8 +81,19 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
         cols[f"{key}_mw"] = flows[f"site_{key}_kw"].sum(axis=1) / 1e3
     for key in ("energy_cost_usd", "emissions_kgco2"):
         cols[key] = flows[f"site_{key}"].sum(axis=1)
+    step_h = clock.step_s / 3600.0
+    if "water_l" in flows:  # facility physics: water, wet bulb, coolant temperatures
+        water_l = flows["water_l"]
+        cols["water_use_m3"] = water_l.sum(axis=1) / 1e3
+        cols["wue_l_per_kwh"] = _ratio(water_l.sum(axis=1), flows["it_power_kw"].sum(axis=1) * step_h)
+        if n_h == 1:
+            cols["coolant_supply_c"] = flows["coolant_supply_c"][:, 0]
+            cols["server_inlet_c"] = flows["inlet_c"][:, 0]
+            cols["cooling_capacity_mw"] = flows["cooling_capacity_kw"][:, 0] / 1e3
     if n_s == 1:
         cols["ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, 0]
+        if "wet_bulb_c_site" in flows:
+            cols["ambient_wet_bulb_c"] = flows["wet_bulb_c_site"][:, 0]
     else:
         h2s = fleet.hall_to_site_matrix()
         site_blocks = _power_block(flows, slice(None), h2s)
@@ -96,12 +109,28 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
             cols[f"{name}:energy_cost_usd"] = flows["site_energy_cost_usd"][:, si]
             cols[f"{name}:emissions_kgco2"] = flows["site_emissions_kgco2"][:, si]
             cols[f"{name}:ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, si]
+            if "wet_bulb_c_site" in flows:
+                cols[f"{name}:ambient_wet_bulb_c"] = flows["wet_bulb_c_site"][:, si]
+            if "water_l" in flows:
+                w_site = flows["water_l"][:, in_site].sum(axis=1)
+                cols[f"{name}:water_use_m3"] = w_site / 1e3
+                cols[f"{name}:wue_l_per_kwh"] = _ratio(
+                    w_site, flows["it_power_kw"][:, in_site].sum(axis=1) * step_h
+                )
     if n_h > 1:
         for h, key in enumerate(fleet.hall_keys):
             for k, v in _power_block(flows, slice(h, h + 1), None).items():
                 cols[f"{key}:{k}"] = v[:, 0]
             cols[f"{key}:gpu_utilization_frac"] = occ_hall[:, h] / max(gpus_hall[h], 1)
             cols[f"{key}:throughput_frac"] = thr[:, h]
+            if "water_l" in flows:
+                cols[f"{key}:water_use_m3"] = flows["water_l"][:, h] / 1e3
+                cols[f"{key}:wue_l_per_kwh"] = _ratio(
+                    flows["water_l"][:, h], flows["it_power_kw"][:, h] * step_h
+                )
+                cols[f"{key}:coolant_supply_c"] = flows["coolant_supply_c"][:, h]
+                cols[f"{key}:server_inlet_c"] = flows["inlet_c"][:, h]
+                cols[f"{key}:cooling_capacity_mw"] = flows["cooling_capacity_kw"][:, h] / 1e3
     return pd.DataFrame(cols, index=clock.times)
 
 
@@ -173,6 +202,7 @@ class Result:
             "pue": (it + cool + loss + other) / it if it > 0 else float("nan"),
             "mean_gpu_utilization_frac": float(ts["gpu_utilization_frac"].mean()),
             "mean_throughput_frac": float(ts["throughput_frac"].mean()),
+            **self._facility_kpis(it),
             "grid_import_energy_mwh": float(ts["grid_import_mw"].sum() * dt_h),
             "unserved_energy_mwh": float(ts["unserved_mw"].sum() * dt_h),
             "energy_cost_usd": float(ts["energy_cost_usd"].sum()),
@@ -182,6 +212,22 @@ class Result:
         s = pd.Series(kpis, dtype=float, name="value")
         s.index.name = "metric"
         return s
+
+    def _facility_kpis(self, it_energy_mwh: float) -> dict[str, float]:
+        """Water and throttling KPIs: ``water_use_m3``, ``wue_l_per_kwh`` (annual, water / IT energy),
+        ``throttled_h`` (hours in which any hall ran below 99.9 % throughput)."""
+        ts, dt_h = self.timeseries, self.step_h
+        out: dict[str, float] = {}
+        if "water_use_m3" in ts.columns:
+            water_m3 = float(ts["water_use_m3"].sum())
+            out["water_use_m3"] = water_m3
+            out["wue_l_per_kwh"] = (
+                water_m3 * 1e3 / (it_energy_mwh * 1e3) if it_energy_mwh > 0 else float("nan")
+            )
+        thr_cols = [c for c in ts.columns if c.endswith(":throughput_frac") and "/" in c.split(":")[0]]
+        thr = ts[thr_cols] if thr_cols else ts[["throughput_frac"]]
+        out["throttled_h"] = float((thr < 0.999).any(axis=1).sum() * dt_h)
+        return out
 
     def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
         """Write ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved),

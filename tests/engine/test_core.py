@@ -65,15 +65,23 @@ def test_index_and_required_columns(small_result: gw.Result) -> None:
 
 
 def test_it_power_matches_hand_calculation(small_result: gw.Result) -> None:
-    """Constant 0.8 utilisation of the liquid hall: P = n(idle + 0.8(TDP-idle)) + host(h0 + (1-h0)·0.8)."""
+    """Constant 0.8 utilisation of the liquid hall:
+    P = n(idle + 0.8(TDP-idle)) + host·(1-f)(h0 + (1-h0)·0.8) + fans + network + storage."""
+    from gigawatt.engine.plant import FAN_SHARE_OF_HOST_LIQUID as f
+    from gigawatt.physics import it_power
+
     gb = catalog.accelerator("GB200")
     n_gpu, n_srv = 4 * 18 * 4, 4 * 18
     accel_kw = n_gpu * (gb.idle_w + 0.8 * (gb.tdp_w - gb.idle_w)) / 1e3
-    host_kw = n_srv * 2200 * (power.HOST_IDLE_FRAC + (1 - power.HOST_IDLE_FRAC) * 0.8) / 1e3
+    host_kw = n_srv * 2200 * (1 - f) * (power.HOST_IDLE_FRAC + (1 - power.HOST_IDLE_FRAC) * 0.8) / 1e3
+    # server fans at base speed (inlet at its 25 °C set point in a liquid hall)
+    fans_kw = n_srv * 2200 * f * it_power.FAN_BASE_SPEED_FRAC**3 / 1e3
+    net_kw = n_gpu * (it_power.NETWORK_POWER_W_PER_GPU["infiniband"] + it_power.STORAGE_POWER_W_PER_GPU) / 1e3
     it = small_result.timeseries["site-a/liquid:it_power_mw"]
-    assert_allclose(it, (accel_kw + host_kw) / 1e3, rtol=1e-12)
-    pue = catalog.cooling("dlc")["design_pue"]
-    assert_allclose(small_result.timeseries["site-a/liquid:pue"], pue, rtol=1e-12)
+    assert_allclose(it, (accel_kw + host_kw + fans_kw + net_kw) / 1e3, rtol=1e-12)
+    ts = small_result.timeseries
+    assert_allclose(ts["site-a/liquid:pue"], ts["site-a/liquid:facility_power_mw"] / it, rtol=1e-12)
+    assert ts["site-a/liquid:pue"].between(1.03, 1.4).all()  # weather-driven physics, not a constant
 
 
 def test_daily_profile_shape(small_result: gw.Result) -> None:

@@ -67,13 +67,13 @@ _NIST = 11
 
 # ---------------------------------------------------------------------------------------------------------
 # indexed binary min-heap on (key[id], id), state in arrays (heap, pos, key) with its size in hn[slot]
-@njit(cache=True)
-def _less(key, a, b):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _less(key, a, b):
     return key[a] < key[b] or (key[a] == key[b] and a < b)
 
 
-@njit(cache=True)
-def _sift_up(heap, pos, key, k):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _sift_up(heap, pos, key, k):
     item = heap[k]
     while k > 0:
         p = (k - 1) >> 1
@@ -88,8 +88,8 @@ def _sift_up(heap, pos, key, k):  # type: ignore[no-untyped-def]
     pos[item] = k
 
 
-@njit(cache=True)
-def _sift_down(heap, pos, key, k, n):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _sift_down(heap, pos, key, k, n):
     item = heap[k]
     while True:
         c = 2 * k + 1
@@ -107,8 +107,8 @@ def _sift_down(heap, pos, key, k, n):  # type: ignore[no-untyped-def]
     pos[item] = k
 
 
-@njit(cache=True)
-def _hpush(heap, pos, key, hn, slot, ident, value):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _hpush(heap, pos, key, hn, slot, ident, value):
     key[ident] = value
     n = hn[slot]
     heap[n] = ident
@@ -117,8 +117,8 @@ def _hpush(heap, pos, key, hn, slot, ident, value):  # type: ignore[no-untyped-d
     _sift_up(heap, pos, key, n)
 
 
-@njit(cache=True)
-def _hpop(heap, pos, key, hn, slot):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _hpop(heap, pos, key, hn, slot):
     top = heap[0]
     n = hn[slot] - 1
     hn[slot] = n
@@ -130,8 +130,8 @@ def _hpop(heap, pos, key, hn, slot):  # type: ignore[no-untyped-def]
     return top
 
 
-@njit(cache=True)
-def _hupdate(heap, pos, key, hn, slot, ident, value):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _hupdate(heap, pos, key, hn, slot, ident, value):
     old = key[ident]
     key[ident] = value
     if value < old:
@@ -141,8 +141,8 @@ def _hupdate(heap, pos, key, hn, slot, ident, value):  # type: ignore[no-untyped
 
 
 # plain binary min-heap of (finish iteration, request) per replica: rows of dkey/dreq, size ist[r, _DN]
-@njit(cache=True)
-def _dpush(dkey, dreq, r, n, k, i):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _dpush(dkey, dreq, r, n, k, i):
     j = n
     while j > 0:
         p = (j - 1) >> 1
@@ -156,8 +156,8 @@ def _dpush(dkey, dreq, r, n, k, i):  # type: ignore[no-untyped-def]
     dreq[r, j] = i
 
 
-@njit(cache=True)
-def _dpop(dkey, dreq, r, n):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _dpop(dkey, dreq, r, n):
     # remove the root of a heap of size n (caller decrements n)
     m = n - 1
     k = dkey[r, m]
@@ -180,16 +180,18 @@ def _dpop(dkey, dreq, r, n):  # type: ignore[no-untyped-def]
         dreq[r, j] = i
 
 
-@njit(cache=True)
-def _iter_time(c, n_tok, kv_read, pairs, speed):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _iter_time(c, n_tok, kv_read, pairs, speed):
     nf = float(n_tok)
-    w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
+    w = c[1]
+    if c[2] != 0.0:
+        w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
     mem = w + c[4] * float(kv_read)
     comp = c[5] * nf + c[6] * pairs
     return (c[0] + max(mem, comp) + c[7] * nf) / speed
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_iter(
     r,
     t,
@@ -205,7 +207,7 @@ def _start_iter(
     start,
     rep,
     mode_exp,
-    chunked,  # type: ignore[no-untyped-def]
+    chunked,
     max_tok,
     max_seqs,
     kv_cap,
@@ -276,15 +278,15 @@ def _start_iter(
     return _iter_time(c, n_tok, kv_read, pairs, speed)
 
 
-@njit(cache=True)
-def _release(r, i, P, O, router, ld_heap, ld_pos, ld_key, hn):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _release(r, i, P, O, router, ld_heap, ld_pos, ld_key, hn):
     if router == 2:
         _hupdate(ld_heap, ld_pos, ld_key, hn, 1, r, ld_key[r] - 1.0)
     elif router == 3:
         _hupdate(ld_heap, ld_pos, ld_key, hn, 1, r, ld_key[r] - float(P[i] + O[i]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _end_iter(
     r,
     t,
@@ -297,7 +299,7 @@ def _end_iter(
     first,
     finish,
     mode_exp,
-    router,  # type: ignore[no-untyped-def]
+    router,
     ld_heap,
     ld_pos,
     ld_key,
@@ -352,7 +354,7 @@ def _simulate_kernel(
     max_tok,
     max_seqs,
     kv_cap,
-    c,  # type: ignore[no-untyped-def]
+    c,
     speed,
     rep,
     start,
@@ -437,7 +439,17 @@ def _simulate_kernel(
                 speed,
             )
             if d >= 0.0:
-                _hpush(ev_heap, ev_pos, ev_key, hn, 0, r, tr + d)
+                t_end = tr + d
+                if (not mode_exp) and ist[r, _ITN] == 0 and ist[r, _DN] > 0 and qhead[q] < 0:
+                    # Fast-forward decode-only iterations that end before the next arrival and finish nobody:
+                    # with its queue empty, nothing but an arrival can change this replica's state meanwhile
+                    # (other replicas never do), so completing them now, out of global time order, gives the
+                    # same results.
+                    while dkey[r, 0] != ist[r, _ITER] + 1 and t_end <= ta:
+                        ist[r, _ITER] += 1
+                        ist[r, _SCTX] += ist[r, _DN]
+                        t_end = t_end + _iter_time(c, ist[r, _DN], ist[r, _SCTX], float(ist[r, _SCTX]), speed)
+                _hpush(ev_heap, ev_pos, ev_key, hn, 0, r, t_end)
             else:
                 ist[r, _BUSY] = 0
                 if router == 0:

@@ -69,6 +69,22 @@ class LoadLedger:
         if self.level[group, phase] < -1e-6:
             raise RuntimeError(f"ledger: group {group} phase {Phase(phase).name} went negative")
 
+    def change_many(
+        self, t_s: list[float], group: list[int], phase: list[int], delta_gpus: list[float]
+    ) -> None:
+        """Record many changes at once (same meaning as :meth:`change`, in order; used by event-driven
+        workloads that batch the changes of a stretch of simulated time before anyone reads the ledger)."""
+        if not t_s:
+            return
+        self._t.extend(t_s)
+        self._g.extend(group)
+        self._p.extend(phase)
+        self._d.extend(delta_gpus)
+        np.add.at(self.level, (np.asarray(group), np.asarray(phase)), np.asarray(delta_gpus, dtype=float))
+        if self.level.min() < -1e-6:
+            g, p = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
+            raise RuntimeError(f"ledger: group {g} phase {Phase(int(p)).name} went negative")
+
     def add_profile(self, group: int, phase: Phase | int, gpus_per_step: np.ndarray) -> None:
         """Add a per-step profile of step-averaged active GPUs (shape ``(n_steps,)``)."""
         arr = np.asarray(gpus_per_step, dtype=float)

@@ -1,30 +1,54 @@
-"""Ambient conditions per site on the simulation clock (vectorised over the whole horizon)."""
+"""Ambient conditions per site on the simulation clock (vectorised over the whole horizon).
+
+Named climates and weather files are typical years (:mod:`gigawatt.physics.weather`) mapped onto the clock at
+the middle of each step (clock times are UTC; the weather's local standard time comes from its metadata).
+Synthetic and constant climates are evaluated directly. Every climate yields ``dry_bulb_c``,
+``relative_humidity_frac``, ``wet_bulb_c`` and ``pressure_pa``; named climates and files add wind and
+irradiance (``wind_speed_m_per_s``, ``ghi_w_per_m2``, ``dni_w_per_m2``, ``dhi_w_per_m2``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from gigawatt.engine.clock import Clock
-from gigawatt.scenario.site import ConstantClimate, Site, SyntheticClimate
+from gigawatt.physics import psychrometrics as psy
+from gigawatt.physics import weather as wx
+from gigawatt.scenario.site import ConstantClimate, NamedClimate, Site, SyntheticClimate, WeatherFileClimate
 
 __all__ = ["site_weather"]
 
 
+def _mid_step_times(clock: Clock) -> pd.DatetimeIndex:
+    return clock.times + pd.Timedelta(seconds=clock.step_s / 2)
+
+
+def _with_psychrometrics(site: Site, dry: np.ndarray, rh: np.ndarray) -> dict[str, np.ndarray]:
+    p = np.full(dry.shape, float(psy.pressure_at_altitude_pa(site.location.elevation_m)))
+    return {
+        "dry_bulb_c": dry,
+        "relative_humidity_frac": rh,
+        "wet_bulb_c": psy.wet_bulb_c(dry, rh, p),
+        "pressure_pa": p,
+    }
+
+
 def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
-    """Weather arrays ``(n_steps,)`` for ``site``: ``dry_bulb_c`` and ``relative_humidity_frac``.
+    """Weather arrays ``(n_steps,)`` for ``site`` (see the module docstring for the keys).
 
     The synthetic climate evaluates its sinusoids at the middle of each step in local solar time
-    (UTC + longitude/15 h), with the daily maximum at 15:00 solar time.
+    (UTC + longitude/15 h), with the daily maximum at 15:00 solar time; pressure follows the site elevation
+    (standard atmosphere) and the wet bulb the psychrometric solution.
     """
     clim = site.climate
     n = clock.n_steps
     if isinstance(clim, ConstantClimate):
-        return {
-            "dry_bulb_c": np.full(n, clim.dry_bulb_c),
-            "relative_humidity_frac": np.full(n, clim.relative_humidity_frac),
-        }
+        return _with_psychrometrics(
+            site, np.full(n, clim.dry_bulb_c), np.full(n, clim.relative_humidity_frac)
+        )
     if isinstance(clim, SyntheticClimate):
-        t_mid = clock.times + (clock.times[1] - clock.times[0]) / 2 if n > 1 else clock.times
+        t_mid = _mid_step_times(clock)
         doy = t_mid.day_of_year.to_numpy() + t_mid.hour.to_numpy() / 24.0
         hour_solar = (
             t_mid.hour.to_numpy() + t_mid.minute.to_numpy() / 60.0 + site.location.longitude_deg / 15.0
@@ -34,5 +58,13 @@ def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
             + clim.annual_amplitude_c * np.cos(2 * np.pi * (doy - clim.hottest_day_of_year) / 365.25)
             + clim.diurnal_amplitude_c * np.cos(2 * np.pi * (hour_solar - 15.0) / 24.0)
         )
-        return {"dry_bulb_c": temp, "relative_humidity_frac": np.full(n, clim.relative_humidity_frac)}
+        return _with_psychrometrics(site, temp, np.full(n, clim.relative_humidity_frac))
+    if isinstance(clim, NamedClimate | WeatherFileClimate):
+        if isinstance(clim, NamedClimate):
+            df, meta = wx.load_climate(clim.name)
+        else:
+            df, meta = wx.read_weather(clim.path)
+        times = _mid_step_times(clock).tz_localize("UTC")
+        out = wx.to_simulation_clock(df, times, float(meta["tz_offset_h"]))
+        return {c: out[c].to_numpy(dtype=float) for c in wx.CANONICAL_COLUMNS}
     raise TypeError(f"unsupported climate {type(clim).__name__}")  # pragma: no cover

@@ -30,9 +30,9 @@ kernel evaluates exactly the same formula (:func:`iteration_time_s`).
 
 Defaults
 --------
-``compute_efficiency_frac = 0.50``, ``bandwidth_efficiency_frac = 0.65`` (weights) and
+``compute_efficiency_frac = 0.50``, ``bandwidth_efficiency_frac = 0.60`` (weights) and
 ``kv_bandwidth_efficiency_frac = 0.60`` (KV cache) are a least-squares fit (log error, 0.05 grid) to six
-points of the TensorRT-LLM H200 FP8 max-throughput table [6]_; all six are reproduced within 15 % (see
+points of the TensorRT-LLM H200 FP8 max-throughput table [6]_; all six are reproduced within 11 % (see
 ``docs/models/inference.md`` and ``tests/validation/test_inference_perf.py``). A bandwidth micro-benchmark
 reaches 92 % of peak HBM bandwidth [7]_; real decode kernels reach less.
 ``iteration_overhead_s`` and ``allreduce_latency_s`` are **estimates** (scheduler/launch overhead with CUDA
@@ -275,11 +275,14 @@ class AcceleratorPerf:
     scaleup_bandwidth_gbps: float = 450.0
 
     @classmethod
-    def from_mapping(cls, row: Mapping[str, Any]) -> AcceleratorPerf:
-        """Build from a catalog row / dict (extra keys ignored; missing FP8 → NaN).
+    def from_mapping(cls, row: Mapping[str, Any] | Any) -> AcceleratorPerf:
+        """Build from a catalog row, a dict or a pydantic ``AcceleratorSpec`` (extra keys ignored).
 
-        ``scaleup_bandwidth_gbps`` defaults to :data:`DEFAULT_SCALEUP_BANDWIDTH_GBPS` by name, else 450.
+        Missing FP8 → NaN (BF16 is used). ``scaleup_bandwidth_gbps`` defaults to
+        :data:`DEFAULT_SCALEUP_BANDWIDTH_GBPS` by name, else 450.
         """
+        if hasattr(row, "model_dump"):
+            row = row.model_dump()
         missing = [k for k in ("bf16_dense_tflops", "hbm_gb", "hbm_bandwidth_tbps", "tdp_w") if k not in row]
         if missing:
             raise ValueError(f"accelerator: missing field(s) {', '.join(missing)}")
@@ -327,7 +330,7 @@ class ServingConfig:
     compute_efficiency_frac : float
         Achieved fraction of dense peak in GEMMs [0-1] (default 0.50, calibrated, see module docstring).
     bandwidth_efficiency_frac : float
-        Achieved fraction of HBM bandwidth when streaming weights [0-1] (default 0.65, calibrated).
+        Achieved fraction of HBM bandwidth when streaming weights [0-1] (default 0.60, calibrated).
     kv_bandwidth_efficiency_frac : float
         Achieved fraction of HBM bandwidth when reading the (paged) KV cache in decode attention [0-1]
         (default 0.60, calibrated; attention kernels over scattered KV blocks reach less than GEMV).
@@ -347,7 +350,7 @@ class ServingConfig:
     weight_bytes: float | None = None
     kv_bytes: float | None = None
     compute_efficiency_frac: float = 0.50
-    bandwidth_efficiency_frac: float = 0.65
+    bandwidth_efficiency_frac: float = 0.60
     kv_bandwidth_efficiency_frac: float = 0.60
     link_efficiency_frac: float = 0.70
     allreduce_latency_s: float = 8e-6

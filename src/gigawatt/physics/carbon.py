@@ -35,6 +35,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
+#: Step times: a DatetimeIndex (or anything pandas turns into one).
+TimesLike = pd.DatetimeIndex | pd.Series | NDArray[np.datetime64] | list[pd.Timestamp]
 
 __all__ = [
     "annual_grid_intensity_gco2_per_kwh",
@@ -71,12 +73,14 @@ def annual_grid_intensity_gco2_per_kwh(region: str) -> float:
         known = list(t["region"])
         close = difflib.get_close_matches(region.upper(), known, n=3, cutoff=0.3)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        raise KeyError(f"grid carbon region {region!r} is not in grid_carbon.csv{hint} (known: {', '.join(known)})")
+        raise KeyError(
+            f"grid carbon region {region!r} is not in grid_carbon.csv{hint} (known: {', '.join(known)})"
+        )
     return float(hit.iloc[0])
 
 
 def synthetic_intensity_gco2_per_kwh(
-    times: ArrayLike,
+    times: TimesLike,
     annual_mean_gco2_per_kwh: float,
     solar_dip_frac: float = 0.2,
     evening_peak_frac: float = 0.05,

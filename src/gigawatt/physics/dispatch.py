@@ -60,18 +60,23 @@ from gigawatt.physics.generation import GasUnit
 from gigawatt.physics.storage import Battery
 
 FloatArray = NDArray[np.float64]
+#: Step times: a DatetimeIndex (or anything pandas turns into one).
+TimesLike = pd.DatetimeIndex | pd.Series | NDArray[np.datetime64] | list[pd.Timestamp]
 BoolArray = NDArray[np.bool_]
 
 __all__ = [
     "POLICIES",
     "CurtailmentEvent",
     "DispatchResult",
+    "DispatchState",
+    "PreparedDispatch",
     "curtailment_cap_frac",
     "daily_signal_masks",
     "dispatch",
     "grid_import_cap_mw",
     "islanded_ride_through_h",
     "poisson_curtailment_events",
+    "prepare_dispatch",
 ]
 
 POLICIES = ("backup_only", "peak_shaving", "price_arbitrage", "carbon_aware")
@@ -81,7 +86,7 @@ POLICIES = ("backup_only", "peak_shaving", "price_arbitrage", "carbon_aware")
 
 
 def grid_import_cap_mw(
-    times: ArrayLike, import_capacity_mw: float, energisation_time: pd.Timestamp | str | None = None
+    times: TimesLike, import_capacity_mw: float, energisation_time: pd.Timestamp | str | None = None
 ) -> FloatArray:
     """Grid import cap per step [MW]: zero before the energisation date, the capacity after.
 
@@ -97,7 +102,9 @@ def grid_import_cap_mw(
     t_e = pd.Timestamp(energisation_time)
     if idx.tz is not None and t_e.tz is None:
         t_e = t_e.tz_localize(idx.tz)
-    frac = _window_overlap_frac(idx, pd.Timestamp.min.tz_localize(idx.tz) if idx.tz else pd.Timestamp.min, t_e)
+    frac = _window_overlap_frac(
+        idx, pd.Timestamp.min.tz_localize(idx.tz) if idx.tz else pd.Timestamp.min, t_e
+    )
     return np.asarray(cap * (1.0 - frac), dtype=float)
 
 
@@ -136,7 +143,7 @@ class CurtailmentEvent:
             raise ValueError("CurtailmentEvent.cap_frac: must be within 0–1")
 
 
-def curtailment_cap_frac(times: ArrayLike, events: Sequence[CurtailmentEvent]) -> FloatArray:
+def curtailment_cap_frac(times: TimesLike, events: Sequence[CurtailmentEvent]) -> FloatArray:
     """Multiplier on the import cap per step from curtailment events (time-weighted within a step).
 
     Overlapping events take the most restrictive ``cap_frac`` where they overlap (approximately, per step:
@@ -154,7 +161,7 @@ def curtailment_cap_frac(times: ArrayLike, events: Sequence[CurtailmentEvent]) -
 
 
 def poisson_curtailment_events(
-    times: ArrayLike,
+    times: TimesLike,
     rate_per_year: float,
     mean_duration_h: float,
     rng: np.random.Generator,
@@ -264,6 +271,8 @@ def _dispatch_kernel(
     discharge_signal,
     refill_from_grid,
     step_h,
+    online0,
+    countdown0,
 ):
     n = demand.shape[0]
     n_mr = must_run.shape[0]
@@ -276,8 +285,8 @@ def _dispatch_kernel(
     soc_out = np.zeros(n)
     unserved = np.zeros(n)
     curtailed = np.zeros(n)
-    online = np.zeros(n_gas, dtype=np.bool_)
-    countdown = np.zeros(n_gas, dtype=np.int64)
+    online = online0.copy()
+    countdown = countdown0.copy()
     used = np.zeros(n_gas, dtype=np.bool_)
     soc = soc0
     for t in range(n):
@@ -394,10 +403,35 @@ def _dispatch_kernel(
         soc_out[t] = soc
         unserved[t] = need
         curtailed[t] = surplus
-    return grid_import, grid_export, gas_out, charge, discharge, soc_out, unserved, curtailed
+    return (
+        grid_import,
+        grid_export,
+        gas_out,
+        charge,
+        discharge,
+        soc_out,
+        unserved,
+        curtailed,
+        soc,
+        online,
+        countdown,
+    )
 
 
 # ----------------------------------------------------------------------------------------------- facade
+
+
+@dataclass(frozen=True)
+class DispatchState:
+    """Carry-over state between consecutive dispatch calls (battery SoC, gas unit commitment).
+
+    ``gas_online`` and ``gas_countdown_steps`` follow the order of the gas units *as passed* to
+    :func:`dispatch`.
+    """
+
+    soc_frac: float
+    gas_online: tuple[bool, ...] = ()
+    gas_countdown_steps: tuple[int, ...] = ()
 
 
 @dataclass
@@ -419,6 +453,7 @@ class DispatchResult:
     curtailed_generation_mw: FloatArray
     step_h: float
     gas_units: tuple[GasUnit, ...] = field(default_factory=tuple)
+    final_state: DispatchState | None = None
 
     @property
     def served_mw(self) -> FloatArray:
@@ -482,6 +517,9 @@ def dispatch(
     peak_shaving_target_mw: ArrayLike | float | None = None,
     steps_per_day: int | None = None,
     arbitrage_hours_per_day: float | None = None,
+    initial_state: DispatchState | None = None,
+    charge_mask: ArrayLike | None = None,
+    discharge_mask: ArrayLike | None = None,
 ) -> DispatchResult:
     """Dispatch one site's supply against its demand, step by step.
 
@@ -499,8 +537,9 @@ def dispatch(
     must_run_mw : mapping of name → array_like, shape (n,)
         Available output of must-run sources (solar, wind, baseload) [MW].
     gas_units : sequence of GasUnit
-        Dispatchable units; run in order of marginal cost. A unit is *economic* at a step when its marginal
-        cost is below ``price_usd_per_mwh`` (it then runs before the grid); otherwise it is backup.
+        Dispatchable units; run in order of marginal cost. A unit with ``economic=True`` is *economic* at a
+        step when its marginal cost is below ``price_usd_per_mwh`` (it then runs before the grid); otherwise
+        it is backup.
     battery : Battery, optional
     policy : {"backup_only", "peak_shaving", "price_arbitrage", "carbon_aware"}
     price_usd_per_mwh : array_like, optional
@@ -513,21 +552,65 @@ def dispatch(
         Steps per day for the daily ranking (default ``round(24/step_h)``).
     arbitrage_hours_per_day : float, optional
         Charge and discharge hours per day for the signal policies (default: battery duration).
+    initial_state : DispatchState, optional
+        State at the first step (default: the battery's initial SoC, every gas unit off); pass the previous
+        call's ``final_state`` to dispatch a horizon block by block.
+    charge_mask, discharge_mask : array_like of bool, optional
+        Precomputed signal masks for ``price_arbitrage``/``carbon_aware`` (e.g. the slice of masks ranked over
+        the whole horizon when dispatching block by block).
 
     Returns
     -------
     DispatchResult
     """
+    d = np.asarray(demand_mw, dtype=float)
+    if d.ndim != 1:
+        raise ValueError("demand_mw: must be 1-D (one value per step)")
+    if not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise ValueError("demand_mw: must be finite and >= 0")
+    prepared = prepare_dispatch(
+        d.size,
+        step_h,
+        grid_cap_mw,
+        export_cap_mw,
+        must_run_mw,
+        gas_units,
+        battery,
+        policy,
+        price_usd_per_mwh,
+        carbon_gco2_per_kwh,
+        peak_shaving_target_mw,
+        steps_per_day,
+        arbitrage_hours_per_day,
+        charge_mask,
+        discharge_mask,
+    )
+    return prepared.run(d, 0, initial_state)
+
+
+def prepare_dispatch(
+    n_steps: int,
+    step_h: float,
+    grid_cap_mw: ArrayLike | float,
+    export_cap_mw: ArrayLike | float = 0.0,
+    must_run_mw: Mapping[str, ArrayLike] | None = None,
+    gas_units: Sequence[GasUnit] = (),
+    battery: Battery | None = None,
+    policy: str = "backup_only",
+    price_usd_per_mwh: ArrayLike | None = None,
+    carbon_gco2_per_kwh: ArrayLike | None = None,
+    peak_shaving_target_mw: ArrayLike | float | None = None,
+    steps_per_day: int | None = None,
+    arbitrage_hours_per_day: float | None = None,
+    charge_mask: ArrayLike | None = None,
+    discharge_mask: ArrayLike | None = None,
+) -> PreparedDispatch:
+    """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps (see there)."""
     if step_h <= 0:
         raise ValueError("step_h: must be > 0")
     if policy not in POLICIES:
         raise ValueError(f"policy: {policy!r} is not one of {', '.join(POLICIES)}")
-    d = np.asarray(demand_mw, dtype=float)
-    if d.ndim != 1:
-        raise ValueError("demand_mw: must be 1-D (one value per step)")
-    n = d.size
-    if not np.all(np.isfinite(d)) or np.any(d < 0):
-        raise ValueError("demand_mw: must be finite and >= 0")
+    n = int(n_steps)
     cap = _as_series(grid_cap_mw, n, "grid_cap_mw")
     xcap = _as_series(export_cap_mw, n, "export_cap_mw")
     if np.any(cap < 0) or np.any(xcap < 0):
@@ -547,7 +630,7 @@ def dispatch(
     econ = np.zeros((len(units), n), dtype=np.bool_)
     if price is not None:
         for i, u in enumerate(units):
-            econ[i] = u.marginal_cost_usd_per_mwh < price
+            econ[i] = u.economic and u.marginal_cost_usd_per_mwh < price
     step_s = step_h * 3600.0
     start_steps = np.array([int(np.ceil(u.start_time_s / step_s - 1e-9)) for u in units], dtype=np.int64)
     gas_cap = np.array([u.capacity_mw for u in units], dtype=float)
@@ -558,8 +641,10 @@ def dispatch(
     dis_sig = np.zeros(n, dtype=np.bool_)
     refill = policy in ("backup_only", "peak_shaving")
     if policy == "peak_shaving":
-        target = cap.copy() if peak_shaving_target_mw is None else _as_series(
-            peak_shaving_target_mw, n, "peak_shaving_target_mw"
+        target = (
+            cap.copy()
+            if peak_shaving_target_mw is None
+            else _as_series(peak_shaving_target_mw, n, "peak_shaving_target_mw")
         )
     elif policy in ("price_arbitrage", "carbon_aware"):
         sig = price if policy == "price_arbitrage" else carbon_gco2_per_kwh
@@ -567,57 +652,154 @@ def dispatch(
             need = "price_usd_per_mwh" if policy == "price_arbitrage" else "carbon_gco2_per_kwh"
             raise ValueError(f"policy {policy!r} needs {need}")
         sig = _as_series(sig, n, "signal")
-        if battery is not None:
+        if charge_mask is not None and discharge_mask is not None:
+            charge_sig = np.asarray(charge_mask, dtype=np.bool_).reshape(n)
+            dis_sig = np.asarray(discharge_mask, dtype=np.bool_).reshape(n)
+        elif battery is not None:
             spd = steps_per_day or round(24.0 / step_h)
             hours = battery.duration_h if arbitrage_hours_per_day is None else arbitrage_hours_per_day
             k = max(1, round(hours / step_h))
             charge_sig, dis_sig = daily_signal_masks(sig, spd, k, k)
 
-    b = battery
-    out = _dispatch_kernel(
-        d,
-        cap,
-        xcap,
-        mr,
-        gas_cap,
-        gas_min,
-        start_steps,
-        econ,
-        b is not None,
-        b.energy_mwh if b else 1.0,
-        b.power_mw if b else 0.0,
-        b.power_mw if b else 0.0,
-        b.eta_charge if b else 1.0,
-        b.eta_discharge if b else 1.0,
-        b.soc_min_frac if b else 0.0,
-        b.soc_max_frac if b else 0.0,
-        b.reserve_soc_frac if b else 0.0,
-        b.initial_soc_frac if b else 0.0,
-        target,
-        charge_sig,
-        dis_sig,
-        refill,
-        float(step_h),
-    )
-    grid_import, grid_export, gas_out, ch, dis, soc, unserved, curtailed = out
-    generation = {name: mr[i] for i, name in enumerate(names)}
-    for i, name in enumerate(gas_names):
-        generation[name] = gas_out[i]
-    if b is None:
-        soc = np.full(n, np.nan)
-    return DispatchResult(
-        demand_mw=d,
-        grid_import_mw=grid_import,
-        grid_export_mw=grid_export,
-        generation_mw=generation,
-        battery_charge_mw=ch,
-        battery_discharge_mw=dis,
-        battery_soc_frac=soc,
-        unserved_mw=unserved,
-        curtailed_generation_mw=curtailed,
+    prepared = PreparedDispatch(
         step_h=float(step_h),
+        grid_cap_mw=cap,
+        export_cap_mw=xcap,
+        must_run_names=tuple(names),
+        must_run_mw=mr,
         gas_units=tuple(units),
+        gas_order=np.asarray(
+            sorted(range(len(gas_units)), key=lambda i: gas_units[i].marginal_cost_usd_per_mwh),
+            dtype=np.int64,
+        ),
+        gas_cap=gas_cap,
+        gas_min=gas_min,
+        gas_start_steps=start_steps,
+        gas_economic=econ,
+        battery=battery,
+        target=target,
+        charge_signal=charge_sig,
+        discharge_signal=dis_sig,
+        refill_from_grid=refill,
     )
+    return prepared
+
+
+@dataclass
+class PreparedDispatch:
+    """Validated whole-horizon dispatch inputs; :meth:`run` dispatches any block of steps from a state.
+
+    Built by :func:`prepare_dispatch` (same arguments as :func:`dispatch` without the demand). Used by the
+    engine to dispatch feedback blocks with little per-call overhead.
+    """
+
+    step_h: float
+    grid_cap_mw: FloatArray
+    export_cap_mw: FloatArray
+    must_run_names: tuple[str, ...]
+    must_run_mw: FloatArray  # (k, n)
+    gas_units: tuple[GasUnit, ...]  # sorted by marginal cost
+    gas_order: NDArray[np.int64]  # positions of the sorted units in the caller's order
+    gas_cap: FloatArray
+    gas_min: FloatArray
+    gas_start_steps: NDArray[np.int64]
+    gas_economic: BoolArray  # (u, n)
+    battery: Battery | None
+    target: FloatArray
+    charge_signal: BoolArray
+    discharge_signal: BoolArray
+    refill_from_grid: bool
+
+    def _initial(self, state: DispatchState | None) -> tuple[float, BoolArray, NDArray[np.int64]]:
+        b = self.battery
+        n_gas = len(self.gas_units)
+        online0 = np.zeros(n_gas, dtype=np.bool_)
+        countdown0 = np.zeros(n_gas, dtype=np.int64)
+        soc0 = b.initial_soc_frac if b else 0.0
+        if state is not None:
+            if b is not None:
+                soc0 = float(state.soc_frac)
+            if state.gas_online:
+                online0[:] = np.asarray(state.gas_online, dtype=np.bool_)[self.gas_order]
+                countdown0[:] = np.asarray(state.gas_countdown_steps, dtype=np.int64)[self.gas_order]
+        return soc0, online0, countdown0
+
+    def run_raw(
+        self,
+        demand_mw: FloatArray,
+        start: int,
+        soc0: float,
+        online0: BoolArray,
+        countdown0: NDArray[np.int64],
+    ) -> tuple:
+        """Kernel outputs for steps ``start .. start + len(demand_mw)`` (gas arrays in merit order)."""
+        t = slice(start, start + demand_mw.shape[0])
+        b = self.battery
+        return _dispatch_kernel(
+            demand_mw,
+            self.grid_cap_mw[t],
+            self.export_cap_mw[t],
+            np.ascontiguousarray(self.must_run_mw[:, t]),
+            self.gas_cap,
+            self.gas_min,
+            self.gas_start_steps,
+            np.ascontiguousarray(self.gas_economic[:, t]),
+            b is not None,
+            b.energy_mwh if b else 1.0,
+            b.power_mw if b else 0.0,
+            b.power_mw if b else 0.0,
+            b.eta_charge if b else 1.0,
+            b.eta_discharge if b else 1.0,
+            b.soc_min_frac if b else 0.0,
+            b.soc_max_frac if b else 0.0,
+            b.reserve_soc_frac if b else 0.0,
+            soc0,
+            self.target[t],
+            self.charge_signal[t],
+            self.discharge_signal[t],
+            self.refill_from_grid,
+            self.step_h,
+            online0,
+            countdown0,
+        )
+
+    def run(self, demand_mw: ArrayLike, start: int = 0, state: DispatchState | None = None) -> DispatchResult:
+        """Dispatch ``demand_mw`` over steps ``start ..`` from ``state`` (default: initial state)."""
+        d = np.ascontiguousarray(demand_mw, dtype=float)
+        n = d.size
+        if start < 0 or start + n > self.grid_cap_mw.size:
+            raise ValueError("start/demand_mw: block outside the prepared horizon")
+        soc0, online0, countdown0 = self._initial(state)
+        out = self.run_raw(d, start, soc0, online0, countdown0)
+        grid_import, grid_export, gas_out, ch, dis, soc, unserved, curtailed, soc_end, online1, countdown1 = (
+            out
+        )
+        inverse = np.argsort(self.gas_order) if self.gas_order.size else np.zeros(0, dtype=np.int64)
+        final_state = DispatchState(
+            float(soc_end),
+            tuple(bool(x) for x in online1[inverse]),
+            tuple(int(x) for x in countdown1[inverse]),
+        )
+        t = slice(start, start + n)
+        generation = {name: self.must_run_mw[i, t] for i, name in enumerate(self.must_run_names)}
+        for i, u in enumerate(self.gas_units):
+            generation[u.name] = gas_out[i]
+        if self.battery is None:
+            soc = np.full(n, np.nan)
+        return DispatchResult(
+            demand_mw=d,
+            grid_import_mw=grid_import,
+            grid_export_mw=grid_export,
+            generation_mw=generation,
+            battery_charge_mw=ch,
+            battery_discharge_mw=dis,
+            battery_soc_frac=soc,
+            unserved_mw=unserved,
+            curtailed_generation_mw=curtailed,
+            step_h=self.step_h,
+            gas_units=self.gas_units,
+            final_state=final_state,
+        )
 
 
 def islanded_ride_through_h(

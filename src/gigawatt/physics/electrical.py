@@ -55,7 +55,9 @@ LOSS_PRESETS: dict[str, LossCoefficients] = {
     # 99.5 % at 50 % load, 99.3 % at 100 % (DOE 10 CFR 431.196 medium-voltage liquid-immersed).
     "transformer": LossCoefficients(0.001, 0.0, 0.006, "DOE 10 CFR 431.196 (2016); Rasmussen WP113"),
     # Legacy double conversion: 91.8 % at 25 %, 94.5 % at 50 %, 95.7 % at 100 % (Ton & Fortenbery 2005).
-    "ups_double_conversion": LossCoefficients(0.015, 0.02, 0.01, "Ton & Fortenbery 2005 (LBNL); Rasmussen WP113"),
+    "ups_double_conversion": LossCoefficients(
+        0.015, 0.02, 0.01, "Ton & Fortenbery 2005 (LBNL); Rasmussen WP113"
+    ),
     # Modern transformerless double conversion: ≈ 96.5 % at 50 %, 97 % at 100 % (ENERGY STAR UPS v2.0).
     "ups_modern": LossCoefficients(0.008, 0.015, 0.007, "ENERGY STAR UPS v2.0 (2019)"),
     # Eco / multi-mode or rack battery backup (OCP-style): ≈ 99 % (ENERGY STAR UPS v2.0 multi-mode).

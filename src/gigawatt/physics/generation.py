@@ -43,6 +43,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
+#: Step times: a DatetimeIndex (or anything pandas turns into one).
+TimesLike = pd.DatetimeIndex | pd.Series | NDArray[np.datetime64] | list[pd.Timestamp]
 
 __all__ = [
     "DIESEL_KGCO2_PER_MMBTU",
@@ -59,6 +61,7 @@ __all__ = [
     "hub_height_wind_speed_m_per_s",
     "nrel_5mw_power_curve",
     "pv_power_mw",
+    "solar_position",
     "wind_power_mw",
 ]
 
@@ -99,6 +102,9 @@ class GasUnit:
         CO2 emission factor [kg/MMBtu] (natural gas 53.06 [EPA2024]).
     variable_om_usd_per_mwh : float
         Variable O&M [USD/MWh].
+    economic : bool
+        If True the unit also runs before the grid whenever its marginal cost is below the grid price;
+        if False it is backup only (runs for supply shortfalls).
     """
 
     name: str
@@ -109,6 +115,7 @@ class GasUnit:
     fuel_price_usd_per_mmbtu: float = 3.5
     emissions_kgco2_per_mmbtu: float = NATURAL_GAS_KGCO2_PER_MMBTU
     variable_om_usd_per_mwh: float = 5.0
+    economic: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -128,7 +135,9 @@ class GasUnit:
     @property
     def marginal_cost_usd_per_mwh(self) -> float:
         """Fuel + variable O&M cost of one MWh [USD/MWh]: ``HR·p_fuel/1000 + VOM``."""
-        return self.heat_rate_btu_per_kwh * self.fuel_price_usd_per_mmbtu / 1000.0 + self.variable_om_usd_per_mwh
+        return (
+            self.heat_rate_btu_per_kwh * self.fuel_price_usd_per_mmbtu / 1000.0 + self.variable_om_usd_per_mwh
+        )
 
     @property
     def emissions_kgco2_per_mwh(self) -> float:
@@ -154,8 +163,25 @@ def gas_emissions_kgco2(generation_mw: ArrayLike, unit: GasUnit, step_h: float) 
 # --------------------------------------------------------------------------------------------- solar PV
 
 
+def solar_position(
+    times: pd.DatetimeIndex, latitude_deg: float, longitude_deg: float, method: str = "ephemeris"
+) -> pd.DataFrame:
+    """pvlib solar position (``apparent_zenith``, ``azimuth`` … [deg]) at tz-aware ``times``.
+
+    pvlib 0.16's ``ephemeris`` uses a pandas accessor that pandas 3.1 deprecates; that one warning is
+    silenced here (narrowly, around the call) so it does not fail strict test runs.
+    """
+    import warnings
+
+    from pvlib import solarposition
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"DatetimeIndex\.dayofyear is deprecated")
+        return solarposition.get_solarposition(times, latitude_deg, longitude_deg, method=method)
+
+
 def pv_power_mw(
-    times: ArrayLike,
+    times: TimesLike,
     latitude_deg: float,
     longitude_deg: float,
     ghi_w_per_m2: ArrayLike,
@@ -170,10 +196,11 @@ def pv_power_mw(
     gamma_pdc_per_c: float = -0.0047,
     system_losses_frac: float = 0.1408,
     albedo: float = 0.2,
+    solar_position_method: str = "ephemeris",
 ) -> FloatArray:
     """AC output of a fixed-tilt PV plant with pvlib's PVWatts functions [Dobos2014].
 
-    Chain: solar position (pvlib, NREL SPA numpy) → plane-of-array irradiance (isotropic sky) → SAPM cell
+    Chain: solar position (pvlib) → plane-of-array irradiance (isotropic sky) → SAPM cell
     temperature (open rack) [King2004] → ``pvwatts_dc`` → system losses → ``inverter.pvwatts``:
 
     .. math::
@@ -207,6 +234,9 @@ def pv_power_mw(
         Soiling, shading, mismatch, wiring, LID, availability … combined; PVWatts default 0.1408.
     albedo : float
         Ground reflectance (0–1).
+    solar_position_method : str
+        pvlib solar-position method: ``"ephemeris"`` (default; ≈ 10× faster than SPA, within 0.5° of it in
+        apparent zenith, negligible for energy yield) or ``"nrel_numpy"`` (NREL SPA).
 
     Returns
     -------
@@ -218,7 +248,7 @@ def pv_power_mw(
     [Dobos2014], [King2004]; pvlib: W. F. Holmgren, C. W. Hansen, M. A. Mikofski, "pvlib python: a python
     package for modeling solar energy systems", JOSS 3(29), 884, 2018.
     """
-    from pvlib import inverter, irradiance, pvsystem, solarposition, temperature
+    from pvlib import inverter, irradiance, pvsystem, temperature
 
     if capacity_dc_mw < 0:
         raise ValueError("capacity_dc_mw: must be >= 0")
@@ -237,7 +267,7 @@ def pv_power_mw(
         if a.shape != (idx.size,):
             raise ValueError(f"{name}: must have one value per time ({idx.size}), got shape {a.shape}")
     tilt = abs(latitude_deg) if surface_tilt_deg is None else surface_tilt_deg
-    sp = solarposition.get_solarposition(idx, latitude_deg, longitude_deg, method="nrel_numpy")
+    sp = solar_position(idx, latitude_deg, longitude_deg, solar_position_method)
     zenith = np.asarray(sp["apparent_zenith"], dtype=float)
     azimuth = np.asarray(sp["azimuth"], dtype=float)
     poa = irradiance.get_total_irradiance(

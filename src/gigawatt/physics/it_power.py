@@ -4,12 +4,12 @@ All functions are pure and vectorised over any leading shape (typically ``(n_ste
 Accelerator power of a rack group is split into a *static* part that does not scale with clock
 (idle power of every installed accelerator) and a *dynamic* part that does::
 
-    P_acc = n_gpus · P_idle + Σ_phase active[phase] · (f_phase · TDP − P_idle) · d(x)
+    P_acc = n_gpus · P_idle + Σ_phase active[phase] · (P_phase − P_idle) · d(x)
 
-where ``f_phase`` is the phase's power as a fraction of TDP (:data:`PHASE_POWER_FRAC`), ``active`` the
-step-averaged number of GPUs in that phase and ``d(x)`` the dynamic-power fraction at throughput fraction
-``x`` (1 when unthrottled, :func:`dvfs_dynamic_power_frac`). The expression is linear in occupancy, so
-everything vectorises over steps and groups.
+where ``P_phase`` is a busy accelerator's power in that phase (:func:`gigawatt.physics.power.phase_power_w`,
+the single source of the phase powers), ``active`` the step-averaged number of GPUs in that phase and ``d(x)``
+the dynamic-power fraction at throughput fraction ``x`` (1 when unthrottled, :func:`dvfs_dynamic_power_frac`).
+The expression is linear in occupancy, so everything vectorises over steps and groups.
 
 References
 ----------
@@ -32,66 +32,40 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Workload phases in ledger order (must match ``gigawatt.engine.ledger.Phase``).
-PHASE_NAMES: tuple[str, ...] = ("util", "train_compute", "train_stall", "prefill", "decode")
-
-#: Accelerator power of a busy GPU in each phase as a fraction of TDP.
-#:
-#: * ``util`` 1.0 — generic utilisation workloads: the ledger's active GPUs are utilisation-weighted,
-#:   so power = idle + u·(TDP − idle).
-#: * ``train_compute`` 0.90 — estimate: dense LLM training runs near but below TDP; consistent with an
-#:   8×H100 node drawing 8.4 kW of its 10.2 kW nameplate in training (Latif et al. 2024).
-#: * ``train_stall`` 0.20 — estimate: during checkpoint writes and collective stalls GPUs sit near idle
-#:   (H100 idle ≈ 75 W ≈ 0.11 TDP) with clocks up; Llama 3 §3.3.4 reports data-center power swings of
-#:   tens of MW when all GPUs wait at once.
-#: * ``prefill`` 1.0 — prefill is compute-bound and runs at TDP (Splitwise, H100 ≈ 700 W).
-#: * ``decode`` 0.55 — decode is memory-bound (Splitwise, H100 ≈ 380 W of 700 W).
-PHASE_POWER_FRAC: dict[str, float] = {
-    "util": 1.0,
-    "train_compute": 0.90,
-    "train_stall": 0.20,
-    "prefill": 1.0,
-    "decode": 0.55,
-}
-
 #: Exponent ``k`` of the DVFS curve ``dynamic power ∝ throughput^k`` (estimate). CMOS dynamic power is
 #: ``α C V² f`` and voltage tracks frequency in the DVFS range, so ``P_dyn ∝ f^k`` with ``k`` between 2 and 3;
 #: throughput of compute-bound kernels ∝ f. k = 2.5 gives ≈ 7 % throughput loss for a 700 → 600 W cap on an
 #: H100 at full load, in line with the small losses near TDP reported by Patel et al. (ASPLOS 2024).
 DVFS_POWER_EXPONENT = 2.5
+#: Throughput lost per K that the accelerator coolant (liquid supply or inlet air) runs above its design set point
+#: (estimate). At a fixed power limit, hotter silicon leaks more (leakage ≈ 15-20 % of TDP near 80 °C junction,
+#: rising ≈ 2 %/K), leaving ≈ 0.3-0.4 % of TDP less dynamic power per K ⇒ ≈ 0.15-0.25 %/K throughput through the
+#: DVFS curve. 0.25 %/K reproduces the 1-2 % diurnal throughput variation Llama 3 reports (§3.3.4) for a
+#: 4-8 K mid-day rise of the cooling air.
+CHIP_DERATE_PER_C = 0.0025
 #: Lowest throughput fraction reachable by DVFS (minimum sustained clock ≈ 30-40 % of boost; estimate).
 MIN_THROUGHPUT_FRAC = 0.3
-
-
-def phase_power_frac_array(overrides: dict[str, float] | None = None) -> FloatArray:
-    """Per-phase TDP fractions in :data:`PHASE_NAMES` order, with optional overrides by name."""
-    values = dict(PHASE_POWER_FRAC)
-    for k, v in (overrides or {}).items():
-        if k not in values:
-            raise KeyError(f"unknown phase {k!r}; phases are {', '.join(PHASE_NAMES)}")
-        values[k] = float(v)
-    return np.array([values[p] for p in PHASE_NAMES], dtype=float)
 
 
 def accelerator_power_split_w(
     occupancy: npt.ArrayLike,
     n_gpus: npt.ArrayLike,
     idle_w: npt.ArrayLike,
-    tdp_w: npt.ArrayLike,
-    phase_power_frac: npt.ArrayLike,
+    phase_w: npt.ArrayLike,
 ) -> tuple[FloatArray, FloatArray]:
     """Static and full-speed dynamic accelerator power of rack groups [W].
 
-    ``static = n_gpus · P_idle``; ``dynamic = Σ_phase active[..., phase] · max(f_phase · TDP − P_idle, 0)``.
+    ``static = n_gpus · P_idle``; ``dynamic = Σ_phase active[..., phase] · max(P_phase − P_idle, 0)``.
 
     Parameters
     ----------
     occupancy : array_like, shape (..., n_groups, n_phases)
         Step-averaged active GPUs per phase.
-    n_gpus, idle_w, tdp_w : array_like, shape (n_groups,)
-        Installed accelerators, idle power [W] and TDP [W] per group.
-    phase_power_frac : array_like, shape (n_phases,) or (n_groups, n_phases)
-        Busy power per phase as a fraction of TDP.
+    n_gpus, idle_w : array_like, shape (n_groups,)
+        Installed accelerators and idle power [W] per group.
+    phase_w : array_like, shape (n_groups, n_phases)
+        Busy power per phase [W] (:func:`gigawatt.physics.power.phase_power_w`: UTIL = TDP, TRAIN_COMPUTE =
+        training fraction x TDP, TRAIN_STALL near idle, PREFILL = TDP, DECODE = 380/700 x TDP per Splitwise).
 
     Returns
     -------
@@ -100,15 +74,15 @@ def accelerator_power_split_w(
     """
     occ = np.asarray(occupancy, dtype=float)
     idle = np.asarray(idle_w, dtype=float)
-    tdp = np.asarray(tdp_w, dtype=float)
-    frac = np.asarray(phase_power_frac, dtype=float)
-    per_gpu_dyn = np.maximum(frac * tdp[..., None] - idle[..., None], 0.0)  # (n_groups, n_phases)
+    per_gpu_dyn = np.maximum(np.asarray(phase_w, dtype=float) - idle[..., None], 0.0)  # (n_groups, n_phases)
     dynamic = np.einsum("...gp,gp->...g", occ, np.broadcast_to(per_gpu_dyn, occ.shape[-2:]))
     static = np.broadcast_to(np.asarray(n_gpus, dtype=float) * idle, dynamic.shape).astype(float)
     return static, dynamic
 
 
-def dvfs_dynamic_power_frac(throughput_frac: npt.ArrayLike, exponent: float = DVFS_POWER_EXPONENT) -> FloatArray:
+def dvfs_dynamic_power_frac(
+    throughput_frac: npt.ArrayLike, exponent: float = DVFS_POWER_EXPONENT
+) -> FloatArray:
     """Dynamic power fraction at a throughput fraction: ``d(x) = x^k`` (see :data:`DVFS_POWER_EXPONENT`)."""
     x = np.clip(np.asarray(throughput_frac, dtype=float), 0.0, 1.0)
     return x**exponent
@@ -162,6 +136,18 @@ def power_cap_frac_for_throughput(
     return p / busy
 
 
+def chip_temperature_throughput_frac(
+    coolant_c: npt.ArrayLike, design_coolant_c: npt.ArrayLike, derate_per_c: npt.ArrayLike = CHIP_DERATE_PER_C
+) -> FloatArray:
+    """Throughput fraction of accelerators whose coolant runs warm: ``1 − k · max(T − T_design, 0)`` (≥ 0.5).
+
+    See :data:`CHIP_DERATE_PER_C` for the derivation and calibration against Llama 3 §3.3.4.
+    """
+    t = np.asarray(coolant_c, dtype=float)
+    rise = np.maximum(t - np.asarray(design_coolant_c, dtype=float), 0.0)
+    return np.clip(1.0 - np.asarray(derate_per_c, dtype=float) * np.nan_to_num(rise), 0.5, 1.0)
+
+
 def host_power_w(
     n_servers: npt.ArrayLike,
     host_idle_w: npt.ArrayLike,
@@ -184,6 +170,23 @@ FAN_RAMP_START_C = 25.0
 FAN_RAMP_FULL_C = 35.0
 #: Fan speed fraction below the ramp (estimate: fans idle at ≈ 40 % speed under full heat load).
 FAN_BASE_SPEED_FRAC = 0.6
+
+
+def server_fan_speed_frac(
+    inlet_c: npt.ArrayLike,
+    *,
+    ramp_start_c: float = FAN_RAMP_START_C,
+    ramp_full_c: float = FAN_RAMP_FULL_C,
+    base_speed_frac: float = FAN_BASE_SPEED_FRAC,
+) -> FloatArray:
+    """Server fan speed fraction: ``s = s0 + (1 − s0) · clip((T_in − T_start)/(T_full − T_start), 0, 1)``.
+
+    Server airflow is proportional to this speed, so air handlers must move more air when the inlet warms.
+    """
+    t = np.asarray(inlet_c, dtype=float)
+    return base_speed_frac + (1 - base_speed_frac) * np.clip(
+        (t - ramp_start_c) / (ramp_full_c - ramp_start_c), 0, 1
+    )
 
 
 def server_fan_power_w(
@@ -213,8 +216,9 @@ def server_fan_power_w(
     ----------
     .. [1] ASHRAE TC 9.9 (2021), see module references; fan affinity law ``P ∝ n³``.
     """
-    t = np.asarray(inlet_c, dtype=float)
-    s = base_speed_frac + (1 - base_speed_frac) * np.clip((t - ramp_start_c) / (ramp_full_c - ramp_start_c), 0, 1)
+    s = server_fan_speed_frac(
+        inlet_c, ramp_start_c=ramp_start_c, ramp_full_c=ramp_full_c, base_speed_frac=base_speed_frac
+    )
     return np.asarray(n_servers, dtype=float) * np.asarray(fan_max_w, dtype=float) * s**3
 
 

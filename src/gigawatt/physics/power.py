@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from gigawatt.physics import it_power
+
 __all__ = [
     "DECODE_POWER_FRAC_OF_TDP",
     "HOST_IDLE_FRAC",
     "STALL_DYNAMIC_FRAC",
+    "dvfs_power_frac",
     "group_it_power_kw",
     "phase_power_w",
 ]
@@ -33,6 +36,14 @@ STALL_DYNAMIC_FRAC = 0.1
 #: Estimate from SPECpower-style server curves (idle ≈ 40-60 % of peak for modern 2-socket servers);
 #: Reference: SPEC, "SPECpower_ssj2008 results", 2023 submissions, median idle/peak ratio.
 HOST_IDLE_FRAC = 0.5
+
+
+def dvfs_power_frac(throughput_frac: np.ndarray) -> np.ndarray:
+    """Dynamic (above-idle) accelerator power fraction at a throughput fraction: ``x^k`` (DVFS curve).
+
+    See :func:`gigawatt.physics.it_power.dvfs_dynamic_power_frac` for the exponent and its sources.
+    """
+    return it_power.dvfs_dynamic_power_frac(throughput_frac)
 
 
 def phase_power_w(idle_w: np.ndarray, tdp_w: np.ndarray, training_power_frac: np.ndarray) -> np.ndarray:
@@ -87,18 +98,19 @@ def group_it_power_kw(
     host_w_per_server, n_servers : array (G,)
         Host overhead per server at full load [W] and servers per group.
     throughput_frac : array (T, G), optional
-        Throughput factor; scales the dynamic accelerator power (linear placeholder for the DVFS curve).
+        Throughput factor; scales the dynamic accelerator power along the DVFS curve
+        (:func:`dvfs_power_frac`).
 
     Returns
     -------
     accel_kw, host_kw : array (T, G)
-        ``accel = (n·idle + Σ_p N_p (P_p − idle)·s) / 1000``;
+        ``accel = (n·idle + Σ_p N_p (P_p − idle)·s(x)) / 1000`` with ``s(x) = x^k`` the DVFS curve;
         ``host = n_servers · P_host · (h0 + (1 − h0) · busy_frac) / 1000`` with ``h0`` = :data:`HOST_IDLE_FRAC`
         and ``busy_frac = min(1, Σ_p N_p / n)``.
     """
     dyn_w = np.einsum("tgp,gp->tg", occupancy_gpus, phase_w - np.asarray(idle_w)[:, None])
     if throughput_frac is not None:
-        dyn_w = dyn_w * throughput_frac
+        dyn_w = dyn_w * dvfs_power_frac(throughput_frac)
     accel_kw = (n_gpus * idle_w + dyn_w) / 1e3
     busy = np.minimum(occupancy_gpus.sum(axis=2) / np.maximum(n_gpus, 1), 1.0)
     host_kw = n_servers * host_w_per_server * (HOST_IDLE_FRAC + (1.0 - HOST_IDLE_FRAC) * busy) / 1e3

@@ -84,7 +84,9 @@ def dew_point_c(dry_bulb_c: ArrayLike, relative_humidity_frac: ArrayLike) -> Flo
 
 def relative_humidity_from_dew_point_frac(dry_bulb_c: ArrayLike, dew_point_c: ArrayLike) -> FloatArray:
     """Relative humidity [0-1] from dry bulb and dew point: ``p_ws(T_d) / p_ws(T)``, clipped to ≤ 1."""
-    return np.minimum(saturation_vapor_pressure_pa(dew_point_c) / saturation_vapor_pressure_pa(dry_bulb_c), 1.0)
+    return np.minimum(
+        saturation_vapor_pressure_pa(dew_point_c) / saturation_vapor_pressure_pa(dry_bulb_c), 1.0
+    )
 
 
 def humidity_ratio_from_vapor_pressure(vapor_pressure_pa: ArrayLike, pressure_pa: ArrayLike) -> FloatArray:

@@ -35,6 +35,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
+#: Step times: a DatetimeIndex (or anything pandas turns into one).
+TimesLike = pd.DatetimeIndex | pd.Series | NDArray[np.datetime64] | list[pd.Timestamp]
 
 __all__ = [
     "TouRule",
@@ -49,14 +51,14 @@ __all__ = [
 ]
 
 
-def _times(times: ArrayLike) -> pd.DatetimeIndex:
+def _times(times: TimesLike) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(times)
     if idx.size == 0:
         raise ValueError("times: must contain at least one timestamp")
     return idx
 
 
-def flat_price_usd_per_mwh(times: ArrayLike, price_usd_per_mwh: float) -> FloatArray:
+def flat_price_usd_per_mwh(times: TimesLike, price_usd_per_mwh: float) -> FloatArray:
     """Flat tariff: the same energy price at every step.
 
     Parameters
@@ -123,7 +125,7 @@ class TouRule:
 
 
 def time_of_use_price_usd_per_mwh(
-    times: ArrayLike, base_price_usd_per_mwh: float, rules: Sequence[TouRule]
+    times: TimesLike, base_price_usd_per_mwh: float, rules: Sequence[TouRule]
 ) -> FloatArray:
     """Time-of-use tariff: a base price overridden by rules (later rules win).
 
@@ -149,7 +151,7 @@ def time_of_use_price_usd_per_mwh(
 
 
 def series_price_usd_per_mwh(
-    times: ArrayLike, series_times: ArrayLike, series_price_usd_per_mwh: ArrayLike
+    times: TimesLike, series_times: TimesLike, series_price_usd_per_mwh: ArrayLike
 ) -> FloatArray:
     """Sample a price series (e.g. hourly day-ahead prices) at the steps, holding each value until the next.
 
@@ -214,7 +216,7 @@ def energy_cost_usd(import_mw: ArrayLike, price_usd_per_mwh: ArrayLike, step_h: 
 
 
 def demand_charges_usd(
-    times: ArrayLike, import_mw: ArrayLike, rate_usd_per_kw_month: float
+    times: TimesLike, import_mw: ArrayLike, rate_usd_per_kw_month: float
 ) -> tuple[pd.DataFrame, FloatArray]:
     """Monthly demand charges: the highest step-mean import of each month × the rate.
 
@@ -292,7 +294,7 @@ def ppa_pay_as_produced_mw(generation_profile_mw: ArrayLike, share_frac: float =
 
 
 def ppa_baseload_mw(
-    times: ArrayLike,
+    times: TimesLike,
     block_mw: float,
     start_hour: float = 0.0,
     end_hour: float = 24.0,

@@ -26,6 +26,7 @@ References
 from __future__ import annotations
 
 import importlib.resources
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,7 +141,9 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         tz = float(meta["TZ"])
         fmt = "EPW"
     else:
-        raise ValueError(f"read_weather: unknown weather file suffix {suffix!r} in {path}; use .tm2, .csv (TMY3) or .epw")
+        raise ValueError(
+            f"read_weather: unknown weather file suffix {suffix!r} in {path}; use .tm2, .csv (TMY3) or .epw"
+        )
     metadata: dict[str, Any] = {
         "name": name,
         "latitude": float(meta["latitude"]),
@@ -156,7 +159,7 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 # ------------------------------------------------------------------------------------ simulation clock
 def _hour_of_year(index: pd.DatetimeIndex) -> np.ndarray:
     """Hour of a 365-day year [h] (0 at Jan 1 00:00); Feb 29 is folded onto Feb 28."""
-    doy = index.dayofyear.to_numpy()
+    doy = index.day_of_year.to_numpy()
     leap = index.is_leap_year
     after_feb28 = leap & (doy >= 60)
     doy = np.where(after_feb28, doy - 1, doy)
@@ -283,7 +286,7 @@ def synthetic_weather(
     """
     idx = pd.DatetimeIndex(times)
     local = idx.tz_localize(None) if idx.tz is not None else idx
-    doy = local.dayofyear.to_numpy() + local.hour.to_numpy() / 24.0 + local.minute.to_numpy() / 1440.0
+    doy = local.day_of_year.to_numpy() + local.hour.to_numpy() / 24.0 + local.minute.to_numpy() / 1440.0
     hod = local.hour.to_numpy() + local.minute.to_numpy() / 60.0 + local.second.to_numpy() / 3600.0
     season = np.cos(2 * np.pi * (doy - hottest_day_of_year) / 365.0)
     if latitude < 0:
@@ -339,20 +342,21 @@ def _registry() -> dict[str, ClimateInfo]:
 
     df = pd.read_csv(StringIO(text), comment="#")
     out = {}
-    for row in df.itertuples(index=False):
-        out[str(row.name)] = ClimateInfo(
-            name=str(row.name),
-            category=str(row.category),
-            koppen=str(row.koppen),
-            kind=str(row.kind),
-            file=str(row.file),
-            station=str(row.station),
-            latitude=float(row.latitude),
-            longitude=float(row.longitude),
-            altitude_m=float(row.altitude_m),
-            tz_offset_h=float(row.tz_offset_h),
-            source=str(row.source),
+    for rec in df.to_dict(orient="records"):
+        info = ClimateInfo(
+            name=str(rec["name"]),
+            category=str(rec["category"]),
+            koppen=str(rec["koppen"]),
+            kind=str(rec["kind"]),
+            file=str(rec["file"]),
+            station=str(rec["station"]),
+            latitude=float(rec["latitude"]),
+            longitude=float(rec["longitude"]),
+            altitude_m=float(rec["altitude_m"]),
+            tz_offset_h=float(rec["tz_offset_h"]),
+            source=str(rec["source"]),
         )
+        out[info.name] = info
     return out
 
 
@@ -415,7 +419,13 @@ def _load_climate_cached(name: str) -> tuple[pd.DataFrame, tuple[tuple[str, Any]
         }
     else:  # pragma: no cover - guarded by the registry test
         raise ValueError(f"climate {name!r}: unknown kind {info.kind!r}")
-    meta = {**meta, "climate": info.name, "category": info.category, "koppen": info.koppen, "source": info.source}
+    meta = {
+        **meta,
+        "climate": info.name,
+        "category": info.category,
+        "koppen": info.koppen,
+        "source": info.source,
+    }
     return df, tuple(meta.items())
 
 
@@ -458,8 +468,7 @@ def synthesize_from_normals(
     Steps (all vectorised):
 
     1. Monthly mean daily max/min and dew point are placed at mid-month and interpolated periodically
-       to each day (linear interpolation through monthly means slightly damps the seasonal amplitude,
-       < 0.3 °C for the shipped climates; the test checks monthly means to 0.5 °C).
+       to each day, with the anchors adjusted so each month's mean equals its normal (mean-preserving).
     2. A day-to-day anomaly ``a_d`` follows an AR(1) process (lag-1 correlation 0.7, stationary standard
        deviation ``daily_anomaly_std_c``) drawn from ``numpy.random.default_rng(seed)``, then de-meaned per
        month so monthly normals are kept. The dew point moves with 0.8·a_d.
@@ -480,11 +489,26 @@ def synthesize_from_normals(
     local = stamps.tz_localize(None)
     days = np.arange(365, dtype=float) + 0.5
     mid_month = np.array(
-        [(pd.Timestamp(year, m, 1).dayofyear - 1) + pd.Timestamp(year, m, 1).days_in_month / 2 for m in range(1, 13)]
+        [
+            (pd.Timestamp(year, m, 1).day_of_year - 1) + pd.Timestamp(year, m, 1).days_in_month / 2
+            for m in range(1, 13)
+        ]
     )
 
+    month_of_day = pd.date_range(f"{year}-01-01", periods=365, freq="D").month.to_numpy()
+    days_in_month = np.bincount(month_of_day - 1, minlength=12)
+
     def daily(values: np.ndarray) -> np.ndarray:
-        return np.interp(days, mid_month, np.asarray(values, dtype=float), period=365.0)
+        # mean-preserving interpolation: adjust the mid-month anchors until each month's mean of the
+        # interpolated daily series equals its normal (linear interpolation alone damps the extremes)
+        target = np.asarray(values, dtype=float)
+        anchors = target.copy()
+        for _ in range(8):  # fixed-point on 12 anchors (converges geometrically)
+            series = np.interp(days, mid_month, anchors, period=365.0)
+            anchors = (
+                anchors + target - np.bincount(month_of_day - 1, weights=series, minlength=12) / days_in_month
+            )
+        return np.interp(days, mid_month, anchors, period=365.0)
 
     tmax_d, tmin_d, dew_d = daily(tmax_c), daily(tmin_c), daily(dew_point_c)
     rng = np.random.default_rng(seed)
@@ -492,14 +516,13 @@ def synthesize_from_normals(
     eps[0] = rng.standard_normal() * daily_anomaly_std_c  # stationary start
     # AR(1) recurrence a_d = φ a_{d−1} + ε_d as a linear filter (no Python loop).
     anomaly = np.asarray(lfilter([1.0], [1.0, -anomaly_lag1_corr], eps), dtype=float)
-    month_of_day = pd.date_range(f"{year}-01-01", periods=365, freq="D").month.to_numpy()
     month_mean = np.bincount(month_of_day - 1, weights=anomaly, minlength=12) / np.bincount(
         month_of_day - 1, minlength=12
     )
     anomaly -= month_mean[month_of_day - 1]
     # hour-centred position for each interval-ending stamp
     centre = local - pd.Timedelta(minutes=30)
-    d_idx = np.clip(centre.dayofyear.to_numpy() - 1, 0, 364)
+    d_idx = np.clip(centre.day_of_year.to_numpy() - 1, 0, 364)
     d_idx = np.where(centre.year.to_numpy() < year, 0, d_idx)
     hod = centre.hour.to_numpy() + centre.minute.to_numpy() / 60.0
     mean_d = 0.5 * (tmax_d + tmin_d) + anomaly
@@ -509,11 +532,14 @@ def synthesize_from_normals(
     rh = psy.relative_humidity_from_dew_point_frac(dry, dew)
     p = float(psy.pressure_at_altitude_pa(altitude_m))
     loc = pvlib.location.Location(latitude, longitude, tz=tz, altitude=altitude_m)
-    cs = loc.get_clearsky(stamps - pd.Timedelta(minutes=30), model="simplified_solis")
     kt = np.asarray(clearness_index_frac, dtype=float)[local.month.to_numpy() - 1]
-    ghi = cs["ghi"].to_numpy() * kt
-    zenith = loc.get_solarposition(stamps - pd.Timedelta(minutes=30))["zenith"]
-    split = pvlib.irradiance.erbs(ghi, zenith, stamps - pd.Timedelta(minutes=30))
+    with warnings.catch_warnings():
+        # pvlib 0.16 still calls DatetimeIndex.dayofyear, deprecated in pandas 3 (third-party, harmless)
+        warnings.filterwarnings("ignore", message=".*dayofyear is deprecated.*")
+        cs = loc.get_clearsky(stamps - pd.Timedelta(minutes=30), model="simplified_solis")
+        ghi = cs["ghi"].to_numpy() * kt
+        zenith = loc.get_solarposition(stamps - pd.Timedelta(minutes=30))["zenith"]
+        split = pvlib.irradiance.erbs(ghi, zenith, stamps - pd.Timedelta(minutes=30))
     wind = np.asarray(wind_speed_m_per_s, dtype=float)[local.month.to_numpy() - 1]
     df = pd.DataFrame(
         {

@@ -141,16 +141,73 @@ class NetworkFabric(StrictModel):
     """Oversubscription ratio of the fabric (1.0 = non-blocking fat tree)."""
 
 
+#: Default cooling design (preset of :data:`gigawatt.physics.cooling.COOLING_PRESETS`) per technology.
+DEFAULT_COOLING_DESIGN = {"air": "air", "rdhx": "rdhx", "dlc": "dlc", "immersion": "immersion"}
+#: Cooling designs allowed per technology.
+COOLING_DESIGNS = {
+    "air": ("air", "air_legacy", "air_evaporative"),
+    "rdhx": ("rdhx",),
+    "dlc": ("dlc", "dlc_dry"),
+    "immersion": ("immersion",),
+}
+
+
 class CoolingSpec(StrictModel):
-    """Cooling technology of a hall."""
+    """Cooling technology of a hall, its plant design and the main set points.
+
+    PUE, WUE and throttling are *outputs* of the facility physics (``docs/models/facility.md``); the fields
+    here describe the equipment. Unset fields take the design preset's values.
+    """
 
     technology: Literal["air", "rdhx", "dlc", "immersion"]
-    """``air`` (CRAH + chillers with economizer), ``rdhx`` (rear-door heat exchanger), ``dlc`` (direct-to-chip
-    liquid), ``immersion``; see ``gigawatt catalog cooling``."""
-    design_pue: float | None = Field(None, gt=1.0, lt=3.0)
-    """Design-point PUE; default from the cooling catalog."""
+    """``air`` (CRAH/AHU), ``rdhx`` (rear-door heat exchanger), ``dlc`` (direct-to-chip liquid), ``immersion``;
+    see ``gigawatt catalog cooling``."""
+    design: Literal["air", "air_legacy", "air_evaporative", "rdhx", "dlc", "dlc_dry", "immersion"] | None = (
+        None
+    )
+    """Plant design preset (default: the technology's name). ``air``: CRAH on 18 °C chilled water, water-side
+    economizer, towers, chillers; ``air_legacy``: constant-speed CRACs on 7 °C water, chillers, no economizer;
+    ``air_evaporative``: 100 % outside air with direct evaporative cooling, no chillers; ``rdhx``: rear doors on
+    18 °C water; ``dlc``: W32 warm water on towers with trim chillers; ``dlc_dry``: W35 water on dry coolers,
+    no chillers, no water use; ``immersion``: single-phase tanks on dry coolers."""
+    liquid_capture_frac: float | None = Field(None, ge=0, le=1)
+    """Share of IT heat taken by liquid (cold plates, doors, tanks); the rest goes to room air."""
+    supply_air_c: float | None = Field(None, ge=10, le=40)
+    """Server inlet (supply air) set point [°C]."""
+    liquid_supply_c: float | None = Field(None, ge=5, le=60)
+    """Facility/technology water supply set point of the liquid loop [°C] (e.g. 32 for ASHRAE W32)."""
+    liquid_supply_max_c: float | None = Field(None, ge=5, le=65)
+    """Highest liquid supply the accelerators accept [°C]; above it the hall throttles."""
+    heat_rejection: Literal["tower", "dry_cooler"] | None = None
+    """Heat rejection of the liquid loop: evaporative cooling towers or dry coolers (no water use)."""
+    chillers: bool | None = None
+    """Whether the liquid loop has (trim) chillers."""
+    capacity_frac: float = Field(1.25, gt=0, le=3)
+    """Installed cooling capacity per kW of design heat (1.25: N+1 with 4+1 units all running; < 1 models an
+    under-sized or partly failed plant)."""
+    cycles_of_concentration: float = Field(5.0, gt=1, le=20)
+    """Cooling-tower cycles of concentration (blowdown = evaporation / (cycles − 1))."""
     max_rack_density_kw: PositiveFloat | None = None
     """Override of the technology's maximum rack power [kW] (default from the catalog)."""
+
+    @model_validator(mode="after")
+    def _design_matches_technology(self) -> CoolingSpec:
+        if self.design is not None and self.design not in COOLING_DESIGNS[self.technology]:
+            raise ValueError(
+                f"design {self.design!r} is not a {self.technology} design; use one of "
+                f"{', '.join(COOLING_DESIGNS[self.technology])}"
+            )
+        if (
+            self.liquid_supply_c is not None
+            and self.liquid_supply_max_c is not None
+            and self.liquid_supply_max_c <= self.liquid_supply_c
+        ):
+            raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
+        return self
+
+    def resolved_design(self) -> str:
+        """The plant design preset name."""
+        return self.design or DEFAULT_COOLING_DESIGN[self.technology]
 
     def resolved_max_rack_density_kw(self) -> float:
         from gigawatt import catalog
@@ -159,27 +216,44 @@ class CoolingSpec(StrictModel):
             return self.max_rack_density_kw
         return float(catalog.cooling(self.technology)["max_rack_density_kw"])
 
-    def resolved_design_pue(self) -> float:
-        from gigawatt import catalog
+    def plant_overrides(self) -> dict[str, Any]:
+        """Overrides of the design preset for :func:`gigawatt.physics.cooling.build_cooling_plant`."""
+        from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
 
-        if self.design_pue is not None:
-            return self.design_pue
-        return float(catalog.cooling(self.technology)["design_pue"])
+        out: dict[str, Any] = {"air": {}, "liquid_loop": {}}
+        if self.liquid_capture_frac is not None:
+            out["liquid_capture_frac"] = self.liquid_capture_frac
+        if self.supply_air_c is not None:
+            out["air"]["supply_air_c"] = self.supply_air_c
+        if self.liquid_supply_c is not None:
+            out["liquid_loop"]["supply_c"] = self.liquid_supply_c
+        if self.liquid_supply_max_c is not None:
+            out["liquid_loop"]["supply_max_c"] = self.liquid_supply_max_c
+        if self.heat_rejection is not None:
+            sink = SINK_WET_BULB if self.heat_rejection == "tower" else SINK_DRY_BULB
+            out["liquid_loop"]["sink"] = sink
+            out["liquid_loop"]["condenser_sink"] = sink
+        if self.chillers is not None:
+            out["liquid_loop"]["has_chiller"] = int(self.chillers)
+            if self.chillers:
+                out["liquid_loop"].setdefault("chiller_capacity_frac", 0.5)
+        return out
 
 
 class ElectricalSpec(StrictModel):
-    """Electrical chain from the utility transformer to the rack."""
+    """Electrical chain from the medium-voltage transformers to the rack (losses are physics outputs)."""
 
     redundancy: Literal["N", "N+1", "2N"] = "2N"
-    """UPS/distribution redundancy."""
-    loss_frac: float = Field(0.06, ge=0, lt=0.5)
-    """Design electrical loss (transformers, UPS, PDUs) as a fraction of IT power. Default 0.06: typical
-    double-conversion UPS at 94-96 % plus ~1-2 % transformer and distribution losses (The Green Grid, WP#22
-    "Electrical efficiency modeling for data centers", 2008; LBNL "United States Data Center Energy Usage
-    Report", 2016, Table 8)."""
+    """Redundancy of UPS, PDUs and transformers: installed capacity = design load x 1, 1.25 (4+1) or 2;
+    every unit shares the load at a lower partial load (higher no-load losses)."""
+    ups: Literal["double_conversion", "modern", "eco", "none"] = "modern"
+    """UPS type: ``double_conversion`` (legacy, 91-96 %), ``modern`` (transformerless, ~96.5-97 %), ``eco``
+    (multi-mode / rack batteries, ~99 %), ``none``. Curves in ``docs/models/facility.md``."""
+    pdu: Literal["standard", "legacy"] = "standard"
+    """Power distribution: ``standard`` (~1 % loss), ``legacy`` (transformer-based PDUs, ~2 %)."""
     other_frac: float = Field(0.01, ge=0, lt=0.2)
-    """Lighting, offices, security and other non-IT, non-cooling load as a fraction of IT power (estimate,
-    ~1 %; LBNL 2016 data center report)."""
+    """Lighting, offices, security and other house load as a fraction of the design IT power, constant in time
+    (estimate, ~1 %; LBNL 2016 data center report)."""
 
 
 class Hall(StrictModel):

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from gigawatt.catalog import suggest
+from gigawatt.scenario.inference import inference_problems
 from gigawatt.scenario.root import Scenario
 from gigawatt.scenario.workloads import GpuTarget
 
@@ -79,10 +80,22 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
                     f"GPU group of {target.gpus} is larger than its target, which has {cap} GPUs",
                 )
             )
-        if getattr(wl, "kind", None) == "utilization":
+        if getattr(wl, "kind", None) == "inference":
+            problems.extend(inference_problems(sc, wi, wl))
+        exclusive = getattr(wl, "kind", None) in ("utilization", "training") or (
+            getattr(wl, "kind", None) == "inference" and getattr(wl, "shared_with_training", None) is None
+        )
+        if exclusive:  # exclusive GPU claims
             n = float(target.gpus if target.gpus is not None else cap)
             for s, h, g in groups:  # spread proportionally to group size
                 claimed[(s, h, g)] += n * sc.sites[s].halls[h].racks[g].n_accelerators / cap
+        if getattr(wl, "kind", None) == "training":
+            pool = target.gpus if target.gpus is not None else cap
+            for ji, job in enumerate(wl.jobs):  # type: ignore[union-attr]
+                if job.gpus > pool:
+                    problems.append(
+                        (f"workloads[{wi}].jobs[{ji}].gpus", f"job of {job.gpus} GPUs is larger than its pool ({pool})")
+                    )
         prof = getattr(wl, "profile", None)
         if getattr(prof, "kind", None) == "trace":
             p = sc.resolve_path(prof.path)  # type: ignore[union-attr]
@@ -94,7 +107,7 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (
                     f"sites[{s}].halls[{h}].racks[{g}]",
-                    f"utilization workloads claim {n:.0f} GPUs but the group has {cap_g}; "
+                    f"utilization/training/inference workloads claim {n:.0f} GPUs but the group has {cap_g}; "
                     "reduce target.gpus or target other groups",
                 )
             )

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.energy import (
+    CarbonSettings,
+    CurtailmentWindow,
+    OnSiteEnergy,
+    PowerCapping,
+    Ppa,
+    StochasticCurtailment,
+    Tariff,
+)
 from gigawatt.scenario.hardware import Hall
 
-__all__ = ["Climate", "ConstantClimate", "GridConnection", "Location", "Site", "SyntheticClimate"]
+__all__ = [
+    "Climate",
+    "ConstantClimate",
+    "GridConnection",
+    "Location",
+    "NamedClimate",
+    "Site",
+    "SyntheticClimate",
+    "WeatherFileClimate",
+]
 
 
 class Location(StrictModel):
@@ -49,7 +68,49 @@ class ConstantClimate(StrictModel):
     relative_humidity_frac: float = Field(0.5, gt=0, le=1)
 
 
-Climate = Annotated[SyntheticClimate | ConstantClimate, Field(discriminator="kind")]
+class NamedClimate(StrictModel):
+    """A bundled typical-year climate by name, with its source (``gigawatt catalog climates``)."""
+
+    kind: Literal["named"] = "named"
+    name: str
+    """Climate name: real TMY files shipped with pvlib (``greensboro`` temperate, ``miami`` hot-humid,
+    ``sand_point`` cold) or typical years synthesized from published monthly normals (``phoenix`` hot-dry,
+    ``singapore`` hot-humid, ``dublin`` and ``frankfurt`` temperate, ``stockholm`` cold)."""
+
+    @model_validator(mode="after")
+    def _known(self) -> NamedClimate:
+        from gigawatt.physics.weather import climate_info
+
+        try:
+            climate_info(self.name)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+        return self
+
+
+class WeatherFileClimate(StrictModel):
+    """Hourly weather from a TMY2, TMY3 or EnergyPlus file (the typical year repeats over the horizon)."""
+
+    kind: Literal["file"] = "file"
+    path: str
+    """Path to a ``.tm2`` (TMY2), ``.csv`` (TMY3) or ``.epw`` file, read with pvlib (relative paths resolve
+    against the working directory)."""
+
+    @model_validator(mode="after")
+    def _exists(self) -> WeatherFileClimate:
+        from pathlib import Path
+
+        p = Path(self.path)
+        if p.suffix.lower() not in (".tm2", ".csv", ".epw"):
+            raise ValueError(f"weather file {self.path!r}: use a .tm2, .csv (TMY3) or .epw file")
+        if not p.is_file():
+            raise ValueError(f"weather file {self.path!r} not found")
+        return self
+
+
+Climate = Annotated[
+    SyntheticClimate | ConstantClimate | NamedClimate | WeatherFileClimate, Field(discriminator="kind")
+]
 
 
 class GridConnection(StrictModel):
@@ -62,6 +123,22 @@ class GridConnection(StrictModel):
     Electric Power Monthly Table 5.6.A, rounded down for large-load contracts)."""
     carbon_intensity_gco2_per_kwh: NonNegativeFloat = 370.0
     """Grid average carbon intensity [gCO2/kWh] (default: US 2023 average ≈ 369 gCO2/kWh, Ember/EIA)."""
+    export_capacity_mw: NonNegativeFloat = 0.0
+    """Maximum export of on-site surplus [MW] (0: no export)."""
+    energisation_date: dt.datetime | None = None
+    """When the connection is energised (UTC); before it the site has no grid power."""
+    tariff: Tariff | None = None
+    """Energy tariff (flat, time-of-use or a price series); ``None``: flat ``energy_price_usd_per_mwh``."""
+    demand_charge_usd_per_kw_month: NonNegativeFloat = 0.0
+    """Demand charge on each calendar month's peak import [USD/kW-month]."""
+    ppas: list[Ppa] = Field(default_factory=list)
+    """Power purchase agreements (contracts for difference; zero-carbon in market-based Scope 2)."""
+    curtailment_windows: list[CurtailmentWindow] = Field(default_factory=list)
+    """Scheduled curtailments / disconnections."""
+    stochastic_curtailment: StochasticCurtailment | None = None
+    """Random grid emergencies (e.g. Texas SB 6 large-load disconnection)."""
+    carbon: CarbonSettings | None = None
+    """Carbon-intensity profile and Scope 2 instruments; ``None``: constant ``carbon_intensity_gco2_per_kwh``."""
 
 
 class Site(StrictModel):
@@ -71,6 +148,10 @@ class Site(StrictModel):
     location: Location
     climate: Climate = SyntheticClimate()
     grid: GridConnection = GridConnection()
+    energy: OnSiteEnergy = OnSiteEnergy()
+    """On-site generation and battery."""
+    power_capping: PowerCapping = PowerCapping()
+    """Order of IT-load reductions when supply falls short."""
     halls: list[Hall] = Field(min_length=1)
 
     @model_validator(mode="after")

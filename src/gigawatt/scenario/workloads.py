@@ -89,4 +89,9 @@ class UtilizationWorkload(StrictModel):
         return self
 
 
-Workload = Annotated[UtilizationWorkload, Field(discriminator="kind")]
+from gigawatt.scenario.inference import InferenceWorkload  # noqa: E402  (needs GpuTarget above)
+from gigawatt.scenario.training import TrainingWorkload  # noqa: E402  (needs GpuTarget above)
+
+Workload = Annotated[
+    UtilizationWorkload | TrainingWorkload | InferenceWorkload, Field(discriminator="kind")
+]

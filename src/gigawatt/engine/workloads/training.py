@@ -2,8 +2,12 @@
 
 GPU pools (one per hall and accelerator type) are integer node counters per rack group, never one object per
 GPU. A node is a server (8 GPUs) or a scale-up domain (72 GPUs for NVL72). Each job is a small state machine
-driven by simpy timeouts with an *epoch* token (a state change invalidates pending timers in O(1)), so the
-cost grows with events (arrivals, starts, checkpoints, failures, rate changes), not with GPUs or seconds.
+driven by timers with an *epoch* token (a state change invalidates pending timers in O(1)). The timers live
+on the engine's own heap, run ahead of simpy time up to the next simpy event (nothing outside the engine can
+act earlier, so this equals one simpy timeout per timer). Between interruptions a computing job's
+compute/checkpoint cycle is deterministic: only its end is scheduled, and its checkpoints are generated in
+one vectorised step when the segment closes. Cost grows with starts, ends, failures and rate changes — not
+with GPUs, seconds or checkpoints.
 
 Job life cycle::
 
@@ -41,17 +45,25 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 import simpy
 
+from gigawatt.engine.context import SimContext
+from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import Phase
-from gigawatt.perf.reliability import FailureModel, daly_interval_s, job_mtbf_s
+from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
+from gigawatt.errors import ScenarioError
+from gigawatt.perf import training as perf_training
+from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
+from gigawatt.perf.reliability import FailureModel, llama3_failure_model
+from gigawatt.scenario.training import JobMixSpec, TrainingWorkload
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -60,19 +72,35 @@ __all__ = [
     "PoolSpec",
     "SchedulerConfig",
     "TrainingEngine",
+    "TrainingHandler",
     "TrainingJobSpec",
 ]
 
 Policy = Literal["fifo", "priority", "easy_backfill"]
 #: Interruption groups reported as ``n_interruptions_<group>`` columns of the jobs table.
 GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned")
-_EPS_S = 1e-9
+#: Checkpoint size when a job gives neither ``checkpoint_size_tb`` nor ``model_params`` [TB] (estimate).
+DEFAULT_CHECKPOINT_TB: Final = 1.0
 
 
 class LedgerLike(Protocol):
     """What the engine needs from :class:`gigawatt.engine.ledger.LoadLedger`."""
 
     def change(self, t_s: float, group: int, phase: Phase | int, delta_gpus: float) -> None: ...
+
+
+def _step_average(t_s: np.ndarray, delta: np.ndarray, step_s: float, n_steps: int) -> np.ndarray:
+    """Step averages of a piecewise-constant level given its changes ``delta`` at times ``t_s``.
+
+    A change ``d`` at ``t`` in step ``k`` adds ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d`` to later steps.
+    """
+    k = np.floor(t_s / step_s).astype(np.int64)
+    inside = k < n_steps
+    k, t_s, delta = k[inside], t_s[inside], delta[inside]
+    full = np.bincount(k + 1, weights=delta, minlength=n_steps + 1)[: n_steps + 1]
+    level = np.cumsum(full)[:n_steps]
+    part = np.bincount(k, weights=delta * ((k + 1) * step_s - t_s) / step_s, minlength=n_steps)[:n_steps]
+    return level + part
 
 
 class JobState:
@@ -206,6 +234,9 @@ class SchedulerConfig:
         Hardware failures also strike idle nodes (they leave the pool for repair).
     checkpoint_method : {"daly", "young"}
         Optimum used when a job leaves ``checkpoint_interval_s`` unset.
+    startup_s : float or None
+        Launch time of a job (stall before its first compute) [s]; ``None``: the failure model's
+        ``restart_s`` (0 without a failure model).
     """
 
     policy: Policy = "fifo"
@@ -214,6 +245,7 @@ class SchedulerConfig:
     failures: FailureModel | None = None
     idle_node_failures: bool = True
     checkpoint_method: Literal["daly", "young"] = "daly"
+    startup_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in ("fifo", "priority", "easy_backfill"):
@@ -225,6 +257,7 @@ class SchedulerConfig:
 class _Job:
     __slots__ = (
         "anchor_t",
+        "ckpt_end_t",
         "ckpt_progress_s",
         "ckpt_start_progress_s",
         "ckpt_wall_s",
@@ -247,6 +280,15 @@ class _Job:
         "progress_s",
         "queue_wait_s",
         "queued_since",
+        "seg_a",
+        "seg_active",
+        "seg_c0",
+        "seg_cycle",
+        "seg_nck",
+        "seg_p0",
+        "seg_rate",
+        "seg_t0",
+        "seg_t_fin",
         "spec",
         "stall_wall_s",
         "start_s",
@@ -283,6 +325,11 @@ class _Job:
         self.n_checkpoints = 0
         self.n_int = dict.fromkeys(GROUP_COLUMNS, 0)
         self.n_preemptions = 0
+        self.ckpt_end_t = 0.0
+        self.seg_active = False
+        self.seg_t0 = self.seg_p0 = self.seg_c0 = self.seg_rate = self.seg_a = self.seg_cycle = 0.0
+        self.seg_t_fin = 0.0
+        self.seg_nck = 0
 
 
 @dataclass
@@ -340,6 +387,17 @@ class TrainingEngine:
         horizon_s: float = math.inf,
     ) -> None:
         self.env = env
+        self._heap: list[tuple[float, int, Callable[..., None], _Job | None, int]] = []
+        self._seq = 0
+        self._now = env.now
+        self._in_batch = False
+        self._alarm_t = math.inf
+        # ledger changes are buffered during a batch when the ledger accepts bulk input (change_many)
+        self._bulk = callable(getattr(ledger, "change_many", None))
+        self._lt: list[float] = []
+        self._lg: list[int] = []
+        self._lp: list[int] = []
+        self._ld: list[float] = []
         self.ledger = ledger
         self.config = config or SchedulerConfig()
         self.horizon_s = horizon_s
@@ -364,6 +422,8 @@ class TrainingEngine:
             self._hall_pools.setdefault(pool.spec.hall_idx, []).append(pool)
 
         fm = self.config.failures
+        startup = self.config.startup_s
+        self._startup_s: float = (0.0 if fm is None else fm.restart_s) if startup is None else startup
         self._fail_rate_per_gpu_s = (
             0.0 if fm is None else (fm.total_rate_per_gpu_h + fm.planned_rate_per_gpu_h) / 3600
         )
@@ -387,6 +447,10 @@ class TrainingEngine:
         self.n_submitted = self.n_queued = self.n_running = self.n_finished = self.n_failed = 0
         self._ev: list[tuple[float, int, str, int, str, str, str, float, float, int]] = []
         self._listeners: list[Callable[[str, int], None]] = []
+        self._count_log: list[tuple[float, int, int, int, int, int, int]] = []
+        self._plt: list[float] = []  # phase log (time, phase, delta GPUs) for per-workload columns
+        self._plp: list[int] = []
+        self._pld: list[float] = []
         for job in self.jobs:
             self._at(job.spec.submit_s, functools.partial(self._submit, job))
         if self._fail_rate_per_gpu_s > 0:
@@ -400,20 +464,77 @@ class TrainingEngine:
         fm = self.config.failures
         if fm is None or fm.total_rate_per_gpu_h <= 0:
             return math.inf
-        mtbf = float(job_mtbf_s(spec.n_gpus, fm.total_rate_per_gpu_h))
+        mtbf = 3600.0 / (spec.n_gpus * fm.total_rate_per_gpu_h)  # job_mtbf_s, scalar
+        d = spec.checkpoint_write_s
         if self.config.checkpoint_method == "young":
-            return max(math.sqrt(2.0 * spec.checkpoint_write_s * mtbf), 1.0)
-        return max(float(daly_interval_s(spec.checkpoint_write_s, mtbf)), 1.0)
+            return max(math.sqrt(2.0 * d * mtbf), 1.0)
+        # daly_interval_s, scalar (this runs once per job)
+        if d >= 2.0 * mtbf:
+            return mtbf
+        x = d / (2.0 * mtbf)
+        return max(math.sqrt(2.0 * d * mtbf) * (1.0 + math.sqrt(x) / 3.0 + x / 9.0) - d, 1.0)
+
+    # ---------------------------------------------------------------------------- internal event queue
+    # The engine keeps its own event heap and runs it ahead of simpy time up to the next simpy event
+    # (``env.peek()``): nothing outside the engine can act before then, so the result is the same as one
+    # simpy timeout per event, at a fraction of the cost. Public entry points call ``_sync()`` first.
+    def _sync(self) -> None:
+        if not self._in_batch:
+            self._now = self.env.now
+
+    def _push(self, t_s: float, fn: Callable[..., None], job: _Job | None = None, epoch: int = -1) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t_s, self._seq, fn, job, epoch))
+        if not self._in_batch and t_s < self._alarm_t:
+            self._set_alarm(t_s)
+
+    def _set_alarm(self, t_s: float) -> None:
+        self._alarm_t = t_s
+        ev = self.env.timeout(max(t_s - self.env.now, 0.0))
+        ev.callbacks.append(self._on_alarm)
+
+    def _on_alarm(self, _ev: simpy.Event) -> None:
+        now = self.env.now
+        if now >= self._alarm_t:
+            self._alarm_t = math.inf
+        limit = max(self.env.peek(), now)
+        heap = self._heap
+        self._in_batch = True
+        try:
+            while heap and (heap[0][0] < limit or heap[0][0] <= now):
+                t_s, _seq, fn, job, epoch = heapq.heappop(heap)
+                self._now = t_s
+                if job is None:
+                    fn()
+                elif job.epoch == epoch:
+                    fn(job)
+        finally:
+            self._in_batch = False
+            self._now = now
+            self._flush()
+        if heap and heap[0][0] < self._alarm_t:
+            self._set_alarm(heap[0][0])
+
+    def _lchange(self, t_s: float, group: int, phase: int, delta: float) -> None:
+        if self._bulk:
+            self._lt.append(t_s)
+            self._lg.append(group)
+            self._lp.append(phase)
+            self._ld.append(delta)
+        else:
+            self.ledger.change(t_s, group, phase, delta)
+
+    def _flush(self) -> None:
+        if self._lt:
+            self.ledger.change_many(self._lt, self._lg, self._lp, self._ld)  # type: ignore[attr-defined]
+            self._lt, self._lg, self._lp, self._ld = [], [], [], []
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:
-        ev = self.env.timeout(max(t_s - self.env.now, 0.0))
-        ev.callbacks.append(lambda _e: fn())
+        self._push(max(t_s, self._now), fn)
 
     def _timer(self, job: _Job, delay_s: float, fn: Callable[[_Job], None]) -> None:
         job.epoch += 1
-        ep = job.epoch
-        ev = self.env.timeout(max(delay_s, 0.0))
-        ev.callbacks.append(lambda _e: fn(job) if job.epoch == ep else None)
+        self._push(self._now + max(delay_s, 0.0), fn, job, job.epoch)
 
     def _event(
         self,
@@ -427,7 +548,7 @@ class TrainingEngine:
     ) -> None:
         self._ev.append(
             (
-                self.env.now,
+                self._now,
                 -1 if job is None else job.idx,
                 "" if job is None else job.spec.name,
                 pool,
@@ -442,7 +563,7 @@ class TrainingEngine:
 
     def _transition(self, job: _Job, state: int, phase: int | None) -> None:
         """Close the time bucket of the current state, move the GPUs between ledger phases, set ``state``."""
-        now = self.env.now
+        now = self._now
         dt = now - job.phase_since
         if job.phase is not None:
             if job.state == JobState.COMPUTE:
@@ -454,21 +575,51 @@ class TrainingEngine:
         job.phase_since = now
         job.state = state
         if job.phase != phase:
-            for g, n in job.gpus_by_group.items():
-                if job.phase is not None:
-                    self.ledger.change(now, g, job.phase, -n)
-                if phase is not None:
-                    self.ledger.change(now, g, phase, n)
+            n_gpus = job.spec.n_gpus
+            if job.phase is not None:
+                self._plt.append(now)
+                self._plp.append(job.phase)
+                self._pld.append(-n_gpus)
+            if phase is not None:
+                self._plt.append(now)
+                self._plp.append(phase)
+                self._pld.append(n_gpus)
+            old = job.phase
+            if self._bulk:
+                lt, lg, lp, ld = self._lt, self._lg, self._lp, self._ld
+                for g, n in job.gpus_by_group.items():
+                    if old is not None:
+                        lt.append(now)
+                        lg.append(g)
+                        lp.append(old)
+                        ld.append(-n)
+                    if phase is not None:
+                        lt.append(now)
+                        lg.append(g)
+                        lp.append(phase)
+                        ld.append(n)
+            else:
+                for g, n in job.gpus_by_group.items():
+                    if old is not None:
+                        self.ledger.change(now, g, old, -n)
+                    if phase is not None:
+                        self.ledger.change(now, g, phase, n)
             job.phase = phase
 
     def _anchor(self, job: _Job) -> None:
-        """Bring ``progress_s`` up to now (computing jobs only)."""
+        """Bring a computing job up to now: close its compute/checkpoint segment (it may then be inside a
+        checkpoint write, state CHECKPOINT) or, at zero rate, just move its anchor."""
         if job.state == JobState.COMPUTE:
-            now = self.env.now
-            done = self.pools[job.pool].rate * (now - job.anchor_t)
-            job.progress_s += done
-            job.work_done_s += done
-            job.anchor_t = now
+            if job.seg_active:
+                self._materialize(job)
+            else:
+                now = self._now
+                done = self.pools[job.pool].rate * (now - job.anchor_t)
+                job.progress_s += done
+                job.work_done_s += done
+                job.anchor_t = now
+                job.compute_wall_s += now - job.phase_since
+                job.phase_since = now
 
     def _notify(self, what: str, pool: int) -> None:
         for fn in self._listeners:
@@ -487,10 +638,11 @@ class TrainingEngine:
     def _enqueue(self, job: _Job) -> None:
         pool = self.pools[job.pool]
         job.state = JobState.QUEUED
-        job.queued_since = self.env.now
+        job.queued_since = self._now
         job.key = self._queue_key(job)
         bisect.insort(pool.queue, (job.key, job.idx))
         self.n_queued += 1
+        self._log_counts()
 
     def _submit(self, job: _Job) -> None:
         self.n_submitted += 1
@@ -498,8 +650,9 @@ class TrainingEngine:
         usable = pool.spec.n_nodes - pool.spec.spare_nodes
         if job.n_nodes > usable:
             job.state = JobState.FAILED
-            job.end_s = self.env.now
+            job.end_s = self._now
             self.n_failed += 1
+            self._log_counts()
             self._event("rejected", job, job.pool, -1, f"needs {job.n_nodes} nodes, pool has {usable}")
             return
         self._event("submit", job, job.pool, -1)
@@ -530,57 +683,150 @@ class TrainingEngine:
         pool.queue.remove((job.key, job.idx))
         self.n_queued -= 1
         self.n_running += 1
-        now = self.env.now
+        pool.alloc_gpus += job.spec.n_gpus
+        self._log_counts()
+        now = self._now
         job.queue_wait_s += now - job.queued_since
         if math.isnan(job.start_s):
             job.start_s = now
         self._allocate(pool, job)
         pool.running[job.idx] = job
-        pool.alloc_gpus += job.spec.n_gpus
         self._event("start", job, job.pool, -1)
         job.phase = None
         job.phase_since = now
         self._transition(job, JobState.STALL, Phase.TRAIN_STALL)
-        restart = 0.0 if self.config.failures is None else self.config.failures.restart_s
+        restart = self._startup_s
         self._timer(job, restart, self._begin_compute)
         self._notify("start", job.pool)
 
     def _begin_compute(self, job: _Job) -> None:
         self._transition(job, JobState.COMPUTE, Phase.TRAIN_COMPUTE)
-        job.anchor_t = self.env.now
         self.pools[job.pool].computing[job.idx] = job
-        self._arm_work(job)
+        self._arm_segment(job)
 
-    def _target(self, job: _Job) -> float:
-        return min(job.ckpt_progress_s + job.interval_s, job.spec.work_s)
-
-    def _arm_work(self, job: _Job) -> None:
-        """Schedule the next work milestone (checkpoint due or completion) at the current rate."""
+    # ------------------------------------------------------------------ compute/checkpoint segments
+    # Between interruptions a computing job follows a deterministic cycle: compute until its progress reaches
+    # the next checkpoint, write the checkpoint (delta s), repeat, finish. The engine schedules only the end
+    # of that segment; the checkpoints inside it are generated (vectorised) when the segment closes — at its
+    # end, or earlier when a failure, preemption, rate change or the end of the run interrupts it.
+    def _arm_segment(self, job: _Job) -> None:
         rate = self.pools[job.pool].rate
+        job.anchor_t = self._now
         if rate <= 0:
-            job.epoch += 1  # no progress: cancel the milestone until the rate recovers
+            job.seg_active = False
+            job.epoch += 1  # no progress: nothing to schedule until the rate recovers
             return
-        self._timer(job, (self._target(job) - job.progress_s) / rate, self._on_milestone)
+        work, tau, d = job.spec.work_s, job.interval_s, job.spec.checkpoint_write_s
+        p0, c0 = job.progress_s, job.ckpt_progress_s
+        if math.isinf(tau) or c0 + tau >= work:
+            nck = 0
+            first = work
+        else:
+            nck = max(math.ceil((work - c0) / tau - 1e-9) - 1, 0)
+            first = c0 + tau
+        job.seg_active = True
+        job.seg_t0 = self._now
+        job.seg_p0 = p0
+        job.seg_c0 = c0
+        job.seg_rate = rate
+        job.seg_a = max(first - p0, 0.0) / rate
+        job.seg_cycle = d + tau / rate if nck else math.inf
+        job.seg_nck = nck
+        job.seg_t_fin = self._now + max(work - p0, 0.0) / rate + nck * d
+        self._timer(job, job.seg_t_fin - self._now, self._on_segment_end)
+
+    def _on_segment_end(self, job: _Job) -> None:
+        self._materialize(job, final=True)
+        self.pools[job.pool].computing.pop(job.idx, None)
+        self._finish(job)
+
+    def _materialize(self, job: _Job, final: bool = False) -> None:
+        """Close the job's segment at now: record its checkpoints (events, ledger, accounting) and set its
+        state (COMPUTE, or CHECKPOINT when now falls inside a checkpoint write)."""
+        now = self._now
+        t0, p0, c0, r = job.seg_t0, job.seg_p0, job.seg_c0, job.seg_rate
+        tau, d, a, cyc, nck = (
+            job.interval_s,
+            job.spec.checkpoint_write_s,
+            job.seg_a,
+            job.seg_cycle,
+            job.seg_nck,
+        )
+        e = now - t0
+        in_ckpt = False
+        if final:
+            m, progress = nck, job.spec.work_s
+        elif nck == 0 or e < a:
+            m, progress = 0, p0 + r * e
+        else:
+            k = min(int((e - a) // cyc), nck - 1)
+            within = e - a - k * cyc
+            if within < d:
+                m, in_ckpt, progress = k, True, c0 + (k + 1) * tau
+            else:
+                m, progress = k + 1, c0 + (k + 1) * tau + r * (within - d)
+        n_started = m + int(in_ckpt)
+        ckpt_time = m * d
+        if n_started:
+            starts = t0 + a + cyc * np.arange(n_started)
+            ends = starts[:m] + d
+            if in_ckpt:
+                ckpt_time += now - starts[m]
+                job.ckpt_end_t = starts[m] + d
+            self._record_checkpoints(job, starts, ends)
+        job.compute_wall_s += e - ckpt_time
+        job.ckpt_wall_s += ckpt_time
+        job.work_done_s += progress - p0
+        job.progress_s = progress
+        job.ckpt_progress_s = c0 + m * tau if m else c0
+        job.n_checkpoints += m
+        job.phase_since = now
+        job.anchor_t = now
+        job.seg_active = False
+        job.epoch += 1  # cancel the segment-end timer
+        if in_ckpt:
+            job.ckpt_start_progress_s = progress
+            job.state = JobState.CHECKPOINT
+            job.phase = Phase.TRAIN_STALL
+
+    def _record_checkpoints(self, job: _Job, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Ledger, phase-log and event entries of checkpoints starting at ``starts`` (completed at ``ends``)."""
+        m = ends.size
+        n = job.spec.n_gpus
+        comp, stall = int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL)
+        # per completed checkpoint, in time order: at start compute -n, stall +n; at end stall -n, compute +n;
+        # a checkpoint still being written (starts has one more entry) adds only its start
+        t_all = np.column_stack([starts[:m], starts[:m], ends, ends]).ravel()
+        ph_all = np.tile([comp, stall, stall, comp], m)
+        sign = np.tile([-1.0, 1.0, -1.0, 1.0], m)
+        if starts.size > m:
+            t_all = np.append(t_all, [starts[m], starts[m]])
+            ph_all = np.append(ph_all, [comp, stall])
+            sign = np.append(sign, [-1.0, 1.0])
+        t_list = t_all.tolist()
+        ph_list = ph_all.tolist()
+        self._plt.extend(t_list)
+        self._plp.extend(ph_list)
+        self._pld.extend((sign * n).tolist())
+        for g, ng in job.gpus_by_group.items():
+            d_list = (sign * ng).tolist()
+            if self._bulk:
+                self._lt.extend(t_list)
+                self._lg.extend([g] * len(t_list))
+                self._lp.extend(ph_list)
+                self._ld.extend(d_list)
+            else:
+                for t_s, ph, dd in zip(t_list, ph_list, d_list, strict=True):
+                    self.ledger.change(t_s, g, ph, dd)
+        if m:
+            dur = job.spec.checkpoint_write_s
+            name, idx, pi = job.spec.name, job.idx, job.pool
+            pname = self.pools[pi].spec.name
+            self._ev.extend((t, idx, name, pi, pname, "checkpoint", "", 0.0, dur, -1) for t in ends.tolist())
 
     def _leave_compute(self, job: _Job) -> None:
         self._anchor(job)
         self.pools[job.pool].computing.pop(job.idx, None)
-
-    def _on_milestone(self, job: _Job) -> None:
-        self._anchor(job)
-        target = self._target(job)
-        if target - job.progress_s > 1e-9 * max(1.0, target):  # not there yet (rounding): re-arm
-            self._arm_work(job)
-            return
-        job.work_done_s += target - job.progress_s  # snap the rounding residue
-        job.progress_s = target
-        self.pools[job.pool].computing.pop(job.idx, None)
-        if job.progress_s >= job.spec.work_s:
-            self._finish(job)
-            return
-        self._transition(job, JobState.CHECKPOINT, Phase.TRAIN_STALL)
-        job.ckpt_start_progress_s = job.progress_s
-        self._timer(job, job.spec.checkpoint_write_s, self._on_checkpoint_done)
 
     def _on_checkpoint_done(self, job: _Job) -> None:
         job.ckpt_progress_s = job.ckpt_start_progress_s
@@ -604,8 +850,9 @@ class TrainingEngine:
     def _finish(self, job: _Job) -> None:
         self._transition(job, JobState.DONE, None)
         self._release(job)
-        job.end_s = self.env.now
+        job.end_s = self._now
         self.n_finished += 1
+        self._log_counts()
         self._event("finish", job, job.pool, -1)
         self._notify("end", job.pool)
         self._schedule(self.pools[job.pool])
@@ -614,8 +861,9 @@ class TrainingEngine:
         self._leave_compute(job)
         self._transition(job, JobState.FAILED, None)
         self._release(job)
-        job.end_s = self.env.now
+        job.end_s = self._now
         self.n_failed += 1
+        self._log_counts()
         self._event("job_failed", job, job.pool, -1, reason)
         self._notify("end", job.pool)
         self._schedule(self.pools[job.pool])
@@ -638,9 +886,11 @@ class TrainingEngine:
 
     # ---------------------------------------------------------------------------------------- scheduling
     def _expected_end_s(self, job: _Job, rate: float) -> float:
+        if job.seg_active:
+            return job.seg_t_fin
         remaining = max(job.spec.work_s - job.progress_s, 0.0)
         n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
-        return self.env.now + remaining / max(rate, 1e-3) + n_ckpt * job.spec.checkpoint_write_s
+        return self._now + remaining / max(rate, 1e-3) + n_ckpt * job.spec.checkpoint_write_s
 
     def _schedule(self, pool: _Pool) -> None:
         """Start queued jobs by policy (gang: all nodes or none)."""
@@ -672,7 +922,7 @@ class TrainingEngine:
                 shadow_s = t_end
                 break
         extra = avail - head.n_nodes if math.isfinite(shadow_s) else 0
-        restart = 0.0 if self.config.failures is None else self.config.failures.restart_s
+        restart = self._startup_s
         started = False
         for _key, idx in list(pool.queue[1 : 1 + self.config.backfill_depth]):
             if free <= 0:
@@ -718,6 +968,7 @@ class TrainingEngine:
         cause : str
             Recorded in the events table.
         """
+        self._sync()
         job = self.jobs[job_idx_or_job] if isinstance(job_idx_or_job, int) else job_idx_or_job
         if job.state not in (JobState.STALL, JobState.COMPUTE, JobState.CHECKPOINT):
             raise ValueError(f"job {job.spec.name!r} is not running")
@@ -725,6 +976,7 @@ class TrainingEngine:
         job.n_preemptions += 1
         self._event("preemption", job, job.pool, -1, cause, lost * job.spec.n_gpus / 3600.0)
         self._requeue(job, "requeue", "preemption")
+        self._flush()
 
     # ---------------------------------------------------------------------- hooks for other workloads
     def pool_index(self, name: str) -> int:
@@ -756,6 +1008,7 @@ class TrainingEngine:
             Nodes obtained per rack group (sum may be below ``n_nodes``). The caller reports their power to
             the ledger itself and gives them back with :meth:`release_nodes`.
         """
+        self._sync()
         pool = self.pools[pool_idx]
         if n_nodes < 0:
             raise ValueError("n_nodes must be >= 0")
@@ -775,10 +1028,12 @@ class TrainingEngine:
                 need -= take
         if preempt:
             self._schedule(pool)  # preempted jobs that fit elsewhere in the pool
+        self._flush()
         return got
 
     def release_nodes(self, pool_idx: int, nodes_by_group: dict[int, int]) -> None:
         """Give back nodes obtained from :meth:`acquire_nodes` and reschedule the pool."""
+        self._sync()
         pool = self.pools[pool_idx]
         for g, n in nodes_by_group.items():
             if n < 0 or pool.external.get(g, 0) < n:
@@ -786,6 +1041,7 @@ class TrainingEngine:
             pool.external[g] -= n
             pool.free[g] += n
         self._schedule(pool)
+        self._flush()
 
     def set_throughput(self, hall_idx: int, throughput_frac: float) -> None:
         """Set the progress rate of every pool in ``hall_idx`` from now on (cost O(jobs computing there)).
@@ -797,16 +1053,23 @@ class TrainingEngine:
         throughput_frac : float
             Facility throughput factor in [0, 1] (thermal throttling, power caps, curtailment).
         """
+        self._sync()
         if not 0.0 <= throughput_frac <= 1.0 + 1e-12:
             raise ValueError(f"throughput_frac must be in [0, 1], got {throughput_frac}")
         for pool in self._hall_pools.get(hall_idx, ()):
             if pool.rate == throughput_frac:
                 continue
-            for job in pool.computing.values():
+            jobs = list(pool.computing.values())
+            for job in jobs:
                 self._anchor(job)
             pool.rate = throughput_frac
-            for job in list(pool.computing.values()):
-                self._arm_work(job)
+            for job in jobs:
+                if job.state == JobState.COMPUTE:
+                    self._arm_segment(job)
+                else:  # inside a checkpoint write: compute resumes (at the new rate) when it completes
+                    pool.computing.pop(job.idx, None)
+                    self._timer(job, job.ckpt_end_t - self._now, self._on_checkpoint_done)
+        self._flush()
 
     # ------------------------------------------------------------------------------------------ failures
     def _arm_failure(self, pool: _Pool) -> None:
@@ -814,7 +1077,7 @@ class TrainingEngine:
         lam = self._fail_rate_per_gpu_s * pool.spec.n_nodes * pool.spec.gpus_per_node
         if lam <= 0:
             return
-        t = self.env.now + pool.rng.exponential(1.0 / lam)
+        t = self._now + pool.rng.exponential(1.0 / lam)
         if t < self.horizon_s:
             self._at(t, functools.partial(self._on_failure_candidate, pool))
 
@@ -868,7 +1131,7 @@ class TrainingEngine:
 
     def _to_repair(self, pool: _Pool, g: int, out_s: float) -> None:
         pool.repair[g] = pool.repair.get(g, 0) + 1
-        self._at(self.env.now + out_s, lambda: self._repaired(pool, g))
+        self._at(self._now + out_s, lambda: self._repaired(pool, g))
 
     def _repaired(self, pool: _Pool, g: int) -> None:
         pool.repair[g] -= 1
@@ -901,8 +1164,8 @@ class TrainingEngine:
             del job.gpus_by_group[g_from]
         job.gpus_by_group[g_to] = job.gpus_by_group.get(g_to, 0) + n
         if job.phase is not None:
-            self.ledger.change(self.env.now, g_from, job.phase, -n)
-            self.ledger.change(self.env.now, g_to, job.phase, n)
+            self._lchange(self._now, g_from, job.phase, -n)
+            self._lchange(self._now, g_to, job.phase, n)
 
     def _interrupt(self, pool: _Pool, pi: int, job: _Job, g: int, k: int, planned: bool) -> None:
         fm = self.config.failures
@@ -974,27 +1237,61 @@ class TrainingEngine:
         """GPUs held by running training jobs in the pool now."""
         return self.pools[pool_idx].alloc_gpus
 
-    def recorder(self, step_s: float, n_steps: int) -> simpy.Process:
-        """Start a process sampling counters at ``k·step_s`` (k = 1..n_steps); read :attr:`samples`."""
-        self.samples: dict[str, list[int]] = {
-            k: [] for k in ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
-        }
+    def _log_counts(self) -> None:
+        self._count_log.append(
+            (
+                self._now,
+                self.n_submitted,
+                self.n_queued,
+                self.n_running,
+                self.n_finished,
+                self.n_failed,
+                sum(p.alloc_gpus for p in self.pools),
+            )
+        )
 
-        def proc() -> simpy.events.ProcessGenerator:
-            for _ in range(n_steps):
-                yield self.env.timeout(step_s)
-                for key, v in self.counts().items():
-                    self.samples[key].append(v)
-                self.samples["allocated_gpus"].append(sum(p.alloc_gpus for p in self.pools))
+    def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
+        """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
 
-        return self.env.process(proc())
+        Returns
+        -------
+        dict of numpy.ndarray
+            ``submitted``, ``queued``, ``running``, ``finished``, ``failed``, ``allocated_gpus`` per time.
+            ``submitted = finished + running + queued + failed`` holds at every time.
+        """
+        keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
+        t = np.asarray(times_s, dtype=float)
+        if not self._count_log:
+            return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
+        log = np.asarray(self._count_log, dtype=float)
+        idx = np.searchsorted(log[:, 0], t, side="right") - 1
+        vals = np.vstack([np.zeros((1, log.shape[1])), log])[idx + 1]
+        return {k: vals[:, i + 1].astype(np.int64) for i, k in enumerate(keys)}
+
+    def phase_occupancy(self, step_s: float, n_steps: int) -> dict[int, np.ndarray]:
+        """Step-averaged GPUs of this engine's jobs per ledger phase (exact time weighting).
+
+        Returns
+        -------
+        dict of int to numpy.ndarray
+            ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
+        """
+        out = {}
+        t = np.asarray(self._plt, dtype=float)
+        p = np.asarray(self._plp, dtype=np.int64)
+        d = np.asarray(self._pld, dtype=float)
+        for ph in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
+            sel = p == int(ph)
+            out[int(ph)] = _step_average(t[sel], d[sel], step_s, n_steps)
+        return out
 
     def finalize(self) -> None:
         """Close the time buckets of running jobs at ``env.now`` (call once, at the end of the run)."""
+        self._sync()
         for job in self.jobs:
             if job.state in (JobState.STALL, JobState.COMPUTE, JobState.CHECKPOINT):
                 self._anchor(job)
-                now = self.env.now
+                now = self._now
                 dt = now - job.phase_since
                 if job.state == JobState.COMPUTE:
                     job.compute_wall_s += dt
@@ -1004,8 +1301,8 @@ class TrainingEngine:
                     job.stall_wall_s += dt
                 job.phase_since = now
             elif job.state == JobState.QUEUED:
-                job.queue_wait_s += self.env.now - job.queued_since
-                job.queued_since = self.env.now
+                job.queue_wait_s += self._now - job.queued_since
+                job.queued_since = self._now
 
     def jobs_table(self) -> pd.DataFrame:
         """One row per job (call :meth:`finalize` first). Units in column names; times in s since start."""
@@ -1063,4 +1360,244 @@ class TrainingEngine:
             "duration_s",
             "group_idx",
         ]
-        return pd.DataFrame(self._ev, columns=cols)
+        df = pd.DataFrame(self._ev, columns=cols)
+        return df.sort_values("time_s", kind="stable", ignore_index=True)
+
+
+# ============================================================================ scenario wiring (kind: training)
+def _node_gpus(fleet: Fleet, g: int, override: int | None) -> int:
+    if override is not None:
+        return override
+    rack_gpus = int(fleet.n_gpus[g]) // max(int(fleet.n_racks[g]), 1)
+    return 72 if rack_gpus == 72 else int(fleet.gpus_per_server[g])  # NVL72-class scale-up domain
+
+
+class TrainingHandler(WorkloadHandler):
+    """``kind: training``: one gang-scheduled pool on the target, its jobs and job mix, coupled to the facility.
+
+    Time-series columns (``"<workload>:<column>"``): ``training_compute_gpus``, ``training_stall_gpus``,
+    ``allocated_gpus`` (step averages), ``allocation_frac`` (allocated / pool GPUs), and job counters at the
+    start of each step ``submitted_jobs``, ``queued_jobs``, ``running_jobs``, ``finished_jobs``,
+    ``failed_jobs`` (submitted = finished + running + queued + failed).
+    """
+
+    kind = "training"
+
+    def __init__(self, spec: Any, ctx: SimContext, index: int) -> None:
+        super().__init__(spec, ctx, index)
+        wl: TrainingWorkload = spec
+        fleet = ctx.fleet
+        path = f"workloads[{index}]"
+        groups = [int(g) for g in ctx.groups_for(wl.target)]
+        accels = {fleet.accelerators[g].name for g in groups}
+        if len(accels) > 1:
+            raise ScenarioError(
+                [(f"{path}.target", f"the pool mixes accelerators {sorted(accels)}; name one rack_group")]
+            )
+        node_gpus = {_node_gpus(fleet, g, wl.scheduler.node_gpus) for g in groups}
+        if len(node_gpus) > 1:
+            raise ScenarioError(
+                [(f"{path}.scheduler.node_gpus", f"groups differ in node size {node_gpus}; set it")]
+            )
+        gpn = node_gpus.pop()
+        budget = wl.target.gpus if wl.target.gpus is not None else int(fleet.n_gpus[groups].sum())
+        nodes: list[int] = []
+        for g in groups:
+            n = min(int(fleet.n_gpus[g]) // gpn, budget // gpn)
+            nodes.append(n)
+            budget -= n * gpn
+        if sum(nodes) == 0:
+            raise ScenarioError([(f"{path}.target", f"the pool holds no whole node of {gpn} GPUs")])
+        if wl.scheduler.spare_nodes >= sum(nodes):
+            raise ScenarioError(
+                [(f"{path}.scheduler.spare_nodes", f"must be below the pool's {sum(nodes)} nodes")]
+            )
+        self.hall = int(fleet.group_hall[groups[0]])
+        self.pool = PoolSpec(wl.name, self.hall, tuple(groups), tuple(nodes), gpn, wl.scheduler.spare_nodes)
+        self.pool_gpus = sum(nodes) * gpn
+        accel = fleet.accelerators[groups[0]]
+        fabric = fleet.halls[self.hall].fabric
+        usable_gpus = (sum(nodes) - wl.scheduler.spare_nodes) * gpn
+
+        problems: list[tuple[str, str]] = []
+        self.job_specs: list[TrainingJobSpec] = []
+        self.job_info: list[dict[str, float]] = []
+        rel = wl.reliability
+        for ji, job in enumerate(wl.jobs):
+            jp = f"{path}.jobs[{ji}]"
+            if job.gpus > usable_gpus:
+                problems.append((f"{jp}.gpus", f"{job.gpus} GPUs requested but the pool has {usable_gpus}"))
+                continue
+            peak = accel.bf16_dense_tflops if job.precision == "bf16" else accel.fp8_dense_tflops
+            if peak is None:
+                problems.append((f"{jp}.precision", f"{accel.name} has no FP8 peak in its spec; use bf16"))
+                continue
+            if job.mfu_frac is not None:
+                mfu = job.mfu_frac
+            else:
+                mfu = float(
+                    perf_training.effective_mfu_frac(
+                        job.mfu_node_frac, job.gpus, fabric.kind, fabric.oversubscription, gpn
+                    )
+                )
+            tflops = float(perf_training.achieved_tflops_per_gpu(peak, mfu))
+            if job.duration_h is not None:
+                work_s = job.duration_h * 3600.0
+            else:
+                if job.flops is not None:
+                    flops: Any = job.flops
+                else:
+                    assert job.model_params is not None and job.tokens is not None  # checked by the model
+                    flops = perf_training.training_flops(job.model_params, job.tokens)
+                work_s = float(perf_training.compute_time_s(flops, job.gpus, tflops))
+            if job.checkpoint_write_s is not None:
+                write_s = job.checkpoint_write_s
+            else:
+                size_tb = job.checkpoint_size_tb
+                if size_tb is None:
+                    size_tb = (
+                        float(perf_training.checkpoint_size_tb(job.model_params))
+                        if job.model_params is not None
+                        else DEFAULT_CHECKPOINT_TB
+                    )
+                bw = rel.storage_bandwidth_gb_per_s_per_gpu * job.gpus
+                if rel.storage_bandwidth_cap_gb_per_s is not None:
+                    bw = min(bw, rel.storage_bandwidth_cap_gb_per_s)
+                write_s = float(perf_training.checkpoint_write_time_s(size_tb, bw))
+            self.job_specs.append(
+                TrainingJobSpec(
+                    name=job.name,
+                    pool=wl.name,
+                    n_gpus=job.gpus,
+                    work_s=work_s,
+                    submit_s=job.submit_h * 3600.0,
+                    priority=job.priority,
+                    checkpoint_interval_s=job.checkpoint_interval_s,
+                    checkpoint_write_s=write_s,
+                    preemptible=job.preemptible,
+                    deadline_s=None if job.deadline_h is None else job.deadline_h * 3600.0,
+                    max_interruptions=job.max_interruptions,
+                )
+            )
+            self.job_info.append({"mfu_frac": mfu, "tflops_per_gpu": tflops})
+        if problems:
+            raise ScenarioError(problems)
+        if wl.mix is not None:
+            self._add_mix(wl.mix, usable_gpus, ctx)
+
+        fm = None
+        if rel.failures == "llama3":
+            fm = llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance).scaled(
+                rel.rate_scale
+            )
+        self.config = SchedulerConfig(
+            policy=wl.scheduler.policy,
+            preemption=wl.scheduler.preemption,
+            backfill_depth=wl.scheduler.backfill_depth,
+            failures=fm,
+            idle_node_failures=rel.idle_node_failures,
+            checkpoint_method=rel.checkpoint_method,
+            startup_s=rel.restart_s,
+        )
+        self.engine: TrainingEngine | None = None
+
+    def _add_mix(self, mix: JobMixSpec, usable_gpus: int, ctx: SimContext) -> None:
+        kw: dict[str, Any] = {
+            "jobs_per_day": mix.jobs_per_day,
+            "diurnal_amplitude_frac": mix.diurnal_amplitude_frac,
+            "diurnal_peak_h": mix.diurnal_peak_h,
+            "median_duration_h": mix.median_duration_h,
+            "duration_sigma": mix.duration_sigma,
+            "duration_size_exponent": mix.duration_size_exponent,
+            "max_duration_h": mix.max_duration_h,
+            "priority_levels": tuple(mix.priority_levels),
+        }
+        if mix.gpu_count_probs is not None:
+            kw["gpu_counts"] = tuple(mix.gpu_counts)
+            kw["gpu_count_probs"] = tuple(mix.gpu_count_probs)
+        end_h = (
+            ctx.clock.horizon_s / 3600.0 if mix.end_h is None else min(mix.end_h, ctx.clock.horizon_s / 3600)
+        )
+        window_s = max(end_h - mix.start_h, 0.0) * 3600.0
+        out = generate_job_mix(
+            JobMix(**kw), window_s, ctx.rng("workload", self.spec.name, "mix"), usable_gpus
+        )
+        for i in range(out["submit_s"].size):
+            self.job_specs.append(
+                TrainingJobSpec(
+                    name=f"{self.spec.name}-mix-{i:05d}",
+                    pool=self.spec.name,
+                    n_gpus=int(out["n_gpus"][i]),
+                    work_s=float(out["work_s"][i]),
+                    submit_s=mix.start_h * 3600.0 + float(out["submit_s"][i]),
+                    priority=int(out["priority"][i]),
+                    checkpoint_write_s=mix.checkpoint_write_s,
+                    preemptible=mix.preemptible,
+                )
+            )
+            self.job_info.append({"mfu_frac": math.nan, "tflops_per_gpu": math.nan})
+
+    def start(self) -> None:
+        ctx = self.ctx
+        eng = TrainingEngine(
+            ctx.env,
+            [self.pool],
+            self.job_specs,
+            ctx.ledger,
+            ctx.rng("workload", self.spec.name, "failures"),
+            self.config,
+            horizon_s=ctx.clock.horizon_s,
+        )
+        self.engine = eng
+        eng.set_throughput(self.hall, ctx.throughput.current(self.hall))
+        ctx.throughput.subscribe(self.hall, lambda _t, frac: eng.set_throughput(self.hall, frac))
+        ctx.extras.setdefault("training_engines", {})[self.spec.name] = eng
+
+    def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
+        eng = self.engine
+        assert eng is not None
+        eng.finalize()
+        clock = self.ctx.clock
+        name = self.spec.name
+        occ = eng.phase_occupancy(clock.step_s, clock.n_steps)
+        compute = occ[Phase.TRAIN_COMPUTE]
+        stall = occ[Phase.TRAIN_STALL]
+        cols: dict[str, np.ndarray] = {
+            f"{name}:training_compute_gpus": compute,
+            f"{name}:training_stall_gpus": stall,
+            f"{name}:allocated_gpus": compute + stall,
+            f"{name}:allocation_frac": (compute + stall) / self.pool_gpus,
+        }
+        counts = eng.counter_samples(clock.step_start_s)
+        for key in ("submitted", "queued", "running", "finished", "failed"):
+            cols[f"{name}:{key}_jobs"] = counts[key].astype(float)
+
+        jobs = eng.jobs_table()
+        jobs.insert(0, "workload", name)
+        jobs["mfu_frac"] = [i["mfu_frac"] for i in self.job_info]
+        jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in self.job_info]
+        jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in self.job_specs]
+        for col in ("submit", "start", "end"):
+            jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
+        events = eng.events_table()
+        events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
+        events.insert(1, "workload", name)
+        gk = self.ctx.fleet.group_keys
+        events["rack_group"] = [gk[g] if g >= 0 else "" for g in events["group_idx"]]
+
+        gh = jobs["gpu_hours"].sum()
+        kpis = {
+            f"{name}:jobs_submitted": float(eng.n_submitted),
+            f"{name}:jobs_finished": float(eng.n_finished),
+            f"{name}:jobs_failed": float(eng.n_failed),
+            f"{name}:interruptions": float(jobs["n_interruptions"].sum()),
+            f"{name}:gpu_hours": float(gh),
+            f"{name}:useful_gpu_hours": float(jobs["useful_gpu_hours"].sum()),
+            f"{name}:lost_work_gpu_hours": float(jobs["lost_work_gpu_hours"].sum()),
+            f"{name}:checkpoint_gpu_hours": float(jobs["checkpoint_gpu_hours"].sum()),
+            f"{name}:restart_gpu_hours": float(jobs["restart_gpu_hours"].sum()),
+            f"{name}:throttled_gpu_hours": float(jobs["throttled_gpu_hours"].sum()),
+            f"{name}:goodput_frac": float(jobs["useful_gpu_hours"].sum() / gh) if gh > 0 else math.nan,
+            f"{name}:mean_allocation_frac": float(np.mean(cols[f"{name}:allocation_frac"])),
+        }
+        return WorkloadOutput(columns=cols, jobs=jobs, events=events, kpis=kpis)

@@ -1,0 +1,75 @@
+"""Benchmark: facility physics over one simulated year of the reference campus at 5-minute steps.
+
+Target (issue 3): ``simulate`` of the reference campus with its utilisation workloads only (scenario already
+loaded, weather cached after the first run) under 3 s on the 2-core reference machine.
+
+Also reported, measured in the same run:
+
+* the facility physics alone (:func:`gigawatt.physics.facility.facility_flows`, thermal solve included) over
+  the whole horizon and every hall, in one vectorised call;
+* a baseline: the same physics called once per feedback block (12 steps, i.e. the controller without its
+  look-ahead window), measured on 30 days and scaled to the year; the ratio shows what the window buys.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import best_of
+
+import gigawatt as gw
+from gigawatt.physics import facility
+
+
+def reference_utilization_only() -> gw.Scenario:
+    sc = gw.load_scenario("reference")
+    return sc.model_copy(update={"workloads": [w for w in sc.workloads if w.kind == "utilization"]})
+
+
+def main() -> None:
+    sc = reference_utilization_only()
+    gw.simulate(sc)  # warm caches (weather file parsing, imports)
+    t_sim, res = best_of(lambda: gw.simulate(sc), repeat=3)
+    n_steps = sc.n_steps
+    # physics inputs of the same run (hall arrays over the horizon)
+    rng = np.random.default_rng(0)
+    n_halls = sum(len(s.halls) for s in sc.sites)
+    ts = res.timeseries
+    db = np.repeat(ts["ambient_dry_bulb_c"].to_numpy()[:, None], n_halls, axis=1)
+    wb = np.repeat(ts["ambient_wet_bulb_c"].to_numpy()[:, None], n_halls, axis=1)
+    plant = facility.build_facility_plant(
+        cooling_presets=["dlc", "air"], design_it_kw=[65_000.0, 35_000.0], redundancy=["N+1", "2N"]
+    )
+    fixed = rng.uniform(10_000, 20_000, (n_steps, n_halls))
+    dyn = rng.uniform(10_000, 40_000, (n_steps, n_halls))
+    t_phys, _ = best_of(lambda: facility.facility_flows(plant, fixed, dyn, db, wb), repeat=3)
+    block, days = 12, 30
+    n_sub = days * 288
+
+    def per_block() -> None:
+        for k in range(0, n_sub, block):
+            s = slice(k, k + block)
+            facility.facility_flows(plant, fixed[s], dyn[s], db[s], wb[s])
+
+    t_blocks, _ = best_of(per_block, repeat=1)
+    t_blocks_year = t_blocks * n_steps / n_sub
+    s = res.summary()
+    print(f"reference (utilisation workloads), 1 year @ {sc.step_s:g} s = {n_steps:,} steps, {n_halls} halls")
+    print(f"  simulate():                       {t_sim:8.3f} s   (target < 3 s)")
+    print(f"  facility physics, one call:       {t_phys:8.3f} s   ({t_phys / n_steps * 1e6:.1f} µs per step)")
+    print(
+        f"  per-block calls (12 steps), year: {t_blocks_year:8.3f} s   -> one vectorised call is "
+        f"{t_blocks_year / t_phys:,.0f}x faster"
+    )
+    print(
+        f"  PUE {s['pue']:.3f}, WUE {s['wue_l_per_kwh']:.2f} L/kWh, water {s['water_use_m3']:,.0f} m3, "
+        f"peak {s['peak_facility_power_mw']:.1f} MW, throttled {s['throttled_h']:.1f} h"
+    )
+
+
+if __name__ == "__main__":
+    main()

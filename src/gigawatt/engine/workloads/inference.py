@@ -1,0 +1,347 @@
+"""Inference services in the engine: fleet mode over the horizon, request-level windows, shared pools.
+
+``start()`` builds the service's demand per control step, sizes and autoscales replicas in fleet mode
+(:func:`gigawatt.perf.fleet.simulate_fleet`) and adds the replicas' PREFILL / DECODE GPU occupancy to the
+ledger as per-step profiles. With ``shared_with_training`` a simpy process takes the replicas' nodes from the
+training workload's pool at each change (preempting preemptible jobs when short) and gives them back when
+demand falls. ``finish()`` re-evaluates the service with the hall throughput factor actually in force and the
+replicas actually obtained, and simulates the request-level windows.
+
+Coupling (documented one-pass): the autoscaler decides replicas at full throughput; throttling then shows as
+higher latency, lower SLO attainment and, at saturation, dropped demand, not as extra replicas. When a shared
+pool cannot supply all replicas, the ledger still carries the requested occupancy for the short steps
+(reported as ``<service>:pool_shortfall_replicas``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.engine.ledger import Phase
+from gigawatt.engine.inference_sim import simulate_requests
+from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
+from gigawatt.perf import demand as dm
+from gigawatt.perf.fleet import (
+    SLO,
+    AutoscalerConfig,
+    FleetResult,
+    ReplicaPerf,
+    TokenStats,
+    evaluate_fleet,
+    simulate_fleet,
+)
+from gigawatt.perf.llm import (
+    AcceleratorPerf,
+    ModelSpec,
+    ServingConfig,
+    iteration_coeffs,
+    kv_cache_capacity_tokens,
+    model_preset,
+    phase_power_w,
+)
+from gigawatt.scenario.inference import InferenceWorkload, ModelArchitecture, ProfileDemand, TraceDemand
+
+__all__ = ["SERVICE_COLUMNS", "InferenceHandler", "model_spec", "serving_config"]
+
+#: Per-service time-series columns (prefixed ``"<service>:"``).
+SERVICE_COLUMNS = (
+    "demand_rps",
+    "served_rps",
+    "dropped_rps",
+    "replicas",
+    "utilization_frac",
+    "ttft_p50_s",
+    "ttft_p99_s",
+    "tpot_p50_s",
+    "tpot_p99_s",
+    "slo_attainment_frac",
+    "tokens_per_s",
+)
+_TOKEN_SAMPLES = 20_000
+
+
+def model_spec(model: str | ModelArchitecture) -> ModelSpec:
+    """Resolve a preset name or an inline architecture."""
+    if isinstance(model, str):
+        return model_preset(model)
+    return ModelSpec(
+        name=model.name,
+        n_params=model.n_params,
+        n_active_params=model.n_active_params or model.n_params,
+        n_layers=model.n_layers,
+        hidden_size=model.hidden_size,
+        n_heads=model.n_heads,
+        n_kv_heads=model.n_kv_heads,
+        head_dim=model.head_dim or model.hidden_size // model.n_heads,
+        n_experts=model.n_experts,
+        n_experts_active=model.n_experts_active,
+        expert_params_frac=model.expert_params_frac,
+        source="user-supplied",
+    )
+
+
+def serving_config(spec: InferenceWorkload) -> ServingConfig:
+    """The :class:`~gigawatt.perf.llm.ServingConfig` of a service."""
+    s = spec.serving
+    kw: dict[str, Any] = {}
+    for f in ("compute_efficiency_frac", "bandwidth_efficiency_frac", "kv_bandwidth_efficiency_frac"):
+        if getattr(s, f) is not None:
+            kw[f] = getattr(s, f)
+    wb = 1.0 if s.precision == "fp8" else 2.0
+    kb = wb if s.kv_precision is None else (1.0 if s.kv_precision == "fp8" else 2.0)
+    return ServingConfig(
+        tp=s.tensor_parallel, weight_bytes=wb, kv_bytes=kb, memory_utilization_frac=s.memory_utilization_frac, **kw
+    )
+
+
+class InferenceHandler(WorkloadHandler):
+    """One LLM inference service (see module docstring)."""
+
+    kind = "inference"
+
+    def __init__(self, spec: InferenceWorkload, ctx: Any, index: int) -> None:
+        super().__init__(spec, ctx, index)
+        fleet = ctx.fleet
+        self.groups = ctx.groups_for(spec.target)
+        self.hall = int(fleet.group_hall[self.groups[0]])
+        caps = fleet.n_gpus[self.groups].astype(float)
+        self.pool_gpus = float(spec.target.gpus) if spec.target.gpus is not None else float(caps.sum())
+        self.group_share = caps / caps.sum()
+        self.accel = AcceleratorPerf.from_mapping(fleet.accelerators[int(self.groups[0])])
+        self.model = model_spec(spec.model)
+        self.cfg = serving_config(spec)
+        self.tp = int(spec.serving.tensor_parallel)
+        coeffs = iteration_coeffs(self.model, self.accel, self.cfg)
+        self.kv_cap = kv_cache_capacity_tokens(self.model, self.accel, self.cfg)
+        self.perf = ReplicaPerf(coeffs, self.kv_cap, spec.serving.max_batch_tokens, spec.serving.max_batch_seqs,
+                                self.tp)
+        self.power = phase_power_w(self.accel)
+        a = spec.autoscaling
+        max_r = a.max_replicas or int(self.pool_gpus // self.tp)
+        if max_r < 1:
+            raise ValueError(f"workloads[{index}].serving.tensor_parallel: {self.tp} GPUs per replica do not fit "
+                             f"in the service's {self.pool_gpus:.0f} GPUs")
+        self.autoscaler = AutoscalerConfig(
+            policy=a.policy, target_utilization_frac=a.target_utilization_frac, min_replicas=a.min_replicas,
+            max_replicas=max_r, scale_up_delay_s=a.scale_up_delay_s, scale_down_cooldown_s=a.scale_down_cooldown_s,
+            fixed_replicas=a.fixed_replicas, overload=a.overload, max_queue_s=a.max_queue_s,
+        )
+        self.slo = SLO(ttft_s=spec.slo.ttft_s, tpot_s=spec.slo.tpot_s, quantile=spec.slo.quantile,
+                       attainment_frac=spec.slo.attainment_frac)
+        self.fleet_result: FleetResult | None = None
+        self.trace_arrivals: pd.DataFrame | None = None
+        self.obtained: np.ndarray | None = None
+
+    # ------------------------------------------------------------------------------------------- demand
+    def _tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        spec = self.spec
+        d = spec.demand
+        if isinstance(d, TraceDemand):
+            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
+            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+        t = d.tokens
+        if t.trace_path is not None:
+            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(t.trace_path))
+            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+        rng = self.ctx.rng("workload", spec.name, "tokens")
+        P = dm.lognormal_tokens(_TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng,
+                                max_tokens=t.max_prompt_tokens)
+        O = dm.lognormal_tokens(_TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng,
+                                max_tokens=t.max_output_tokens)
+        return P, O
+
+    def _demand(self) -> np.ndarray:
+        clock = self.ctx.clock
+        d = self.spec.demand
+        if isinstance(d, TraceDemand):
+            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
+            rep = dm.replay_trace(data, time_scale=d.time_scale, rate_scale=d.rate_scale,
+                                  duration_s=clock.horizon_s, rng=self.ctx.rng("workload", self.spec.name, "trace"))
+            self.trace_arrivals = rep
+            edges = np.append(clock.step_start_s, clock.horizon_s)
+            return np.histogram(rep["arrival_s"].to_numpy(), bins=edges)[0] / clock.step_s
+        assert isinstance(d, ProfileDemand)
+        t_mid = clock.step_start_s + clock.step_s / 2
+        start = clock.start
+        start_h = start.hour + start.minute / 60 + start.second / 3600
+        rate = d.peak_rps * dm.daily_profile_frac(t_mid, d.daily_peak_hour, d.daily_trough_frac, start_h)
+        rate = rate * dm.weekly_profile_frac(t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week))
+        rate = rate * dm.growth_factor(t_mid, d.annual_growth_frac)
+        if d.burst_factor > 1.0:
+            rate = rate * dm.mmpp_multiplier(clock.n_steps, clock.step_s, self.ctx.rng("workload", self.spec.name,
+                                             "bursts"), d.burst_factor, d.burst_interval_s, d.burst_mean_s)
+        if d.launch is not None:
+            base = dm.launch_spike_rate_per_s(t_mid, d.launch.at_h * 3600.0, 0.0, d.launch.peak_rps,
+                                              d.launch.ramp_h * 3600.0, d.launch.decay_h * 3600.0)
+            rate = np.maximum(rate, base)
+        return np.asarray(rate, dtype=np.float64)
+
+    # -------------------------------------------------------------------------------------------- start
+    def start(self) -> None:
+        spec = self.spec
+        P, O = self._tokens()
+        self.token_samples = (P, O)
+        self.tokens = TokenStats.from_samples(P, O)
+        self.demand_rps = self._demand()
+        res = simulate_fleet(self.demand_rps, self.ctx.clock.step_s, self.perf, self.tokens, slo=self.slo,
+                             autoscaler=self.autoscaler, router=spec.serving.router, phase_power_w=self.power)
+        self.fleet_result = res
+        f = res.frame
+        for g, share in zip(self.groups, self.group_share, strict=True):
+            self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
+            self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share)
+        if spec.shared_with_training is not None:
+            self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
+            self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
+
+    def _borrow_nodes(self, gpus_per_step: np.ndarray):  # type: ignore[no-untyped-def]
+        """Take/return training-pool nodes as the service's GPU need changes (one event per change)."""
+        ctx = self.ctx
+        name = self.spec.shared_with_training
+        engines = ctx.extras.get("training_engines", {})
+        eng = engines.get(name)
+        if eng is None:
+            raise ValueError(f"workloads[{self.index}].shared_with_training: no training workload named {name!r}")
+        pool = eng.pool_index(name)
+        node_gpus = int(eng.pools[pool].spec.gpus_per_node)
+        held: dict[int, int] = {}
+        clock = ctx.clock
+        need_nodes = np.ceil(gpus_per_step / node_gpus - 1e-9).astype(np.int64)
+        change = np.flatnonzero(np.diff(np.concatenate([[-1], need_nodes])) != 0)
+        assert self.obtained is not None
+        for k in change:
+            t = float(clock.step_start_s[k])
+            if t > ctx.env.now:
+                yield ctx.env.timeout(t - ctx.env.now)
+            have = sum(held.values())
+            want = int(need_nodes[k])
+            if want > have:
+                got = eng.acquire_nodes(pool, want - have, preempt=True)
+                for g, n in got.items():
+                    held[g] = held.get(g, 0) + n
+            elif want < have:
+                give: dict[int, int] = {}
+                rest = have - want
+                for g in sorted(held, reverse=True):
+                    take = min(rest, held[g])
+                    if take:
+                        give[g] = take
+                        held[g] -= take
+                        rest -= take
+                eng.release_nodes(pool, give)
+            nxt = change[np.searchsorted(change, k, side="right")] if k != change[-1] else clock.n_steps
+            self.obtained[k:nxt] = sum(held.values()) * node_gpus
+
+    # ------------------------------------------------------------------------------------------- finish
+    def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
+        spec = self.spec
+        clock = self.ctx.clock
+        name = spec.name
+        res = self.fleet_result
+        assert res is not None
+        f0 = res.frame
+        thr = np.clip(np.asarray(flows["throughput_frac"])[:, self.hall], 1e-6, 1.0)
+        ready = f0["replicas"].to_numpy()
+        starting = f0["replicas_starting"].to_numpy()
+        shortfall = np.zeros_like(ready)
+        if self.obtained is not None:
+            usable = self.obtained // self.tp
+            shortfall = np.maximum(ready + starting - usable, 0)
+            ready = np.minimum(ready, usable)
+            starting = np.minimum(starting, np.maximum(usable - ready, 0))
+        if np.any(thr < 1.0) or np.any(shortfall > 0):
+            res = evaluate_fleet(self.demand_rps, clock.step_s, self.perf, self.tokens, ready, starting,
+                                 slo=self.slo, overload=self.autoscaler.overload,
+                                 max_queue_s=self.autoscaler.max_queue_s, router=spec.serving.router,
+                                 throughput_frac=thr, phase_power_w=self.power)
+        f = res.frame
+        cols = {f"{name}:{c}": f[c].to_numpy(dtype=float) for c in SERVICE_COLUMNS}
+        cols[f"{name}:gpus"] = f["gpus"].to_numpy(dtype=float)
+        cols[f"{name}:gpu_power_mw"] = f["gpu_power_w"].to_numpy() / 1e6
+        if self.obtained is not None:
+            cols[f"{name}:pool_shortfall_replicas"] = shortfall.astype(float)
+        s = res.summary
+        tok = float(s["output_tokens"])
+        svc = {
+            "service": name,
+            "model": self.model.name,
+            "accelerator": self.accel.name,
+            "tensor_parallel": self.tp,
+            "kv_capacity_tokens": self.kv_cap,
+            "requests": float(s["requests"]),
+            "served_requests": float(s["served_requests"]),
+            "dropped_frac": float(s["dropped_frac"]),
+            "slo_attainment_frac": float(s["slo_attainment_frac"]),
+            "slo_target_frac": self.slo.attainment_frac,
+            "slo_met": bool(s["slo_met"]),
+            "peak_replicas": int(s["peak_replicas"]),
+            "mean_replicas": float(s["mean_replicas"]),
+            "peak_gpus": float(f["gpus"].max()),
+            "gpu_hours": float(s["gpu_hours"]),
+            "output_tokens": tok,
+            "gpu_energy_mwh": float(s["gpu_energy_kwh"]) / 1e3,
+            "energy_per_token_j": float(s["energy_per_token_j"]),
+            "gpu_hours_per_million_tokens": float(s["gpu_hours_per_million_tokens"]),
+            "ttft_p99_s_max": float(np.nanmax(f["ttft_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
+            "tpot_p99_s_max": float(np.nanmax(f["tpot_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
+        }
+        kpis = {
+            f"{name}:slo_attainment_frac": svc["slo_attainment_frac"],
+            f"{name}:energy_per_token_j": svc["energy_per_token_j"],
+            f"{name}:gpu_hours_per_million_tokens": svc["gpu_hours_per_million_tokens"],
+            f"{name}:peak_replicas": float(svc["peak_replicas"]),
+            f"{name}:dropped_frac": svc["dropped_frac"],
+        }
+        requests = self._request_windows(f, thr)
+        if requests is not None and len(requests):
+            for w, grp in requests.groupby("window"):
+                ok = grp["status"] == 0
+                svc[f"window{w}_ttft_p99_s"] = float(np.nanquantile(grp.loc[ok, "ttft_s"], 0.99))
+                svc[f"window{w}_tpot_p99_s"] = float(np.nanquantile(grp.loc[ok, "tpot_s"], 0.99))
+        return WorkloadOutput(columns=cols, services=pd.DataFrame([svc]), requests=requests, kpis=kpis)
+
+    def _request_windows(self, f: pd.DataFrame, thr: np.ndarray) -> pd.DataFrame | None:
+        spec = self.spec
+        if not spec.request_windows:
+            return None
+        clock = self.ctx.clock
+        P0, O0 = self.token_samples
+        frames = []
+        for wi, win in enumerate(spec.request_windows):
+            t0 = win.start_h * 3600.0
+            t1 = min(t0 + win.duration_h * 3600.0, clock.horizon_s)
+            if t1 <= t0:
+                continue
+            k0 = min(int(t0 // clock.step_s), clock.n_steps - 1)
+            k1 = max(k0 + 1, int(math.ceil(t1 / clock.step_s)))
+            rng = self.ctx.rng("workload", spec.name, "window", wi)
+            if self.trace_arrivals is not None:
+                tr = self.trace_arrivals
+                sel = (tr["arrival_s"] >= t0) & (tr["arrival_s"] < t1)
+                arr = tr.loc[sel, "arrival_s"].to_numpy()
+                P = tr.loc[sel, "prompt_tokens"].to_numpy()
+                O = tr.loc[sel, "output_tokens"].to_numpy()
+            else:
+                arr = dm.arrivals_from_rate_s(self.demand_rps[k0:k1], clock.step_s, rng, start_s=k0 * clock.step_s)
+                arr = arr[(arr >= t0) & (arr < t1)]
+                idx = rng.integers(0, P0.size, arr.size)
+                P, O = P0[idx], O0[idx]
+            if arr.size > win.max_requests:
+                raise ValueError(f"workloads[{self.index}].request_windows[{wi}]: {arr.size} requests exceed "
+                                 f"max_requests={win.max_requests}; shorten the window or raise the limit")
+            n_rep = max(int(f["replicas"].iloc[k0:k1].max()), 1)
+            speed = float(np.mean(thr[k0:k1]))
+            r = simulate_requests(arr, P, O, n_rep, self.perf.coeffs, self.kv_cap,
+                                  max_batch_tokens=spec.serving.max_batch_tokens,
+                                  max_batch_seqs=spec.serving.max_batch_seqs,
+                                  chunked_prefill=spec.serving.chunked_prefill, router=spec.serving.router,
+                                  speed_frac=speed)
+            df = r.to_frame()
+            df.insert(0, "window", wi)
+            df.insert(0, "service", spec.name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else None

@@ -1,0 +1,930 @@
+"""Fleet mode for inference services: per-control-step sizing, autoscaling, latency and SLO estimates.
+
+For horizons of months and years the request-level simulator (:mod:`gigawatt.engine.inference_sim`) is
+replaced by a fluid + queueing model evaluated per control step, vectorised over steps (the autoscaler's
+state recurrence is a numba kernel). It is cross-checked against the request-level simulation in
+``tests/validation/test_inference_fleet.py``.
+
+Replica operating point
+-----------------------
+A replica receiving ``λ`` requests/s (mean prompt :math:`\\bar P`, output :math:`\\bar O`) runs iterations of
+duration ``T`` with, by Little's law, :math:`B = λ(\\bar O - 1)T` decoding sequences and
+:math:`λ\\bar P T` prefill tokens per iteration. With the roofline of :func:`gigawatt.perf.llm.iteration_time_s`
+
+.. math::
+
+    T = f + \\max\\big(W + a_{mem} T,\\ a_{comp} T\\big) + a_{comm} T
+    \\;\\Rightarrow\\; T = \\max\\Big(\\frac{f + W}{1 - a_{mem} - a_{comm}}, \\frac{f}{1 - a_{comp} - a_{comm}}\\Big)
+
+where :math:`a_{mem} = λ\\,k_{kv}(\\bar O - 1)\\bar c`, :math:`a_{comp} = λ(k_{flop}\\,\\bar n +
+k_{attn}((\\bar O - 1)\\bar c + \\overline{P(P+1)/2}))`, :math:`a_{comm} = λ k_{comm} \\bar n`,
+:math:`\\bar n = \\bar P + \\bar O - 1` tokens per request and :math:`\\bar c` the decode-weighted mean context
+(mixture-of-experts weight reads :math:`W(n)` are resolved by fixed-point iteration). The replica capacity
+:math:`μ` is the largest ``λ`` for which ``T`` is finite and the batch respects ``max_batch_seqs``,
+``max_batch_tokens`` and the KV-cache capacity (prompt + output reserved per sequence).
+
+Latency
+-------
+* TPOT: :math:`T(λ)`; its ``q``-quantile evaluates ``T`` at the load seen by a request over its lifetime,
+  :math:`λ(1 + z_q/\\sqrt{λ\\,\\bar O T})` (Poisson fluctuation of the batch; an **approximation**).
+* TTFT = residual of the running iteration + wait for prefill capacity + own prefill:
+  prefill is served FIFO at :math:`(M - B)` tokens per full iteration :math:`T_{full}`, i.e. an M/G/c queue
+  (``c`` = replicas for the ``central``/``jsq``/``least_loaded`` routers, Allen–Cunneen with :math:`c_s^2` of
+  the prompt lengths; G/G/1 per replica with :math:`c_a^2 = 1/R` for ``round_robin``); the own prefill of a
+  ``P``-token prompt takes :math:`\\lceil P/(M-B) \\rceil` iterations. The TTFT distribution is the mixture
+  over prompt-length quantile nodes of (wait + prefill), whose quantiles are found by bisection.
+* SLO attainment = served fraction × :math:`P(TTFT ≤ s_{ttft})` × :math:`P(TPOT ≤ s_{tpot})` (independence
+  assumed; TPOT treated as normal with the spread above).
+
+Autoscaling
+-----------
+Desired replicas per step = the fewest meeting the SLO quantiles *and* the target utilisation
+(``policy="slo"``), or only the target utilisation (``policy="utilization"``); clipped to
+``[min_replicas, max_replicas]``. Scale-up takes ``scale_up_delay_s`` (provisioning + cold start: weights
+loaded; the replicas hold GPUs but serve nothing), rounded up to whole steps; scale-down happens only to the
+largest desired value of the last ``scale_down_cooldown_s`` (a stabilisation window as in Kubernetes' HPA).
+Demand above capacity is dropped (``overload="drop"``) or carried as a backlog that adds waiting time and is
+dropped after ``max_queue_s`` (``overload="queue"``).
+
+References
+----------
+.. [1] Patel, P. et al. (2024). Splitwise. ISCA '24 (phase power, Azure traces).
+.. [2] Allen, A. O. (1990). Probability, Statistics, and Queueing Theory. Academic Press (Allen–Cunneen).
+.. [3] Kubernetes documentation: Horizontal Pod Autoscaler, "stabilizationWindowSeconds" (default 300 s
+   for scale-down).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from numba import njit
+from scipy import special
+
+from gigawatt.perf.llm import IterationCoeffs
+from gigawatt.perf.queueing import erlang_c
+
+__all__ = [
+    "SLO",
+    "AutoscalerConfig",
+    "FleetResult",
+    "ReplicaPerf",
+    "TokenStats",
+    "autoscale_replicas",
+    "evaluate_fleet",
+    "replica_capacity_per_s",
+    "replica_curve",
+    "replica_operating_point",
+    "simulate_fleet",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Cumulative-probability bin edges of the prompt-length quadrature (dense in the upper tail so that TTFT
+#: quantiles up to p99.9 resolve the longest prompts).
+_Q_EDGES: Final = np.unique(
+    np.concatenate([np.linspace(0.0, 0.9, 19), np.linspace(0.9, 0.99, 19), np.linspace(0.99, 1.0, 11)])
+)
+
+
+@dataclass(frozen=True)
+class TokenStats:
+    """Moments and quadrature nodes of a service's prompt/output length distribution.
+
+    Attributes
+    ----------
+    mean_prompt_tokens, mean_output_tokens : float
+    mean_prompt_pairs : float
+        :math:`E[P(P+1)/2]` (attention pairs of a prefill).
+    decode_context_tokens : float
+        Decode-weighted mean context :math:`E[(O-1)(P + (O+1)/2)]/E[O-1]`.
+    prompt_cv2 : float
+        Squared coefficient of variation of prompt lengths.
+    prompt_nodes, prompt_weights : numpy.ndarray
+        Quadrature nodes (prompt lengths at bin-midpoint quantiles) and their probabilities.
+    output_nodes, output_weights : numpy.ndarray
+        The same for output lengths of requests with at least two output tokens (TPOT is defined for them).
+    max_request_tokens : int
+        Largest prompt + output (for the KV-capacity check).
+    """
+
+    mean_prompt_tokens: float
+    mean_output_tokens: float
+    mean_prompt_pairs: float
+    decode_context_tokens: float
+    prompt_cv2: float
+    prompt_nodes: FloatArray
+    prompt_weights: FloatArray
+    output_nodes: FloatArray
+    output_weights: FloatArray
+    max_request_tokens: int
+
+    @classmethod
+    def from_samples(cls, prompt_tokens: npt.ArrayLike, output_tokens: npt.ArrayLike) -> TokenStats:
+        """Build from samples of prompt and output lengths [tokens] (e.g. a trace)."""
+        P = np.asarray(prompt_tokens, dtype=np.float64)
+        O = np.asarray(output_tokens, dtype=np.float64)
+        if P.size == 0 or P.shape != O.shape or P.min() < 1 or O.min() < 1:
+            raise ValueError("token samples: need equally long, non-empty arrays of lengths >= 1")
+        dec = O - 1.0
+        ctx = float(np.sum(dec * (P + (O + 1.0) / 2.0)) / dec.sum()) if dec.sum() > 0 else float(P.mean())
+        mids = 0.5 * (_Q_EDGES[1:] + _Q_EDGES[:-1])
+        return cls(
+            mean_prompt_tokens=float(P.mean()),
+            mean_output_tokens=float(O.mean()),
+            mean_prompt_pairs=float(np.mean(P * (P + 1.0) / 2.0)),
+            decode_context_tokens=ctx,
+            prompt_cv2=float(P.var() / P.mean() ** 2),
+            prompt_nodes=np.quantile(P, mids),
+            prompt_weights=np.diff(_Q_EDGES),
+            output_nodes=np.quantile(O[O >= 2], mids) if np.any(O >= 2) else np.full(mids.size, 2.0),
+            output_weights=np.diff(_Q_EDGES),
+            max_request_tokens=int(np.max(P + O)),
+        )
+
+
+@dataclass(frozen=True)
+class ReplicaPerf:
+    """What fleet mode needs to know about one replica (see :func:`gigawatt.perf.llm.iteration_coeffs`)."""
+
+    coeffs: IterationCoeffs
+    kv_capacity_tokens: int
+    max_batch_tokens: int = 8192
+    max_batch_seqs: int = 256
+    gpus_per_replica: int = 1
+
+
+@dataclass(frozen=True)
+class SLO:
+    """Latency objectives: ``quantile`` of TTFT and TPOT below targets, attained by ``attainment_frac``."""
+
+    ttft_s: float = 2.0
+    tpot_s: float = 0.2
+    quantile: float = 0.99
+    attainment_frac: float = 0.99
+
+    def __post_init__(self) -> None:
+        if self.ttft_s <= 0 or self.tpot_s <= 0:
+            raise ValueError("SLO: ttft_s and tpot_s must be > 0")
+        if not 0 < self.quantile < 1 or not 0 < self.attainment_frac <= 1:
+            raise ValueError("SLO: quantile must be in (0, 1) and attainment_frac in (0, 1]")
+
+
+@dataclass(frozen=True)
+class AutoscalerConfig:
+    """Autoscaling policy (see module docstring)."""
+
+    policy: Literal["slo", "utilization", "fixed"] = "slo"
+    target_utilization_frac: float = 0.8
+    min_replicas: int = 1
+    max_replicas: int = 1_000_000
+    scale_up_delay_s: float = 300.0
+    scale_down_cooldown_s: float = 900.0
+    fixed_replicas: int | None = None
+    overload: Literal["drop", "queue"] = "drop"
+    max_queue_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 < self.target_utilization_frac <= 1:
+            problems.append("target_utilization_frac: must be in (0, 1]")
+        if self.min_replicas < 0 or self.max_replicas < max(self.min_replicas, 1):
+            problems.append("min_replicas/max_replicas: need 0 <= min_replicas <= max_replicas, max >= 1")
+        if self.scale_up_delay_s < 0 or self.scale_down_cooldown_s < 0 or self.max_queue_s < 0:
+            problems.append("scale_up_delay_s/scale_down_cooldown_s/max_queue_s: must be >= 0")
+        if self.policy == "fixed" and (self.fixed_replicas is None or self.fixed_replicas < 1):
+            problems.append("fixed_replicas: must be >= 1 with policy 'fixed'")
+        if self.policy not in ("slo", "utilization", "fixed"):
+            problems.append("policy: must be 'slo', 'utilization' or 'fixed'")
+        if self.overload not in ("drop", "queue"):
+            problems.append("overload: must be 'drop' or 'queue'")
+        if problems:
+            raise ValueError("AutoscalerConfig: " + "; ".join(problems))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# replica operating point
+
+
+def _iter_t(c: IterationCoeffs, n: FloatArray, kv: FloatArray, pairs: FloatArray) -> FloatArray:
+    w = c.dense_weights_s + c.expert_weights_s * (1.0 - (1.0 - c.expert_hit_frac) ** n)
+    return np.asarray(
+        c.fixed_s
+        + np.maximum(w + c.kv_per_token_s * kv, c.flop_per_token_s * n + c.attn_per_pair_s * pairs)
+        + c.comm_per_token_s * n
+    )
+
+
+@dataclass(frozen=True)
+class _OpPoint:
+    B: FloatArray  # mean decode batch [-]
+    t_dec: FloatArray  # decode-only iteration time [s]
+    nch: FloatArray  # prefill chunks per prompt node [steps, nodes]
+    t_chunk: FloatArray  # time of one prefill-carrying iteration per node [s]
+    u: FloatArray  # share of time in prefill-carrying iterations
+    n_it: FloatArray  # iterations per second
+    n_pf: FloatArray  # prefill-carrying iterations per second
+    ok: npt.NDArray[np.bool_]  # stable and within batch/KV limits
+
+
+def _operating_point(lam: FloatArray, perf: ReplicaPerf, ts: TokenStats) -> _OpPoint:
+    """Fixed point of the two-kind iteration model for per-replica rate ``lam`` [1/s] (unthrottled)."""
+    c = perf.coeffs
+    lam = np.asarray(lam, dtype=np.float64)
+    M = float(perf.max_batch_tokens)
+    ctx = ts.decode_context_tokens
+    Pn = ts.prompt_nodes[None, :]
+    w = ts.prompt_weights[None, :]
+    B = np.zeros(lam.shape)
+    ok = np.ones(lam.shape, dtype=bool)
+    for _ in range(200):
+        Bc = B[:, None]
+        free = np.maximum(M - Bc, 1.0)
+        nch = np.ceil(Pn / free)
+        chunk = Pn / nch
+        t_chunk = _iter_t(
+            c, Bc + chunk, Bc * ctx + Pn * (nch - 1.0) / (2.0 * nch), Bc * ctx + Pn * (Pn + 1.0) / (2.0 * nch)
+        )
+        t_dec = _iter_t(c, np.maximum(B, 1.0), np.maximum(B, 1.0) * ctx, np.maximum(B, 1.0) * ctx)
+        u = lam * np.sum(w * nch * t_chunk, axis=1)
+        n_pf = lam * np.sum(w * nch, axis=1)
+        ok = u < 1.0
+        n_it = n_pf + np.where(ok, 1.0 - u, 0.0) / t_dec
+        B_new = np.where(ok, lam * (ts.mean_output_tokens - 1.0) / np.maximum(n_it, 1e-300), np.inf)
+        ok &= B_new <= perf.max_batch_seqs
+        B_new = np.where(ok, B_new, float(perf.max_batch_seqs))
+        if np.all(np.abs(B_new - B) <= 1e-9 * np.maximum(B_new, 1.0)):
+            B = B_new
+            break
+        B = B_new
+    seqs = B + n_pf / np.maximum(n_it, 1e-300) * 1.0  # decodes + prompts in flight
+    ok &= seqs * (ts.mean_prompt_tokens + ts.mean_output_tokens) <= perf.kv_capacity_tokens
+    return _OpPoint(B, t_dec, nch, t_chunk, u, n_it, n_pf, ok)
+
+
+def replica_operating_point(
+    arrival_rate_per_s: npt.ArrayLike, perf: ReplicaPerf, ts: TokenStats
+) -> tuple[FloatArray, FloatArray]:
+    """Mean iteration time (= mean TPOT) [s] and mean decode batch [-] of a replica at ``λ`` requests/s.
+
+    Iterations are of two kinds: those carrying a prefill chunk (one per ``⌈P/(M-B)⌉`` chunk of each prompt,
+    compute-bound, duration :math:`t_{chunk}(P, B)`) and decode-only ones (duration :math:`t_{dec}(B)`). With
+    :math:`u = λ E[n_{ch} t_{chunk}]` the share of time in the former, iterations per second are
+    :math:`N = λ E[n_{ch}] + (1-u)/t_{dec}` and Little's law gives :math:`B = λ(\bar O - 1)/N`; solved by
+    fixed-point iteration. ``inf`` where unstable.
+    """
+    lam = np.atleast_1d(np.asarray(arrival_rate_per_s, dtype=np.float64))
+    op = _operating_point(lam, perf, ts)
+    T = np.where(op.ok, 1.0 / np.maximum(op.n_it, 1e-300), np.inf)
+    return T, np.where(op.ok, op.B, np.inf)
+
+
+def replica_capacity_per_s(perf: ReplicaPerf, ts: TokenStats) -> float:
+    """Sustainable request rate of one replica :math:`μ` [1/s] (bisection on the operating point)."""
+    hi = 1.0
+    while _operating_point(np.array([hi]), perf, ts).ok[0]:
+        hi *= 2.0
+    lo = 0.0
+    for _ in range(5):  # vectorised 32-way bisection: relative precision 32**-5 ~ 3e-8
+        grid = np.linspace(lo, hi, 33)
+        ok = _operating_point(grid, perf, ts).ok
+        k = int(np.flatnonzero(ok).max()) if ok.any() else 0
+        lo, hi = float(grid[k]), float(grid[min(k + 1, 32)])
+    return lo
+
+
+@dataclass(frozen=True)
+class _Curve:
+    """Replica quantities tabulated against per-replica rate (unthrottled) for fast per-step lookup."""
+
+    mu: float
+    lam: FloatArray
+    S: FloatArray  # own prefill time per node [grid, nodes]
+    mean_S: FloatArray
+    cs2_S: FloatArray
+    u: FloatArray
+    residual: FloatArray
+    tpot_mean: FloatArray
+    tpot_var_it: FloatArray  # variance of iteration time seen by a decoder [s^2]
+    p_pf: FloatArray  # probability that an iteration carries a prefill chunk
+    t_dec: FloatArray  # decode-only iteration time [s]
+    x1: FloatArray  # E[t_chunk - t_dec] over prefill-carrying iterations [s]
+    x2: FloatArray  # E[(t_chunk - t_dec)^2] [s^2]
+    busy: FloatArray
+    prefill_frac: FloatArray
+    tpot_q_cache: dict[float, FloatArray] = field(default_factory=dict)
+
+
+def replica_curve(perf: ReplicaPerf, ts: TokenStats, n_grid: int = 257) -> _Curve:
+    """Tabulate replica latency quantities against per-replica request rate (computed once per service)."""
+    mu = replica_capacity_per_s(perf, ts)
+    x = np.linspace(0.0, 1.0, n_grid)
+    lam = mu * 0.999 * (1.0 - (1.0 - x) ** 2)
+    op = _operating_point(lam, perf, ts)
+    w = ts.prompt_weights[None, :]
+    S = op.nch * op.t_chunk
+    mean_S = np.sum(w * S, axis=1)
+    cs2 = np.sum(w * S * S, axis=1) / np.maximum(mean_S, 1e-300) ** 2 - 1.0
+    n_it = np.maximum(op.n_it, 1e-300)
+    m1 = 1.0 / n_it
+    # iteration-time moments seen by decoders: prefill-carrying share n_pf/n_it (per-chunk times), else t_dec
+    p_pf_node = lam[:, None] * w * op.nch / n_it[:, None]
+    m2 = np.sum(p_pf_node * op.t_chunk**2, axis=1) + (1.0 - np.sum(p_pf_node, axis=1)) * op.t_dec**2
+    var = np.maximum(m2 - m1**2, 0.0)
+    # time-average residual of the running iteration (length-biased): sum over kinds share * t / 2
+    t_share_pf = lam[:, None] * w * op.nch * op.t_chunk
+    L = lam * (mean_S + (ts.mean_output_tokens - 1.0) * m1)
+    busy = np.maximum(1.0 - np.exp(-L), op.u)
+    residual = 0.5 * (np.sum(t_share_pf * op.t_chunk, axis=1) + (busy - op.u) * op.t_dec)
+    c = perf.coeffs
+    pf_compute = lam * (c.flop_per_token_s * ts.mean_prompt_tokens + c.attn_per_pair_s * ts.mean_prompt_pairs)
+    p_pf = np.sum(p_pf_node, axis=1)
+    xs = np.maximum(op.t_chunk - op.t_dec[:, None], 0.0)
+    pn = p_pf_node / np.maximum(p_pf, 1e-300)[:, None]
+    x1 = np.sum(pn * xs, axis=1)
+    x2 = np.sum(pn * xs * xs, axis=1)
+    return _Curve(
+        mu,
+        lam,
+        S,
+        mean_S,
+        cs2,
+        op.u,
+        residual,
+        m1,
+        var,
+        p_pf,
+        op.t_dec,
+        x1,
+        x2,
+        busy,
+        np.clip(pf_compute / np.maximum(busy, 1e-12), 0.0, 1.0),
+    )
+
+
+def _lookup(curve: _Curve, lam_r: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    x = np.clip(lam_r, 0.0, curve.lam[-1])
+    i = np.clip(np.searchsorted(curve.lam, x, side="right") - 1, 0, curve.lam.size - 2)
+    f = (x - curve.lam[i]) / (curve.lam[i + 1] - curve.lam[i])
+    return i, f
+
+
+def _interp(a: FloatArray, i: npt.NDArray[np.int64], f: FloatArray) -> FloatArray:
+    if a.ndim == 2:
+        return np.asarray(a[i] * (1.0 - f)[:, None] + a[i + 1] * f[:, None])
+    return np.asarray(a[i] * (1.0 - f) + a[i + 1] * f)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# latency model
+
+
+@dataclass(frozen=True)
+class _Latency:
+    lam_eff: FloatArray  # per-replica rate, unthrottled [1/s]
+    S: FloatArray  # own-prefill time per prompt node [steps, nodes] (throttled)
+    pw: FloatArray  # probability of waiting for prefill capacity
+    theta: FloatArray  # tail decay rate of that wait [1/s]
+    shift: FloatArray  # deterministic extra delay (iteration residual + backlog) [s]
+    tpot_mean: FloatArray
+    p_pf: FloatArray
+    t_dec: FloatArray
+    x1: FloatArray
+    x2: FloatArray
+    prefill_frac: FloatArray
+    busy_frac: FloatArray
+    stable: npt.NDArray[np.bool_]
+
+
+def _latency(
+    lam_total: FloatArray,
+    R: FloatArray,
+    curve: _Curve,
+    ts: TokenStats,
+    router: str,
+    speed: FloatArray,
+    backlog_wait_s: FloatArray,
+) -> _Latency:
+    Rm = np.maximum(R, 1.0)
+    lam_eff = lam_total / Rm / speed  # per replica, in unthrottled time units
+    stable = lam_eff < curve.lam[-1]
+    i, f = _lookup(curve, lam_eff)
+    S = _interp(curve.S, i, f) / speed[:, None]
+    mean_S = _interp(curve.mean_S, i, f) / speed
+    cs2 = _interp(curve.cs2_S, i, f)
+    mu_pf = 1.0 / mean_S  # prefill "service" rate of one replica [1/s]
+    if router == "central":
+        cq, lam_q, ca2 = Rm, lam_total, np.ones_like(Rm)
+    elif router == "round_robin":
+        cq, lam_q, ca2 = np.ones_like(Rm), lam_total / Rm, 1.0 / Rm
+    else:  # jsq / least_loaded balance total work, not prefill queues: independent replicas, smoothed input
+        cq, lam_q, ca2 = np.ones_like(Rm), lam_total / Rm, 1.0 / Rm
+    a = lam_q / mu_pf
+    ok = stable & (a < cq)
+    pw = np.where(ok, erlang_c(cq, np.where(ok, a, 0.0)), 1.0)
+    theta = np.where(ok, (cq * mu_pf - lam_q) * 2.0 / (ca2 + cs2), 0.0)
+    shift = np.where(ok, _interp(curve.residual, i, f) / speed, np.inf) + backlog_wait_s
+    return _Latency(
+        lam_eff,
+        S,
+        pw,
+        theta,
+        shift,
+        _interp(curve.tpot_mean, i, f) / speed,
+        _interp(curve.p_pf, i, f),
+        _interp(curve.t_dec, i, f) / speed,
+        _interp(curve.x1, i, f) / speed,
+        _interp(curve.x2, i, f) / speed**2,
+        _interp(curve.prefill_frac, i, f),
+        np.where(stable, _interp(curve.busy, i, f), 1.0),
+        ok,
+    )
+
+
+@njit(cache=True)
+def _ttft_exceed(t, S, w, pw, theta, shift):
+    # P(TTFT > t) for one step: mixture over prompt nodes of shift + W + S_j, W ~ (1-pw) δ0 + pw Exp(theta)
+    p = 0.0
+    tail = 0.0
+    for j in range(S.shape[0]):
+        x = t - shift - S[j]
+        if x < 0.0:
+            p += w[j]
+        elif theta > 0.0:
+            tail += w[j] * np.exp(-theta * x)
+        elif pw > 0.0:
+            p += w[j]
+    return p + pw * tail
+
+
+@njit(cache=True)
+def _ttft_quantiles(q, S, w, pw, theta, shift):
+    n, m = S.shape
+    out = np.empty(n)
+    a = np.empty(m)
+    for k in range(n):
+        if not np.isfinite(shift[k]) or (pw[k] > 0.0 and theta[k] <= 0.0):
+            out[k] = np.inf
+            continue
+        th = theta[k]
+        smax = S[k, m - 1]
+        for j in range(m):
+            a[j] = np.exp(th * (S[k, j] - smax))  # <= 1; exp(-th x_j) = exp(-th (t - shift - smax)) a_j
+        lo = shift[k] + S[k, 0]
+        hi = shift[k] + smax + 1e-9
+        if th > 0.0 and pw[k] > 1.0 - q:
+            hi += np.log(pw[k] / (1.0 - q)) / th  # P(TTFT > hi) <= 1 - q
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            xm = mid - shift[k] - smax
+            if th > 0.0 and -th * xm < 700.0:
+                e = np.exp(-th * xm)
+                p = 0.0
+                tail = 0.0
+                for j in range(m):
+                    if mid - shift[k] - S[k, j] < 0.0:
+                        p += w[j]
+                    else:
+                        tail += w[j] * a[j]
+                exceed = p + pw[k] * e * tail
+            else:
+                exceed = _ttft_exceed(mid, S[k], w, pw[k], th, shift[k])
+            if exceed > 1.0 - q:
+                lo = mid
+            else:
+                hi = mid
+        out[k] = hi
+    return out
+
+
+@njit(cache=True)
+def _ttft_cdf(s, S, w, pw, theta, shift):
+    n = S.shape[0]
+    out = np.empty(n)
+    for k in range(n):
+        if not np.isfinite(shift[k]) or (pw[k] > 0.0 and theta[k] <= 0.0):
+            out[k] = 0.0
+        else:
+            out[k] = 1.0 - _ttft_exceed(s, S[k], w, pw[k], theta[k], shift[k])
+    return out
+
+
+def _tpot_cdf_arrays(
+    s: FloatArray, p_pf: FloatArray, t_dec: FloatArray, x1: FloatArray, x2: FloatArray, ts: TokenStats
+) -> FloatArray:
+    """P(TPOT ≤ s) (compound-Poisson model).
+
+    A request with ``m = O - 1`` decode iterations meets ``K ~ Poisson(m p_pf)`` prefill-carrying ones, each
+    adding :math:`X = t_{chunk} - t_{dec}`: :math:`TPOT = t_{dec} + \\sum_{k \\le K} X_k / m`. The sum is 0 with
+    probability :math:`e^{-m p}`, otherwise gamma-distributed with the compound-Poisson mean and variance;
+    mixed over the output-length nodes.
+    """
+    m = np.maximum(ts.output_nodes - 1.0, 1.0)[None, :]
+    lam_k = np.clip(p_pf, 0.0, 1.0)[:, None] * m
+    p0 = np.exp(-lam_k)
+    mean_y = lam_k * x1[:, None]
+    var_y = lam_k * x2[:, None]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mc = mean_y / (1.0 - p0)
+        m2c = (var_y + mean_y**2) / (1.0 - p0)
+        vc = np.maximum(m2c - mc**2, 1e-30)
+        shape = mc**2 / vc
+        scale = vc / mc
+        y = (s[:, None] - t_dec[:, None]) * m
+        g = np.where(y > 0, special.gammainc(shape, np.maximum(y, 0.0) / scale), 0.0)
+    g = np.where(np.isfinite(g), g, 1.0)
+    cdf = np.where(y < 0, 0.0, p0 + (1.0 - p0) * g)
+    out = np.sum(cdf * ts.output_weights[None, :], axis=1)
+    return np.asarray(np.where(np.isfinite(t_dec), out, 0.0))
+
+
+def _tpot_cdf_vec(s: FloatArray, lat: _Latency, ts: TokenStats) -> FloatArray:
+    """P(TPOT ≤ s) per step (throttled times)."""
+    out = _tpot_cdf_arrays(s, lat.p_pf, lat.t_dec, lat.x1, lat.x2, ts)
+    return np.asarray(np.where(lat.stable, out, 0.0))
+
+
+def _tpot_quantile_table(curve: _Curve, ts: TokenStats, q: float) -> FloatArray:
+    """``q``-quantile of TPOT on the curve's rate grid [s] (unthrottled), by vectorised bisection; cached."""
+    key = round(q, 12)
+    if key in curve.tpot_q_cache:
+        return curve.tpot_q_cache[key]
+    lo = curve.t_dec.copy()
+    hi = curve.t_dec + curve.x1 + 12.0 * np.sqrt(curve.x2) + 1e-9
+    for _ in range(32):  # bracket / 2**32
+        mid = 0.5 * (lo + hi)
+        below = _tpot_cdf_arrays(mid, curve.p_pf, curve.t_dec, curve.x1, curve.x2, ts) < q
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    curve.tpot_q_cache[key] = hi
+    return hi
+
+
+def _tpot_cdf_table(curve: _Curve, ts: TokenStats) -> tuple[FloatArray, FloatArray]:
+    """P(TPOT ≤ s) on (rate grid x log-spaced s grid), unthrottled; cached."""
+    if -1.0 in curve.tpot_q_cache:
+        return curve.tpot_q_cache[-2.0], curve.tpot_q_cache[-1.0]
+    s_lo = float(np.min(curve.t_dec)) * 0.9
+    s_hi = float(np.max(curve.t_dec + curve.x1 + 12.0 * np.sqrt(curve.x2))) * 1.1
+    s_grid = np.geomspace(s_lo, s_hi, 120)
+    n = curve.lam.size
+    table = np.empty((n, s_grid.size))
+    for j, sv in enumerate(s_grid):
+        table[:, j] = _tpot_cdf_arrays(np.full(n, sv), curve.p_pf, curve.t_dec, curve.x1, curve.x2, ts)
+    curve.tpot_q_cache[-2.0] = s_grid
+    curve.tpot_q_cache[-1.0] = table
+    return s_grid, table
+
+
+def _tpot_prob_within(
+    s: float, lat: _Latency, curve: _Curve, ts: TokenStats, speed: FloatArray
+) -> FloatArray:
+    """P(TPOT ≤ s) per step from the tabulated CDF (throttling rescales s)."""
+    s_grid, table = _tpot_cdf_table(curve, ts)
+    i, f = _lookup(curve, lat.lam_eff)
+    x = np.log(np.clip(s * speed, s_grid[0], s_grid[-1]))
+    lg = np.log(s_grid)
+    j = np.clip(np.searchsorted(lg, x, side="right") - 1, 0, lg.size - 2)
+    g = (x - lg[j]) / (lg[j + 1] - lg[j])
+    p = (table[i, j] * (1.0 - g) + table[i, j + 1] * g) * (1.0 - f) + (
+        table[i + 1, j] * (1.0 - g) + table[i + 1, j + 1] * g
+    ) * f
+    p = np.where(s * speed < s_grid[0], 0.0, np.where(s * speed > s_grid[-1], 1.0, p))
+    return np.asarray(np.where(lat.stable, p, 0.0))
+
+
+def _tpot_quantile(q: float, lat: _Latency, curve: _Curve, ts: TokenStats, speed: FloatArray) -> FloatArray:
+    table = _tpot_quantile_table(curve, ts, q)
+    i, f = _lookup(curve, lat.lam_eff)
+    return np.asarray(np.where(lat.stable, _interp(table, i, f) / speed, np.inf))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# autoscaler
+
+
+@njit(cache=True)
+def _autoscale_kernel(desired, min_r, max_r, delay_steps, window_steps, fixed):
+    n = desired.shape[0]
+    ready = np.zeros(n, dtype=np.int64)
+    pending_out = np.zeros(n, dtype=np.int64)
+    due = np.zeros(n + delay_steps + 1, dtype=np.int64)
+    cur = 0
+    pending = 0
+    for k in range(n):
+        cur += due[k]
+        pending -= due[k]
+        target = min(max(desired[k], min_r), max_r)
+        if k == 0:
+            # start warm at the first step's need
+            cur = target
+        else:
+            total = cur + pending
+            if target > total:
+                add = target - total
+                if delay_steps == 0:
+                    cur += add
+                else:
+                    due[k + delay_steps] += add
+                    pending += add
+            else:
+                lo = k - window_steps
+                if lo < 0:
+                    lo = 0
+                hold = min_r
+                for j in range(lo, k + 1):
+                    dj = min(max(desired[j], min_r), max_r)
+                    if dj > hold:
+                        hold = dj
+                if hold < cur + pending:
+                    # cancel pending first, then release ready replicas
+                    cut = cur + pending - hold
+                    c_p = min(cut, pending)
+                    pending -= c_p
+                    # cancel the latest-due pending replicas
+                    rem = c_p
+                    j = k + delay_steps
+                    while rem > 0 and j > k:
+                        take = min(rem, due[j])
+                        due[j] -= take
+                        rem -= take
+                        j -= 1
+                    cur -= cut - c_p
+        if fixed > 0:
+            cur = fixed
+            pending = 0
+        ready[k] = cur
+        pending_out[k] = pending
+    return ready, pending_out
+
+
+def autoscale_replicas(
+    desired: npt.ArrayLike, step_s: float, cfg: AutoscalerConfig
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Ready and pending (starting) replicas per step from desired replicas (see module docstring)."""
+    d = np.ascontiguousarray(desired, dtype=np.int64)
+    delay = int(np.ceil(cfg.scale_up_delay_s / step_s - 1e-9))
+    window = int(np.ceil(cfg.scale_down_cooldown_s / step_s - 1e-9))
+    fixed = int(cfg.fixed_replicas) if cfg.policy == "fixed" and cfg.fixed_replicas else 0
+    ready, pending = _autoscale_kernel(d, int(cfg.min_replicas), int(cfg.max_replicas), delay, window, fixed)
+    return ready, pending
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fleet simulation
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """Per-step fleet outputs (``frame``: DataFrame indexed by step start [s]) and KPIs (``summary``)."""
+
+    frame: pd.DataFrame
+    summary: pd.Series
+
+
+def _desired_replicas(
+    lam: FloatArray,
+    curve: _Curve,
+    ts: TokenStats,
+    slo: SLO,
+    cfg: AutoscalerConfig,
+    router: str,
+    speed: FloatArray,
+) -> npt.NDArray[np.int64]:
+    mu = curve.mu
+    util_r = np.ceil(lam / (mu * speed * cfg.target_utilization_frac) - 1e-9)
+    util_r = np.maximum(util_r, np.where(lam > 0, 1.0, 0.0))
+    if cfg.policy != "slo":
+        return np.asarray(util_r, dtype=np.int64)
+    lo = np.maximum(np.ceil(lam / (curve.lam[-1] * speed) - 1e-9) - 1.0, 0.0)  # infeasible (or zero demand)
+    hi = np.maximum(util_r, lo + 1.0)
+    zero = np.zeros_like(lam)
+
+    def ok(R: FloatArray) -> npt.NDArray[np.bool_]:
+        lat = _latency(lam, R, curve, ts, router, speed, zero)
+        p_ttft = _ttft_cdf(slo.ttft_s, lat.S, ts.prompt_weights, lat.pw, lat.theta, lat.shift)
+        tpot_q = _tpot_quantile(slo.quantile, lat, curve, ts, speed)
+        return np.asarray(lat.stable & (p_ttft >= slo.quantile) & (tpot_q <= slo.tpot_s))
+
+    for _ in range(40):
+        good = ok(hi)
+        if np.all(good | (hi >= cfg.max_replicas)):
+            break
+        hi = np.where(good, hi, np.minimum(hi * 2.0, float(cfg.max_replicas)))
+    while True:
+        active = hi - lo > 1
+        if not np.any(active):
+            break
+        mid = np.floor((lo + hi) / 2.0)
+        good = ok(np.maximum(mid, 1.0))
+        hi = np.where(active & good, mid, hi)
+        lo = np.where(active & ~good, mid, lo)
+    out = np.maximum(hi, util_r)
+    return np.asarray(np.where(lam > 0, out, 0.0), dtype=np.int64)
+
+
+def simulate_fleet(
+    demand_rps: npt.ArrayLike,
+    step_s: float,
+    perf: ReplicaPerf,
+    tokens: TokenStats,
+    *,
+    slo: SLO | None = None,
+    autoscaler: AutoscalerConfig | None = None,
+    router: str = "least_loaded",
+    throughput_frac: npt.ArrayLike = 1.0,
+    phase_power_w: dict[str, float] | None = None,
+) -> FleetResult:
+    """Fleet mode: replicas, served/dropped demand, latency percentiles, SLO attainment, GPU phase occupancy.
+
+    Parameters
+    ----------
+    demand_rps : array_like
+        Mean request rate per control step [1/s].
+    step_s : float
+        Control step [s].
+    perf : ReplicaPerf
+    tokens : TokenStats
+    slo : SLO, optional
+    autoscaler : AutoscalerConfig, optional
+    router : str
+        Router of the request-level model being approximated (see module docstring).
+    throughput_frac : array_like
+        Facility throughput factor per step (0-1], scales replica speed.
+    phase_power_w : dict, optional
+        ``{"prefill", "decode", "idle"}`` accelerator power [W] (:func:`gigawatt.perf.llm.phase_power_w`);
+        enables the ``gpu_power_w`` column and the energy KPIs.
+
+    Returns
+    -------
+    FleetResult
+        Columns: ``demand_rps, served_rps, dropped_rps, replicas, replicas_starting, utilization_frac,
+        ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s, slo_attainment_frac, tokens_per_s,
+        prompt_tokens_per_s, prefill_gpus, decode_gpus, idle_gpus, gpus`` (+ ``gpu_power_w``).
+    """
+    lam = np.asarray(demand_rps, dtype=np.float64)
+    if lam.ndim != 1 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError("demand_rps: must be a 1-D array of finite rates >= 0 [1/s]")
+    if step_s <= 0:
+        raise ValueError("step_s: must be > 0")
+    if router not in ("central", "round_robin", "jsq", "least_loaded"):
+        raise ValueError(f"router: must be central, round_robin, jsq or least_loaded, got {router!r}")
+    slo = slo or SLO()
+    cfg = autoscaler or AutoscalerConfig()
+    speed = np.broadcast_to(np.asarray(throughput_frac, dtype=np.float64), lam.shape).copy()
+    if np.any(speed <= 0) or np.any(speed > 1):
+        raise ValueError("throughput_frac: must be in (0, 1]")
+    curve = replica_curve(perf, tokens)
+    desired = _desired_replicas(lam, curve, tokens, slo, cfg, router, speed)
+    ready, pending = autoscale_replicas(desired, step_s, cfg)
+    return evaluate_fleet(lam, step_s, perf, tokens, ready, pending, slo=slo, overload=cfg.overload,
+                          max_queue_s=cfg.max_queue_s, router=router, throughput_frac=speed,
+                          phase_power_w=phase_power_w, curve=curve)
+
+
+def evaluate_fleet(
+    demand_rps: npt.ArrayLike,
+    step_s: float,
+    perf: ReplicaPerf,
+    tokens: TokenStats,
+    replicas: npt.ArrayLike,
+    replicas_starting: npt.ArrayLike | None = None,
+    *,
+    slo: SLO | None = None,
+    overload: str = "drop",
+    max_queue_s: float = 60.0,
+    router: str = "least_loaded",
+    throughput_frac: npt.ArrayLike = 1.0,
+    phase_power_w: dict[str, float] | None = None,
+    curve: _Curve | None = None,
+) -> FleetResult:
+    """Fleet-mode outputs for given ready (and starting) replicas per step (no autoscaling decision).
+
+    Used by :func:`simulate_fleet`, and by the engine to re-evaluate a service with the throughput factors
+    and pool allocations that were actually in force. Columns as in :func:`simulate_fleet`.
+    """
+    lam = np.asarray(demand_rps, dtype=np.float64)
+    slo = slo or SLO()
+    speed = np.broadcast_to(np.asarray(throughput_frac, dtype=np.float64), lam.shape).copy()
+    if np.any(speed <= 0) or np.any(speed > 1):
+        raise ValueError("throughput_frac: must be in (0, 1]")
+    ready = np.asarray(replicas, dtype=np.int64)
+    pending = (np.zeros_like(ready) if replicas_starting is None
+               else np.asarray(replicas_starting, dtype=np.int64))
+    if ready.shape != lam.shape or pending.shape != lam.shape:
+        raise ValueError("replicas/replicas_starting: must have one value per step")
+    curve = curve or replica_curve(perf, tokens)
+    R = ready.astype(np.float64)
+    cap = R * curve.lam[-1] * speed
+    served, dropped, backlog_wait = _serve(lam, cap, step_s, overload, max_queue_s)
+    lat = _latency(served, R, curve, tokens, router, speed, backlog_wait)
+    w = tokens.prompt_weights
+    ttft50 = _ttft_quantiles(0.5, lat.S, w, lat.pw, lat.theta, lat.shift)
+    ttft99 = _ttft_quantiles(0.99, lat.S, w, lat.pw, lat.theta, lat.shift)
+    tpot50 = _tpot_quantile(0.5, lat, curve, tokens, speed)
+    tpot99 = _tpot_quantile(0.99, lat, curve, tokens, speed)
+    p_ttft = _ttft_cdf(slo.ttft_s, lat.S, w, lat.pw, lat.theta, lat.shift)
+    p_tpot = _tpot_prob_within(slo.tpot_s, lat, curve, tokens, speed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        served_frac = np.where(lam > 0, served / lam, 1.0)
+        attain = np.where(lam > 0, served_frac * p_ttft * p_tpot, 1.0)
+        util = np.where(cap > 0, served / cap, np.where(lam > 0, 1.0, 0.0))
+    idle_r = served <= 0
+    for arr in (ttft50, ttft99, tpot50, tpot99):
+        arr[idle_r] = np.nan
+    gpr = float(perf.gpus_per_replica)
+    busy_g = R * gpr * np.where(idle_r, 0.0, lat.busy_frac)
+    prefill_g = busy_g * lat.prefill_frac
+    decode_g = busy_g - prefill_g
+    gpus = (R + pending) * gpr
+    idle_g = gpus - prefill_g - decode_g
+    frame = pd.DataFrame(
+        {
+            "demand_rps": lam,
+            "served_rps": served,
+            "dropped_rps": dropped,
+            "replicas": ready,
+            "replicas_starting": pending,
+            "utilization_frac": util,
+            "ttft_p50_s": ttft50,
+            "ttft_p99_s": ttft99,
+            "tpot_p50_s": tpot50,
+            "tpot_p99_s": tpot99,
+            "slo_attainment_frac": attain,
+            "tokens_per_s": served * tokens.mean_output_tokens,
+            "prompt_tokens_per_s": served * tokens.mean_prompt_tokens,
+            "prefill_gpus": prefill_g,
+            "decode_gpus": decode_g,
+            "idle_gpus": idle_g,
+            "gpus": gpus,
+        },
+        index=pd.Index(np.arange(lam.size) * step_s, name="time_s"),
+    )
+    if phase_power_w is not None:
+        frame["gpu_power_w"] = (
+            prefill_g * phase_power_w["prefill"]
+            + decode_g * phase_power_w["decode"]
+            + idle_g * phase_power_w["idle"]
+        )
+    return FleetResult(frame, _summary(frame, step_s, slo))
+
+
+def _serve(
+    lam: FloatArray, cap: FloatArray, step_s: float, overload: str, max_queue_s: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    if overload == "drop":
+        served = np.minimum(lam, cap)
+        return served, lam - served, np.zeros_like(lam)
+    return _serve_queue(lam, cap, step_s, max_queue_s)
+
+
+@njit(cache=True)
+def _serve_queue(lam, cap, step_s, max_queue_s):
+    n = lam.shape[0]
+    served = np.empty(n)
+    dropped = np.empty(n)
+    wait = np.empty(n)
+    backlog = 0.0  # requests
+    for k in range(n):
+        offered = lam[k] * step_s + backlog
+        s = min(offered, cap[k] * step_s)
+        rest = offered - s
+        keep = min(rest, cap[k] * max_queue_s)
+        served[k] = s / step_s
+        dropped[k] = (rest - keep) / step_s
+        backlog = keep
+        wait[k] = backlog / cap[k] if cap[k] > 0 else 0.0
+    return served, dropped, wait
+
+
+def _summary(frame: pd.DataFrame, step_s: float, slo: SLO) -> pd.Series:
+    dem = float(frame["demand_rps"].sum() * step_s)
+    served = float(frame["served_rps"].sum() * step_s)
+    tok = float(frame["tokens_per_s"].sum() * step_s)
+    gpu_h = float(frame["gpus"].sum() * step_s / 3600.0)
+    out = {
+        "requests": dem,
+        "served_requests": served,
+        "dropped_frac": (dem - served) / dem if dem > 0 else 0.0,
+        "slo_attainment_frac": float(
+            (frame["slo_attainment_frac"] * frame["demand_rps"]).sum() / frame["demand_rps"].sum()
+        )
+        if dem > 0
+        else 1.0,
+        "slo_met": False,
+        "peak_replicas": int(frame["replicas"].max()) if len(frame) else 0,
+        "mean_replicas": float(frame["replicas"].mean()) if len(frame) else 0.0,
+        "gpu_hours": gpu_h,
+        "output_tokens": tok,
+        "gpu_hours_per_million_tokens": gpu_h / (tok / 1e6) if tok > 0 else np.nan,
+    }
+    out["slo_met"] = bool(out["slo_attainment_frac"] >= slo.attainment_frac)
+    if "gpu_power_w" in frame:
+        e = float(frame["gpu_power_w"].sum() * step_s)
+        out["gpu_energy_kwh"] = e / 3.6e6
+        out["energy_per_token_j"] = e / tok if tok > 0 else np.nan
+    return pd.Series(out)

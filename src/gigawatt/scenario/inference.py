@@ -1,0 +1,248 @@
+"""Inference services (``kind: inference``): a model served on GPU replicas with demand, SLOs and autoscaling.
+
+Fleet mode (per control step, whole horizon) sizes and runs the service; optional request-level windows
+simulate every request of chosen periods with continuous batching. See ``docs/models/inference.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.workloads import GpuTarget
+
+if TYPE_CHECKING:
+    from gigawatt.scenario.root import Scenario
+
+__all__ = [
+    "AutoscalingSpec",
+    "DemandSpec",
+    "InferenceWorkload",
+    "LaunchSpikeSpec",
+    "ModelArchitecture",
+    "ProfileDemand",
+    "RequestWindow",
+    "ServingSpec",
+    "SLOSpec",
+    "TokenLengthSpec",
+    "TraceDemand",
+    "inference_problems",
+]
+
+
+class ModelArchitecture(StrictModel):
+    """An LLM architecture given inline (instead of a preset name such as ``Llama-3-70B``)."""
+
+    name: str = Field(min_length=1)
+    n_params: PositiveFloat
+    """Total parameters [-] (all experts)."""
+    n_active_params: PositiveFloat | None = None
+    """Parameters used per token [-]; default ``n_params`` (dense)."""
+    n_layers: PositiveInt
+    hidden_size: PositiveInt
+    n_heads: PositiveInt
+    n_kv_heads: PositiveInt
+    head_dim: PositiveInt | None = None
+    """Default ``hidden_size / n_heads``."""
+    n_experts: PositiveInt = 1
+    n_experts_active: PositiveInt = 1
+    expert_params_frac: float = Field(0.0, ge=0, lt=1)
+    """Share of ``n_params`` in expert FFN weights (mixture of experts)."""
+
+
+class ServingSpec(StrictModel):
+    """How each replica serves: parallelism, precision, continuous-batching limits, routing."""
+
+    tensor_parallel: PositiveInt = 1
+    """Accelerators per replica (tensor parallelism within a scale-up domain)."""
+    precision: Literal["bf16", "fp8"] = "bf16"
+    """Weight precision (FP8 halves weight memory and uses the FP8 peak)."""
+    kv_precision: Literal["bf16", "fp8"] | None = None
+    """KV-cache precision; default = ``precision``."""
+    max_batch_tokens: PositiveInt = 8192
+    """Token budget per iteration (decodes + prefill chunk)."""
+    max_batch_seqs: PositiveInt = 256
+    """Sequences per iteration."""
+    chunked_prefill: bool = True
+    """Split prompts over iterations to fill the token budget (else whole prompts only)."""
+    router: Literal["central", "round_robin", "jsq", "least_loaded"] = "least_loaded"
+    memory_utilization_frac: float = Field(0.9, gt=0, le=1)
+    """Share of HBM for weights + KV cache (vLLM default 0.9)."""
+    compute_efficiency_frac: float | None = Field(None, gt=0, le=1)
+    """Override of the calibrated GEMM efficiency (default 0.50)."""
+    bandwidth_efficiency_frac: float | None = Field(None, gt=0, le=1)
+    """Override of the calibrated weight-streaming bandwidth efficiency (default 0.60)."""
+    kv_bandwidth_efficiency_frac: float | None = Field(None, gt=0, le=1)
+    """Override of the calibrated KV-cache read efficiency (default 0.60)."""
+
+
+class SLOSpec(StrictModel):
+    """Latency objectives: the ``quantile`` of TTFT and TPOT below targets, met for ``attainment_frac``."""
+
+    ttft_s: PositiveFloat = 2.0
+    """Time to first token target [s]."""
+    tpot_s: PositiveFloat = 0.2
+    """Time per output token target [s]."""
+    quantile: float = Field(0.99, gt=0, lt=1)
+    attainment_frac: float = Field(0.99, gt=0, le=1)
+    """Share of requests that must meet both targets (served and in time)."""
+
+
+class AutoscalingSpec(StrictModel):
+    """Replica autoscaling (fleet mode)."""
+
+    policy: Literal["slo", "utilization", "fixed"] = "slo"
+    """``slo``: fewest replicas meeting the SLO quantiles and the utilisation target; ``utilization``: the
+    utilisation target only; ``fixed``: ``fixed_replicas`` always."""
+    target_utilization_frac: float = Field(0.8, gt=0, le=1)
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: PositiveInt | None = None
+    """Default: as many as the target GPUs hold."""
+    fixed_replicas: PositiveInt | None = None
+    scale_up_delay_s: float = Field(300.0, ge=0)
+    """Provisioning + cold start (weights loaded) before a new replica serves [s]."""
+    scale_down_cooldown_s: float = Field(900.0, ge=0)
+    """Scale down only to the largest need of this trailing window [s]."""
+    overload: Literal["drop", "queue"] = "drop"
+    max_queue_s: float = Field(60.0, ge=0)
+    """With ``overload: queue``, requests waiting longer than this are dropped [s]."""
+
+    @model_validator(mode="after")
+    def _fixed(self) -> AutoscalingSpec:
+        if self.policy == "fixed" and self.fixed_replicas is None:
+            raise ValueError("fixed_replicas is required with policy 'fixed'")
+        if self.max_replicas is not None and self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be >= min_replicas")
+        return self
+
+
+class TokenLengthSpec(StrictModel):
+    """Prompt and output lengths: log-normal (median, log-space sigma) or sampled from an Azure-format trace."""
+
+    prompt_median_tokens: PositiveFloat = 1020.0
+    prompt_sigma: float = Field(1.0, ge=0)
+    output_median_tokens: PositiveFloat = 129.0
+    output_sigma: float = Field(1.0, ge=0)
+    max_prompt_tokens: PositiveInt = 32768
+    max_output_tokens: PositiveInt = 8192
+    trace_path: str | None = None
+    """Azure LLM trace CSV (``TIMESTAMP,ContextTokens,GeneratedTokens``) whose token columns are sampled
+    instead (relative to the scenario file)."""
+
+
+class LaunchSpikeSpec(StrictModel):
+    """A launch: demand ramps from the profile to ``peak_rps`` and decays back (e.g. 100 → 10,000 req/s)."""
+
+    at_h: float = Field(ge=0)
+    """Launch time [h after scenario start]."""
+    peak_rps: PositiveFloat
+    ramp_h: float = Field(1.0, ge=0)
+    decay_h: PositiveFloat = 6.0
+
+
+class ProfileDemand(StrictModel):
+    """Poisson demand with a rate profile: mean × daily shape × weekly factor × growth × bursts (+ launch)."""
+
+    kind: Literal["profile"] = "profile"
+    peak_rps: PositiveFloat
+    """Rate at the daily peak on a weekday at the start of the horizon [1/s]."""
+    daily_trough_frac: float = Field(1.0, ge=0, le=1)
+    """Daily minimum / peak (1 = flat)."""
+    daily_peak_hour: float = Field(14.0, ge=0, lt=24)
+    weekend_frac: float = Field(1.0, ge=0)
+    annual_growth_frac: float = Field(0.0, gt=-1)
+    burst_factor: float = Field(1.0, ge=1)
+    """Markov-modulated bursts: rate multiplier while bursting (1 = none)."""
+    burst_mean_s: PositiveFloat = 300.0
+    burst_interval_s: PositiveFloat = 3600.0
+    """Mean time between bursts [s]."""
+    launch: LaunchSpikeSpec | None = None
+    tokens: TokenLengthSpec = TokenLengthSpec()
+
+
+class TraceDemand(StrictModel):
+    """Replay of an Azure-format LLM trace, tiled over the horizon, with time and rate scaling."""
+
+    kind: Literal["trace"] = "trace"
+    path: str
+    """CSV path (relative to the scenario file's folder when not absolute)."""
+    time_scale: PositiveFloat = 1.0
+    """Multiplies inter-arrival times (0.5 = twice as fast)."""
+    rate_scale: PositiveFloat = 1.0
+    """Multiplies the request rate (superposed, shifted copies of the trace)."""
+
+
+DemandSpec = Annotated[ProfileDemand | TraceDemand, Field(discriminator="kind")]
+
+
+class RequestWindow(StrictModel):
+    """A period simulated request by request (continuous batching, exact per-request latencies)."""
+
+    start_h: float = Field(ge=0)
+    duration_h: PositiveFloat = 1.0
+    max_requests: PositiveInt = 2_000_000
+    """Safety limit on requests simulated in the window."""
+
+
+class InferenceWorkload(StrictModel):
+    """An LLM inference service on a GPU target (dedicated pool, or lent by a training workload)."""
+
+    kind: Literal["inference"] = "inference"
+    name: str = Field(min_length=1)
+    target: GpuTarget
+    """GPUs the service may use (its pool)."""
+    model: str | ModelArchitecture
+    """Preset name (``Llama-3-8B``, ``Llama-3-70B``, ``Llama-3-405B``, ``Mixtral-8x7B``, ...) or architecture."""
+    serving: ServingSpec = ServingSpec()
+    slo: SLOSpec = SLOSpec()
+    autoscaling: AutoscalingSpec = AutoscalingSpec()
+    demand: DemandSpec
+    shared_with_training: str | None = None
+    """Name of a ``training`` workload on the same GPUs: inference takes nodes from its pool, preempting
+    preemptible training jobs when short (the training-side cost shows in its jobs table)."""
+    request_windows: list[RequestWindow] = Field(default_factory=list)
+
+
+def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
+    """Cross-checks of an inference service: model preset, fit on the accelerators, shared pool, traces."""
+    from gigawatt.perf.llm import MODEL_PRESETS, AcceleratorPerf, kv_cache_capacity_tokens
+    from gigawatt.scenario.resolve import target_groups
+
+    path = f"workloads[{wi}]"
+    problems: list[tuple[str, str]] = []
+    if isinstance(wl.model, str) and wl.model not in MODEL_PRESETS:
+        import difflib
+
+        hint = difflib.get_close_matches(wl.model, list(MODEL_PRESETS), n=1)
+        extra = f" (did you mean {hint[0]}?)" if hint else f"; known: {', '.join(MODEL_PRESETS)}"
+        problems.append((f"{path}.model", f"unknown model preset {wl.model!r}{extra}"))
+    if wl.shared_with_training is not None and not any(
+        getattr(o, "kind", None) == "training" and o.name == wl.shared_with_training for o in sc.workloads
+    ):
+        problems.append((f"{path}.shared_with_training", f"no training workload named {wl.shared_with_training!r}"))
+    for sub, p in (("demand.path", getattr(wl.demand, "path", None)),
+                   ("demand.tokens.trace_path", getattr(getattr(wl.demand, "tokens", None), "trace_path", None))):
+        if p is not None and not sc.resolve_path(p).exists():
+            problems.append((f"{path}.{sub}", f"trace file not found: {sc.resolve_path(p)}"))
+    if problems:
+        return problems
+    try:
+        groups = target_groups(sc, wl.target)
+    except KeyError:
+        return problems  # reported with the target
+    s, h, g = groups[0]
+    accel = AcceleratorPerf.from_mapping(sc.sites[s].halls[h].racks[g].server.accelerator_spec())
+    from gigawatt.engine.workloads.inference import model_spec, serving_config
+
+    try:
+        kv_cache_capacity_tokens(model_spec(wl.model), accel, serving_config(wl))
+    except ValueError as exc:
+        problems.append((f"{path}.serving.tensor_parallel", str(exc).removeprefix("tp: ")))
+    cap = sum(sc.sites[a].halls[b].racks[c].n_accelerators for a, b, c in groups)
+    n = wl.target.gpus if wl.target.gpus is not None else cap
+    if wl.serving.tensor_parallel > n:
+        problems.append((f"{path}.serving.tensor_parallel",
+                         f"{wl.serving.tensor_parallel} GPUs per replica exceed the service's {n} GPUs"))
+    return problems

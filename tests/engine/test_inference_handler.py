@@ -1,0 +1,114 @@
+"""Inference services in the engine: scenario model, fleet mode in the ledger, columns, tables, sharing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import gigawatt as gw
+from gigawatt.engine.workloads.inference import SERVICE_COLUMNS
+from tests.conftest import SHARED_DATA, small_scenario_dict
+
+
+def _service(**kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "kind": "inference",
+        "name": "chat",
+        "target": {"hall": "air", "gpus": 160},
+        "model": "Llama-3-70B",
+        "serving": {"tensor_parallel": 4},
+        "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
+        "autoscaling": {"scale_up_delay_s": 300},
+        "demand": {"kind": "profile", "peak_rps": 25.0, "daily_trough_frac": 0.3},
+    }
+    d.update(kw)
+    return d
+
+
+def _scenario(*services: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    d = small_scenario_dict(horizon_h=24, **kw)
+    d["workloads"] = [d["workloads"][0], *services]
+    return d
+
+
+def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    svc = _service(request_windows=[{"start_h": 13.0, "duration_h": 0.25}])
+    res = gw.simulate(_scenario(svc))
+    ts = res.timeseries
+    for c in SERVICE_COLUMNS:
+        assert f"chat:{c}" in ts.columns
+    assert_allclose(ts["chat:served_rps"] + ts["chat:dropped_rps"], ts["chat:demand_rps"], rtol=1e-12)
+    assert ts["chat:replicas"].max() * 4 <= 160
+    # demand follows the daily shape: peak near 14:00, trough near 02:00
+    assert ts["chat:demand_rps"].idxmax().hour in (13, 14)
+    s = res.services
+    assert s is not None and list(s["service"]) == ["chat"]
+    row = s.iloc[0]
+    assert row["energy_per_token_j"] > 0 and row["gpu_hours_per_million_tokens"] > 0
+    assert 0 < row["slo_attainment_frac"] <= 1
+    req = res.requests
+    assert req is not None and (req["service"] == "chat").all() and len(req) > 1000
+    assert np.isfinite(row["window0_ttft_p99_s"])
+    res.to_dir(tmp_path / "out")
+    assert (tmp_path / "out" / "services.csv").exists() and (tmp_path / "out" / "requests.csv").exists()
+    assert (tmp_path / "out" / "plots" / "inference.png").exists()
+    ax = gw.plot.plot_inference(res, service="chat")
+    assert "chat" in ax.get_title()
+    with pytest.raises(ValueError, match="no inference service named 'x'"):
+        gw.plot.plot_inference(res, service="x")
+
+
+def test_inference_power_reaches_the_facility() -> None:
+    base = gw.simulate(_scenario())
+    with_svc = gw.simulate(_scenario(_service()))
+    # the service's busy GPUs draw prefill/decode power above idle
+    assert with_svc.summary()["it_energy_mwh"] > base.summary()["it_energy_mwh"]
+
+
+def test_determinism_and_trace_demand() -> None:
+    trace = SHARED_DATA / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
+    if not trace.exists():
+        pytest.skip(f"Azure trace not found at {trace}")
+    svc = _service(demand={"kind": "trace", "path": str(trace), "rate_scale": 2.0})
+    a = gw.simulate(_scenario(svc))
+    b = gw.simulate(_scenario(svc))
+    assert a.timeseries["chat:demand_rps"].equals(b.timeseries["chat:demand_rps"])
+    # the trace carries 19,366 requests per hour-long period; doubled by rate_scale
+    mean_rps = a.timeseries["chat:demand_rps"].mean()
+    assert 2 * 19366 / 3700 < mean_rps < 2 * 19366 / 3500
+
+
+def test_bad_inference_input() -> None:
+    bad = _service(model="Llama-3-70b", shared_with_training="nope")
+    with pytest.raises(gw.ScenarioError) as exc:
+        gw.load_scenario(_scenario(bad))
+    text = str(exc.value)
+    assert "workloads[1].model" in text and "did you mean Llama-3-70B" in text
+    assert "workloads[1].shared_with_training" in text
+    too_big = _service(model="Llama-3-405B", serving={"tensor_parallel": 2})
+    with pytest.raises(gw.ScenarioError, match="does not fit"):
+        gw.load_scenario(_scenario(too_big))
+
+
+def test_shared_pool_preempts_training() -> None:
+    train = {
+        "kind": "training",
+        "name": "research",
+        "target": {"hall": "air"},
+        "jobs": [{"name": "big", "gpus": 304, "duration_h": 20.0, "preemptible": True}],
+        "reliability": {"failures": "none", "planned_maintenance": False},
+    }
+    svc = _service(target={"hall": "air"}, shared_with_training="research")
+    res = gw.simulate(_scenario(train, svc))
+    ts = res.timeseries
+    assert ts["chat:replicas"].max() > 0
+    # the service borrowed nodes: the 304-GPU job (38 of 40 nodes) was preempted at least once
+    jobs = res.jobs
+    assert jobs is not None
+    big = jobs[jobs["job"] == "big"].iloc[0]
+    assert big["n_preemptions"] >= 1 and big["lost_work_gpu_hours"] > 0  # the training-side cost
+    assert "chat:pool_shortfall_replicas" in ts.columns
+    assert (ts["chat:pool_shortfall_replicas"] == 0).all()

@@ -1,0 +1,325 @@
+"""Tests for gigawatt.engine.workloads.training (scheduler, failures, checkpoints, facility coupling)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simpy
+from numpy.testing import assert_allclose
+
+from gigawatt.engine.ledger import Phase
+from gigawatt.engine.workloads.training import PoolSpec, SchedulerConfig, TrainingEngine, TrainingJobSpec
+from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
+from gigawatt.perf.reliability import llama3_failure_model
+
+
+class FakeLedger:
+    """Minimal stand-in for LoadLedger.change (no bulk input): levels now, and time-integrals from the log."""
+
+    def __init__(self) -> None:
+        self.level: dict[tuple[int, int], float] = {}
+        self.log: list[tuple[float, int, int, float]] = []
+
+    def change(self, t_s, group, phase, delta_gpus):
+        key = (int(group), int(phase))
+        self.level[key] = self.level.get(key, 0.0) + delta_gpus
+        assert self.level[key] >= -1e-9, f"negative occupancy {key}"
+        self.log.append((t_s, int(group), int(phase), delta_gpus))
+
+    def total(self, phase) -> float:
+        return sum(v for (g, p), v in self.level.items() if p == int(phase))
+
+    def series(self, phase):
+        """(times, level) of the phase summed over groups, in time order (changes may arrive late)."""
+        rows = sorted((t, d) for (t, g, p, d) in self.log if p == int(phase))
+        t = np.array([r[0] for r in rows])
+        return t, np.cumsum([r[1] for r in rows])
+
+    def integral(self, phase) -> float:
+        t, lvl = self.series(phase)
+        return float(np.sum(lvl[:-1] * np.diff(t))) if t.size else 0.0
+
+
+def run(pools, jobs, config=None, until=None, seed=0, step_s=None, setup=None):
+    env = simpy.Environment()
+    led = FakeLedger()
+    eng = TrainingEngine(
+        env, pools, jobs, led, np.random.default_rng(seed), config, horizon_s=until or math.inf
+    )
+    if setup is not None:
+        setup(env, eng)
+    env.run(until=until)
+    eng.finalize()
+    if step_s is not None:
+        eng.samples = eng.counter_samples(np.arange(int(until // step_s)) * step_s)
+    return eng, led, eng.jobs_table(), eng.events_table()
+
+
+POOL = PoolSpec("p", hall_idx=0, group_idx=(0, 1), nodes_per_group=(4, 4), gpus_per_node=8)
+
+
+def test_single_job_no_failures_exact_timing():
+    job = TrainingJobSpec(
+        "a", "p", n_gpus=24, work_s=10_000.0, checkpoint_interval_s=3000.0, checkpoint_write_s=50.0
+    )
+    _eng, led, jt, ev = run([POOL], [job])
+    r = jt.iloc[0]
+    # 3 checkpoints (at 3000, 6000, 9000 s of work), none after the last segment; no start-up cost without
+    # a failure model
+    assert r.n_checkpoints == 3
+    assert_allclose(r.end_s, 10_000 + 3 * 50)
+    assert r.state == "finished" and r.goodput_frac == pytest.approx(10_000 / 10_150)
+    assert r.n_nodes == 3
+    assert led.total(Phase.TRAIN_COMPUTE) == 0 and led.total(Phase.TRAIN_STALL) == 0
+    # ledger time-integral equals the job's GPU-seconds by phase
+    comp = led.integral(Phase.TRAIN_COMPUTE)
+    stall = led.integral(Phase.TRAIN_STALL)
+    assert_allclose(comp, 24 * 10_000)
+    assert_allclose(stall, 24 * 150)
+    assert list(ev.kind) == ["submit", "start", "checkpoint", "checkpoint", "checkpoint", "finish"]
+
+
+def test_node_boundaries_and_groups():
+    # 36 GPUs need 5 whole 8-GPU nodes: 4 from group 0 and 1 from group 1 (4 GPUs used there)
+    job = TrainingJobSpec("a", "p", n_gpus=36, work_s=100.0)
+    seen = {}
+
+    def setup(env, eng):
+        def probe():
+            yield env.timeout(50)
+            seen.update(eng.pool_nodes(0))
+            seen["gpus"] = dict(eng.jobs[0].gpus_by_group)
+
+        env.process(probe())
+
+    run([POOL], [job], setup=setup)
+    assert seen["allocated"] == 5 and seen["free"] == 3
+    assert seen["gpus"] == {0: 32, 1: 4}
+
+
+def test_throughput_scales_progress_lazily():
+    job = TrainingJobSpec("a", "p", n_gpus=8, work_s=1000.0)
+
+    def setup(env, eng):
+        def ctl():
+            yield env.timeout(200)
+            eng.set_throughput(0, 0.5)  # 200 s done, 800 s left at half speed
+            yield env.timeout(400)  # +200 s of work
+            eng.set_throughput(0, 0.0)  # stalled for 100 s
+            yield env.timeout(100)
+            eng.set_throughput(0, 1.0)  # 600 s left at full speed
+
+        env.process(ctl())
+
+    _, _, jt, _ = run([POOL], [job], setup=setup)
+    r = jt.iloc[0]
+    assert_allclose(r.end_s, 200 + 400 + 100 + 600)
+    assert_allclose(r.throttled_gpu_hours, 8 * (200 + 100) / 3600)
+    assert_allclose(r.useful_gpu_hours, 8 * 1000 / 3600)
+
+
+def test_other_halls_unaffected_by_rate_change():
+    pools = [POOL, PoolSpec("q", 1, (2,), (4,))]
+    jobs = [TrainingJobSpec("a", "p", 8, 100.0), TrainingJobSpec("b", "q", 8, 100.0)]
+
+    def setup(env, eng):
+        eng.set_throughput(1, 0.25)
+
+    _, _, jt, _ = run(pools, jobs, setup=setup)
+    assert_allclose(jt.end_s.to_numpy(), [100.0, 400.0])
+    with pytest.raises(ValueError):
+        TrainingEngine(
+            simpy.Environment(), pools, jobs, FakeLedger(), np.random.default_rng(0)
+        ).set_throughput(0, 2)
+
+
+def test_fifo_blocks_and_easy_backfill_fills_without_delaying_head():
+    jobs = [
+        TrainingJobSpec("big1", "p", 40, 1000.0, submit_s=0.0),  # 5 of 8 nodes
+        TrainingJobSpec("big2", "p", 64, 1000.0, submit_s=1.0),  # needs all 8: waits for big1
+        TrainingJobSpec("small_short", "p", 8, 500.0, submit_s=2.0),  # fits now, ends before big1
+        TrainingJobSpec("small_long", "p", 8, 5000.0, submit_s=3.0),  # fits now but would delay big2
+    ]
+    _, _, fifo, _ = run([POOL], jobs, SchedulerConfig(policy="fifo"))
+    _, _, easy, ev = run([POOL], jobs, SchedulerConfig(policy="easy_backfill"))
+    f = fifo.set_index("job")
+    e = easy.set_index("job")
+    assert f.loc["small_short", "start_s"] == 2000.0  # behind big2 (FIFO)
+    assert e.loc["small_short", "start_s"] == 2.0  # backfilled
+    assert e.loc["big2", "start_s"] == f.loc["big2", "start_s"] == 1000.0  # head not delayed
+    assert e.loc["small_long", "start_s"] >= 1000.0
+    assert "backfill" in set(ev.kind)
+
+
+def test_priority_order_and_preemption():
+    jobs = [
+        TrainingJobSpec(
+            "low",
+            "p",
+            64,
+            1000.0,
+            submit_s=0.0,
+            priority=0,
+            preemptible=True,
+            checkpoint_interval_s=300.0,
+            checkpoint_write_s=0.0,
+        ),
+        TrainingJobSpec("mid", "p", 64, 100.0, submit_s=10.0, priority=1),
+        TrainingJobSpec("high", "p", 64, 100.0, submit_s=20.0, priority=5),
+    ]
+    _, _, jt, _ = run([POOL], jobs, SchedulerConfig(policy="priority"))
+    t = jt.set_index("job")
+    assert t.loc["high", "start_s"] == 1000.0 and t.loc["mid", "start_s"] == 1100.0  # priority, not FIFO
+    _, _, jt, ev = run([POOL], jobs, SchedulerConfig(policy="priority", preemption=True))
+    t = jt.set_index("job")
+    assert t.loc["mid", "start_s"] == 10.0  # preempted "low" at t=10 (progress 10 s, last checkpoint 0)
+    assert t.loc["low", "n_preemptions"] == 1
+    assert_allclose(t.loc["low", "lost_work_gpu_hours"], 64 * 10 / 3600)
+    assert t.loc["high", "start_s"] == 110.0  # mid is not preemptible
+    assert_allclose(t.loc["low", "end_s"], 210 + 1000)
+    assert (ev.kind == "preemption").sum() == 1
+
+
+def test_acquire_nodes_hook_preempts_training():
+    jobs = [
+        TrainingJobSpec(
+            "t", "p", 64, 1000.0, preemptible=True, checkpoint_interval_s=100.0, checkpoint_write_s=0.0
+        )
+    ]
+    got = {}
+
+    def setup(env, eng):
+        def inference():
+            yield env.timeout(250)
+            got.update(eng.acquire_nodes(0, 2, preempt=True))
+            yield env.timeout(100)
+            eng.release_nodes(0, got)
+
+        env.process(inference())
+
+    eng, _, jt, _ = run([POOL], jobs, setup=setup)
+    assert sum(got.values()) == 2
+    r = jt.iloc[0]
+    assert r.n_preemptions == 1 and r.state == "finished"
+    assert_allclose(r.lost_work_gpu_hours, 64 * 50 / 3600)  # work since the checkpoint at 200 s
+    assert_allclose(r.end_s, 350 + 1000 - 200)
+    with pytest.raises(ValueError):
+        eng.release_nodes(0, {0: 1})
+
+
+def _fail_config(**kw):
+    return SchedulerConfig(
+        failures=llama3_failure_model(detection_s=60.0, restart_s=120.0).scaled(kw.pop("x", 1.0)), **kw
+    )
+
+
+def test_accounting_identity_and_failures():
+    pool = PoolSpec("p", 0, (0,), (168,), 8, spare_nodes=40)
+    job = TrainingJobSpec("a", "p", 1024, 30 * 86400.0, checkpoint_write_s=30.0)
+    _eng, _led, jt, ev = run([pool], [job], _fail_config(x=20.0), until=20 * 86400.0, seed=3)
+    r = jt.iloc[0]
+    assert "requeue" not in set(ev.kind)
+    assert r.n_interruptions > 10
+    parts = (
+        r.useful_gpu_hours
+        + r.lost_work_gpu_hours
+        + r.checkpoint_gpu_hours
+        + r.restart_gpu_hours
+        + r.throttled_gpu_hours
+    )
+    assert_allclose(parts, r.gpu_hours, rtol=1e-12)
+    assert_allclose(r.gpu_hours, 1024 * 20 * 24, rtol=1e-12)  # spares: never requeued, always allocated
+    assert r.lost_work_gpu_hours > 0
+    fails = ev[ev.kind == "failure"]
+    assert_allclose(fails.lost_gpu_hours.sum(), r.lost_work_gpu_hours)
+    assert (fails.group_idx == 0).all()
+    n_int = r[
+        [c for c in jt.columns if c.startswith("n_interruptions_") and c != "n_interruptions_planned"]
+    ].sum()
+    assert n_int == r.n_interruptions == len(fails)
+
+
+def test_no_spare_no_free_node_requeues():
+    pool = PoolSpec("p", 0, (0,), (16,), 8)
+    job = TrainingJobSpec("a", "p", 128, 1e7)  # the whole pool
+    _, _, jt, ev = run([pool], [job], _fail_config(x=200.0), until=5 * 86400.0, seed=1)
+    assert (ev.kind == "requeue").sum() > 0
+    assert jt.iloc[0].queue_wait_s > 0  # waited for a repaired node
+
+
+def test_max_interruptions_fails_job():
+    pool = PoolSpec("p", 0, (0,), (20,), 8, spare_nodes=4)
+    job = TrainingJobSpec("a", "p", 128, 1e7, max_interruptions=2)
+    eng, _, jt, _ = run([pool], [job], _fail_config(x=500.0), until=10 * 86400.0, seed=2)
+    assert jt.iloc[0].state == "failed"
+    assert eng.counts()["failed"] == 1
+
+
+def test_rejected_job_counts_as_failed():
+    _eng, _, jt, ev = run([POOL], [TrainingJobSpec("huge", "p", 1000, 10.0)])
+    assert jt.iloc[0].state == "failed" and "rejected" in set(ev.kind)
+
+
+def test_job_conservation_every_step_and_determinism():
+    pool = PoolSpec("p", 0, (0, 1), (40, 40), 8, spare_nodes=4)
+    mix = JobMix(jobs_per_day=60.0, priority_levels=(0, 1, 2))
+    gen = generate_job_mix(mix, 10 * 86400, np.random.default_rng(11), max_gpus=512)
+    jobs = [
+        TrainingJobSpec(f"j{i}", "p", int(n), float(w), submit_s=float(s), priority=int(pr), preemptible=True)
+        for i, (s, n, w, pr) in enumerate(
+            zip(gen["submit_s"], gen["n_gpus"], gen["work_s"], gen["priority"], strict=True)
+        )
+    ]
+    out = []
+    for _ in range(2):
+        eng, _led, jt, ev = run(
+            [pool],
+            jobs,
+            _fail_config(x=20.0, policy="easy_backfill", preemption=True),
+            until=12 * 86400.0,
+            step_s=300.0,
+            seed=5,
+        )
+        s = eng.samples
+        assert s["submitted"][-1] == len(jobs)
+        np.testing.assert_array_equal(
+            s["submitted"], s["finished"] + s["running"] + s["queued"] + s["failed"]
+        )
+        assert s["allocated_gpus"].max() <= 80 * 8
+        assert (jt.state == "finished").sum() == s["finished"][-1]
+        out.append((jt, ev))
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(out[0][0], out[1][0])
+    pd.testing.assert_frame_equal(out[0][1], out[1][1])
+
+
+def test_checkpoint_power_swing_visible():
+    pool = PoolSpec("p", 0, (0,), (2048,), 8)
+    job = TrainingJobSpec("big", "p", 16384, 3600.0, checkpoint_interval_s=600.0, checkpoint_write_s=60.0)
+    _, led, _, _ = run([pool], [job])
+    _, compute = led.series(Phase.TRAIN_COMPUTE)
+    # the whole job drops out of compute at every checkpoint: swings of 16,384 GPUs (~10 MW of IT power)
+    assert compute.max() == 16384 and np.sum(compute == 0) >= 6
+
+
+def test_bad_specs():
+    with pytest.raises(ValueError, match="n_gpus"):
+        TrainingJobSpec("a", "p", 0, 1.0)
+    with pytest.raises(ValueError, match="work_s"):
+        TrainingJobSpec("a", "p", 1, math.inf)
+    with pytest.raises(ValueError, match="spare_nodes"):
+        PoolSpec("p", 0, (0,), (2,), spare_nodes=3)
+    with pytest.raises(ValueError, match="policy"):
+        SchedulerConfig(policy="sjf")  # type: ignore[arg-type]
+    env = simpy.Environment()
+    with pytest.raises(ValueError, match="unknown pool"):
+        TrainingEngine(
+            env, [POOL], [TrainingJobSpec("a", "zz", 1, 1.0)], FakeLedger(), np.random.default_rng()
+        )
+    with pytest.raises(ValueError, match="twice"):
+        TrainingEngine(
+            env, [POOL], [TrainingJobSpec("a", "p", 1, 1.0)] * 2, FakeLedger(), np.random.default_rng()
+        )

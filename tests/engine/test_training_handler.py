@@ -1,0 +1,154 @@
+"""The training workload inside ``simulate``: tables, columns, KPIs, facility coupling, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from tests.conftest import small_scenario_dict
+
+import gigawatt as gw
+from gigawatt import plot
+
+
+def _scenario(**training):
+    d = small_scenario_dict()
+    wl = {
+        "kind": "training",
+        "name": "pre",
+        "target": {"hall": "liquid"},
+        "jobs": [{"name": "big", "gpus": 216, "model_params": 8e9, "tokens": 2e11, "submit_h": 1}],
+        "mix": {"jobs_per_day": 40, "gpu_counts": [1, 8, 72], "gpu_count_probs": [0.5, 0.3, 0.2]},
+        "scheduler": {"spare_nodes": 0},
+        "reliability": {"rate_scale": 30.0},
+    }
+    wl.update(training)
+    d["workloads"] = [d["workloads"][1], wl]
+    return d
+
+
+def test_tables_columns_and_conservation() -> None:
+    res = gw.simulate(_scenario())
+    jobs, ev, ts = res.jobs, res.events, res.timeseries
+    assert set(jobs["workload"]) == {"pre"} and len(jobs) > 20
+    big = jobs.set_index("job").loc["big"]
+    # 8e9 x 2e11 x 6 FLOPs at 2,500 TFLOPs x MFU on 216 GB200 (3 NVL72 domains)
+    eta = 1 / (1 + 0.0171 * np.log2(216 / 72))
+    assert_allclose(big["mfu_frac"], 0.5 * eta, rtol=1e-3)
+    assert_allclose(big["work_s"], 6 * 8e9 * 2e11 / (216 * 2500e12 * big["mfu_frac"]), rtol=1e-9)
+    assert big["n_nodes"] == 3
+    parts = jobs[
+        [
+            "useful_gpu_hours",
+            "lost_work_gpu_hours",
+            "checkpoint_gpu_hours",
+            "restart_gpu_hours",
+            "throttled_gpu_hours",
+        ]
+    ].sum(axis=1)
+    assert_allclose(parts, jobs["gpu_hours"], rtol=1e-9, atol=1e-9)
+    assert {"submit", "start", "finish", "checkpoint"} <= set(ev["kind"])
+    assert isinstance(ev["time"].iloc[0], pd.Timestamp)
+    sub, q, r, f, fl = (ts[f"pre:{k}_jobs"] for k in ("submitted", "queued", "running", "finished", "failed"))
+    np.testing.assert_array_equal(sub, f + r + q + fl)
+    assert sub.iloc[-1] == len(jobs)
+    # step-averaged GPU columns integrate to the jobs' GPU-hours
+    alloc_gh = ts["pre:allocated_gpus"].sum() * res.step_h
+    assert_allclose(alloc_gh, jobs["gpu_hours"].sum(), rtol=1e-9)
+    assert ts["pre:allocation_frac"].between(0, 1 + 1e-12).all()
+    s = res.summary()
+    assert_allclose(s["pre:goodput_frac"], jobs["useful_gpu_hours"].sum() / jobs["gpu_hours"].sum())
+
+
+def test_power_follows_training_phases() -> None:
+    d = _scenario(
+        mix=None,
+        reliability={"failures": "none", "restart_s": 60},
+        jobs=[
+            {
+                "name": "big",
+                "gpus": 288,
+                "duration_h": 6,
+                "submit_h": 2,
+                "checkpoint_interval_s": 1800,
+                "checkpoint_write_s": 150,
+            }
+        ],
+    )
+    res = gw.simulate(d)
+    ts = res.timeseries
+    comp = ts["pre:training_compute_gpus"].to_numpy()
+    stall = ts["pre:training_stall_gpus"].to_numpy()
+    assert comp.max() == pytest.approx(288) and stall.max() == pytest.approx(288 * 150 / 300)
+    liquid = res.scope("site-a/liquid")["it_power_mw"].to_numpy()
+    # checkpoint steps draw less than the steps around them: a synchronized power swing
+    k = int(np.argmax(stall))
+    assert liquid[k] < liquid[k - 1] - 0.05
+    assert liquid[: 2 * 12].max() < liquid[3 * 12]  # idle before submission
+
+
+def test_throughput_factor_slows_progress() -> None:
+    from gigawatt.engine.context import ThroughputBoard
+
+    d = _scenario(
+        mix=None, reliability={"failures": "none"}, jobs=[{"name": "j", "gpus": 72, "duration_h": 10}]
+    )
+    base = gw.simulate(d).jobs.iloc[0]
+    orig = ThroughputBoard.current
+
+    def half(self, hall):  # the facility halves throughput in every hall from the start
+        return 0.5
+
+    ThroughputBoard.current = half  # type: ignore[method-assign]
+    try:
+        slow = gw.simulate(d).jobs.iloc[0]
+    finally:
+        ThroughputBoard.current = orig  # type: ignore[method-assign]
+    assert_allclose(base["end_s"], 10 * 3600 + 300)
+    assert_allclose(slow["end_s"] - slow["start_s"], 2 * 10 * 3600 + 300)
+    assert_allclose(slow["throttled_gpu_hours"], 72 * 10)
+
+
+def test_same_seed_same_result_and_seed_matters() -> None:
+    a, b = gw.simulate(_scenario(), seed=3), gw.simulate(_scenario(), seed=3)
+    pd.testing.assert_frame_equal(a.jobs, b.jobs)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    c = gw.simulate(_scenario(), seed=4)
+    assert not a.events["time_s"].equals(c.events["time_s"])
+
+
+def test_to_dir_writes_jobs_events_and_timeline(tmp_path) -> None:
+    res = gw.simulate(_scenario())
+    out = res.to_dir(tmp_path / "out")
+    jobs = pd.read_csv(out / "jobs.csv")
+    assert len(jobs) == len(res.jobs) and "goodput_frac" in jobs.columns
+    assert (out / "events.csv").exists()
+    assert (out / "plots" / "job_timeline.png").exists()
+
+
+def test_timeline_plot_axes() -> None:
+    import matplotlib.pyplot as plt
+
+    res = gw.simulate(_scenario())
+    fig, ax = plt.subplots()
+    assert plot.plot_job_timeline(res, ax=ax, max_jobs=10) is ax
+    assert len(ax.get_yticklabels()) == 10
+    plt.close(fig)
+    d = small_scenario_dict()
+    with pytest.raises(ValueError, match="training"):
+        plot.plot_job_timeline(gw.simulate(d))
+
+
+def test_pool_errors() -> None:
+    d = _scenario(scheduler={"spare_nodes": 4})  # the liquid hall has 4 NVL72 nodes
+    with pytest.raises(gw.ScenarioError, match="spare_nodes"):
+        gw.simulate(d)
+    d = _scenario(
+        jobs=[{"name": "x", "gpus": 72, "duration_h": 1, "precision": "fp8"}],
+        target={"hall": "air", "gpus": 160},
+        mix=None,
+    )
+    res = gw.simulate(d)  # H100 has an FP8 peak: fine
+    tflops = res.jobs.iloc[0].tflops_per_gpu  # FP8 peak x node MFU x eta(72 GPUs, InfiniBand default)
+    assert tflops == pytest.approx(1978.9 * 0.5 / (1 + 0.0171 * np.log2(72 / 8)), rel=1e-3)

@@ -1,0 +1,101 @@
+"""Tests for gigawatt.physics.cooling."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from gigawatt.physics import cooling as co
+
+
+def _plant(preset: str, design_kw: float = 1000.0) -> co.CoolingPlant:
+    return co.build_cooling_plant([preset], [design_kw])
+
+
+def test_chiller_cop_against_typical_ratings() -> None:
+    # Water-cooled centrifugal chiller at AHRI-like conditions (6.7 °C leaving chilled water, ~35 °C
+    # condensing): COP ~ 5.5-7; air-cooled at 35 °C ambient (~50 °C condensing): COP ~ 2.8-3.5.
+    assert 5.0 < co.chiller_cop(5.2, 35.0, 0.55, 12.0) < 7.0
+    assert 2.5 < co.chiller_cop(5.2, 50.0, 0.45, 12.0) < 3.5
+    # COP falls with lift and is capped
+    cops = co.chiller_cop(15.0, np.array([20.0, 25.0, 30.0, 40.0]), 0.55, 12.0)
+    assert np.all(np.diff(cops) <= 0)
+    assert cops[0] == 12.0
+
+
+def test_economizer_fraction_by_wet_bulb() -> None:
+    p = _plant("air")
+    q = np.full((4, 1), 700.0)
+    wb = np.array([[0.0], [10.0], [15.0], [25.0]])
+    out = co.loop_performance(p.air_loop, q, wb + 5, wb)
+    # cold: full free cooling, no chiller energy; hot: all mechanical
+    assert out["free_frac"][0, 0] == 1.0 and out["chiller_kw"][0, 0] == 0.0
+    assert out["free_frac"][-1, 0] == 0.0 and out["chiller_kw"][-1, 0] > 0
+    assert np.all(np.diff(out["free_frac"][:, 0]) <= 0)
+
+
+def test_cooling_power_rises_with_wet_bulb_for_every_preset() -> None:
+    wb = np.linspace(-5, 28, 34)[:, None]
+    db = wb + 6.0
+    for name in co.preset_names():
+        p = _plant(name)
+        out = co.cooling_performance(p, np.full_like(wb, 700.0), db, wb)
+        diffs = np.diff(out["cooling_power_kw"][:, 0])
+        assert np.all(diffs >= -1e-9), name
+
+
+def test_affinity_law_fans_and_pumps() -> None:
+    p = _plant("air")
+    wb = np.zeros((3, 1))
+    out = co.cooling_performance(p, np.array([[300.0], [600.0], [1000.0]]), wb, wb)
+    fan = out["air_fan_kw"][:, 0]
+    assert_allclose(fan[2] / fan[1], (1000 / 600) ** 3, rtol=1e-9)
+    legacy = co.cooling_performance(
+        _plant("air_legacy"), np.array([[300.0], [1000.0]]), wb[:2] + 20, wb[:2] + 15
+    )
+    assert_allclose(legacy["air_fan_kw"][0], legacy["air_fan_kw"][1])  # constant-speed CRAC fans
+
+
+def test_capacity_derates_with_ambient() -> None:
+    wb = np.linspace(10, 30, 5)[:, None]
+    for name in ("dlc_dry", "air", "dlc"):
+        p = _plant(name)
+        cap = co.cooling_performance(p, np.full_like(wb, 500.0), wb + 8, wb)["capacity_kw"][:, 0]
+        assert np.all(np.diff(cap) <= 1e-9), name
+        assert cap[0] >= 1000.0 * 0.99, name
+    # dry coolers without chillers: capacity hits zero when ambient reaches the maximum supply temperature
+    p = _plant("dlc_dry")
+    hot = co.cooling_performance(p, np.array([[500.0]]), np.array([[46.0]]), np.array([[25.0]]))
+    assert hot["capacity_kw"][0, 0] < 200.0  # only the air side remains, liquid side cannot cool
+
+
+def test_liquid_capture_split_and_dry_coolers_use_no_water() -> None:
+    p = _plant("dlc_dry")
+    out = co.cooling_performance(p, np.array([[800.0]]), np.array([[30.0]]), np.array([[22.0]]))
+    assert out["heat_to_tower_kw"][0, 0] == 0.0
+    p = _plant("dlc")
+    out = co.cooling_performance(p, np.array([[800.0]]), np.array([[30.0]]), np.array([[22.0]]))
+    assert out["heat_to_tower_kw"][0, 0] >= 800.0  # all heat (plus compressor work) leaves through towers
+    assert out["coolant_supply_c"][0, 0] == pytest.approx(32.0)
+
+
+def test_evaporative_air_side() -> None:
+    p = _plant("air_evaporative")
+    db = np.array([[10.0], [30.0], [38.0]])
+    wb = np.array([[5.0], [18.0], [20.0]])
+    out = co.cooling_performance(p, np.full((3, 1), 700.0), db, wb)
+    assert out["evaporative_air_kg_per_s"][0, 0] == 0.0  # cold outside air: no evaporation
+    assert out["evaporative_air_kg_per_s"][2, 0] > out["evaporative_air_kg_per_s"][1, 0] > 0
+    assert out["chiller_kw"].sum() == 0.0
+    assert out["inlet_c"][0, 0] == pytest.approx(24.0)
+
+
+def test_presets_validation() -> None:
+    with pytest.raises(KeyError, match="did you mean 'dlc'"):
+        co.build_cooling_plant(["dcl"], [1000.0])
+    with pytest.raises(ValueError, match="one entry per hall"):
+        co.build_cooling_plant(["dlc", "air"], [1000.0])
+    p = co.build_cooling_plant(["dlc"], [1000.0], [{"liquid_loop": {"supply_c": 40.0}}])
+    assert p.liquid_loop.supply_c[0] == 40.0
+    assert p.liquid_loop.design_kw[0] == pytest.approx(800.0)
+    p2 = co.with_design(p, [2000.0])
+    assert p2.liquid_loop.design_kw[0] == pytest.approx(1600.0)

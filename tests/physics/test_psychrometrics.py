@@ -1,0 +1,61 @@
+"""Tests for gigawatt.physics.psychrometrics."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from gigawatt.physics import psychrometrics as psy
+
+
+def test_ashrae_fundamentals_example_wet_bulb() -> None:
+    # ASHRAE Handbook - Fundamentals 2017, ch. 1, example 3: 40 °C dry bulb, 20 °C thermodynamic wet bulb,
+    # 101.325 kPa gives W = 0.0065 kg/kg. Invert: the RH of W = 0.0065 at 40 °C must give a 20 °C wet bulb.
+    pw = 0.0065 * psy.STANDARD_PRESSURE_PA / (psy.MOLAR_MASS_RATIO + 0.0065)
+    rh = pw / psy.saturation_vapor_pressure_pa(40.0)
+    assert_allclose(psy.wet_bulb_c(40.0, rh), 20.0, atol=0.15)
+
+
+def test_stull_paper_check_value() -> None:
+    # Stull (2011): T = 20 °C, RH = 50 % -> Tw = 13.7 °C.
+    assert_allclose(psy.wet_bulb_stull_c(20.0, 0.5), 13.7, atol=0.05)
+    assert_allclose(psy.wet_bulb_c(20.0, 0.5), 13.7, atol=0.15)
+
+
+def test_iterative_solution_vs_stull_within_published_accuracy() -> None:
+    # Stull (2011) reports errors of about -1 to +0.65 °C against the psychrometric solution; our Magnus
+    # saturation pressure widens that slightly. Over 0..50 °C, RH 5..99 %: within -1.2 .. +1.15 °C.
+    t = np.linspace(0, 50, 51)[:, None]
+    rh = np.linspace(0.05, 0.99, 60)[None, :]
+    d = psy.wet_bulb_stull_c(t, rh) - psy.wet_bulb_c(t, rh)
+    assert d.min() > -1.2
+    assert d.max() < 1.15
+
+
+def test_saturation_gives_wet_bulb_equal_dry_bulb_and_bounds() -> None:
+    t = np.array([-10.0, 0.0, 15.0, 30.0, 45.0])
+    assert_allclose(psy.wet_bulb_c(t, 1.0), t, atol=1e-3)
+    low = psy.wet_bulb_c(t, 0.1)
+    assert np.all(low < t)
+    assert np.all(np.diff(psy.wet_bulb_c(30.0, np.linspace(0.1, 1, 10))) > 0)
+
+
+def test_dew_point_round_trip_and_dew_point_input() -> None:
+    t = np.array([5.0, 20.0, 35.0])
+    rh = np.array([0.3, 0.6, 0.9])
+    td = psy.dew_point_c(t, rh)
+    assert_allclose(psy.relative_humidity_from_dew_point_frac(t, td), rh, rtol=1e-9)
+    assert_allclose(psy.wet_bulb_c(t, dew_point_c=td), psy.wet_bulb_c(t, rh), atol=1e-6)
+    with pytest.raises(ValueError, match="relative_humidity_frac or dew_point_c"):
+        psy.wet_bulb_c(t)
+
+
+def test_pressure_lowers_wet_bulb_and_altitude_formula() -> None:
+    # At lower pressure the same RH holds more water per kg of air, and the wet bulb is lower.
+    assert psy.wet_bulb_c(35.0, 0.2, 80_000.0) < psy.wet_bulb_c(35.0, 0.2, 101_325.0)
+    # ASHRAE 2017 ch.1 Table 1: 1500 m -> 84.556 kPa.
+    assert_allclose(psy.pressure_at_altitude_pa(1500.0), 84_556.0, rtol=2e-3)
+
+
+def test_saturation_pressure_against_ashrae_table() -> None:
+    # ASHRAE 2017 ch. 1 Table 3: p_ws(20 °C) = 2.3389 kPa, p_ws(40 °C) = 7.3849 kPa.
+    assert_allclose(psy.saturation_vapor_pressure_pa([20.0, 40.0]), [2338.9, 7384.9], rtol=4e-3)

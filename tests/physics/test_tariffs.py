@@ -1,0 +1,87 @@
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from gigawatt.physics import tariffs as tf
+
+
+def _times(periods=24 * 12, freq="5min", start="2025-07-07 00:00"):  # a Monday
+    return pd.date_range(start, periods=periods, freq=freq)
+
+
+def test_flat_price_and_energy_cost():
+    t = _times()
+    price = tf.flat_price_usd_per_mwh(t, 80.0)
+    assert price.shape == (t.size,) and np.all(price == 80.0)
+    cost = tf.energy_cost_usd(np.full(t.size, 120.0), price, 5 / 60)
+    assert_allclose(cost.sum(), 120.0 * 24 * 80.0, rtol=1e-12)  # 120 MW for 24 h at 80 USD/MWh
+
+
+def test_time_of_use_rules_override_and_wrap():
+    t = pd.date_range(
+        "2025-07-05", periods=48 * 2, freq="30min"
+    )  # Saturday + Sunday... and check weekday below
+    rules = [
+        tf.TouRule(150.0, 12, 18, weekdays=(0, 1, 2, 3, 4), months=(6, 7, 8, 9)),
+        tf.TouRule(30.0, 22, 6),  # off-peak wraps midnight every day
+    ]
+    p = tf.time_of_use_price_usd_per_mwh(t, 60.0, rules)
+    s = pd.Series(p, index=t)
+    assert s["2025-07-05 13:00"] == 60.0  # Saturday: no weekday peak
+    assert s["2025-07-05 23:00"] == 30.0 and s["2025-07-06 03:00"] == 30.0
+    w = pd.date_range("2025-07-07", periods=48, freq="30min")  # Monday
+    pw = pd.Series(tf.time_of_use_price_usd_per_mwh(w, 60.0, rules), index=w)
+    assert pw["2025-07-07 12:00"] == 150.0 and pw["2025-07-07 17:30"] == 150.0
+    assert pw["2025-07-07 18:00"] == 60.0
+    jan = pd.date_range("2025-01-06 12:00", periods=2, freq="h")
+    assert np.all(tf.time_of_use_price_usd_per_mwh(jan, 60.0, rules) == 60.0)  # outside summer months
+
+
+def test_tou_rule_validation():
+    with pytest.raises(ValueError, match="weekdays"):
+        tf.TouRule(1.0, weekdays=(7,))
+    with pytest.raises(ValueError, match="start_hour"):
+        tf.TouRule(1.0, start_hour=25)
+
+
+def test_series_price_holds_values_and_rejects_gaps():
+    t = _times(periods=36, freq="5min", start="2025-01-01 00:00")
+    st = pd.date_range("2025-01-01", periods=4, freq="h")
+    p = tf.series_price_usd_per_mwh(t, st, [10.0, 20.0, -5.0, 40.0])
+    assert_allclose(p, np.repeat([10.0, 20.0, -5.0], 12))
+    with pytest.raises(ValueError, match="extend the series"):
+        tf.series_price_usd_per_mwh(pd.date_range("2024-12-31 23:00", periods=2, freq="h"), st, [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="one price per"):
+        tf.series_price_usd_per_mwh(t, st, [1.0, 2.0])
+
+
+def test_demand_charges_monthly_peaks():
+    t = pd.date_range("2025-01-01", "2025-03-31 23:00", freq="h")
+    rng = np.random.default_rng(1)
+    p = rng.uniform(50, 100, t.size)
+    by_month, per_step = tf.demand_charges_usd(t, p, 15.0)
+    s = pd.Series(p, index=t)
+    expected = s.groupby(s.index.month).max().to_numpy()
+    assert_allclose(by_month["peak_import_mw"], expected)
+    assert_allclose(by_month["demand_charge_usd"], expected * 1000 * 15.0)
+    assert_allclose(per_step.sum(), by_month["demand_charge_usd"].sum())
+    assert np.count_nonzero(per_step) == 3
+    assert_allclose(p[per_step > 0], expected)
+
+
+def test_ppa_settlement_is_contract_for_difference():
+    t = _times(periods=24, freq="h")
+    price = np.linspace(20, 120, t.size)
+    q = tf.ppa_baseload_mw(t, 50.0)
+    imp = np.full(t.size, 80.0)
+    cost = tf.energy_cost_usd(imp, price, 1.0) + tf.ppa_settlement_usd(q, 60.0, price, 1.0)
+    # physical view: 50 MW at strike, 30 MW at market
+    assert_allclose(cost, 50 * 60.0 + 30 * price)
+    solar = np.clip(np.sin(np.pi * (np.arange(24) - 6) / 12), 0, None) * 100
+    qp = tf.ppa_pay_as_produced_mw(solar, 0.5)
+    assert_allclose(qp, solar / 2)
+    with pytest.raises(ValueError, match="share_frac"):
+        tf.ppa_pay_as_produced_mw(solar, 1.5)
+    block = tf.ppa_baseload_mw(t, 10.0, 8, 20, weekdays=(0, 1, 2, 3, 4))
+    assert block.sum() == 10.0 * 12

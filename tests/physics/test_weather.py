@@ -1,0 +1,180 @@
+"""Tests for gigawatt.physics.weather."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from gigawatt.physics import weather as w
+
+
+def test_registry_spans_climate_types_with_sources() -> None:
+    table = w.climate_table()
+    assert len(table) >= 6
+    assert {"hot-humid", "hot-dry", "temperate", "cold"} <= set(table["category"])
+    assert table["source"].str.len().min() > 20
+    assert set(table["kind"]) <= {"tmy_pvlib", "normals"}
+    assert (table["kind"] == "tmy_pvlib").sum() >= 3  # the real files pvlib ships
+
+
+@pytest.mark.parametrize("name", w.climate_names())
+def test_every_climate_loads_with_canonical_columns(name: str) -> None:
+    df, meta = w.load_climate(name)
+    assert list(df.columns) == list(w.CANONICAL_COLUMNS)
+    assert len(df) == 8760
+    assert not df.isna().any().any()
+    assert (df["wet_bulb_c"] <= df["dry_bulb_c"] + 1e-9).all()
+    assert df["relative_humidity_frac"].between(0, 1).all()
+    assert df["pressure_pa"].between(60_000, 110_000).all()
+    assert (df["ghi_w_per_m2"] >= 0).all()
+    assert {"latitude", "longitude", "tz_offset_h", "source", "category"} <= set(meta)
+
+
+def test_greensboro_tmy3_matches_file_statistics() -> None:
+    # Greensboro TMY3 (pvlib-bundled, NREL): annual mean dry bulb 14.4 °C, max 35.6 °C, min -16.7 °C.
+    df, meta = w.load_climate("greensboro")
+    assert_allclose(df["dry_bulb_c"].mean(), 14.42, atol=0.01)
+    assert_allclose(df["dry_bulb_c"].max(), 35.6, atol=1e-9)
+    assert meta["tz_offset_h"] == -5.0
+
+
+def test_tmy2_units_converted() -> None:
+    # Miami TMY2 stores 0.1 °C and mbar; converted means must be physical.
+    df, _ = w.load_climate("miami")
+    assert 22 < df["dry_bulb_c"].mean() < 27
+    assert 100_000 < df["pressure_pa"].mean() < 103_000
+    assert 2 < df["wind_speed_m_per_s"].mean() < 6
+
+
+@pytest.mark.parametrize("name", ["phoenix", "singapore", "dublin", "frankfurt", "stockholm"])
+def test_synthesized_climates_keep_their_monthly_normals(name: str) -> None:
+    df, meta = w.load_climate(name)
+    assert meta["source_format"] == "synthesized-from-normals"
+    normals = w._normals_table().loc[[name]].set_index("month")
+    centred = df["dry_bulb_c"].set_axis(df.index - pd.Timedelta(minutes=30))  # interval-ending -> centre
+    daily = centred.resample("D").agg(["max", "min"])
+    monthly = daily.groupby(daily.index.month).mean()
+    # monthly mean of daily max/min within 0.3 °C of the normals (hourly sampling of the diurnal shape
+    # misses the exact extremes slightly)
+    assert_allclose(monthly["max"].to_numpy(), normals["tmax_c"].to_numpy(), atol=0.3)
+    assert_allclose(monthly["min"].to_numpy(), normals["tmin_c"].to_numpy(), atol=0.3)
+
+
+def test_synthesis_is_deterministic() -> None:
+    a, _ = w.load_climate("dublin")
+    w._load_climate_cached.cache_clear()
+    b, _ = w.load_climate("dublin")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_unknown_climate_suggests() -> None:
+    with pytest.raises(KeyError, match="did you mean 'phoenix'"):
+        w.climate_info("pheonix")
+
+
+def test_to_simulation_clock_interpolates_and_repeats() -> None:
+    df, meta = w.load_climate("greensboro")
+    # on the hour-centres of a non-leap year the interpolation returns the file values
+    centres = pd.date_range("2026-01-01 00:30", periods=8760, freq="h")
+    out = w.to_simulation_clock(df, centres, meta["tz_offset_h"])
+    order = np.argsort(w._hour_of_year(df.index.tz_localize(None)) % 8760)
+    assert_allclose(np.sort(out["dry_bulb_c"].to_numpy()), np.sort(df["dry_bulb_c"].to_numpy()), atol=1e-9)
+    assert order.size == 8760
+    # 5-minute steps over two years (incl. leap 2028): periodic, bounded by the hourly extremes
+    t = pd.date_range("2027-06-01", "2028-12-31", freq="5min")
+    out = w.to_simulation_clock(df, t, meta["tz_offset_h"])
+    assert not out.isna().any().any()
+    assert out["dry_bulb_c"].max() <= df["dry_bulb_c"].max() + 1e-9
+    same = w.to_simulation_clock(df, pd.DatetimeIndex(["2027-07-15 14:00", "2028-07-15 14:00"]), -5)
+    assert_allclose(same["dry_bulb_c"].iloc[0], same["dry_bulb_c"].iloc[1])
+
+
+def test_tz_aware_times_are_converted_to_local_standard_time() -> None:
+    df, _ = w.load_climate("greensboro")
+    local = w.to_simulation_clock(df, pd.DatetimeIndex(["2026-07-01 14:00"]), -5)
+    utc = w.to_simulation_clock(df, pd.DatetimeIndex(["2026-07-01 19:00"], tz="UTC"), -5)
+    assert_allclose(local.to_numpy(), utc.to_numpy())
+
+
+def test_synthetic_weather_shape_and_cycles() -> None:
+    t = pd.date_range("2026-01-01", periods=365 * 24, freq="h")
+    df = w.synthetic_weather(t, mean_dry_bulb_c=15, annual_amplitude_c=10, diurnal_amplitude_c=5)
+    assert_allclose(df["dry_bulb_c"].mean(), 15.0, atol=0.2)
+    assert_allclose(df["dry_bulb_c"].max() - df["dry_bulb_c"].min(), 30.0, atol=0.5)
+    hourly = df["dry_bulb_c"].groupby(df.index.hour).mean()
+    assert hourly.idxmax() == 15 and hourly.idxmin() == 6
+    assert (df["wet_bulb_c"] <= df["dry_bulb_c"]).all()
+
+
+def test_read_weather_rejects_unknown_suffix(tmp_path: Path) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text("")
+    with pytest.raises(ValueError, match="unknown weather file suffix"):
+        w.read_weather(p)
+
+
+def test_read_epw(tmp_path: Path) -> None:
+    # Write a minimal EPW from the Greensboro TMY3 data with pvlib's column layout and read it back.
+    df, _ = w.load_climate("greensboro")
+    header = [
+        "LOCATION,Greensboro,NC,USA,TMY3,723170,36.10,-79.95,-5.0,273.0",
+        "DESIGN CONDITIONS,0",
+        "TYPICAL/EXTREME PERIODS,0",
+        "GROUND TEMPERATURES,0",
+        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
+        "COMMENTS 1,test",
+        "COMMENTS 2,test",
+        "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
+    ]
+    rows = []
+    starts = pd.date_range("2001-01-01 00:00", periods=8760, freq="h")  # hour h+1 covers [start, start+1h)
+    for start, r in zip(starts, df.itertuples(), strict=True):
+        month, day, hour = start.month, start.day, start.hour + 1
+        dew = r.dry_bulb_c - 5
+        fields = [
+            2001,
+            month,
+            day,
+            hour,
+            60,
+            "?",
+            round(r.dry_bulb_c, 1),
+            round(dew, 1),
+            round(r.relative_humidity_frac * 100),
+            round(r.pressure_pa),
+            0,
+            0,
+            300,
+            round(r.ghi_w_per_m2),
+            round(r.dni_w_per_m2),
+            round(r.dhi_w_per_m2),
+            0,
+            0,
+            0,
+            0,
+            180,
+            round(r.wind_speed_m_per_s, 1),
+            5,
+            5,
+            10,
+            1000,
+            9,
+            999999999,
+            10,
+            0.1,
+            0,
+            88,
+            0.2,
+            0,
+            0,
+        ]
+        rows.append(",".join(str(f) for f in fields))
+    p = tmp_path / "gso.epw"
+    p.write_text("\n".join(header + rows) + "\n")
+    out, meta = w.read_weather(p)
+    assert meta["source_format"] == "EPW"
+    assert list(out.columns) == list(w.CANONICAL_COLUMNS)
+    assert_allclose(out["dry_bulb_c"].mean(), df["dry_bulb_c"].mean(), atol=0.05)
+    assert_allclose(out["pressure_pa"].mean(), df["pressure_pa"].mean(), rtol=1e-3)

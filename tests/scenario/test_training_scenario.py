@@ -1,0 +1,87 @@
+"""The ``kind: training`` scenario model: validation errors and round trip."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import small_scenario_dict
+
+import gigawatt as gw
+from gigawatt.scenario.io import load_scenario
+from gigawatt.scenario.training import TrainingWorkload
+
+
+def _training(**kw):
+    d = {
+        "kind": "training",
+        "name": "pre",
+        "target": {"hall": "liquid"},
+        "jobs": [{"name": "a", "gpus": 144, "model_params": 8e9, "tokens": 1e11}],
+    }
+    d.update(kw)
+    return d
+
+
+def _problems(wl) -> dict[str, str]:
+    with pytest.raises(gw.ScenarioError) as info:
+        load_scenario(small_scenario_dict(workloads=[wl]))
+    return dict(info.value.problems)
+
+
+def test_training_workload_loads_and_round_trips() -> None:
+    sc = load_scenario(small_scenario_dict(workloads=[_training(mix={"jobs_per_day": 5})]))
+    wl = sc.workloads[0]
+    assert isinstance(wl, TrainingWorkload)
+    assert wl.scheduler.policy == "easy_backfill" and wl.reliability.failures == "llama3"
+    again = load_scenario(sc.model_dump(mode="json"))
+    assert again.model_dump() == sc.model_dump()
+
+
+def test_reference_has_a_training_mix() -> None:
+    sc = load_scenario("reference")
+    tr = [w for w in sc.workloads if w.kind == "training"]
+    assert tr and tr[0].mix is not None and max(j.gpus for j in tr[0].jobs) >= 16384
+
+
+@pytest.mark.parametrize(
+    ("job", "fragment"),
+    [
+        ({"name": "a", "gpus": 8}, "exactly one way"),
+        ({"name": "a", "gpus": 8, "flops": 1e20, "duration_h": 3}, "exactly one way"),
+        ({"name": "a", "gpus": 8, "tokens": 1e9}, "needs model_params"),
+        ({"name": "a", "gpus": 8, "duration_h": 3, "submit_h": 5, "deadline_h": 4}, "after submit_h"),
+        ({"name": "a", "gpus": 0, "duration_h": 3}, "must be > 0"),
+        ({"name": "a", "gpus": 8, "duration_h": 3, "mfu_frac": 1.5}, "must be ≤ 1"),
+    ],
+)
+def test_bad_jobs(job, fragment) -> None:
+    probs = _problems(_training(jobs=[job]))
+    assert any(fragment in m for m in probs.values()), probs
+
+
+def test_job_larger_than_pool_and_unknown_field() -> None:
+    probs = _problems(
+        _training(target={"hall": "liquid", "gpus": 144}, jobs=[{"name": "a", "gpus": 216, "duration_h": 1}])
+    )
+    assert "larger than its pool" in probs["workloads[0].jobs[0].gpus"]
+    probs = _problems(_training(scheduler={"policy": "sjf"}))
+    assert any("policy" in p for p in probs)
+    probs = _problems(_training(reliability={"mtbf_h": 3}))
+    assert any("mtbf_h" in p for p in probs)
+
+
+def test_needs_jobs_or_mix_and_unique_names() -> None:
+    probs = _problems(_training(jobs=[]))
+    assert any("needs jobs, a mix" in m for m in probs.values())
+    j = {"name": "a", "gpus": 8, "duration_h": 1}
+    probs = _problems(_training(jobs=[j, j]))
+    assert any("unique" in m for m in probs.values())
+    probs = _problems(_training(mix={"gpu_counts": [8, 16]}))
+    assert any("gpu_count_probs" in m for m in probs.values())
+
+
+def test_training_claims_gpus_exclusively() -> None:
+    d = small_scenario_dict()
+    d["workloads"].append(_training())  # the utilisation workload "steady" already claims the liquid hall
+    with pytest.raises(gw.ScenarioError) as info:
+        load_scenario(d)
+    assert any("claim" in m for _, m in info.value.problems)

@@ -1,0 +1,52 @@
+"""A grid cap below peak demand: dispatch + power capping (issue 6 validation).
+
+Facility model: a linear PUE, so the DVFS power fraction that fits under the cap is analytic,
+p = (cap / PUE − base) / dynamic, and the throughput loss must equal 1 − g(p) for the DVFS curve g.
+"""
+
+import numpy as np
+from numpy.testing import assert_allclose
+
+from gigawatt.physics.capping import LoadBlock, solve_power_cap
+from gigawatt.physics.dispatch import dispatch
+
+STEP_H = 5 / 60
+PUE = 1.2
+
+
+def test_grid_cap_throughput_loss_matches_capping_curve():
+    n = 288 * 7
+    hours = np.arange(n) * STEP_H
+    # a hot-afternoon facility: IT dynamic power peaks mid-afternoon
+    base_it = np.full((n, 1), 30.0)
+    dyn = 70.0 + 15.0 * np.clip(np.sin(2 * np.pi * (hours - 9) / 24), 0, None)
+    demand = PUE * (base_it[:, 0] + dyn)
+    cap = 110.0  # below the 138 MW peak, above 120 MW off-peak
+    supply = dispatch(demand, STEP_H, cap)
+    assert supply.unserved_mw.max() > 0
+    available = demand - supply.unserved_mw
+
+    def curve(p):
+        return 0.2 + 0.8 * p  # an affine DVFS curve: 20 % of throughput is power-insensitive
+
+    r = solve_power_cap(
+        base_it,
+        [LoadBlock(0, "training", 0, dyn, "job")],
+        available,
+        lambda it, idx: PUE * it.sum(axis=1),
+        order=("dvfs",),
+        min_power_frac=0.3,
+        throughput_of_power_frac=curve,
+    )
+    # no step exceeds the cap
+    assert np.all(r.facility_power_mw <= cap + 1e-9)
+    capped = supply.unserved_mw > 0
+    assert np.array_equal(capped, r.capped)
+    p_expected = np.where(capped, (cap / PUE - base_it[:, 0]) / dyn, 1.0)
+    assert_allclose(r.power_frac, p_expected, atol=1e-9)
+    # throughput loss equals the curve's prediction, step by step and in total
+    loss = 1.0 - r.hall_throughput_frac[:, 0]
+    assert_allclose(loss, 1.0 - curve(p_expected), atol=1e-9)
+    assert_allclose(loss.sum(), (1.0 - curve(p_expected)).sum(), rtol=1e-9)
+    # the capped facility sits exactly at the cap on capped steps (binding constraint)
+    assert_allclose(r.facility_power_mw[capped], cap, rtol=1e-9)

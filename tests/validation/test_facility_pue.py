@@ -1,0 +1,91 @@
+"""Validation: annual PUE of hyperscale and legacy designs, and the shape of PUE vs wet bulb and load.
+
+Each check runs a typical year (bundled climates, hourly) through the facility model at a constant IT load.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from gigawatt.physics import facility as fm
+from gigawatt.physics import weather as w
+
+TIMES = pd.date_range("2026-01-01 00:30", periods=8760, freq="h")
+
+
+def run_year(climate: str, presets: list[str], load_frac: float, **kw: object) -> dict[str, np.ndarray]:
+    df, meta = w.load_climate(climate)
+    wx = w.to_simulation_clock(df, TIMES, meta["tz_offset_h"])
+    db = wx["dry_bulb_c"].to_numpy()[:, None]
+    wb = wx["wet_bulb_c"].to_numpy()[:, None]
+    n = len(presets)
+    plant = fm.build_facility_plant(cooling_presets=presets, design_it_kw=np.full(n, 10_000.0), **kw)
+    it = np.full((len(TIMES), n), 10_000.0 * load_frac)
+    out = fm.facility_flows(plant, 0.3 * it, 0.7 * it, db, wb, step_s=3600.0)
+    out["wet_bulb_c"] = np.broadcast_to(wb, it.shape)
+    return out
+
+
+def annual_pue(out: dict[str, np.ndarray]) -> np.ndarray:
+    return out["facility_power_kw"].sum(axis=0) / out["it_power_kw"].sum(axis=0)
+
+
+HYPERSCALE = {"redundancy": ["N+1"] * 2, "ups_kind": ["ups_eco"] * 2, "other_frac": 0.015}
+
+
+@pytest.mark.parametrize("climate", ["greensboro", "dublin", "frankfurt"])
+def test_hyperscale_temperate_annual_pue(climate: str) -> None:
+    # Google-style: evaporative towers, water-side economizer, chillers for the hottest hours, 18 °C water.
+    # Meta-style: 100 % outside air with direct evaporative cooling, no chillers.
+    out = run_year(climate, ["air", "air_evaporative"], 0.75, **HYPERSCALE)
+    google, meta = annual_pue(out)
+    assert 1.08 <= google <= 1.15  # Google fleet trailing-twelve-month PUE 1.09 (2025); issue band 1.08-1.15
+    assert_allclose(meta, 1.08, atol=0.02)  # Meta 2023 sustainability report: fleet PUE 1.08
+
+
+@pytest.mark.parametrize("climate", ["greensboro", "dublin", "frankfurt"])
+def test_legacy_enterprise_air_hall_annual_pue(climate: str) -> None:
+    # Legacy enterprise hall: constant-speed CRACs, 7 °C chilled water, no economizer, 2N double-conversion UPS,
+    # transformer-based PDUs, 60 % loaded.
+    out = run_year(
+        climate,
+        ["air_legacy"],
+        0.6,
+        redundancy=["2N"],
+        ups_kind=["ups_double_conversion"],
+        pdu_kind=["pdu_legacy"],
+        other_frac=0.02,
+    )
+    pue = float(annual_pue(out)[0])
+    assert (
+        1.4 <= pue <= 1.7
+    )  # Uptime Institute Global Data Center Survey 2025: average 1.54; issue band 1.4-1.7
+
+
+def test_pue_rises_with_wet_bulb() -> None:
+    # J. Gao, "Machine learning applications for data center optimization" (Google, 2014), Fig. 5: PUE rises
+    # with outside wet-bulb temperature. Bin a year of hourly PUE by wet bulb: the bin medians must rise.
+    out = run_year("greensboro", ["air", "dlc"], 0.75, **HYPERSCALE)
+    wb = out["wet_bulb_c"][:, 0]
+    bins = np.arange(-10, 30, 5)
+    idx = np.digitize(wb, bins)
+    for h in range(2):
+        med = [np.median(out["pue"][idx == i, h]) for i in np.unique(idx) if np.sum(idx == i) > 50]
+        assert np.all(np.diff(med) >= -1e-9), med
+        assert med[-1] - med[0] > 0.02  # a visible rise over the year's wet-bulb range
+
+
+def test_pue_vs_load_falls_steeply_then_flattens() -> None:
+    # Gao (2014), Fig. 4: PUE falls steeply from low IT load to ~70 % and then flattens.
+    plant = fm.build_facility_plant(
+        cooling_presets=["air"],
+        design_it_kw=[10_000.0],
+        **{k: v[:1] if isinstance(v, list) else v for k, v in HYPERSCALE.items()},
+    )
+    load = np.linspace(0.1, 1.0, 10)[:, None] * 10_000.0
+    pue = fm.evaluate_it_power(plant, load, np.full_like(load, 18.0), np.full_like(load, 12.0))["pue"][:, 0]
+    steep = pue[0] - pue[6]  # 10 % -> 70 %
+    flat = np.abs(pue[6:] - pue[6]).max()  # 70 % -> 100 %
+    assert steep > 0.15
+    assert flat < steep / 5
