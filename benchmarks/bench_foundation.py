@@ -3,7 +3,8 @@
 Target (issue 2): under 2 s on the 2-core reference machine for ``simulate`` (scenario already loaded).
 
 Baseline measured in the same run: the same physics evaluated step by step by a simpy process that wakes
-at every control step (the naive design the vectorised controller replaces). Reported as a ratio.
+at every control step (the naive design the vectorised controller replaces), timed over the first 30 days
+and scaled to the year. Reported as a ratio.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ def reference_utilization_only() -> gw.Scenario:
     return sc.model_copy(update={"workloads": [w for w in sc.workloads if w.kind == "utilization"]})
 
 
+BASELINE_STEPS = 30 * 288  # 30 days of 5-minute steps
+
+
 def per_step_baseline(sc: gw.Scenario) -> float:
-    """Energy [MWh] from a simpy process evaluating the controller's stages one step at a time."""
+    """Energy [MWh] of the first BASELINE_STEPS steps from a simpy process evaluating the controller's stages
+    one step at a time."""
     import pandas as pd
 
     clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
@@ -49,7 +54,7 @@ def per_step_baseline(sc: gw.Scenario) -> float:
     total = [0.0]
 
     def proc():
-        for k in range(clock.n_steps):
+        for k in range(min(BASELINE_STEPS, clock.n_steps)):
             flows = ctrl.evaluate(occ[k : k + 1], ones, k)
             total[0] += float(flows["facility_power_kw"].sum()) * clock.step_h / 1e3
             yield env.timeout(clock.step_s)
@@ -62,15 +67,15 @@ def per_step_baseline(sc: gw.Scenario) -> float:
 def main() -> None:
     sc = reference_utilization_only()
     t_sim, res = best_of(lambda: gw.simulate(sc), repeat=3)
-    t_base, e_base = best_of(lambda: per_step_baseline(sc), repeat=1)
-    e_sim = res.summary()["facility_energy_mwh"]
-    assert abs(e_sim - e_base) <= 1e-9 * e_sim, (e_sim, e_base)
+    t_slice, e_base = best_of(lambda: per_step_baseline(sc), repeat=1)
+    t_base = t_slice * sc.n_steps / min(BASELINE_STEPS, sc.n_steps)
+    e_sim = float(res.timeseries["facility_power_mw"].iloc[:BASELINE_STEPS].sum() * sc.step_s / 3600.0)
+    assert abs(e_sim - e_base) <= 1e-6 * e_sim, (e_sim, e_base)
     print(f"reference, 1 year @ {sc.step_s:g} s = {sc.n_steps:,} steps, {sc.n_accelerators:,} accelerators")
     print(f"  simulate():              {t_sim:8.3f} s   (target < 2 s)")
-    print(
-        f"  per-step simpy baseline: {t_base:8.3f} s   -> vectorised controller is {t_base / t_sim:,.0f}x faster"
-    )
-    print(f"  energies agree: {e_sim:,.1f} MWh")
+    print(f"  per-step simpy baseline: {t_base:8.3f} s   (30 days timed, scaled to the year)")
+    print(f"  -> vectorised controller is {t_base / t_sim:,.0f}x faster than the per-step baseline")
+    print(f"  energies agree over the first 30 days: {e_sim:,.1f} MWh")
 
 
 if __name__ == "__main__":

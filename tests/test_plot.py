@@ -30,3 +30,19 @@ def test_labels_from_registry() -> None:
     assert label("site/hall:it_power_mw") == "IT power [MW]"
     assert unit_of("chat:served_rps") == "requests/s"
     assert label("gpu_utilization_frac") == "GPU utilisation [0-1]"
+
+
+def test_energy_supply_plot() -> None:
+    d = small_scenario_dict()
+    d["sites"][0]["grid"]["import_capacity_mw"] = 1.0
+    d["sites"][0]["energy"] = {
+        "generation": [{"kind": "gas", "name": "gt", "capacity_mw": 0.5, "start_time_s": 0}],
+        "battery": {"energy_mwh": 1.0, "power_mw": 0.5},
+    }
+    res = gw.simulate(d)
+    ax = plot.plot_energy_supply(res)
+    assert ax.get_ylabel() == "Power [MW]"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Grid import" in labels and "Facility power" in labels
+    assert any(stem == "energy_supply" and applies(res) for stem, _, applies in plot.DEFAULT_PLOTS)
+    plt.close(ax.figure)

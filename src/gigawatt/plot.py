@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from gigawatt.units import label
@@ -110,7 +111,12 @@ def plot_pue(
 
 
 def plot_energy_supply(
-    result: Result, ax: Axes | None = None, *, scope: str | None = None, resample: str | None = None
+    result: Result,
+    ax: Axes | None = None,
+    *,
+    scope: str | None = None,
+    resample: str | None = None,
+    window: str | tuple[str, str] | None = "auto",
 ) -> Axes:
     """Where the power comes from: stacked grid import, on-site generation and battery discharge [MW];
     battery charging and export below zero; facility demand at full throughput and the power actually
@@ -126,20 +132,43 @@ def plot_energy_supply(
         ``"<site>"`` for one site of a multi-site campus; campus totals by default.
     resample
         pandas offset alias for averaging; chosen automatically for long horizons.
+    window
+        ``(start, end)`` to zoom on; ``"auto"`` (default) shows the 7 days around the peak facility demand
+        when the horizon is longer than two weeks (stated in the title); ``None`` shows everything.
     """
     ax = _axes(ax)
     frame = _frame(result, scope)
-    gen_cols = [c for c in frame.columns if c.startswith("generation_") and c.endswith("_mw") and ":" not in c]
+    zoom = ""
+    if window == "auto":
+        span = frame.index[-1] - frame.index[0] if len(frame) > 1 else pd.Timedelta(0)
+        if span > pd.Timedelta(days=14):
+            col = "facility_demand_mw" if "facility_demand_mw" in frame.columns else "facility_power_mw"
+            t_peak = pd.Timestamp(frame.index[int(np.argmax(frame[col].to_numpy()))])
+            start = max(frame.index[0], t_peak - pd.Timedelta(days=3.5))
+            end = min(frame.index[-1], start + pd.Timedelta(days=7))
+            frame, zoom = frame.loc[start:end], ", week of peak demand"
+    elif window is not None:
+        frame = frame.loc[window[0] : window[1]]
+    gen_cols = [
+        c for c in frame.columns if c.startswith("generation_") and c.endswith("_mw") and ":" not in c
+    ]
     supply = ["grid_import_mw", *gen_cols, "battery_discharge_mw"]
     sinks = [c for c in ("battery_charge_mw", "grid_export_mw", "curtailed_mw") if c in frame.columns]
     lines = [c for c in ("facility_demand_mw", "facility_power_mw") if c in frame.columns]
     df, note = _readable(frame[[c for c in supply if c in frame.columns] + sinks + lines], resample)
-    present = [c for c in supply if c in df.columns]
+    # fixed colours per role so that several results compare at a glance; all-zero series are left out
+    palette = ["tab:green", "tab:red", "tab:purple", "tab:brown", "tab:olive", "gold", "tab:cyan"]
+    colors = {"grid_import_mw": "tab:blue", "battery_discharge_mw": "tab:orange"}
+    colors |= {c: palette[i % len(palette)] for i, c in enumerate(gen_cols)}
+    colors |= {"battery_charge_mw": "tab:orange", "grid_export_mw": "tab:blue", "curtailed_mw": "tab:gray"}
+    present = [c for c in supply if c in df.columns and bool((df[c].abs() > 0).any())]
+    sinks = [c for c in sinks if bool((df[c].abs() > 0).any())]
     names = {c: c[len("generation_") : -len("_mw")] for c in gen_cols}
     ax.stackplot(
         df.index,
         *(df[c].to_numpy() for c in present),
         labels=[names.get(c, label(c).split(" [")[0]) for c in present],
+        colors=[colors[c] for c in present],
         alpha=0.8,
     )
     if sinks:
@@ -147,16 +176,16 @@ def plot_energy_supply(
             df.index,
             *(-df[c].to_numpy() for c in sinks),
             labels=[label(c).split(" [")[0] for c in sinks],
-            alpha=0.5,
-            colors=["C7", "C8", "C9"][: len(sinks)],
+            colors=[colors[c] for c in sinks],
+            alpha=0.35,
         )
     styles = {"facility_demand_mw": ("k", "--"), "facility_power_mw": ("k", "-")}
     for c in lines:
         color, ls = styles[c]
         ax.plot(df.index, df[c].to_numpy(), color=color, ls=ls, lw=0.8, label=label(c).split(" [")[0])
     ax.set_ylabel("Power [MW]")
-    ax.set_title(f"{result.scenario.name}{' — ' + scope if scope else ''}: energy supply{note}")
-    ax.legend(loc="lower left", fontsize="small", ncol=4)
+    ax.set_title(f"{result.scenario.name}{' — ' + scope if scope else ''}: energy supply{zoom}{note}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     ax.axhline(0.0, color="k", lw=0.5)
     ax.margins(x=0)
     ax.grid(alpha=0.3)
@@ -207,9 +236,10 @@ def plot_job_timeline(
                 mdates.date2num(hits["time"][keep]),
                 [y for y in ys if y is not None],
                 "|",
-                color="k",
-                ms=9,
-                mew=0.8,
+                color="C3",
+                ms=7,
+                mew=0.6,
+                alpha=0.6,
                 label="interruption",
             )
     ax.set_yticks(range(len(shown)))
@@ -223,13 +253,14 @@ def plot_job_timeline(
     ax.set_title(f"{result.scenario.name}: training job timeline{note}")
     from matplotlib.lines import Line2D
 
+    names = {"finished": "ran (finished)", "running": "ran (still running)", "failed": "ran (failed)"}
     handles = [Line2D([], [], color="0.7", lw=1.5, label="queued")] + [
-        Line2D([], [], color=c, lw=6, label=f"running ({k})" if k in ("running", "finished") else k)
+        Line2D([], [], color=c, lw=6, label=names.get(k, k))
         for k, c in colors.items()
         if k in set(shown["state"]) and k != "queued"
     ]
-    handles.append(Line2D([], [], color="k", marker="|", ls="", ms=9, label="interruption"))
-    ax.legend(handles=handles, loc="lower right", fontsize="small")
+    handles.append(Line2D([], [], color="C3", marker="|", ls="", ms=7, label="interruption"))
+    ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.9)
     ax.grid(alpha=0.3, axis="x")
     return ax
 
@@ -258,22 +289,38 @@ def plot_inference(
     cols = [f"{name}:{c}" for c in ("demand_rps", "served_rps", "replicas", "ttft_p99_s")]
     if cols[0] not in result.timeseries.columns:
         raise ValueError(f"no inference service named {name!r}; services: {list(services['service'])}")
-    df, note = _readable(result.timeseries[cols], resample)
-    ax.plot(df.index, df[cols[0]], color="C0", lw=1.2, label="demand")
-    ax.plot(df.index, df[cols[1]], color="C0", lw=0.8, ls="--", label="served")
+    raw = result.timeseries[cols]
+    span = raw.index[-1] - raw.index[0] if len(raw) > 1 else pd.Timedelta(0)
+    rule = resample if resample is not None else ("1D" if span > pd.Timedelta(days=14) else None)
+    if rule:  # daily (or given) bins: demand mean with its min-max band, replicas and p99 TTFT at their max
+        grp = raw.resample(rule)
+        mean, lo, hi = grp.mean(), grp.min(), grp.max()
+        ax.fill_between(
+            mean.index, lo[cols[0]], hi[cols[0]], color="C0", alpha=0.2, lw=0, label="demand range"
+        )
+        ax.plot(mean.index, mean[cols[0]], color="C0", lw=1.2, label="demand (mean)")
+        ax.plot(mean.index, mean[cols[1]], color="C0", lw=0.8, ls="--", label="served (mean)")
+        reps, ttft = hi[cols[2]], hi[cols[3]]
+        note = f" ({rule} bins; replicas and TTFT at their max)"
+    else:
+        ax.plot(raw.index, raw[cols[0]], color="C0", lw=1.2, label="demand")
+        ax.plot(raw.index, raw[cols[1]], color="C0", lw=0.8, ls="--", label="served")
+        reps, ttft, note = raw[cols[2]], raw[cols[3]], ""
     ax.set_ylabel(label(cols[0]))
     ax.set_ylim(bottom=0)
     ax2 = ax.twinx()
-    ax2.plot(df.index, df[cols[2]], color="C1", lw=1.2, label="replicas")
+    ax2.plot(reps.index, reps, color="C1", lw=1.2, label="replicas")
     ax2.set_ylabel(label(cols[2]), color="C1")
     ax2.set_ylim(bottom=0)
     ax3 = ax.twinx()
     ax3.spines["right"].set_position(("axes", 1.1))
-    ax3.plot(df.index, df[cols[3]], color="C3", lw=0.9, label="p99 TTFT")
+    ax3.plot(ttft.index, ttft, color="C3", lw=0.9, label="p99 TTFT")
     ax3.set_ylabel(label(cols[3]), color="C3")
     ax3.set_ylim(bottom=0)
     handles = [*ax.get_lines(), *ax2.get_lines(), *ax3.get_lines()]
-    ax.legend(handles=handles, labels=[str(h.get_label()) for h in handles], loc="upper left", fontsize="small")
+    ax.legend(
+        handles=handles, labels=[str(h.get_label()) for h in handles], loc="upper left", fontsize="small"
+    )
     ax.set_title(f"{result.scenario.name}: inference service {name!r}{note}")
     ax.margins(x=0)
     ax.grid(alpha=0.3)

@@ -5,7 +5,7 @@ Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, n
 * campus totals, unprefixed: ``it_power_mw``, ``cooling_power_mw``, ``electrical_loss_mw``,
   ``other_power_mw``, ``facility_power_mw``, ``pue``, ``gpu_utilization_frac``, ``throughput_frac``,
   ``grid_import_mw``, ``unserved_mw``, ``energy_cost_usd``, ``emissions_kgco2``, ``water_use_m3`` (per step),
-  ``wue_l_per_kwh``; for a single-site scenario ``ambient_dry_bulb_c`` and ``ambient_wet_bulb_c``; for a
+  ``wue_l_per_kwh``, ``thermal_overload_mw``; for a single-site scenario ``ambient_dry_bulb_c`` and ``ambient_wet_bulb_c``; for a
   single-hall scenario ``coolant_supply_c``, ``server_inlet_c``, ``cooling_capacity_mw``;
 * per site (when there are several sites): ``"<site>:<column>"``;
 * per hall (when there are several halls): ``"<site>/<hall>:<column>"`` (power block, ``throughput_frac``,
@@ -85,6 +85,7 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
     if "water_l" in flows:  # facility physics: water, wet bulb, coolant temperatures
         water_l = flows["water_l"]
         cols["water_use_m3"] = water_l.sum(axis=1) / 1e3
+        cols["thermal_overload_mw"] = flows["thermal_overload_kw"].sum(axis=1) / 1e3
         cols["wue_l_per_kwh"] = _ratio(water_l.sum(axis=1), flows["it_power_kw"].sum(axis=1) * step_h)
         if n_h == 1:
             cols["coolant_supply_c"] = flows["coolant_supply_c"][:, 0]
@@ -215,7 +216,9 @@ class Result:
 
     def _facility_kpis(self, it_energy_mwh: float) -> dict[str, float]:
         """Water and throttling KPIs: ``water_use_m3``, ``wue_l_per_kwh`` (annual, water / IT energy),
-        ``throttled_h`` (hours in which any hall ran below 99.9 % throughput)."""
+        ``thermal_overload_energy_mwh`` (heat the plants could not remove, e.g. even at minimum DVFS clocks or
+        within a feedback block after a load jump), ``throttled_h`` (hours in which any hall ran below 99.9 %
+        throughput)."""
         ts, dt_h = self.timeseries, self.step_h
         out: dict[str, float] = {}
         if "water_use_m3" in ts.columns:
@@ -224,6 +227,8 @@ class Result:
             out["wue_l_per_kwh"] = (
                 water_m3 * 1e3 / (it_energy_mwh * 1e3) if it_energy_mwh > 0 else float("nan")
             )
+        if "thermal_overload_mw" in ts.columns:
+            out["thermal_overload_energy_mwh"] = float(ts["thermal_overload_mw"].sum() * dt_h)
         thr_cols = [c for c in ts.columns if c.endswith(":throughput_frac") and "/" in c.split(":")[0]]
         thr = ts[thr_cols] if thr_cols else ts[["throughput_frac"]]
         out["throttled_h"] = float((thr < 0.999).any(axis=1).sum() * dt_h)

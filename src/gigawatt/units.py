@@ -41,6 +41,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "coolant_supply_c": ("Liquid coolant supply temperature", "°C"),
     "server_inlet_c": ("Server inlet air temperature", "°C"),
     "cooling_capacity_mw": ("Cooling capacity at ambient", "MW"),
+    "thermal_overload_mw": ("Heat beyond cooling capacity", "MW"),
     "demand_rps": ("Request demand", "requests/s"),
     "served_rps": ("Requests served", "requests/s"),
     "dropped_rps": ("Requests dropped", "requests/s"),

@@ -128,6 +128,15 @@ def test_accounts_balance_costs_and_emissions():
     )
     assert_allclose(supply, uses, atol=1e-9 * demand.max())
     assert k["generation_gt_energy_mwh"] > 0 and k["battery_cycles"] > 0
+    n_gpus, n_srv = site.n_accelerators, sum(rg.n_servers for h in site.halls for rg in h.racks)
+    horizon_h = CLOCK.n_steps * step_h
+    # Luccioni et al. 2023 estimates: 150 kg per GPU, 2,500 kg per server, 5-year life
+    assert_allclose(
+        k["emissions_embodied_tco2"], (150 * n_gpus + 2500 * n_srv) * horizon_h / (5 * 8760) / 1e3
+    )
+    assert k["islanded_ride_through_h"] < CLOCK.step_h  # 25 MW battery + 30 MW gas cannot carry the peak
+    assert s.islanded_ride_through_h(20.0) == float("inf")  # gas carries 20 MW; the battery bridges its start
+    assert 0 < s.islanded_ride_through_h(50.0) < 10  # battery + gas until the battery is empty
     grid = ((cols["grid_import_mw"] - cols["grid_export_mw"]) * s.price_usd_per_mwh).sum() * step_h
     assert_allclose(k["grid_energy_cost_usd"], grid)
     assert_allclose(k["ppa_settlement_usd"], 30 * (50 - 65) * CLOCK.n_steps * step_h)
@@ -200,3 +209,170 @@ def test_plan_power_cap_two_halls_consistent_power_and_progress():
     assert_allclose(dec.dyn_power_scale, dec.dvfs_throughput_frac**k * dec.running_frac, rtol=1e-9)
     assert_allclose(dec.progress_frac, dec.dvfs_throughput_frac * dec.running_frac, rtol=1e-9)
     assert_allclose(fac[odd], avail[odd, 0], rtol=1e-9)  # binding: exactly at the supply
+
+
+def test_lookahead_block_can_be_redecided_from_an_earlier_step():
+    site = _site(
+        {"import_capacity_mw": 80},
+        {
+            "battery": {"energy_mwh": 50, "power_mw": 20},
+            "generation": [{"kind": "gas", "name": "g", "capacity_mw": 10, "start_time_s": 900}],
+        },
+    )
+    s = _build(site)
+    demand = 90.0 + 15.0 * np.sin(np.arange(CLOCK.n_steps) * 2 * np.pi / 288)
+    whole = s.dispatch(demand)
+    first = s.unserved_block_mw(demand[:200], 0)
+    s.unserved_block_mw(demand[200:600], 200)  # a look-ahead window ...
+    again = s.unserved_block_mw(demand[100:400], 100)  # ... re-decided from step 100 after a load change
+    assert_allclose(first, whole.unserved_mw[:200], atol=1e-12)
+    assert_allclose(again, whole.unserved_mw[100:400], atol=1e-12)
+    assert whole.unserved_mw.sum() > 0 and whole.generation_mw["g"].sum() > 0
+
+
+def _small_with_energy(seed=7):
+    from tests.conftest import small_scenario_dict
+
+    d = small_scenario_dict(seed=seed)
+    probe = gigawatt.simulate(small_scenario_dict())
+    peak = float(probe.timeseries["facility_power_mw"].max())
+    d["sites"][0]["grid"].update(
+        import_capacity_mw=round(0.9 * peak, 3),
+        curtailment_windows=[{"start": "2026-07-01T16:00:00", "end": "2026-07-01T20:00:00"}],
+        stochastic_curtailment={"rate_per_year": 150, "mean_duration_h": 1.0, "cap_frac": 0.5},
+    )
+    d["sites"][0]["energy"] = {
+        "generation": [{"kind": "gas", "name": "gt", "capacity_mw": 0.4 * peak, "start_time_s": 600}],
+        "battery": {"energy_mwh": 0.5 * peak, "power_mw": 0.3 * peak},
+    }
+    return d, peak
+
+
+def test_simulate_supply_balance_cap_and_capping_end_to_end():
+    d, peak = _small_with_energy()
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    cap = d["sites"][0]["grid"]["import_capacity_mw"]
+    assert (ts["grid_import_mw"] <= cap * (1 + 1e-12)).all()
+    event = (ts.index >= "2026-07-01 16:00") & (ts.index < "2026-07-01 20:00")
+    assert (ts.loc[event, "grid_import_mw"] == 0).all()
+    supply = ts["grid_import_mw"] + ts["generation_gt_mw"] + ts["battery_discharge_mw"]
+    uses = ts["facility_power_mw"] - ts["blackout_mw"] + ts["battery_charge_mw"] + ts["grid_export_mw"]
+    assert_allclose(supply, uses + ts["curtailed_mw"], atol=1e-9 * peak)
+    assert_allclose(
+        ts["unserved_mw"],
+        ts["facility_demand_mw"] - (ts["facility_power_mw"] - ts["blackout_mw"]),
+        atol=1e-9 * peak,
+    )
+    s = r.summary()
+    assert s["generation_gt_energy_mwh"] > 0 and s["battery_cycles"] > 0
+    assert s["energy_cost_usd"] == pytest.approx(ts["energy_cost_usd"].sum())
+    # capping acted where supply fell short: lower throughput, facility power below demand
+    short = ts["unserved_mw"] > 1e-6
+    assert short.any() and (ts.loc[short, "throughput_frac"] < 1).all()
+    assert r.events is not None and (r.events["kind"] == "grid_curtailment").sum() >= 1
+
+
+def test_simulate_energy_deterministic_per_seed():
+    d, _ = _small_with_energy(seed=3)
+    a = gigawatt.simulate(d).timeseries
+    b = gigawatt.simulate(d).timeseries
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_carbon_aware_training_pauses_on_dirty_hours_with_goodput_cost():
+    from tests.conftest import small_scenario_dict
+
+    d = small_scenario_dict()
+    d["workloads"] = [
+        d["workloads"][1],
+        {
+            "kind": "training",
+            "name": "pre",
+            "target": {"hall": "liquid"},
+            "jobs": [{"name": "big", "gpus": 216, "model_params": 8e9, "tokens": 4e11, "submit_h": 0}],
+            "scheduler": {"spare_nodes": 0},
+        },
+    ]
+    base = gigawatt.simulate(d)
+    d["sites"][0]["grid"]["carbon"] = {"annual_mean_gco2_per_kwh": 400, "solar_dip_frac": 0.3}
+    d["sites"][0]["power_capping"] = {
+        "flexible_training_frac": 0.5,
+        "pause_training_above_carbon_gco2_per_kwh": 420,
+    }
+    flex = gigawatt.simulate(d)
+    ci = flex.timeseries["carbon_intensity_gco2_per_kwh"]
+    dirty = ci > 420
+    assert 0.1 < dirty.mean() < 0.9
+    hall = "site-a/liquid:throughput_frac"
+    # on dirty steps the liquid hall's training runs at half speed; clean steps are untouched
+    # (decisions act from the next feedback block on: skip the first hour, before the job is seen running)
+    training = (flex.timeseries["pre:allocated_gpus"] > 0) & (flex.timeseries.index >= "2026-07-01 01:00")
+    assert (flex.timeseries.loc[dirty & training, hall] < 0.75).all()
+    assert_allclose(
+        flex.timeseries.loc[~dirty & training, hall], base.timeseries.loc[~dirty & training, hall]
+    )
+    # the cost: the job finishes later; the gain: less energy drawn in dirty hours
+    end = lambda r: r.jobs.set_index("job").loc["big", "end_s"]  # noqa: E731
+    assert end(flex) > end(base) + 1800
+    both = dirty & training & (base.timeseries["pre:allocated_gpus"] > 0)
+    it = "site-a/liquid:it_power_mw"
+    assert (flex.timeseries.loc[both, it] < base.timeseries.loc[both, it]).all()
+
+
+def test_series_tariff_from_csv(tmp_path):
+    t = pd.date_range("2025-01-01", "2025-12-31 23:00", freq="h")
+    prices = 40 + (t.hour.to_numpy() >= 17) * 100.0
+    pd.DataFrame({"time": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_usd_per_mwh": prices}).to_csv(
+        tmp_path / "p.csv", index=False
+    )
+    site = _site({"tariff": {"kind": "series", "path": "p.csv", "repeat_yearly": True}})
+    s = SiteSupply.build(
+        site, CLOCK, site_weather(site, CLOCK), np.random.default_rng(0), lambda p: tmp_path / p
+    )
+    p = pd.Series(
+        s.price_usd_per_mwh, index=CLOCK.times
+    )  # 2026 clock re-uses the 2025 series by hour of year
+    assert p["2026-07-06 17:00"] == 140.0 and p["2026-07-06 16:55"] == 40.0
+    site2 = _site({"tariff": {"kind": "series", "path": str(tmp_path / "p.csv")}})
+    with pytest.raises(ValueError, match="extend the series"):
+        SiteSupply.build(site2, CLOCK, site_weather(site2, CLOCK), np.random.default_rng(0))
+
+
+def test_two_sites_columns_and_campus_totals():
+    import copy
+
+    from tests.conftest import small_scenario_dict
+
+    d = small_scenario_dict()
+    b = copy.deepcopy(d["sites"][0])
+    b["name"] = "site-b"
+    for h in b["halls"]:
+        h["name"] = h["name"] + "-b"
+    b["grid"]["import_capacity_mw"] = 0.05
+    b["energy"] = {"battery": {"energy_mwh": 0.2, "power_mw": 0.1}}
+    d["sites"].append(b)
+    d["workloads"][0]["target"] = {"hall": "site-a/liquid"}
+    d["workloads"].append(
+        {
+            "kind": "utilization",
+            "name": "b-load",
+            "target": {"hall": "site-b/liquid-b"},
+            "profile": {"kind": "constant", "utilization_frac": 0.5},
+        }
+    )
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    for site in ("site-a", "site-b"):
+        for c in ("grid_import_mw", "battery_charge_mw", "unserved_mw", "carbon_intensity_gco2_per_kwh"):
+            assert f"{site}:{c}" in ts.columns
+    assert_allclose(
+        ts["battery_discharge_mw"], ts["site-a:battery_discharge_mw"] + ts["site-b:battery_discharge_mw"]
+    )
+    assert_allclose(ts["grid_import_mw"], ts["site-a:grid_import_mw"] + ts["site-b:grid_import_mw"])
+    assert (ts["site-b:grid_import_mw"] <= 0.05 + 1e-12).all()
+    s = r.summary()
+    assert_allclose(
+        s["unserved_energy_mwh"], s["site-a:unserved_energy_mwh"] + s["site-b:unserved_energy_mwh"]
+    )
+    assert s["site-b:unserved_energy_mwh"] > 0 and s["site-a:unserved_energy_mwh"] == 0

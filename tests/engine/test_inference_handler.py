@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from tests.conftest import SHARED_DATA, small_scenario_dict
 
 import gigawatt as gw
 from gigawatt.engine.workloads.inference import SERVICE_COLUMNS
-from tests.conftest import SHARED_DATA, small_scenario_dict
 
 
 def _service(**kw: Any) -> dict[str, Any]:
@@ -88,6 +88,9 @@ def test_bad_inference_input() -> None:
     text = str(exc.value)
     assert "workloads[1].model" in text and "did you mean Llama-3-70B" in text
     assert "workloads[1].shared_with_training" in text
+    no_hall = _service(serving={"disaggregation": {"prefill_target": {"hall": "nowhere"}}})
+    with pytest.raises(gw.ScenarioError, match=r"workloads\[1\]\.serving\.disaggregation\.prefill_target"):
+        gw.load_scenario(_scenario(no_hall))
     too_big = _service(model="Llama-3-405B", serving={"tensor_parallel": 2})
     with pytest.raises(gw.ScenarioError, match="does not fit"):
         gw.load_scenario(_scenario(too_big))
@@ -112,3 +115,21 @@ def test_shared_pool_preempts_training() -> None:
     assert big["n_preemptions"] >= 1 and big["lost_work_gpu_hours"] > 0  # the training-side cost
     assert "chat:pool_shortfall_replicas" in ts.columns
     assert (ts["chat:pool_shortfall_replicas"] == 0).all()
+
+
+def test_disaggregated_prefill_pool() -> None:
+    svc = _service(
+        serving={
+            "tensor_parallel": 4,
+            "disaggregation": {"prefill_target": {"hall": "air", "gpus": 96}, "prefill_tensor_parallel": 4},
+        }
+    )
+    res = gw.simulate(_scenario(svc))
+    ts = res.timeseries
+    assert (ts["chat:prefill_replicas"] + ts["chat:decode_replicas"] == ts["chat:replicas"]).all()
+    assert ts["chat:prefill_replicas"].max() >= 1 and ts["chat:decode_replicas"].max() >= 1
+    assert ts["chat:prefill_replicas"].max() * 4 <= 96
+    # SLO-sized pools meet the 1.5 s TTFT target except while a scale-up (300 s delay) is under way
+    assert ts["chat:ttft_p99_s"].median() <= 1.5 and ts["chat:slo_attainment_frac"].mean() > 0.95
+    with pytest.raises(gw.ScenarioError, match=r"not supported with serving\.disaggregation"):
+        gw.load_scenario(_scenario({**svc, "request_windows": [{"start_h": 1.0}]}))

@@ -65,7 +65,14 @@ def test_simulation_columns_kpis_and_balance() -> None:
     parts = ts[["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]].sum(axis=1)
     assert_allclose(ts["facility_power_mw"], parts, rtol=1e-9)
     s = res.summary()
-    for k in ("pue", "wue_l_per_kwh", "water_use_m3", "peak_facility_power_mw", "throttled_h"):
+    for k in (
+        "pue",
+        "wue_l_per_kwh",
+        "water_use_m3",
+        "peak_facility_power_mw",
+        "throttled_h",
+        "thermal_overload_energy_mwh",
+    ):
         assert k in s.index
     assert 1.03 < s["pue"] < 1.6
     assert s["water_use_m3"] > 0  # towers in both default designs

@@ -323,3 +323,75 @@ def test_bad_specs():
         TrainingEngine(
             env, [POOL], [TrainingJobSpec("a", "p", 1, 1.0)] * 2, FakeLedger(), np.random.default_rng()
         )
+
+
+def test_rate_change_inside_a_checkpoint():
+    # compute 0-100 s, checkpoint 100-150 s; the rate halves at 120 s (inside the write), so the next 100 s of
+    # work take 200 s: checkpoint 350-400 s, finish at 600 s
+    job = TrainingJobSpec("a", "p", 8, 300.0, checkpoint_interval_s=100.0, checkpoint_write_s=50.0)
+
+    def setup(env, eng):
+        def ctl():
+            yield env.timeout(120)
+            eng.set_throughput(0, 0.5)
+
+        env.process(ctl())
+
+    _, led, jt, ev = run([POOL], [job], setup=setup)
+    r = jt.iloc[0]
+    assert_allclose(r.end_s, 600.0)
+    assert r.n_checkpoints == 2
+    assert_allclose(ev.loc[ev.kind == "checkpoint", "time_s"].to_numpy(), [150.0, 400.0])
+    assert_allclose(r.throttled_gpu_hours, 8 * 200 / 3600)
+    assert_allclose(r.checkpoint_gpu_hours, 8 * 100 / 3600)
+    assert_allclose(led.integral(Phase.TRAIN_STALL), 8 * 100)
+
+
+def test_preemption_inside_a_checkpoint_loses_the_segment():
+    # preempted at 130 s, inside the first write (100-150 s): the checkpoint never completed, so 100 s of
+    # work are lost and the job restarts from zero; nothing else runs, so it restarts at once
+    job = TrainingJobSpec(
+        "a", "p", 8, 300.0, checkpoint_interval_s=100.0, checkpoint_write_s=50.0, preemptible=True
+    )
+
+    def setup(env, eng):
+        def ctl():
+            yield env.timeout(130)
+            eng.preempt(0, cause="test")
+
+        env.process(ctl())
+
+    _, led, jt, ev = run([POOL], [job], setup=setup)
+    r = jt.iloc[0]
+    assert_allclose(r.lost_work_gpu_hours, 8 * 100 / 3600)
+    assert r.n_preemptions == 1 and r.state == "finished"
+    assert_allclose(r.end_s, 130 + 300 + 2 * 50)
+    assert_allclose(r.checkpoint_gpu_hours, 8 * (30 + 100) / 3600)
+    assert list(ev.loc[ev.kind == "checkpoint", "time_s"]) == [280.0, 430.0]
+    assert led.total(Phase.TRAIN_STALL) == 0 and led.total(Phase.TRAIN_COMPUTE) == 0
+
+
+def test_ledger_change_many_matches_single_changes():
+    import pandas as pd
+
+    from gigawatt.engine.clock import Clock
+    from gigawatt.engine.ledger import LoadLedger
+
+    clock = Clock(pd.Timestamp("2026-01-01"), 300.0, 12)
+    rng = np.random.default_rng(0)
+    t = np.sort(rng.uniform(0, 3600, 40))
+    g = rng.integers(0, 3, 40)
+    p = rng.integers(1, 3, 40)
+    d = rng.uniform(1.0, 8.0, 40)  # arrivals only, so no level goes negative in either order
+    one, many = LoadLedger(clock, 3), LoadLedger(clock, 3)
+    for args in zip(t, g, p, d, strict=True):
+        one.change(*args)
+    many.change_many(t[:25], g[:25], p[:25], d[:25])
+    many.change_many(t[25:][::-1], g[25:][::-1], p[25:][::-1], d[25:][::-1])  # order does not matter
+    np.testing.assert_allclose(many.occupancy(), one.occupancy(), atol=1e-9)
+    np.testing.assert_allclose(many.level, one.level)
+    assert many.n_changes == one.n_changes == 40
+    with pytest.raises(ValueError, match="same length"):
+        many.change_many(t[:2], g[:1], p[:2], d[:2])
+    with pytest.raises(RuntimeError, match="negative"):
+        many.change_many([4000.0], [0], [1], [-1e6])

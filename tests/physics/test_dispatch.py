@@ -250,3 +250,19 @@ def test_block_by_block_dispatch_equals_one_pass():
     for g in ("a", "b"):
         assert_allclose(np.concatenate([p.generation_mw[g] for p in parts]), whole.generation_mw[g])
     assert whole.generation_mw["a"].sum() > 0 and whole.final_state == state
+
+
+def test_commit_demand_keeps_gas_commitment_when_unserved_load_is_removed():
+    n = 288
+    d, _ = _day_profile(n, 100.0, 15.0)
+    cap = np.full(n, 95.0)
+    cap[100:160] = 0.0
+    gas = [GasUnit("g", 40.0, 0.3, 900.0)]
+    b = Battery(20.0, 30.0, reserve_soc_frac=0.05)
+    full = dp.dispatch(d, DT, cap, gas_units=gas, battery=b, policy="peak_shaving")
+    assert full.unserved_mw.sum() > 0
+    served = d - full.unserved_mw  # what power capping leaves
+    again = dp.dispatch(served, DT, cap, gas_units=gas, battery=b, policy="peak_shaving", commit_demand_mw=d)
+    assert_allclose(again.generation_mw["g"], full.generation_mw["g"], atol=1e-9)
+    assert_allclose(again.battery_soc_frac, full.battery_soc_frac, atol=1e-9)
+    assert_allclose(again.unserved_mw, 0.0, atol=1e-9)

@@ -52,6 +52,8 @@ def test_series_price_holds_values_and_rejects_gaps():
     assert_allclose(p, np.repeat([10.0, 20.0, -5.0], 12))
     with pytest.raises(ValueError, match="extend the series"):
         tf.series_price_usd_per_mwh(pd.date_range("2024-12-31 23:00", periods=2, freq="h"), st, [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="ends at"):
+        tf.series_price_usd_per_mwh(pd.date_range("2025-01-01", periods=6, freq="h"), st, [1, 2, 3, 4])
     with pytest.raises(ValueError, match="one price per"):
         tf.series_price_usd_per_mwh(t, st, [1.0, 2.0])
 

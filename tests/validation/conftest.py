@@ -46,9 +46,7 @@ def validation(request: pytest.FixtureRequest):
     """Record one comparison with a published figure (see the module docstring)."""
 
     def record(check: str, *, model: Any, reference: Any, tolerance: str, source: str) -> None:
-        _RECORDS.append(
-            Record(request.node.nodeid, check, _fmt(model), _fmt(reference), tolerance, source)
-        )
+        _RECORDS.append(Record(request.node.nodeid, check, _fmt(model), _fmt(reference), tolerance, source))
 
     return record
 

@@ -5,7 +5,10 @@ Stages (each a pure function of arrays, see ``docs/architecture.md``):
 1. **IT power** (:mod:`gigawatt.physics.power`): occupancy by phase → accelerator and host power per group.
 2. **Facility** (:mod:`gigawatt.physics.facility`): hall IT power + weather → cooling, electrical losses,
    other load, throughput factor (thermal limits).
-3. **Supply** (:func:`supply_flows`): site facility power → grid import, energy cost, emissions.
+3. **Supply** (:class:`gigawatt.engine.energy.SupplyStage`): per site, dispatch of grid, on-site generation
+   and battery (:mod:`gigawatt.physics.dispatch`) → grid import, energy cost, emissions; when supply falls
+   short, the power-capping policy (:mod:`gigawatt.physics.capping`) lowers throughput (DVFS) and pauses or
+   sheds load so the facility fits under the supply available.
 
 During the run the controller wakes once per *feedback block* (``block_steps`` control steps), predicts the
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
@@ -24,47 +27,20 @@ import numpy as np
 import simpy
 
 from gigawatt.engine.context import SimContext
+from gigawatt.engine.energy import PHASE_KIND, SupplyStage, plan_power_cap
 from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
-from gigawatt.physics import facility, power
+from gigawatt.engine.workloads.base import WorkloadOutput
+from gigawatt.physics import facility, it_power, power
 
-__all__ = ["FacilityController", "supply_flows"]
+__all__ = ["MARGINAL_FACILITY_PER_IT_BOUND", "FacilityController"]
 
-
-def supply_flows(
-    facility_power_kw: np.ndarray,
-    import_capacity_kw: np.ndarray,
-    price_usd_per_mwh: np.ndarray,
-    carbon_gco2_per_kwh: np.ndarray,
-    step_h: float,
-) -> dict[str, np.ndarray]:
-    """Grid supply per site and step (simple constants; the energy model refines this stage).
-
-    Parameters
-    ----------
-    facility_power_kw : array (T, S)
-        Facility demand per site [kW].
-    import_capacity_kw : array (S,)
-        Grid import limit [kW] (``inf`` when unconstrained).
-    price_usd_per_mwh, carbon_gco2_per_kwh : array (S,)
-        Flat energy price [USD/MWh] and grid carbon intensity [gCO2/kWh].
-    step_h : float
-        Step length [h].
-
-    Returns
-    -------
-    dict of arrays (T, S)
-        ``grid_import_kw = min(demand, cap)``; ``unserved_kw = demand − import`` (no capping policy in this
-        stage); ``energy_cost_usd = import · Δt · price / 1000``; ``emissions_kgco2 = import · Δt · CI / 1000``.
-    """
-    grid = np.minimum(facility_power_kw, import_capacity_kw)
-    energy_mwh = grid * step_h / 1e3
-    return {
-        "grid_import_kw": grid,
-        "unserved_kw": facility_power_kw - grid,
-        "energy_cost_usd": energy_mwh * price_usd_per_mwh,
-        "emissions_kgco2": energy_mwh * carbon_gco2_per_kwh,  # MWh · g/kWh = kg
-    }
+#: Upper bound on the marginal facility power per kW of added IT power (dP_facility/dP_IT) used to decide,
+#: without re-evaluating the facility, that a load change cannot exhaust the supply headroom. Measured over
+#: every cooling design, the eight bundled climates and 0-115 % of design load, the worst marginal is 2.41
+#: (immersion / dry-cooler plants in Phoenix at near-zero load, where rejection fans and trim chillers come
+#: on); typical values are 1.1-1.7. We take 3.0. Checked in tests/engine/test_controller.py.
+MARGINAL_FACILITY_PER_IT_BOUND = 3.0
 
 
 class FacilityController:
@@ -88,7 +64,22 @@ class FacilityController:
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
-        """Throughput factor in force per step and hall (decided block by block)."""
+        """Throughput (clock) factor in force per step and hall (decided block by block)."""
+        self.thermal_throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
+        """Throughput factor the facility alone allows (thermal limits), per step and hall."""
+        self.running_frac_hall = np.ones((clock.n_steps, fleet.n_halls))
+        """Fraction of each hall's dynamic load running (not paused or shed by the supply stage)."""
+        self.supply = SupplyStage(
+            sc.sites, clock, self.weather, lambda name: ctx.rng("energy", name), sc.resolve_path
+        )
+        self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
+        self._supply_headroom_kw: np.ndarray | None = None
+        """Per site: least supply headroom (available − demand) [kW] over the last decided window; None when
+        that decision capped or paused load (then any load change is re-decided)."""
+        self._upper_kw_per_gpu = (
+            self.phase_w.max(axis=1) + fleet.host_w_per_server / np.maximum(fleet.gpus_per_server, 1)
+        ) / 1e3
+        """Per group: bound on IT power one active GPU adds in any phase, with its host share [kW]."""
 
     # ---------------------------------------------------------------------------------------- stages
     def it_power(self, occupancy: np.ndarray) -> dict[str, np.ndarray]:
@@ -134,20 +125,27 @@ class FacilityController:
         return np.asarray(fac[:, halls].sum(axis=1), dtype=float)
 
     def evaluate(
-        self, occupancy: np.ndarray, throughput_hall: np.ndarray | None, step0: int
+        self,
+        occupancy: np.ndarray,
+        throughput_hall: np.ndarray | None,
+        step0: int,
+        running_hall: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Stages 1-3 for steps ``step0 .. step0 + len(occupancy)``.
 
         With ``throughput_hall`` None the facility stage decides the thermal throughput (look-ahead); otherwise
         the given factors are in force and any heat beyond the cooling capacity shows as thermal overload.
+        ``running_hall`` (default: the fractions in force) scales each hall's dynamic load for work paused or
+        shed by the supply stage.
         """
         t = slice(step0, step0 + occupancy.shape[0])
         it = self.it_power(occupancy)
+        running = self.running_frac_hall[t] if running_hall is None else running_hall
         dry_hall, wet_hall = self.hall_weather(t)
         flows = facility.facility_flows(
             self.plant,
             it["fixed_it_kw"],
-            it["dynamic_it_kw"],
+            it["dynamic_it_kw"] * running,
             dry_hall,
             wet_hall,
             throughput_frac=throughput_hall,
@@ -155,26 +153,13 @@ class FacilityController:
         )
         f = self.ctx.fleet
         thr_group = flows["throughput_frac"][:, f.group_hall]
-        flows["accel_power_kw"] = it["accel_static_kw"] + it["accel_dynamic_kw"] * power.dvfs_power_frac(
-            thr_group
-        )
+        flows["accel_power_kw"] = it["accel_static_kw"] + it["accel_dynamic_kw"] * running[
+            :, f.group_hall
+        ] * power.dvfs_power_frac(thr_group)
         flows["host_power_kw"] = it["host_power_kw"]
         flows["dry_bulb_c_hall"] = dry_hall
         flows["wet_bulb_c_hall"] = wet_hall
-        sc = self.ctx.scenario
-        site_fac = flows["facility_power_kw"] @ self.h2s
-        cap = np.array(
-            [s.grid.import_capacity_mw * 1e3 if s.grid.import_capacity_mw else np.inf for s in sc.sites]
-        )
-        supply = supply_flows(
-            site_fac,
-            cap,
-            np.array([s.grid.energy_price_usd_per_mwh for s in sc.sites]),
-            np.array([s.grid.carbon_intensity_gco2_per_kwh for s in sc.sites]),
-            self.ctx.clock.step_h,
-        )
-        flows.update({f"site_{k}": v for k, v in supply.items()})
-        flows["site_facility_power_kw"] = site_fac
+        flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
         flows["dry_bulb_c_site"] = self.dry_bulb_site_c[t]
         flows["wet_bulb_c_site"] = self.wet_bulb_site_c[t]
         return flows
@@ -183,10 +168,25 @@ class FacilityController:
     @property
     def needs_feedback(self) -> bool:
         """Whether any stage can reduce throughput (otherwise no look-ahead is needed)."""
-        return bool(self.plant.can_throttle)
+        return bool(self.plant.can_throttle) or self.supply.needs_feedback
 
     def decide_block(self, step0: int, step1: int) -> np.ndarray:
-        """Throughput per hall for steps ``step0..step1`` from the predicted load at full throughput."""
+        """Throughput per hall for steps ``step0..step1``: thermal limits, then the supply stage (power caps).
+
+        Also sets the running fractions of the steps (load paused or shed by the supply stage).
+        """
+        thr = self._thermal_block(step0, step1)
+        self.thermal_throughput_hall[step0:step1] = thr
+        if not self.supply.needs_feedback:
+            self._supply_headroom_kw = np.full(self.ctx.fleet.n_sites, np.inf)
+            return thr
+        occ = self.ctx.ledger.predict(step0, step1)
+        ones = np.ones_like(thr)
+        flows = self.evaluate(occ, thr, step0, running_hall=ones)
+        return self._supply_feedback(occ, flows, thr, step0, step1)
+
+    def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
+        """Thermal-limit throughput per hall for steps ``step0..step1`` from the predicted load."""
         if not self.thermal_may_bind[step0:step1].any():  # no load up to design can be throttled here
             return np.ones((step1 - step0, self.ctx.fleet.n_halls))
         occ = self.ctx.ledger.predict(step0, step1)
@@ -196,6 +196,94 @@ class FacilityController:
             self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb
         )
         return np.clip(thr, 0.0, 1.0)
+
+    def _it_split(
+        self, occ: np.ndarray, flows: dict[str, np.ndarray], thr: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """IT power no capping action removes (fixed + fans) (T, H) and dynamic accelerator power at the
+        thermal throughput split by workload kind (other, training, inference) (T, H, 3) [kW]."""
+        f = self.ctx.fleet
+        it = self.it_power(occ)
+        dyn = it["dynamic_it_kw"] * it_power.dvfs_dynamic_power_frac(thr, self.plant.dvfs_exponent)
+        base = flows["it_power_kw"] - dyn
+        per_phase = occ * np.maximum(self.phase_w - f.idle_w[:, None], 0.0)[None]  # (T, G, P)
+        kind_hall = np.stack(
+            [
+                per_phase[:, :, [p for p, kd in enumerate(PHASE_KIND) if kd == kind]].sum(axis=2) @ self.g2h
+                for kind in ("other", "training", "inference")
+            ],
+            axis=2,
+        )
+        total = kind_hall.sum(axis=2, keepdims=True)
+        share = np.divide(kind_hall, total, out=np.zeros_like(kind_hall), where=total > 0)
+        return base, share * dyn[:, :, None]
+
+    def _supply_feedback(
+        self, occ: np.ndarray, flows: dict[str, np.ndarray], thr: np.ndarray, step0: int, step1: int
+    ) -> np.ndarray:
+        """Stage 3 look-ahead: dispatch the block's supply and cap power where it falls short.
+
+        Sets the running fractions of the block and returns the throughput (clock) factors: thermal × DVFS
+        from power capping. The IT load is split into a part no action removes (fixed + fans) and dynamic
+        accelerator power by workload kind (other, training, inference) at the thermal throughput.
+        """
+        f, sc = self.ctx.fleet, self.ctx.scenario
+        idx = np.arange(step0, step1)
+        flex = self.supply.flex_pause_frac(f.hall_site, step0, step1)
+        running_flex = np.ones_like(thr)
+        dyn_kind = base = None
+        if flex is None:
+            demand = flows["site_facility_power_kw"]  # at the thermal throughput, nothing paused
+        else:  # carbon-/price-aware training: pause a share of training on flagged steps
+            base, dyn_kind = self._it_split(occ, flows, thr)
+            dyn = dyn_kind.sum(axis=2)
+            dyn_kind[:, :, 1] *= 1.0 - flex
+            running_flex = np.divide(dyn_kind.sum(axis=2), dyn, out=np.ones_like(dyn), where=dyn > 0)
+            it_now = base + dyn_kind.sum(axis=2)
+            demand = np.stack(
+                [self.site_facility_kw(it_now[:, f.hall_site == s], idx, s) for s in range(len(sc.sites))],
+                axis=1,
+            )
+        available = self.supply.available_kw(demand, step0)
+        self._supply_headroom_kw = (
+            np.min(self.supply.firm_capacity_kw(step0, step1) - demand, axis=0) if flex is None else None
+        )
+        if np.all(available >= demand * (1.0 - 1e-12)):
+            self.running_frac_hall[step0:step1] = running_flex
+            return thr
+        self._supply_headroom_kw = None
+        if dyn_kind is None or base is None:
+            base, dyn_kind = self._it_split(occ, flows, thr)
+        k, x_min = self.plant.dvfs_exponent, self.plant.min_throughput_frac
+        decision = plan_power_cap(
+            base,
+            dyn_kind,
+            available,
+            f.hall_site,
+            lambda it_kw, i, s: self.site_facility_kw(it_kw, i + step0, s),
+            [list(s.power_capping.order) for s in sc.sites],
+            x_min**k,
+            lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
+        )
+        self.running_frac_hall[step0:step1] = running_flex * decision.running_frac
+        return thr * decision.dvfs_throughput_frac
+
+    def change_is_harmless(self, level_at_decision: np.ndarray, step0: int, step1: int) -> bool:
+        """Whether the event-driven load change since the last decision leaves steps ``step0..step1`` as
+        decided, so no re-evaluation is needed (cost grows with relevant events, not all events).
+
+        True when no thermal limit can bind in those steps (:attr:`thermal_may_bind` is False: throughput 1 at
+        any load up to design) and, per site, the largest possible facility increase of the change,
+        ``MARGINAL_FACILITY_PER_IT_BOUND · Σ |ΔN_active| · P_gpu,max``, fits the supply headroom measured at
+        the decision. Otherwise the block is re-decided exactly.
+        """
+        if self._supply_headroom_kw is None or self.thermal_may_bind[step0:step1].any():
+            return False
+        if np.all(np.isinf(self._supply_headroom_kw)):
+            return True
+        delta_gpus = np.abs(self.ctx.ledger.level - level_at_decision).sum(axis=1)  # (G,)
+        delta_site_kw = (delta_gpus * self._upper_kw_per_gpu) @ self.g2h @ self.h2s
+        return bool(np.all(MARGINAL_FACILITY_PER_IT_BOUND * delta_site_kw <= self._supply_headroom_kw))
 
     def process(self) -> Generator[simpy.Event, Any, None]:
         """simpy process: wake at every feedback block, decide and publish throughput."""
@@ -212,17 +300,23 @@ class FacilityController:
         cache: np.ndarray | None = None
         cache_start = cache_end = 0
         cache_changes = -1
+        level_at_decision = ledger.level.copy()
         while step < clock.n_steps:
             end = min(step + self.block_steps, clock.n_steps)
-            if cache is None or end > cache_end or ledger.n_changes != cache_changes:
-                changed = cache is not None and ledger.n_changes != cache_changes
+            changed = cache is not None and ledger.n_changes != cache_changes
+            if changed and self.change_is_harmless(level_at_decision, step, min(end, cache_end)):
+                changed = False  # the decided steps stand; the window may keep growing
+                cache_changes = ledger.n_changes
+            if cache is None or end > cache_end or changed:
                 window = self.block_steps if changed else min(2 * window, max_window)
                 cache_start, cache_end = step, min(step + max(window, end - step), clock.n_steps)
                 cache = self.decide_block(cache_start, cache_end)
                 cache_changes = ledger.n_changes
+                level_at_decision = ledger.level.copy()
             thr = cache[step - cache_start : end - cache_start]
             self.throughput_hall[step:end] = thr
-            self.ctx.throughput.publish(env.now, thr.mean(axis=0))
+            progress = thr * self.running_frac_hall[step:end]
+            self.ctx.throughput.publish(env.now, progress.mean(axis=0))
             yield env.timeout((end - step) * clock.step_s)
             step = end
 
@@ -230,6 +324,23 @@ class FacilityController:
         """Evaluate every stage over the whole horizon with the exact occupancy."""
         occ = self.ctx.ledger.occupancy()
         flows = self.evaluate(occ, self.throughput_hall, 0)
-        flows["throughput_frac"] = self.throughput_hall
+        site_power = flows["site_facility_power_kw"]
+        if self.supply.needs_feedback:  # demand at the throughput the facility alone allows
+            ones = np.ones_like(self.running_frac_hall)
+            full = self.evaluate(occ, self.thermal_throughput_hall, 0, running_hall=ones)
+            site_demand = full["site_facility_power_kw"]
+        else:
+            site_demand = site_power
+        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand)
+        flows.update(supply_flows_)
+        self._energy = (columns, kpis, events)
+        flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
         flows["occupancy_gpus"] = occ
         return flows
+
+    def energy_output(self) -> WorkloadOutput:
+        """Energy-supply columns, KPIs and grid events for the Result (after :meth:`finalize`)."""
+        if self._energy is None:
+            raise RuntimeError("energy_output() needs finalize() first")
+        columns, kpis, events = self._energy
+        return WorkloadOutput(columns=columns, kpis=kpis, events=events if len(events) else None)

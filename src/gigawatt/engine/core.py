@@ -81,6 +81,7 @@ def simulate(
     env.run(until=clock.horizon_s)
     flows = controller.finalize()
     outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
+    outputs.append(controller.energy_output())
     return _assemble(sc, seed, clock, fleet, flows, outputs)
 
 

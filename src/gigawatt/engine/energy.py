@@ -9,7 +9,7 @@ at the end (for the recorded energy flows, costs and emissions).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,7 +250,11 @@ class SiteSupply:
             gas_units=gas,
             battery=battery,
             policy=b.policy if b is not None else "backup_only",
-            peak_target_mw=b.peak_shaving_target_mw if b is not None else None,
+            # peak shaving holds import at the *nominal* cap: during a disconnection the battery is not
+            # drained ahead of running gas (the shortfall merit order applies instead)
+            peak_target_mw=(b.peak_shaving_target_mw or (base_mw if np.isfinite(base_mw) else None))
+            if b is not None
+            else None,
             ppa_contracted_mw=contracted,
             ppa_settlement_usd=settlement,
             events=events_df,
@@ -371,24 +375,58 @@ class SiteSupply:
         """Whether the supply stage can ever reduce throughput (supply shortfalls or flexible training)."""
         return self.constrained or self.flex_pause_frac is not None
 
-    def dispatch(self, demand_mw: np.ndarray, step0: int = 0, carry: bool = False) -> dsp.DispatchResult:
-        """Dispatch steps ``step0 .. step0 + len(demand_mw)``; with ``carry`` continue from the stored state."""
+    def dispatch(
+        self,
+        demand_mw: np.ndarray,
+        step0: int = 0,
+        carry: bool = False,
+        commit_demand_mw: np.ndarray | None = None,
+    ) -> dsp.DispatchResult:
+        """Dispatch steps ``step0 .. step0 + len(demand_mw)``; with ``carry`` continue from the stored state.
+
+        ``commit_demand_mw`` decides gas starts and stops (default: the demand), see
+        :func:`gigawatt.physics.dispatch.dispatch`.
+        """
         assert self.prepared is not None
-        res = self.prepared.run(np.clip(demand_mw, 0.0, None), step0, self.state if carry else None)
+        commit = None if commit_demand_mw is None else np.maximum(commit_demand_mw, demand_mw)
+        res = self.prepared.run(np.clip(demand_mw, 0.0, None), step0, self.state if carry else None, commit)
         if carry:
             self.state = res.final_state
         return res
 
     def unserved_block_mw(self, demand_mw: np.ndarray, step0: int) -> np.ndarray:
-        """Unserved power [MW] of the next feedback block, carrying battery and gas state (lean path)."""
+        """Unserved power [MW] of a look-ahead block starting at ``step0`` (lean path).
+
+        Starts from the battery and gas state at the end of step ``step0 − 1`` as last dispatched, and
+        records the block's state path, so a block may be re-decided from any earlier step (the controller
+        recomputes its look-ahead window when the load changes).
+        """
         assert self.prepared is not None
         if self._raw_state is None:
-            self._raw_state = self.prepared._initial(None)
-        soc0, online0, countdown0 = self._raw_state
-        out = self.prepared.run_raw(
-            np.ascontiguousarray(np.clip(demand_mw, 0.0, None), dtype=float), step0, soc0, online0, countdown0
-        )
-        self._raw_state = (float(out[8]), out[9], out[10])
+            n, n_gas = self.clock.n_steps, len(self.gas_units)
+            soc0, online0, countdown0 = self.prepared._initial(None)
+            self._raw_state = (
+                soc0,
+                online0,
+                countdown0,
+                np.zeros(n),
+                np.zeros((n_gas, n), dtype=np.bool_),
+                np.zeros((n_gas, n), dtype=np.int64),
+            )
+        soc_init, online_init, countdown_init, soc_path, online_path, countdown_path = self._raw_state
+        if step0 == 0:
+            soc0, online0, countdown0 = soc_init, online_init, countdown_init
+        else:
+            p = step0 - 1
+            soc0 = float(soc_path[p])
+            online0 = np.ascontiguousarray(online_path[:, p])
+            countdown0 = np.ascontiguousarray(countdown_path[:, p])
+        d = np.ascontiguousarray(np.clip(demand_mw, 0.0, None), dtype=float)
+        out = self.prepared.run_raw(d, step0, soc0, online0, countdown0)
+        t = slice(step0, step0 + d.size)
+        soc_path[t] = out[5] if self.battery is not None else 0.0
+        online_path[:, t] = out[11]
+        countdown_path[:, t] = out[12]
         return np.asarray(out[6], dtype=float)
 
     # ----------------------------------------------------------------------------------------- outputs
@@ -473,7 +511,40 @@ class SiteSupply:
         }
         for name in self.generator_names:
             kpis[f"generation_{name}_energy_mwh"] = float(res.generation_mw[name].sum() * step_h)
+        kpis["islanded_ride_through_h"] = self.islanded_ride_through_h(float(np.max(demand_full_mw)))
+        n_servers = sum(rg.n_servers for h in self.site.halls for rg in h.racks)
+        horizon_h = self.clock.n_steps * step_h
+        kpis["emissions_embodied_tco2"] = (
+            carbon_phys.embodied_emissions_kgco2(self.site.n_accelerators, n_servers, horizon_h) / 1e3
+        )
         return cols, kpis
+
+    def islanded_ride_through_h(self, load_mw: float, horizon_h: float = 168.0) -> float:
+        """Hours the site serves ``load_mw`` with no grid: battery from full SoC, gas from cold, firm
+        baseload at its expected output (solar and wind not counted); ``inf`` beyond ``horizon_h``."""
+        if load_mw <= 0:
+            return float("inf")
+        firm = {
+            g.name: np.full(1, g.capacity_mw * g.availability_frac)
+            for g in self.site.energy.generation
+            if isinstance(g, BaseloadGenerator)
+        }
+        b = self.battery
+        if b is not None:
+            b = Battery(
+                b.energy_mwh,
+                b.power_mw,
+                b.round_trip_efficiency_frac,
+                b.soc_min_frac,
+                b.soc_max_frac,
+                b.soc_max_frac,
+                b.soc_min_frac,
+                b.charge_efficiency_frac,
+                b.discharge_efficiency_frac,
+            )
+        n = max(1, round(horizon_h / self.clock.step_h))
+        must = {k: np.repeat(v, n) for k, v in firm.items()}
+        return dsp.islanded_ride_through_h(load_mw, self.clock.step_h, must, self.gas_units, b, horizon_h)
 
 
 # ------------------------------------------------------------------------------------------ all sites
@@ -511,9 +582,9 @@ class SupplyStage:
 
     def __init__(
         self,
-        sites: list[Site],
+        sites: Sequence[Site],
         clock: Clock,
-        weather: list[Mapping[str, np.ndarray]],
+        weather: Sequence[Mapping[str, np.ndarray]],
         rng_for_site: Callable[[str], np.random.Generator],
         resolve_path: Callable[[str], object] | None = None,
     ) -> None:
@@ -542,6 +613,19 @@ class SupplyStage:
             if s.flex_pause_frac is not None:
                 out[:, hall_site == si] = s.flex_pause_frac[step0:step1, None]
         return out
+
+    def firm_capacity_kw(self, step0: int, step1: int) -> np.ndarray:
+        """Supply each site has for certain in steps ``step0..step1`` [kW], array (m, S): the grid import cap in
+        force (0 before energisation or during a disconnection) plus must-run generation, leaving out the
+        battery and dispatchable gas (a lower bound of what :meth:`available_kw` can deliver)."""
+        t = slice(step0, step1)
+        cols = []
+        for s in self.sites:
+            firm = np.array(s.grid_cap_mw[t], dtype=float)
+            for q in s.must_run_mw.values():
+                firm = firm + q[t]
+            cols.append(firm * 1e3)
+        return np.stack(cols, axis=1)
 
     def available_kw(self, site_demand_kw: np.ndarray, step0: int) -> np.ndarray:
         """Power each site can supply to its facility in steps ``step0..`` [kW], dispatching block by block.
@@ -575,7 +659,8 @@ class SupplyStage:
             Extra time-series columns (plain names for one site; ``"<site>:<col>"`` plus campus totals of
             additive columns for several).
         kpis : dict
-            Energy KPIs (summed over sites; per site as ``"<site>:<kpi>"`` when there are several).
+            Energy KPIs (per site as ``"<site>:<kpi>"`` when there are several; campus values are sums,
+            except ``islanded_ride_through_h`` (minimum over sites) and ``battery_cycles`` (maximum)).
         events : DataFrame
             Grid curtailment events.
         """
@@ -594,7 +679,7 @@ class SupplyStage:
         events = []
         for si, s in enumerate(self.sites):
             s.state = None
-            res = s.dispatch(site_power_kw[:, si] / 1e3)
+            res = s.dispatch(site_power_kw[:, si] / 1e3, commit_demand_mw=site_demand_full_kw[:, si] / 1e3)
             cols, k = s.accounts(res, np.maximum(site_demand_full_kw[:, si], site_power_kw[:, si]) / 1e3)
             flows["site_grid_import_kw"][:, si] = cols["grid_import_mw"] * 1e3
             flows["site_unserved_kw"][:, si] = cols["unserved_mw"] * 1e3
@@ -611,7 +696,14 @@ class SupplyStage:
                         columns[c] = columns.get(c, np.zeros(self.clock.n_steps)) + col
                 for key, val in k.items():
                     kpis[f"{s.site.name}:{key}"] = val
-                    kpis[key] = kpis.get(key, 0.0) + val
+                    if (
+                        key == "islanded_ride_through_h"
+                    ):  # the campus rides through as long as its weakest site
+                        kpis[key] = min(kpis.get(key, float("inf")), val)
+                    elif key == "battery_cycles":  # the most-cycled battery
+                        kpis[key] = max(kpis.get(key, 0.0), val)
+                    else:
+                        kpis[key] = kpis.get(key, 0.0) + val
             if len(s.events):
                 events.append(s.events)
         ev = pd.concat(events, ignore_index=True) if events else pd.DataFrame()

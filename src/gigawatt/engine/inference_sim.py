@@ -67,12 +67,12 @@ _NIST = 11
 
 # ---------------------------------------------------------------------------------------------------------
 # indexed binary min-heap on (key[id], id), state in arrays (heap, pos, key) with its size in hn[slot]
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _less(key, a, b):
     return key[a] < key[b] or (key[a] == key[b] and a < b)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _sift_up(heap, pos, key, k):
     item = heap[k]
     while k > 0:
@@ -88,7 +88,7 @@ def _sift_up(heap, pos, key, k):
     pos[item] = k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _sift_down(heap, pos, key, k, n):
     item = heap[k]
     while True:
@@ -107,7 +107,7 @@ def _sift_down(heap, pos, key, k, n):
     pos[item] = k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _hpush(heap, pos, key, hn, slot, ident, value):
     key[ident] = value
     n = hn[slot]
@@ -117,7 +117,7 @@ def _hpush(heap, pos, key, hn, slot, ident, value):
     _sift_up(heap, pos, key, n)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _hpop(heap, pos, key, hn, slot):
     top = heap[0]
     n = hn[slot] - 1
@@ -130,7 +130,7 @@ def _hpop(heap, pos, key, hn, slot):
     return top
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _hupdate(heap, pos, key, hn, slot, ident, value):
     old = key[ident]
     key[ident] = value
@@ -141,7 +141,7 @@ def _hupdate(heap, pos, key, hn, slot, ident, value):
 
 
 # plain binary min-heap of (finish iteration, request) per replica: rows of dkey/dreq, size ist[r, _DN]
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _dpush(dkey, dreq, r, n, k, i):
     j = n
     while j > 0:
@@ -156,7 +156,7 @@ def _dpush(dkey, dreq, r, n, k, i):
     dreq[r, j] = i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _dpop(dkey, dreq, r, n):
     # remove the root of a heap of size n (caller decrements n)
     m = n - 1
@@ -180,7 +180,7 @@ def _dpop(dkey, dreq, r, n):
         dreq[r, j] = i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _iter_time(c, n_tok, kv_read, pairs, speed):
     nf = float(n_tok)
     w = c[1]
@@ -191,7 +191,7 @@ def _iter_time(c, n_tok, kv_read, pairs, speed):
     return (c[0] + max(mem, comp) + c[7] * nf) / speed
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _start_iter(
     r,
     t,
@@ -278,7 +278,7 @@ def _start_iter(
     return _iter_time(c, n_tok, kv_read, pairs, speed)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _release(r, i, P, O, router, ld_heap, ld_pos, ld_key, hn):
     if router == 2:
         _hupdate(ld_heap, ld_pos, ld_key, hn, 1, r, ld_key[r] - 1.0)
@@ -286,7 +286,7 @@ def _release(r, i, P, O, router, ld_heap, ld_pos, ld_key, hn):
         _hupdate(ld_heap, ld_pos, ld_key, hn, 1, r, ld_key[r] - float(P[i] + O[i]))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _end_iter(
     r,
     t,
@@ -341,7 +341,7 @@ def _end_iter(
     ist[r, _ITN] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _simulate_kernel(
     arr,
     P,
@@ -396,7 +396,7 @@ def _simulate_kernel(
         if i >= n and hn[0] == 0:
             break
         if tr <= ta:
-            r = _hpop(ev_heap, ev_pos, ev_key, hn, 0)
+            r = ev_heap[0]  # stays on the heap: re-keyed below if it keeps working (one sift, not two)
             _end_iter(
                 r,
                 tr,
@@ -449,8 +449,9 @@ def _simulate_kernel(
                         ist[r, _ITER] += 1
                         ist[r, _SCTX] += ist[r, _DN]
                         t_end = t_end + _iter_time(c, ist[r, _DN], ist[r, _SCTX], float(ist[r, _SCTX]), speed)
-                _hpush(ev_heap, ev_pos, ev_key, hn, 0, r, t_end)
+                _hupdate(ev_heap, ev_pos, ev_key, hn, 0, r, t_end)
             else:
+                _hpop(ev_heap, ev_pos, ev_key, hn, 0)
                 ist[r, _BUSY] = 0
                 if router == 0:
                     _hpush(id_heap, id_pos, id_key, hn, 2, r, float(r))

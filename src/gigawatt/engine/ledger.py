@@ -52,6 +52,8 @@ class LoadLedger:
         self._g: list[int] = []
         self._p: list[int] = []
         self._d: list[float] = []
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # from change_many
+        self._n_chunked = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
         self._profiles: np.ndarray | None = None
@@ -70,20 +72,25 @@ class LoadLedger:
             raise RuntimeError(f"ledger: group {group} phase {Phase(phase).name} went negative")
 
     def change_many(
-        self, t_s: list[float], group: list[int], phase: list[int], delta_gpus: list[float]
+        self, t_s: np.ndarray, group: np.ndarray, phase: np.ndarray, delta_gpus: np.ndarray
     ) -> None:
-        """Record many changes at once (same meaning as :meth:`change`, in order; used by event-driven
-        workloads that batch the changes of a stretch of simulated time before anyone reads the ledger)."""
-        if not t_s:
+        """Record many changes at once (same meaning as :meth:`change`; used by event-driven workloads that
+        batch the changes of a stretch of simulated time before anyone reads the ledger). Array-likes of
+        equal length; times may precede ``env.now`` (a workload closing a deterministic stretch late)."""
+        t = np.asarray(t_s, dtype=float)
+        if t.size == 0:
             return
-        self._t.extend(t_s)
-        self._g.extend(group)
-        self._p.extend(phase)
-        self._d.extend(delta_gpus)
-        np.add.at(self.level, (np.asarray(group), np.asarray(phase)), np.asarray(delta_gpus, dtype=float))
+        g = np.asarray(group, dtype=np.int64)
+        p = np.asarray(phase, dtype=np.int64)
+        d = np.asarray(delta_gpus, dtype=float)
+        if not (g.shape == p.shape == d.shape == t.shape):
+            raise ValueError("change_many: t_s, group, phase and delta_gpus must have the same length")
+        self._chunks.append((t, g, p, d))
+        self._n_chunked += t.size
+        np.add.at(self.level, (g, p), d)
         if self.level.min() < -1e-6:
-            g, p = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
-            raise RuntimeError(f"ledger: group {g} phase {Phase(int(p)).name} went negative")
+            gi, pi = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
+            raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
 
     def add_profile(self, group: int, phase: Phase | int, gpus_per_step: np.ndarray) -> None:
         """Add a per-step profile of step-averaged active GPUs (shape ``(n_steps,)``)."""
@@ -98,7 +105,7 @@ class LoadLedger:
     @property
     def n_changes(self) -> int:
         """Number of event-driven changes recorded."""
-        return len(self._t)
+        return len(self._t) + self._n_chunked
 
     def predict(self, step0: int, step1: int) -> np.ndarray:
         """Occupancy ``(step1-step0, n_groups, N_PHASES)`` assuming no further event-driven changes.
@@ -119,11 +126,11 @@ class LoadLedger:
         """
         n, dt = self.clock.n_steps, self.clock.step_s
         out = np.zeros((n, self.n_groups, N_PHASES)) if self._profiles is None else self._profiles.copy()
-        if self._t:
-            t = np.asarray(self._t)
-            g = np.asarray(self._g)
-            p = np.asarray(self._p)
-            d = np.asarray(self._d)
+        if self._t or self._chunks:
+            t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
+            g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
+            p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
+            d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
             k = np.floor(t / dt).astype(np.int64)
             inside = k < n
             k_in = np.clip(k, 0, n)

@@ -1,40 +1,38 @@
 """Fleet mode for inference services: per-control-step sizing, autoscaling, latency and SLO estimates.
 
 For horizons of months and years the request-level simulator (:mod:`gigawatt.engine.inference_sim`) is
-replaced by a fluid + queueing model evaluated per control step, vectorised over steps (the autoscaler's
+replaced by an operating-point + queueing model evaluated per control step, vectorised over steps (the autoscaler's
 state recurrence is a numba kernel). It is cross-checked against the request-level simulation in
 ``tests/validation/test_inference_fleet.py``.
 
 Replica operating point
 -----------------------
-A replica receiving ``λ`` requests/s (mean prompt :math:`\\bar P`, output :math:`\\bar O`) runs iterations of
-duration ``T`` with, by Little's law, :math:`B = λ(\\bar O - 1)T` decoding sequences and
-:math:`λ\\bar P T` prefill tokens per iteration. With the roofline of :func:`gigawatt.perf.llm.iteration_time_s`
+Iterations of a replica receiving ``λ`` requests/s are of two kinds: those carrying a prefill chunk (a
+``P``-token prompt needs :math:`n_{ch} = \\lceil P/(M - B) \\rceil` of them, duration
+:math:`t_{chunk}(P, B)` from :func:`gigawatt.perf.llm.iteration_time_s`) and decode-only ones
+(:math:`t_{dec}(B)`). With :math:`u = λ E[n_{ch} t_{chunk}]` the share of time in the former,
 
 .. math::
 
-    T = f + \\max\\big(W + a_{mem} T,\\ a_{comp} T\\big) + a_{comm} T
-    \\;\\Rightarrow\\; T = \\max\\Big(\\frac{f + W}{1 - a_{mem} - a_{comm}}, \\frac{f}{1 - a_{comp} - a_{comm}}\\Big)
+    N = λ E[n_{ch}] + (1 - u)/t_{dec}(B), \\qquad B = λ (\\bar O - 1) / N
 
-where :math:`a_{mem} = λ\\,k_{kv}(\\bar O - 1)\\bar c`, :math:`a_{comp} = λ(k_{flop}\\,\\bar n +
-k_{attn}((\\bar O - 1)\\bar c + \\overline{P(P+1)/2}))`, :math:`a_{comm} = λ k_{comm} \\bar n`,
-:math:`\\bar n = \\bar P + \\bar O - 1` tokens per request and :math:`\\bar c` the decode-weighted mean context
-(mixture-of-experts weight reads :math:`W(n)` are resolved by fixed-point iteration). The replica capacity
-:math:`μ` is the largest ``λ`` for which ``T`` is finite and the batch respects ``max_batch_seqs``,
-``max_batch_tokens`` and the KV-cache capacity (prompt + output reserved per sequence).
+(iterations per second; Little's law for the decode batch), solved by fixed-point iteration over prompt-length
+quadrature nodes, once per service on a grid of rates (:func:`replica_curve`) and interpolated per step.
+Mean TPOT is :math:`1/N`. The capacity :math:`μ` is the largest ``λ`` with :math:`u < 1`,
+:math:`B ≤` ``max_batch_seqs`` and the KV reservation (prompt + output per sequence) within capacity.
 
 Latency
 -------
-* TPOT: :math:`T(λ)`; its ``q``-quantile evaluates ``T`` at the load seen by a request over its lifetime,
-  :math:`λ(1 + z_q/\\sqrt{λ\\,\\bar O T})` (Poisson fluctuation of the batch; an **approximation**).
-* TTFT = residual of the running iteration + wait for prefill capacity + own prefill:
-  prefill is served FIFO at :math:`(M - B)` tokens per full iteration :math:`T_{full}`, i.e. an M/G/c queue
-  (``c`` = replicas for the ``central``/``jsq``/``least_loaded`` routers, Allen–Cunneen with :math:`c_s^2` of
-  the prompt lengths; G/G/1 per replica with :math:`c_a^2 = 1/R` for ``round_robin``); the own prefill of a
-  ``P``-token prompt takes :math:`\\lceil P/(M-B) \\rceil` iterations. The TTFT distribution is the mixture
-  over prompt-length quantile nodes of (wait + prefill), whose quantiles are found by bisection.
+* TPOT: a request with ``m = O - 1`` decode iterations meets :math:`K \\sim \\mathrm{Poisson}(m p)`
+  prefill-carrying iterations (:math:`p = λ E[n_{ch}]/N`), each adding :math:`t_{chunk} - t_{dec}`; the sum is a
+  compound Poisson variable (atom at zero + moment-matched gamma). Coalescing of prompts into the next
+  iteration is modelled as :math:`1/(1-u)` times fewer, longer prefill iterations.
+* TTFT = length-biased mean residual of the running iteration + wait for prefill capacity + own prefill
+  (:math:`n_{ch} t_{chunk}`). The wait is M/G/c with the own-prefill service time (Allen–Cunneen tail):
+  ``c`` = replicas for the ``central`` router, ``c = 1`` per replica with :math:`c_a^2 = 1/R` otherwise. TTFT
+  quantiles come from the mixture over prompt nodes by bisection (numba).
 * SLO attainment = served fraction × :math:`P(TTFT ≤ s_{ttft})` × :math:`P(TPOT ≤ s_{tpot})` (independence
-  assumed; TPOT treated as normal with the spread above).
+  assumed).
 
 Autoscaling
 -----------
@@ -56,6 +54,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -71,6 +70,7 @@ from gigawatt.perf.queueing import erlang_c
 __all__ = [
     "SLO",
     "AutoscalerConfig",
+    "DisaggregatedPerf",
     "FleetResult",
     "ReplicaPerf",
     "TokenStats",
@@ -79,6 +79,7 @@ __all__ = [
     "replica_capacity_per_s",
     "replica_curve",
     "replica_operating_point",
+    "simulate_disaggregated_fleet",
     "simulate_fleet",
 ]
 
@@ -347,6 +348,12 @@ def replica_curve(perf: ReplicaPerf, ts: TokenStats, n_grid: int = 257) -> _Curv
     pn = p_pf_node / np.maximum(p_pf, 1e-300)[:, None]
     x1 = np.sum(pn * xs, axis=1)
     x2 = np.sum(pn * xs * xs, axis=1)
+    # Coalescing: prompts arriving during a prefill-carrying iteration join the next one, so such iterations
+    # are ~1/(1-u) times fewer and longer (same total time). This keeps the mean TPOT and raises its spread.
+    k = 1.0 / np.maximum(1.0 - op.u, 1e-3)
+    p_pf = p_pf / k
+    x1 = x1 * k
+    x2 = x2 * k * k
     return _Curve(
         mu,
         lam,
@@ -700,31 +707,45 @@ def _desired_replicas(
     util_r = np.maximum(util_r, np.where(lam > 0, 1.0, 0.0))
     if cfg.policy != "slo":
         return np.asarray(util_r, dtype=np.int64)
-    lo = np.maximum(np.ceil(lam / (curve.lam[-1] * speed) - 1e-9) - 1.0, 0.0)  # infeasible (or zero demand)
-    hi = np.maximum(util_r, lo + 1.0)
     zero = np.zeros_like(lam)
 
-    def ok(R: FloatArray) -> npt.NDArray[np.bool_]:
-        lat = _latency(lam, R, curve, ts, router, speed, zero)
+    def ok(R: FloatArray, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        lat = _latency(lam[idx], R, curve, ts, router, speed[idx], zero[idx])
         p_ttft = _ttft_cdf(slo.ttft_s, lat.S, ts.prompt_weights, lat.pw, lat.theta, lat.shift)
-        tpot_q = _tpot_quantile(slo.quantile, lat, curve, ts, speed)
+        tpot_q = _tpot_quantile(slo.quantile, lat, curve, ts, speed[idx])
         return np.asarray(lat.stable & (p_ttft >= slo.quantile) & (tpot_q <= slo.tpot_s))
 
+    # The SLO quantiles only improve with more replicas: where the utilisation target already meets the
+    # SLO it decides; elsewhere search upwards from it (doubling, then bisection), evaluating only the
+    # steps still undecided.
+    out = util_r.copy()
+    pos = np.flatnonzero(lam > 0)
+    need = pos[~ok(util_r[pos], pos)] if pos.size else pos
+    cap_r = float(cfg.max_replicas)
+    lo = util_r[need]  # fails
+    hi = np.minimum(np.maximum(lo * 2.0, lo + 1.0), cap_r)
     for _ in range(40):
-        good = ok(hi)
-        if np.all(good | (hi >= cfg.max_replicas)):
+        bad = np.flatnonzero(hi > lo)
+        if bad.size == 0:
             break
-        hi = np.where(good, hi, np.minimum(hi * 2.0, float(cfg.max_replicas)))
+        good = ok(hi[bad], need[bad])
+        fail = bad[~good]
+        if fail.size == 0:
+            break
+        lo[fail] = hi[fail]
+        hi[fail] = np.minimum(np.maximum(hi[fail] * 2.0, hi[fail] + 1.0), cap_r)
+        if np.all(hi[fail] <= lo[fail]):  # at max_replicas and still failing
+            break
     while True:
-        active = hi - lo > 1
-        if not np.any(active):
+        act = np.flatnonzero(hi - lo > 1)
+        if act.size == 0:
             break
-        mid = np.floor((lo + hi) / 2.0)
-        good = ok(np.maximum(mid, 1.0))
-        hi = np.where(active & good, mid, hi)
-        lo = np.where(active & ~good, mid, lo)
-    out = np.maximum(hi, util_r)
-    return np.asarray(np.where(lam > 0, out, 0.0), dtype=np.int64)
+        mid = np.floor((lo[act] + hi[act]) / 2.0)
+        good = ok(mid, need[act])
+        hi[act] = np.where(good, mid, hi[act])
+        lo[act] = np.where(good, lo[act], mid)
+    out[need] = np.maximum(hi, util_r[need])
+    return np.asarray(np.where(lam > 0, np.minimum(out, cap_r), 0.0), dtype=np.int64)
 
 
 def simulate_fleet(
@@ -781,9 +802,21 @@ def simulate_fleet(
     curve = replica_curve(perf, tokens)
     desired = _desired_replicas(lam, curve, tokens, slo, cfg, router, speed)
     ready, pending = autoscale_replicas(desired, step_s, cfg)
-    return evaluate_fleet(lam, step_s, perf, tokens, ready, pending, slo=slo, overload=cfg.overload,
-                          max_queue_s=cfg.max_queue_s, router=router, throughput_frac=speed,
-                          phase_power_w=phase_power_w, curve=curve)
+    return evaluate_fleet(
+        lam,
+        step_s,
+        perf,
+        tokens,
+        ready,
+        pending,
+        slo=slo,
+        overload=cfg.overload,
+        max_queue_s=cfg.max_queue_s,
+        router=router,
+        throughput_frac=speed,
+        phase_power_w=phase_power_w,
+        curve=curve,
+    )
 
 
 def evaluate_fleet(
@@ -813,8 +846,9 @@ def evaluate_fleet(
     if np.any(speed <= 0) or np.any(speed > 1):
         raise ValueError("throughput_frac: must be in (0, 1]")
     ready = np.asarray(replicas, dtype=np.int64)
-    pending = (np.zeros_like(ready) if replicas_starting is None
-               else np.asarray(replicas_starting, dtype=np.int64))
+    pending = (
+        np.zeros_like(ready) if replicas_starting is None else np.asarray(replicas_starting, dtype=np.int64)
+    )
     if ready.shape != lam.shape or pending.shape != lam.shape:
         raise ValueError("replicas/replicas_starting: must have one value per step")
     curve = curve or replica_curve(perf, tokens)
@@ -928,3 +962,241 @@ def _summary(frame: pd.DataFrame, step_s: float, slo: SLO) -> pd.Series:
         out["gpu_energy_kwh"] = e / 3.6e6
         out["energy_per_token_j"] = e / tok if tok > 0 else np.nan
     return pd.Series(out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# prefill/decode disaggregation
+
+
+@dataclass(frozen=True)
+class DisaggregatedPerf:
+    """Two pools: prefill-only replicas and decode-only replicas, with the KV cache shipped between them.
+
+    Attributes
+    ----------
+    prefill, decode : ReplicaPerf
+        Replica performance of each pool (possibly different accelerators and tensor parallelism).
+    kv_bytes_per_token : float
+        KV-cache bytes per prompt token shipped from prefill to decode [bytes].
+    kv_link_bandwidth_gbps : float
+        Transfer bandwidth between a prefill and a decode replica [GB/s] (default in the scenario: 50 GB/s per
+        prefill GPU, one 400 Gb/s NIC per GPU as in Splitwise's H100 cluster, Patel et al. 2024 §V).
+    """
+
+    prefill: ReplicaPerf
+    decode: ReplicaPerf
+    kv_bytes_per_token: float
+    kv_link_bandwidth_gbps: float
+
+
+def _prefill_service_s(perf: ReplicaPerf, ts: TokenStats) -> FloatArray:
+    """Prefill-only time of each prompt node on an otherwise idle replica [s] (chunked at the token budget)."""
+    c = perf.coeffs
+    Pn = ts.prompt_nodes
+    nch = np.ceil(Pn / perf.max_batch_tokens)
+    chunk = Pn / nch
+    t = _iter_t(c, chunk, Pn * (nch - 1.0) / (2.0 * nch), Pn * (Pn + 1.0) / (2.0 * nch))
+    return np.asarray(nch * t)
+
+
+def _decode_curve(
+    perf: ReplicaPerf, ts: TokenStats, n_grid: int = 257
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Decode-only replica: per-replica rate grid, mean batch and iteration time (fixed point of Little's law)."""
+    c = perf.coeffs
+    ctx = ts.decode_context_tokens
+    m = max(ts.mean_output_tokens - 1.0, 1e-9)
+
+    def solve(lam: FloatArray) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+        B = np.zeros_like(lam)
+        for _ in range(200):
+            t = _iter_t(c, np.maximum(B, 1.0), np.maximum(B, 1.0) * ctx, np.maximum(B, 1.0) * ctx)
+            B_new = lam * m * t
+            if np.all(np.abs(B_new - B) <= 1e-9 * np.maximum(B_new, 1.0)):
+                B = B_new
+                break
+            B = np.minimum(B_new, 1e9)
+        t = _iter_t(c, np.maximum(B, 1.0), np.maximum(B, 1.0) * ctx, np.maximum(B, 1.0) * ctx)
+        ok = (np.abs(lam * m * t - B) <= 1e-6 * np.maximum(B, 1.0)) & (B <= perf.max_batch_seqs)
+        ok &= B * (ts.mean_prompt_tokens + ts.mean_output_tokens) <= perf.kv_capacity_tokens
+        return B, t, ok
+
+    hi = 1.0
+    while solve(np.array([hi]))[2][0]:
+        hi *= 2.0
+    lo = 0.0
+    for _ in range(5):
+        grid = np.linspace(lo, hi, 33)
+        ok = solve(grid)[2]
+        k = int(np.flatnonzero(ok).max()) if ok.any() else 0
+        lo, hi = float(grid[k]), float(grid[min(k + 1, 32)])
+    x = np.linspace(0.0, 1.0, n_grid)
+    lam = lo * 0.999 * (1.0 - (1.0 - x) ** 2)
+    B, t, _ = solve(lam)
+    return lam, B, t
+
+
+def simulate_disaggregated_fleet(
+    demand_rps: npt.ArrayLike,
+    step_s: float,
+    perf: DisaggregatedPerf,
+    tokens: TokenStats,
+    *,
+    slo: SLO | None = None,
+    prefill_autoscaler: AutoscalerConfig | None = None,
+    decode_autoscaler: AutoscalerConfig | None = None,
+    prefill_throughput_frac: npt.ArrayLike = 1.0,
+    decode_throughput_frac: npt.ArrayLike = 1.0,
+    prefill_power_w: dict[str, float] | None = None,
+    decode_power_w: dict[str, float] | None = None,
+) -> FleetResult:
+    """Fleet mode with prefill/decode disaggregation (Splitwise, DistServe).
+
+    Prefill pool: prompts are dispatched to free prefill replicas from one queue (M/G/c, ``c`` = prefill
+    replicas, service = prefill-only time of the prompt, Allen–Cunneen tail); TTFT = wait + prefill + KV
+    transfer (:math:`P b_{kv} / B_{link}`). Decode pool: decode-only iterations, batch from Little's law
+    :math:`B = λ(\\bar O - 1) t_{dec}(B)`, TPOT = :math:`t_{dec}(B)`; its ``q``-quantile uses the Poisson
+    fluctuation of the batch, :math:`t_{dec}(B + z_q \\sqrt{B})`. Each pool has its own autoscaler. Columns as
+    :func:`simulate_fleet` plus ``prefill_replicas`` and ``decode_replicas`` (``replicas`` is their sum;
+    ``gpus`` counts both pools).
+
+    References
+    ----------
+    Patel, P. et al. (2024). Splitwise. ISCA '24. Zhong, Y. et al. (2024). DistServe: Disaggregating Prefill
+    and Decoding for Goodput-optimized Large Language Model Serving. OSDI '24.
+    """
+    lam = np.asarray(demand_rps, dtype=np.float64)
+    if lam.ndim != 1 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError("demand_rps: must be a 1-D array of finite rates >= 0 [1/s]")
+    slo = slo or SLO()
+    cfg_p = prefill_autoscaler or AutoscalerConfig()
+    cfg_d = decode_autoscaler or AutoscalerConfig()
+    sp = np.broadcast_to(np.asarray(prefill_throughput_frac, dtype=np.float64), lam.shape).copy()
+    sd = np.broadcast_to(np.asarray(decode_throughput_frac, dtype=np.float64), lam.shape).copy()
+    if np.any(sp <= 0) or np.any(sp > 1) or np.any(sd <= 0) or np.any(sd > 1):
+        raise ValueError("throughput_frac: must be in (0, 1]")
+    w = tokens.prompt_weights
+    S1 = _prefill_service_s(perf.prefill, tokens)
+    kv_s = tokens.prompt_nodes * perf.kv_bytes_per_token / (perf.kv_link_bandwidth_gbps * 1e9)
+    mean_S1 = float(np.sum(w * S1))
+    cs2 = float(np.sum(w * S1 * S1) / mean_S1**2 - 1.0)
+    mu_p = 1.0 / mean_S1
+    lam_g, B_g, _ = _decode_curve(perf.decode, tokens)
+    mu_d = float(lam_g[-1])
+    z = float(special.ndtri(slo.quantile))
+
+    def prefill_state(
+        R: FloatArray, lam_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        Rm = np.maximum(R, 1.0)
+        mu = mu_p * sp
+        a = lam_s / mu
+        ok = a < Rm
+        pw = np.where(ok, erlang_c(Rm, np.where(ok, a, 0.0)), 1.0)
+        theta = np.where(ok, (Rm * mu - lam_s) * 2.0 / (1.0 + cs2), 0.0)
+        S = S1[None, :] / sp[:, None] + kv_s[None, :]
+        shift = np.where(ok, 0.0, np.inf)
+        return S, pw, theta, shift
+
+    def decode_tpot(R: FloatArray, lam_s: FloatArray, zq: float) -> FloatArray:
+        lr = lam_s / np.maximum(R, 1.0) / sd
+        B = np.interp(np.clip(lr, 0.0, lam_g[-1]), lam_g, B_g)
+        Bq = np.maximum(B + zq * np.sqrt(np.maximum(B, 0.0)), 1.0)
+        c = perf.decode.coeffs
+        ctx = tokens.decode_context_tokens
+        t = _iter_t(c, Bq, Bq * ctx, Bq * ctx) / sd
+        return np.asarray(np.where(lr < lam_g[-1], t, np.inf))
+
+    def size(
+        ok_fn: Callable[[FloatArray], npt.NDArray[np.bool_]], cap_rate: FloatArray, cfg: AutoscalerConfig
+    ) -> npt.NDArray[np.int64]:
+        util_r = np.maximum(np.ceil(lam / (cap_rate * cfg.target_utilization_frac) - 1e-9), (lam > 0) * 1.0)
+        if cfg.policy != "slo":
+            return np.asarray(util_r, dtype=np.int64)
+        lo = np.maximum(np.ceil(lam / cap_rate - 1e-9) - 1.0, 0.0)
+        hi = np.maximum(util_r, lo + 1.0)
+        for _ in range(40):
+            good = ok_fn(hi)
+            if np.all(good | (hi >= cfg.max_replicas)):
+                break
+            hi = np.where(good, hi, np.minimum(hi * 2.0, float(cfg.max_replicas)))
+        while True:
+            active = hi - lo > 1
+            if not np.any(active):
+                break
+            mid = np.floor((lo + hi) / 2.0)
+            good = ok_fn(np.maximum(mid, 1.0))
+            hi = np.where(active & good, mid, hi)
+            lo = np.where(active & ~good, mid, lo)
+        return np.asarray(np.where(lam > 0, np.maximum(hi, util_r), 0.0), dtype=np.int64)
+
+    def ok_p(R: FloatArray) -> npt.NDArray[np.bool_]:
+        S, pw, theta, shift = prefill_state(R, lam)
+        return np.asarray(_ttft_cdf(slo.ttft_s, S, w, pw, theta, shift) >= slo.quantile)
+
+    def ok_d(R: FloatArray) -> npt.NDArray[np.bool_]:
+        return np.asarray(decode_tpot(R, lam, z) <= slo.tpot_s)
+
+    want_p = size(ok_p, mu_p * sp, cfg_p)
+    want_d = size(ok_d, mu_d * sd, cfg_d)
+    Rp, pend_p = autoscale_replicas(want_p, step_s, cfg_p)
+    Rd, pend_d = autoscale_replicas(want_d, step_s, cfg_d)
+    Rpf, Rdf = Rp.astype(float), Rd.astype(float)
+    cap = np.minimum(Rpf * mu_p * sp * 0.999, Rdf * mu_d * sd)
+    served = np.minimum(lam, cap)
+    dropped = lam - served
+    S, pw, theta, shift = prefill_state(Rpf, served)
+    ttft50 = _ttft_quantiles(0.5, S, w, pw, theta, shift)
+    ttft99 = _ttft_quantiles(0.99, S, w, pw, theta, shift)
+    tpot50 = decode_tpot(Rdf, served, 0.0)
+    tpot99 = decode_tpot(Rdf, served, float(special.ndtri(0.99)))
+    p_ttft = _ttft_cdf(slo.ttft_s, S, w, pw, theta, shift)
+    t_sd = np.maximum(tpot99 - tpot50, 1e-12) / float(special.ndtri(0.99))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_tpot = np.where(np.isfinite(tpot50), special.ndtr((slo.tpot_s - tpot50) / t_sd), 0.0)
+        attain = np.where(lam > 0, (served / np.where(lam > 0, lam, 1.0)) * p_ttft * p_tpot, 1.0)
+        util = np.where(cap > 0, served / cap, np.where(lam > 0, 1.0, 0.0))
+    idle = served <= 0
+    for arr in (ttft50, ttft99, tpot50, tpot99):
+        arr[idle] = np.nan
+    gp, gd = float(perf.prefill.gpus_per_replica), float(perf.decode.gpus_per_replica)
+    rho_p = np.where(Rpf > 0, served / np.maximum(Rpf * mu_p * sp, 1e-300), 0.0)
+    B = np.interp(np.clip(served / np.maximum(Rdf, 1.0) / sd, 0.0, lam_g[-1]), lam_g, B_g)
+    prefill_g = Rpf * gp * np.clip(rho_p, 0.0, 1.0)
+    decode_g = Rdf * gd * np.where(Rdf > 0, 1.0 - np.exp(-B), 0.0)
+    gpus = (Rpf + pend_p) * gp + (Rdf + pend_d) * gd
+    frame = pd.DataFrame(
+        {
+            "demand_rps": lam,
+            "served_rps": served,
+            "dropped_rps": dropped,
+            "replicas": Rp + Rd,
+            "replicas_starting": pend_p + pend_d,
+            "prefill_replicas": Rp,
+            "decode_replicas": Rd,
+            "utilization_frac": util,
+            "ttft_p50_s": ttft50,
+            "ttft_p99_s": ttft99,
+            "tpot_p50_s": tpot50,
+            "tpot_p99_s": tpot99,
+            "slo_attainment_frac": attain,
+            "tokens_per_s": served * tokens.mean_output_tokens,
+            "prompt_tokens_per_s": served * tokens.mean_prompt_tokens,
+            "prefill_gpus": prefill_g,
+            "decode_gpus": decode_g,
+            "idle_gpus": gpus - prefill_g - decode_g,
+            "gpus": gpus,
+            "prefill_pool_gpus": (Rpf + pend_p) * gp,
+        },
+        index=pd.Index(np.arange(lam.size) * step_s, name="time_s"),
+    )
+    if prefill_power_w is not None and decode_power_w is not None:
+        idle_p = (Rpf + pend_p) * gp - prefill_g
+        idle_d = (Rdf + pend_d) * gd - decode_g
+        frame["gpu_power_w"] = (
+            prefill_g * prefill_power_w["prefill"]
+            + idle_p * prefill_power_w["idle"]
+            + decode_g * decode_power_w["decode"]
+            + idle_d * decode_power_w["idle"]
+        )
+    return FleetResult(frame, _summary(frame, step_s, slo))

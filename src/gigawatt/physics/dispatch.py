@@ -273,6 +273,7 @@ def _dispatch_kernel(
     step_h,
     online0,
     countdown0,
+    commit_demand,
 ):
     n = demand.shape[0]
     n_mr = must_run.shape[0]
@@ -287,6 +288,8 @@ def _dispatch_kernel(
     curtailed = np.zeros(n)
     online = online0.copy()
     countdown = countdown0.copy()
+    online_path = np.zeros((n_gas, n), dtype=np.bool_)
+    countdown_path = np.zeros((n_gas, n), dtype=np.int64)
     used = np.zeros(n_gas, dtype=np.bool_)
     soc = soc0
     for t in range(n):
@@ -298,11 +301,15 @@ def _dispatch_kernel(
                 if countdown[u] == 0:
                     online[u] = True
         need = demand[t]
+        # "commit" need: the same merit order on the commit demand (>= demand), which alone decides gas
+        # starts and stops, so that removing unserved load (power capping) does not change commitment
+        needc = max(commit_demand[t], need)
         mr = 0.0
         for k in range(n_mr):
             mr += must_run[k, t]
         mr_used = min(mr, need)
         need -= mr_used
+        needc -= min(mr, needc)
         surplus = mr - mr_used
         # economic gas (marginal cost below the grid price) runs before the grid; start it if off
         for u in range(n_gas):
@@ -320,6 +327,8 @@ def _dispatch_kernel(
                 surplus += out - served
                 gas_out[u, t] = out
                 used[u] = True
+            if online[u]:
+                needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
         # battery energy limits this step
         if has_battery:
             dis_res = max(0.0, min(p_dis_max, (soc - soc_reserve) * e_mwh * eta_d / step_h))
@@ -332,11 +341,14 @@ def _dispatch_kernel(
         # policy discharge before the grid
         if discharge_signal[t]:
             dis = min(dis_res, need)
+            needc -= min(dis_res, needc)
         else:
             dis = min(dis_res, max(need - target[t], 0.0))
+            needc -= min(dis_res, max(needc - target[t], 0.0))
         need -= dis
         grid = min(need, grid_cap[t])
         need -= grid
+        needc -= min(needc, grid_cap[t])
         # shortfall: gas in merit order (start units that are off), then battery
         pending = 0.0  # capacity of units already starting
         for u in range(n_gas):
@@ -350,14 +362,16 @@ def _dispatch_kernel(
                     surplus += out - served
                     gas_out[u, t] = out
                     used[u] = True
-                elif not gas_economic[u, t]:
+                if needc > 0.0:
+                    needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
+                elif not used[u] and not gas_economic[u, t]:
                     online[u] = False
             elif countdown[u] > 0:
-                if need - pending > 0.0:
+                if needc - pending > 0.0:
                     pending += gas_cap[u]
                 elif not gas_economic[u, t]:
                     countdown[u] = 0  # start aborted: no longer needed
-            elif need - pending > 0.0 or gas_economic[u, t]:
+            elif needc - pending > 0.0 or gas_economic[u, t]:
                 if gas_start_steps[u] == 0:
                     online[u] = True
                     if need > 0.0:
@@ -367,9 +381,10 @@ def _dispatch_kernel(
                         surplus += out - served
                         gas_out[u, t] = out
                         used[u] = True
+                    needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
                 else:
                     countdown[u] = gas_start_steps[u]
-                    if need - pending > 0.0:
+                    if needc - pending > 0.0:
                         pending += gas_cap[u]
         more = min(max(dis_all - dis, 0.0), need)
         dis += more
@@ -403,6 +418,9 @@ def _dispatch_kernel(
         soc_out[t] = soc
         unserved[t] = need
         curtailed[t] = surplus
+        for u in range(n_gas):
+            online_path[u, t] = online[u]
+            countdown_path[u, t] = countdown[u]
     return (
         grid_import,
         grid_export,
@@ -415,6 +433,8 @@ def _dispatch_kernel(
         soc,
         online,
         countdown,
+        online_path,
+        countdown_path,
     )
 
 
@@ -520,6 +540,7 @@ def dispatch(
     initial_state: DispatchState | None = None,
     charge_mask: ArrayLike | None = None,
     discharge_mask: ArrayLike | None = None,
+    commit_demand_mw: ArrayLike | None = None,
 ) -> DispatchResult:
     """Dispatch one site's supply against its demand, step by step.
 
@@ -558,6 +579,10 @@ def dispatch(
     charge_mask, discharge_mask : array_like of bool, optional
         Precomputed signal masks for ``price_arbitrage``/``carbon_aware`` (e.g. the slice of masks ranked over
         the whole horizon when dispatching block by block).
+    commit_demand_mw : array_like, optional
+        Demand that decides gas unit commitment (starts, aborted starts, stops), default ``demand_mw``. The
+        engine passes the demand at full throughput when it re-dispatches the power actually drawn after
+        power capping, so that removing unserved load does not change which units were started.
 
     Returns
     -------
@@ -585,7 +610,7 @@ def dispatch(
         charge_mask,
         discharge_mask,
     )
-    return prepared.run(d, 0, initial_state)
+    return prepared.run(d, 0, initial_state, commit_demand_mw)
 
 
 def prepare_dispatch(
@@ -731,8 +756,12 @@ class PreparedDispatch:
         soc0: float,
         online0: BoolArray,
         countdown0: NDArray[np.int64],
+        commit_demand_mw: FloatArray | None = None,
     ) -> tuple:
-        """Kernel outputs for steps ``start .. start + len(demand_mw)`` (gas arrays in merit order)."""
+        """Kernel outputs for steps ``start .. start + len(demand_mw)`` (gas arrays in merit order).
+
+        ``commit_demand_mw`` (default: the demand) drives gas starts and stops only (see :func:`dispatch`).
+        """
         t = slice(start, start + demand_mw.shape[0])
         b = self.battery
         return _dispatch_kernel(
@@ -761,18 +790,30 @@ class PreparedDispatch:
             self.step_h,
             online0,
             countdown0,
+            demand_mw if commit_demand_mw is None else np.ascontiguousarray(commit_demand_mw, dtype=float),
         )
 
-    def run(self, demand_mw: ArrayLike, start: int = 0, state: DispatchState | None = None) -> DispatchResult:
+    def run(
+        self,
+        demand_mw: ArrayLike,
+        start: int = 0,
+        state: DispatchState | None = None,
+        commit_demand_mw: ArrayLike | None = None,
+    ) -> DispatchResult:
         """Dispatch ``demand_mw`` over steps ``start ..`` from ``state`` (default: initial state)."""
         d = np.ascontiguousarray(demand_mw, dtype=float)
         n = d.size
         if start < 0 or start + n > self.grid_cap_mw.size:
             raise ValueError("start/demand_mw: block outside the prepared horizon")
+        c = None
+        if commit_demand_mw is not None:
+            c = np.ascontiguousarray(commit_demand_mw, dtype=float)
+            if c.shape != d.shape:
+                raise ValueError("commit_demand_mw: must have one value per step of demand_mw")
         soc0, online0, countdown0 = self._initial(state)
-        out = self.run_raw(d, start, soc0, online0, countdown0)
+        out = self.run_raw(d, start, soc0, online0, countdown0, c)
         grid_import, grid_export, gas_out, ch, dis, soc, unserved, curtailed, soc_end, online1, countdown1 = (
-            out
+            out[:11]
         )
         inverse = np.argsort(self.gas_order) if self.gas_order.size else np.zeros(0, dtype=np.int64)
         final_state = DispatchState(

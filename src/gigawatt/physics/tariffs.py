@@ -155,8 +155,8 @@ def series_price_usd_per_mwh(
 ) -> FloatArray:
     """Sample a price series (e.g. hourly day-ahead prices) at the steps, holding each value until the next.
 
-    Steps before the first series timestamp raise an error (no silent extrapolation); a series shorter than a
-    year can be tiled by the caller.
+    Steps before the first series timestamp, or beyond the last one plus the series' last interval, raise an
+    error (no silent extrapolation); a series shorter than the horizon can be tiled by the caller.
 
     Parameters
     ----------
@@ -182,11 +182,18 @@ def series_price_usd_per_mwh(
     s_ns = s_idx.as_unit("ns").asi8
     if np.any(np.diff(s_ns) <= 0):
         raise ValueError("series_times: must be strictly increasing")
-    pos = np.searchsorted(s_ns, idx.as_unit("ns").asi8, side="right") - 1
+    t_ns = idx.as_unit("ns").asi8
+    pos = np.searchsorted(s_ns, t_ns, side="right") - 1
     if np.any(pos < 0):
         raise ValueError(
             f"series_times: the price series starts at {s_idx[0]}, after the first step {idx[0]}; "
             "extend the series to cover the horizon"
+        )
+    last_interval = s_ns[-1] - s_ns[-2] if s_ns.size > 1 else 0
+    if t_ns[-1] >= s_ns[-1] + last_interval and t_ns[-1] > s_ns[-1]:
+        raise ValueError(
+            f"series_times: the price series ends at {s_idx[-1]}, before the last step {idx[-1]}; "
+            "extend the series to cover the horizon (or repeat it yearly)"
         )
     return prices[pos]
 

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 __all__ = [
     "AutoscalingSpec",
     "DemandSpec",
+    "DisaggregationSpec",
     "InferenceWorkload",
     "LaunchSpikeSpec",
     "ModelArchitecture",
     "ProfileDemand",
     "RequestWindow",
-    "ServingSpec",
     "SLOSpec",
+    "ServingSpec",
     "TokenLengthSpec",
     "TraceDemand",
     "inference_problems",
@@ -52,6 +53,18 @@ class ModelArchitecture(StrictModel):
     """Share of ``n_params`` in expert FFN weights (mixture of experts)."""
 
 
+class DisaggregationSpec(StrictModel):
+    """Prefill/decode disaggregation: prompts are prefilled on a separate pool (possibly other hardware) and
+    their KV cache shipped to the decode pool (the service's ``target``). Splitwise / DistServe style."""
+
+    prefill_target: GpuTarget
+    """GPUs of the prefill pool."""
+    prefill_tensor_parallel: PositiveInt | None = None
+    """Accelerators per prefill replica; default ``serving.tensor_parallel``."""
+    kv_link_bandwidth_gbps: PositiveFloat = 50.0
+    """KV-cache transfer bandwidth per prefill GPU [GB/s] (one 400 Gb/s NIC per GPU; Splitwise §V)."""
+
+
 class ServingSpec(StrictModel):
     """How each replica serves: parallelism, precision, continuous-batching limits, routing."""
 
@@ -76,6 +89,8 @@ class ServingSpec(StrictModel):
     """Override of the calibrated weight-streaming bandwidth efficiency (default 0.60)."""
     kv_bandwidth_efficiency_frac: float | None = Field(None, gt=0, le=1)
     """Override of the calibrated KV-cache read efficiency (default 0.60)."""
+    disaggregation: DisaggregationSpec | None = None
+    """Separate prefill pool (default: prefill and decode share every replica)."""
 
 
 class SLOSpec(StrictModel):
@@ -182,8 +197,10 @@ class RequestWindow(StrictModel):
 
     start_h: float = Field(ge=0)
     duration_h: PositiveFloat = 1.0
+    warmup_s: float = Field(300.0, ge=0)
+    """Simulated before ``start_h`` (replicas start empty) and left out of the requests table [s]."""
     max_requests: PositiveInt = 2_000_000
-    """Safety limit on requests simulated in the window."""
+    """Safety limit on requests simulated in the window (warm-up included)."""
 
 
 class InferenceWorkload(StrictModel):
@@ -204,6 +221,15 @@ class InferenceWorkload(StrictModel):
     preemptible training jobs when short (the training-side cost shows in its jobs table)."""
     request_windows: list[RequestWindow] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _disaggregation_limits(self) -> InferenceWorkload:
+        if self.serving.disaggregation is not None:
+            if self.shared_with_training is not None:
+                raise ValueError("shared_with_training is not supported with serving.disaggregation yet")
+            if self.request_windows:
+                raise ValueError("request_windows are not supported with serving.disaggregation yet")
+        return self
+
 
 def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
     """Cross-checks of an inference service: model preset, fit on the accelerators, shared pool, traces."""
@@ -221,9 +247,13 @@ def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
     if wl.shared_with_training is not None and not any(
         getattr(o, "kind", None) == "training" and o.name == wl.shared_with_training for o in sc.workloads
     ):
-        problems.append((f"{path}.shared_with_training", f"no training workload named {wl.shared_with_training!r}"))
-    for sub, p in (("demand.path", getattr(wl.demand, "path", None)),
-                   ("demand.tokens.trace_path", getattr(getattr(wl.demand, "tokens", None), "trace_path", None))):
+        problems.append(
+            (f"{path}.shared_with_training", f"no training workload named {wl.shared_with_training!r}")
+        )
+    for sub, p in (
+        ("demand.path", getattr(wl.demand, "path", None)),
+        ("demand.tokens.trace_path", getattr(getattr(wl.demand, "tokens", None), "trace_path", None)),
+    ):
         if p is not None and not sc.resolve_path(p).exists():
             problems.append((f"{path}.{sub}", f"trace file not found: {sc.resolve_path(p)}"))
     if problems:
@@ -234,15 +264,37 @@ def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
         return problems  # reported with the target
     s, h, g = groups[0]
     accel = AcceleratorPerf.from_mapping(sc.sites[s].halls[h].racks[g].server.accelerator_spec())
+    from dataclasses import replace
+
     from gigawatt.engine.workloads.inference import model_spec, serving_config
 
     try:
         kv_cache_capacity_tokens(model_spec(wl.model), accel, serving_config(wl))
     except ValueError as exc:
         problems.append((f"{path}.serving.tensor_parallel", str(exc).removeprefix("tp: ")))
+    dis = wl.serving.disaggregation
+    if dis is not None:
+        try:
+            pg = target_groups(sc, dis.prefill_target)
+        except KeyError as exc:
+            problems.append((f"{path}.serving.disaggregation.prefill_target", str(exc.args[0])))
+        else:
+            ps, ph, pgi = pg[0]
+            p_acc = AcceleratorPerf.from_mapping(sc.sites[ps].halls[ph].racks[pgi].server.accelerator_spec())
+            p_cfg = replace(serving_config(wl), tp=dis.prefill_tensor_parallel or wl.serving.tensor_parallel)
+            try:
+                kv_cache_capacity_tokens(model_spec(wl.model), p_acc, p_cfg)
+            except ValueError as exc:
+                problems.append(
+                    (f"{path}.serving.disaggregation.prefill_tensor_parallel", str(exc).removeprefix("tp: "))
+                )
     cap = sum(sc.sites[a].halls[b].racks[c].n_accelerators for a, b, c in groups)
     n = wl.target.gpus if wl.target.gpus is not None else cap
     if wl.serving.tensor_parallel > n:
-        problems.append((f"{path}.serving.tensor_parallel",
-                         f"{wl.serving.tensor_parallel} GPUs per replica exceed the service's {n} GPUs"))
+        problems.append(
+            (
+                f"{path}.serving.tensor_parallel",
+                f"{wl.serving.tensor_parallel} GPUs per replica exceed the service's {n} GPUs",
+            )
+        )
     return problems

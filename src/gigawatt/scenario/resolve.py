@@ -94,7 +94,10 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
             for ji, job in enumerate(wl.jobs):  # type: ignore[union-attr]
                 if job.gpus > pool:
                     problems.append(
-                        (f"workloads[{wi}].jobs[{ji}].gpus", f"job of {job.gpus} GPUs is larger than its pool ({pool})")
+                        (
+                            f"workloads[{wi}].jobs[{ji}].gpus",
+                            f"job of {job.gpus} GPUs is larger than its pool ({pool})",
+                        )
                     )
         prof = getattr(wl, "profile", None)
         if getattr(prof, "kind", None) == "trace":

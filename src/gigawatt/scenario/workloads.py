@@ -92,6 +92,4 @@ class UtilizationWorkload(StrictModel):
 from gigawatt.scenario.inference import InferenceWorkload  # noqa: E402  (needs GpuTarget above)
 from gigawatt.scenario.training import TrainingWorkload  # noqa: E402  (needs GpuTarget above)
 
-Workload = Annotated[
-    UtilizationWorkload | TrainingWorkload | InferenceWorkload, Field(discriminator="kind")
-]
+Workload = Annotated[UtilizationWorkload | TrainingWorkload | InferenceWorkload, Field(discriminator="kind")]

@@ -16,22 +16,26 @@ pool cannot supply all replicas, the ledger still carries the requested occupanc
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import simpy
 
-from gigawatt.engine.ledger import Phase
 from gigawatt.engine.inference_sim import simulate_requests
+from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.perf import demand as dm
 from gigawatt.perf.fleet import (
     SLO,
     AutoscalerConfig,
+    DisaggregatedPerf,
     FleetResult,
     ReplicaPerf,
     TokenStats,
     evaluate_fleet,
+    simulate_disaggregated_fleet,
     simulate_fleet,
 )
 from gigawatt.perf.llm import (
@@ -39,6 +43,7 @@ from gigawatt.perf.llm import (
     ModelSpec,
     ServingConfig,
     iteration_coeffs,
+    kv_bytes_per_token,
     kv_cache_capacity_tokens,
     model_preset,
     phase_power_w,
@@ -94,7 +99,11 @@ def serving_config(spec: InferenceWorkload) -> ServingConfig:
     wb = 1.0 if s.precision == "fp8" else 2.0
     kb = wb if s.kv_precision is None else (1.0 if s.kv_precision == "fp8" else 2.0)
     return ServingConfig(
-        tp=s.tensor_parallel, weight_bytes=wb, kv_bytes=kb, memory_utilization_frac=s.memory_utilization_frac, **kw
+        tp=s.tensor_parallel,
+        weight_bytes=wb,
+        kv_bytes=kb,
+        memory_utilization_frac=s.memory_utilization_frac,
+        **kw,
     )
 
 
@@ -117,21 +126,76 @@ class InferenceHandler(WorkloadHandler):
         self.tp = int(spec.serving.tensor_parallel)
         coeffs = iteration_coeffs(self.model, self.accel, self.cfg)
         self.kv_cap = kv_cache_capacity_tokens(self.model, self.accel, self.cfg)
-        self.perf = ReplicaPerf(coeffs, self.kv_cap, spec.serving.max_batch_tokens, spec.serving.max_batch_seqs,
-                                self.tp)
+        self.perf = ReplicaPerf(
+            coeffs, self.kv_cap, spec.serving.max_batch_tokens, spec.serving.max_batch_seqs, self.tp
+        )
         self.power = phase_power_w(self.accel)
         a = spec.autoscaling
         max_r = a.max_replicas or int(self.pool_gpus // self.tp)
         if max_r < 1:
-            raise ValueError(f"workloads[{index}].serving.tensor_parallel: {self.tp} GPUs per replica do not fit "
-                             f"in the service's {self.pool_gpus:.0f} GPUs")
+            raise ValueError(
+                f"workloads[{index}].serving.tensor_parallel: {self.tp} GPUs per replica do not fit "
+                f"in the service's {self.pool_gpus:.0f} GPUs"
+            )
         self.autoscaler = AutoscalerConfig(
-            policy=a.policy, target_utilization_frac=a.target_utilization_frac, min_replicas=a.min_replicas,
-            max_replicas=max_r, scale_up_delay_s=a.scale_up_delay_s, scale_down_cooldown_s=a.scale_down_cooldown_s,
-            fixed_replicas=a.fixed_replicas, overload=a.overload, max_queue_s=a.max_queue_s,
+            policy=a.policy,
+            target_utilization_frac=a.target_utilization_frac,
+            min_replicas=a.min_replicas,
+            max_replicas=max_r,
+            scale_up_delay_s=a.scale_up_delay_s,
+            scale_down_cooldown_s=a.scale_down_cooldown_s,
+            fixed_replicas=a.fixed_replicas,
+            overload=a.overload,
+            max_queue_s=a.max_queue_s,
         )
-        self.slo = SLO(ttft_s=spec.slo.ttft_s, tpot_s=spec.slo.tpot_s, quantile=spec.slo.quantile,
-                       attainment_frac=spec.slo.attainment_frac)
+        self.slo = SLO(
+            ttft_s=spec.slo.ttft_s,
+            tpot_s=spec.slo.tpot_s,
+            quantile=spec.slo.quantile,
+            attainment_frac=spec.slo.attainment_frac,
+        )
+        self.disagg: DisaggregatedPerf | None = None
+        dis = spec.serving.disaggregation
+        if dis is not None:
+            self.p_groups = ctx.groups_for(dis.prefill_target)
+            self.p_hall = int(fleet.group_hall[self.p_groups[0]])
+            p_caps = fleet.n_gpus[self.p_groups].astype(float)
+            p_pool = (
+                float(dis.prefill_target.gpus) if dis.prefill_target.gpus is not None else float(p_caps.sum())
+            )
+            self.p_share = p_caps / p_caps.sum()
+            self.p_accel = AcceleratorPerf.from_mapping(fleet.accelerators[int(self.p_groups[0])])
+            p_tp = int(dis.prefill_tensor_parallel or self.tp)
+            p_cfg = ServingConfig(
+                tp=p_tp,
+                weight_bytes=self.cfg.weight_bytes,
+                kv_bytes=self.cfg.kv_bytes,
+                memory_utilization_frac=self.cfg.memory_utilization_frac,
+                compute_efficiency_frac=self.cfg.compute_efficiency_frac,
+                bandwidth_efficiency_frac=self.cfg.bandwidth_efficiency_frac,
+                kv_bandwidth_efficiency_frac=self.cfg.kv_bandwidth_efficiency_frac,
+            )
+            p_perf = ReplicaPerf(
+                iteration_coeffs(self.model, self.p_accel, p_cfg),
+                kv_cache_capacity_tokens(self.model, self.p_accel, p_cfg),
+                spec.serving.max_batch_tokens,
+                spec.serving.max_batch_seqs,
+                p_tp,
+            )
+            self.disagg = DisaggregatedPerf(
+                p_perf, self.perf, kv_bytes_per_token(self.model, self.cfg), dis.kv_link_bandwidth_gbps * p_tp
+            )
+            self.p_autoscaler = AutoscalerConfig(
+                policy=a.policy,
+                target_utilization_frac=a.target_utilization_frac,
+                min_replicas=a.min_replicas,
+                max_replicas=max(int(p_pool // p_tp), 1),
+                scale_up_delay_s=a.scale_up_delay_s,
+                scale_down_cooldown_s=a.scale_down_cooldown_s,
+                fixed_replicas=a.fixed_replicas,
+                overload=a.overload,
+                max_queue_s=a.max_queue_s,
+            )
         self.fleet_result: FleetResult | None = None
         self.trace_arrivals: pd.DataFrame | None = None
         self.obtained: np.ndarray | None = None
@@ -148,10 +212,12 @@ class InferenceHandler(WorkloadHandler):
             data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(t.trace_path))
             return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
         rng = self.ctx.rng("workload", spec.name, "tokens")
-        P = dm.lognormal_tokens(_TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng,
-                                max_tokens=t.max_prompt_tokens)
-        O = dm.lognormal_tokens(_TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng,
-                                max_tokens=t.max_output_tokens)
+        P = dm.lognormal_tokens(
+            _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
+        )
+        O = dm.lognormal_tokens(
+            _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
+        )
         return P, O
 
     def _demand(self) -> np.ndarray:
@@ -159,8 +225,13 @@ class InferenceHandler(WorkloadHandler):
         d = self.spec.demand
         if isinstance(d, TraceDemand):
             data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
-            rep = dm.replay_trace(data, time_scale=d.time_scale, rate_scale=d.rate_scale,
-                                  duration_s=clock.horizon_s, rng=self.ctx.rng("workload", self.spec.name, "trace"))
+            rep = dm.replay_trace(
+                data,
+                time_scale=d.time_scale,
+                rate_scale=d.rate_scale,
+                duration_s=clock.horizon_s,
+                rng=self.ctx.rng("workload", self.spec.name, "trace"),
+            )
             self.trace_arrivals = rep
             edges = np.append(clock.step_start_s, clock.horizon_s)
             return np.histogram(rep["arrival_s"].to_numpy(), bins=edges)[0] / clock.step_s
@@ -172,11 +243,23 @@ class InferenceHandler(WorkloadHandler):
         rate = rate * dm.weekly_profile_frac(t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week))
         rate = rate * dm.growth_factor(t_mid, d.annual_growth_frac)
         if d.burst_factor > 1.0:
-            rate = rate * dm.mmpp_multiplier(clock.n_steps, clock.step_s, self.ctx.rng("workload", self.spec.name,
-                                             "bursts"), d.burst_factor, d.burst_interval_s, d.burst_mean_s)
+            rate = rate * dm.mmpp_multiplier(
+                clock.n_steps,
+                clock.step_s,
+                self.ctx.rng("workload", self.spec.name, "bursts"),
+                d.burst_factor,
+                d.burst_interval_s,
+                d.burst_mean_s,
+            )
         if d.launch is not None:
-            base = dm.launch_spike_rate_per_s(t_mid, d.launch.at_h * 3600.0, 0.0, d.launch.peak_rps,
-                                              d.launch.ramp_h * 3600.0, d.launch.decay_h * 3600.0)
+            base = dm.launch_spike_rate_per_s(
+                t_mid,
+                d.launch.at_h * 3600.0,
+                0.0,
+                d.launch.peak_rps,
+                d.launch.ramp_h * 3600.0,
+                d.launch.decay_h * 3600.0,
+            )
             rate = np.maximum(rate, base)
         return np.asarray(rate, dtype=np.float64)
 
@@ -187,8 +270,24 @@ class InferenceHandler(WorkloadHandler):
         self.token_samples = (P, O)
         self.tokens = TokenStats.from_samples(P, O)
         self.demand_rps = self._demand()
-        res = simulate_fleet(self.demand_rps, self.ctx.clock.step_s, self.perf, self.tokens, slo=self.slo,
-                             autoscaler=self.autoscaler, router=spec.serving.router, phase_power_w=self.power)
+        if self.disagg is not None:
+            self.fleet_result = self._disaggregated(1.0, 1.0)
+            f = self.fleet_result.frame
+            for g, share in zip(self.p_groups, self.p_share, strict=True):
+                self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
+            for g, share in zip(self.groups, self.group_share, strict=True):
+                self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share)
+            return
+        res = simulate_fleet(
+            self.demand_rps,
+            self.ctx.clock.step_s,
+            self.perf,
+            self.tokens,
+            slo=self.slo,
+            autoscaler=self.autoscaler,
+            router=spec.serving.router,
+            phase_power_w=self.power,
+        )
         self.fleet_result = res
         f = res.frame
         for g, share in zip(self.groups, self.group_share, strict=True):
@@ -198,14 +297,32 @@ class InferenceHandler(WorkloadHandler):
             self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
             self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
 
-    def _borrow_nodes(self, gpus_per_step: np.ndarray):  # type: ignore[no-untyped-def]
+    def _disaggregated(self, thr_p: Any, thr_d: Any) -> FleetResult:
+        assert self.disagg is not None
+        return simulate_disaggregated_fleet(
+            self.demand_rps,
+            self.ctx.clock.step_s,
+            self.disagg,
+            self.tokens,
+            slo=self.slo,
+            prefill_autoscaler=self.p_autoscaler,
+            decode_autoscaler=self.autoscaler,
+            prefill_throughput_frac=thr_p,
+            decode_throughput_frac=thr_d,
+            prefill_power_w=phase_power_w(self.p_accel),
+            decode_power_w=self.power,
+        )
+
+    def _borrow_nodes(self, gpus_per_step: np.ndarray) -> Generator[simpy.Event, None, None]:
         """Take/return training-pool nodes as the service's GPU need changes (one event per change)."""
         ctx = self.ctx
         name = self.spec.shared_with_training
         engines = ctx.extras.get("training_engines", {})
         eng = engines.get(name)
         if eng is None:
-            raise ValueError(f"workloads[{self.index}].shared_with_training: no training workload named {name!r}")
+            raise ValueError(
+                f"workloads[{self.index}].shared_with_training: no training workload named {name!r}"
+            )
         pool = eng.pool_index(name)
         node_gpus = int(eng.pools[pool].spec.gpus_per_node)
         held: dict[int, int] = {}
@@ -253,17 +370,34 @@ class InferenceHandler(WorkloadHandler):
             shortfall = np.maximum(ready + starting - usable, 0)
             ready = np.minimum(ready, usable)
             starting = np.minimum(starting, np.maximum(usable - ready, 0))
-        if np.any(thr < 1.0) or np.any(shortfall > 0):
-            res = evaluate_fleet(self.demand_rps, clock.step_s, self.perf, self.tokens, ready, starting,
-                                 slo=self.slo, overload=self.autoscaler.overload,
-                                 max_queue_s=self.autoscaler.max_queue_s, router=spec.serving.router,
-                                 throughput_frac=thr, phase_power_w=self.power)
+        if self.disagg is not None:
+            thr_p = np.clip(np.asarray(flows["throughput_frac"])[:, self.p_hall], 1e-6, 1.0)
+            if np.any(thr < 1.0) or np.any(thr_p < 1.0):  # re-run (autoscalers see the throttling; see docs)
+                res = self._disaggregated(thr_p, thr)
+        elif np.any(thr < 1.0) or np.any(shortfall > 0):
+            res = evaluate_fleet(
+                self.demand_rps,
+                clock.step_s,
+                self.perf,
+                self.tokens,
+                ready,
+                starting,
+                slo=self.slo,
+                overload=self.autoscaler.overload,
+                max_queue_s=self.autoscaler.max_queue_s,
+                router=spec.serving.router,
+                throughput_frac=thr,
+                phase_power_w=self.power,
+            )
         f = res.frame
         cols = {f"{name}:{c}": f[c].to_numpy(dtype=float) for c in SERVICE_COLUMNS}
         cols[f"{name}:gpus"] = f["gpus"].to_numpy(dtype=float)
         cols[f"{name}:gpu_power_mw"] = f["gpu_power_w"].to_numpy() / 1e6
         if self.obtained is not None:
             cols[f"{name}:pool_shortfall_replicas"] = shortfall.astype(float)
+        if self.disagg is not None:
+            cols[f"{name}:prefill_replicas"] = f["prefill_replicas"].to_numpy(dtype=float)
+            cols[f"{name}:decode_replicas"] = f["decode_replicas"].to_numpy(dtype=float)
         s = res.summary
         tok = float(s["output_tokens"])
         svc = {
@@ -316,31 +450,47 @@ class InferenceHandler(WorkloadHandler):
             t1 = min(t0 + win.duration_h * 3600.0, clock.horizon_s)
             if t1 <= t0:
                 continue
-            k0 = min(int(t0 // clock.step_s), clock.n_steps - 1)
-            k1 = max(k0 + 1, int(math.ceil(t1 / clock.step_s)))
+            # warm-up: start the replicas empty win.warmup_s earlier, report only requests from t0 on
+            tw = max(t0 - win.warmup_s, 0.0)
+            k0 = min(int(tw // clock.step_s), clock.n_steps - 1)
+            k1 = max(k0 + 1, math.ceil(t1 / clock.step_s))
             rng = self.ctx.rng("workload", spec.name, "window", wi)
             if self.trace_arrivals is not None:
                 tr = self.trace_arrivals
-                sel = (tr["arrival_s"] >= t0) & (tr["arrival_s"] < t1)
+                sel = (tr["arrival_s"] >= tw) & (tr["arrival_s"] < t1)
                 arr = tr.loc[sel, "arrival_s"].to_numpy()
                 P = tr.loc[sel, "prompt_tokens"].to_numpy()
                 O = tr.loc[sel, "output_tokens"].to_numpy()
             else:
-                arr = dm.arrivals_from_rate_s(self.demand_rps[k0:k1], clock.step_s, rng, start_s=k0 * clock.step_s)
-                arr = arr[(arr >= t0) & (arr < t1)]
+                arr = dm.arrivals_from_rate_s(
+                    self.demand_rps[k0:k1], clock.step_s, rng, start_s=k0 * clock.step_s
+                )
+                arr = arr[(arr >= tw) & (arr < t1)]
                 idx = rng.integers(0, P0.size, arr.size)
                 P, O = P0[idx], O0[idx]
             if arr.size > win.max_requests:
-                raise ValueError(f"workloads[{self.index}].request_windows[{wi}]: {arr.size} requests exceed "
-                                 f"max_requests={win.max_requests}; shorten the window or raise the limit")
-            n_rep = max(int(f["replicas"].iloc[k0:k1].max()), 1)
-            speed = float(np.mean(thr[k0:k1]))
-            r = simulate_requests(arr, P, O, n_rep, self.perf.coeffs, self.kv_cap,
-                                  max_batch_tokens=spec.serving.max_batch_tokens,
-                                  max_batch_seqs=spec.serving.max_batch_seqs,
-                                  chunked_prefill=spec.serving.chunked_prefill, router=spec.serving.router,
-                                  speed_frac=speed)
+                raise ValueError(
+                    f"workloads[{self.index}].request_windows[{wi}]: {arr.size} requests exceed "
+                    f"max_requests={win.max_requests}; shorten the window or raise the limit"
+                )
+            kw = min(int(t0 // clock.step_s), clock.n_steps - 1)
+            n_rep = max(int(f["replicas"].iloc[kw:k1].max()), 1)
+            speed = float(np.mean(thr[kw:k1]))
+            r = simulate_requests(
+                arr,
+                P,
+                O,
+                n_rep,
+                self.perf.coeffs,
+                self.kv_cap,
+                max_batch_tokens=spec.serving.max_batch_tokens,
+                max_batch_seqs=spec.serving.max_batch_seqs,
+                chunked_prefill=spec.serving.chunked_prefill,
+                router=spec.serving.router,
+                speed_frac=speed,
+            )
             df = r.to_frame()
+            df = df[df["arrival_s"] >= t0].reset_index(drop=True)
             df.insert(0, "window", wi)
             df.insert(0, "service", spec.name)
             frames.append(df)

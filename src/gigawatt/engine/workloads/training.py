@@ -398,6 +398,7 @@ class TrainingEngine:
         self._lg: list[int] = []
         self._lp: list[int] = []
         self._ld: list[float] = []
+        self._lchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.ledger = ledger
         self.config = config or SchedulerConfig()
         self.horizon_s = horizon_s
@@ -451,6 +452,8 @@ class TrainingEngine:
         self._plt: list[float] = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp: list[int] = []
         self._pld: list[float] = []
+        self._plchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._ev_ck: list[tuple[np.ndarray, int]] = []  # checkpoint completions per segment: (times, job)
         for job in self.jobs:
             self._at(job.spec.submit_s, functools.partial(self._submit, job))
         if self._fail_rate_per_gpu_s > 0:
@@ -525,9 +528,21 @@ class TrainingEngine:
             self.ledger.change(t_s, group, phase, delta)
 
     def _flush(self) -> None:
-        if self._lt:
-            self.ledger.change_many(self._lt, self._lg, self._lp, self._ld)  # type: ignore[attr-defined]
+        if self._lt or self._lchunks:
+            chunks = [
+                (
+                    np.asarray(self._lt, dtype=float),
+                    np.asarray(self._lg, dtype=np.int64),
+                    np.asarray(self._lp, dtype=np.int64),
+                    np.asarray(self._ld, dtype=float),
+                ),
+                *self._lchunks,
+            ]
+            self.ledger.change_many(  # type: ignore[attr-defined]
+                *(np.concatenate([c[i] for c in chunks]) for i in range(4))
+            )
             self._lt, self._lg, self._lp, self._ld = [], [], [], []
+            self._lchunks = []
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:
         self._push(max(t_s, self._now), fn)
@@ -803,26 +818,15 @@ class TrainingEngine:
             t_all = np.append(t_all, [starts[m], starts[m]])
             ph_all = np.append(ph_all, [comp, stall])
             sign = np.append(sign, [-1.0, 1.0])
-        t_list = t_all.tolist()
-        ph_list = ph_all.tolist()
-        self._plt.extend(t_list)
-        self._plp.extend(ph_list)
-        self._pld.extend((sign * n).tolist())
+        self._plchunks.append((t_all, ph_all, sign * n))
         for g, ng in job.gpus_by_group.items():
-            d_list = (sign * ng).tolist()
             if self._bulk:
-                self._lt.extend(t_list)
-                self._lg.extend([g] * len(t_list))
-                self._lp.extend(ph_list)
-                self._ld.extend(d_list)
+                self._lchunks.append((t_all, np.full(t_all.size, g, dtype=np.int64), ph_all, sign * ng))
             else:
-                for t_s, ph, dd in zip(t_list, ph_list, d_list, strict=True):
+                for t_s, ph, dd in zip(t_all.tolist(), ph_all.tolist(), (sign * ng).tolist(), strict=True):
                     self.ledger.change(t_s, g, ph, dd)
         if m:
-            dur = job.spec.checkpoint_write_s
-            name, idx, pi = job.spec.name, job.idx, job.pool
-            pname = self.pools[pi].spec.name
-            self._ev.extend((t, idx, name, pi, pname, "checkpoint", "", 0.0, dur, -1) for t in ends.tolist())
+            self._ev_ck.append((ends, job.idx))
 
     def _leave_compute(self, job: _Job) -> None:
         self._anchor(job)
@@ -955,28 +959,33 @@ class TrainingEngine:
         for j in cands:
             if pool.n_free >= head.n_nodes:
                 break
-            self.preempt(j, cause=f"priority {head.spec.priority} job {head.spec.name}")
+            self._preempt(j, cause=f"priority {head.spec.priority} job {head.spec.name}")
         return True
 
-    def preempt(self, job_idx_or_job: int | _Job, cause: str = "") -> None:
-        """Preempt a running job: work since its last checkpoint is lost and it is requeued.
+    def preempt(self, job_idx: int, cause: str = "") -> None:
+        """Preempt a running job: work since its last checkpoint is lost, it is requeued, and the pool is
+        rescheduled (the job may restart at once if nothing else claims its nodes).
 
         Parameters
         ----------
-        job_idx_or_job : int or job
-            Job index (row of the jobs table) or internal job.
+        job_idx : int
+            Job index (row of the jobs table).
         cause : str
             Recorded in the events table.
         """
         self._sync()
-        job = self.jobs[job_idx_or_job] if isinstance(job_idx_or_job, int) else job_idx_or_job
+        job = self.jobs[job_idx]
         if job.state not in (JobState.STALL, JobState.COMPUTE, JobState.CHECKPOINT):
             raise ValueError(f"job {job.spec.name!r} is not running")
+        self._preempt(job, cause)
+        self._schedule(self.pools[job.pool])
+        self._flush()
+
+    def _preempt(self, job: _Job, cause: str) -> None:
         lost = self._lose_work(job)
         job.n_preemptions += 1
         self._event("preemption", job, job.pool, -1, cause, lost * job.spec.n_gpus / 3600.0)
         self._requeue(job, "requeue", "preemption")
-        self._flush()
 
     # ---------------------------------------------------------------------- hooks for other workloads
     def pool_index(self, name: str) -> int:
@@ -1016,7 +1025,7 @@ class TrainingEngine:
             for j in self._preemptable(pool, below_priority):
                 if pool.n_free >= n_nodes:
                     break
-                self.preempt(j, cause="external preemption")
+                self._preempt(j, cause="external preemption")
         got: dict[int, int] = {}
         need = n_nodes
         for g in pool.spec.group_idx:
@@ -1277,9 +1286,10 @@ class TrainingEngine:
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
         out = {}
-        t = np.asarray(self._plt, dtype=float)
-        p = np.asarray(self._plp, dtype=np.int64)
-        d = np.asarray(self._pld, dtype=float)
+        ch = self._plchunks
+        t = np.concatenate([np.asarray(self._plt, dtype=float), *(c[0] for c in ch)])
+        p = np.concatenate([np.asarray(self._plp, dtype=np.int64), *(c[1] for c in ch)])
+        d = np.concatenate([np.asarray(self._pld, dtype=float), *(c[2] for c in ch)])
         for ph in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
             sel = p == int(ph)
             out[int(ph)] = _step_average(t[sel], d[sel], step_s, n_steps)
@@ -1361,6 +1371,28 @@ class TrainingEngine:
             "group_idx",
         ]
         df = pd.DataFrame(self._ev, columns=cols)
+        if self._ev_ck:
+            times = np.concatenate([c[0] for c in self._ev_ck])
+            idx = np.concatenate([np.full(c[0].size, c[1], dtype=np.int64) for c in self._ev_ck])
+            names = np.array([j.spec.name for j in self.jobs], dtype=object)
+            pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
+            pnames = np.array([p.spec.name for p in self.pools], dtype=object)
+            write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
+            ck = pd.DataFrame(
+                {
+                    "time_s": times,
+                    "job_idx": idx,
+                    "job": names[idx],
+                    "pool_idx": pidx[idx],
+                    "pool": pnames[pidx[idx]],
+                    "kind": "checkpoint",
+                    "cause": "",
+                    "lost_gpu_hours": 0.0,
+                    "duration_s": write[idx],
+                    "group_idx": -1,
+                }
+            )
+            df = pd.concat([df, ck], ignore_index=True) if len(df) else ck
         return df.sort_values("time_s", kind="stable", ignore_index=True)
 
 
