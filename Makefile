@@ -1,6 +1,7 @@
 # gigawatt — two commands on a fresh machine with Python >= 3.11 and pip:
 #   make demo   set up .venv and run the main job on the bundled reference scenario
 #   make test   set up .venv and run ruff, mypy and the whole test suite
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -27,7 +28,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 pytest: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q 2>&1 | tee .pytest-last.log; exit $${PIPESTATUS[0]}
 
 test: lint typecheck pytest
 
