@@ -106,8 +106,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
         f"{platform.machine()}; {len(_RECORDS)} recorded comparisons, {n_failed} failed.",
         "",
-        "*model* is the value this version of gigawatt computes, *published* the reference it is compared "
-        "with, *tolerance* what the test asserts. Where a model constant was **calibrated** or **fitted** to "
+        "*model* is the value this version of gigawatt computes, *reference* the published figure (or theory) "
+        "it is compared with, *tolerance* what the test asserts. Where a model constant was **calibrated** or **fitted** to "
         "the same published figure, the check says so: it then shows that the calibration holds in the "
         "simulation, not independent evidence.",
         "",
@@ -129,7 +129,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             lines += [_markdown(_MODULE_DOCS[path]), ""]
         if recs:
             lines += [
-                "| check | model | published | tolerance | outcome | source |",
+                "| check | model | reference | tolerance | outcome | source |",
                 "|---|---|---|---|---|---|",
             ]
             for r in recs:

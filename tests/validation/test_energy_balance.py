@@ -53,7 +53,7 @@ def year():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", dp.POLICIES)
-def test_year_energy_balance_and_soc_exact(year, policy):
+def test_year_energy_balance_and_soc_exact(year, policy, validation):
     b = Battery(400.0, 100.0, round_trip_efficiency_frac=0.85, reserve_soc_frac=0.4)
     gas = [
         gen.GasUnit("recip", 40.0, 0.2, 300.0, 8300.0, 6.0),
@@ -77,9 +77,27 @@ def test_year_energy_balance_and_soc_exact(year, policy):
     assert r.battery_discharge_mw.sum() > 0 and r.battery_charge_mw.sum() > 0
     # exact balance each step: grid + generation + discharge = served + charge + export + curtailed
     scale = float(r.demand_mw.max())
+    delta = (r.battery_charge_mw * b.eta_charge - r.battery_discharge_mw / b.eta_discharge) * STEP_H
+    soc_err = np.abs(r.battery_soc_frac - (b.initial_soc_frac + np.cumsum(delta) / b.energy_mwh)).max()
+    src = "energy conservation (exact invariant of the dispatch)"
+    validation(
+        f"policy {policy}: largest per-step energy-balance residual over a year of 5-min steps "
+        "[fraction of peak demand]",
+        model=float(np.abs(r.balance_residual_mw()).max() / scale),
+        reference=0.0,
+        tolerance="≤ 1e-9",
+        source=src + ": grid + generation + discharge = served + charge + export + curtailed",
+    )
+    validation(
+        f"policy {policy}: largest battery SoC deviation from cumulative charge/discharge bookkeeping "
+        "[fraction of capacity]",
+        model=float(soc_err),
+        reference=0.0,
+        tolerance="≤ 1e-9 absolute",
+        source=src + ": SoC = SoC0 + Σ(η_c charge − discharge/η_d) Δt / E",
+    )
     assert np.abs(r.balance_residual_mw()).max() <= 1e-9 * scale
     # SoC bookkeeping exact over the year
-    delta = (r.battery_charge_mw * b.eta_charge - r.battery_discharge_mw / b.eta_discharge) * STEP_H
     assert_allclose(r.battery_soc_frac, b.initial_soc_frac + np.cumsum(delta) / b.energy_mwh, atol=1e-9)
     assert_allclose(
         (r.battery_soc_frac[-1] - b.initial_soc_frac) * b.energy_mwh, delta.sum(), rtol=1e-9, atol=1e-9

@@ -14,16 +14,17 @@ STEP_H = 5 / 60
 PUE = 1.2
 
 
-def test_grid_cap_throughput_loss_matches_capping_curve():
+def test_grid_cap_throughput_loss_matches_capping_curve(validation):
     n = 288 * 7
     hours = np.arange(n) * STEP_H
     # a hot-afternoon facility: IT dynamic power peaks mid-afternoon
     base_it = np.full((n, 1), 30.0)
     dyn = 70.0 + 15.0 * np.clip(np.sin(2 * np.pi * (hours - 9) / 24), 0, None)
     demand = PUE * (base_it[:, 0] + dyn)
-    cap = 110.0  # below the 138 MW peak, above 120 MW off-peak
+    cap = 125.0  # below the 138 MW afternoon peak, above the 120 MW off-peak demand
     supply = dispatch(demand, STEP_H, cap)
     assert supply.unserved_mw.max() > 0
+    assert 0 < int((supply.unserved_mw > 0).sum()) < n  # binds on afternoons only
     available = demand - supply.unserved_mw
 
     def curve(p):
@@ -38,14 +39,36 @@ def test_grid_cap_throughput_loss_matches_capping_curve():
         min_power_frac=0.3,
         throughput_of_power_frac=curve,
     )
+    capped = supply.unserved_mw > 0
+    p_expected = np.where(capped, (cap / PUE - base_it[:, 0]) / dyn, 1.0)
+    loss = 1.0 - r.hall_throughput_frac[:, 0]
+    src = "analytic: linear PUE, p = (cap/PUE − base)/dynamic, loss = 1 − g(p) (docs/models/energy.md)"
+    validation(
+        "Peak facility power over a week under a 125 MW grid cap (138 MW unconstrained peak) [MW]",
+        model=float(r.facility_power_mw.max()),
+        reference=cap,
+        tolerance="≤ cap + 1e-9 at every step; = cap on capped steps (rel. 1e-9)",
+        source=src,
+    )
+    validation(
+        f"DVFS power fraction on the {int(capped.sum())} capped 5-min steps, largest deviation from analytic",
+        model=float(np.abs(r.power_frac - p_expected).max()),
+        reference=0.0,
+        tolerance="≤ 1e-9",
+        source=src,
+    )
+    validation(
+        "Throughput lost over the week [hall-hours at full throughput]",
+        model=float(loss.sum() * STEP_H),
+        reference=float((1.0 - curve(p_expected)).sum() * STEP_H),
+        tolerance="rel. 1e-9 (and step by step to 1e-9)",
+        source=src,
+    )
     # no step exceeds the cap
     assert np.all(r.facility_power_mw <= cap + 1e-9)
-    capped = supply.unserved_mw > 0
     assert np.array_equal(capped, r.capped)
-    p_expected = np.where(capped, (cap / PUE - base_it[:, 0]) / dyn, 1.0)
     assert_allclose(r.power_frac, p_expected, atol=1e-9)
     # throughput loss equals the curve's prediction, step by step and in total
-    loss = 1.0 - r.hall_throughput_frac[:, 0]
     assert_allclose(loss, 1.0 - curve(p_expected), atol=1e-9)
     assert_allclose(loss.sum(), (1.0 - curve(p_expected)).sum(), rtol=1e-9)
     # the capped facility sits exactly at the cap on capped steps (binding constraint)

@@ -6,7 +6,7 @@ into an air-cooled data center", 2023). Our model brackets that band, and says w
 
 * **Retrofit**: cold plates on the *same* 18 °C chilled-water plant as the air hall. Only the CRAH fan energy
   for the captured 80 % of the heat goes away, CDU pumps are added and the chillers run as before:
-  savings 5-25 %, below the band.
+  savings 5-25 % asserted (measured 12-21 %: at or below the band's lower edge; Dublin 21 % is inside).
 * **Warm water** (W32, towers, trim chillers): chillers almost never run and CRAH fans serve only the residual
   20 % of the heat: savings 45-75 %, above the band.
 
@@ -45,7 +45,24 @@ def cooling_savings(climate: str) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("climate", ["greensboro", "dublin", "frankfurt", "phoenix"])
-def test_liquid_cooling_savings_bracket_the_industry_band(climate: str) -> None:
+def test_liquid_cooling_savings_bracket_the_industry_band(climate: str, validation) -> None:
     retrofit, warm = cooling_savings(climate)
+    src = "Industry band 20-40 % (issue #3; Vertiv/NVIDIA 2023 liquid-cooling study, see module doc)"
+    validation(
+        f"{climate}: cooling-energy saving of DLC retrofit on the same 18 °C chilled-water plant vs air, "
+        "same heat, typical year [%]",
+        model=f"{100 * retrofit:.1f} %",
+        reference="20-40 %",
+        tolerance="5-25 % asserted: at or below the band's lower edge by design (only CRAH fans saved, chillers unchanged)",
+        source=src,
+    )
+    validation(
+        f"{climate}: cooling-energy saving of warm-water DLC (W32, towers, trim chillers) vs air, "
+        "same heat, typical year [%]",
+        model=f"{100 * warm:.1f} %",
+        reference="20-40 %",
+        tolerance="45-75 % asserted: above the band by design (chiller-free warm water)",
+        source=src,
+    )
     assert 0.05 <= retrofit <= 0.25  # below the 20-40 % band: same chillers, only fans saved (see module doc)
     assert 0.45 <= warm <= 0.75  # above the band: chiller-free warm water (see module doc)

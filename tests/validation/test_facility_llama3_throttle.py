@@ -16,7 +16,7 @@ from gigawatt.physics import facility as fm
 from gigawatt.physics import weather as w
 
 
-def test_tight_cooling_diurnal_throughput_variation() -> None:
+def test_tight_cooling_diurnal_throughput_variation(validation) -> None:
     times = pd.date_range("2026-06-01", "2026-08-31 23:55", freq="5min")
     df, meta = w.load_climate("greensboro")
     wx = w.to_simulation_clock(df, times, meta["tz_offset_h"])
@@ -31,9 +31,34 @@ def test_tight_cooling_diurnal_throughput_variation() -> None:
     out = fm.facility_flows(plant, fixed, dyn, db, wb, step_s=300.0)
     x = pd.Series(out["throughput_frac"][:, 0], index=times)
     swing = x.resample("D").max() - x.resample("D").min()
+    hours = x.groupby(x.index.date).idxmin().map(lambda t: t.hour)
+    src = "Llama 3 Herd of Models (arXiv:2407.21783) §3.3.4"
+    validation(
+        "Mean daily max-min throughput swing [%], dlc_dry hall at design load, Greensboro NC, Jun-Aug, "
+        "5-min steps",
+        model=f"{100 * swing.mean():.2f} %",
+        reference="1-2 %",
+        tolerance="1-2 % asserted. CALIBRATED: the chip derate (0.25 %/K) was chosen to reproduce this "
+        "figure, so this is not independent evidence",
+        source=src + ": 'diurnal 1-2 % throughput variation based on time-of-day'",
+    )
+    validation(
+        "Share of summer days whose lowest throughput falls between 12:00 and 19:00 local time",
+        model=round(float(((hours >= 12) & (hours <= 19)).mean()), 3),
+        reference="mid-day",
+        tolerance="> 0.6",
+        source=src + ": 'higher mid-day temperatures impacting GPU dynamic voltage and frequency scaling'",
+    )
+    validation(
+        "Largest thermal overload over the summer [fraction of heat load] (the dip is DVFS, not lack of "
+        "cooling capacity)",
+        model=float((out["thermal_overload_kw"] / out["heat_load_kw"]).max()),
+        reference=0.0,
+        tolerance="≤ 1e-6",
+        source=src + " (cause: temperature-driven DVFS)",
+    )
     assert 0.01 <= swing.mean() <= 0.02  # Llama 3 §3.3.4: 1-2 % diurnal throughput variation
     # the loss happens in the afternoon: lowest throughput between 12:00 and 19:00 local time on most days
-    hours = x.groupby(x.index.date).idxmin().map(lambda t: t.hour)
     assert ((hours >= 12) & (hours <= 19)).mean() > 0.6
     # and it is driven by the coolant temperature, not by running out of capacity
     assert np.all(out["thermal_overload_kw"] <= 1e-6 * out["heat_load_kw"])

@@ -28,9 +28,17 @@ POINTS = [
 
 @pytest.mark.parametrize(("model", "batch", "tp", "isl", "osl", "measured"), POINTS)
 def test_trtllm_h200_fp8_throughput(
-    model: str, batch: int, tp: int, isl: int, osl: int, measured: float
+    model: str, batch: int, tp: int, isl: int, osl: int, measured: float, validation
 ) -> None:
     h200 = AcceleratorPerf.from_mapping(catalog.accelerator("H200"))
     cfg = ServingConfig(tp=tp, weight_bytes=1)
     tok_s = static_batch_throughput_tok_per_s(model_preset(model), h200, batch, isl, osl, cfg)
+    validation(
+        f"{model} FP8 on H200, TP {tp}, batch {batch}, {isl} in / {osl} out tokens: output throughput "
+        f"[tokens/s] (model {100 * (tok_s / measured - 1):+.1f} %)",
+        model=round(float(tok_s)),
+        reference=measured,
+        tolerance="± 15 %. FITTED: the serving efficiencies were fitted to these six points (not independent)",
+        source="NVIDIA TensorRT-LLM 0.5 (2023), docs/source/blogs/H200launch.md, max-throughput table",
+    )
     assert_allclose(tok_s, measured, rtol=0.15)  # TensorRT-LLM H200launch.md table (FP8, max throughput)

@@ -28,7 +28,7 @@ def _run(lam: float, mu: float, c: int, n: int, seed: int) -> tuple[np.ndarray, 
 
 
 @pytest.mark.parametrize(("lam", "c"), [(8.0, 10), (45.0, 50), (0.7, 1)])
-def test_mmc_wait_matches_erlang_c(lam: float, c: int) -> None:
+def test_mmc_wait_matches_erlang_c(lam: float, c: int, validation) -> None:
     mu = 1.0
     waits = []
     for seed in range(8):
@@ -36,12 +36,35 @@ def test_mmc_wait_matches_erlang_c(lam: float, c: int) -> None:
         waits.append((s - a)[30_000:])  # drop the warm-up (system starts empty)
     w = np.concatenate(waits)
     # mean and p99 of the waiting time within 5 % of Erlang C (8 x 270k requests: sampling error ~1-2 %)
+    case = f"M/M/{c}, λ = {lam:g}/s, μ = 1/s (ρ = {lam / (c * mu):.2f}), 8 × 270k requests"
+    src = "Erlang C (Kleinrock 1975, Queueing Systems Vol. 1, §3.5)"
+    validation(
+        f"{case}: mean wait in queue [s]",
+        model=float(w.mean()),
+        reference=float(mmc_wait_mean_s(c, lam, mu)),
+        tolerance="± 5 %",
+        source=src,
+    )
+    validation(
+        f"{case}: p99 wait in queue [s]",
+        model=float(np.quantile(w, 0.99)),
+        reference=float(mmc_wait_percentile_s(0.99, c, lam, mu)),
+        tolerance="± 5 %",
+        source=src,
+    )
+    validation(
+        f"{case}: probability of waiting",
+        model=float(np.mean(w > 0)),
+        reference=float(erlang_c(c, lam / mu)),
+        tolerance="± 5 %",
+        source=src,
+    )
     assert_allclose(w.mean(), mmc_wait_mean_s(c, lam, mu), rtol=0.05)
     assert_allclose(np.quantile(w, 0.99), mmc_wait_percentile_s(0.99, c, lam, mu), rtol=0.05)
     assert_allclose(np.mean(w > 0), erlang_c(c, lam / mu), rtol=0.05)
 
 
-def test_littles_law() -> None:
+def test_littles_law(validation) -> None:
     lam, mu, c = 8.0, 1.0, 10
     a, _, f = _run(lam, mu, c, 400_000, 99)
     t1, t2 = a[40_000], a[360_000]
@@ -57,5 +80,19 @@ def test_littles_law() -> None:
     sel = (a >= t1) & (a < t2)
     lam_hat = sel.sum() / (t2 - t1)
     W = np.mean(f[sel] - a[sel])
+    validation(
+        "M/M/10, λ = 8/s, μ = 1/s: time-average number in system L vs measured λ × W",
+        model=float(L),
+        reference=float(lam_hat * W),
+        tolerance="± 1 %",
+        source="Little's law L = λW (Little 1961)",
+    )
+    validation(
+        "M/M/10, λ = 8/s, μ = 1/s: time-average number in system L vs theory λ (W_q + 1/μ)",
+        model=float(L),
+        reference=float(lam * (mmc_wait_mean_s(c, lam, mu) + 1 / mu)),
+        tolerance="± 3 %",
+        source="Erlang C mean wait (Kleinrock 1975 §3.5) with Little's law",
+    )
     assert_allclose(L, lam_hat * W, rtol=0.01)  # Little's law, L = lambda W
     assert_allclose(L, lam * (mmc_wait_mean_s(c, lam, mu) + 1 / mu), rtol=0.03)  # and against theory

@@ -32,7 +32,7 @@ Defaults
 --------
 ``compute_efficiency_frac = 0.50``, ``bandwidth_efficiency_frac = 0.60`` (weights) and
 ``kv_bandwidth_efficiency_frac = 0.60`` (KV cache) are a least-squares fit (log error, 0.05 grid) to six
-points of the TensorRT-LLM H200 FP8 max-throughput table [6]_; all six are reproduced within 11 % (see
+points of the TensorRT-LLM H200 FP8 max-throughput table [6]_; all six are reproduced within 11.5 % (see
 ``docs/models/inference.md`` and ``tests/validation/test_inference_perf.py``). A bandwidth micro-benchmark
 reaches 92 % of peak HBM bandwidth [7]_; real decode kernels reach less.
 ``iteration_overhead_s`` and ``allreduce_latency_s`` are **estimates** (scheduler/launch overhead with CUDA
