@@ -133,3 +133,21 @@ def test_disaggregated_prefill_pool() -> None:
     assert ts["chat:ttft_p99_s"].median() <= 1.5 and ts["chat:slo_attainment_frac"].mean() > 0.95
     with pytest.raises(gw.ScenarioError, match=r"not supported with serving\.disaggregation"):
         gw.load_scenario(_scenario({**svc, "request_windows": [{"start_h": 1.0}]}))
+
+
+def test_shared_pool_shortfall_draws_no_power_for_missing_replicas() -> None:
+    """A non-preemptible job holds 38 of 40 nodes: the service gets at most 2 nodes, and the hall never shows
+    more active GPUs than it has (the replicas the pool could not lend draw no power)."""
+    train = {
+        "kind": "training",
+        "name": "research",
+        "target": {"hall": "air"},
+        "jobs": [{"name": "big", "gpus": 304, "duration_h": 48.0, "preemptible": False}],
+        "reliability": {"failures": "none", "planned_maintenance": False},
+    }
+    svc = _service(target={"hall": "air"}, shared_with_training="research")
+    res = gw.simulate(_scenario(train, svc))
+    ts = res.timeseries
+    assert ts["chat:pool_shortfall_replicas"].max() > 0  # the pool could not lend every replica
+    assert ts["site-a/air:gpu_utilization_frac"].max() <= 1.0 + 1e-9
+    assert ts["chat:dropped_rps"].max() > 0  # the missing capacity shows as dropped demand

@@ -79,6 +79,8 @@ def simulate(
     ctx.extras["controller"] = controller
     env.process(controller.process())
     env.run(until=clock.horizon_s)
+    for h in handlers:
+        h.before_finalize()
     flows = controller.finalize()
     outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
     outputs.append(controller.energy_output())

@@ -44,5 +44,9 @@ class WorkloadHandler:
     def start(self) -> None:
         raise NotImplementedError
 
+    def before_finalize(self) -> None:
+        """Called after the run, before the controller's final physics pass: correct ledger profiles with what
+        only the run could tell (e.g. GPUs a shared pool actually lent). Default: nothing."""
+
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
         return WorkloadOutput()

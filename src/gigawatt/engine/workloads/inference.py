@@ -353,6 +353,28 @@ class InferenceHandler(WorkloadHandler):
             nxt = change[np.searchsorted(change, k, side="right")] if k != change[-1] else clock.n_steps
             self.obtained[k:nxt] = sum(held.values()) * node_gpus
 
+    def before_finalize(self) -> None:
+        """With a shared pool, active GPUs cannot exceed the GPUs the training pool actually lent.
+
+        Where the pool fell short, the service's PREFILL/DECODE occupancy is scaled down to
+        ``min(active, obtained)`` (the missing replicas draw no power; their demand shows as dropped or delayed
+        in :meth:`finish`). The look-ahead during the run used the full request (a conservative estimate).
+        """
+        if self.obtained is None or self.fleet_result is None:
+            return
+        f = self.fleet_result.frame
+        prefill = f["prefill_gpus"].to_numpy(dtype=float)
+        decode = f["decode_gpus"].to_numpy(dtype=float)
+        active = prefill + decode
+        keep = np.ones_like(active)
+        np.divide(self.obtained.astype(float), active, out=keep, where=active > self.obtained)
+        cut = 1.0 - np.clip(keep, 0.0, 1.0)
+        if not np.any(cut > 0):
+            return
+        for g, share in zip(self.groups, self.group_share, strict=True):
+            self.ctx.ledger.add_profile(int(g), Phase.PREFILL, -prefill * cut * share)
+            self.ctx.ledger.add_profile(int(g), Phase.DECODE, -decode * cut * share)
+
     # ------------------------------------------------------------------------------------------- finish
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
         spec = self.spec
