@@ -376,3 +376,62 @@ def test_two_sites_columns_and_campus_totals():
         s["unserved_energy_mwh"], s["site-a:unserved_energy_mwh"] + s["site-b:unserved_energy_mwh"]
     )
     assert s["site-b:unserved_energy_mwh"] > 0 and s["site-a:unserved_energy_mwh"] == 0
+
+
+def test_pause_training_stops_the_lowest_priority_job_first():
+    from tests.conftest import small_scenario_dict
+
+    def scenario(cap_frac=None, peak=0.0):
+        d = small_scenario_dict()
+        jobs = [
+            {"name": "hi", "gpus": 144, "duration_h": 30, "priority": 1, "submit_h": 0},
+            {"name": "lo", "gpus": 144, "duration_h": 30, "priority": 0, "submit_h": 0},
+        ]
+        d["workloads"] = [
+            d["workloads"][1],  # diurnal utilisation in the air hall: the cap binds on its afternoon peak
+            {
+                "kind": "training",
+                "name": "pre",
+                "target": {"hall": "liquid"},
+                "jobs": jobs,
+                "scheduler": {"spare_nodes": 0, "policy": "priority"},
+                "reliability": {"failures": "none"},
+            },
+        ]
+        if cap_frac is not None:
+            d["sites"][0]["grid"]["import_capacity_mw"] = round(cap_frac * peak, 4)
+            d["sites"][0]["power_capping"] = {"order": ["pause_training", "dvfs", "shed_inference"]}
+        return d
+
+    free = gigawatt.simulate(scenario())
+    peak = float(free.timeseries["facility_power_mw"].max())
+    d = scenario(0.95, peak)
+    capped = gigawatt.simulate(d)
+    ts = capped.timeseries
+    cap = d["sites"][0]["grid"]["import_capacity_mw"]
+    short = ts["facility_demand_mw"] > cap * (1 + 1e-9)
+    assert 20 < short.sum() < 0.5 * len(ts)  # binds on some hours only
+    assert (ts["grid_import_mw"] <= cap * (1 + 1e-12)).all()
+    assert_allclose(ts["facility_power_mw"], ts["grid_import_mw"], atol=1e-9 * peak)  # grid only
+    assert_allclose(ts["unserved_mw"], ts["facility_demand_mw"] - ts["facility_power_mw"], atol=1e-9 * peak)
+    jobs, base = capped.jobs.set_index("job"), free.jobs.set_index("job")
+    # the shortfall is below the low-priority job's load: it alone is paused, the other runs untouched
+    assert jobs.loc["lo", "paused_gpu_hours"] > 10
+    assert jobs.loc["lo", "end_s"] > base.loc["lo", "end_s"] + 1800
+    assert jobs.loc["hi", "paused_gpu_hours"] == 0
+    assert jobs.loc["hi", "end_s"] == base.loc["hi", "end_s"]
+    assert_allclose(jobs[["throttled_gpu_hours"]], 0.0, atol=1e-9)  # no DVFS needed
+    # what the job lost equals the training load the physics paused (hall running fraction x GPUs)
+    hall = ts["site-a/liquid:throughput_frac"]
+    removed_gpu_h = float(((1 - hall) * ts["pre:training_compute_gpus"]).sum() * capped.step_h)
+    # (exact while the set of running jobs holds through each capped block, as here)
+    assert jobs.loc["lo", "paused_gpu_hours"] == pytest.approx(removed_gpu_h, rel=1e-6)
+    kinds = ("useful", "lost_work", "checkpoint", "restart", "throttled", "paused")
+    parts = jobs[[f"{k}_gpu_hours" for k in kinds]].sum(axis=1)
+    assert_allclose(parts, jobs["gpu_hours"], rtol=1e-9)
+    # a shortfall beyond the low-priority load: it is paused whole, then the high-priority job shares the rest
+    deep = gigawatt.simulate(scenario(0.7, peak)).jobs.set_index("job")
+    assert deep.loc["hi", "paused_gpu_hours"] > 100
+    lo = deep.loc["lo"]
+    assert lo["state"] != "done"
+    assert lo["paused_gpu_hours"] > 0.9 * (lo["gpu_hours"] - lo["restart_gpu_hours"])

@@ -120,6 +120,42 @@ def test_throughput_scales_progress_lazily():
     assert_allclose(r.useful_gpu_hours, 8 * 1000 / 3600)
 
 
+def test_paused_priority_levels_progress_at_clock_times_unpaused_share():
+    jobs = [
+        TrainingJobSpec("lo", "p", n_gpus=16, work_s=1000.0, priority=0),
+        TrainingJobSpec("hi", "p", n_gpus=16, work_s=1000.0, priority=5),
+    ]
+    seen = {}
+
+    def setup(env, eng):
+        def ctl():
+            yield env.timeout(100)
+            seen["gpus"] = eng.allocated_gpus_by_priority(0)
+            eng.set_throughput(0, 0.8, {0: 1.0, 5: 0.0})  # priority 0 paused, clock 0.8 for everyone
+            yield env.timeout(250)  # hi: +200 s of work
+            eng.set_throughput(0, 1.0, {0: 0.5}, paused_default_frac=0.0)  # lo at half speed
+            yield env.timeout(200)  # lo: +100 s of work
+            eng.set_throughput(0, 1.0)
+
+        env.process(ctl())
+
+    eng, _, jt, _ = run([POOL], jobs, setup=setup)
+    r = jt.set_index("job")
+    assert seen["gpus"] == {0: 16, 5: 16}
+    assert eng.allocated_gpus_by_priority(0) == {}
+    assert_allclose(r.loc["hi", "end_s"], 100 + 250 + 700)
+    assert_allclose(r.loc["hi", "throttled_gpu_hours"], 16 * 50 / 3600)  # 250 s at clock 0.8
+    assert_allclose(r.loc["hi", "paused_gpu_hours"], 0.0)
+    assert_allclose(r.loc["lo", "end_s"], 100 + 250 + 200 + 800)
+    assert_allclose(r.loc["lo", "paused_gpu_hours"], 16 * (250 * 0.8 + 200 * 0.5) / 3600)
+    assert_allclose(r.loc["lo", "throttled_gpu_hours"], 16 * 250 * 0.2 / 3600, atol=1e-12)
+    for _, row in r.iterrows():
+        parts = row.useful_gpu_hours + row.throttled_gpu_hours + row.paused_gpu_hours
+        assert_allclose(parts, row.gpu_hours, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"paused_frac\[0\]"):
+        eng.set_throughput(0, 1.0, {0: 1.5})
+
+
 def test_other_halls_unaffected_by_rate_change():
     pools = [POOL, PoolSpec("q", 1, (2,), (4,))]
     jobs = [TrainingJobSpec("a", "p", 8, 100.0), TrainingJobSpec("b", "q", 8, 100.0)]
@@ -228,6 +264,7 @@ def test_accounting_identity_and_failures():
         + r.checkpoint_gpu_hours
         + r.restart_gpu_hours
         + r.throttled_gpu_hours
+        + r.paused_gpu_hours
     )
     assert_allclose(parts, r.gpu_hours, rtol=1e-12)
     assert_allclose(r.gpu_hours, 1024 * 20 * 24, rtol=1e-12)  # spares: never requeued, always allocated

@@ -45,6 +45,7 @@ def test_tables_columns_and_conservation() -> None:
             "checkpoint_gpu_hours",
             "restart_gpu_hours",
             "throttled_gpu_hours",
+            "paused_gpu_hours",
         ]
     ].sum(axis=1)
     assert_allclose(parts, jobs["gpu_hours"], rtol=1e-9, atol=1e-9)
@@ -95,16 +96,16 @@ def test_throughput_factor_slows_progress() -> None:
         mix=None, reliability={"failures": "none"}, jobs=[{"name": "j", "gpus": 72, "duration_h": 10}]
     )
     base = gw.simulate(d).jobs.iloc[0]
-    orig = ThroughputBoard.current
+    orig = ThroughputBoard.training
 
-    def half(self, hall):  # the facility halves throughput in every hall from the start
-        return 0.5
+    def half(self, hall):  # the facility halves the clock in every hall from the start
+        return 0.5, {}, 0.0
 
-    ThroughputBoard.current = half  # type: ignore[method-assign]
+    ThroughputBoard.training = half  # type: ignore[method-assign]
     try:
         slow = gw.simulate(d).jobs.iloc[0]
     finally:
-        ThroughputBoard.current = orig  # type: ignore[method-assign]
+        ThroughputBoard.training = orig  # type: ignore[method-assign]
     assert_allclose(base["end_s"], 10 * 3600 + 300)
     assert_allclose(slow["end_s"] - slow["start_s"], 2 * 10 * 3600 + 300)
     assert_allclose(slow["throttled_gpu_hours"], 72 * 10)

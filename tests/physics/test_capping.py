@@ -61,6 +61,24 @@ def test_pause_lowest_priority_training_first_then_shed_inference():
     assert_allclose(r2.hall_throughput_frac, 0.0)
 
 
+def test_pause_training_takes_the_lowest_priority_block_whole_before_the_next():
+    n = 24
+    base = np.full((n, 1), 10.0)
+    hi = LoadBlock(0, "training", 3, np.full(n, 40.0), "hi")
+    lo = LoadBlock(0, "training", 1, np.full(n, 40.0), "lo")
+    infer = LoadBlock(0, "inference", 0, np.full(n, 20.0), "chat")
+    shortfall = np.linspace(0.0, 1.0, n)  # share of the training load (80 MW) that must be paused
+    avail = PUE * (110.0 - 80.0 * shortfall)
+    r = solve_power_cap(base, [hi, lo, infer], avail, linear_facility, order=("pause_training", "dvfs"))
+    assert_allclose(r.paused_frac[:, 1], np.minimum(2 * shortfall, 1.0), atol=1e-9)  # low priority first
+    assert_allclose(r.paused_frac[:, 0], np.maximum(2 * shortfall - 1.0, 0.0), atol=1e-9)
+    half = np.isclose(shortfall, 0.5) | (shortfall < 0.5)
+    assert_allclose(r.paused_frac[half, 0], 0.0, atol=1e-9)  # high priority untouched up to half
+    assert_allclose(r.paused_frac[:, 2], 0.0)
+    assert_allclose(r.power_frac, 1.0)
+    assert np.all(r.facility_power_mw <= avail + 1e-9)
+
+
 def test_custom_order_sheds_inference_before_dvfs():
     base, blocks = _setup()
     dyn = [b.dynamic_mw for b in blocks]

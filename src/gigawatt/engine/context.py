@@ -20,6 +20,10 @@ from gigawatt.scenario.workloads import GpuTarget
 __all__ = ["SimContext", "ThroughputBoard"]
 
 ThroughputListener = Callable[[float, float], None]
+TrainingListener = Callable[[float, float, dict[int, float], float], None]
+"""``(t_s, clock_frac, paused_frac_by_priority, paused_default_frac)``."""
+TrainingSource = Callable[[], list[tuple[int, int, dict[int, int]]]]
+"""Returns ``(hall, rack_group, {priority: allocated GPUs})`` of a training pool's running jobs, now."""
 
 
 class ThroughputBoard:
@@ -27,11 +31,23 @@ class ThroughputBoard:
 
     Workloads read :meth:`current` and may :meth:`subscribe` to be called back ``(t_s, new_frac)`` when
     their hall's factor changes (so a job can re-time its progress; cost O(jobs in that hall) per change).
+    This *progress* factor is the clock factor times the running fraction of the hall's load.
+
+    Training is paused by priority (power capping pauses the lowest priority first), so training pools read
+    :meth:`training` and :meth:`subscribe_training` instead: the hall's clock factor ``c`` (thermal limits
+    and DVFS) and the paused fraction ``q_p`` of each training priority level; a job of priority ``p``
+    progresses at ``c·(1 − q_p)``. Training pools register a :data:`TrainingSource` with
+    :meth:`add_training_source` so the controller knows the running GPUs by priority when it caps power.
     """
 
     def __init__(self, n_halls: int) -> None:
         self._value = np.ones(n_halls)
         self._listeners: list[list[ThroughputListener]] = [[] for _ in range(n_halls)]
+        self._clock = np.ones(n_halls)
+        self._paused: list[dict[int, float]] = [{} for _ in range(n_halls)]
+        self._paused_default = np.zeros(n_halls)
+        self._train_listeners: list[list[TrainingListener]] = [[] for _ in range(n_halls)]
+        self._sources: list[TrainingSource] = []
 
     def current(self, hall: int) -> float:
         """Throughput factor of ``hall`` now (1 = unconstrained)."""
@@ -49,6 +65,64 @@ class ThroughputBoard:
         for h in changed:
             for cb in list(self._listeners[h]):
                 cb(t_s, float(values[h]))
+
+    # ------------------------------------------------------------------------------ training by priority
+    def training(self, hall: int) -> tuple[float, dict[int, float], float]:
+        """``(clock_frac, paused_frac_by_priority, paused_default_frac)`` of ``hall`` now."""
+        return float(self._clock[hall]), dict(self._paused[hall]), float(self._paused_default[hall])
+
+    def subscribe_training(self, hall: int, callback: TrainingListener) -> Callable[[], None]:
+        """Call ``callback(t_s, clock_frac, paused_by_priority, paused_default)`` when ``hall``'s values
+        change; returns an unsubscribe function."""
+        self._train_listeners[hall].append(callback)
+        return lambda: self._train_listeners[hall].remove(callback)
+
+    @property
+    def has_training_listeners(self) -> bool:
+        """Whether any training job listens for clock/pause changes (else publishing them can be skipped)."""
+        return any(self._train_listeners)
+
+    def publish_training(
+        self,
+        t_s: float,
+        clock_frac: np.ndarray,
+        paused_frac: list[dict[int, float]],
+        paused_default_frac: np.ndarray,
+        tol: float = 1e-9,
+    ) -> None:
+        """Set every hall's clock factor (H,), paused fraction per training priority (one dict per hall) and
+        paused fraction of other priorities (H,); notify listeners of halls where any changed by > ``tol``."""
+        clock_frac = np.asarray(clock_frac, dtype=float)
+        paused_default_frac = np.asarray(paused_default_frac, dtype=float)
+        if (
+            not any(paused_frac)
+            and not any(self._paused)
+            and np.all(np.abs(clock_frac - self._clock) <= tol)
+            and np.all(np.abs(paused_default_frac - self._paused_default) <= tol)
+        ):  # nothing changed (the common case): no per-hall work
+            return
+        for h in range(self._clock.size):
+            old, new = self._paused[h], paused_frac[h]
+            same = (
+                abs(clock_frac[h] - self._clock[h]) <= tol
+                and abs(paused_default_frac[h] - self._paused_default[h]) <= tol
+                and old.keys() == new.keys()
+                and all(abs(new[p] - old[p]) <= tol for p in new)
+            )
+            self._clock[h] = clock_frac[h]
+            self._paused[h] = dict(new)
+            self._paused_default[h] = paused_default_frac[h]
+            if not same:
+                for cb in list(self._train_listeners[h]):
+                    cb(t_s, float(clock_frac[h]), dict(new), float(paused_default_frac[h]))
+
+    def add_training_source(self, source: TrainingSource) -> None:
+        """Register a training pool's report of its running GPUs by priority (see :data:`TrainingSource`)."""
+        self._sources.append(source)
+
+    def training_gpus_by_priority(self) -> list[tuple[int, int, dict[int, int]]]:
+        """Every registered pool's ``(hall, rack_group, {priority: allocated GPUs})`` now."""
+        return [row for src in self._sources for row in src()]
 
 
 @dataclass

@@ -12,7 +12,8 @@ Stages (each a pure function of arrays, see ``docs/architecture.md``):
 
 During the run the controller wakes once per *feedback block* (``block_steps`` control steps), predicts the
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
-the block and publishes it on the :class:`ThroughputBoard`. When no stage can reduce throughput, it does
+the block and publishes it on the :class:`ThroughputBoard` — for training, the clock factor and the paused
+fraction of each job priority level (power capping pauses the lowest level first). When no stage can reduce throughput, it does
 not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
@@ -28,6 +29,7 @@ import simpy
 
 from gigawatt.engine.context import SimContext
 from gigawatt.engine.energy import PHASE_KIND, SupplyStage, plan_power_cap
+from gigawatt.engine.ledger import Phase
 from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
@@ -69,6 +71,11 @@ class FacilityController:
         """Throughput factor the facility alone allows (thermal limits), per step and hall."""
         self.running_frac_hall = np.ones((clock.n_steps, fleet.n_halls))
         """Fraction of each hall's dynamic load running (not paused or shed by the supply stage)."""
+        self.training_paused_default = np.zeros((clock.n_steps, fleet.n_halls))
+        """Paused fraction of training per step and hall (carbon-/price-aware pausing and power capping) for
+        priority levels without their own entry in :attr:`training_paused`."""
+        self.training_paused: dict[int, np.ndarray] = {}
+        """Per training priority level: paused fraction per step and hall (lowest priorities first)."""
         self.supply = SupplyStage(
             sc.sites, clock, self.weather, lambda name: ctx.rng("energy", name), sc.resolve_path
         )
@@ -218,6 +225,44 @@ class FacilityController:
         share = np.divide(kind_hall, total, out=np.zeros_like(kind_hall), where=total > 0)
         return base, share * dyn[:, :, None]
 
+    def _training_priority_share(self) -> list[dict[int, float]]:
+        """Per hall: share of its training dynamic load by job priority, from the running GPUs of every
+        training pool now, weighted by their compute-phase dynamic power per GPU (an estimate: it assumes
+        every level has the same mix of compute and stall phases)."""
+        f = self.ctx.fleet
+        dyn_w = np.maximum(self.phase_w[:, int(Phase.TRAIN_COMPUTE)] - f.idle_w, 0.0)
+        weight: list[dict[int, float]] = [{} for _ in range(f.n_halls)]
+        for hall, group, by_prio in self.ctx.throughput.training_gpus_by_priority():
+            for prio, gpus in by_prio.items():
+                weight[hall][prio] = weight[hall].get(prio, 0.0) + gpus * float(dyn_w[group])
+        shares = []
+        for w in weight:
+            tot = sum(w.values())
+            shares.append({p: v / tot for p, v in w.items()} if tot > 0 else {})
+        return shares
+
+    def _set_training_pause(
+        self,
+        step0: int,
+        step1: int,
+        flex: np.ndarray | None,
+        paused: dict[int, np.ndarray] | None = None,
+        paused_default: np.ndarray | None = None,
+    ) -> None:
+        """Record training's paused fractions for steps ``step0..step1``: carbon-/price-aware pausing ``flex``
+        (every level) combined with the power-capping pause per priority level (of the load still running)."""
+        t = slice(step0, step1)
+        kept_flex = 1.0 if flex is None else 1.0 - flex
+        dflt = np.zeros((step1 - step0, self.ctx.fleet.n_halls)) if paused_default is None else paused_default
+        self.training_paused_default[t] = 1.0 - kept_flex * (1.0 - dflt)
+        for prio, arr in self.training_paused.items():
+            if paused is None or prio not in paused:
+                arr[t] = self.training_paused_default[t]
+        for prio, p in (paused or {}).items():
+            if prio not in self.training_paused:  # a new level: elsewhere it had the default pause
+                self.training_paused[prio] = self.training_paused_default.copy()
+            self.training_paused[prio][t] = 1.0 - kept_flex * (1.0 - p)
+
     def _supply_feedback(
         self, occ: np.ndarray, flows: dict[str, np.ndarray], thr: np.ndarray, step0: int, step1: int
     ) -> np.ndarray:
@@ -250,6 +295,7 @@ class FacilityController:
         )
         if np.all(available >= demand * (1.0 - 1e-12)):
             self.running_frac_hall[step0:step1] = running_flex
+            self._set_training_pause(step0, step1, flex)
             return thr
         self._supply_headroom_kw = None
         if dyn_kind is None or base is None:
@@ -264,8 +310,12 @@ class FacilityController:
             [list(s.power_capping.order) for s in sc.sites],
             x_min**k,
             lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
+            self._training_priority_share(),
         )
         self.running_frac_hall[step0:step1] = running_flex * decision.running_frac
+        self._set_training_pause(
+            step0, step1, flex, decision.training_paused_frac, decision.training_paused_default_frac
+        )
         return thr * decision.dvfs_throughput_frac
 
     def change_is_harmless(self, level_at_decision: np.ndarray, step0: int, step1: int) -> bool:
@@ -317,8 +367,32 @@ class FacilityController:
             self.throughput_hall[step:end] = thr
             progress = thr * self.running_frac_hall[step:end]
             self.ctx.throughput.publish(env.now, progress.mean(axis=0))
+            if self.ctx.throughput.has_training_listeners:
+                self._publish_training(thr, step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
+
+    def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
+        """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job
+        progresses at the block mean of ``c·(1 − q_p)``: ``q̄_p = 1 − mean(c·(1 − q_p)) / c̄``."""
+        clock = thr.mean(axis=0)
+        board, now = self.ctx.throughput, self.ctx.env.now
+        t = slice(step, end)
+        if not self.training_paused_default[t].any() and not any(
+            arr[t].any() for arr in self.training_paused.values()
+        ):  # nothing paused in this block (the common case): one vectorised publication
+            board.publish_training(now, clock, [{}] * clock.size, np.zeros(clock.size))
+            return
+
+        def block_paused(arr: np.ndarray) -> np.ndarray:
+            run = (thr * (1.0 - arr[step:end])).mean(axis=0)
+            q = 1.0 - np.divide(run, clock, out=np.ones_like(clock), where=clock > 0)
+            return np.asarray(np.clip(q, 0.0, 1.0), dtype=float)
+
+        dflt = block_paused(self.training_paused_default)
+        per_prio = {prio: block_paused(arr) for prio, arr in self.training_paused.items()}
+        paused = [{prio: float(q[h]) for prio, q in per_prio.items()} for h in range(clock.size)]
+        board.publish_training(now, clock, paused, dflt)
 
     def finalize(self) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy."""

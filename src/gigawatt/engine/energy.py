@@ -726,6 +726,10 @@ class CapDecision:
     running_frac: np.ndarray  # (T, H) dynamic-power-weighted fraction of the load not paused or shed
     capped: np.ndarray  # (T, H) bool: some action was taken
     unserved_kw: np.ndarray  # (T, S) facility power no action could remove
+    training_paused_frac: dict[int, np.ndarray] = field(default_factory=dict)
+    """Per training priority level: (T, H) fraction of that level's training load paused in each hall."""
+    training_paused_default_frac: np.ndarray | None = None
+    """(T, H) paused fraction of training not attributed to a priority level (halls without a share)."""
 
 
 def plan_power_cap(
@@ -737,8 +741,14 @@ def plan_power_cap(
     orders: list[list[str]],
     min_power_frac: float,
     throughput_of_power_frac: Callable[[np.ndarray], np.ndarray],
+    training_priority_share: Sequence[Mapping[int, float]] | None = None,
 ) -> CapDecision:
     """Apply each site's power-capping policy so its facility power fits under the supply available.
+
+    Each hall's training load is one :class:`~gigawatt.physics.capping.LoadBlock` per priority level
+    (``dyn_kind_kw[..., 1] · share_p``), so ``pause_training`` pauses the site's lowest priority level
+    first (in every hall) before touching a higher one; the hall's running fraction (and hence its power)
+    depends only on the total paused load.
 
     Parameters
     ----------
@@ -757,6 +767,10 @@ def plan_power_cap(
         Capping order per site (:class:`gigawatt.scenario.energy.PowerCapping`).
     min_power_frac, throughput_of_power_frac
         DVFS floor on the dynamic power fraction and the DVFS curve (facility physics).
+    training_priority_share : sequence of mapping, optional
+        Per hall: share (summing to 1) of its training load by priority level (e.g. running GPUs by job
+        priority, weighted by their dynamic power). Halls without one form a single training block of
+        priority 0 whose paused fraction is reported in ``training_paused_default_frac``.
     """
     from gigawatt.physics.capping import LoadBlock, solve_power_cap
 
@@ -768,18 +782,32 @@ def plan_power_cap(
     running = np.ones((n, n_h))
     capped = np.zeros((n, n_h), dtype=bool)
     unserved = np.zeros((n, n_s))
+    train_paused: dict[int, np.ndarray] = {}
+    train_default = np.zeros((n, n_h))
     for si in range(n_s):
         halls = np.flatnonzero(hall_site == si)
         if halls.size == 0:
             continue
-        blocks = []
-        block_hall = []
+        blocks: list[LoadBlock] = []
+        block_hall: list[int] = []
+        train_block: list[tuple[int, int | None]] = []  # (block, priority or None if unattributed)
         for j, h in enumerate(halls):
             for k, kind in enumerate(("other", "training", "inference")):
                 d = dyn_kind_kw[:, h, k]
-                if np.any(d > 0):
-                    blocks.append(LoadBlock(j, kind, 0, d / 1e3, f"{h}:{kind}"))
-                    block_hall.append(j)
+                if not np.any(d > 0):
+                    continue
+                share = training_priority_share[int(h)] if training_priority_share is not None else {}
+                if kind == "training" and share:
+                    for prio, frac in sorted(share.items()):
+                        if frac > 0:
+                            train_block.append((len(blocks), prio))
+                            blocks.append(LoadBlock(j, kind, prio, d * frac / 1e3, f"{h}:{kind}:{prio}"))
+                            block_hall.append(j)
+                    continue
+                if kind == "training":
+                    train_block.append((len(blocks), None))
+                blocks.append(LoadBlock(j, kind, 0, d / 1e3, f"{h}:{kind}"))
+                block_hall.append(j)
 
         def fac(it_mw: np.ndarray, idx: np.ndarray, si: int = si) -> np.ndarray:
             return np.asarray(site_facility_kw(it_mw * 1e3, idx, si), dtype=float) / 1e3
@@ -812,4 +840,10 @@ def plan_power_cap(
                 running[:, halls[j]] = np.where(wsum > 0, r, 1.0)
         capped[:, halls] = res.capped[:, None]
         unserved[:, si] = res.unserved_mw * 1e3
-    return CapDecision(progress, scale, dvfs_thr, running, capped, unserved)
+        for b, level in train_block:
+            h = halls[blocks[b].hall]
+            if level is None:
+                train_default[:, h] = res.paused_frac[:, b]
+            else:
+                train_paused.setdefault(level, np.zeros((n, n_h)))[:, h] = res.paused_frac[:, b]
+    return CapDecision(progress, scale, dvfs_thr, running, capped, unserved, train_paused, train_default)

@@ -296,8 +296,8 @@ class PowerCapping(StrictModel):
 
     order: list[CappingAction] = Field(default_factory=_default_order)
     """Actions in the order they are taken: ``dvfs`` (cap accelerator power; throughput per the DVFS
-    curve), ``pause_training``, ``shed_inference``, ``shed_other`` (generic utilisation load; appended last
-    when omitted)."""
+    curve), ``pause_training`` (lowest job priority first: a level is paused whole before the next is
+    touched), ``shed_inference``, ``shed_other`` (generic utilisation load; appended last when omitted)."""
     flexible_training_frac: float = Field(0.0, ge=0, le=1)
     """Carbon-/price-aware training: share of the training load paused on steps where the grid price or
     carbon intensity is above its threshold (0: never). Its cost shows as lower training throughput."""

@@ -16,9 +16,11 @@ Job life cycle::
                           |                      +-- STALL(restart) <-- failure / planned maintenance
                           +---- requeue (no replacement node, or preemption) ------+
 
-Work is measured in seconds of compute at full facility throughput; while computing, progress advances
-at the pool's hall ``throughput_frac`` ``r(t)`` (piecewise constant, changed through
-:meth:`TrainingEngine.set_throughput`, which re-anchors only the computing jobs of that hall). Failures are
+Work is measured in seconds of compute at full facility throughput; while computing, a job progresses at
+``r(t) = c(t)·(1 − q_p(t))``: the hall's clock (throughput) factor ``c`` (thermal limits, DVFS power caps)
+times the share of its priority level ``p`` not paused by the power-capping policy (``q_p``; lowest
+priorities are paused first). Both are piecewise constant, changed through
+:meth:`TrainingEngine.set_throughput`, which re-anchors only the computing jobs of that hall. Failures are
 one thinned Poisson process per pool at the aggregate rate of all its GPUs; a hit on a running job's GPU
 interrupts that job, and the class is drawn in proportion to the per-class rates. A failure loses the work
 since the last completed checkpoint, costs detection + restart time and takes the node out for its MTTR; a
@@ -31,7 +33,10 @@ a swing of (compute − stall power) × 16,384 ≈ 10 MW of IT power.
 Accounting identity per job (exact)::
 
     gpu_hours = useful_gpu_hours + lost_work_gpu_hours + checkpoint_gpu_hours + restart_gpu_hours
-                + throttled_gpu_hours
+                + throttled_gpu_hours + paused_gpu_hours
+
+(``throttled``: compute time lost to a clock factor below 1; ``paused``: compute time lost to the power-capping
+pause of the job's priority level, ``∫ c·q_p dt`` while computing.)
 
 References
 ----------
@@ -47,7 +52,7 @@ import bisect
 import functools
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
@@ -274,6 +279,7 @@ class _Job:
         "n_nodes",
         "n_preemptions",
         "nodes_by_group",
+        "paused_work_s",
         "phase",
         "phase_since",
         "pool",
@@ -283,6 +289,7 @@ class _Job:
         "seg_a",
         "seg_active",
         "seg_c0",
+        "seg_clock",
         "seg_cycle",
         "seg_nck",
         "seg_p0",
@@ -315,6 +322,7 @@ class _Job:
         self.ckpt_start_progress_s = 0.0
         self.work_done_s = 0.0
         self.lost_work_s = 0.0
+        self.paused_work_s = 0.0
         self.compute_wall_s = 0.0
         self.ckpt_wall_s = 0.0
         self.stall_wall_s = 0.0
@@ -328,6 +336,7 @@ class _Job:
         self.ckpt_end_t = 0.0
         self.seg_active = False
         self.seg_t0 = self.seg_p0 = self.seg_c0 = self.seg_rate = self.seg_a = self.seg_cycle = 0.0
+        self.seg_clock = 0.0
         self.seg_t_fin = 0.0
         self.seg_nck = 0
 
@@ -342,7 +351,10 @@ class _Pool:
     queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
     running: dict[int, _Job] = field(default_factory=dict)
     computing: dict[int, _Job] = field(default_factory=dict)
-    rate: float = 1.0
+    rate: float = 1.0  # clock (throughput) factor of the hall
+    paused: dict[int, float] = field(default_factory=dict)  # priority -> paused fraction (power capping)
+    paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
+    prio_gpus: dict[int, int] = field(default_factory=dict)  # priority -> allocated GPUs of running jobs
     alloc_gpus: int = 0
     rng: np.random.Generator | None = None
 
@@ -621,6 +633,11 @@ class TrainingEngine:
                         self.ledger.change(now, g, phase, n)
             job.phase = phase
 
+    def _rate(self, job: _Job) -> float:
+        """Progress rate of a computing job: clock factor × (1 − paused fraction of its priority level)."""
+        pool = self.pools[job.pool]
+        return pool.rate * (1.0 - pool.paused.get(job.spec.priority, pool.paused_default))
+
     def _anchor(self, job: _Job) -> None:
         """Bring a computing job up to now: close its compute/checkpoint segment (it may then be inside a
         checkpoint write, state CHECKPOINT) or, at zero rate, just move its anchor."""
@@ -629,9 +646,11 @@ class TrainingEngine:
                 self._materialize(job)
             else:
                 now = self._now
-                done = self.pools[job.pool].rate * (now - job.anchor_t)
+                rate = self._rate(job)
+                done = rate * (now - job.anchor_t)
                 job.progress_s += done
                 job.work_done_s += done
+                job.paused_work_s += (self.pools[job.pool].rate - rate) * (now - job.anchor_t)
                 job.anchor_t = now
                 job.compute_wall_s += now - job.phase_since
                 job.phase_since = now
@@ -705,6 +724,8 @@ class TrainingEngine:
         if math.isnan(job.start_s):
             job.start_s = now
         self._allocate(pool, job)
+        prio = job.spec.priority
+        pool.prio_gpus[prio] = pool.prio_gpus.get(prio, 0) + job.spec.n_gpus
         pool.running[job.idx] = job
         self._event("start", job, job.pool, -1)
         job.phase = None
@@ -725,7 +746,7 @@ class TrainingEngine:
     # of that segment; the checkpoints inside it are generated (vectorised) when the segment closes — at its
     # end, or earlier when a failure, preemption, rate change or the end of the run interrupts it.
     def _arm_segment(self, job: _Job) -> None:
-        rate = self.pools[job.pool].rate
+        rate = self._rate(job)
         job.anchor_t = self._now
         if rate <= 0:
             job.seg_active = False
@@ -744,6 +765,7 @@ class TrainingEngine:
         job.seg_p0 = p0
         job.seg_c0 = c0
         job.seg_rate = rate
+        job.seg_clock = self.pools[job.pool].rate
         job.seg_a = max(first - p0, 0.0) / rate
         job.seg_cycle = d + tau / rate if nck else math.inf
         job.seg_nck = nck
@@ -790,6 +812,7 @@ class TrainingEngine:
                 job.ckpt_end_t = starts[m] + d
             self._record_checkpoints(job, starts, ends)
         job.compute_wall_s += e - ckpt_time
+        job.paused_work_s += (job.seg_clock - r) * (e - ckpt_time)
         job.ckpt_wall_s += ckpt_time
         job.work_done_s += progress - p0
         job.progress_s = progress
@@ -848,6 +871,10 @@ class TrainingEngine:
         pool.running.pop(job.idx, None)
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
+        prio = job.spec.priority
+        pool.prio_gpus[prio] -= job.spec.n_gpus
+        if pool.prio_gpus[prio] == 0:
+            del pool.prio_gpus[prio]
         job.epoch += 1
         self.n_running -= 1
 
@@ -918,7 +945,7 @@ class TrainingEngine:
 
     def _backfill(self, pool: _Pool, head: _Job) -> bool:
         free = pool.n_free
-        ends = sorted((self._expected_end_s(j, pool.rate), j.n_nodes) for j in pool.running.values())
+        ends = sorted((self._expected_end_s(j, self._rate(j)), j.n_nodes) for j in pool.running.values())
         avail, shadow_s = free, math.inf
         for t_end, n in ends:
             avail += n
@@ -934,7 +961,7 @@ class TrainingEngine:
             job = self.jobs[idx]
             if job.n_nodes > free:
                 continue
-            end = self._expected_end_s(job, pool.rate) + restart
+            end = self._expected_end_s(job, self._rate(job)) + restart
             if end <= shadow_s:
                 pass
             elif job.n_nodes <= extra:
@@ -1052,26 +1079,50 @@ class TrainingEngine:
         self._schedule(pool)
         self._flush()
 
-    def set_throughput(self, hall_idx: int, throughput_frac: float) -> None:
+    def set_throughput(
+        self,
+        hall_idx: int,
+        throughput_frac: float,
+        paused_frac: Mapping[int, float] | None = None,
+        paused_default_frac: float = 0.0,
+    ) -> None:
         """Set the progress rate of every pool in ``hall_idx`` from now on (cost O(jobs computing there)).
+
+        A computing job of priority ``p`` progresses at ``throughput_frac · (1 − paused_frac[p])``.
 
         Parameters
         ----------
         hall_idx : int
             Hall index.
         throughput_frac : float
-            Facility throughput factor in [0, 1] (thermal throttling, power caps, curtailment).
+            Facility throughput (clock) factor in [0, 1] (thermal throttling, DVFS power caps).
+        paused_frac : mapping of int to float, optional
+            Paused fraction in [0, 1] of each training priority level (power capping pauses the lowest
+            priorities first; carbon-/price-aware pausing applies to every level).
+        paused_default_frac : float
+            Paused fraction of priority levels missing from ``paused_frac``.
         """
         self._sync()
         if not 0.0 <= throughput_frac <= 1.0 + 1e-12:
             raise ValueError(f"throughput_frac must be in [0, 1], got {throughput_frac}")
+        paused = dict(paused_frac or {})
+        for p, q in [*paused.items(), (None, paused_default_frac)]:
+            if not 0.0 <= q <= 1.0 + 1e-12:
+                what = "paused_default_frac" if p is None else f"paused_frac[{p}]"
+                raise ValueError(f"{what} must be in [0, 1], got {q}")
         for pool in self._hall_pools.get(hall_idx, ()):
-            if pool.rate == throughput_frac:
+            if (
+                pool.rate == throughput_frac
+                and pool.paused == paused
+                and pool.paused_default == paused_default_frac
+            ):
                 continue
             jobs = list(pool.computing.values())
             for job in jobs:
                 self._anchor(job)
             pool.rate = throughput_frac
+            pool.paused = dict(paused)
+            pool.paused_default = paused_default_frac
             for job in jobs:
                 if job.state == JobState.COMPUTE:
                     self._arm_segment(job)
@@ -1242,6 +1293,10 @@ class TrainingEngine:
             "external": sum(pool.external.values()),
         }
 
+    def allocated_gpus_by_priority(self, pool_idx: int) -> dict[int, int]:
+        """GPUs allocated to running jobs of the pool, by job priority (kept as jobs start and end)."""
+        return dict(self.pools[pool_idx].prio_gpus)
+
     def allocated_gpus(self, pool_idx: int) -> int:
         """GPUs held by running training jobs in the pool now."""
         return self.pools[pool_idx].alloc_gpus
@@ -1342,7 +1397,8 @@ class TrainingEngine:
                 "lost_work_gpu_hours": j.lost_work_s * gh,
                 "checkpoint_gpu_hours": j.ckpt_wall_s * gh,
                 "restart_gpu_hours": j.stall_wall_s * gh,
-                "throttled_gpu_hours": (j.compute_wall_s - j.work_done_s) * gh,
+                "throttled_gpu_hours": (j.compute_wall_s - j.work_done_s - j.paused_work_s) * gh,
+                "paused_gpu_hours": j.paused_work_s * gh,
                 "goodput_frac": useful / wall if wall > 0 else math.nan,
                 "n_interruptions": sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned"),
                 **{f"n_interruptions_{c}": j.n_int[c] for c in GROUP_COLUMNS},
@@ -1581,8 +1637,13 @@ class TrainingHandler(WorkloadHandler):
             horizon_s=ctx.clock.horizon_s,
         )
         self.engine = eng
-        eng.set_throughput(self.hall, ctx.throughput.current(self.hall))
-        ctx.throughput.subscribe(self.hall, lambda _t, frac: eng.set_throughput(self.hall, frac))
+        board = ctx.throughput
+        eng.set_throughput(self.hall, *board.training(self.hall))
+        board.subscribe_training(
+            self.hall, lambda _t, clock, paused, dflt: eng.set_throughput(self.hall, clock, paused, dflt)
+        )
+        group = self.pool.group_idx[0]
+        board.add_training_source(lambda: [(self.hall, group, eng.allocated_gpus_by_priority(0))])
         ctx.extras.setdefault("training_engines", {})[self.spec.name] = eng
 
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
@@ -1629,6 +1690,7 @@ class TrainingHandler(WorkloadHandler):
             f"{name}:checkpoint_gpu_hours": float(jobs["checkpoint_gpu_hours"].sum()),
             f"{name}:restart_gpu_hours": float(jobs["restart_gpu_hours"].sum()),
             f"{name}:throttled_gpu_hours": float(jobs["throttled_gpu_hours"].sum()),
+            f"{name}:paused_gpu_hours": float(jobs["paused_gpu_hours"].sum()),
             f"{name}:goodput_frac": float(jobs["useful_gpu_hours"].sum() / gh) if gh > 0 else math.nan,
             f"{name}:mean_allocation_frac": float(np.mean(cols[f"{name}:allocation_frac"])),
         }
