@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -149,7 +150,32 @@ class SiteSupply:
         must_run: dict[str, np.ndarray] = {}
         gas: list[gen.GasUnit] = []
         loc = site.location
-        ghi_dni_dhi: tuple[np.ndarray, ...] | None = None
+        irradiance: tuple[np.ndarray, ...] | None = None
+
+        def pv_mw(
+            capacity_dc_mw: float, dc_ac_ratio: float, tilt_deg: float | None, azimuth_deg: float, **kw: Any
+        ) -> np.ndarray:
+            """PV output [MW] of an array at this site (on-site plant or solar PPA); irradiance computed once."""
+            nonlocal irradiance
+            irradiance = irradiance or _irradiance(site, clock, weather)
+            ghi, dni, dhi = irradiance
+            wind = weather.get("wind_speed_m_per_s", np.full(n, 2.0))
+            return gen.pv_power_mw(
+                mid,
+                loc.latitude_deg,
+                loc.longitude_deg,
+                ghi,
+                dni,
+                dhi,
+                weather["dry_bulb_c"],
+                wind,
+                capacity_dc_mw,
+                dc_ac_ratio,
+                tilt_deg,
+                azimuth_deg,
+                **kw,
+            )
+
         for gspec in site.energy.generation:
             if isinstance(gspec, GasGenerator):
                 gas.append(
@@ -166,19 +192,10 @@ class SiteSupply:
                     )
                 )
             elif isinstance(gspec, SolarGenerator):
-                ghi_dni_dhi = ghi_dni_dhi or _irradiance(site, clock, weather)
                 az = gspec.surface_azimuth_deg
                 if az is None:
                     az = 180.0 if loc.latitude_deg >= 0 else 0.0
-                must_run[gspec.name] = gen.pv_power_mw(
-                    mid,
-                    loc.latitude_deg,
-                    loc.longitude_deg,
-                    ghi_dni_dhi[0],
-                    ghi_dni_dhi[1],
-                    ghi_dni_dhi[2],
-                    weather["dry_bulb_c"],
-                    weather.get("wind_speed_m_per_s", np.full(n, 2.0)),
+                must_run[gspec.name] = pv_mw(
                     gspec.capacity_dc_mw,
                     gspec.dc_ac_ratio,
                     gspec.surface_tilt_deg,
@@ -207,22 +224,8 @@ class SiteSupply:
                     ppa.start_hour,
                     ppa.end_hour,
                 )
-            elif ppa.kind == "solar":
-                ghi_dni_dhi = ghi_dni_dhi or _irradiance(site, clock, weather)
-                q = gen.pv_power_mw(
-                    mid,
-                    loc.latitude_deg,
-                    loc.longitude_deg,
-                    ghi_dni_dhi[0],
-                    ghi_dni_dhi[1],
-                    ghi_dni_dhi[2],
-                    weather["dry_bulb_c"],
-                    weather.get("wind_speed_m_per_s", np.full(n, 2.0)),
-                    ppa.capacity_mw * 1.2,
-                    1.2,
-                    None,
-                    180.0 if loc.latitude_deg >= 0 else 0.0,
-                )
+            elif ppa.kind == "solar":  # 1.2 DC/AC, default tilt, equator-facing
+                q = pv_mw(ppa.capacity_mw * 1.2, 1.2, None, 180.0 if loc.latitude_deg >= 0 else 0.0)
             else:
                 q = cls._wind(site, weather, 1, None) * ppa.capacity_mw / gen.NREL_5MW.rated_mw
             contracted += q

@@ -876,27 +876,21 @@ def evaluate_fleet(
     decode_g = busy_g - prefill_g
     gpus = (R + pending) * gpr
     idle_g = gpus - prefill_g - decode_g
-    frame = pd.DataFrame(
-        {
-            "demand_rps": lam,
-            "served_rps": served,
-            "dropped_rps": dropped,
-            "replicas": ready,
-            "replicas_starting": pending,
-            "utilization_frac": util,
-            "ttft_p50_s": ttft50,
-            "ttft_p99_s": ttft99,
-            "tpot_p50_s": tpot50,
-            "tpot_p99_s": tpot99,
-            "slo_attainment_frac": attain,
-            "tokens_per_s": served * tokens.mean_output_tokens,
-            "prompt_tokens_per_s": served * tokens.mean_prompt_tokens,
-            "prefill_gpus": prefill_g,
-            "decode_gpus": decode_g,
-            "idle_gpus": idle_g,
-            "gpus": gpus,
-        },
-        index=pd.Index(np.arange(lam.size) * step_s, name="time_s"),
+    frame = _service_frame(
+        step_s,
+        tokens,
+        lam,
+        served,
+        dropped,
+        ready,
+        pending,
+        {},
+        util,
+        (ttft50, ttft99, tpot50, tpot99),
+        attain,
+        prefill_g,
+        decode_g,
+        gpus,
     )
     if phase_power_w is not None:
         frame["gpu_power_w"] = (
@@ -905,6 +899,53 @@ def evaluate_fleet(
             + idle_g * phase_power_w["idle"]
         )
     return FleetResult(frame, _summary(frame, step_s, slo))
+
+
+def _service_frame(
+    step_s: float,
+    tokens: TokenStats,
+    demand_rps: np.ndarray,
+    served_rps: np.ndarray,
+    dropped_rps: np.ndarray,
+    replicas: np.ndarray,
+    replicas_starting: np.ndarray,
+    replica_split: dict[str, np.ndarray],
+    utilization_frac: np.ndarray,
+    latency_s: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    slo_attainment_frac: np.ndarray,
+    prefill_gpus: np.ndarray,
+    decode_gpus: np.ndarray,
+    gpus: np.ndarray,
+) -> pd.DataFrame:
+    """The per-step fleet-mode table shared by colocated and disaggregated services (index ``time_s``).
+
+    ``latency_s`` is (TTFT p50, TTFT p99, TPOT p50, TPOT p99); ``replica_split`` adds per-pool replica columns
+    after ``replicas_starting``.
+    """
+    ttft50, ttft99, tpot50, tpot99 = latency_s
+    return pd.DataFrame(
+        {
+            "demand_rps": demand_rps,
+            "served_rps": served_rps,
+            "dropped_rps": dropped_rps,
+            "replicas": replicas,
+            "replicas_starting": replicas_starting,
+            **replica_split,
+            "utilization_frac": utilization_frac,
+            "ttft_p50_s": ttft50,
+            "ttft_p99_s": ttft99,
+            "tpot_p50_s": tpot50,
+            "tpot_p99_s": tpot99,
+            "slo_attainment_frac": slo_attainment_frac,
+            "tokens_per_s": served_rps * tokens.mean_output_tokens,
+            "prompt_tokens_per_s": served_rps * tokens.mean_prompt_tokens,
+            "prefill_gpus": prefill_gpus,
+            "decode_gpus": decode_gpus,
+            "idle_gpus": gpus - prefill_gpus - decode_gpus,
+            "gpus": gpus,
+        },
+        index=pd.Index(np.arange(demand_rps.size) * step_s, name="time_s"),
+    )
 
 
 def _serve(
@@ -1165,31 +1206,23 @@ def simulate_disaggregated_fleet(
     prefill_g = Rpf * gp * np.clip(rho_p, 0.0, 1.0)
     decode_g = Rdf * gd * np.where(Rdf > 0, 1.0 - np.exp(-B), 0.0)
     gpus = (Rpf + pend_p) * gp + (Rdf + pend_d) * gd
-    frame = pd.DataFrame(
-        {
-            "demand_rps": lam,
-            "served_rps": served,
-            "dropped_rps": dropped,
-            "replicas": Rp + Rd,
-            "replicas_starting": pend_p + pend_d,
-            "prefill_replicas": Rp,
-            "decode_replicas": Rd,
-            "utilization_frac": util,
-            "ttft_p50_s": ttft50,
-            "ttft_p99_s": ttft99,
-            "tpot_p50_s": tpot50,
-            "tpot_p99_s": tpot99,
-            "slo_attainment_frac": attain,
-            "tokens_per_s": served * tokens.mean_output_tokens,
-            "prompt_tokens_per_s": served * tokens.mean_prompt_tokens,
-            "prefill_gpus": prefill_g,
-            "decode_gpus": decode_g,
-            "idle_gpus": gpus - prefill_g - decode_g,
-            "gpus": gpus,
-            "prefill_pool_gpus": (Rpf + pend_p) * gp,
-        },
-        index=pd.Index(np.arange(lam.size) * step_s, name="time_s"),
+    frame = _service_frame(
+        step_s,
+        tokens,
+        lam,
+        served,
+        dropped,
+        Rp + Rd,
+        pend_p + pend_d,
+        {"prefill_replicas": Rp, "decode_replicas": Rd},
+        util,
+        (ttft50, ttft99, tpot50, tpot99),
+        attain,
+        prefill_g,
+        decode_g,
+        gpus,
     )
+    frame["prefill_pool_gpus"] = (Rpf + pend_p) * gp
     if prefill_power_w is not None and decode_power_w is not None:
         idle_p = (Rpf + pend_p) * gp - prefill_g
         idle_d = (Rdf + pend_d) * gd - decode_g
