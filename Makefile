@@ -1,21 +1,46 @@
 # gigawatt — two commands on a fresh machine with Python >= 3.11 and pip:
 #   make demo   set up .venv and run the main job on the bundled reference scenario
 #   make test   set up .venv and run ruff, mypy and the whole test suite
+# Installs resolve from the committed constraints.txt (exact versions); `make lock` refreshes it on purpose,
+# `make test-latest` runs the suite against the newest releases in a separate .venv-latest.
 SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# the lock: exact versions of every package the project installs (empty for test-latest)
+CONSTRAINTS ?= constraints.txt
+PIP_C  := $(if $(CONSTRAINTS),PIP_CONSTRAINT=$(abspath $(CONSTRAINTS)),PIP_CONSTRAINT=)
 
-.PHONY: demo test lint typecheck pytest bench clean setup docs validation
+.PHONY: demo test lint typecheck pytest bench clean setup docs validation lock test-latest
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# PIP_CONSTRAINT (not only -c) so that build isolation resolves setuptools/wheel from the lock as well
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PIP_C) $(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PIP_C) $(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Refresh the lock from the newest releases that satisfy pyproject.toml (a deliberate, reviewed commit).
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	PIP_CONSTRAINT= .venv-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	PIP_CONSTRAINT= .venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Lock for gigawatt: exact versions that make setup/demo/test install (pip constraints)."; \
+	  echo "# Regenerate with 'make lock' (newest releases satisfying pyproject.toml), review, commit."; \
+	  echo "# Python $$(.venv-lock/bin/python -c 'import platform; print(platform.python_version())'), $$(date -u +%Y-%m-%d)"; \
+	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v -i '^gigawatt' | LC_ALL=C sort -f; \
+	} > constraints.txt
+	rm -rf .venv-lock
+	@echo "constraints.txt refreshed: review 'git diff constraints.txt', run 'make test', commit"
+
+# The suite against today's newest releases (no lock): drift shows up here as a choice, not a surprise.
+test-latest:
+	rm -rf .venv-latest
+	$(MAKE) test VENV=.venv-latest CONSTRAINTS=
 
 demo: $(STAMP)
 	$(PY) -m gigawatt run reference --out out/reference
@@ -36,7 +61,7 @@ bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest .venv-lock out .pytest_cache .mypy_cache .ruff_cache
 
 validation: $(STAMP)
 	GIGAWATT_VALIDATION_REPORT=docs/validation.md $(PY) -m pytest -q tests/validation

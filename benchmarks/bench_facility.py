@@ -27,7 +27,7 @@ from gigawatt.physics import facility
 
 def reference_utilization_only() -> gw.Scenario:
     sc = gw.load_scenario("reference")
-    return sc.model_copy(update={"workloads": [w for w in sc.workloads if w.kind == "utilization"]})
+    return sc.updated({"workloads": [w.model_dump() for w in sc.workloads if w.kind == "utilization"]})
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from gigawatt.engine.workloads import HANDLERS
 
 def reference_utilization_only() -> gw.Scenario:
     sc = gw.load_scenario("reference")
-    return sc.model_copy(update={"workloads": [w for w in sc.workloads if w.kind == "utilization"]})
+    return sc.updated({"workloads": [w.model_dump() for w in sc.workloads if w.kind == "utilization"]})
 
 
 BASELINE_STEPS = 30 * 288  # 30 days of 5-minute steps

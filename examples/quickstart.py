@@ -13,7 +13,7 @@ import gigawatt as gw
 
 def main(out_dir: str = "out/quickstart") -> gw.Result:
     scenario = gw.load_scenario("reference")
-    week = scenario.model_copy(update={"horizon_h": 24 * 7, "start": scenario.start.replace(month=7)})
+    week = scenario.updated({"horizon_h": 24 * 7, "start": scenario.start.replace(month=7)})
     result = gw.simulate(week)
     print(result.summary().to_string(float_format=lambda v: f"{v:,.3f}"))
     result.to_dir(Path(out_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,36 @@ matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+REQUIRE_SHARED_DATA_ENV = "GIGAWATT_REQUIRE_SHARED_DATA"
+_MISSING_SHARED: set[str] = set()
+
+
+def shared_data_file(*parts: str) -> Path:
+    """A file of the reference data sets in ``../shared/data`` (never copied into the repo).
+
+    When the folder is absent (a plain clone without ``shared/`` beside it) the test is skipped *loudly*: the
+    run ends with a banner naming every missing file (see README, "Tests and reference data"). With
+    ``GIGAWATT_REQUIRE_SHARED_DATA=1`` (set by ``.ci/run``) a missing file fails the test instead.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        msg = f"reference data missing: {path} (clone with ../shared beside the repo; see README)"
+        if os.environ.get(REQUIRE_SHARED_DATA_ENV) == "1":
+            pytest.fail(msg + f"; {REQUIRE_SHARED_DATA_ENV}=1 requires it")
+        _MISSING_SHARED.add(str(path))
+        pytest.skip(msg)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _MISSING_SHARED:
+        terminalreporter.section("REFERENCE DATA MISSING: validation tests were SKIPPED", sep="!", red=True)
+        for f in sorted(_MISSING_SHARED):
+            terminalreporter.write_line(f"  missing {f}")
+        terminalreporter.write_line(
+            "  These checks against real data did not run. Put the project's shared/ folder beside the repo "
+            f"(CI does and sets {REQUIRE_SHARED_DATA_ENV}=1, which turns these skips into failures)."
+        )
 
 
 def small_scenario_dict(**overrides: Any) -> dict[str, Any]:

@@ -40,7 +40,17 @@ def moe():  # type: ignore[no-untyped-def]
     return iteration_coeffs(m, H100, cfg), kv_cache_capacity_tokens(m, H100, cfg)
 
 
-FIELDS = ("replica", "start_s", "first_token_s", "finish_s", "status")
+INT_FIELDS = ("replica", "status")
+TIME_FIELDS = ("start_s", "first_token_s", "finish_s")
+
+
+def _assert_same_requests(a, b) -> None:  # type: ignore[no-untyped-def]
+    """Same routing and outcome per request (integers, exact); same times within 1 ns (compiled code may
+    reassociate float sums, so bit identity is not promised)."""
+    for f in INT_FIELDS:
+        assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    for f in TIME_FIELDS:
+        assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=1e-9, err_msg=f)
 
 
 @pytest.mark.parametrize("router", ROUTERS)
@@ -56,8 +66,7 @@ def test_identical_to_simpy_baseline(moe, router: str, chunked: bool) -> None:  
     kw = dict(router=router, chunked_prefill=chunked, max_batch_tokens=2048, max_batch_seqs=24)
     a = simulate_requests(arr, P, O, 3, coeffs, 60_000, **kw)  # type: ignore[arg-type]
     b = _baseline()(arr, P, O, 3, coeffs, 60_000, **kw).run()
-    for f in FIELDS:
-        assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    _assert_same_requests(a, b)
     assert a.status[5] == 1 and a.status.sum() == 1
 
 
@@ -70,8 +79,7 @@ def test_identical_to_simpy_baseline_mmc_mode(moe) -> None:  # type: ignore[no-u
     ones = np.ones(n, dtype=np.int64)
     a = simulate_requests(arr, ones, ones, 10, coeffs, cap, router="central", service_s=svc)
     b = _baseline()(arr, ones, ones, 10, coeffs, cap, router="central", service_s=svc).run()
-    for f in FIELDS:
-        assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    _assert_same_requests(a, b)
     assert_allclose(a.finish_s - a.start_s, svc, rtol=0, atol=1e-9)
 
 

@@ -145,7 +145,7 @@ def test_paused_priority_levels_progress_at_clock_times_unpaused_share():
     assert eng.allocated_gpus_by_priority(0) == {}
     assert_allclose(r.loc["hi", "end_s"], 100 + 250 + 700)
     assert_allclose(r.loc["hi", "throttled_gpu_hours"], 16 * 50 / 3600)  # 250 s at clock 0.8
-    assert_allclose(r.loc["hi", "paused_gpu_hours"], 0.0)
+    assert_allclose(r.loc["hi", "paused_gpu_hours"], 0.0, atol=1e-9)
     assert_allclose(r.loc["lo", "end_s"], 100 + 250 + 200 + 800)
     assert_allclose(r.loc["lo", "paused_gpu_hours"], 16 * (250 * 0.8 + 200 * 0.5) / 3600)
     assert_allclose(r.loc["lo", "throttled_gpu_hours"], 16 * 250 * 0.2 / 3600, atol=1e-12)

@@ -152,7 +152,7 @@ def test_economic_gas_runs_before_grid():
     g = GasUnit("cheap", 20.0, 0.0, 0.0, heat_rate_btu_per_kwh=8000, fuel_price_usd_per_mmbtu=2.0)
     price = np.where(np.arange(n) < 12, 20.0, 100.0)  # gas marginal cost 21 USD/MWh
     r = dp.dispatch(d, DT, 100.0, gas_units=[g], price_usd_per_mwh=price)
-    assert_allclose(r.generation_mw["cheap"][:12], 0.0)
+    assert_allclose(r.generation_mw["cheap"][:12], 0.0, atol=1e-9)
     assert_allclose(r.generation_mw["cheap"][12:], 20.0)
     assert_allclose(r.grid_import_mw[12:], 10.0)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import shared_data_file
 
 from gigawatt.engine.inference_sim import simulate_requests
 from gigawatt.perf.demand import daily_profile_frac, poisson_arrivals_s, read_azure_trace
@@ -44,8 +45,7 @@ H100 = AcceleratorPerf("H100-SXM", 989.4, 1978.9, 80.0, 3.35, 700.0, 70.0, 450.0
 
 @pytest.mark.slow
 def test_fleet_vs_request_level_diurnal_day(validation) -> None:
-    if not TRACE.exists():
-        pytest.skip(f"Azure LLM trace not found at {TRACE} (shared data folder absent)")
+    shared_data_file(*TRACE.parts[-2:])  # skips loudly (or fails in CI) when the shared data is absent
     data, _ = read_azure_trace(TRACE)
     P0 = data["prompt_tokens"].to_numpy()
     O0 = data["output_tokens"].to_numpy()

@@ -5,16 +5,14 @@ Replaying the traces must reproduce their request rates and token-length distrib
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
+from tests.conftest import shared_data_file
 
 from gigawatt.perf.demand import read_azure_trace, replay_trace
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "azure-llm-inference-2023"
 TRACES = {
     "code": ("AzureLLMInferenceTrace_code.csv", 8819),
     "conv": ("AzureLLMInferenceTrace_conv.csv", 19366),
@@ -24,9 +22,7 @@ TRACES = {
 @pytest.fixture(params=sorted(TRACES))
 def trace(request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     fname, n = TRACES[request.param]
-    path = DATA / fname
-    if not path.exists():
-        pytest.skip(f"Azure LLM trace not found at {path} (shared data folder absent)")
+    path = shared_data_file("azure-llm-inference-2023", fname)
     data, meta = read_azure_trace(path)
     raw = pd.read_csv(path)
     assert meta["n_requests"] == n

@@ -487,7 +487,10 @@ class SiteSupply:
         cols["emissions_scope2_market_kgco2"] = market
         cols["emissions_scope1_kgco2"] = scope1
         served = res.served_mw
-        cols["unserved_mw"] = np.clip(demand_full_mw - served, 0.0, None)
+        # Demand removed by capping or blacked out; gaps below the same relative tolerance that marks a step
+        # as capped (1e-6 of demand, at least 1 W per MW) are float round-off of a served step, snapped to 0.
+        gap_mw = demand_full_mw - served
+        cols["unserved_mw"] = np.where(gap_mw > 1e-6 * np.maximum(demand_full_mw, 1.0), gap_mw, 0.0)
         cols["blackout_mw"] = res.unserved_mw
         cols["grid_import_mw"] = res.grid_import_mw
         cols["energy_cost_usd"] = cost

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, PositiveFloat, PrivateAttr, model_validator
 
@@ -55,6 +57,27 @@ class Scenario(StrictModel):
         if dup:
             raise ValueError(f"workload names must be unique; duplicated: {', '.join(dup)}")
         return self
+
+    def updated(self, updates: Mapping[str, Any]) -> Scenario:
+        """A new, validated scenario with fields changed by dotted path; this one is left unchanged.
+
+        >>> sc.updated({"horizon_h": 720, "sites[ashburn].grid.import_capacity_mw": 60})  # doctest: +SKIP
+
+        Paths name list elements by ``name`` or position (``workloads[chat].target.gpus``,
+        ``sites[0].halls[1].cooling.technology``); the whole result is validated like a loaded file, so a bad
+        path or value raises one :class:`~gigawatt.ScenarioError` listing every problem. Prefer this to
+        pydantic's ``model_copy(update=...)``, which neither validates nor reaches nested fields. See
+        :mod:`gigawatt.scenario.update`.
+        """
+        from gigawatt.scenario.update import updated_scenario  # it validates through io, which imports root
+
+        return updated_scenario(self, updates)
+
+    def value_at(self, path: str) -> Any:
+        """The value of the field at a dotted path (same syntax as :meth:`updated`), defaults included."""
+        from gigawatt.scenario.update import value_at
+
+        return value_at(self, path)
 
     def resolve_path(self, path: str) -> Path:
         """A path from the scenario, resolved against the scenario file's folder when relative."""
