@@ -14,17 +14,26 @@ from gigawatt.engine.core import simulate
 from gigawatt.errors import ScenarioError
 from gigawatt.result import Result
 from gigawatt.scenario import Scenario, load_scenario, save_scenario, scenario_schema
+from gigawatt.solve import SolveResult, optimize, pareto_front, solve
+from gigawatt.sweep import Range, SweepResult, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Range",
     "Result",
     "Scenario",
     "ScenarioError",
+    "SolveResult",
+    "SweepResult",
     "__version__",
     "catalog",
     "load_scenario",
+    "optimize",
+    "pareto_front",
     "save_scenario",
     "scenario_schema",
     "simulate",
+    "solve",
+    "sweep",
 ]
