@@ -34,13 +34,18 @@ from gigawatt.perf.llm import (
     model_preset,
 )
 
-TRACE = (
-    Path(__file__).resolve().parents[2]
-    / ".."
+# the shared data folder beside the checkout (also found from a git worktree one level deeper)
+TRACE = next(
+    (
+        p / "shared" / "data" / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "data" / "azure-llm-inference-2023").is_dir()
+    ),
+    Path(__file__).resolve().parents[3]
     / "shared"
     / "data"
     / "azure-llm-inference-2023"
-    / "AzureLLMInferenceTrace_conv.csv"
+    / "AzureLLMInferenceTrace_conv.csv",
 )
 H100 = AcceleratorPerf("H100-SXM", 989.4, 1978.9, 80.0, 3.35, 700.0, 70.0, 450.0)  # NVIDIA datasheet
 

@@ -16,7 +16,15 @@ from numpy.testing import assert_array_equal
 
 from gigawatt.perf.demand import read_azure_trace, replay_trace
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "azure-llm-inference-2023"
+# the shared data folder beside the checkout (also found from a git worktree one level deeper)
+DATA = next(
+    (
+        p / "shared" / "data" / "azure-llm-inference-2023"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "data" / "azure-llm-inference-2023").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "azure-llm-inference-2023",
+)
 TRACES = {
     "code": ("AzureLLMInferenceTrace_code.csv", 8819),
     "conv": ("AzureLLMInferenceTrace_conv.csv", 19366),
