@@ -258,6 +258,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "generated from monthly climate normals (`gigawatt.physics.weather.synthesize_from_normals`), not "
         "measured weather: a check on them validates the model on an estimate of the climate.",
         "",
+        "Evidence still missing (no citable figure compared yet): published WUE of individual sites by "
+        "climate; per-campus PUE beyond one site (Google publishes a trailing-twelve-month PUE per campus); "
+        "measured serving throughput of engines other than TensorRT-LLM (vLLM, SGLang) and of continuous "
+        "batching (MLPerf Inference); measured facility power of a training cluster over time.",
+        "",
     ]
     by_file: dict[str, tuple[list[Record], list[Band]]] = {}
     for r in _RECORDS:
