@@ -104,6 +104,38 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def add_record(
+    test: str,
+    check: str,
+    *,
+    model: Any,
+    reference: Any,
+    tolerance: str,
+    source: str,
+    kind: str,
+    within: bool | None = None,
+) -> Record:
+    """Validate and store one comparison (the body of the ``validation`` fixture)."""
+    if kind not in KINDS:
+        raise ValueError(f"validation kind={kind!r}: must be one of {', '.join(KINDS)}")
+    if within is not None and not isinstance(within, bool):
+        raise ValueError(f"validation within={within!r}: must be True, False or None")
+    rec = Record(test, check, _fmt(model), _fmt(reference), tolerance, source, kind, within)
+    _RECORDS.append(rec)
+    return rec
+
+
+def settle_outcome(rec: Record, test_outcome: str) -> None:
+    """Outcome of a record from its test's outcome: a failed test fails its records; a passing test records
+    "outside reference" where the model lies outside the published reference (``within=False``)."""
+    if test_outcome == "failed":
+        rec.outcome = "failed"
+    elif test_outcome == "passed":
+        rec.outcome = "outside reference" if rec.within is False else "passed"
+    else:
+        rec.outcome = test_outcome
+
+
 @pytest.fixture
 def validation(request: pytest.FixtureRequest) -> Callable[..., None]:
     """Record one comparison (see the module docstring for ``kind`` and ``within``)."""
@@ -119,21 +151,15 @@ def validation(request: pytest.FixtureRequest) -> Callable[..., None]:
         kind: str,
         within: bool | None = None,
     ) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"validation kind={kind!r}: must be one of {', '.join(KINDS)}")
-        if within is not None and not isinstance(within, bool):
-            raise ValueError(f"validation within={within!r}: must be True, False or None")
-        _RECORDS.append(
-            Record(
-                request.node.nodeid,
-                check,
-                _fmt(model),
-                _fmt(reference),
-                tolerance,
-                source,
-                kind,
-                within,
-            )
+        add_record(
+            request.node.nodeid,
+            check,
+            model=model,
+            reference=reference,
+            tolerance=tolerance,
+            source=source,
+            kind=kind,
+            within=within,
         )
 
     return record
@@ -172,10 +198,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
     bands = [b for b in _BANDS if b.test == item.nodeid]
     if rep.when == "call" or (rep.failed and rep.when == "teardown"):
         for r in mine:
-            if rep.failed:
-                r.outcome = "failed"
-            elif rep.when == "call":
-                r.outcome = "outside reference" if (rep.passed and r.within is False) else rep.outcome
+            if rep.failed or rep.when == "call":
+                settle_outcome(r, rep.outcome)
         for b in bands:
             if rep.failed or rep.when == "call":
                 b.outcome = rep.outcome
@@ -211,9 +235,12 @@ def _headline() -> list[str]:
     lines = [
         f"**{len(_RECORDS)} recorded comparisons: {total['passed']} passed, "
         f"{total['outside reference']} outside reference, {total['failed']} failed.** "
-        f"Only the {sum(counts[('independent', o)] for o in OUTCOMES)} *independent* comparisons are evidence "
-        "that the model matches the world beyond the figures it was built from; the other kinds check "
-        "calibration, fit, numerics or code. Regression bands (below each section) are not counted.",
+        f"Only the {sum(counts[('independent', o)] for o in OUTCOMES)} *independent* comparisons test the model "
+        "against the world beyond the figures it was built from "
+        f"({counts[('independent', 'passed')]} inside their reference, "
+        f"{counts[('independent', 'outside reference')]} outside, {counts[('independent', 'failed')]} failed); "
+        "the other kinds check calibration, fit, numerics or code. Regression bands (below each section) are "
+        "not counted.",
         "",
         "| kind | passed | outside reference | failed | total | what it means |",
         "|---|---|---|---|---|---|",
