@@ -13,7 +13,11 @@ import pytest
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout (or one level further up, from a git worktree in a sibling folder)
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared" / "data").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 REQUIRE_SHARED_DATA_ENV = "GIGAWATT_REQUIRE_SHARED_DATA"
 _MISSING_SHARED: set[str] = set()
 

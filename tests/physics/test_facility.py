@@ -128,15 +128,3 @@ def test_thermal_may_bind_screen_is_conservative() -> None:
     x = fm.facility_flows(plant, fixed, dyn, db, wb)["throughput_frac"]
     assert np.all(x[~may] == 1.0)
     assert may.any() and (~may).any()
-
-
-def test_fast_thermal_limit_matches_full_solve() -> None:
-    rng = np.random.default_rng(5)
-    plant = _plant(PRESETS, server_fan_max_kw=300.0, cooling_capacity_frac=0.8)
-    db, wb = _weather(300, rng)
-    fixed = rng.uniform(1000, 4000, (300, len(PRESETS)))
-    dyn = rng.uniform(0, 8000, (300, len(PRESETS)))
-    full = fm.facility_flows(plant, fixed, dyn, db, wb)["throughput_frac"]
-    fast = fm.thermal_limit_throughput_frac(plant, fixed, dyn, db, wb)
-    assert_allclose(fast, full, rtol=0, atol=0)
-    assert (full < 1).any()

@@ -1,7 +1,9 @@
 """A grid cap below peak demand: dispatch + power capping (issue 6 validation).
 
 Facility model: a linear PUE, so the DVFS power fraction that fits under the cap is analytic,
-p = (cap / PUE − base) / dynamic, and the throughput loss must equal 1 − g(p) for the DVFS curve g.
+p = (cap / PUE − base) / dynamic: the capping solver's bisection must find it (theory), and the facility must
+never exceed the cap (invariant). The throughput that follows, 1 − g(p), is computed by the solver as g of
+its power fraction, so re-asserting it would be a tautology and is not checked here.
 """
 
 import numpy as np
@@ -14,7 +16,7 @@ STEP_H = 5 / 60
 PUE = 1.2
 
 
-def test_grid_cap_throughput_loss_matches_capping_curve(validation):
+def test_grid_cap_solver_finds_the_analytic_dvfs_fraction(validation):
     n = 288 * 7
     hours = np.arange(n) * STEP_H
     # a hot-afternoon facility: IT dynamic power peaks mid-afternoon
@@ -42,13 +44,14 @@ def test_grid_cap_throughput_loss_matches_capping_curve(validation):
     capped = supply.unserved_mw > 0
     p_expected = np.where(capped, (cap / PUE - base_it[:, 0]) / dyn, 1.0)
     loss = 1.0 - r.hall_throughput_frac[:, 0]
-    src = "analytic: linear PUE, p = (cap/PUE − base)/dynamic, loss = 1 − g(p) (docs/models/energy.md)"
+    src = "analytic: linear PUE, p = (cap/PUE − base)/dynamic (docs/models/energy.md)"
     validation(
         "Peak facility power over a week under a 125 MW grid cap (138 MW unconstrained peak) [MW]",
         model=float(r.facility_power_mw.max()),
         reference=cap,
         tolerance="≤ cap + 1e-9 at every step; = cap on capped steps (rel. 1e-9)",
-        source=src,
+        source="constraint of the capping solver (exact invariant)",
+        kind="invariant",
     )
     validation(
         f"DVFS power fraction on the {int(capped.sum())} capped 5-min steps, largest deviation from analytic",
@@ -56,20 +59,13 @@ def test_grid_cap_throughput_loss_matches_capping_curve(validation):
         reference=0.0,
         tolerance="≤ 1e-9",
         source=src,
-    )
-    validation(
-        "Throughput lost over the week [hall-hours at full throughput]",
-        model=float(loss.sum() * STEP_H),
-        reference=float((1.0 - curve(p_expected)).sum() * STEP_H),
-        tolerance="rel. 1e-9 (and step by step to 1e-9)",
-        source=src,
+        kind="theory",
     )
     # no step exceeds the cap
     assert np.all(r.facility_power_mw <= cap + 1e-9)
     assert np.array_equal(capped, r.capped)
     assert_allclose(r.power_frac, p_expected, atol=1e-9)
-    # throughput loss equals the curve's prediction, step by step and in total
-    assert_allclose(loss, 1.0 - curve(p_expected), atol=1e-9)
-    assert_allclose(loss.sum(), (1.0 - curve(p_expected)).sum(), rtol=1e-9)
+    # throughput falls on capped steps only
+    assert np.all(loss[capped] > 0) and np.all(loss[~capped] < 1e-12)
     # the capped facility sits exactly at the cap on capped steps (binding constraint)
     assert_allclose(r.facility_power_mw[capped], cap, rtol=1e-9)

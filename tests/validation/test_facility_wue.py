@@ -4,7 +4,10 @@ Meta reports a data-center WUE of 0.26 L/kWh (2023 sustainability report, 2022 d
 (FY23), both for fleets cooled mainly by outside air with direct evaporative cooling on hot days. A fleet of
 our direct-evaporative design (``air_evaporative``) spread over US climates where such fleets operate
 (Greensboro NC ~ Forest City NC, Miami FL ~ the humid South-East, Phoenix AZ ~ Mesa AZ) must land in
-0.2-0.5 L/kWh; cooling-tower plants use several times more (~1.6-1.9 L/kWh: all heat is evaporated).
+0.2-0.5 L/kWh (asserted: a loose bound, since three sites are a crude proxy for a fleet); it is recorded against
+the published 0.26-0.30 L/kWh and is outside it. Cooling-tower plants use several times more (~1.6-1.9 L/kWh:
+all heat is evaporated; a physics estimate). Greensboro and Miami are real TMY files; Phoenix is a typical year
+SYNTHESIZED from monthly climate normals. No per-site published WUE is compared yet (see docs/validation.md).
 """
 
 import numpy as np
@@ -32,39 +35,42 @@ def annual_wue(climate: str) -> np.ndarray:
     return out["water_l"].sum(axis=0) / out["it_power_kw"].sum(axis=0)  # L per kWh (hourly steps)
 
 
-def test_hyperscale_evaporative_fleet_wue(validation) -> None:
+def test_hyperscale_evaporative_fleet_wue(validation, regression_band, climate_label) -> None:
     climates = ("greensboro", "miami", "phoenix")
     fleet = np.array([annual_wue(c) for c in climates])
     evaporative = fleet[:, 0].mean()
     validation(
-        "Annual WUE of a direct-evaporative (outside air) fleet, mean over Greensboro, Miami, Phoenix, "
-        "75 % IT load [L/kWh]",
+        "Annual WUE of a direct-evaporative (outside air) fleet, mean over Greensboro, Miami, Phoenix "
+        "(SYNTHESIZED), 75 % IT load [L/kWh]",
         model=round(float(evaporative), 3),
-        reference="Meta 0.26, Microsoft 0.30",
-        tolerance="0.2-0.5",
+        reference="0.26-0.30 (Meta 0.26, Microsoft 0.30)",
+        tolerance="0.2-0.5 asserted (three sites as a proxy for a fleet); within = inside 0.26-0.30",
         source="Meta 2023 sustainability report: 0.26 L/kWh (2022 data); Microsoft: 0.30 L/kWh (FY23)",
+        kind="independent",
+        within=bool(0.26 <= evaporative <= 0.30),
     )
     for c, (evap, tower, dry) in zip(climates, fleet, strict=True):
-        validation(
-            f"{c}: annual WUE, direct evaporative [L/kWh]",
+        regression_band(
+            f"{climate_label(c)}: annual WUE, direct evaporative [L/kWh]",
             model=round(float(evap), 3),
-            reference="Meta 0.26, Microsoft 0.30 (fleet)",
-            tolerance="< 0.9 at every site",
-            source="as above",
+            band="< 0.9",
+            reason="sanity bound per site; no published per-site figure is compared",
         )
         validation(
-            f"{c}: annual WUE, cooling towers + water-side economizer [L/kWh]",
+            f"{climate_label(c)}: annual WUE, cooling towers + water-side economizer [L/kWh]",
             model=round(float(tower), 3),
             reference="~1.6 (1.3 L/kWh evaporated × 1.25 blowdown at 5 cycles)",
             tolerance="1.5-2.0",
-            source="latent heat of water (physics estimate, module docstring)",
+            source="latent heat of water and cycles of concentration (hand calculation, module docstring)",
+            kind="theory",
         )
         validation(
             f"{c}: annual WUE, dry coolers [L/kWh]",
             model=float(dry),
             reference=0.0,
             tolerance="exactly 0",
-            source="no evaporation",
+            source="no evaporation (by construction)",
+            kind="invariant",
         )
     assert 0.2 <= evaporative <= 0.5  # Meta 0.26 L/kWh (2022), Microsoft 0.30 L/kWh (FY23)
     assert np.all(fleet[:, 0] < 0.9)

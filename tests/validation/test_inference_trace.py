@@ -1,6 +1,8 @@
 """Azure LLM inference trace 2023 (Patel et al., Splitwise, ISCA 2024; CC-BY 4.0) replay.
 
-Replaying the traces must reproduce their request rates and token-length distributions exactly.
+Replaying the traces must reproduce their request rates and token-length distributions exactly. These are
+invariants (the trace compared with its own replay): they check the reader and the replay code, and are no
+evidence about the serving model.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ def test_replay_reproduces_trace_exactly(trace: tuple[pd.DataFrame, pd.DataFrame
     per_min_diff = np.abs(np.histogram(out["arrival_s"], bins)[0] - np.histogram(secs, bins)[0]).max()
     name = "code" if n == TRACES["code"][1] else "conv"
     src = "Azure LLM inference trace 2023 (Patel et al., Splitwise, ISCA 2024), CSV and README"
-    validation(f"{name} trace replay: requests", model=len(out), reference=n, tolerance="exact", source=src)
+    validation(
+        f"{name} trace replay: requests",
+        model=len(out),
+        reference=n,
+        tolerance="exact",
+        source=src,
+        kind="invariant",
+    )
     for col, raw_col in (("prompt_tokens", "ContextTokens"), ("output_tokens", "GeneratedTokens")):
         same = np.array_equal(np.sort(out[col]), np.sort(raw[raw_col]))
         validation(
@@ -47,6 +56,7 @@ def test_replay_reproduces_trace_exactly(trace: tuple[pd.DataFrame, pd.DataFrame
             reference=int(raw[raw_col].sum()),
             tolerance="identical multiset",
             source=src,
+            kind="invariant",
         )
     validation(
         f"{name} trace replay: largest difference in requests per minute ({bins.size - 1} minutes)",
@@ -54,6 +64,7 @@ def test_replay_reproduces_trace_exactly(trace: tuple[pd.DataFrame, pd.DataFrame
         reference=0,
         tolerance="exact",
         source=src,
+        kind="invariant",
     )
     assert len(out) == n  # README: 8,819 (code) and 19,366 (conv) requests
     # token lengths: identical multiset (and identical sequence in arrival order)
@@ -76,6 +87,7 @@ def test_scaled_replay(trace: tuple[pd.DataFrame, pd.DataFrame, int], validation
         reference=float(data["arrival_s"].iloc[-1] / 4),
         tolerance="equal (np.isclose); same number of requests",
         source=src,
+        kind="invariant",
     )
     validation(
         f"{name} trace at 3x request rate: requests",
@@ -83,6 +95,7 @@ def test_scaled_replay(trace: tuple[pd.DataFrame, pd.DataFrame, int], validation
         reference=3 * n,
         tolerance="exact; output-token multiset = trace's repeated 3 times",
         source=src,
+        kind="invariant",
     )
     validation(
         f"{name} trace looped over one day: mean request rate [req/s]",
@@ -90,6 +103,7 @@ def test_scaled_replay(trace: tuple[pd.DataFrame, pd.DataFrame, int], validation
         reference=n / (data["arrival_s"].iloc[-1] * (1 + 1 / (n - 1))),
         tolerance="± 1 %",
         source=src,
+        kind="invariant",
     )
     assert len(fast) == n and np.isclose(fast["arrival_s"].iloc[-1], data["arrival_s"].iloc[-1] / 4)
     assert len(x3) == 3 * n  # exactly 3x the requests over the same period

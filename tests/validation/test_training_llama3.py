@@ -1,4 +1,10 @@
-"""Validation of the training model against Llama 3 405B (arXiv:2407.21783) and Young/Daly theory."""
+"""Validation of the training model against Llama 3 405B (arXiv:2407.21783) and Young/Daly theory.
+
+The interruption counts are *calibrated*: the failure rates were set from the same Llama 3 table. The >90 %
+effective training time is the one independent Llama 3 figure (it depends on checkpoint and recovery times,
+which are estimates). The 6 N D compute and the failure-free run time are arithmetic (invariants); the
+Young/Daly checks compare the simulation with theory.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +65,8 @@ def test_llama3_interruptions_and_effective_training_time(validation):
         reference=419,
         tolerance=calibrated + f"each seed within the 99.9 % Poisson band 419 ± {band:.0f}",
         source=src,
+        kind="calibrated",
+        within=bool(all(abs(c - 419) < band for c in counts)),
     )
     validation(
         "Unexpected interruptions, 54 days on 16,384 H100, mean of 5 seeds",
@@ -66,6 +74,8 @@ def test_llama3_interruptions_and_effective_training_time(validation):
         reference=419,
         tolerance=calibrated + f"± 3 standard errors (± {3 * math.sqrt(419 / len(counts)):.0f})",
         source=src,
+        kind="calibrated",
+        within=bool(abs(np.mean(counts) - 419) < 3 * math.sqrt(419 / len(counts))),
     )
     validation(
         "Planned interruptions, 54 days, mean of 5 seeds",
@@ -73,6 +83,8 @@ def test_llama3_interruptions_and_effective_training_time(validation):
         reference=47,
         tolerance=calibrated + f"± 3 standard errors (± {3 * math.sqrt(47 / len(planned)):.1f})",
         source=src,
+        kind="calibrated",
+        within=bool(abs(np.mean(planned) - 47) < 3 * math.sqrt(47 / len(planned))),
     )
     validation(
         "Effective training time (goodput) [fraction], lowest of 5 seeds; Daly checkpoints of 2.8 s, "
@@ -80,8 +92,10 @@ def test_llama3_interruptions_and_effective_training_time(validation):
         model=round(min(goodput), 4),
         reference="> 0.90",
         tolerance="every seed > 0.90 (independent of the rate calibration: depends on checkpoint and "
-        "recovery model)",
+        "recovery model, whose times are estimates)",
         source="Llama 3 §3.3.4: 'higher than 90% effective training time'",
+        kind="independent",
+        within=bool(min(goodput) > 0.90),
     )
     for n_unexpected, g in zip(counts, goodput, strict=True):
         # each run inside the two-sided 99.9 % Poisson band around 419 (Llama 3 §3.3.4 Table 5): +-3.3 sigma
@@ -99,8 +113,9 @@ def test_llama3_405b_compute_time(validation):
         "Training compute of Llama 3 405B on 15.6T tokens (6 N D) [FLOP]",
         model=float(flops),
         reference=3.8e25,
-        tolerance="± 1 %",
+        tolerance="± 1 % (arithmetic: the paper's figure is itself 6 N D)",
         source="Llama 3 (arXiv:2407.21783) §1, §3.2.1: 3.8 × 10^25 FLOPs",
+        kind="invariant",
     )
     assert_allclose(flops, 3.8e25, rtol=0.01)  # "3.8 x 10^25 FLOPs" (Llama 3 §1, §3.2.1)
     t_s = float(compute_time_s(flops, 16384, 400.0))  # 400 TFLOPs/GPU on 16,384 H100 (Llama 3 Table 4)
@@ -108,8 +123,9 @@ def test_llama3_405b_compute_time(validation):
         "Failure-free compute time at 400 TFLOP/s per GPU on 16,384 H100 [days]",
         model=t_s / 86400,
         reference=67.0,
-        tolerance="± 0.5 % (reference derived: 3.8e25 FLOP / (16,384 × 400 TFLOP/s))",
+        tolerance="± 0.5 % (arithmetic: reference derived as 3.8e25 FLOP / (16,384 × 400 TFLOP/s))",
         source="Llama 3 §3.2.1 and Table 4 (400 TFLOPs/GPU at 16K GPUs)",
+        kind="invariant",
     )
     assert_allclose(t_s / 86400, 67.0, rtol=0.005)
     # the engine reproduces it exactly for a failure-free run at full facility throughput
@@ -121,6 +137,7 @@ def test_llama3_405b_compute_time(validation):
         reference=t_s / 86400,
         tolerance="relative 1e-12 (engine consistency)",
         source="closed form above",
+        kind="invariant",
     )
     assert_allclose(r.end_s, t_s, rtol=1e-12)
 
@@ -161,6 +178,7 @@ def test_young_daly_optimum_in_simulation(validation):
             reference=round(float(g_th), 4),
             tolerance="± 0.015 absolute",
             source=src,
+            kind="theory",
         )
     validation(
         "Interval with the highest simulated goodput [multiple of τ_Daly]",
@@ -168,6 +186,7 @@ def test_young_daly_optimum_in_simulation(validation):
         reference=1.0,
         tolerance="within one factor-of-2 grid step (0.5-2)",
         source=src,
+        kind="theory",
     )
     # Daly (2006) expected goodput: simulated mean within 1.5 points at every interval (480 failures per run)
     assert_allclose(sim, theory, atol=0.015)
