@@ -42,6 +42,7 @@ def small_scenario_dict(**overrides: Any) -> dict[str, Any]:
                                     "accelerator": "GB200",
                                     "accelerators_per_server": 4,
                                     "host_overhead_w": 2200,
+                                    "cooling_variant": "liquid",
                                 },
                             }
                         ],
