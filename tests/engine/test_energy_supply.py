@@ -375,7 +375,8 @@ def test_two_sites_columns_and_campus_totals():
     assert_allclose(
         s["unserved_energy_mwh"], s["site-a:unserved_energy_mwh"] + s["site-b:unserved_energy_mwh"]
     )
-    assert s["site-b:unserved_energy_mwh"] > 0 and s["site-a:unserved_energy_mwh"] == 0
+    assert s["site-b:unserved_energy_mwh"] > 0
+    assert s["site-a:unserved_energy_mwh"] == pytest.approx(0.0, abs=1e-9)  # rounding noise only
 
 
 def test_pause_training_stops_the_lowest_priority_job_first():
