@@ -50,6 +50,52 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+def dgx_hall_dict(technology: str, *, util: float = 0.8, server: dict | None = None, **hall: object) -> dict:
+    """One hall of 10 racks x 4 DGX H100 (air-cooled build, 4,600 W host at full fan speed), one day."""
+    return {
+        "name": f"dgx-{technology}",
+        "start": "2026-01-15T00:00:00",
+        "horizon_h": 24,
+        "step_s": 900,
+        "seed": 1,
+        "sites": [
+            {
+                "name": "s",
+                "location": {"latitude_deg": 53.4, "longitude_deg": -6.2, "country_code": "IE"},
+                "climate": {"kind": "constant", "dry_bulb_c": 12.0, "relative_humidity_frac": 0.8},
+                "grid": {"carbon_intensity_gco2_per_kwh": 400.0},
+                "halls": [
+                    {
+                        "name": "h",
+                        "cooling": {"technology": technology},
+                        "racks": [
+                            {
+                                "name": "dgx",
+                                "count": 10,
+                                "servers_per_rack": 4,
+                                "server": {
+                                    "accelerator": "H100-SXM",
+                                    "host_overhead_w": 4600,
+                                    **(server or {}),
+                                },
+                            }
+                        ],
+                        **hall,
+                    }
+                ],
+            }
+        ],
+        "workloads": [
+            {
+                "kind": "utilization",
+                "name": "u",
+                "target": {"hall": "h"},
+                "profile": {"kind": "constant", "utilization_frac": util},
+            }
+        ],
+    }
+
+
 def small_scenario_dict(**overrides: Any) -> dict[str, Any]:
     """A two-hall, one-site scenario over two days (fast to simulate)."""
     d: dict[str, Any] = {
@@ -77,6 +123,7 @@ def small_scenario_dict(**overrides: Any) -> dict[str, Any]:
                                     "accelerator": "GB200",
                                     "accelerators_per_server": 4,
                                     "host_overhead_w": 2200,
+                                    "cooling_variant": "liquid",
                                 },
                             }
                         ],

@@ -3,8 +3,10 @@
 Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, named ``time``):
 
 * campus totals, unprefixed: ``it_power_mw``, ``cooling_power_mw``, ``electrical_loss_mw``,
-  ``other_power_mw``, ``facility_power_mw``, ``pue``, ``gpu_utilization_frac``, ``throughput_frac``,
-  ``grid_import_mw``, ``unserved_mw``, ``energy_cost_usd``, ``emissions_kgco2``, ``water_use_m3`` (per step),
+  ``other_power_mw``, ``facility_power_mw``, ``pue``, ``accelerator_power_mw`` and ``server_fan_power_mw``
+  (parts of IT power), ``gpu_utilization_frac``, ``throughput_frac``, ``grid_import_mw``, ``unserved_mw``,
+  ``energy_cost_usd``, ``emissions_kgco2``, ``it_emissions_scope2_location_kgco2`` (IT's share of the
+  location-based Scope 2 emissions), ``water_use_m3`` (per step),
   ``wue_l_per_kwh``, ``thermal_overload_mw``; for a single-site scenario ``ambient_dry_bulb_c`` and ``ambient_wet_bulb_c``; for a
   single-hall scenario ``coolant_supply_c``, ``server_inlet_c``, ``cooling_capacity_mw``;
 * per site (when there are several sites): ``"<site>:<column>"``;
@@ -54,7 +56,7 @@ def _power_block(
     it, cool = pick("it_power_kw"), pick("cooling_power_kw")
     loss, other = pick("electrical_loss_kw"), pick("other_power_kw")
     fac = it + cool + loss + other
-    return {
+    out = {
         "it_power_mw": it,
         "cooling_power_mw": cool,
         "electrical_loss_mw": loss,
@@ -62,6 +64,26 @@ def _power_block(
         "facility_power_mw": fac,
         "pue": _ratio(fac, it),
     }
+    # parts of IT power: accelerators alone and the server fans the hall's cooling keeps
+    for key in ("accelerator_power", "server_fan_power"):
+        if f"{key}_kw" in flows:
+            out[f"{key}_mw"] = pick(f"{key}_kw")
+    return out
+
+
+def _it_scope2_location_kgco2(fleet: Fleet, flows: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Location-based Scope 2 emissions attributed to IT per step and site [kgCO2], (T, S).
+
+    ``E_it = E_scope2,location · P_it / P_facility`` per step and site: the grid import's emissions shared in
+    proportion to the power each part of the facility drew in that step (IT's share of the site load).
+    """
+    if "site_emissions_scope2_location_kgco2" not in flows:
+        return None
+    h2s = fleet.hall_to_site_matrix()
+    it_site = flows["it_power_kw"] @ h2s
+    fac_site = flows["facility_power_kw"] @ h2s
+    share = np.divide(it_site, fac_site, out=np.zeros_like(it_site), where=fac_site > 0)
+    return np.asarray(flows["site_emissions_scope2_location_kgco2"] * share, dtype=float)
 
 
 def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -73,6 +95,8 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
     occ_hall = occ_group @ fleet.group_to_hall_matrix()  # (T, H)
     thr = flows["throughput_frac"]
     ones_h = np.ones((n_h, 1))
+    if "accel_power_kw" in flows:  # accelerator power per hall (flows carry it per rack group)
+        flows = {**flows, "accelerator_power_kw": flows["accel_power_kw"] @ fleet.group_to_hall_matrix()}
     campus = _power_block(flows, slice(None), ones_h)
     cols.update({k: v[:, 0] for k, v in campus.items()})
     cols["gpu_utilization_frac"] = occ_hall.sum(axis=1) / max(gpus_hall.sum(), 1)
@@ -81,6 +105,9 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
         cols[f"{key}_mw"] = flows[f"site_{key}_kw"].sum(axis=1) / 1e3
     for key in ("energy_cost_usd", "emissions_kgco2"):
         cols[key] = flows[f"site_{key}"].sum(axis=1)
+    it_co2_site = _it_scope2_location_kgco2(fleet, flows)
+    if it_co2_site is not None:
+        cols["it_emissions_scope2_location_kgco2"] = it_co2_site.sum(axis=1)
     step_h = clock.step_s / 3600.0
     if "water_l" in flows:  # facility physics: water, wet bulb, coolant temperatures
         water_l = flows["water_l"]
@@ -109,6 +136,8 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
             cols[f"{name}:unserved_mw"] = flows["site_unserved_kw"][:, si] / 1e3
             cols[f"{name}:energy_cost_usd"] = flows["site_energy_cost_usd"][:, si]
             cols[f"{name}:emissions_kgco2"] = flows["site_emissions_kgco2"][:, si]
+            if it_co2_site is not None:
+                cols[f"{name}:it_emissions_scope2_location_kgco2"] = it_co2_site[:, si]
             cols[f"{name}:ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, si]
             if "wet_bulb_c_site" in flows:
                 cols[f"{name}:ambient_wet_bulb_c"] = flows["wet_bulb_c_site"][:, si]
@@ -185,6 +214,9 @@ class Result:
 
         ``facility_energy_mwh`` is the sum of ``it_energy_mwh``, ``cooling_energy_mwh``,
         ``electrical_loss_energy_mwh`` and ``other_energy_mwh``; ``pue`` is energy-weighted.
+        ``accelerator_energy_mwh`` (accelerators alone) and ``server_fan_energy_mwh`` are parts of
+        ``it_energy_mwh``; ``it_emissions_scope2_location_tco2`` is IT's share of the location-based Scope 2
+        emissions (grid import × grid intensity, shared per step by IT power / facility power).
         """
         ts, dt_h = self.timeseries, self.step_h
         e = {c: float(ts[c].sum() * dt_h) for c in POWER_COLUMNS}
@@ -209,6 +241,16 @@ class Result:
             "energy_cost_usd": float(ts["energy_cost_usd"].sum()),
             "emissions_tco2": float(ts["emissions_kgco2"].sum() / 1e3),
         }
+        for col, kpi in (
+            ("accelerator_power_mw", "accelerator_energy_mwh"),
+            ("server_fan_power_mw", "server_fan_energy_mwh"),
+        ):
+            if col in ts.columns:
+                kpis[kpi] = float(ts[col].sum() * dt_h)
+        if "it_emissions_scope2_location_kgco2" in ts.columns:
+            kpis["it_emissions_scope2_location_tco2"] = float(
+                ts["it_emissions_scope2_location_kgco2"].sum() / 1e3
+            )
         kpis.update(self.extra_kpis)
         s = pd.Series(kpis, dtype=float, name="value")
         s.index.name = "metric"

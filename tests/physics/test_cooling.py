@@ -99,3 +99,20 @@ def test_presets_validation() -> None:
     assert p.liquid_loop.design_kw[0] == pytest.approx(800.0)
     p2 = co.with_design(p, [2000.0])
     assert p2.liquid_loop.design_kw[0] == pytest.approx(1600.0)
+
+
+def test_active_rear_door_fans() -> None:
+    """Door fans of the rdhx preset: affinity law on the door heat, their heat goes to the door water, and
+    passive doors (``door_fan_kw_per_kw: 0``) have none; other presets have no doors."""
+    active = _plant("rdhx")
+    passive = co.build_cooling_plant(["rdhx"], [1000.0], [{"air": {"door_fan_kw_per_kw": 0.0}}])
+    wb = np.full((2, 1), 5.0)
+    q = np.array([[500.0], [1000.0]])
+    a = co.cooling_performance(active, q, wb + 5, wb)
+    p = co.cooling_performance(passive, q, wb + 5, wb)
+    door = co.rear_door_fan_kw(active, 0.9 * q)  # inlet at its set point: airflow factor 1
+    assert_allclose(door[:, 0], 0.01 * 900.0 * np.array([0.5, 1.0]) ** 3, rtol=1e-9)
+    assert_allclose(a["air_fan_kw"] - p["air_fan_kw"], door, rtol=1e-9)
+    assert np.all(a["cooling_power_kw"] > p["cooling_power_kw"] + door - 1e-9)  # door heat is pumped too
+    for name in ("air", "dlc", "immersion"):
+        assert_allclose(co.rear_door_fan_kw(_plant(name), q), 0.0, atol=1e-12)

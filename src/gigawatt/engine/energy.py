@@ -660,7 +660,8 @@ class SupplyStage:
         Returns
         -------
         flows : dict of arrays (T, S)
-            ``site_grid_import_kw``, ``site_unserved_kw``, ``site_energy_cost_usd``, ``site_emissions_kgco2``.
+            ``site_grid_import_kw``, ``site_unserved_kw``, ``site_energy_cost_usd``, ``site_emissions_kgco2``,
+            ``site_emissions_scope2_location_kgco2``.
         columns : dict of arrays (T,)
             Extra time-series columns (plain names for one site; ``"<site>:<col>"`` plus campus totals of
             additive columns for several).
@@ -678,6 +679,7 @@ class SupplyStage:
                 "site_unserved_kw",
                 "site_energy_cost_usd",
                 "site_emissions_kgco2",
+                "site_emissions_scope2_location_kgco2",
             )
         }
         columns: dict[str, np.ndarray] = {}
@@ -691,6 +693,7 @@ class SupplyStage:
             flows["site_unserved_kw"][:, si] = cols["unserved_mw"] * 1e3
             flows["site_energy_cost_usd"][:, si] = cols["energy_cost_usd"]
             flows["site_emissions_kgco2"][:, si] = cols["emissions_kgco2"]
+            flows["site_emissions_scope2_location_kgco2"][:, si] = cols["emissions_scope2_location_kgco2"]
             extra = {c: v for c, v in cols.items() if c not in _FROM_FLOWS}
             if n_s == 1:
                 columns.update(extra)

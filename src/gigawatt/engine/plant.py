@@ -12,14 +12,14 @@ import numpy as np
 
 from gigawatt.engine.fleet import Fleet
 from gigawatt.physics import facility, it_power
+from gigawatt.scenario.hardware import FAN_SHARE_OF_HOST
 
 __all__ = ["FAN_SHARE_OF_HOST_AIR", "FAN_SHARE_OF_HOST_LIQUID", "PlantInputs", "build_plant"]
 
-#: Server fans at full speed as a share of the host overhead at full load, air-cooled servers (estimate: a
-#: DGX H100's 12 fans draw ≈ 0.7-1.0 kW of its ≈ 4.6 kW non-GPU budget at full speed).
-FAN_SHARE_OF_HOST_AIR = 0.2
-#: Same for liquid-cooled servers, whose fans only move the residual air heat (estimate).
-FAN_SHARE_OF_HOST_LIQUID = 0.05
+#: Default server-fan share of ``host_overhead_w`` for air-cooled and liquid-cooled builds (estimates; see
+#: :data:`gigawatt.scenario.hardware.FAN_SHARE_OF_HOST`).
+FAN_SHARE_OF_HOST_AIR = FAN_SHARE_OF_HOST["air"]
+FAN_SHARE_OF_HOST_LIQUID = FAN_SHARE_OF_HOST["liquid"]
 
 _UPS = {
     "double_conversion": "ups_double_conversion",
@@ -39,38 +39,51 @@ class PlantInputs:
     ----------
     plant : FacilityPlant
     fan_share_group : array (G,)
-        Share of each group's host overhead that is server fans (moved to the inlet-dependent fan model).
+        Share of each group's stated host overhead that is server fans at full speed (taken out of the
+        host power; the fans the hall keeps are modelled by the inlet-dependent fan model).
+    fan_max_w_group : array (G,)
+        Server fans kept in the hall at full speed per server [W]: stated fans × the hall's kept share
+        (:meth:`gigawatt.scenario.hardware.Hall.server_fan_kept_frac`).
     network_kw_hall, storage_kw_hall : array (H,)
         Network switches/optics and storage power per hall [kW] (constant in time).
     """
 
     plant: facility.FacilityPlant
     fan_share_group: np.ndarray
+    fan_max_w_group: np.ndarray
     network_kw_hall: np.ndarray
     storage_kw_hall: np.ndarray
 
 
 def build_plant(fleet: Fleet) -> PlantInputs:
-    """Per-hall facility plant from the fleet's hall models (cooling, electrical, fabric) and rack groups."""
+    """Per-hall facility plant from the fleet's hall models (cooling, electrical, fabric) and rack groups.
+
+    Server power is ``accelerators + host without fans + server fans``; the stated fans
+    (``server.fan_max_w``, part of ``host_overhead_w``) are scaled by the share the hall's cooling keeps and
+    enter the facility physics as ``server_fan_max_kw`` (inlet-temperature dependent).
+    """
     halls = fleet.halls
     g2h = fleet.group_to_hall_matrix()
-    liquid = np.array(
+    servers = [rg.server for h in halls for rg in h.racks]  # same order as the fleet's groups
+    kept = np.array([h.server_fan_kept_frac(rg.server) for h in halls for rg in h.racks], dtype=float)
+    stated_fan_w = np.array([sv.fan_power_w() for sv in servers], dtype=float)
+    host_w = fleet.host_w_per_server
+    fan_share = np.divide(stated_fan_w, host_w, out=np.zeros_like(host_w), where=host_w > 0)
+    fan_max_w = stated_fan_w * kept
+    fan_max_kw_hall = (fleet.n_servers * fan_max_w / 1e3) @ g2h
+    gpus_hall = fleet.n_gpus.astype(float) @ g2h
+    net_w = np.array(
         [
             (
-                h.cooling.liquid_capture_frac
-                if h.cooling.liquid_capture_frac is not None
-                else _preset_capture(h)
+                h.fabric.power_w_per_gpu
+                if h.fabric.power_w_per_gpu is not None
+                else it_power.NETWORK_POWER_W_PER_GPU[_FABRIC[h.fabric.kind]]
             )
-            >= 0.5
             for h in halls
         ]
     )
-    fan_share = np.where(liquid[fleet.group_hall], FAN_SHARE_OF_HOST_LIQUID, FAN_SHARE_OF_HOST_AIR)
-    fan_max_kw_hall = (fleet.n_servers * fleet.host_w_per_server * fan_share / 1e3) @ g2h
-    gpus_hall = fleet.n_gpus.astype(float) @ g2h
-    net_w = np.array([it_power.NETWORK_POWER_W_PER_GPU[_FABRIC[h.fabric.kind]] for h in halls])
     network_kw = gpus_hall * net_w / 1e3
-    storage_kw = gpus_hall * it_power.STORAGE_POWER_W_PER_GPU / 1e3
+    storage_kw = gpus_hall * np.array([h.storage_power_w_per_gpu for h in halls]) / 1e3
     nameplate_kw = np.array([h.nameplate_it_power_mw() * 1e3 for h in halls])
     design_kw = np.array(
         [
@@ -91,10 +104,4 @@ def build_plant(fleet: Fleet) -> PlantInputs:
         cooling_capacity_frac=np.array([h.cooling.capacity_frac for h in halls]),
         cycles_of_concentration=np.array([h.cooling.cycles_of_concentration for h in halls]),
     )
-    return PlantInputs(plant, fan_share, network_kw, storage_kw)
-
-
-def _preset_capture(hall: object) -> float:
-    from gigawatt.physics.cooling import COOLING_PRESETS
-
-    return float(COOLING_PRESETS[hall.cooling.resolved_design()]["liquid_capture_frac"])  # type: ignore[attr-defined]
+    return PlantInputs(plant, fan_share, fan_max_w, network_kw, storage_kw)

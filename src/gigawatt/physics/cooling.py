@@ -141,12 +141,15 @@ class AirSide:
     fan_min_speed_frac : lowest fan speed (VFD/EC fans); 1 for constant-speed legacy fans.
     supply_air_c : server inlet (supply air) set point [°C].
     coil_approach_c : supply air above the chilled-water supply for water-coil air handlers [K].
+    door_fan_kw_per_kw : fans of active rear doors at design airflow per kW of design door (liquid-loop) heat;
+        0 without doors or for passive doors.
     """
 
     fan_kw_per_kw: FloatArray
     fan_min_speed_frac: FloatArray
     supply_air_c: FloatArray
     coil_approach_c: FloatArray
+    door_fan_kw_per_kw: FloatArray
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,19 @@ def air_handler_fan_kw(air: AirSide, q_air_kw: npt.ArrayLike, design_air_kw: npt
     return np.where(d > 0, air.fan_kw_per_kw * safe * np.minimum(s, 1.5) ** 3, 0.0)
 
 
+def rear_door_fan_kw(plant: CoolingPlant, q_door_airflow_kw: npt.ArrayLike) -> FloatArray:
+    """Fans of active rear-door heat exchangers [kW]: ``p_door Q_d,liq max(Q/Q_d,liq, s_min)³``.
+
+    ``Q`` is the door heat scaled by the server airflow factor (the doors run at zero differential pressure,
+    moving whatever air the servers push). ``p_door`` (``AirSide.door_fan_kw_per_kw``) is 0 for halls
+    without doors and for passive doors (there the server fans push the air through the coil).
+    """
+    d = plant.liquid_loop.design_kw
+    safe = np.where(d > 0, d, 1.0)
+    s = np.maximum(np.asarray(q_door_airflow_kw, dtype=float) / safe, plant.air.fan_min_speed_frac)
+    return np.where(d > 0, plant.air.door_fan_kw_per_kw * safe * np.minimum(s, 1.5) ** 3, 0.0)
+
+
 def _inlet_c(plant: CoolingPlant, air_loop_supply_c: FloatArray) -> FloatArray:
     """Server inlet air [°C]: outside-air supply, or coil supply = max(set point, chilled supply + approach)."""
     return np.where(
@@ -402,7 +418,7 @@ def cooling_performance(
     -------
     dict of arrays (n, n_halls)
         ``cooling_power_kw`` (total) and components ``chiller_kw``, ``rejection_fan_kw``, ``pump_kw``,
-        ``air_fan_kw``; ``heat_to_tower_kw``; ``evaporative_air_kg_per_s`` outside-air evaporation rate;
+        ``air_fan_kw`` (air handlers and active rear-door fans); ``heat_to_tower_kw``; ``evaporative_air_kg_per_s`` outside-air evaporation rate;
         ``capacity_kw`` (IT heat the plant can remove at this ambient); ``free_cooling_frac`` (heat-weighted
         economizer share); ``coolant_supply_c`` (liquid loop, NaN without one) and ``inlet_c`` (server inlet air).
     """
@@ -410,12 +426,14 @@ def cooling_performance(
     c = plant.liquid_capture_frac
     q_liq = c * q
     q_air = (1.0 - c) * q
-    liq = loop_performance(plant.liquid_loop, q_liq, dry_bulb_c, wet_bulb_c, with_capacity=False)
     # supply air at design airflow per kW → server airflow factor (servers speed up when the inlet warms,
     # so the air handlers must move more air) → air-handler fans → air loop
     inlet0 = cooling_temperatures(plant, q, dry_bulb_c, wet_bulb_c)["inlet_c"]
     airflow_factor = server_fan_speed_frac(inlet0) / server_fan_speed_frac(plant.air.supply_air_c)
     air_fan = air_handler_fan_kw(plant.air, q_air * airflow_factor, plant.air_loop.design_kw)
+    # active rear doors: door fans track the server airflow through the coil; their heat goes to the door coil
+    door_fan = rear_door_fan_kw(plant, q_liq * airflow_factor)
+    liq = loop_performance(plant.liquid_loop, q_liq + door_fan, dry_bulb_c, wet_bulb_c, with_capacity=False)
     air = loop_performance(plant.air_loop, q_air + air_fan, dry_bulb_c, wet_bulb_c, with_capacity=False)
     # outside-air evaporation: airflow m = Q_air / (cp ΔT_air), water = m cp depth / h_fg
     cp_air = 1.006  # kJ/(kg K)
@@ -426,7 +444,7 @@ def cooling_performance(
     chiller = liq["chiller_kw"] + air["chiller_kw"]
     rej_fan = liq["fan_kw"] + air["fan_kw"]
     pump = liq["pump_kw"] + air["pump_kw"]
-    total = chiller + rej_fan + pump + air_fan
+    total = chiller + rej_fan + pump + air_fan + door_fan
     free = np.where(
         q > 0, (liq["free_frac"] * q_liq + air["free_frac"] * q_air) / np.where(q > 0, q, 1.0), 0.0
     )
@@ -435,7 +453,7 @@ def cooling_performance(
         "chiller_kw": chiller,
         "rejection_fan_kw": rej_fan,
         "pump_kw": pump,
-        "air_fan_kw": air_fan,
+        "air_fan_kw": air_fan + door_fan,
         "heat_to_tower_kw": liq["heat_to_tower_kw"] + air["heat_to_tower_kw"],
         "evaporative_air_kg_per_s": evap_kg_per_s,
         "capacity_kw": capacity,
@@ -563,11 +581,14 @@ COOLING_PRESETS: dict[str, dict[str, Any]] = {
         },
         "liquid_loop": {},
     },
-    # Rear-door heat exchangers on 18 °C water (doors take ~90 % of rack heat, server fans push the air through
-    # the coil; passive doors have no fans), CRAH for the rest, water-side economizer + chillers on towers.
+    # Rear-door heat exchangers on 18 °C water (doors take ~90 % of rack heat), CRAH for the rest, water-side
+    # economizer + chillers on towers. Active (fan-assisted) doors, as needed above ~30-35 kW/rack: door fans
+    # move the server airflow (≈ 0.055 m³/s per kW at a 15 K server ΔT) through the coil (≈ 60-100 Pa) at
+    # fan+motor efficiency ≈ 0.5 ⇒ ≈ 0.007-0.011 kW per kW of door heat (estimate); passive doors: set 0.
     "rdhx": {
         "liquid_capture_frac": 0.9,
         "air": {
+            "door_fan_kw_per_kw": 0.01,
             "fan_kw_per_kw": 0.04,
             "fan_min_speed_frac": 0.3,
             "supply_air_c": 25.0,
@@ -766,7 +787,8 @@ def build_cooling_plant(
             **{
                 k: np.array([a[k] for a in airs], dtype=float)
                 for k in ("fan_kw_per_kw", "fan_min_speed_frac", "supply_air_c", "coil_approach_c")
-            }
+            },
+            door_fan_kw_per_kw=np.array([a.get("door_fan_kw_per_kw", 0.0) for a in airs], dtype=float),
         ),
         air_loop=LoopPlant.stack(air_loops),
         liquid_loop=LoopPlant.stack(liq_loops),

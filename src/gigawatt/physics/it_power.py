@@ -207,8 +207,9 @@ def server_fan_power_w(
     n_servers : array_like
         Servers per group.
     fan_max_w : array_like
-        Fan power of one server at full speed [W] (≈ 2-3 % of an air-cooled GPU server's nameplate at base
-        speed; liquid-cooled servers have small fans for the residual air heat).
+        Fan power of one server at full speed [W], as installed in its hall: an air-cooled GPU server's fans
+        ≈ 9 % of its nameplate at full speed, ≈ 2 % at base speed; cold-plate servers keep the share of the
+        fans that their residual air heat needs, immersed servers none (``docs/models/facility.md`` §2).
     inlet_c : array_like
         Server inlet air temperature [°C].
 

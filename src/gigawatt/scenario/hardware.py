@@ -24,6 +24,12 @@ __all__ = [
 #: ~0.4-0.5); we take the mid value 0.6 of GPU TDP at full load.
 #: References: NVIDIA DGX H100 User Guide (2023), "System power 10.2 kW max"; NVIDIA GB200 NVL72 product brief (2024).
 DEFAULT_HOST_OVERHEAD_FRAC_OF_ACCEL_TDP = 0.6
+#: Server fans at full speed as a share of ``host_overhead_w`` when ``fan_max_w`` is not given, per build
+#: (estimates). Air: a DGX H100's 12 fans draw ≈ 0.7-1.0 kW of its 4.6 kW non-GPU budget at full speed, and
+#: fans take ≈ 10-15 % of an air-cooled server's total power at high speed (Neudorfer, eWeek 2009), i.e.
+#: ≈ 20 % of a GPU server's non-accelerator power; liquid: fans only move the residual air heat
+#: (memory, NICs, drives, PSUs).
+FAN_SHARE_OF_HOST = {"air": 0.2, "liquid": 0.05}
 
 
 class AcceleratorSpec(StrictModel):
@@ -75,7 +81,21 @@ class ServerSpec(StrictModel):
     """Catalog name (``H100-SXM``; see ``gigawatt catalog accelerators``) or an inline spec."""
     accelerators_per_server: PositiveInt = 8
     host_overhead_w: float | None = Field(None, ge=0)
-    """CPUs, memory, NICs, fans, switches inside the server at full load [W]; default 0.6 x accelerator TDP."""
+    """Everything in the server but its accelerators at full load [W]: CPUs, memory, NICs, NVSwitch, PSU losses
+    *and the server fans at full speed*, for the build named by ``cooling_variant`` (default: an air-cooled
+    server, e.g. DGX H100: 10.2 kW system max − 8 × 700 W = 4,600 W). The model keeps the non-fan part and
+    re-derives the fans from the hall's cooling (``docs/models/facility.md`` §2). Default 0.6 × accelerator
+    TDP (estimate)."""
+    fan_max_w: float | None = Field(None, ge=0)
+    """Server fans at full speed [W], part of ``host_overhead_w``. Default: 20 % of ``host_overhead_w`` for an
+    air-cooled build (estimate: a DGX H100's 12 fans ≈ 0.7-1.0 kW), 5 % for a liquid-cooled build (small fans
+    for the memory, NICs and drives left on air; estimate)."""
+    cooling_variant: Literal["air", "liquid"] = "air"
+    """Which build of the server ``host_overhead_w`` and ``fan_max_w`` describe. ``air``: fans sized to carry
+    all of the server's heat; in a ``rdhx`` hall the fans stay (the door cools their exhaust), in a ``dlc`` hall
+    cold plates leave them ``1 − liquid_capture_frac`` of the heat (fan power scales with it), in an
+    ``immersion`` hall they are removed. ``liquid``: a cold-plate build (e.g. GB200 NVL72 compute trays) whose
+    figures already are the liquid-cooled server's; it needs a ``dlc`` or ``immersion`` hall."""
 
     @field_validator("accelerator")
     @classmethod
@@ -97,12 +117,29 @@ class ServerSpec(StrictModel):
             catalog.accelerator(self.accelerator) if isinstance(self.accelerator, str) else self.accelerator
         )
 
+    @model_validator(mode="after")
+    def _fans_within_host(self) -> ServerSpec:
+        if self.fan_max_w is not None and self.fan_max_w > self.host_power_w():
+            raise ValueError(
+                f"fan_max_w ({self.fan_max_w:g} W) is part of host_overhead_w and cannot exceed it "
+                f"({self.host_power_w():g} W); lower fan_max_w or raise host_overhead_w"
+            )
+        return self
+
     def host_power_w(self) -> float:
-        """Host overhead at full load [W] (explicit, or the documented default fraction of accelerator TDP)."""
+        """Host overhead at full load with fans at full speed [W] (explicit, or the documented default fraction
+        of accelerator TDP), for the stated ``cooling_variant``."""
         if self.host_overhead_w is not None:
             return self.host_overhead_w
         spec = self.accelerator_spec()
         return DEFAULT_HOST_OVERHEAD_FRAC_OF_ACCEL_TDP * spec.tdp_w * self.accelerators_per_server
+
+    def fan_power_w(self) -> float:
+        """Server fans at full speed of the stated build [W] (explicit, or the documented default share)."""
+        if self.fan_max_w is not None:
+            return self.fan_max_w
+        share = FAN_SHARE_OF_HOST[self.cooling_variant]
+        return share * self.host_power_w()
 
     def nameplate_power_w(self) -> float:
         """Server power with every accelerator at TDP plus host overhead [W]."""
@@ -139,6 +176,10 @@ class NetworkFabric(StrictModel):
     """Per-accelerator scale-out link speed [Gb/s]."""
     oversubscription: float = Field(1.0, ge=1.0)
     """Oversubscription ratio of the fabric (1.0 = non-blocking fat tree)."""
+    power_w_per_gpu: float | None = Field(None, ge=0)
+    """Switches and optics of the fabric per accelerator [W], counted in IT power. Default by ``kind``:
+    ``infiniband`` 45, ``roce``/``ethernet`` 40 (estimates from a three-tier fat tree, ≈ 5 switch ports per GPU
+    port at ≈ 20-25 W per 400G port plus optics; ``docs/models/facility.md`` §2)."""
 
 
 #: Default cooling design (preset of :data:`gigawatt.physics.cooling.COOLING_PRESETS`) per technology.
@@ -209,6 +250,14 @@ class CoolingSpec(StrictModel):
         """The plant design preset name."""
         return self.design or DEFAULT_COOLING_DESIGN[self.technology]
 
+    def resolved_liquid_capture_frac(self) -> float:
+        """Liquid capture share: the field, or the design preset's value."""
+        if self.liquid_capture_frac is not None:
+            return self.liquid_capture_frac
+        from gigawatt.physics.cooling import COOLING_PRESETS
+
+        return float(COOLING_PRESETS[self.resolved_design()]["liquid_capture_frac"])
+
     def resolved_max_rack_density_kw(self) -> float:
         from gigawatt import catalog
 
@@ -268,6 +317,9 @@ class Hall(StrictModel):
     """Floor capacity in racks; the rack groups must fit."""
     design_it_capacity_mw: PositiveFloat | None = None
     """Electrical/cooling design capacity of the hall [MW IT]; rack nameplate power must fit."""
+    storage_power_w_per_gpu: float = Field(10.0, ge=0)
+    """Storage systems serving the hall per accelerator [W], counted in IT power (estimate: ≈ 1 PB of
+    all-flash per 1,000 GPUs at ≈ 10 kW)."""
 
     @model_validator(mode="after")
     def _physically_possible(self) -> Hall:
@@ -280,6 +332,13 @@ class Hall(StrictModel):
                     f"racks[{i}] ({rg.name}): rack power {kw:.1f} kW exceeds the {limit_kw:g} kW that "
                     f"{self.cooling.technology} cooling can remove; use a denser cooling technology "
                     f"(e.g. cooling.technology: dlc) or fewer servers_per_rack"
+                )
+        for i, rg in enumerate(self.racks):
+            if rg.server.cooling_variant == "liquid" and self.cooling.technology not in ("dlc", "immersion"):
+                problems.append(
+                    f"racks[{i}] ({rg.name}): a liquid-cooled server (server.cooling_variant: liquid) needs "
+                    f"cold-plate or immersion cooling; use cooling.technology: dlc or immersion, or describe "
+                    f"the air-cooled build (server.cooling_variant: air)"
                 )
         names = [rg.name for rg in self.racks]
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -301,6 +360,30 @@ class Hall(StrictModel):
     @property
     def n_accelerators(self) -> int:
         return sum(rg.n_accelerators for rg in self.racks)
+
+    def server_fan_kept_frac(self, server: ServerSpec) -> float:
+        """Share of a server's stated full-speed fan power (:meth:`ServerSpec.fan_power_w`) installed in this
+        hall, from the share of the server's heat it must still move through air.
+
+        ===================  ==============  ====================================================
+        stated build         hall            kept fans
+        ===================  ==============  ====================================================
+        ``air``              ``air``         1
+        ``air``              ``rdhx``        1 (the door cools the server exhaust; door fans are
+                                             facility cooling power)
+        ``air``              ``dlc``         ``1 − c`` (cold plates take ``c`` =
+                                             ``liquid_capture_frac``; airflow and fan count scale
+                                             with the air heat, each fan at its design point)
+        ``liquid``           ``dlc``         1 (the stated figures are the cold-plate build's)
+        any                  ``immersion``   0 (fans are removed before immersion)
+        ===================  ==============  ====================================================
+        """
+        tech = self.cooling.technology
+        if tech == "immersion":
+            return 0.0
+        if tech == "dlc" and server.cooling_variant == "air":
+            return 1.0 - self.cooling.resolved_liquid_capture_frac()
+        return 1.0
 
     def nameplate_it_power_mw(self) -> float:
         return sum(rg.count * rg.rack_power_kw() for rg in self.racks) / 1e3
