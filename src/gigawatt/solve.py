@@ -35,7 +35,7 @@ import pandas as pd
 
 from gigawatt.scenario.io import load_scenario
 from gigawatt.scenario.root import Scenario
-from gigawatt.sweep import KpiFunction, Range, _seed_list, run_variants
+from gigawatt.sweep import KpiFunction, Range, _open_pool, _seed_list, run_variants
 
 __all__ = [
     "Constraint",
@@ -179,6 +179,24 @@ class _Evaluator:
         self.objective = objective
         self.cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.runs = 0
+        self._pool: Any = None  # one worker pool for every evaluation (opened on first use)
+
+    def _run_kw(self) -> dict[str, Any]:
+        if self._pool is None:
+            kw = self.run_kw
+            self._pool = _open_pool(kw.get("executor"), kw.get("workers"), kw.get("scheduler"))
+        inline = self._pool.executor is None
+        return {
+            **self.run_kw,
+            "executor": self._pool.executor,
+            "workers": 1 if inline else None,
+            "scheduler": None,
+        }
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def _key(self, x: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(float(v) if isinstance(v, float) else v for v in x)
@@ -187,7 +205,7 @@ class _Evaluator:
         todo = [x for x in dict.fromkeys(self._key(x) for x in xs) if x not in self.cache]
         if todo:
             variants = [dict(zip(self.decisions, x, strict=True)) for x in todo]
-            table = run_variants(self.base, variants, self.seeds, **self.run_kw)
+            table = run_variants(self.base, variants, self.seeds, **self._run_kw())
             self.runs += int((table["wall_s"] > 0).sum())
             for i, x in enumerate(todo):
                 rows = table[table["variant"] == i]
@@ -352,18 +370,21 @@ def solve(
     def prefetch(vs: Sequence[float]) -> None:  # evaluate several points as one parallel batch
         ev.many([[cast(v)] for v in vs])
 
-    good, bad = search(
-        feasible,
-        (lo, hi),
-        integer=integer,
-        tolerance=tol,
-        sense=sense,
-        method=method,
-        scan_points=scan_points,
-        max_evaluations=max_evaluations,
-        prefetch=prefetch,
-        n_evaluated=lambda: len(ev.cache),
-    )
+    try:
+        good, bad = search(
+            feasible,
+            (lo, hi),
+            integer=integer,
+            tolerance=tol,
+            sense=sense,
+            method=method,
+            scan_points=scan_points,
+            max_evaluations=max_evaluations,
+            prefetch=prefetch,
+            n_evaluated=lambda: len(ev.cache),
+        )
+    finally:
+        ev.close()
     x: float | None
     x = cast(good) if good is not None else None
     hist = ev.history()
@@ -547,18 +568,21 @@ def optimize(
         pts = [cast(pop[:, k]) for k in range(pop.shape[1])]
         return np.array([score(r) for r in ev.many(pts)])
 
-    res = differential_evolution(
-        vec,
-        bounds=[(r.low, r.high) for r in ranges],
-        integrality=[r.integer for r in ranges],
-        maxiter=maxiter,
-        popsize=popsize,
-        rng=np.random.default_rng(rng_seed),
-        polish=False,
-        vectorized=True,
-        updating="deferred",
-        tol=0,
-    )
+    try:
+        res = differential_evolution(
+            vec,
+            bounds=[(r.low, r.high) for r in ranges],
+            integrality=[r.integer for r in ranges],
+            maxiter=maxiter,
+            popsize=popsize,
+            rng=np.random.default_rng(rng_seed),
+            polish=False,
+            vectorized=True,
+            updating="deferred",
+            tol=0,
+        )
+    finally:
+        ev.close()
     # the best feasible point of every evaluation (DE's own answer is one of them)
     recs = list(ev.cache.items())
     scored = [(score(r), x) for x, r in recs]

@@ -46,12 +46,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario.io import load_scenario
@@ -61,9 +63,12 @@ __all__ = [
     "Derived",
     "Range",
     "SweepResult",
+    "SweepSpec",
     "design_variants",
+    "load_sweep_spec",
     "run_variants",
     "sweep",
+    "sweep_from_spec",
     "variant_key",
 ]
 
@@ -511,19 +516,26 @@ def _execute(
                 ts = r.pop("_timeseries", None)
                 if ts is not None:
                     st.write_timeseries(r["key"], ts)
-            st.write_rows(pending)
+            st.write_rows([r for r in pending if r["status"] != "lost"])
         pending = []
         last_flush = time.monotonic()
 
     futures: list[cf.Future[Any]] = []
 
     def failed_row(task: _Task, exc: BaseException) -> dict[str, Any]:
+        """A run lost with its worker (not a result of the variant: kept out of the store, rerun next time)."""
+        hint = ""
+        if isinstance(exc, BrokenProcessPool) and getattr(sys.modules["__main__"], "__file__", None):
+            hint = (
+                " — worker processes re-import the script that started them: put the sweep/solve call under "
+                '`if __name__ == "__main__":`, or pass workers=1'
+            )
         return {
             "variant": task.variant,
             "seed": task.seed,
             "key": task.key,
-            "status": "failed",
-            "error": f"worker: {type(exc).__name__}: {exc}",
+            "status": "lost",
+            "error": f"worker: {type(exc).__name__}: {exc}{hint}",
             "wall_s": float("nan"),
             "gigawatt_version": _version(),
         }
@@ -583,7 +595,8 @@ class SweepResult:
     ----------
     table
         Tidy DataFrame: ``variant``, one column per axis (its dotted path), ``seed``, ``status``
-        (``ok``, ``failed``, ``invalid``), ``error``, every KPI, ``wall_s``, ``gigawatt_version``, ``key``.
+        (``ok``; ``failed``: the run raised; ``invalid``: the variant is not a valid scenario; ``lost``: its
+        worker died, not stored, rerun next time), ``error``, every KPI, ``wall_s``, ``gigawatt_version``, ``key``.
     axes
         The axis paths (design axes, then derived ones).
     store
@@ -766,3 +779,123 @@ def sweep(
         retry_failed=retry_failed,
     )
     return SweepResult(table, axis_names, Path(store) if store is not None else None, spec)
+
+
+# ------------------------------------------------------------------------------------ sweep files
+class _RangeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    low: float
+    high: float
+    integer: bool = False
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _order(self) -> _RangeSpec:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.high < self.low:
+            raise ValueError(f"a range needs finite low <= high (got low={self.low}, high={self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class _DerivedSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+class _TimeseriesSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    every: str = "1h"
+    columns: list[str] | None = None
+
+
+class SweepSpec(BaseModel):
+    """A sweep described in YAML/JSON (``gigawatt sweep SWEEP.yaml``).
+
+    .. code-block:: yaml
+
+        base: reference                   # a bundled name or a scenario file (relative to this file)
+        set: {horizon_h: 720}             # edits applied to the base before the design
+        design: grid                      # grid | zip | lhs | sobol
+        axes:
+          sites[ashburn].grid.import_capacity_mw: [60, 80, 100]
+          sites[ashburn].energy.battery.energy_mwh: [0, 50, 100]
+        derived:                          # axis = scale × another axis + offset
+          sites[ashburn].energy.battery.power_mw: {source: sites[ashburn].energy.battery.energy_mwh, scale: 0.25}
+        seeds: 3
+        timeseries: {every: 1D, columns: [facility_power_mw]}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    design: Literal["grid", "zip", "lhs", "sobol"] = "grid"
+    axes: dict[str, list[Any] | _RangeSpec] = Field(default_factory=dict)
+    samples: int | None = Field(None, ge=1, le=1_000_000)
+    derived: dict[str, _DerivedSpec] = Field(default_factory=dict)
+    seeds: int | list[int] | None = None
+    timeseries: _TimeseriesSpec | None = None
+
+
+def load_sweep_spec(path: str | Path) -> tuple[SweepSpec, Path]:
+    """Read and validate a sweep file; every problem is reported at once as a ScenarioError."""
+    import yaml
+    from pydantic import ValidationError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError([(str(p), "sweep file not found")], str(p))
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ScenarioError([(str(p), f"cannot read the sweep file: {exc}")], str(p)) from None
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(x) for x in e["loc"]), str(e["msg"]).removeprefix("Value error, "))
+            for e in exc.errors()
+        ]
+        raise ScenarioError(problems, str(p)) from None
+    return spec, p.resolve().parent
+
+
+def sweep_from_spec(
+    spec: SweepSpec,
+    base_dir: Path | None = None,
+    *,
+    store: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> SweepResult:
+    """Run what a :class:`SweepSpec` describes."""
+    base_path = Path(spec.base)
+    if base_dir is not None and not base_path.is_absolute() and (base_dir / base_path).exists():
+        base_path = base_dir / base_path
+    sc = load_scenario(str(base_path) if base_path.suffix else spec.base)
+    if spec.set:
+        sc = sc.updated(spec.set)
+    axes: dict[str, Sequence[Any] | Range] = {
+        k: (Range(v.low, v.high, v.integer, v.log) if isinstance(v, _RangeSpec) else v)
+        for k, v in spec.axes.items()
+    }
+    derived = {k: Derived(v.source, v.scale, v.offset) for k, v in spec.derived.items()}
+    ts = spec.timeseries
+    return sweep(
+        sc,
+        axes,
+        design=spec.design,
+        samples=spec.samples,
+        derived=derived,
+        seeds=spec.seeds,
+        workers=workers,
+        scheduler=scheduler,
+        store=store,
+        timeseries_every=ts.every if ts else None,
+        timeseries_columns=ts.columns if ts else None,
+        progress=progress,
+    )
