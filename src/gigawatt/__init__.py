@@ -9,15 +9,21 @@ supply, and training and inference workloads, run together in a discrete-event e
 >>> res.summary()["pue"]                   # doctest: +SKIP
 """
 
+import logging
+
 from gigawatt import catalog
 from gigawatt.engine.core import simulate
-from gigawatt.errors import ScenarioError
+from gigawatt.errors import GigawattWarning, ScenarioError
 from gigawatt.result import Result
 from gigawatt.scenario import Scenario, load_scenario, save_scenario, scenario_schema
 
 __version__ = "0.1.0"
 
+# Library logging convention: the package logger has a NullHandler; applications configure handlers.
+logging.getLogger("gigawatt").addHandler(logging.NullHandler())
+
 __all__ = [
+    "GigawattWarning",
     "Result",
     "Scenario",
     "ScenarioError",

@@ -50,7 +50,14 @@ from gigawatt.perf.llm import (
 )
 from gigawatt.scenario.inference import InferenceWorkload, ModelArchitecture, ProfileDemand, TraceDemand
 
-__all__ = ["SERVICE_COLUMNS", "InferenceHandler", "model_spec", "serving_config"]
+__all__ = [
+    "SERVICE_COLUMNS",
+    "InferenceHandler",
+    "model_spec",
+    "replica_perf",
+    "serving_config",
+    "token_samples",
+]
 
 #: Per-service time-series columns (prefixed ``"<service>:"``).
 SERVICE_COLUMNS = (
@@ -107,6 +114,41 @@ def serving_config(spec: InferenceWorkload) -> ServingConfig:
     )
 
 
+def token_samples(
+    spec: InferenceWorkload, scenario: Any, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prompt and output length samples [tokens] of a service (trace columns, or log-normal draws from ``rng``)."""
+    d = spec.demand
+    if isinstance(d, TraceDemand):
+        data, _ = dm.read_azure_trace(scenario.resolve_path(d.path))
+        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+    t = d.tokens
+    if t.trace_path is not None:
+        data, _ = dm.read_azure_trace(scenario.resolve_path(t.trace_path))
+        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+    P = dm.lognormal_tokens(
+        _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
+    )
+    O = dm.lognormal_tokens(
+        _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
+    )
+    return P, O
+
+
+def replica_perf(spec: InferenceWorkload, accelerator: Any) -> ReplicaPerf:
+    """One replica's performance (:class:`~gigawatt.perf.fleet.ReplicaPerf`) on an accelerator spec."""
+    accel = AcceleratorPerf.from_mapping(accelerator)
+    model = model_spec(spec.model)
+    cfg = serving_config(spec)
+    return ReplicaPerf(
+        iteration_coeffs(model, accel, cfg),
+        kv_cache_capacity_tokens(model, accel, cfg),
+        spec.serving.max_batch_tokens,
+        spec.serving.max_batch_seqs,
+        int(spec.serving.tensor_parallel),
+    )
+
+
 class InferenceHandler(WorkloadHandler):
     """One LLM inference service (see module docstring)."""
 
@@ -131,8 +173,8 @@ class InferenceHandler(WorkloadHandler):
         )
         self.power = phase_power_w(self.accel)
         a = spec.autoscaling
-        max_r = a.max_replicas or int(self.pool_gpus // self.tp)
-        if max_r < 1:
+        pool_r = int(self.pool_gpus // self.tp)
+        if pool_r < 1:
             raise ValueError(
                 f"workloads[{index}].serving.tensor_parallel: {self.tp} GPUs per replica do not fit "
                 f"in the service's {self.pool_gpus:.0f} GPUs"
@@ -140,13 +182,16 @@ class InferenceHandler(WorkloadHandler):
         self.autoscaler = AutoscalerConfig(
             policy=a.policy,
             target_utilization_frac=a.target_utilization_frac,
-            min_replicas=a.min_replicas,
-            max_replicas=max_r,
+            min_replicas=min(a.min_replicas, pool_r),
+            max_replicas=a.max_replicas,
             scale_up_delay_s=a.scale_up_delay_s,
             scale_down_cooldown_s=a.scale_down_cooldown_s,
             fixed_replicas=a.fixed_replicas,
             overload=a.overload,
             max_queue_s=a.max_queue_s,
+            pool_replicas=pool_r,
+            min_utilization_frac=a.min_utilization_frac,
+            scale_up=a.scale_up,
         )
         self.slo = SLO(
             ttft_s=spec.slo.ttft_s,
@@ -188,13 +233,14 @@ class InferenceHandler(WorkloadHandler):
             self.p_autoscaler = AutoscalerConfig(
                 policy=a.policy,
                 target_utilization_frac=a.target_utilization_frac,
-                min_replicas=a.min_replicas,
-                max_replicas=max(int(p_pool // p_tp), 1),
+                min_replicas=min(a.min_replicas, max(int(p_pool // p_tp), 1)),
                 scale_up_delay_s=a.scale_up_delay_s,
                 scale_down_cooldown_s=a.scale_down_cooldown_s,
                 fixed_replicas=a.fixed_replicas,
                 overload=a.overload,
                 max_queue_s=a.max_queue_s,
+                pool_replicas=max(int(p_pool // p_tp), 1),
+                min_utilization_frac=a.min_utilization_frac,
             )
         self.fleet_result: FleetResult | None = None
         self.trace_arrivals: pd.DataFrame | None = None
@@ -202,26 +248,12 @@ class InferenceHandler(WorkloadHandler):
 
     # ------------------------------------------------------------------------------------------- demand
     def _tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        spec = self.spec
-        d = spec.demand
-        if isinstance(d, TraceDemand):
-            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
-            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-        t = d.tokens
-        if t.trace_path is not None:
-            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(t.trace_path))
-            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-        rng = self.ctx.rng("workload", spec.name, "tokens")
-        P = dm.lognormal_tokens(
-            _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
-        )
-        O = dm.lognormal_tokens(
-            _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
-        )
-        return P, O
+        return token_samples(self.spec, self.ctx.scenario, self.ctx.rng("workload", self.spec.name, "tokens"))
 
     def _demand(self) -> np.ndarray:
+        """Demand per control step [1/s]; sets ``self.forecast_rps`` (the profile without random bursts)."""
         clock = self.ctx.clock
+        self.forecast_rps: np.ndarray | None = None
         d = self.spec.demand
         if isinstance(d, TraceDemand):
             data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
@@ -240,8 +272,11 @@ class InferenceHandler(WorkloadHandler):
         start = clock.start
         start_h = start.hour + start.minute / 60 + start.second / 3600
         rate = d.peak_rps * dm.daily_profile_frac(t_mid, d.daily_peak_hour, d.daily_trough_frac, start_h)
-        rate = rate * dm.weekly_profile_frac(t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week))
+        rate = rate * dm.weekly_profile_frac(
+            t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week), d.weekend_transition_h
+        )
         rate = rate * dm.growth_factor(t_mid, d.annual_growth_frac)
+        forecast = rate
         if d.burst_factor > 1.0:
             rate = rate * dm.mmpp_multiplier(
                 clock.n_steps,
@@ -261,6 +296,9 @@ class InferenceHandler(WorkloadHandler):
                 d.launch.decay_h * 3600.0,
             )
             rate = np.maximum(rate, base)
+            forecast = np.maximum(forecast, base)
+        if d.burst_factor > 1.0:
+            self.forecast_rps = np.asarray(forecast, dtype=np.float64)
         return np.asarray(rate, dtype=np.float64)
 
     # -------------------------------------------------------------------------------------------- start
@@ -287,6 +325,8 @@ class InferenceHandler(WorkloadHandler):
             autoscaler=self.autoscaler,
             router=spec.serving.router,
             phase_power_w=self.power,
+            forecast_rps=self.forecast_rps,
+            label=f"workloads[{self.index}] ({spec.name})",
         )
         self.fleet_result = res
         f = res.frame
