@@ -47,7 +47,10 @@ def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-
     s = res.services
     assert s is not None and list(s["service"]) == ["chat"]
     row = s.iloc[0]
-    assert row["energy_per_token_j"] > 0 and row["gpu_hours_per_million_tokens"] > 0
+    assert row["accelerator_energy_per_token_j"] > 0 and row["gpu_hours_per_million_tokens"] > 0
+    # the facility boundary adds hosts, cooling and losses to the accelerators' energy (PUE > 1)
+    assert row["facility_energy_per_token_j"] > 1.05 * row["accelerator_energy_per_token_j"]
+    assert bool(row["slo_reachable"]) and row["max_replicas"] >= row["peak_replicas"]
     assert 0 < row["slo_attainment_frac"] <= 1
     req = res.requests
     assert req is not None and (req["service"] == "chat").all() and len(req) > 1000

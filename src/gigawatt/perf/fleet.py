@@ -72,6 +72,7 @@ from gigawatt.perf.llm import IterationCoeffs
 from gigawatt.perf.queueing import erlang_c
 
 __all__ = [
+    "KNEE_ATTAINMENT_GAIN_PER_DOUBLING",
     "SLO",
     "AutoscalerConfig",
     "DisaggregatedPerf",
@@ -79,12 +80,15 @@ __all__ = [
     "ReplicaPerf",
     "TokenStats",
     "autoscale_replicas",
+    "economical_max_replicas",
     "evaluate_fleet",
+    "prefill_time_idle_s",
     "replica_capacity_per_s",
     "replica_curve",
     "replica_operating_point",
     "simulate_disaggregated_fleet",
     "simulate_fleet",
+    "slo_ceiling",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -882,19 +886,30 @@ def _desired_replicas(
         idx = need[kn]
         if stats is not None:
             stats["knee_steps"] = int(kn.size)
-        k_lo = np.maximum(util_r[idx] - 1.0, 0.0)  # gain test fails (or below the utilisation target)
-        k_hi = np.full(kn.size, cap_r)  # gain test passes (doubling the cap adds nothing)
-        g0 = util_r[idx]
-        gain = attainment(np.minimum(2.0 * g0, cap_r), idx) - attainment(np.maximum(g0, 1.0), idx)
-        flat = gain < KNEE_ATTAINMENT_GAIN_PER_DOUBLING
-        k_hi[flat] = g0[flat]
+        # first crossing of the gain test on a geometric grid (quarter doublings) up from the utilisation
+        # target's count, then bisection inside that grid cell
+        g0 = np.maximum(util_r[idx], 1.0)
+        k_lo = np.maximum(g0 - 1.0, 0.0)  # below the utilisation target: never chosen
+        k_hi = np.full(kn.size, cap_r)  # the cap passes (doubling it adds nothing)
+        open_ = np.ones(kn.size, dtype=bool)
+        for j in range(200):
+            o = np.flatnonzero(open_)
+            if o.size == 0:
+                break
+            r = np.minimum(np.ceil(g0[o] * 2.0 ** (j / 4.0)), cap_r)
+            ii = idx[o]
+            gain = attainment(np.minimum(2.0 * r, cap_r), ii) - attainment(r, ii)
+            done = (gain < KNEE_ATTAINMENT_GAIN_PER_DOUBLING) | (r >= cap_r)
+            k_hi[o[done]] = r[done]
+            k_lo[o[~done]] = r[~done]
+            open_[o[done]] = False
         while True:
             act = np.flatnonzero(k_hi - k_lo > 1)
             if act.size == 0:
                 break
             mid = np.floor((k_lo[act] + k_hi[act]) / 2.0)
             ii = idx[act]
-            gain = attainment(np.minimum(2.0 * mid, cap_r), ii) - attainment(np.maximum(mid, 1.0), ii)
+            gain = attainment(np.minimum(2.0 * mid, cap_r), ii) - attainment(mid, ii)
             good = gain < KNEE_ATTAINMENT_GAIN_PER_DOUBLING
             k_hi[act] = np.where(good, mid, k_hi[act])
             k_lo[act] = np.where(good, k_lo[act], mid)
@@ -1227,7 +1242,7 @@ def _summary(frame: pd.DataFrame, step_s: float, slo: SLO) -> pd.Series:
     if "gpu_power_w" in frame:
         e = float(frame["gpu_power_w"].sum() * step_s)
         out["gpu_energy_kwh"] = e / 3.6e6
-        out["energy_per_token_j"] = e / tok if tok > 0 else np.nan
+        out["accelerator_energy_per_token_j"] = e / tok if tok > 0 else np.nan
     return pd.Series(out)
 
 

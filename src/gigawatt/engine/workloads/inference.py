@@ -461,6 +461,7 @@ class InferenceHandler(WorkloadHandler):
             cols[f"{name}:prefill_replicas"] = f["prefill_replicas"].to_numpy(dtype=float)
             cols[f"{name}:decode_replicas"] = f["decode_replicas"].to_numpy(dtype=float)
         s = res.summary
+        diag = self.fleet_result.diagnostics if self.fleet_result is not None else {}
         tok = float(s["output_tokens"])
         svc = {
             "service": name,
@@ -474,20 +475,25 @@ class InferenceHandler(WorkloadHandler):
             "slo_attainment_frac": float(s["slo_attainment_frac"]),
             "slo_target_frac": self.slo.attainment_frac,
             "slo_met": bool(s["slo_met"]),
+            "slo_reachable": bool(diag.get("slo_reachable", True)),
+            "max_replicas": int(diag.get("max_replicas", -1)),
+            "capped_steps": int(diag.get("capped_steps", 0)),
             "peak_replicas": int(s["peak_replicas"]),
             "mean_replicas": float(s["mean_replicas"]),
             "peak_gpus": float(f["gpus"].max()),
             "gpu_hours": float(s["gpu_hours"]),
             "output_tokens": tok,
             "gpu_energy_mwh": float(s["gpu_energy_kwh"]) / 1e3,
-            "energy_per_token_j": float(s["energy_per_token_j"]),
+            "accelerator_energy_per_token_j": float(s["accelerator_energy_per_token_j"]),
+            "facility_energy_per_token_j": self._facility_energy_j(f, flows) / tok if tok > 0 else math.nan,
             "gpu_hours_per_million_tokens": float(s["gpu_hours_per_million_tokens"]),
             "ttft_p99_s_max": float(np.nanmax(f["ttft_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
             "tpot_p99_s_max": float(np.nanmax(f["tpot_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
         }
         kpis = {
             f"{name}:slo_attainment_frac": svc["slo_attainment_frac"],
-            f"{name}:energy_per_token_j": svc["energy_per_token_j"],
+            f"{name}:accelerator_energy_per_token_j": svc["accelerator_energy_per_token_j"],
+            f"{name}:facility_energy_per_token_j": svc["facility_energy_per_token_j"],
             f"{name}:gpu_hours_per_million_tokens": svc["gpu_hours_per_million_tokens"],
             f"{name}:peak_replicas": float(svc["peak_replicas"]),
             f"{name}:dropped_frac": svc["dropped_frac"],
@@ -499,6 +505,30 @@ class InferenceHandler(WorkloadHandler):
                 svc[f"window{w}_ttft_p99_s"] = float(np.nanquantile(grp.loc[ok, "ttft_s"], 0.99))
                 svc[f"window{w}_tpot_p99_s"] = float(np.nanquantile(grp.loc[ok, "tpot_s"], 0.99))
         return WorkloadOutput(columns=cols, services=pd.DataFrame([svc]), requests=requests, kpis=kpis)
+
+    def _facility_energy_j(self, f: pd.DataFrame, flows: dict[str, np.ndarray]) -> float:
+        """The service's share of facility energy [J]: its accelerator power scaled, step by step, by its hall's
+        facility power over the hall's accelerator power (hosts, network, fans, cooling, electrical losses and
+        other loads allocated in proportion to accelerator power; idle GPUs of the hall included).
+        """
+        fac = np.asarray(flows.get("facility_power_kw"))
+        acc = np.asarray(flows.get("accel_power_kw"))
+        if fac.ndim != 2 or acc.ndim != 2:
+            return math.nan
+        group_hall = np.asarray(self.ctx.fleet.group_hall)
+
+        def ratio(hall: int) -> np.ndarray:
+            a = acc[:, group_hall == hall].sum(axis=1)
+            return np.asarray(np.divide(fac[:, hall], a, out=np.zeros_like(a), where=a > 0))
+
+        step_s = self.ctx.clock.step_s
+        gpu_w = f["gpu_power_w"].to_numpy(dtype=float)
+        if self.disagg is None:
+            return float(np.sum(gpu_w * ratio(self.hall)) * step_s)
+        pw = phase_power_w(self.p_accel)
+        pre = f["prefill_gpus"].to_numpy(dtype=float)
+        pre_w = pre * pw["prefill"] + (f["prefill_pool_gpus"].to_numpy(dtype=float) - pre) * pw["idle"]
+        return float(np.sum(pre_w * ratio(self.p_hall) + (gpu_w - pre_w) * ratio(self.hall)) * step_s)
 
     def _request_windows(self, f: pd.DataFrame, thr: np.ndarray) -> pd.DataFrame | None:
         spec = self.spec
