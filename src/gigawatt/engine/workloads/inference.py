@@ -507,28 +507,39 @@ class InferenceHandler(WorkloadHandler):
         return WorkloadOutput(columns=cols, services=pd.DataFrame([svc]), requests=requests, kpis=kpis)
 
     def _facility_energy_j(self, f: pd.DataFrame, flows: dict[str, np.ndarray]) -> float:
-        """The service's share of facility energy [J]: its accelerator power scaled, step by step, by its hall's
-        facility power over the hall's accelerator power (hosts, network, fans, cooling, electrical losses and
-        other loads allocated in proportion to accelerator power; idle GPUs of the hall included).
-        """
-        fac = np.asarray(flows.get("facility_power_kw"))
-        acc = np.asarray(flows.get("accel_power_kw"))
-        if fac.ndim != 2 or acc.ndim != 2:
-            return math.nan
-        group_hall = np.asarray(self.ctx.fleet.group_hall)
+        """The service's facility energy [J]: the IT power of its servers, scaled by its hall's facility/IT ratio.
 
-        def ratio(hall: int) -> np.ndarray:
-            a = acc[:, group_hall == hall].sum(axis=1)
-            return np.asarray(np.divide(fac[:, hall], a, out=np.zeros_like(a), where=a > 0))
+        Service IT power = its accelerator power (``gpu_power_w``) + the host power of the servers it holds
+        (each group's host power per GPU × the service's GPUs there); facility power = IT power × the hall's
+        ``facility_power / it_power`` in the same step (cooling, fans, electrical losses and other loads
+        allocated in proportion to IT power, as a PUE).
+        """
+        needed = ("facility_power_kw", "it_power_kw", "host_power_kw")
+        if any(np.asarray(flows.get(k)).ndim != 2 for k in needed):
+            return math.nan
+        fac, it, host = (np.asarray(flows[k], dtype=float) for k in needed)
+        n_gpus = np.asarray(self.ctx.fleet.n_gpus, dtype=float)
+
+        def part(power_w: np.ndarray, gpus: np.ndarray, hall: int, groups: Any, shares: Any) -> np.ndarray:
+            host_w = sum(
+                share * gpus * host[:, int(g)] * 1e3 / max(n_gpus[int(g)], 1.0)
+                for g, share in zip(groups, shares, strict=True)
+            )
+            pue = np.divide(fac[:, hall], it[:, hall], out=np.ones(len(fac)), where=it[:, hall] > 0)
+            return np.asarray((power_w + host_w) * pue)
 
         step_s = self.ctx.clock.step_s
         gpu_w = f["gpu_power_w"].to_numpy(dtype=float)
+        gpus = f["gpus"].to_numpy(dtype=float)
         if self.disagg is None:
-            return float(np.sum(gpu_w * ratio(self.hall)) * step_s)
+            return float(np.sum(part(gpu_w, gpus, self.hall, self.groups, self.group_share)) * step_s)
         pw = phase_power_w(self.p_accel)
         pre = f["prefill_gpus"].to_numpy(dtype=float)
-        pre_w = pre * pw["prefill"] + (f["prefill_pool_gpus"].to_numpy(dtype=float) - pre) * pw["idle"]
-        return float(np.sum(pre_w * ratio(self.p_hall) + (gpu_w - pre_w) * ratio(self.hall)) * step_s)
+        pool = f["prefill_pool_gpus"].to_numpy(dtype=float)
+        pre_w = pre * pw["prefill"] + (pool - pre) * pw["idle"]
+        e = part(pre_w, pool, self.p_hall, self.p_groups, self.p_share)
+        e = e + part(gpu_w - pre_w, gpus - pool, self.hall, self.groups, self.group_share)
+        return float(np.sum(e) * step_s)
 
     def _request_windows(self, f: pd.DataFrame, thr: np.ndarray) -> pd.DataFrame | None:
         spec = self.spec
