@@ -38,7 +38,13 @@ Autoscaling
 -----------
 Desired replicas per step = the fewest meeting the SLO quantiles *and* the target utilisation
 (``policy="slo"``), or only the target utilisation (``policy="utilization"``); clipped to
-``[min_replicas, max_replicas]``. Scale-up takes ``scale_up_delay_s`` (provisioning + cold start: weights
+``[min_replicas, max_replicas]``, where ``max_replicas`` defaults to the economical cap
+(:func:`economical_max_replicas`: peak demand carried at ``min_utilization_frac``). Where no count up to the
+cap meets the SLO (it may be unreachable at any count, :func:`slo_ceiling`), the step is sized at the
+attainment knee: the fewest replicas for which doubling would add less than
+:data:`KNEE_ATTAINMENT_GAIN_PER_DOUBLING` of attainment; both cases warn (:class:`~gigawatt.errors.GigawattWarning`
+and the ``gigawatt`` logger). ``scale_up="predictive"`` / ``"scheduled"`` order replicas one scale-up delay
+ahead of a forecast / of last week's need at the same time. Scale-up takes ``scale_up_delay_s`` (provisioning + cold start: weights
 loaded; the replicas hold GPUs but serve nothing), rounded up to whole steps; scale-down happens only to the
 largest desired value of the last ``scale_down_cooldown_s`` (a stabilisation window as in Kubernetes' HPA).
 Demand above capacity is dropped (``overload="drop"``) or carried as a backlog that adds waiting time and is
