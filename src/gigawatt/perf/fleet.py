@@ -836,10 +836,12 @@ def _desired_replicas(
     router: str,
     speed: FloatArray,
     stats: dict[str, int] | None = None,
+    reachable: bool = True,
 ) -> npt.NDArray[np.int64]:
     """Desired replicas per step, ``<= cfg.max_replicas`` (already resolved to an integer cap).
 
-    ``stats`` (if given) receives ``capped_steps`` and ``knee_steps``.
+    ``stats`` (if given) receives ``capped_steps`` and ``knee_steps``; ``reachable=False`` (the SLO is
+    unreachable at any count, :func:`slo_ceiling`) skips the search for an SLO-meeting count.
     """
     mu = curve.mu
     cap_r = float(cfg.max_replicas if cfg.max_replicas is not None else cfg.pool_replicas)
@@ -875,6 +877,8 @@ def _desired_replicas(
     need = pos[~ok(util_r[pos], pos)] if pos.size else pos
     lo = util_r[need]  # fails
     hi = np.minimum(np.maximum(lo * 2.0, lo + 1.0), cap_r)
+    if not reachable:
+        lo = hi = np.full(need.size, cap_r)
     for _ in range(60):
         bad = np.flatnonzero(hi > lo)
         if bad.size == 0:
@@ -909,8 +913,8 @@ def _desired_replicas(
             k_hi[o[done]] = r[done]
             k_lo[o[~done]] = r[~done]
             open_[o[done]] = False
-        while True:
-            act = np.flatnonzero(k_hi - k_lo > 1)
+        while True:  # to 1 % (the knee is an economic judgement, not a sharp optimum)
+            act = np.flatnonzero(k_hi - k_lo > np.maximum(1.0, 0.01 * k_hi))
             if act.size == 0:
                 break
             mid = np.floor((k_lo[act] + k_hi[act]) / 2.0)
@@ -1001,7 +1005,10 @@ def simulate_fleet(
     cap = economical_max_replicas(float(lam.max(initial=0.0)), curve.mu, cfg)
     cfg = replace(cfg, max_replicas=cap)
     stats: dict[str, int] = {}
-    desired = _desired_replicas(lam, curve, tokens, slo, cfg, router, speed, stats)
+    ceiling = slo_ceiling(perf, tokens, slo)
+    desired = _desired_replicas(
+        lam, curve, tokens, slo, cfg, router, speed, stats, bool(ceiling["reachable"])
+    )
     delay = int(np.ceil(cfg.scale_up_delay_s / step_s - 1e-9))
     if cfg.scale_up != "reactive" and cfg.policy != "fixed" and delay > 0:
         if cfg.scale_up == "predictive":
@@ -1011,7 +1018,9 @@ def simulate_fleet(
             want = (
                 desired
                 if forecast_rps is None
-                else _desired_replicas(fc, curve, tokens, slo, cfg, router, speed)
+                else _desired_replicas(
+                    fc, curve, tokens, slo, cfg, router, speed, None, bool(ceiling["reachable"])
+                )
             )
         else:  # scheduled: what was needed at the same time last week (nothing known in the first week)
             week = round(7 * 86400.0 / step_s)
@@ -1020,7 +1029,6 @@ def simulate_fleet(
                 want[week:] = desired[:-week]
         desired = np.maximum(desired, _look_ahead(want, delay))
     ready, pending = autoscale_replicas(desired, step_s, cfg)
-    ceiling = slo_ceiling(perf, tokens, slo)
     diag: dict[str, float | int | bool] = {
         "max_replicas": cap,
         "slo_reachable": bool(ceiling["reachable"]),
