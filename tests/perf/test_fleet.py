@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from gigawatt.errors import GigawattWarning
+from gigawatt.perf.demand import daily_profile_frac, weekly_profile_frac
 from gigawatt.perf.fleet import (
     SLO,
     AutoscalerConfig,
@@ -261,3 +262,29 @@ def test_predictive_and_scheduled_scale_up() -> None:
     assert r["scheduled"][first] < 10 and r["predictive"][first] >= 10  # no history in the first week
     # ordered one delay ahead: replicas start two steps before the step
     assert out["predictive"]["replicas_starting"].iloc[jump - 2] > 0
+
+
+def test_weekly_step_misses_monday_and_a_ramp_does_not() -> None:
+    """Weekend factor 0.8: the Monday 00:00 step (+25 % in one step) drops attainment below the SLO for a
+    reactive autoscaler with a 10-minute scale-up delay; the 6 h ramp (and predictive scale-up) do not."""
+    m = model_preset("Llama-3-70B")
+    cfg = ServingConfig(tp=4)
+    perf = ReplicaPerf(iteration_coeffs(m, H100, cfg), kv_cache_capacity_tokens(m, H100, cfg), 8192, 256, 4)
+    rng = np.random.default_rng(3)
+    P = np.clip(np.rint(rng.lognormal(np.log(1020.0), 0.99, 20_000)), 1, 14050)
+    O = np.clip(np.rint(rng.lognormal(np.log(129.0), 0.86, 20_000)), 1, 1000)
+    ts = TokenStats.from_samples(P, O)
+    step = 300.0
+    t = np.arange(int(3 * 86400 / step)) * step + step / 2  # Saturday 00:00 to Tuesday 00:00
+    monday = (t >= 2 * 86400 - 3 * 3600) & (t < 2 * 86400 + 3 * 3600)
+    worst = {}
+    for trans, mode in ((0.0, "reactive"), (6.0, "reactive"), (6.0, "predictive")):
+        lam = 600.0 * daily_profile_frac(t, 17.0, 0.35) * weekly_profile_frac(t, 0.8, 5, trans)
+        a = AutoscalerConfig(
+            target_utilization_frac=0.85, scale_up_delay_s=600, scale_down_cooldown_s=1800, scale_up=mode
+        )
+        f = simulate_fleet(lam, step, perf, ts, slo=SLO(2.0, 0.1), autoscaler=a).frame
+        worst[(trans, mode)] = float(f["slo_attainment_frac"].to_numpy()[monday].min())
+    assert worst[(0.0, "reactive")] < 0.96  # before: 0.944 (requests dropped for two steps)
+    assert worst[(6.0, "reactive")] > 0.98
+    assert worst[(6.0, "predictive")] >= worst[(6.0, "reactive")] - 1e-9
