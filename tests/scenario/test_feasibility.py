@@ -107,6 +107,23 @@ def test_job_larger_than_its_pool_is_an_error() -> None:
         gw.load_scenario(_training({"name": "a", "gpus": 100_000, "duration_h": 1}))
 
 
+def test_job_larger_than_its_usable_pool_is_an_error() -> None:
+    # the liquid hall: 288 GB200 in 4 NVL72 racks = 4 nodes of 72; one hot spare leaves 216 usable
+    d = _training({"name": "a", "gpus": 288, "duration_h": 1})
+    d["workloads"][0]["scheduler"] = {"spare_nodes": 1}
+    with pytest.raises(gw.ScenarioError, match="usable 216 GPUs"):
+        gw.load_scenario(d)
+    d["workloads"][0]["jobs"][0]["gpus"] = 216
+    gw.load_scenario(d)
+
+
+def test_package_logger_has_a_null_handler() -> None:
+    import logging
+
+    assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("gigawatt").handlers)
+    assert issubclass(gw.GigawattWarning, UserWarning)
+
+
 def test_request_window_beyond_max_requests_is_a_warning() -> None:
     d = mi300x_scenario(tp=2, request_windows=[{"start_h": 10, "duration_h": 1, "max_requests": 100_000}])
     w = dict(scenario_warnings(gw.load_scenario(d)))

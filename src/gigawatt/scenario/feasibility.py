@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "slo_problems"]
+__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "slo_problems", "training_usable_gpus"]
 
 #: Memory per request of a request-level window (requests table columns + kernel state) [bytes]; estimate.
 BYTES_PER_SIMULATED_REQUEST = 300
@@ -135,6 +135,32 @@ def _memory_bytes() -> float:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return math.inf
+
+
+def training_usable_gpus(sc: Any, wl: Any) -> tuple[int, int]:
+    """``(usable GPUs, GPUs per node)`` of a training pool: whole nodes of its target, minus hot spares.
+
+    Mirrors the engine's pool construction (nodes of 72 GPUs on NVL72-class racks, else one server).
+    """
+    from gigawatt.scenario.resolve import target_groups
+
+    groups = target_groups(sc, wl.target)
+    budget = wl.target.gpus if wl.target.gpus is not None else None
+    s, h, g = groups[0]
+    rg = sc.sites[s].halls[h].racks[g]
+    rack_gpus = rg.n_accelerators // max(rg.count, 1)
+    gpn = int(wl.scheduler.node_gpus or (72 if rack_gpus == 72 else rg.server.accelerators_per_server))
+    nodes = 0
+    left = (
+        budget
+        if budget is not None
+        else sum(sc.sites[a].halls[b].racks[c].n_accelerators for a, b, c in groups)
+    )
+    for a, b, c in groups:
+        n = min(sc.sites[a].halls[b].racks[c].n_accelerators // gpn, left // gpn)
+        nodes += n
+        left -= n * gpn
+    return max(nodes - wl.scheduler.spare_nodes, 0) * gpn, gpn
 
 
 def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
