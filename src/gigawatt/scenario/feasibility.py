@@ -10,7 +10,8 @@ Errors (impossible whatever the run does), reported through the scenario cross-c
   than ``slo.quantile`` of the prompts prefill within ``slo.ttft_s`` at the service's tensor parallelism, or
   a batch-of-one decode step exceeds ``slo.tpot_s`` (:func:`gigawatt.perf.fleet.slo_ceiling`, on the same
   token samples and quadrature the run uses);
-* a training job larger than its pool (checked with the targets).
+* a training job larger than its pool, or than its usable GPUs (whole nodes minus hot spares,
+  :func:`training_usable_gpus`; checked with the targets).
 
 Warnings (:func:`scenario_warnings`; the run goes ahead and may tell more):
 
