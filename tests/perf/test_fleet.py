@@ -17,6 +17,7 @@ from gigawatt.perf.fleet import (
     autoscale_replicas,
     economical_max_replicas,
     evaluate_fleet,
+    prefill_time_idle_s,
     replica_capacity_per_s,
     replica_operating_point,
     simulate_disaggregated_fleet,
@@ -288,3 +289,21 @@ def test_weekly_step_misses_monday_and_a_ramp_does_not() -> None:
     assert worst[(0.0, "reactive")] < 0.96  # before: 0.944 (requests dropped for two steps)
     assert worst[(6.0, "reactive")] > 0.98
     assert worst[(6.0, "predictive")] >= worst[(6.0, "reactive")] - 1e-9
+
+
+def test_disaggregated_pool_at_its_cap_warns(setup) -> None:  # type: ignore[no-untyped-def]
+    perf, ts = setup
+    dp = DisaggregatedPerf(perf, perf, kv_bytes_per_token(model_preset("Llama-3-8B")), 50.0)
+    d = np.array([5.0, 20.0])
+    cfg = AutoscalerConfig(scale_up_delay_s=0)
+    tight = SLO(ttft_s=0.001, tpot_s=0.05)  # no prompt prefills in 1 ms
+    with pytest.warns(GigawattWarning, match="prefill pool misses the SLO"):
+        res = simulate_disaggregated_fleet(
+            d, 600.0, dp, ts, slo=tight, prefill_autoscaler=cfg, decode_autoscaler=cfg
+        )
+    mu_p = 1.0 / float(np.sum(ts.prompt_weights * prefill_time_idle_s(ts.prompt_nodes, perf)))
+    # capped at the economical cap (peak demand at 10 % utilisation), not a million replicas
+    assert res.frame["prefill_replicas"].max() <= np.ceil(20.0 / (mu_p * 0.1)) + 1
+    simulate_disaggregated_fleet(
+        d, 600.0, dp, ts, slo=tight, prefill_autoscaler=cfg, decode_autoscaler=cfg, label=None
+    )

@@ -1345,6 +1345,7 @@ def simulate_disaggregated_fleet(
     decode_throughput_frac: npt.ArrayLike = 1.0,
     prefill_power_w: dict[str, float] | None = None,
     decode_power_w: dict[str, float] | None = None,
+    label: str | None = "service",
 ) -> FleetResult:
     """Fleet mode with prefill/decode disaggregation (Splitwise, DistServe).
 
@@ -1354,7 +1355,9 @@ def simulate_disaggregated_fleet(
     :math:`B = λ(\\bar O - 1) t_{dec}(B)`, TPOT = :math:`t_{dec}(B)`; its ``q``-quantile uses the Poisson
     fluctuation of the batch, :math:`t_{dec}(B + z_q \\sqrt{B})`. Each pool has its own autoscaler. Columns as
     :func:`simulate_fleet` plus ``prefill_replicas`` and ``decode_replicas`` (``replicas`` is their sum;
-    ``gpus`` counts both pools).
+    ``gpus`` counts both pools). Each pool is capped like :func:`simulate_fleet` (explicit ``max_replicas`` or
+    the economical cap); a pool that misses its SLO share at its cap warns (:class:`GigawattWarning`, the
+    ``gigawatt`` logger) unless ``label`` is None (re-evaluations).
 
     References
     ----------
@@ -1429,7 +1432,10 @@ def simulate_disaggregated_fleet(
             good = ok_fn(np.maximum(mid, 1.0))
             hi = np.where(active & good, mid, hi)
             lo = np.where(active & ~good, mid, lo)
+        capped[id(cfg)] = int(np.sum((lam > 0) & ~ok_fn(np.maximum(hi, 1.0))))
         return np.asarray(np.where(lam > 0, np.maximum(hi, util_r), 0.0), dtype=np.int64)
+
+    capped: dict[int, int] = {}
 
     def ok_p(R: FloatArray) -> npt.NDArray[np.bool_]:
         S, pw, theta, shift = prefill_state(R, lam)
@@ -1440,6 +1446,14 @@ def simulate_disaggregated_fleet(
 
     want_p = size(ok_p, mu_p * sp, cfg_p)
     want_d = size(ok_d, mu_d * sd, cfg_d)
+    for pool_name, cfg_x in (("prefill", cfg_p), ("decode", cfg_d)):
+        n_capped = capped.get(id(cfg_x), 0)
+        if label is not None and n_capped > 0:
+            _warn(
+                f"{label}: the {pool_name} pool misses the SLO at its cap of {cfg_x.max_replicas} replicas in "
+                f"{n_capped} of {lam.size} steps (unreachable at any count, or the cap binds); raise "
+                "autoscaling.max_replicas, the pool or the SLO target"
+            )
     Rp, pend_p = autoscale_replicas(want_p, step_s, cfg_p)
     Rd, pend_d = autoscale_replicas(want_d, step_s, cfg_d)
     Rpf, Rdf = Rp.astype(float), Rd.astype(float)

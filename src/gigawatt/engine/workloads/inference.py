@@ -309,7 +309,7 @@ class InferenceHandler(WorkloadHandler):
         self.tokens = TokenStats.from_samples(P, O)
         self.demand_rps = self._demand()
         if self.disagg is not None:
-            self.fleet_result = self._disaggregated(1.0, 1.0)
+            self.fleet_result = self._disaggregated(1.0, 1.0, f"workloads[{self.index}] ({spec.name})")
             f = self.fleet_result.frame
             for g, share in zip(self.p_groups, self.p_share, strict=True):
                 self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
@@ -337,7 +337,7 @@ class InferenceHandler(WorkloadHandler):
             self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
             self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
 
-    def _disaggregated(self, thr_p: Any, thr_d: Any) -> FleetResult:
+    def _disaggregated(self, thr_p: Any, thr_d: Any, label: str | None = None) -> FleetResult:
         assert self.disagg is not None
         return simulate_disaggregated_fleet(
             self.demand_rps,
@@ -351,6 +351,7 @@ class InferenceHandler(WorkloadHandler):
             decode_throughput_frac=thr_d,
             prefill_power_w=phase_power_w(self.p_accel),
             decode_power_w=self.power,
+            label=label,
         )
 
     def _borrow_nodes(self, gpus_per_step: np.ndarray) -> Generator[simpy.Event, None, None]:
