@@ -249,8 +249,9 @@ def economical_max_replicas(peak_rps: float, capacity_per_replica_rps: float, cf
     (``min_utilization_frac``, default 0.1), with :math:`μ` the sustainable rate of one replica. Rationale:
     an allocated accelerator draws a large share of its power idle (MI300X: 190 W of 750 W, H100: 70 W of 700 W,
     B200: 137 W of 1,000 W; see the accelerator catalog), so energy and GPU-hours per token grow like
-    :math:`1/u` at low utilisation; at :math:`u = 0.1` they are already 3-4x the well-loaded value, and
-    replicas beyond that only shave queueing delay off requests that are usually already within the SLO.
+    :math:`1/u` at low utilisation; at :math:`u = 0.1` GPU-hours per token are 8x and energy per token about
+    2x (H100) to 3.5x (MI300X) their values at :math:`u = 0.8` (estimate from the catalog's idle and phase
+    powers), and replicas beyond that only shave queueing delay off requests that usually meet the SLO.
     Servers that are mostly idle are the classic energy-proportionality waste (Barroso & Hölzle 2007).
     An explicit ``max_replicas`` replaces this estimate (never above the pool).
 
