@@ -250,7 +250,7 @@ def economical_max_replicas(peak_rps: float, capacity_per_replica_rps: float, cf
     an allocated accelerator draws a large share of its power idle (MI300X: 190 W of 750 W, H100: 70 W of 700 W,
     B200: 137 W of 1,000 W; see the accelerator catalog), so energy and GPU-hours per token grow like
     :math:`1/u` at low utilisation; at :math:`u = 0.1` GPU-hours per token are 8x and energy per token about
-    2x (H100) to 3.5x (MI300X) their values at :math:`u = 0.8` (estimate from the catalog's idle and phase
+    2.1x (H100) to 3.7x (MI300X) their values at :math:`u = 0.8` (estimate from the catalog's idle and phase
     powers), and replicas beyond that only shave queueing delay off requests that usually meet the SLO.
     Servers that are mostly idle are the classic energy-proportionality waste (Barroso & Hölzle 2007).
     An explicit ``max_replicas`` replaces this estimate (never above the pool).
