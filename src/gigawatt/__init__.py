@@ -9,9 +9,11 @@ supply, and training and inference workloads, run together in a discrete-event e
 >>> res.summary()["pue"]                   # doctest: +SKIP
 """
 
+import logging
+
 from gigawatt import catalog
 from gigawatt.engine.core import simulate
-from gigawatt.errors import ScenarioError
+from gigawatt.errors import GigawattWarning, ScenarioError
 from gigawatt.result import Result
 from gigawatt.scenario import Scenario, load_scenario, save_scenario, scenario_schema
 from gigawatt.solve import SolveResult, optimize, pareto_front, solve
@@ -19,7 +21,11 @@ from gigawatt.sweep import Range, SweepResult, sweep
 
 __version__ = "0.1.0"
 
+# Library logging convention: the package logger has a NullHandler; applications configure handlers.
+logging.getLogger("gigawatt").addHandler(logging.NullHandler())
+
 __all__ = [
+    "GigawattWarning",
     "Range",
     "Result",
     "Scenario",

@@ -50,12 +50,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     import gigawatt as gw
+    from gigawatt.scenario.feasibility import scenario_warnings
 
-    sc = gw.load_scenario(args.scenario)
+    sc = gw.load_scenario(args.scenario)  # errors (exit 2) include the static feasibility errors
     print(
         f"OK: {sc.name!r} — {len(sc.sites)} site(s), {sum(len(s.halls) for s in sc.sites)} hall(s), "
         f"{sc.n_accelerators:,} accelerators, {len(sc.workloads)} workload(s)"
     )
+    warnings = scenario_warnings(sc)  # targets a run may miss: listed, exit status stays 0
+    if warnings:
+        print(f"{len(warnings)} warning(s):")
+        for path, msg in warnings:
+            print(f"warning: {path}: {msg}")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ScenarioError"]
+__all__ = ["GigawattWarning", "ScenarioError"]
 
 
 class ScenarioError(ValueError):
@@ -36,3 +36,7 @@ class ScenarioError(ValueError):
     def lines(self) -> list[str]:
         """One ``path: message`` line per problem (what ``gigawatt check`` prints)."""
         return [f"{path}: {msg}" if path else msg for path, msg in self.problems]
+
+
+class GigawattWarning(UserWarning):
+    """Something in a run a planner should know about (an infeasible target, a capped autoscaler...)."""

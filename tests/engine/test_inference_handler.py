@@ -49,7 +49,10 @@ def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-
     s = res.services
     assert s is not None and list(s["service"]) == ["chat"]
     row = s.iloc[0]
-    assert row["energy_per_token_j"] > 0 and row["gpu_hours_per_million_tokens"] > 0
+    assert row["accelerator_energy_per_token_j"] > 0 and row["gpu_hours_per_million_tokens"] > 0
+    # the facility boundary adds hosts, cooling and losses to the accelerators' energy (PUE > 1)
+    assert row["facility_energy_per_token_j"] > 1.05 * row["accelerator_energy_per_token_j"]
+    assert bool(row["slo_reachable"]) and row["max_replicas"] >= row["peak_replicas"]
     assert 0 < row["slo_attainment_frac"] <= 1
     req = res.requests
     assert req is not None and (req["service"] == "chat").all() and len(req) > 1000
@@ -177,3 +180,20 @@ def test_shared_pool_shortfall_draws_no_power_for_missing_replicas() -> None:
     assert ts["chat:pool_shortfall_replicas"].max() > 0  # the pool could not lend every replica
     assert ts["site-a/air:gpu_utilization_frac"].max() <= 1.0 + 1e-9
     assert ts["chat:dropped_rps"].max() > 0  # the missing capacity shows as dropped demand
+
+
+def test_predictive_scale_up_follows_a_launch() -> None:
+    """Predictive scale-up orders replicas one delay ahead of the known profile (here a launch spike)."""
+    out = {}
+    for mode in ("reactive", "predictive"):
+        svc = _service(
+            autoscaling={"scale_up_delay_s": 900, "scale_up": mode},
+            demand={
+                "kind": "profile",
+                "peak_rps": 5.0,
+                "launch": {"at_h": 6.0, "peak_rps": 30.0, "ramp_h": 0.25, "decay_h": 4.0},
+            },
+        )
+        out[mode] = gw.simulate(_scenario(svc)).services.iloc[0]
+    assert out["predictive"]["dropped_frac"] < out["reactive"]["dropped_frac"]
+    assert out["predictive"]["slo_attainment_frac"] > out["reactive"]["slo_attainment_frac"]

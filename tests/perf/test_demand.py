@@ -99,3 +99,24 @@ def test_replay_identity_and_scaling() -> None:
     assert tiled["arrival_s"].max() < 350.0 and len(tiled) > 3000
     with pytest.raises(ValueError, match="rng"):
         replay_trace(tr, rate_scale=2.0)
+
+
+def test_weekly_transition_is_smooth() -> None:
+    """A 6 h raised-cosine ramp replaces the Monday 00:00 step; away from the boundaries nothing changes."""
+    t = np.arange(0.0, 14 * 86400.0, 300.0)
+    step = weekly_profile_frac(t, 0.8, start_weekday=0)
+    smooth = weekly_profile_frac(t, 0.8, start_weekday=0, transition_h=6.0)
+    assert_allclose(np.abs(np.diff(step)).max(), 0.2, rtol=1e-12)  # one step jump of 25 % (0.8 -> 1)
+    # largest change per 5-minute step: peak slope of the cosine, 0.2 * pi / 2 / 72 steps
+    assert_allclose(np.abs(np.diff(smooth)).max(), 0.2 * np.pi / 2 / 72, rtol=0.01)
+    far = np.abs(((t / 3600.0 + 84.0) % 168.0) - 84.0)  # hours from Monday 00:00 ...
+    far_sat = np.abs((((t / 3600.0 - 120.0) + 84.0) % 168.0) - 84.0)  # ... and from Saturday 00:00
+    away = (far > 3.0) & (far_sat > 3.0)
+    assert_allclose(smooth[away], step[away], rtol=0, atol=1e-12)
+    # symmetric about the boundary: the midpoint sits at midnight
+    assert_allclose(weekly_profile_frac(np.array([7 * 86400.0, 5 * 86400.0]), 0.8, 0, 6.0), [0.9, 0.9])
+    # the weekly mean is unchanged (the ramps are antisymmetric about the boundaries)
+    assert_allclose(smooth[:2016].mean(), step[:2016].mean(), rtol=1e-3)
+    assert_array_equal(weekly_profile_frac(t, 0.8, 0, 0.0), step)
+    with pytest.raises(ValueError, match="transition_h"):
+        weekly_profile_frac(t, 0.8, 0, -1.0)

@@ -17,13 +17,22 @@ from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
 from gigawatt.scenario.workloads import GpuTarget
 
-__all__ = ["SimContext", "ThroughputBoard"]
+__all__ = ["SimContext", "ThroughputBoard", "stream_rng"]
 
 ThroughputListener = Callable[[float, float], None]
 TrainingListener = Callable[[float, float, dict[int, float], float], None]
 """``(t_s, clock_frac, paused_frac_by_priority, paused_default_frac)``."""
 TrainingSource = Callable[[], list[tuple[int, int, dict[int, int]]]]
 """Returns ``(hall, rack_group, {priority: allocated GPUs})`` of a training pool's running jobs, now."""
+
+
+def stream_rng(seed: int, *key: str | int) -> np.random.Generator:
+    """The random stream named ``key`` of a run with ``seed``: ``SeedSequence(seed, spawn_key=crc32(key))``.
+
+    What :meth:`SimContext.rng` returns; also used by static checks that must draw what the run will draw.
+    """
+    words = tuple(zlib.crc32(str(k).encode()) for k in key)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=words))
 
 
 class ThroughputBoard:
@@ -145,8 +154,7 @@ class SimContext:
         Derived as ``SeedSequence(seed, spawn_key=crc32(key))``: the same seed and key give the same stream,
         regardless of creation order or of how many other streams exist.
         """
-        words = tuple(zlib.crc32(str(k).encode()) for k in key)
-        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=words))
+        return stream_rng(self.seed, *key)
 
     def groups_for(self, target: GpuTarget) -> np.ndarray:
         """Global rack-group indices covered by a workload target."""

@@ -96,12 +96,40 @@ def daily_profile_frac(
     )
 
 
-def weekly_profile_frac(t_s: npt.ArrayLike, weekend_frac: float = 0.7, start_weekday: int = 0) -> FloatArray:
-    """Weekly factor [-]: 1 on weekdays, ``weekend_frac`` on Saturday and Sunday (``start_weekday`` 0 = Monday)."""
+def weekly_profile_frac(
+    t_s: npt.ArrayLike, weekend_frac: float = 0.7, start_weekday: int = 0, transition_h: float = 0.0
+) -> FloatArray:
+    """Weekly factor [-]: 1 on weekdays, ``weekend_frac`` on Saturday and Sunday (``start_weekday`` 0 = Monday).
+
+    With ``transition_h > 0`` the factor changes smoothly at Saturday 00:00 and Monday 00:00: a raised
+    cosine of width ``transition_h`` centred on the day boundary,
+
+    .. math:: w(t) = 1 + (f_{we} - 1)\\,σ(x - 5)\\,\\big(1 - σ(x - 7)\\big), \\qquad
+              σ(d) = \\tfrac12\\big(1 + \\sin(π d / τ)\\big) \\text{ for } |d| < τ/2
+
+    (``x`` the day of the week in days from Monday 00:00, differences wrapped to ±3.5 days, ``τ`` the
+    transition in days, σ = 0 below and 1 above the ramp). A step (``transition_h = 0``) makes demand jump
+    by ``1/weekend_frac`` in one control step at Monday 00:00, which no reactive autoscaler with a
+    provisioning delay can follow; real weekly traffic changes over hours (the weekday/weekend contrast
+    builds with the diurnal cycle; the ramp width is an **estimate**).
+    """
     if weekend_frac < 0:
         raise ValueError("weekend_frac: must be >= 0")
-    day = (np.floor(np.asarray(t_s, dtype=np.float64) / DAY_S).astype(np.int64) + int(start_weekday)) % 7
-    return np.where(day >= 5, weekend_frac, 1.0)
+    if transition_h < 0 or transition_h > 48:
+        raise ValueError("transition_h: must be in [0, 48]")
+    t = np.asarray(t_s, dtype=np.float64)
+    if transition_h == 0:
+        day = (np.floor(t / DAY_S).astype(np.int64) + int(start_weekday)) % 7
+        return np.where(day >= 5, weekend_frac, 1.0)
+    x = t / DAY_S + int(start_weekday)
+    tau = transition_h / 24.0
+
+    def sigma(d: FloatArray) -> FloatArray:
+        d = (d + 3.5) % 7.0 - 3.5
+        return np.asarray(np.where(np.abs(d) < tau / 2, 0.5 * (1.0 + np.sin(np.pi * d / tau)), d > 0))
+
+    f = sigma(x - 5.0) * (1.0 - sigma(x - 7.0))
+    return np.asarray(1.0 + (weekend_frac - 1.0) * f)
 
 
 def growth_factor(t_s: npt.ArrayLike, annual_growth_frac: float) -> FloatArray:

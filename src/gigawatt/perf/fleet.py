@@ -38,7 +38,13 @@ Autoscaling
 -----------
 Desired replicas per step = the fewest meeting the SLO quantiles *and* the target utilisation
 (``policy="slo"``), or only the target utilisation (``policy="utilization"``); clipped to
-``[min_replicas, max_replicas]``. Scale-up takes ``scale_up_delay_s`` (provisioning + cold start: weights
+``[min_replicas, max_replicas]``, where ``max_replicas`` defaults to the economical cap
+(:func:`economical_max_replicas`: peak demand carried at ``min_utilization_frac``). Where no count up to the
+cap meets the SLO (it may be unreachable at any count, :func:`slo_ceiling`), the step is sized at the
+attainment knee: the fewest replicas for which doubling would add less than
+:data:`KNEE_ATTAINMENT_GAIN_PER_DOUBLING` of attainment; both cases warn (:class:`~gigawatt.errors.GigawattWarning`
+and the ``gigawatt`` logger). ``scale_up="predictive"`` / ``"scheduled"`` order replicas one scale-up delay
+ahead of a forecast / of last week's need at the same time. Scale-up takes ``scale_up_delay_s`` (provisioning + cold start: weights
 loaded; the replicas hold GPUs but serve nothing), rounded up to whole steps; scale-down happens only to the
 largest desired value of the last ``scale_down_cooldown_s`` (a stabilisation window as in Kubernetes' HPA).
 Demand above capacity is dropped (``overload="drop"``) or carried as a backlog that adds waiting time and is
@@ -54,8 +60,11 @@ References
 
 from __future__ import annotations
 
+import logging
+import math
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import numpy as np
@@ -64,10 +73,12 @@ import pandas as pd
 from numba import njit
 from scipy import special
 
+from gigawatt.errors import GigawattWarning
 from gigawatt.perf.llm import IterationCoeffs
 from gigawatt.perf.queueing import erlang_c
 
 __all__ = [
+    "KNEE_ATTAINMENT_GAIN_PER_DOUBLING",
     "SLO",
     "AutoscalerConfig",
     "DisaggregatedPerf",
@@ -75,12 +86,15 @@ __all__ = [
     "ReplicaPerf",
     "TokenStats",
     "autoscale_replicas",
+    "economical_max_replicas",
     "evaluate_fleet",
+    "prefill_time_idle_s",
     "replica_capacity_per_s",
     "replica_curve",
     "replica_operating_point",
     "simulate_disaggregated_fleet",
     "simulate_fleet",
+    "slo_ceiling",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -177,24 +191,40 @@ class SLO:
 
 @dataclass(frozen=True)
 class AutoscalerConfig:
-    """Autoscaling policy (see module docstring)."""
+    """Autoscaling policy (see module docstring).
+
+    ``max_replicas`` is the explicit cap; ``None`` means the *economical* cap
+    (:func:`economical_max_replicas`: the replicas that carry the peak demand at ``min_utilization_frac``),
+    never above ``pool_replicas`` (what the service's GPUs hold). ``scale_up`` says when replicas are ordered:
+    ``reactive`` when the need appears, ``predictive`` one scale-up delay ahead of a demand forecast,
+    ``scheduled`` one delay ahead of the same time last week (a learned weekly schedule).
+    """
 
     policy: Literal["slo", "utilization", "fixed"] = "slo"
     target_utilization_frac: float = 0.8
     min_replicas: int = 1
-    max_replicas: int = 1_000_000
+    max_replicas: int | None = None
     scale_up_delay_s: float = 300.0
     scale_down_cooldown_s: float = 900.0
     fixed_replicas: int | None = None
     overload: Literal["drop", "queue"] = "drop"
     max_queue_s: float = 60.0
+    pool_replicas: int = 1_000_000
+    min_utilization_frac: float = 0.1
+    scale_up: Literal["reactive", "scheduled", "predictive"] = "reactive"
 
     def __post_init__(self) -> None:
         problems = []
         if not 0 < self.target_utilization_frac <= 1:
             problems.append("target_utilization_frac: must be in (0, 1]")
-        if self.min_replicas < 0 or self.max_replicas < max(self.min_replicas, 1):
+        if not 0 < self.min_utilization_frac <= self.target_utilization_frac:
+            problems.append("min_utilization_frac: must be in (0, target_utilization_frac]")
+        if self.min_replicas < 0 or (
+            self.max_replicas is not None and self.max_replicas < max(self.min_replicas, 1)
+        ):
             problems.append("min_replicas/max_replicas: need 0 <= min_replicas <= max_replicas, max >= 1")
+        if self.pool_replicas < 1:
+            problems.append("pool_replicas: must be >= 1")
         if self.scale_up_delay_s < 0 or self.scale_down_cooldown_s < 0 or self.max_queue_s < 0:
             problems.append("scale_up_delay_s/scale_down_cooldown_s/max_queue_s: must be >= 0")
         if self.policy == "fixed" and (self.fixed_replicas is None or self.fixed_replicas < 1):
@@ -203,8 +233,38 @@ class AutoscalerConfig:
             problems.append("policy: must be 'slo', 'utilization' or 'fixed'")
         if self.overload not in ("drop", "queue"):
             problems.append("overload: must be 'drop' or 'queue'")
+        if self.scale_up not in ("reactive", "scheduled", "predictive"):
+            problems.append("scale_up: must be 'reactive', 'scheduled' or 'predictive'")
         if problems:
             raise ValueError("AutoscalerConfig: " + "; ".join(problems))
+
+
+def economical_max_replicas(peak_rps: float, capacity_per_replica_rps: float, cfg: AutoscalerConfig) -> int:
+    """The autoscaler's cap [replicas]: ``cfg.max_replicas`` when given, else the economical cap.
+
+    .. math:: R_{max} = \\min\\big(R_{pool},\\ \\max(\\lceil λ_{peak} / (μ\\, u_{min}) \\rceil,
+              R_{min}, 1)\\big)
+
+    the replicas that carry the peak demand :math:`λ_{peak}` at the minimum utilisation :math:`u_{min}`
+    (``min_utilization_frac``, default 0.1), with :math:`μ` the sustainable rate of one replica. Rationale:
+    an allocated accelerator draws a large share of its power idle (MI300X: 190 W of 750 W, H100: 70 W of 700 W,
+    B200: 137 W of 1,000 W; see the accelerator catalog), so energy and GPU-hours per token grow like
+    :math:`1/u` at low utilisation; at :math:`u = 0.1` GPU-hours per token are 8x and energy per token about
+    2.1x (H100) to 3.7x (MI300X) their values at :math:`u = 0.8` (estimate from the catalog's idle and phase
+    powers), and replicas beyond that only shave queueing delay off requests that usually meet the SLO.
+    Servers that are mostly idle are the classic energy-proportionality waste (Barroso & Hölzle 2007).
+    An explicit ``max_replicas`` replaces this estimate (never above the pool).
+
+    References
+    ----------
+    Barroso, L. A., Hölzle, U. (2007). The Case for Energy-Proportional Computing. IEEE Computer 40(12).
+    """
+    if cfg.max_replicas is not None:
+        return int(min(cfg.max_replicas, cfg.pool_replicas))
+    if capacity_per_replica_rps <= 0:
+        return int(cfg.pool_replicas)
+    n = math.ceil(peak_rps / (capacity_per_replica_rps * cfg.min_utilization_frac) - 1e-9)
+    return int(min(max(n, cfg.min_replicas, 1), cfg.pool_replicas))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -677,7 +737,8 @@ def autoscale_replicas(
     delay = int(np.ceil(cfg.scale_up_delay_s / step_s - 1e-9))
     window = int(np.ceil(cfg.scale_down_cooldown_s / step_s - 1e-9))
     fixed = int(cfg.fixed_replicas) if cfg.policy == "fixed" and cfg.fixed_replicas else 0
-    ready, pending = _autoscale_kernel(d, int(cfg.min_replicas), int(cfg.max_replicas), delay, window, fixed)
+    cap = cfg.max_replicas if cfg.max_replicas is not None else cfg.pool_replicas
+    ready, pending = _autoscale_kernel(d, int(cfg.min_replicas), int(cap), delay, window, fixed)
     return ready, pending
 
 
@@ -687,10 +748,84 @@ def autoscale_replicas(
 
 @dataclass(frozen=True)
 class FleetResult:
-    """Per-step fleet outputs (``frame``: DataFrame indexed by step start [s]) and KPIs (``summary``)."""
+    """Per-step fleet outputs (``frame``: DataFrame indexed by step start [s]) and KPIs (``summary``).
+
+    ``diagnostics`` (sizing runs only): ``max_replicas`` (the cap used), ``slo_reachable`` (whether any
+    replica count meets the SLO quantiles, :func:`slo_ceiling`), ``capped_steps`` (steps where the SLO or
+    utilisation target needed more replicas than the cap), ``knee_steps`` (steps sized at the attainment
+    knee because no count up to the cap meets the SLO).
+    """
 
     frame: pd.DataFrame
     summary: pd.Series
+    diagnostics: dict[str, float | int | bool] = field(default_factory=dict)
+
+
+#: Economical stop when the SLO cannot be met: the fewest replicas ``R`` for which doubling to ``2R``
+#: would raise the predicted SLO attainment by less than this (absolute) share of requests. Doubling the
+#: fleet doubles its cost; a gain below one per cent of requests is not bought (a gigawatt design choice).
+KNEE_ATTAINMENT_GAIN_PER_DOUBLING: Final = 0.01
+
+_log = logging.getLogger("gigawatt")
+
+
+def _warn(message: str) -> None:
+    """A planner-facing warning: :class:`~gigawatt.errors.GigawattWarning` and the ``gigawatt`` logger."""
+    _log.warning(message)
+    warnings.warn(message, GigawattWarning, stacklevel=3)
+
+
+def prefill_time_idle_s(prompt_tokens: npt.ArrayLike, perf: ReplicaPerf) -> FloatArray:
+    """Prefill time of prompts on an otherwise idle replica [s], chunked at ``max_batch_tokens``.
+
+    A lower bound of TTFT at any load and any replica count (no waiting, no co-scheduled decodes).
+    """
+    c = perf.coeffs
+    Pn = np.asarray(prompt_tokens, dtype=np.float64)
+    nch = np.ceil(Pn / perf.max_batch_tokens)
+    chunk = Pn / nch
+    t = _iter_t(c, chunk, Pn * (nch - 1.0) / (2.0 * nch), Pn * (Pn + 1.0) / (2.0 * nch))
+    return np.asarray(nch * t)
+
+
+def slo_ceiling(perf: ReplicaPerf, tokens: TokenStats, slo: SLO) -> dict[str, float | bool]:
+    """Best latency any replica count can give (zero load): can the SLO quantiles be met at all?
+
+    With unlimited replicas every request finds an idle replica: TTFT = its own prefill on an idle replica
+    (:func:`prefill_time_idle_s`) and TPOT = a batch-of-one decode iteration :math:`t_{dec}(1)`. So
+
+    * ``ttft_frac_max`` = :math:`P(S_{idle}(P) ≤ s_{ttft})` over the prompt-length quadrature (the same
+      nodes the fleet model uses), the largest share of requests that can meet the TTFT target;
+    * ``ttft_quantile_min_s``: the ``quantile`` of :math:`S_{idle}` (the smallest feasible TTFT target);
+    * ``tpot_min_s`` = :math:`t_{dec}(1)`.
+
+    ``reachable`` is ``ttft_frac_max >= quantile and tpot_min_s <= tpot_s``. Where it is False, no replica
+    count meets the SLO and the autoscaler stops at the attainment knee instead (module docstring).
+    """
+    S0 = prefill_time_idle_s(tokens.prompt_nodes, perf)
+    w = tokens.prompt_weights
+    frac = float(np.sum(w[S0 <= slo.ttft_s]))
+    order = np.argsort(S0)
+    cum = np.cumsum(w[order])
+    k = min(int(np.searchsorted(cum, slo.quantile - 1e-12)), S0.size - 1)
+    ctx = tokens.decode_context_tokens
+    one = np.array([1.0])
+    tpot = float(_iter_t(perf.coeffs, one, one * ctx, one * ctx)[0])
+    return {
+        "ttft_frac_max": frac,
+        "ttft_quantile_min_s": float(S0[order][k]),
+        "tpot_min_s": tpot,
+        "reachable": bool(frac >= slo.quantile and tpot <= slo.tpot_s),
+    }
+
+
+def _look_ahead(desired: npt.NDArray[np.int64], steps: int) -> npt.NDArray[np.int64]:
+    """``max(desired[k .. k + steps])`` per step (the need when replicas ordered now become ready)."""
+    if steps <= 0 or desired.size == 0:
+        return desired
+    pad = np.concatenate([desired, np.full(steps, desired[-1])])
+    win = np.lib.stride_tricks.sliding_window_view(pad, steps + 1)
+    return np.asarray(win.max(axis=1), dtype=np.int64)
 
 
 def _desired_replicas(
@@ -701,12 +836,24 @@ def _desired_replicas(
     cfg: AutoscalerConfig,
     router: str,
     speed: FloatArray,
+    stats: dict[str, int] | None = None,
+    reachable: bool = True,
 ) -> npt.NDArray[np.int64]:
+    """Desired replicas per step, ``<= cfg.max_replicas`` (already resolved to an integer cap).
+
+    ``stats`` (if given) receives ``capped_steps`` and ``knee_steps``; ``reachable=False`` (the SLO is
+    unreachable at any count, :func:`slo_ceiling`) skips the search for an SLO-meeting count.
+    """
     mu = curve.mu
+    cap_r = float(cfg.max_replicas if cfg.max_replicas is not None else cfg.pool_replicas)
     util_r = np.ceil(lam / (mu * speed * cfg.target_utilization_frac) - 1e-9)
     util_r = np.maximum(util_r, np.where(lam > 0, 1.0, 0.0))
+    if stats is not None:
+        stats["capped_steps"] = int(np.sum(util_r > cap_r))
+        stats["knee_steps"] = 0
     if cfg.policy != "slo":
-        return np.asarray(util_r, dtype=np.int64)
+        return np.asarray(np.minimum(util_r, cap_r), dtype=np.int64)
+    util_r = np.minimum(util_r, cap_r)
     zero = np.zeros_like(lam)
 
     def ok(R: FloatArray, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -715,16 +862,25 @@ def _desired_replicas(
         tpot_q = _tpot_quantile(slo.quantile, lat, curve, ts, speed[idx])
         return np.asarray(lat.stable & (p_ttft >= slo.quantile) & (tpot_q <= slo.tpot_s))
 
+    def attainment(R: FloatArray, idx: npt.NDArray[np.int64]) -> FloatArray:
+        sp = speed[idx]
+        served = np.minimum(lam[idx], R * curve.lam[-1] * sp)
+        lat = _latency(served, R, curve, ts, router, sp, zero[idx])
+        p_ttft = _ttft_cdf(slo.ttft_s, lat.S, ts.prompt_weights, lat.pw, lat.theta, lat.shift)
+        p_tpot = _tpot_prob_within(slo.tpot_s, lat, curve, ts, sp)
+        return np.asarray(served / lam[idx] * p_ttft * p_tpot)
+
     # The SLO quantiles only improve with more replicas: where the utilisation target already meets the
     # SLO it decides; elsewhere search upwards from it (doubling, then bisection), evaluating only the
     # steps still undecided.
     out = util_r.copy()
     pos = np.flatnonzero(lam > 0)
     need = pos[~ok(util_r[pos], pos)] if pos.size else pos
-    cap_r = float(cfg.max_replicas)
     lo = util_r[need]  # fails
     hi = np.minimum(np.maximum(lo * 2.0, lo + 1.0), cap_r)
-    for _ in range(40):
+    if not reachable:
+        lo = hi = np.full(need.size, cap_r)
+    for _ in range(60):
         bad = np.flatnonzero(hi > lo)
         if bad.size == 0:
             break
@@ -734,10 +890,43 @@ def _desired_replicas(
             break
         lo[fail] = hi[fail]
         hi[fail] = np.minimum(np.maximum(hi[fail] * 2.0, hi[fail] + 1.0), cap_r)
-        if np.all(hi[fail] <= lo[fail]):  # at max_replicas and still failing
-            break
+    # steps where even the cap fails the SLO (hi == lo == cap): size them at the attainment knee
+    at_cap = hi <= lo
+    if np.any(at_cap):
+        kn = np.flatnonzero(at_cap)
+        idx = need[kn]
+        if stats is not None:
+            stats["knee_steps"] = int(kn.size)
+        # first crossing of the gain test on a geometric grid (quarter doublings) up from the utilisation
+        # target's count, then bisection inside that grid cell
+        g0 = np.maximum(util_r[idx], 1.0)
+        k_lo = np.maximum(g0 - 1.0, 0.0)  # below the utilisation target: never chosen
+        k_hi = np.full(kn.size, cap_r)  # the cap passes (doubling it adds nothing)
+        open_ = np.ones(kn.size, dtype=bool)
+        for j in range(200):
+            o = np.flatnonzero(open_)
+            if o.size == 0:
+                break
+            r = np.minimum(np.ceil(g0[o] * 2.0 ** (j / 4.0)), cap_r)
+            ii = idx[o]
+            gain = attainment(np.minimum(2.0 * r, cap_r), ii) - attainment(r, ii)
+            done = (gain < KNEE_ATTAINMENT_GAIN_PER_DOUBLING) | (r >= cap_r)
+            k_hi[o[done]] = r[done]
+            k_lo[o[~done]] = r[~done]
+            open_[o[done]] = False
+        while True:  # to 1 % (the knee is an economic judgement, not a sharp optimum)
+            act = np.flatnonzero(k_hi - k_lo > np.maximum(1.0, 0.01 * k_hi))
+            if act.size == 0:
+                break
+            mid = np.floor((k_lo[act] + k_hi[act]) / 2.0)
+            ii = idx[act]
+            gain = attainment(np.minimum(2.0 * mid, cap_r), ii) - attainment(mid, ii)
+            good = gain < KNEE_ATTAINMENT_GAIN_PER_DOUBLING
+            k_hi[act] = np.where(good, mid, k_hi[act])
+            k_lo[act] = np.where(good, k_lo[act], mid)
+        hi[kn] = k_hi
     while True:
-        act = np.flatnonzero(hi - lo > 1)
+        act = np.flatnonzero((hi - lo > 1) & ~at_cap)
         if act.size == 0:
             break
         mid = np.floor((lo[act] + hi[act]) / 2.0)
@@ -759,6 +948,8 @@ def simulate_fleet(
     router: str = "least_loaded",
     throughput_frac: npt.ArrayLike = 1.0,
     phase_power_w: dict[str, float] | None = None,
+    forecast_rps: npt.ArrayLike | None = None,
+    label: str = "service",
 ) -> FleetResult:
     """Fleet mode: replicas, served/dropped demand, latency percentiles, SLO attainment, GPU phase occupancy.
 
@@ -779,6 +970,18 @@ def simulate_fleet(
     phase_power_w : dict, optional
         ``{"prefill", "decode", "idle"}`` accelerator power [W] (:func:`gigawatt.perf.llm.phase_power_w`);
         enables the ``gpu_power_w`` column and the energy KPIs.
+    forecast_rps : array_like, optional
+        Demand forecast per step [1/s] for ``scale_up="predictive"`` (default: the demand itself, i.e.
+        perfect foresight).
+    label : str
+        Names the service in warnings.
+
+    Warns
+    -----
+    GigawattWarning
+        (also logged on the ``gigawatt`` logger) when no replica count meets the SLO (:func:`slo_ceiling`),
+        or when the cap (:func:`economical_max_replicas`) stops the autoscaler below what the SLO or the
+        utilisation target needs.
 
     Returns
     -------
@@ -800,9 +1003,61 @@ def simulate_fleet(
     if np.any(speed <= 0) or np.any(speed > 1):
         raise ValueError("throughput_frac: must be in (0, 1]")
     curve = replica_curve(perf, tokens)
-    desired = _desired_replicas(lam, curve, tokens, slo, cfg, router, speed)
+    cap = economical_max_replicas(float(lam.max(initial=0.0)), curve.mu, cfg)
+    cfg = replace(cfg, max_replicas=cap)
+    stats: dict[str, int] = {}
+    ceiling = slo_ceiling(perf, tokens, slo)
+    desired = _desired_replicas(
+        lam, curve, tokens, slo, cfg, router, speed, stats, bool(ceiling["reachable"])
+    )
+    delay = int(np.ceil(cfg.scale_up_delay_s / step_s - 1e-9))
+    if cfg.scale_up != "reactive" and cfg.policy != "fixed" and delay > 0:
+        if cfg.scale_up == "predictive":
+            fc = lam if forecast_rps is None else np.asarray(forecast_rps, dtype=np.float64)
+            if fc.shape != lam.shape or np.any(~np.isfinite(fc)) or np.any(fc < 0):
+                raise ValueError("forecast_rps: must have one finite rate >= 0 per step [1/s]")
+            want = (
+                desired
+                if forecast_rps is None
+                else _desired_replicas(
+                    fc, curve, tokens, slo, cfg, router, speed, None, bool(ceiling["reachable"])
+                )
+            )
+        else:  # scheduled: what was needed at the same time last week (nothing known in the first week)
+            week = round(7 * 86400.0 / step_s)
+            want = np.zeros_like(desired)
+            if 0 < week < desired.size:
+                want[week:] = desired[:-week]
+        desired = np.maximum(desired, _look_ahead(want, delay))
     ready, pending = autoscale_replicas(desired, step_s, cfg)
-    return evaluate_fleet(
+    diag: dict[str, float | int | bool] = {
+        "max_replicas": cap,
+        "slo_reachable": bool(ceiling["reachable"]),
+        "capped_steps": int(stats["capped_steps"]),
+        "knee_steps": int(stats["knee_steps"]),
+    }
+    if cfg.policy == "slo" and not ceiling["reachable"]:
+        _warn(
+            f"{label}: the SLO (p{slo.quantile * 100:g} TTFT <= {slo.ttft_s:g} s, TPOT <= {slo.tpot_s:g} s) "
+            f"cannot be met at any replica count: on an idle replica only "
+            f"{ceiling['ttft_frac_max'] * 100:.1f} % of prompts prefill within {slo.ttft_s:g} s "
+            f"(needs a TTFT target >= {ceiling['ttft_quantile_min_s']:.3g} s) and one decode step takes "
+            f"{ceiling['tpot_min_s']:.3g} s; sized at the attainment knee instead of buying the pool "
+            f"(peak {int(ready.max(initial=0))} replicas, cap {cap})"
+        )
+    elif cfg.policy != "fixed" and (stats["knee_steps"] > 0 or stats["capped_steps"] > 0):
+        n = max(stats["knee_steps"], stats["capped_steps"])
+        what = (
+            "explicit max_replicas"
+            if autoscaler is not None and autoscaler.max_replicas
+            else "economical cap"
+        )
+        _warn(
+            f"{label}: the autoscaler is capped at {cap} replicas ({what}) in {n} of {lam.size} steps, where "
+            f"the {'SLO' if cfg.policy == 'slo' else 'utilisation target'} needs more; raise "
+            "autoscaling.max_replicas (or lower min_utilization_frac) to buy them"
+        )
+    res = evaluate_fleet(
         lam,
         step_s,
         perf,
@@ -817,6 +1072,7 @@ def simulate_fleet(
         phase_power_w=phase_power_w,
         curve=curve,
     )
+    return FleetResult(res.frame, res.summary, diag)
 
 
 def evaluate_fleet(
@@ -1001,7 +1257,7 @@ def _summary(frame: pd.DataFrame, step_s: float, slo: SLO) -> pd.Series:
     if "gpu_power_w" in frame:
         e = float(frame["gpu_power_w"].sum() * step_s)
         out["gpu_energy_kwh"] = e / 3.6e6
-        out["energy_per_token_j"] = e / tok if tok > 0 else np.nan
+        out["accelerator_energy_per_token_j"] = e / tok if tok > 0 else np.nan
     return pd.Series(out)
 
 
@@ -1090,6 +1346,7 @@ def simulate_disaggregated_fleet(
     decode_throughput_frac: npt.ArrayLike = 1.0,
     prefill_power_w: dict[str, float] | None = None,
     decode_power_w: dict[str, float] | None = None,
+    label: str | None = "service",
 ) -> FleetResult:
     """Fleet mode with prefill/decode disaggregation (Splitwise, DistServe).
 
@@ -1099,7 +1356,9 @@ def simulate_disaggregated_fleet(
     :math:`B = λ(\\bar O - 1) t_{dec}(B)`, TPOT = :math:`t_{dec}(B)`; its ``q``-quantile uses the Poisson
     fluctuation of the batch, :math:`t_{dec}(B + z_q \\sqrt{B})`. Each pool has its own autoscaler. Columns as
     :func:`simulate_fleet` plus ``prefill_replicas`` and ``decode_replicas`` (``replicas`` is their sum;
-    ``gpus`` counts both pools).
+    ``gpus`` counts both pools). Each pool is capped like :func:`simulate_fleet` (explicit ``max_replicas`` or
+    the economical cap); a pool that misses its SLO share at its cap warns (:class:`GigawattWarning`, the
+    ``gigawatt`` logger) unless ``label`` is None (re-evaluations).
 
     References
     ----------
@@ -1124,6 +1383,9 @@ def simulate_disaggregated_fleet(
     mu_p = 1.0 / mean_S1
     lam_g, B_g, _ = _decode_curve(perf.decode, tokens)
     mu_d = float(lam_g[-1])
+    peak = float(lam.max(initial=0.0))
+    cfg_p = replace(cfg_p, max_replicas=economical_max_replicas(peak, mu_p, cfg_p))
+    cfg_d = replace(cfg_d, max_replicas=economical_max_replicas(peak, mu_d, cfg_d))
     z = float(special.ndtri(slo.quantile))
 
     def prefill_state(
@@ -1151,16 +1413,18 @@ def simulate_disaggregated_fleet(
     def size(
         ok_fn: Callable[[FloatArray], npt.NDArray[np.bool_]], cap_rate: FloatArray, cfg: AutoscalerConfig
     ) -> npt.NDArray[np.int64]:
+        cap_r = float(cfg.max_replicas if cfg.max_replicas is not None else cfg.pool_replicas)
         util_r = np.maximum(np.ceil(lam / (cap_rate * cfg.target_utilization_frac) - 1e-9), (lam > 0) * 1.0)
+        util_r = np.minimum(util_r, cap_r)
         if cfg.policy != "slo":
             return np.asarray(util_r, dtype=np.int64)
         lo = np.maximum(np.ceil(lam / cap_rate - 1e-9) - 1.0, 0.0)
         hi = np.maximum(util_r, lo + 1.0)
         for _ in range(40):
             good = ok_fn(hi)
-            if np.all(good | (hi >= cfg.max_replicas)):
+            if np.all(good | (hi >= cap_r)):
                 break
-            hi = np.where(good, hi, np.minimum(hi * 2.0, float(cfg.max_replicas)))
+            hi = np.where(good, hi, np.minimum(hi * 2.0, cap_r))
         while True:
             active = hi - lo > 1
             if not np.any(active):
@@ -1169,7 +1433,10 @@ def simulate_disaggregated_fleet(
             good = ok_fn(np.maximum(mid, 1.0))
             hi = np.where(active & good, mid, hi)
             lo = np.where(active & ~good, mid, lo)
+        capped[id(cfg)] = int(np.sum((lam > 0) & ~ok_fn(np.maximum(hi, 1.0))))
         return np.asarray(np.where(lam > 0, np.maximum(hi, util_r), 0.0), dtype=np.int64)
+
+    capped: dict[int, int] = {}
 
     def ok_p(R: FloatArray) -> npt.NDArray[np.bool_]:
         S, pw, theta, shift = prefill_state(R, lam)
@@ -1180,6 +1447,14 @@ def simulate_disaggregated_fleet(
 
     want_p = size(ok_p, mu_p * sp, cfg_p)
     want_d = size(ok_d, mu_d * sd, cfg_d)
+    for pool_name, cfg_x in (("prefill", cfg_p), ("decode", cfg_d)):
+        n_capped = capped.get(id(cfg_x), 0)
+        if label is not None and n_capped > 0:
+            _warn(
+                f"{label}: the {pool_name} pool misses the SLO at its cap of {cfg_x.max_replicas} replicas in "
+                f"{n_capped} of {lam.size} steps (unreachable at any count, or the cap binds); raise "
+                "autoscaling.max_replicas, the pool or the SLO target"
+            )
     Rp, pend_p = autoscale_replicas(want_p, step_s, cfg_p)
     Rd, pend_d = autoscale_replicas(want_d, step_s, cfg_d)
     Rpf, Rdf = Rp.astype(float), Rd.astype(float)

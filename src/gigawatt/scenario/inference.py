@@ -114,7 +114,15 @@ class AutoscalingSpec(StrictModel):
     target_utilization_frac: float = Field(0.8, gt=0, le=1)
     min_replicas: int = Field(1, ge=0)
     max_replicas: PositiveInt | None = None
-    """Default: as many as the target GPUs hold."""
+    """Cap on replicas (never above what the target GPUs hold). Default: the economical cap, the replicas
+    that carry the service's peak demand at ``min_utilization_frac`` (see docs/models/inference.md)."""
+    min_utilization_frac: float = Field(0.1, gt=0, le=1)
+    """Utilisation at which the default (economical) ``max_replicas`` carries the peak demand."""
+    scale_up: Literal["reactive", "scheduled", "predictive"] = "reactive"
+    """When replicas are ordered: ``reactive`` when the need appears (ready ``scale_up_delay_s`` later);
+    ``predictive`` one scale-up delay ahead of the demand forecast (the rate profile without random
+    bursts; a trace's own rate); ``scheduled`` one delay ahead of what was needed at the same time last
+    week (a weekly schedule learned from history; reactive in the first week)."""
     fixed_replicas: PositiveInt | None = None
     scale_up_delay_s: float = Field(300.0, ge=0)
     """Provisioning + cold start (weights loaded) before a new replica serves [s]."""
@@ -130,6 +138,8 @@ class AutoscalingSpec(StrictModel):
             raise ValueError("fixed_replicas is required with policy 'fixed'")
         if self.max_replicas is not None and self.max_replicas < self.min_replicas:
             raise ValueError("max_replicas must be >= min_replicas")
+        if self.min_utilization_frac > self.target_utilization_frac:
+            raise ValueError("min_utilization_frac must be <= target_utilization_frac")
         return self
 
 
@@ -167,6 +177,9 @@ class ProfileDemand(StrictModel):
     """Daily minimum / peak (1 = flat)."""
     daily_peak_hour: float = Field(14.0, ge=0, lt=24)
     weekend_frac: float = Field(1.0, ge=0)
+    weekend_transition_h: float = Field(6.0, ge=0, le=48)
+    """Width of the smooth change between weekday and weekend levels, centred on Saturday 00:00 and Monday
+    00:00 [h] (raised cosine; 0 = a step; the 6 h default is an estimate)."""
     annual_growth_frac: float = Field(0.0, gt=-1)
     burst_factor: float = Field(1.0, ge=1)
     """Markov-modulated bursts: rate multiplier while bursting (1 = none)."""
@@ -297,4 +310,8 @@ def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
                 f"{wl.serving.tensor_parallel} GPUs per replica exceed the service's {n} GPUs",
             )
         )
+    if not problems:  # an SLO no replica count can meet (gigawatt.scenario.feasibility)
+        from gigawatt.scenario.feasibility import slo_problems
+
+        problems.extend(slo_problems(sc, wi, wl))
     return problems

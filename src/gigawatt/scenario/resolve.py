@@ -90,13 +90,26 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
             for s, h, g in groups:  # spread proportionally to group size
                 claimed[(s, h, g)] += n * sc.sites[s].halls[h].racks[g].n_accelerators / cap
         if getattr(wl, "kind", None) == "training":
+            from gigawatt.scenario.feasibility import training_usable_gpus
+
             pool = target.gpus if target.gpus is not None else cap
+            usable, gpn = training_usable_gpus(sc, wl)
+            spare = wl.scheduler.spare_nodes  # type: ignore[union-attr]
             for ji, job in enumerate(wl.jobs):  # type: ignore[union-attr]
                 if job.gpus > pool:
                     problems.append(
                         (
                             f"workloads[{wi}].jobs[{ji}].gpus",
                             f"job of {job.gpus} GPUs is larger than its pool ({pool})",
+                        )
+                    )
+                elif job.gpus > usable:
+                    problems.append(
+                        (
+                            f"workloads[{wi}].jobs[{ji}].gpus",
+                            f"job of {job.gpus} GPUs is larger than its pool's usable {usable} GPUs (whole "
+                            f"nodes of {gpn} GPUs, minus {spare} spare node(s)); lower the job's GPUs, "
+                            "spare_nodes or grow the target",
                         )
                     )
         prof = getattr(wl, "profile", None)

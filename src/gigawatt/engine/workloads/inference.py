@@ -50,7 +50,14 @@ from gigawatt.perf.llm import (
 )
 from gigawatt.scenario.inference import InferenceWorkload, ModelArchitecture, ProfileDemand, TraceDemand
 
-__all__ = ["SERVICE_COLUMNS", "InferenceHandler", "model_spec", "serving_config"]
+__all__ = [
+    "SERVICE_COLUMNS",
+    "InferenceHandler",
+    "model_spec",
+    "replica_perf",
+    "serving_config",
+    "token_samples",
+]
 
 #: Per-service time-series columns (prefixed ``"<service>:"``).
 SERVICE_COLUMNS = (
@@ -107,6 +114,41 @@ def serving_config(spec: InferenceWorkload) -> ServingConfig:
     )
 
 
+def token_samples(
+    spec: InferenceWorkload, scenario: Any, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prompt and output length samples [tokens] of a service (trace columns, or log-normal draws from ``rng``)."""
+    d = spec.demand
+    if isinstance(d, TraceDemand):
+        data, _ = dm.read_azure_trace(scenario.resolve_path(d.path))
+        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+    t = d.tokens
+    if t.trace_path is not None:
+        data, _ = dm.read_azure_trace(scenario.resolve_path(t.trace_path))
+        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
+    P = dm.lognormal_tokens(
+        _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
+    )
+    O = dm.lognormal_tokens(
+        _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
+    )
+    return P, O
+
+
+def replica_perf(spec: InferenceWorkload, accelerator: Any) -> ReplicaPerf:
+    """One replica's performance (:class:`~gigawatt.perf.fleet.ReplicaPerf`) on an accelerator spec."""
+    accel = AcceleratorPerf.from_mapping(accelerator)
+    model = model_spec(spec.model)
+    cfg = serving_config(spec)
+    return ReplicaPerf(
+        iteration_coeffs(model, accel, cfg),
+        kv_cache_capacity_tokens(model, accel, cfg),
+        spec.serving.max_batch_tokens,
+        spec.serving.max_batch_seqs,
+        int(spec.serving.tensor_parallel),
+    )
+
+
 class InferenceHandler(WorkloadHandler):
     """One LLM inference service (see module docstring)."""
 
@@ -131,8 +173,8 @@ class InferenceHandler(WorkloadHandler):
         )
         self.power = phase_power_w(self.accel)
         a = spec.autoscaling
-        max_r = a.max_replicas or int(self.pool_gpus // self.tp)
-        if max_r < 1:
+        pool_r = int(self.pool_gpus // self.tp)
+        if pool_r < 1:
             raise ValueError(
                 f"workloads[{index}].serving.tensor_parallel: {self.tp} GPUs per replica do not fit "
                 f"in the service's {self.pool_gpus:.0f} GPUs"
@@ -140,13 +182,16 @@ class InferenceHandler(WorkloadHandler):
         self.autoscaler = AutoscalerConfig(
             policy=a.policy,
             target_utilization_frac=a.target_utilization_frac,
-            min_replicas=a.min_replicas,
-            max_replicas=max_r,
+            min_replicas=min(a.min_replicas, pool_r),
+            max_replicas=a.max_replicas,
             scale_up_delay_s=a.scale_up_delay_s,
             scale_down_cooldown_s=a.scale_down_cooldown_s,
             fixed_replicas=a.fixed_replicas,
             overload=a.overload,
             max_queue_s=a.max_queue_s,
+            pool_replicas=pool_r,
+            min_utilization_frac=a.min_utilization_frac,
+            scale_up=a.scale_up,
         )
         self.slo = SLO(
             ttft_s=spec.slo.ttft_s,
@@ -188,13 +233,14 @@ class InferenceHandler(WorkloadHandler):
             self.p_autoscaler = AutoscalerConfig(
                 policy=a.policy,
                 target_utilization_frac=a.target_utilization_frac,
-                min_replicas=a.min_replicas,
-                max_replicas=max(int(p_pool // p_tp), 1),
+                min_replicas=min(a.min_replicas, max(int(p_pool // p_tp), 1)),
                 scale_up_delay_s=a.scale_up_delay_s,
                 scale_down_cooldown_s=a.scale_down_cooldown_s,
                 fixed_replicas=a.fixed_replicas,
                 overload=a.overload,
                 max_queue_s=a.max_queue_s,
+                pool_replicas=max(int(p_pool // p_tp), 1),
+                min_utilization_frac=a.min_utilization_frac,
             )
         self.fleet_result: FleetResult | None = None
         self.trace_arrivals: pd.DataFrame | None = None
@@ -202,26 +248,12 @@ class InferenceHandler(WorkloadHandler):
 
     # ------------------------------------------------------------------------------------------- demand
     def _tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        spec = self.spec
-        d = spec.demand
-        if isinstance(d, TraceDemand):
-            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
-            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-        t = d.tokens
-        if t.trace_path is not None:
-            data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(t.trace_path))
-            return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-        rng = self.ctx.rng("workload", spec.name, "tokens")
-        P = dm.lognormal_tokens(
-            _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
-        )
-        O = dm.lognormal_tokens(
-            _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
-        )
-        return P, O
+        return token_samples(self.spec, self.ctx.scenario, self.ctx.rng("workload", self.spec.name, "tokens"))
 
     def _demand(self) -> np.ndarray:
+        """Demand per control step [1/s]; sets ``self.forecast_rps`` (the profile without random bursts)."""
         clock = self.ctx.clock
+        self.forecast_rps: np.ndarray | None = None
         d = self.spec.demand
         if isinstance(d, TraceDemand):
             data, _ = dm.read_azure_trace(self.ctx.scenario.resolve_path(d.path))
@@ -240,8 +272,11 @@ class InferenceHandler(WorkloadHandler):
         start = clock.start
         start_h = start.hour + start.minute / 60 + start.second / 3600
         rate = d.peak_rps * dm.daily_profile_frac(t_mid, d.daily_peak_hour, d.daily_trough_frac, start_h)
-        rate = rate * dm.weekly_profile_frac(t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week))
+        rate = rate * dm.weekly_profile_frac(
+            t_mid + start_h * 3600.0, d.weekend_frac, int(start.day_of_week), d.weekend_transition_h
+        )
         rate = rate * dm.growth_factor(t_mid, d.annual_growth_frac)
+        forecast = rate
         if d.burst_factor > 1.0:
             rate = rate * dm.mmpp_multiplier(
                 clock.n_steps,
@@ -261,6 +296,9 @@ class InferenceHandler(WorkloadHandler):
                 d.launch.decay_h * 3600.0,
             )
             rate = np.maximum(rate, base)
+            forecast = np.maximum(forecast, base)
+        if d.burst_factor > 1.0:
+            self.forecast_rps = np.asarray(forecast, dtype=np.float64)
         return np.asarray(rate, dtype=np.float64)
 
     # -------------------------------------------------------------------------------------------- start
@@ -271,7 +309,7 @@ class InferenceHandler(WorkloadHandler):
         self.tokens = TokenStats.from_samples(P, O)
         self.demand_rps = self._demand()
         if self.disagg is not None:
-            self.fleet_result = self._disaggregated(1.0, 1.0)
+            self.fleet_result = self._disaggregated(1.0, 1.0, f"workloads[{self.index}] ({spec.name})")
             f = self.fleet_result.frame
             for g, share in zip(self.p_groups, self.p_share, strict=True):
                 self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
@@ -287,6 +325,8 @@ class InferenceHandler(WorkloadHandler):
             autoscaler=self.autoscaler,
             router=spec.serving.router,
             phase_power_w=self.power,
+            forecast_rps=self.forecast_rps,
+            label=f"workloads[{self.index}] ({spec.name})",
         )
         self.fleet_result = res
         f = res.frame
@@ -297,7 +337,7 @@ class InferenceHandler(WorkloadHandler):
             self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
             self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
 
-    def _disaggregated(self, thr_p: Any, thr_d: Any) -> FleetResult:
+    def _disaggregated(self, thr_p: Any, thr_d: Any, label: str | None = None) -> FleetResult:
         assert self.disagg is not None
         return simulate_disaggregated_fleet(
             self.demand_rps,
@@ -311,6 +351,7 @@ class InferenceHandler(WorkloadHandler):
             decode_throughput_frac=thr_d,
             prefill_power_w=phase_power_w(self.p_accel),
             decode_power_w=self.power,
+            label=label,
         )
 
     def _borrow_nodes(self, gpus_per_step: np.ndarray) -> Generator[simpy.Event, None, None]:
@@ -421,6 +462,7 @@ class InferenceHandler(WorkloadHandler):
             cols[f"{name}:prefill_replicas"] = f["prefill_replicas"].to_numpy(dtype=float)
             cols[f"{name}:decode_replicas"] = f["decode_replicas"].to_numpy(dtype=float)
         s = res.summary
+        diag = self.fleet_result.diagnostics if self.fleet_result is not None else {}
         tok = float(s["output_tokens"])
         svc = {
             "service": name,
@@ -434,20 +476,25 @@ class InferenceHandler(WorkloadHandler):
             "slo_attainment_frac": float(s["slo_attainment_frac"]),
             "slo_target_frac": self.slo.attainment_frac,
             "slo_met": bool(s["slo_met"]),
+            "slo_reachable": bool(diag.get("slo_reachable", True)),
+            "max_replicas": int(diag.get("max_replicas", -1)),
+            "capped_steps": int(diag.get("capped_steps", 0)),
             "peak_replicas": int(s["peak_replicas"]),
             "mean_replicas": float(s["mean_replicas"]),
             "peak_gpus": float(f["gpus"].max()),
             "gpu_hours": float(s["gpu_hours"]),
             "output_tokens": tok,
             "gpu_energy_mwh": float(s["gpu_energy_kwh"]) / 1e3,
-            "energy_per_token_j": float(s["energy_per_token_j"]),
+            "accelerator_energy_per_token_j": float(s["accelerator_energy_per_token_j"]),
+            "facility_energy_per_token_j": self._facility_energy_j(f, flows) / tok if tok > 0 else math.nan,
             "gpu_hours_per_million_tokens": float(s["gpu_hours_per_million_tokens"]),
             "ttft_p99_s_max": float(np.nanmax(f["ttft_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
             "tpot_p99_s_max": float(np.nanmax(f["tpot_p99_s"])) if f["served_rps"].gt(0).any() else math.nan,
         }
         kpis = {
             f"{name}:slo_attainment_frac": svc["slo_attainment_frac"],
-            f"{name}:energy_per_token_j": svc["energy_per_token_j"],
+            f"{name}:accelerator_energy_per_token_j": svc["accelerator_energy_per_token_j"],
+            f"{name}:facility_energy_per_token_j": svc["facility_energy_per_token_j"],
             f"{name}:gpu_hours_per_million_tokens": svc["gpu_hours_per_million_tokens"],
             f"{name}:peak_replicas": float(svc["peak_replicas"]),
             f"{name}:dropped_frac": svc["dropped_frac"],
@@ -459,6 +506,41 @@ class InferenceHandler(WorkloadHandler):
                 svc[f"window{w}_ttft_p99_s"] = float(np.nanquantile(grp.loc[ok, "ttft_s"], 0.99))
                 svc[f"window{w}_tpot_p99_s"] = float(np.nanquantile(grp.loc[ok, "tpot_s"], 0.99))
         return WorkloadOutput(columns=cols, services=pd.DataFrame([svc]), requests=requests, kpis=kpis)
+
+    def _facility_energy_j(self, f: pd.DataFrame, flows: dict[str, np.ndarray]) -> float:
+        """The service's facility energy [J]: the IT power of its servers, scaled by its hall's facility/IT ratio.
+
+        Service IT power = its accelerator power (``gpu_power_w``) + the host power of the servers it holds
+        (each group's host power per GPU × the service's GPUs there); facility power = IT power × the hall's
+        ``facility_power / it_power`` in the same step (cooling, fans, electrical losses and other loads
+        allocated in proportion to IT power, as a PUE).
+        """
+        needed = ("facility_power_kw", "it_power_kw", "host_power_kw")
+        if any(np.asarray(flows.get(k)).ndim != 2 for k in needed):
+            return math.nan
+        fac, it, host = (np.asarray(flows[k], dtype=float) for k in needed)
+        n_gpus = np.asarray(self.ctx.fleet.n_gpus, dtype=float)
+
+        def part(power_w: np.ndarray, gpus: np.ndarray, hall: int, groups: Any, shares: Any) -> np.ndarray:
+            host_w = sum(
+                share * gpus * host[:, int(g)] * 1e3 / max(n_gpus[int(g)], 1.0)
+                for g, share in zip(groups, shares, strict=True)
+            )
+            pue = np.divide(fac[:, hall], it[:, hall], out=np.ones(len(fac)), where=it[:, hall] > 0)
+            return np.asarray((power_w + host_w) * pue)
+
+        step_s = self.ctx.clock.step_s
+        gpu_w = f["gpu_power_w"].to_numpy(dtype=float)
+        gpus = f["gpus"].to_numpy(dtype=float)
+        if self.disagg is None:
+            return float(np.sum(part(gpu_w, gpus, self.hall, self.groups, self.group_share)) * step_s)
+        pw = phase_power_w(self.p_accel)
+        pre = f["prefill_gpus"].to_numpy(dtype=float)
+        pool = f["prefill_pool_gpus"].to_numpy(dtype=float)
+        pre_w = pre * pw["prefill"] + (pool - pre) * pw["idle"]
+        e = part(pre_w, pool, self.p_hall, self.p_groups, self.p_share)
+        e = e + part(gpu_w - pre_w, gpus - pool, self.hall, self.groups, self.group_share)
+        return float(np.sum(e) * step_s)
 
     def _request_windows(self, f: pd.DataFrame, thr: np.ndarray) -> pd.DataFrame | None:
         spec = self.spec

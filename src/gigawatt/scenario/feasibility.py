@@ -1,0 +1,257 @@
+"""Static feasibility checks: targets that no run can meet, found before running.
+
+Two severities (``gigawatt check`` lists both; only errors make it exit 2, and only errors stop
+:func:`~gigawatt.load_scenario`):
+
+Errors (impossible whatever the run does), reported through the scenario cross-checks
+(:func:`gigawatt.scenario.resolve.target_problems`):
+
+* an inference SLO no replica count can meet: on an idle replica (the best case, unlimited replicas) fewer
+  than ``slo.quantile`` of the prompts prefill within ``slo.ttft_s`` at the service's tensor parallelism, or
+  a batch-of-one decode step exceeds ``slo.tpot_s`` (:func:`gigawatt.perf.fleet.slo_ceiling`, on the same
+  token samples and quadrature the run uses);
+* a training job larger than its pool, or than its usable GPUs (whole nodes minus hot spares,
+  :func:`training_usable_gpus`; checked with the targets).
+
+Warnings (:func:`scenario_warnings`; the run goes ahead and may tell more):
+
+* a training job whose deadline cannot be met even at full speed from its submission (no failures, no
+  queueing, no throttling): ``submit + work / (GPUs × peak × MFU) > deadline``;
+* a request-level window whose expected request count (mean of the demand profile over the window and its
+  warm-up) may exceed ``max_requests`` (the run stops there), or whose requests table would take more than
+  half of this machine's memory (an **estimate** of ~300 bytes per simulated request).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "slo_problems", "training_usable_gpus"]
+
+#: Memory per request of a request-level window (requests table columns + kernel state) [bytes]; estimate.
+BYTES_PER_SIMULATED_REQUEST = 300
+
+
+def _service_perf(sc: Any, wl: Any) -> tuple[Any, Any, Any] | None:
+    """(ReplicaPerf, TokenStats, SLO) of a colocated service, or None when it cannot be built."""
+    from gigawatt.engine.context import stream_rng
+    from gigawatt.engine.workloads.inference import replica_perf, token_samples
+    from gigawatt.perf.fleet import SLO, TokenStats
+    from gigawatt.scenario.resolve import target_groups
+
+    s, h, g = target_groups(sc, wl.target)[0]
+    perf = replica_perf(wl, sc.sites[s].halls[h].racks[g].server.accelerator_spec())
+    P, O = token_samples(wl, sc, stream_rng(sc.seed, "workload", wl.name, "tokens"))
+    ts = TokenStats.from_samples(P, O)
+    slo = SLO(wl.slo.ttft_s, wl.slo.tpot_s, wl.slo.quantile, wl.slo.attainment_frac)
+    return perf, ts, slo
+
+
+def slo_problems(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
+    """Errors: an inference SLO that no replica count can meet (see module docstring)."""
+    from gigawatt.perf.fleet import slo_ceiling
+
+    if wl.serving.disaggregation is not None or wl.autoscaling.policy != "slo":
+        return []
+    try:
+        built = _service_perf(sc, wl)
+    except Exception:  # a check that cannot be evaluated is skipped: other cross-checks or the run report it
+        return []
+    if built is None:
+        return []
+    perf, ts, slo = built
+    c = slo_ceiling(perf, ts, slo)
+    path = f"workloads[{wi}].slo"
+    tp = wl.serving.tensor_parallel
+    problems: list[tuple[str, str]] = []
+    if c["ttft_frac_max"] < slo.quantile:
+        order = np.argsort(ts.prompt_nodes)
+        k = int(np.searchsorted(np.cumsum(ts.prompt_weights[order]), slo.quantile - 1e-12))
+        q_tok = float(ts.prompt_nodes[order][min(k, order.size - 1)])
+        problems.append(
+            (
+                f"{path}.ttft_s",
+                f"p{slo.quantile * 100:g} TTFT <= {slo.ttft_s:g} s cannot be met at any replica count: on an "
+                f"idle replica at tensor_parallel {tp}, prefill alone of the p{slo.quantile * 100:g} prompt "
+                f"(~{q_tok:,.0f} tokens) takes {c['ttft_quantile_min_s']:.3g} s (only "
+                f"{c['ttft_frac_max'] * 100:.1f} % of prompts prefill within {slo.ttft_s:g} s); raise ttft_s "
+                f"to >= {c['ttft_quantile_min_s']:.3g} s, raise serving.tensor_parallel, lower slo.quantile or "
+                "cap the prompt length",
+            )
+        )
+    if c["tpot_min_s"] > slo.tpot_s:
+        problems.append(
+            (
+                f"{path}.tpot_s",
+                f"TPOT <= {slo.tpot_s:g} s cannot be met at any replica count: one decode step of a single "
+                f"sequence takes {c['tpot_min_s']:.3g} s at tensor_parallel {tp}; raise tpot_s or "
+                "serving.tensor_parallel",
+            )
+        )
+    return problems
+
+
+def _expected_requests(sc: Any, wl: Any, t0_s: float, t1_s: float) -> float | None:
+    """Mean number of requests of a service in ``[t0_s, t1_s)`` (profile demand, or a trace's mean rate)."""
+    from gigawatt.perf import demand as dm
+
+    d = wl.demand
+    if d.kind == "trace":
+        try:
+            data, meta = dm.read_azure_trace(sc.resolve_path(d.path))
+        except (OSError, ValueError):
+            return None
+        rate = len(data) / max(float(meta["duration_s"]), 1.0) * d.rate_scale / d.time_scale
+        return rate * (t1_s - t0_s)
+    start = sc.start
+    start_h = start.hour + start.minute / 60 + start.second / 3600
+    weekday = int(start.weekday())
+    t = np.linspace(t0_s, t1_s, max(int((t1_s - t0_s) / 60.0), 2))
+    rate = d.peak_rps * dm.daily_profile_frac(t, d.daily_peak_hour, d.daily_trough_frac, start_h)
+    rate = rate * dm.weekly_profile_frac(
+        t + start_h * 3600.0, d.weekend_frac, weekday, d.weekend_transition_h
+    )
+    rate = rate * dm.growth_factor(t, d.annual_growth_frac)
+    p_burst = d.burst_mean_s / (d.burst_mean_s + d.burst_interval_s)
+    rate = rate * (1.0 + (d.burst_factor - 1.0) * p_burst)
+    if d.launch is not None:
+        base = dm.launch_spike_rate_per_s(
+            t,
+            d.launch.at_h * 3600.0,
+            0.0,
+            d.launch.peak_rps,
+            d.launch.ramp_h * 3600.0,
+            d.launch.decay_h * 3600.0,
+        )
+        rate = np.maximum(rate, base)
+    return float(np.mean(rate) * (t1_s - t0_s))
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
+def training_usable_gpus(sc: Any, wl: Any) -> tuple[int, int]:
+    """``(usable GPUs, GPUs per node)`` of a training pool: whole nodes of its target, minus hot spares.
+
+    Mirrors the engine's pool construction (nodes of 72 GPUs on NVL72-class racks, else one server).
+    """
+    from gigawatt.scenario.resolve import target_groups
+
+    groups = target_groups(sc, wl.target)
+    budget = wl.target.gpus if wl.target.gpus is not None else None
+    s, h, g = groups[0]
+    rg = sc.sites[s].halls[h].racks[g]
+    rack_gpus = rg.n_accelerators // max(rg.count, 1)
+    gpn = int(wl.scheduler.node_gpus or (72 if rack_gpus == 72 else rg.server.accelerators_per_server))
+    nodes = 0
+    left = (
+        budget
+        if budget is not None
+        else sum(sc.sites[a].halls[b].racks[c].n_accelerators for a, b, c in groups)
+    )
+    for a, b, c in groups:
+        n = min(sc.sites[a].halls[b].racks[c].n_accelerators // gpn, left // gpn)
+        nodes += n
+        left -= n * gpn
+    return max(nodes - wl.scheduler.spare_nodes, 0) * gpn, gpn
+
+
+def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
+    from gigawatt.perf import training as pt
+    from gigawatt.scenario.resolve import target_groups
+
+    out: list[tuple[str, str]] = []
+    try:
+        s, h, g = target_groups(sc, wl.target)[0]
+    except KeyError:
+        return out
+    hall = sc.sites[s].halls[h]
+    rg = hall.racks[g]
+    acc = rg.server.accelerator_spec()
+    rack_gpus = rg.n_accelerators // max(rg.count, 1)
+    gpn = wl.scheduler.node_gpus or (72 if rack_gpus == 72 else rg.server.accelerators_per_server)
+    for ji, job in enumerate(wl.jobs):
+        if job.deadline_h is None:
+            continue
+        if job.duration_h is not None:
+            work_h = job.duration_h
+        else:
+            peak = acc.bf16_dense_tflops if job.precision == "bf16" else acc.fp8_dense_tflops
+            if peak is None:
+                continue
+            mfu = job.mfu_frac
+            if mfu is None:
+                mfu = float(
+                    pt.effective_mfu_frac(
+                        job.mfu_node_frac, job.gpus, hall.fabric.kind, hall.fabric.oversubscription, gpn
+                    )
+                )
+            flops = job.flops if job.flops is not None else pt.training_flops(job.model_params, job.tokens)
+            tflops = float(pt.achieved_tflops_per_gpu(peak, mfu))
+            work_h = float(pt.compute_time_s(flops, job.gpus, tflops)) / 3600.0
+        if job.submit_h + work_h > job.deadline_h:
+            out.append(
+                (
+                    f"workloads[{wi}].jobs[{ji}].deadline_h",
+                    f"deadline {job.deadline_h:g} h cannot be met even at full speed: the job needs "
+                    f"{work_h:,.1f} h of failure-free compute from its submission at {job.submit_h:g} h "
+                    f"(earliest finish {job.submit_h + work_h:,.1f} h); add GPUs, move the deadline or cut "
+                    "the work",
+                )
+            )
+    return out
+
+
+def _window_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    mem = _memory_bytes()
+    for k, win in enumerate(wl.request_windows):
+        t1 = min((win.start_h + win.duration_h) * 3600.0, sc.horizon_h * 3600.0)
+        t0 = max(win.start_h * 3600.0 - win.warmup_s, 0.0)
+        if t1 <= t0:
+            continue
+        n = _expected_requests(sc, wl, t0, t1)
+        if n is None:
+            continue
+        path = f"workloads[{wi}].request_windows[{k}]"
+        if n + 3.0 * math.sqrt(n) > win.max_requests:
+            out.append(
+                (
+                    f"{path}.max_requests",
+                    f"about {n:,.0f} requests expected in the window and its warm-up, beyond "
+                    f"max_requests={win.max_requests:,} (the run would stop); shorten the window or raise "
+                    "the limit",
+                )
+            )
+        elif n * BYTES_PER_SIMULATED_REQUEST > 0.5 * mem:
+            out.append(
+                (
+                    f"{path}.duration_h",
+                    f"about {n:,.0f} requests expected: ~{n * BYTES_PER_SIMULATED_REQUEST / 1e9:,.1f} GB, more "
+                    f"than half of this machine's {mem / 1e9:,.0f} GB; shorten the window",
+                )
+            )
+    return out
+
+
+def scenario_warnings(sc: Any) -> list[tuple[str, str]]:
+    """Warnings ``(path, message)``: targets a run may well miss, that a planner should see before running."""
+    out: list[tuple[str, str]] = []
+    for wi, wl in enumerate(sc.workloads):
+        kind = getattr(wl, "kind", None)
+        try:
+            if kind == "training":
+                out.extend(_deadline_warnings(sc, wi, wl))
+            elif kind == "inference":
+                out.extend(_window_warnings(sc, wi, wl))
+        except Exception:  # pragma: no cover - a warning that cannot be evaluated is not given
+            continue
+    return out
