@@ -25,12 +25,17 @@ def test_readme_scenario_block_is_valid() -> None:
     assert sc.n_accelerators > 0 and sc.workloads
 
 
-def test_readme_python_block_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (block,) = _blocks("python")
+def test_readme_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook, planning = _blocks("python")
     monkeypatch.chdir(tmp_path)
-    exec(compile(block, "README.md", "exec"), {})
+    exec(compile(notebook, "README.md", "exec"), {})
     assert (tmp_path / "out" / "week" / "summary.csv").exists()
     plt.close("all")
+    ns: dict[str, object] = {}
+    exec(compile(planning, "README.md", "exec"), ns)
+    assert len(list((tmp_path / "runs" / "grid" / "rows").glob("part-*.parquet"))) >= 1
+    least = ns["least"]
+    assert least.feasible and least.evaluations <= 8  # type: ignore[attr-defined]
 
 
 def test_readme_shows_the_two_commands() -> None:
