@@ -40,6 +40,11 @@ def cloud_providers() -> pd.DataFrame:
     return _read("cloud_providers.csv", "provider").copy()
 
 
+@cache
+def _cost_records() -> dict[str, dict[str, Any]]:
+    return {str(k): v for k, v in _read("costs.csv", "name").to_dict(orient="index").items()}
+
+
 @dataclass(frozen=True)
 class Price:
     """One resolved price with its provenance."""
@@ -63,7 +68,7 @@ class PriceBook:
     """
 
     def __init__(self, overrides: dict[str, float] | None = None, price_year: int = 2025) -> None:
-        self._table = _read("costs.csv", "name")
+        self._table = _cost_records()
         self._overrides = dict(overrides or {})
         self.price_year = price_year
 
@@ -71,7 +76,7 @@ class PriceBook:
         return self.get(name).value
 
     def get(self, name: str) -> Price:
-        row: dict[Any, Any] = self._table.loc[name].to_dict()
+        row = self._table[name]
         if name in self._overrides:
             return Price(
                 float(self._overrides[name]), str(row["unit"]), self.price_year, False, "user-supplied"

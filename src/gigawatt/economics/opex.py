@@ -79,7 +79,6 @@ def opex_rows(
     """Operating cost rows [USD/year]; horizon totals are scaled by ``per_year = 8760 h / horizon_h``."""
     rows: list[dict[str, Any]] = []
     sc = result.scenario
-    s = result.summary()
     kp = result.extra_kpis
     sim = {"price_year": sc.start.year, "is_estimate": False, "source": "simulated (Result)"}
     multi_site = len(sc.sites) > 1
@@ -94,7 +93,7 @@ def opex_rows(
     for site in sc.sites:
         where = {"site": site.name}
         col = f"{site.name}:energy_cost_usd" if multi_site else "energy_cost_usd"
-        total = float(ts[col].sum()) if col in ts.columns else float(s["energy_cost_usd"])
+        total = float(ts[col].sum()) if col in ts.columns else float(ts["energy_cost_usd"].sum())
         grid = site_kpi(site.name, "grid_energy_cost_usd")
         parts = {
             "demand_charges": site_kpi(site.name, "demand_charges_usd"),

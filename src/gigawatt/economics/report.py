@@ -273,27 +273,29 @@ def _hall_table(result: Result, halls: list[HallInfo], table: pd.DataFrame, per_
                 "useful_gpu_hours_per_year": useful * per_year,
             }
         )
-    df = pd.DataFrame(rec).set_index("hall", drop=False)
-    annual = pd.Series(0.0, index=df.index)
-    variable = pd.Series(0.0, index=df.index)
-    for _, r in table.iterrows():
-        if r["hall"]:
-            w = pd.Series(0.0, index=df.index)
-            w[r["hall"]] = 1.0
-        else:
-            in_site = df["site"] == r["site"] if r["site"] else pd.Series(True, index=df.index)
-            e = pd.Series(fac_energy)[in_site[in_site].index]
-            if r["asset_class"] in ("energy", "water") and e.sum() > 0:
-                w = e / e.sum()
-            else:
-                mw = df.loc[in_site, "nameplate_it_mw"]
-                w = mw / mw.sum()
-            w = w.reindex(df.index, fill_value=0.0)
-        annual += w * float(r["annual_usd"])
-        if r["asset_class"] in ("energy", "water", "parts"):
-            variable += w * float(r["annual_usd"])
-    df["annual_cost_usd"] = annual
-    df["variable_cost_usd"] = variable
+    df = pd.DataFrame(rec)
+    # allocation matrix (rows x halls): a hall row to its hall; site/campus rows by IT nameplate share, energy
+    # and water by facility-energy share within the site
+    keys = list(df["hall"])
+    idx = {k: i for i, k in enumerate(keys)}
+    sites = df["site"].to_numpy()
+    mw = df["nameplate_it_mw"].to_numpy(dtype=float)
+    energy = np.array([fac_energy[k] for k in keys])
+    alloc = np.zeros((len(table), len(keys)))
+    for i, (hall, site, cls) in enumerate(
+        zip(table["hall"], table["site"], table["asset_class"], strict=True)
+    ):
+        if hall:
+            alloc[i, idx[hall]] = 1.0
+            continue
+        mask = (sites == site) if site else np.ones(len(keys), dtype=bool)
+        w = np.where(mask, energy if cls in ("energy", "water") and energy[mask].sum() > 0 else mw, 0.0)
+        alloc[i] = w / w.sum() if w.sum() > 0 else mask / max(mask.sum(), 1)
+    annual_rows = table["annual_usd"].to_numpy(dtype=float)
+    var_rows = np.where(table["asset_class"].isin(["energy", "water", "parts"]).to_numpy(), annual_rows, 0.0)
+    df["annual_cost_usd"] = annual_rows @ alloc
+    df["variable_cost_usd"] = var_rows @ alloc
+    annual, variable = df["annual_cost_usd"], df["variable_cost_usd"]
 
     def ratio(a: pd.Series, b: pd.Series) -> pd.Series:
         return a / b.where(b > 0)
@@ -303,7 +305,7 @@ def _hall_table(result: Result, halls: list[HallInfo], table: pd.DataFrame, per_
     df["tco_usd_per_useful_gpu_hour"] = ratio(annual, df["useful_gpu_hours_per_year"])
     df["fixed_usd_per_gpu_year"] = (annual - variable) / df["n_gpus"]
     df["variable_usd_per_busy_gpu_hour"] = ratio(variable, df["busy_gpu_hours_per_year"]).fillna(0.0)
-    return df.reset_index(drop=True)
+    return df
 
 
 def _training_losses_by_hall(result: Result) -> dict[str, float]:
