@@ -42,7 +42,8 @@ def cloud_providers() -> pd.DataFrame:
 
 @cache
 def _cost_records() -> dict[str, dict[str, Any]]:
-    return {str(k): v for k, v in _read("costs.csv", "name").to_dict(orient="index").items()}
+    recs = _read("costs.csv", "name").to_dict(orient="index")
+    return {str(k): {str(c): x for c, x in v.items()} for k, v in recs.items()}
 
 
 @dataclass(frozen=True)
