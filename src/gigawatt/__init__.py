@@ -9,7 +9,7 @@ supply, and training and inference workloads, run together in a discrete-event e
 >>> res.summary()["pue"]                   # doctest: +SKIP
 """
 
-from gigawatt import catalog
+from gigawatt import catalog, economics
 from gigawatt.engine.core import simulate
 from gigawatt.errors import ScenarioError
 from gigawatt.result import Result
@@ -23,6 +23,7 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "catalog",
+    "economics",
     "load_scenario",
     "save_scenario",
     "scenario_schema",

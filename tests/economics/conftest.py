@@ -31,7 +31,11 @@ def mixed_scenario_dict(**overrides: Any) -> dict[str, Any]:
             "serving": {"tensor_parallel": 4},
             "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
             "autoscaling": {"scale_up_delay_s": 300},
-            "demand": {"kind": "profile", "peak_rps": 25.0, "daily_trough_frac": 0.3},
+            "demand": {
+                "kind": "profile",
+                "peak_rps": 400.0,
+                "daily_trough_frac": 0.3,
+            },  # above the 160 GPUs: drops
         },
     ]
     return d

@@ -13,7 +13,15 @@ and costs that depend on what happened (energy, failures, goodput, tokens, overf
 See ``docs/models/economics.md`` for every equation and source.
 """
 
+from gigawatt.economics.allocation import Allocation, allocate, allocation_sensitivity, frontier_lab_example
 from gigawatt.economics.catalog import PriceBook, cloud_prices, cloud_providers, cost_catalog
+from gigawatt.economics.cloud import (
+    break_even_table,
+    break_even_utilization,
+    cloud_workload_costs,
+    hybrid,
+    spot_overhead_factor,
+)
 from gigawatt.economics.finance import (
     annualized_capex_usd,
     book_value_usd,
@@ -25,16 +33,25 @@ from gigawatt.economics.report import TABLE_COLUMNS, CostReport, costs, resolve_
 
 __all__ = [
     "TABLE_COLUMNS",
+    "Allocation",
     "CostReport",
     "PriceBook",
+    "allocate",
+    "allocation_sensitivity",
     "annualized_capex_usd",
     "book_value_usd",
+    "break_even_table",
+    "break_even_utilization",
     "capital_recovery_factor",
     "cloud_prices",
     "cloud_providers",
+    "cloud_workload_costs",
     "cost_catalog",
     "costs",
+    "frontier_lab_example",
+    "hybrid",
     "irr",
     "npv_usd",
     "resolve_economics",
+    "spot_overhead_factor",
 ]
