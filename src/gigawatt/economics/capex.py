@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gigawatt.economics.catalog import PriceBook
@@ -122,6 +123,7 @@ def campus_inventory(scenario: Scenario, econ: Economics) -> tuple[list[HallInfo
     return halls, problems
 
 
+@cache
 def _price_is_estimate(name: str) -> bool:
     from gigawatt import catalog
 

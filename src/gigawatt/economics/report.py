@@ -338,16 +338,18 @@ def _kpis(
     k: dict[str, float] = {}
     cap = table[table["category"] == "capex"]
     opx = table[table["category"] == "opex"]
+    cap_by = cap.groupby("asset_class")["capex_usd"].sum().to_dict()
     for c in CAPEX_CLASSES:
-        k[f"capex_{c}_usd"] = float(cap.loc[cap["asset_class"] == c, "capex_usd"].sum())
+        k[f"capex_{c}_usd"] = float(cap_by.get(c, 0.0))
     k["capex_usd"] = float(cap["capex_usd"].sum())
     mw = float(sum(h.nameplate_mw for h in halls))
     k["it_nameplate_mw"] = mw
     k["capex_usd_per_mw_it"] = k["capex_usd"] / mw if mw > 0 else math.nan
     k["facility_capex_usd_per_mw_it"] = k["capex_facility_usd"] / mw if mw > 0 else math.nan
     k["annualized_capex_usd_per_year"] = float(cap["annual_usd"].sum())
+    opx_by = opx.groupby("asset_class")["annual_usd"].sum().to_dict()
     for c in OPEX_CLASSES:
-        k[f"opex_{c}_usd_per_year"] = float(opx.loc[opx["asset_class"] == c, "annual_usd"].sum())
+        k[f"opex_{c}_usd_per_year"] = float(opx_by.get(c, 0.0))
     k["opex_usd_per_year"] = float(opx["annual_usd"].sum())
     tco = k["annualized_capex_usd_per_year"] + k["opex_usd_per_year"]
     k["tco_usd_per_year"] = tco
@@ -384,11 +386,12 @@ def _kpis(
     return k
 
 
-def _rate_for(hall_df: pd.DataFrame, key: str | None) -> float:
-    if key is not None and key in set(hall_df["hall"]):
-        return float(hall_df.loc[hall_df["hall"] == key, "tco_usd_per_busy_gpu_hour"].iloc[0])
-    tot = hall_df["annual_cost_usd"].sum() / hall_df["busy_gpu_hours_per_year"].sum()
-    return float(tot)
+def _rates(result: Result, hall_df: pd.DataFrame, names: pd.Series) -> np.ndarray:
+    """Cost per busy GPU-hour of each workload's hall (the campus average when it has none)."""
+    by_hall = dict(zip(hall_df["hall"], hall_df["tco_usd_per_busy_gpu_hour"], strict=True))
+    campus = float(hall_df["annual_cost_usd"].sum() / hall_df["busy_gpu_hours_per_year"].sum())
+    wl_rate = {w: by_hall.get(h, campus) for w, h in workload_halls(result).items()}
+    return names.astype(str).map(lambda w: wl_rate.get(w, campus)).to_numpy(dtype=float)
 
 
 def _job_costs(result: Result, hall_df: pd.DataFrame) -> pd.DataFrame | None:
@@ -396,8 +399,7 @@ def _job_costs(result: Result, hall_df: pd.DataFrame) -> pd.DataFrame | None:
     jobs = result.jobs
     if jobs is None or not len(jobs) or "workload" not in jobs.columns:
         return None
-    wl_hall = workload_halls(result)
-    rate = np.array([_rate_for(hall_df, wl_hall.get(str(w))) for w in jobs["workload"]])
+    rate = _rates(result, hall_df, jobs["workload"])
     out = jobs[["workload", "job", "state", "n_gpus", "gpu_hours", "useful_gpu_hours"]].copy()
     out["usd_per_busy_gpu_hour"] = rate
     out["cost_usd"] = out["gpu_hours"] * rate
@@ -412,8 +414,7 @@ def _service_costs(result: Result, hall_df: pd.DataFrame) -> pd.DataFrame | None
     svc = result.services
     if svc is None or not len(svc):
         return None
-    wl_hall = workload_halls(result)
-    rate = np.array([_rate_for(hall_df, wl_hall.get(str(s))) for s in svc["service"]])
+    rate = _rates(result, hall_df, svc["service"])
     out = svc[["service", "accelerator", "gpu_hours", "output_tokens"]].copy()
     out["usd_per_busy_gpu_hour"] = rate
     out["cost_usd"] = out["gpu_hours"] * rate
