@@ -230,7 +230,13 @@ def cloud_workload_costs(
                 )
         other = max(hall_busy - used, 0.0)
         if other > 1e-9 * max(hall_busy, 1.0):
-            rows.append(_cloud_row("other load", "utilization", key, acc, other, other, p, own_rate, offer))
+            util_names = [
+                w.name
+                for w in result.scenario.workloads
+                if w.kind == "utilization" and wl_hall.get(w.name) == key
+            ]
+            name = ", ".join(util_names) or "other load"
+            rows.append(_cloud_row(name, "utilization", key, acc, other, other, p, own_rate, offer))
         if pricing in _COMMIT:  # reserved capacity: peak busy GPUs all year, whatever the hourly use
             util = result.timeseries[f"{key}:gpu_utilization_frac" if n_h > 1 else "gpu_utilization_frac"]
             peak_gpus = float(util.max()) * float(h["n_gpus"])
