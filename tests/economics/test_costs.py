@@ -197,3 +197,16 @@ def test_plots(report: economics.CostReport) -> None:
     assert len(ax2.patches) == 3 * len(report.halls)
     plt.close("all")
     assert np.isfinite(report.by_class().to_numpy()).all()
+
+
+def test_prices_are_sweepable_by_dotted_path(mixed_result: gw.Result) -> None:
+    sc = mixed_result.scenario.updated(
+        {"economics.prices.facility_usd_per_mw": 9.3e6, "economics.discount_rate_frac": 0.1}
+    )
+    assert sc.value_at("economics.prices.facility_usd_per_mw") == pytest.approx(9.3e6, rel=1e-12)
+    with pytest.raises(gw.ScenarioError, match=r"economics\.prices\.facility_usd_per_kw: unknown cost item"):
+        mixed_result.scenario.updated({"economics.prices.facility_usd_per_kw": 9300.0})
+    # a sweep over prices re-uses the Result: same scenario section given directly as prices
+    assert sc.economics is not None
+    rep = economics.costs(mixed_result, sc.economics)
+    assert rep.kpis["discount_rate_frac"] == pytest.approx(0.1, rel=1e-12)

@@ -77,7 +77,8 @@ def resolve_economics(result: Result, prices: Economics | Mapping[str, Any] | No
     except ValidationError as exc:
         problems = []
         for e in exc.errors():
-            path = "economics" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+            loc = [p for p in e["loc"] if p != "[key]"]
+            path = "economics" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
             problems.append((path, e["msg"].removeprefix("Value error, ")))
         raise ScenarioError(problems, "economics prices") from None
 

@@ -8,9 +8,9 @@ row); see ``docs/models/economics.md``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import AfterValidator, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
 from gigawatt.scenario.base import StrictModel
 
@@ -19,6 +19,23 @@ __all__ = ["CloudOption", "Economics"]
 #: A given price more than this factor away from the catalog's plausible range is rejected as a likely unit
 #: mix-up (USD/kW given as USD/MW, millions given as units, ...).
 UNIT_MIXUP_FACTOR = 30.0
+
+
+def _known_item(name: str) -> str:
+    from gigawatt.catalog import suggest
+    from gigawatt.economics.catalog import cost_catalog
+
+    names = [str(i) for i in cost_catalog().index]
+    if name not in names:
+        hint = suggest(name, names)
+        raise ValueError(
+            "unknown cost item"
+            + (f"; did you mean {hint}?" if hint else "; see gigawatt.economics.cost_catalog()")
+        )
+    return name
+
+
+CostItem = Annotated[str, AfterValidator(_known_item)]
 
 
 class CloudOption(StrictModel):
@@ -42,7 +59,7 @@ class Economics(StrictModel):
     """Currency of every price and result (only USD is catalogued)."""
     price_year: int = Field(2025, ge=2000, le=2100)
     """Year of the prices given here (reported with every figure)."""
-    prices: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    prices: dict[CostItem, NonNegativeFloat] = Field(default_factory=dict)
     """Overrides of cost-catalog items by name, in the unit the name carries (``facility_usd_per_mw``,
     ``battery_energy_usd_per_kwh``, ``life_accelerators_years``, ...; see ``gigawatt.economics.cost_catalog()``).
     An unknown name, or a value far outside the item's plausible range (a likely unit mix-up such as USD/kW for
@@ -64,28 +81,21 @@ class Economics(StrictModel):
     cloud: CloudOption = CloudOption()
     """Cloud offer used for hybrid bursts and the all-cloud comparison."""
 
-    @model_validator(mode="after")
-    def _known_prices(self) -> Economics:
-        from gigawatt.catalog import suggest
+    @field_validator("prices")
+    @classmethod
+    def _plausible(cls, prices: dict[str, float]) -> dict[str, float]:
         from gigawatt.economics.catalog import cost_catalog
 
         table = cost_catalog()
         problems = []
-        for key, value in self.prices.items():
-            if key not in table.index:
-                hint = suggest(key, [str(i) for i in table.index])
-                problems.append(
-                    f"prices.{key}: unknown cost item"
-                    + (f"; did you mean {hint}?" if hint else "; see gigawatt.economics.cost_catalog()")
-                )
-                continue
+        for key, value in prices.items():
             row = table.loc[key].to_dict()
             low, high = float(row["low"]), float(row["high"])
             if value > 0 and (value < low / UNIT_MIXUP_FACTOR or value > high * UNIT_MIXUP_FACTOR):
                 problems.append(
-                    f"prices.{key}: {value:g} {row['unit']} is far outside the plausible range "
+                    f"{key}: {value:g} {row['unit']} is far outside the plausible range "
                     f"[{low:g}, {high:g}] {row['unit']}; check the unit (the name says {row['unit']})"
                 )
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return prices
