@@ -88,3 +88,26 @@ def test_hybrid_bursts_what_owned_capacity_could_not_serve(
     _, s2 = cloud.hybrid(mixed_result, report, provider="lambda", max_queue_wait_h=0.0)
     assert s2["cloud_gpu_hours_per_year"] > s["cloud_gpu_hours_per_year"]
     assert s2["owned_gpu_hours_per_year"] < s["owned_gpu_hours_per_year"]
+
+
+def test_hybrid_respects_cloud_capacity_and_reports_outages(
+    mixed_result: gw.Result, report: economics.CostReport
+) -> None:
+    _, s = cloud.hybrid(mixed_result, report, provider="lambda", max_queue_wait_h=1e9)
+    pr = economics.cloud_providers().loc["lambda"]
+    a = pr["outage_rate_per_year"] * pr["mean_outage_h"] / 8760
+    assert_allclose(
+        s["expected_cloud_outage_gpu_hours_per_year"], s["cloud_gpu_hours_per_year"] * a, rtol=1e-12
+    )
+    assert s["unserved_gpu_hours_per_year"] == 0  # tens of GPUs burst, far below 20,000
+    tiny = economics.cloud_providers().assign(capacity_gpus=1.0)
+    import unittest.mock as mock
+
+    with mock.patch.object(cloud, "cloud_providers", lambda: tiny):
+        _, s1 = cloud.hybrid(mixed_result, report, provider="lambda", max_queue_wait_h=1e9)
+    assert s1["unserved_gpu_hours_per_year"] > 0
+    assert_allclose(
+        s1["cloud_gpu_hours_per_year"] + s1["unserved_gpu_hours_per_year"],
+        s["cloud_gpu_hours_per_year"],
+        rtol=1e-9,
+    )

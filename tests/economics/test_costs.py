@@ -210,3 +210,16 @@ def test_prices_are_sweepable_by_dotted_path(mixed_result: gw.Result) -> None:
     assert sc.economics is not None
     rep = economics.costs(mixed_result, sc.economics)
     assert rep.kpis["discount_rate_frac"] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_demand_charges_scale_by_months() -> None:
+    d = mixed_scenario_dict(horizon_h=24)
+    d["workloads"] = [{"kind": "utilization", "name": "u", "target": {"hall": "air"},
+                       "profile": {"kind": "constant", "utilization_frac": 0.5}}]  # fmt: skip
+    d["sites"][0]["grid"]["demand_charge_usd_per_kw_month"] = 10.0
+    res = gw.simulate(d)
+    rep = economics.costs(res)
+    row = rep.table.query("item == 'demand charges'")
+    # one calendar month simulated: its demand charge is paid 12 times a year, not 365 times
+    assert_allclose(row["annual_usd"].sum(), 12 * res.extra_kpis["demand_charges_usd"], rtol=1e-12)
+    assert res.extra_kpis["demand_charges_usd"] > 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gigawatt.economics.catalog import cloud_prices
+from gigawatt.economics.catalog import cloud_prices, cloud_providers
 from gigawatt.economics.opex import workload_halls
 from gigawatt.economics.report import HOURS_PER_YEAR, CostReport, costs
 
@@ -183,7 +183,8 @@ def cloud_workload_costs(
     :func:`spot_overhead_factor`). Inference services: their autoscaled GPU-hours (the same autoscaler).
     Other load (utilisation workloads): the hall's remaining busy GPU-hours. Pay-per-use offers bill the
     GPU-hours; commitments reserve the hall's peak busy GPUs for the whole year. ``own_cost_usd_per_year``
-    prices the same GPU-hours at the owned hall's cost per busy GPU-hour.
+    prices the same GPU-hours at the owned hall's cost per busy GPU-hour. ``expected_outage_gpu_hours_per_year``:
+    GPU-hours the provider's outage process (``cloud_providers.csv``) is expected to take away.
     """
     rep = _report(result, report, prices)
     econ = rep_econ(result, prices)
@@ -280,7 +281,23 @@ def _cloud_row(
         "cloud_usd_per_gpu_hour": p,
         "cloud_cost_usd_per_year": cloud_gh * p,
         "own_cost_usd_per_year": gpu_hours * own_rate,
+        "expected_outage_gpu_hours_per_year": cloud_gh
+        * _unavailable_frac(offer["provider"] if offer else ""),
     }
+
+
+def _unavailable_frac(provider: str) -> float:
+    """Expected unavailable share of a provider: outage rate x mean outage duration / 8760 h."""
+    rec = _provider(provider)
+    if rec is None:
+        return 0.0
+    return float(rec["outage_rate_per_year"]) * float(rec["mean_outage_h"]) / HOURS_PER_YEAR
+
+
+def _provider(provider: str) -> dict[str, Any] | None:
+    recs = cloud_providers().to_dict(orient="index")
+    rec = recs.get(provider)
+    return None if rec is None else {str(k): v for k, v in rec.items()}
 
 
 def hybrid(
@@ -303,6 +320,9 @@ def hybrid(
     * training: a job that waited longer than ``max_queue_wait_h`` for owned GPUs runs in the cloud instead
       (its simulated GPU-hours).
 
+    Inference bursts are capped per step at the provider's ``capacity_gpus`` (``cloud_providers.csv``); the
+    rest is reported as ``unserved_gpu_hours_per_year``.
+
     Returns
     -------
     rows : pandas.DataFrame
@@ -311,7 +331,8 @@ def hybrid(
     summary : pandas.Series
         ``owned_gpu_hours_per_year`` (busy), ``cloud_gpu_hours_per_year``, ``cloud_share_frac``,
         ``owned_tco_usd_per_year``, ``cloud_cost_usd_per_year``, ``hybrid_cost_usd_per_year``,
-        ``hybrid_usd_per_gpu_hour`` (per served GPU-hour).
+        ``hybrid_usd_per_gpu_hour`` (per served GPU-hour), ``cloud_capacity_gpus``,
+        ``unserved_gpu_hours_per_year``, ``expected_cloud_outage_gpu_hours_per_year``.
     """
     rep = _report(result, report, prices)
     econ = rep_econ(result, prices)
@@ -323,6 +344,9 @@ def hybrid(
     wl_hall = workload_halls(result)
     acc_of = dict(zip(rep.halls["hall"], rep.halls["accelerators"], strict=True))
     rows: list[dict[str, Any]] = []
+    prov = _provider(provider)
+    cap_gpus = float(prov["capacity_gpus"]) if prov is not None else np.inf
+    unserved = 0.0
 
     def price(acc: str) -> tuple[float, str]:
         offer = cloud_offer(acc, provider, pricing, usd)
@@ -344,7 +368,9 @@ def hybrid(
             short = ts.get(f"{name}:pool_shortfall_replicas")
             if short is not None:
                 burst = burst + short.to_numpy() * float(s.get("tensor_parallel", 1))
-            gh = float(burst.sum() * dt_h) * per_year
+            capped = np.minimum(burst, cap_gpus)
+            unserved += float((burst - capped).sum() * dt_h) * per_year
+            gh = float(capped.sum() * dt_h) * per_year
             hall = wl_hall.get(name, "")
             acc = str(s.get("accelerator", acc_of.get(hall, "")))
             p, date = price(acc)
@@ -377,6 +403,9 @@ def hybrid(
             "cloud_cost_usd_per_year": cloud_cost,
             "hybrid_cost_usd_per_year": tco + cloud_cost,
             "hybrid_usd_per_gpu_hour": (tco + cloud_cost) / served_gh if served_gh > 0 else math.nan,
+            "cloud_capacity_gpus": cap_gpus,
+            "unserved_gpu_hours_per_year": unserved,
+            "expected_cloud_outage_gpu_hours_per_year": cloud_gh * _unavailable_frac(provider),
         },
         dtype=float,
         name="value",

@@ -139,11 +139,16 @@ def opex_rows(
                 **where,
             )
         )
+        # demand charges are billed per calendar month: a partial-year run scales by 12 / months simulated
+        idx = pd.DatetimeIndex(ts.index)
+        n_months = len(set(zip(idx.year, idx.month, strict=True))) if len(ts) else 1
+        scale = {"demand_charges": 12.0 / max(n_months, 1)}
         for name, v in parts.items():
             if v:
+                f = scale.get(name, per_year)
                 rows.append(
-                    _opex(name.replace("_", " "), "energy", v * per_year, quantity=1.0, q_unit="site",
-                          unit_price=v * per_year, p_unit="USD/year", prov=sim, **where)
+                    _opex(name.replace("_", " "), "energy", v * f, quantity=1.0, q_unit="site",
+                          unit_price=v * f, p_unit="USD/year", prov=sim, **where)
                 )  # fmt: skip
 
     # ---- water
