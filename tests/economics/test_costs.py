@@ -223,3 +223,12 @@ def test_demand_charges_scale_by_months() -> None:
     # one calendar month simulated: its demand charge is paid 12 times a year, not 365 times
     assert_allclose(row["annual_usd"].sum(), 12 * res.extra_kpis["demand_charges_usd"], rtol=1e-12)
     assert res.extra_kpis["demand_charges_usd"] > 0
+
+
+def test_accelerator_prices_carry_their_year(report: economics.CostReport) -> None:
+    t = report.table.set_index("item")
+    # H100: Raymond James estimate (2023); GB200: HSBC estimate (2024) -- from the accelerator catalog notes
+    assert t.loc["accelerator H100-SXM", "price_year"] == 2023
+    assert t.loc["accelerator GB200", "price_year"] == 2024
+    k = report.kpis
+    assert k["price_year_min"] <= 2023 and k["price_year_max"] >= 2025

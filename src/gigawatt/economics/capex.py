@@ -7,6 +7,7 @@ equations are in ``docs/models/economics.md``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,25 @@ def campus_inventory(scenario: Scenario, econ: Economics) -> tuple[list[HallInfo
 
 
 @cache
+def accelerator_price_year(name: str) -> int:
+    """Year of an accelerator's catalog price: the first year quoted after "price" in its ``notes`` (e.g.
+    "Raymond James analyst estimate (2023)"), else the latest year in its ``source``, else 2025."""
+    from gigawatt import catalog
+
+    table = catalog.accelerators()
+    if name not in table.index:
+        return 2025
+    row = table.loc[name]
+    notes, source = str(row.get("notes", "")), str(row.get("source", ""))
+    i = notes.lower().find("price")
+    m = re.search(r"(20\d\d)", notes[i:]) if i >= 0 else None
+    if m:
+        return int(m.group(1))
+    years = [int(y) for y in re.findall(r"(20\d\d)", source)]
+    return max(years) if years else 2025
+
+
+@cache
 def _price_is_estimate(name: str) -> bool:
     from gigawatt import catalog
 
@@ -224,7 +244,9 @@ def capex_rows(
                         quantity_unit="GPU",
                         unit_price=g.price_usd,
                         price_unit="USD/GPU",
-                        price_year=econ.price_year if g.price_source == "user-supplied" else 2025,
+                        price_year=econ.price_year
+                        if g.price_source == "user-supplied"
+                        else accelerator_price_year(g.accelerator),
                         is_estimate=g.price_is_estimate,
                         source=g.price_source,
                         capex_usd=g.n_gpus * g.price_usd,

@@ -380,6 +380,8 @@ def _kpis(
         k[f"{acc}:tco_usd_per_busy_gpu_hour"] = float(cost / b) if b > 0 else math.nan
         k[f"{acc}:tco_usd_per_useful_gpu_hour"] = float(cost / u) if u > 0 else math.nan
     k["price_year"] = float(econ.price_year)
+    k["price_year_min"] = float(table["price_year"].min()) if len(table) else math.nan
+    k["price_year_max"] = float(table["price_year"].max()) if len(table) else math.nan
     k["discount_rate_frac"] = rate
     k["estimated_cost_share_frac"] = (
         float(table.loc[table["is_estimate"].astype(bool), "annual_usd"].sum() / tco) if tco > 0 else math.nan
