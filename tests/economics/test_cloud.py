@@ -111,3 +111,20 @@ def test_hybrid_respects_cloud_capacity_and_reports_outages(
         s["cloud_gpu_hours_per_year"],
         rtol=1e-9,
     )
+
+
+def test_spot_reclaims_lengthen_training_in_the_cloud(
+    mixed_result: gw.Result, report: economics.CostReport
+) -> None:
+    kw = {"provider": "coreweave", "pricing": "spot", "usd_per_gpu_hour": 3.0}
+    calm = cloud.cloud_workload_costs(mixed_result, report, interruption_rate_per_hour=0.0, **kw)
+    rough = cloud.cloud_workload_costs(mixed_result, report, interruption_rate_per_hour=0.05, **kw)
+    pre_calm, pre_rough = (t.set_index("workload").loc["pre"] for t in (calm, rough))
+    assert_allclose(pre_calm["cloud_gpu_hours_per_year"], pre_calm["gpu_hours_per_year"], rtol=1e-12)
+    jobs = mixed_result.jobs
+    assert jobs is not None
+    per_year = 8760.0 / mixed_result.scenario.horizon_h
+    tau_h = jobs["checkpoint_interval_s"].fillna(3600.0).to_numpy() / 3600.0
+    expected = per_year * (jobs["gpu_hours"] * cloud.spot_overhead_factor(jobs["n_gpus"], 0.05, tau_h)).sum()
+    assert_allclose(pre_rough["cloud_gpu_hours_per_year"], expected, rtol=1e-9)
+    assert pre_rough["cloud_cost_usd_per_year"] > pre_calm["cloud_cost_usd_per_year"]

@@ -174,6 +174,7 @@ def cloud_workload_costs(
     provider: str | None = None,
     pricing: str | None = None,
     usd_per_gpu_hour: float | None = None,
+    interruption_rate_per_hour: float | None = None,
     prices: Economics | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The simulated workload run entirely in the cloud, per workload, per year [USD/year].
@@ -182,7 +183,8 @@ def cloud_workload_costs(
     the same engine) × the spot overhead factor on spot (reclaims as extra failures,
     :func:`spot_overhead_factor`). Inference services: their autoscaled GPU-hours (the same autoscaler).
     Other load (utilisation workloads): the hall's remaining busy GPU-hours. Pay-per-use offers bill the
-    GPU-hours; commitments reserve the hall's peak busy GPUs for the whole year. ``own_cost_usd_per_year``
+    GPU-hours; commitments reserve the hall's peak busy GPUs for the whole year. ``usd_per_gpu_hour`` and
+    ``interruption_rate_per_hour`` (spot reclaims per 8-GPU instance and hour) override the catalog. ``own_cost_usd_per_year``
     prices the same GPU-hours at the owned hall's cost per busy GPU-hour. ``expected_outage_gpu_hours_per_year``:
     GPU-hours the provider's outage process (``cloud_providers.csv``) is expected to take away.
     """
@@ -200,6 +202,8 @@ def cloud_workload_costs(
         offer = cloud_offer(acc, provider, pricing, usd)
         p = float(offer["usd_per_gpu_hour"]) if offer else math.nan
         lam = float(offer["interruption_rate_per_hour"]) if offer else 0.0
+        if interruption_rate_per_hour is not None and pricing == "spot":
+            lam = interruption_rate_per_hour
         own_rate = float(h["tco_usd_per_busy_gpu_hour"])
         hall_busy = float(h["busy_gpu_hours_per_year"])
         used = 0.0
