@@ -79,7 +79,8 @@ def test_hybrid_bursts_what_owned_capacity_could_not_serve(
     ts = mixed_result.timeseries
     assert ts["chat:dropped_rps"].sum() > 0  # the fixture's demand exceeds the 160 GPUs at peak
     chat = rows.set_index("workload").loc["chat"]
-    assert chat["cloud_gpu_hours_per_year"] > 0 and chat["cloud_usd_per_gpu_hour"] == 2.99
+    assert chat["cloud_gpu_hours_per_year"] > 0
+    assert chat["cloud_usd_per_gpu_hour"] == pytest.approx(2.99, rel=1e-12)  # Lambda H100 on demand
     assert 0 < s["cloud_share_frac"] < 1
     assert_allclose(
         s["hybrid_cost_usd_per_year"], s["owned_tco_usd_per_year"] + s["cloud_cost_usd_per_year"], rtol=1e-12
@@ -99,7 +100,7 @@ def test_hybrid_respects_cloud_capacity_and_reports_outages(
     assert_allclose(
         s["expected_cloud_outage_gpu_hours_per_year"], s["cloud_gpu_hours_per_year"] * a, rtol=1e-12
     )
-    assert s["unserved_gpu_hours_per_year"] == 0  # tens of GPUs burst, far below 20,000
+    assert_allclose(s["unserved_gpu_hours_per_year"], 0.0, atol=1e-9)  # tens of GPUs burst, far below 20,000
     tiny = economics.cloud_providers().assign(capacity_gpus=1.0)
     import unittest.mock as mock
 

@@ -27,7 +27,7 @@ def test_table_rows_carry_currency_year_and_source(report: economics.CostReport)
     assert t["price_year"].between(2015, 2030).all()
     assert t["source"].str.len().gt(0).all()
     assert set(t["category"]) == {"capex", "opex"}
-    assert (t.loc[t["category"] == "opex", "capex_usd"] == 0).all()
+    assert_allclose(t.loc[t["category"] == "opex", "capex_usd"], 0.0, atol=1e-12)
 
 
 def test_kpi_identities(report: economics.CostReport, mixed_result: gw.Result) -> None:
@@ -120,7 +120,7 @@ def test_cost_per_job_and_per_million_tokens(mixed_result: gw.Result, report: ec
 def test_lease_replaces_facility_capex(mixed_result: gw.Result, report: economics.CostReport) -> None:
     rep = economics.costs(mixed_result, {"facility": "lease"})
     k = rep.kpis
-    assert k["capex_facility_usd"] == 0 and k["capex_land_usd"] == 0 and k["capex_grid_usd"] == 0
+    assert_allclose(k[["capex_facility_usd", "capex_land_usd", "capex_grid_usd"]], 0.0, atol=1e-9)
     lease = cost_catalog().loc["colocation_lease_usd_per_kw_month", "value"]
     assert_allclose(k["opex_lease_usd_per_year"], k["it_nameplate_mw"] * 1e3 * lease * 12, rtol=1e-9)
     assert_allclose(k["capex_accelerators_usd"], report.kpis["capex_accelerators_usd"], rtol=1e-12)
@@ -177,7 +177,7 @@ def test_unpriced_accelerator_is_a_clear_error() -> None:
         economics.costs(res)
     rep = economics.costs(res, {"accelerator_prices_usd": {"B300": 45000}})
     row = rep.table.query("item == 'accelerator B300'").iloc[0]
-    assert row["unit_price"] == 45000 and row["source"] == "user-supplied"
+    assert row["unit_price"] == pytest.approx(45000, rel=1e-12) and row["source"] == "user-supplied"
 
 
 def test_bad_economics_in_scenario_file_names_the_path() -> None:
