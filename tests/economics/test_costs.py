@@ -232,3 +232,17 @@ def test_accelerator_prices_carry_their_year(report: economics.CostReport) -> No
     assert t.loc["accelerator GB200", "price_year"] == 2024
     k = report.kpis
     assert k["price_year_min"] <= 2023 and k["price_year_max"] >= 2025
+
+
+def test_price_mapping_updates_the_scenario_section(mixed_result: gw.Result) -> None:
+    sc = mixed_result.scenario.updated({"economics.prices.facility_usd_per_mw": 9.3e6})
+    res = gw.Result(scenario=sc, seed=sc.seed, timeseries=mixed_result.timeseries, jobs=mixed_result.jobs,
+                    services=mixed_result.services, extra_kpis=mixed_result.extra_kpis,
+                    n_accelerators=mixed_result.n_accelerators)  # fmt: skip
+    econ = economics.resolve_economics(res, {"prices": {"water_usd_per_m3": 3.0}, "discount_rate_frac": 0.1})
+    assert econ.prices == {
+        "facility_usd_per_mw": pytest.approx(9.3e6),
+        "water_usd_per_m3": pytest.approx(3.0),
+    }
+    assert econ.discount_rate_frac == pytest.approx(0.1)
+    assert economics.resolve_economics(res, None) is sc.economics

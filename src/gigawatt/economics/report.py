@@ -62,8 +62,12 @@ _LIFE_ITEM = {
 
 
 def resolve_economics(result: Result, prices: Economics | Mapping[str, Any] | None) -> Economics:
-    """The economics settings to use: ``prices`` (a model or a mapping validated like the scenario's
-    ``economics`` section), else the scenario's, else catalog defaults."""
+    """The economics settings to use.
+
+    ``None``: the scenario's ``economics`` section, else catalog defaults. An :class:`Economics` model: used as
+    is. A mapping: applied on top of the scenario's section (nested mappings such as ``prices`` merged key by
+    key) and validated like it, so a price sweep can vary one field and keep the scenario's other prices.
+    """
     from pydantic import ValidationError
 
     from gigawatt.scenario.economics import Economics
@@ -72,8 +76,15 @@ def resolve_economics(result: Result, prices: Economics | Mapping[str, Any] | No
         return result.scenario.economics or Economics()
     if isinstance(prices, Economics):
         return prices
+    base = result.scenario.economics
+    data: dict[str, Any] = base.model_dump(exclude_unset=True) if base is not None else {}
+    for key, value in prices.items():
+        if isinstance(value, Mapping) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
     try:
-        return Economics.model_validate(dict(prices))
+        return Economics.model_validate(data)
     except ValidationError as exc:
         problems = []
         for e in exc.errors():
