@@ -246,3 +246,15 @@ def test_price_mapping_updates_the_scenario_section(mixed_result: gw.Result) -> 
     }
     assert econ.discount_rate_frac == pytest.approx(0.1)
     assert economics.resolve_economics(res, None) is sc.economics
+
+
+def test_report_to_dir(report: economics.CostReport, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    out = report.to_dir(tmp_path / "costs")
+    table = pd.read_csv(out / "costs.csv")
+    assert_allclose(table["annual_usd"].sum(), report.kpis["tco_usd_per_year"], rtol=1e-9)
+    kpis = pd.read_csv(out / "cost_kpis.csv", index_col=0)["value"]
+    assert_allclose(kpis["tco_usd_per_gpu_hour"], report.kpis["tco_usd_per_gpu_hour"], rtol=1e-12)
+    assert (out / "plots" / "cost_waterfall.png").stat().st_size > 0
+    assert (out / "cost_jobs.csv").exists() and (out / "cost_services.csv").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,6 +129,33 @@ class CostReport:
         s = self.table.groupby("asset_class")["annual_usd"].sum()
         order = [c for c in (*CAPEX_CLASSES, *OPEX_CLASSES) if c in s.index]
         return s.reindex(order)
+
+    def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
+        """Write ``costs.csv`` (the table), ``cost_kpis.csv`` (``metric,value``), ``cost_halls.csv``,
+        ``cost_jobs.csv``/``cost_services.csv`` when present, and ``plots/cost_waterfall.png`` and
+        ``plots/cost_per_gpu_hour.png``."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        self.table.to_csv(out / "costs.csv", index=False)
+        self.kpis.to_csv(out / "cost_kpis.csv", header=True)
+        self.halls.to_csv(out / "cost_halls.csv", index=False)
+        for name, df in (("cost_jobs", self.jobs), ("cost_services", self.services)):
+            if df is not None:
+                df.to_csv(out / f"{name}.csv", index=False)
+        if plots:
+            import matplotlib.pyplot as plt
+
+            (out / "plots").mkdir(exist_ok=True)
+            for fname, draw in (
+                ("cost_waterfall", self.plot_waterfall),
+                ("cost_per_gpu_hour", self.plot_cost_per_unit),
+            ):
+                fig, ax = plt.subplots(figsize=(9, 4))
+                draw(ax=ax)
+                fig.tight_layout()
+                fig.savefig(out / "plots" / f"{fname}.png", dpi=120)
+                plt.close(fig)
+        return out
 
     def plot_waterfall(self, ax: Axes | None = None) -> Axes:
         """Waterfall of the annual cost by class up to the TCO [USD M/year]."""
