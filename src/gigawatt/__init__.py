@@ -11,7 +11,7 @@ supply, and training and inference workloads, run together in a discrete-event e
 
 import logging
 
-from gigawatt import catalog
+from gigawatt import catalog, economics
 from gigawatt.engine.core import simulate
 from gigawatt.errors import GigawattWarning, ScenarioError
 from gigawatt.result import Result
@@ -34,6 +34,7 @@ __all__ = [
     "SweepResult",
     "__version__",
     "catalog",
+    "economics",
     "load_scenario",
     "optimize",
     "pareto_front",

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, PositiveFloat, PrivateAttr, model_validator
 
 from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.economics import Economics
 from gigawatt.scenario.site import Site
 from gigawatt.scenario.workloads import Workload
 
@@ -36,6 +37,9 @@ class Scenario(StrictModel):
     """Root seed: every random stream is spawned from ``numpy.random.SeedSequence(seed)``."""
     sites: list[Site] = Field(min_length=1)
     workloads: list[Workload] = Field(default_factory=list)
+    economics: Economics | None = None
+    """Prices and finance assumptions for :func:`gigawatt.economics.costs` (``None``: catalog defaults). Not
+    used by the simulation: costs are computed from the Result afterwards."""
 
     _base_dir: Path | None = PrivateAttr(default=None)
     """Folder of the file the scenario was loaded from (relative paths in it resolve against it)."""
