@@ -192,3 +192,15 @@ def test_dask_local_cluster_gives_the_same_rows() -> None:
     for other in (on_dask, by_address):
         assert (other.table["status"] == "ok").all()
         assert_allclose(other.table[kp].to_numpy(), local.table[kp].to_numpy(), rtol=1e-12, atol=0.0)
+
+
+def test_cost_kpis_join_every_row() -> None:
+    """Economics as an extra KPI function: every row carries its TCO and a solver can constrain it."""
+    from gigawatt import economics
+
+    res = sweep(_base(), {PRICE: [40.0, 80.0]}, workers=1, kpis=economics.cost_kpis)
+    assert (res.table["status"] == "ok").all()
+    t = res.table.set_index(PRICE)
+    assert "tco_usd_per_year" in t.columns and (t["tco_usd_per_year"] > 0).all()
+    # doubling the energy price raises the energy cost and so the TCO (the capital side is the same)
+    assert t.loc[80.0, "tco_usd_per_year"] > t.loc[40.0, "tco_usd_per_year"]

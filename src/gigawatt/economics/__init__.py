@@ -31,6 +31,17 @@ from gigawatt.economics.finance import (
 )
 from gigawatt.economics.report import TABLE_COLUMNS, CostReport, costs, resolve_economics
 
+
+def cost_kpis(result: object) -> dict[str, float]:
+    """The cost KPIs of a run at the scenario's own prices, as a flat mapping.
+
+    Pass it to a sweep or a solver (``gw.sweep(..., kpis=economics.cost_kpis)``) so every row carries
+    ``tco_usd_per_year``, ``tco_usd_per_gpu_hour`` and the rest, and solvers can constrain or optimise them. It is a
+    module-level function, so worker processes and Dask workers can import it.
+    """
+    return {str(k): float(v) for k, v in costs(result).kpis.items()}  # type: ignore[arg-type]
+
+
 __all__ = [
     "TABLE_COLUMNS",
     "Allocation",
@@ -47,6 +58,7 @@ __all__ = [
     "cloud_providers",
     "cloud_workload_costs",
     "cost_catalog",
+    "cost_kpis",
     "costs",
     "frontier_lab_example",
     "hybrid",
