@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.physics import weather as w
+from gigawatt.physics.timebase import hour_of_year_h
 
 
 def test_registry_spans_climate_types_with_sources() -> None:
@@ -79,7 +80,7 @@ def test_to_simulation_clock_interpolates_and_repeats() -> None:
     # on the hour-centres of a non-leap year the interpolation returns the file values
     centres = pd.date_range("2026-01-01 00:30", periods=8760, freq="h")
     out = w.to_simulation_clock(df, centres, meta["tz_offset_h"])
-    order = np.argsort(w._hour_of_year(df.index.tz_localize(None)) % 8760)
+    order = np.argsort(hour_of_year_h(df.index.tz_localize(None)) % 8760)
     assert_allclose(np.sort(out["dry_bulb_c"].to_numpy()), np.sort(df["dry_bulb_c"].to_numpy()), atol=1e-9)
     assert order.size == 8760
     # 5-minute steps over two years (incl. leap 2028): periodic, bounded by the hourly extremes

@@ -3,18 +3,23 @@
 All functions are vectorised over numpy arrays (any broadcastable shapes) and use SI units with
 temperatures in degrees Celsius.
 
-The thermodynamic wet-bulb temperature is solved from the ASHRAE psychrometric energy balance
-(ASHRAE Handbook - Fundamentals 2017, ch. 1, eq. 33/35) with a vectorised Newton iteration
-(:func:`wet_bulb_c`); Stull's (2011) explicit empirical fit is provided as a fast cross-check
-(:func:`wet_bulb_stull_c`).
+Saturation follows the ASHRAE Handbook - Fundamentals (2017), ch. 1, which uses the Hyland-Wexler (1983)
+formulation: over **liquid water** at and above the triple point (0.01 °C, eq. 6) and over **ice** below it
+(eq. 5). Relative humidity is the ASHRAE one, ``RH = p_w / p_ws(T)`` with ``p_ws`` over ice below freezing, so
+the dew point below freezing is the frost point. The thermodynamic wet bulb is solved from the ASHRAE
+energy balance, eq. 33 above and eq. 35 below freezing (:func:`wet_bulb_c`); Stull's (2011) explicit
+empirical fit is provided as a fast cross-check (:func:`wet_bulb_stull_c`). The PsychroLib reference
+implementation of the same equations (Meyer & Thevenard 2019) is the oracle of the test suite.
 
 References
 ----------
 .. [1] ASHRAE, "Psychrometrics", ch. 1 in *ASHRAE Handbook - Fundamentals*, SI edition, 2017.
-.. [2] R. Stull, "Wet-bulb temperature from relative humidity and air temperature",
+.. [2] R. W. Hyland and A. Wexler, "Formulations for the thermodynamic properties of the saturated phases of
+   H2O from 173.15 K to 473.15 K", *ASHRAE Transactions* 89(2A), 500-519, 1983.
+.. [3] R. Stull, "Wet-bulb temperature from relative humidity and air temperature",
    *J. Appl. Meteor. Climatol.* 50, 2267-2269, 2011. doi:10.1175/JAMC-D-11-0143.1
-.. [3] O. A. Alduchov and R. E. Eskridge, "Improved Magnus form approximation of saturation vapor
-   pressure", *J. Appl. Meteor.* 35, 601-609, 1996.
+.. [4] D. Meyer and D. Thevenard, "PsychroLib: a library of psychrometric functions to calculate
+   thermodynamic properties of air", *J. Open Source Software* 4(33), 1137, 2019.
 """
 
 from __future__ import annotations
@@ -35,16 +40,33 @@ CP_DRY_AIR_KJ_PER_KG_K = 1.006
 CP_VAPOUR_KJ_PER_KG_K = 1.86
 #: Latent heat of vaporisation of water at 0 °C [kJ/kg] (ASHRAE 2017 ch. 1 eq. 30).
 LATENT_HEAT_0C_KJ_PER_KG = 2501.0
+#: Triple point of water [°C]: saturation is over ice below it (ASHRAE 2017 ch. 1, eqs. 5-6).
+TRIPLE_POINT_C = 0.01
+#: Kelvin offset [K].
+KELVIN_OFFSET = 273.15
+
+# Hyland-Wexler coefficients, ASHRAE 2017 ch. 1 eq. 5 (ice, -100..0 °C) and eq. 6 (liquid, 0..200 °C).
+_HW_ICE = (-5.6745359e3, 6.3925247, -9.6778430e-3, 6.2215701e-7, 2.0747825e-9, -9.4840240e-13, 4.1635019)
+_HW_LIQ = (-5.8002206e3, 1.3914993, -4.8640239e-2, 4.1764768e-5, -1.4452093e-8, 0.0, 6.5459673)
+
+
+def _ln_pws(temperature_c: FloatArray) -> FloatArray:
+    """``ln p_ws`` [ln Pa] by Hyland-Wexler: ice below the triple point, liquid water at and above it."""
+    tk = temperature_c + KELVIN_OFFSET
+    ice = temperature_c < TRIPLE_POINT_C
+    c = [np.where(ice, ci, cl) for ci, cl in zip(_HW_ICE, _HW_LIQ, strict=True)]
+    return c[0] / tk + c[1] + c[2] * tk + c[3] * tk**2 + c[4] * tk**3 + c[5] * tk**4 + c[6] * np.log(tk)
 
 
 def saturation_vapor_pressure_pa(temperature_c: ArrayLike) -> FloatArray:
-    """Saturation vapour pressure over liquid water [Pa].
+    """Saturation vapour pressure [Pa]: over ice below 0.01 °C, over liquid water above (Hyland-Wexler).
 
-    Improved Magnus form (Alduchov & Eskridge 1996, eq. 21, "AERK")::
+    ASHRAE Handbook - Fundamentals 2017, ch. 1, with ``T`` in kelvin::
 
-        p_ws = 610.94 * exp(17.625 * T / (T + 243.04))
+        ice (eq. 5):    ln p_ws = C1/T + C2 + C3 T + C4 T² + C5 T³ + C6 T⁴ + C7 ln T
+        liquid (eq. 6): ln p_ws = C8/T + C9 + C10 T + C11 T² + C12 T³ + C13 ln T
 
-    Accurate to < 0.4 % against the Wexler/Hyland-Wexler formulation between -40 and 50 °C.
+    Valid from −100 to 200 °C; the coefficients are the handbook's.
 
     Parameters
     ----------
@@ -58,28 +80,66 @@ def saturation_vapor_pressure_pa(temperature_c: ArrayLike) -> FloatArray:
 
     References
     ----------
-    .. [1] Alduchov & Eskridge (1996), see module references.
+    .. [1] ASHRAE (2017) ch. 1 eqs. 5-6; Hyland & Wexler (1983), see module references.
+    """
+    return np.asarray(np.exp(_ln_pws(np.asarray(temperature_c, dtype=float))), dtype=float)
+
+
+def saturation_vapor_pressure_magnus_pa(temperature_c: ArrayLike) -> FloatArray:
+    """Saturation vapour pressure over liquid water [Pa], improved Magnus form (Alduchov & Eskridge 1996).
+
+    ``p_ws = 610.94 exp(17.625 T / (T + 243.04))``; within 0.4 % of Hyland-Wexler over liquid from −40 to
+    50 °C. Kept as a starting point for inversions and as a cross-check.
+
+    References
+    ----------
+    .. [1] O. A. Alduchov and R. E. Eskridge, "Improved Magnus form approximation of saturation vapor
+       pressure", *J. Appl. Meteor.* 35, 601-609, 1996.
     """
     t = np.asarray(temperature_c, dtype=float)
-    return 610.94 * np.exp(17.625 * t / (t + 243.04))
+    return np.asarray(610.94 * np.exp(17.625 * t / (t + 243.04)), dtype=float)
+
+
+def dew_point_from_vapor_pressure_c(vapor_pressure_pa: ArrayLike, n_iterations: int = 6) -> FloatArray:
+    """Dew (frost, below 0 °C) point [°C]: the temperature whose saturation pressure is ``p_w``.
+
+    Inverts :func:`saturation_vapor_pressure_pa` by Newton's method on ``ln p_ws(T) = ln p_w`` from the
+    inverse-Magnus start; ``d ln p_ws/dT`` is the analytic derivative of the Hyland-Wexler form. Six
+    iterations converge to < 1e-9 °C over −90…90 °C.
+
+    Parameters
+    ----------
+    vapor_pressure_pa : array_like
+        Partial pressure of water vapour [Pa], > 0.
+    """
+    pw = np.maximum(np.asarray(vapor_pressure_pa, dtype=float), 1e-6)
+    gamma = np.log(pw / 610.94)
+    t = 243.04 * gamma / (17.625 - gamma)
+    target = np.log(pw)
+    for _ in range(n_iterations):
+        tk = t + KELVIN_OFFSET
+        ice = t < TRIPLE_POINT_C
+        c = [np.where(ice, ci, cl) for ci, cl in zip(_HW_ICE, _HW_LIQ, strict=True)]
+        deriv = -c[0] / tk**2 + c[2] + 2 * c[3] * tk + 3 * c[4] * tk**2 + 4 * c[5] * tk**3 + c[6] / tk
+        t = t - (_ln_pws(t) - target) / deriv
+    return np.asarray(t, dtype=float)
 
 
 def dew_point_c(dry_bulb_c: ArrayLike, relative_humidity_frac: ArrayLike) -> FloatArray:
-    """Dew-point temperature [°C] from dry bulb and relative humidity (inverse Magnus form).
+    """Dew-point temperature [°C] from dry bulb and relative humidity (frost point below 0 °C).
 
-    ``γ = ln(RH) + 17.625 T / (T + 243.04)``; ``T_d = 243.04 γ / (17.625 − γ)``.
+    ``T_d = p_ws⁻¹(RH · p_ws(T))`` (:func:`dew_point_from_vapor_pressure_c`).
 
     Parameters
     ----------
     dry_bulb_c : array_like
         Dry-bulb temperature [°C].
     relative_humidity_frac : array_like
-        Relative humidity [0-1]; clipped to [1e-4, 1].
+        Relative humidity [0-1] (over ice below 0 °C, ASHRAE convention); clipped to [1e-4, 1].
     """
     t = np.asarray(dry_bulb_c, dtype=float)
     rh = np.clip(np.asarray(relative_humidity_frac, dtype=float), 1e-4, 1.0)
-    gamma = np.log(rh) + 17.625 * t / (t + 243.04)
-    return 243.04 * gamma / (17.625 - gamma)
+    return np.minimum(dew_point_from_vapor_pressure_c(rh * saturation_vapor_pressure_pa(t)), t)
 
 
 def relative_humidity_from_dew_point_frac(dry_bulb_c: ArrayLike, dew_point_c: ArrayLike) -> FloatArray:
@@ -106,11 +166,16 @@ def humidity_ratio(
 def _humidity_ratio_from_wet_bulb(
     dry_bulb_c: FloatArray, wet_bulb_c: FloatArray, pressure_pa: FloatArray
 ) -> FloatArray:
-    """ASHRAE 2017 ch. 1 eq. 33 (wet bulb above freezing): W from (T, T*, p)."""
+    """W from (T, T*, p): ASHRAE 2017 ch. 1 eq. 33 (wet bulb ≥ 0 °C, water) or eq. 35 (< 0 °C, ice)."""
     ws_star = humidity_ratio_from_vapor_pressure(saturation_vapor_pressure_pa(wet_bulb_c), pressure_pa)
-    num = (2501.0 - 2.326 * wet_bulb_c) * ws_star - CP_DRY_AIR_KJ_PER_KG_K * (dry_bulb_c - wet_bulb_c)
-    den = 2501.0 + CP_VAPOUR_KJ_PER_KG_K * dry_bulb_c - 4.186 * wet_bulb_c
-    return num / den
+    ice = wet_bulb_c < 0.0
+    latent = np.where(ice, 2830.0 - 0.24 * wet_bulb_c, 2501.0 - 2.326 * wet_bulb_c)
+    den = np.where(
+        ice,
+        2830.0 + CP_VAPOUR_KJ_PER_KG_K * dry_bulb_c - 2.1 * wet_bulb_c,
+        2501.0 + CP_VAPOUR_KJ_PER_KG_K * dry_bulb_c - 4.186 * wet_bulb_c,
+    )
+    return (latent * ws_star - CP_DRY_AIR_KJ_PER_KG_K * (dry_bulb_c - wet_bulb_c)) / den
 
 
 def wet_bulb_c(
@@ -119,18 +184,22 @@ def wet_bulb_c(
     pressure_pa: ArrayLike = STANDARD_PRESSURE_PA,
     *,
     dew_point_c: ArrayLike | None = None,
-    n_iterations: int = 8,
+    n_iterations: int = 40,
 ) -> FloatArray:
-    """Thermodynamic wet-bulb temperature [°C] (vectorised Newton iteration on the ASHRAE balance).
+    """Thermodynamic wet-bulb temperature [°C] (vectorised bisection on the ASHRAE balance).
 
-    Solves ``W(T, T*, p) = W_actual`` for ``T*`` where, for ``T* ≥ 0 °C`` (ASHRAE 2017 ch. 1 eq. 33)::
+    Solves ``W(T, T*, p) = W_actual`` for ``T*`` between the dew point and the dry bulb, where for
+    ``T* ≥ 0 °C`` (ASHRAE 2017 ch. 1 eq. 33, water on the wick)::
 
         W = ((2501 − 2.326 T*) W_s* − 1.006 (T − T*)) / (2501 + 1.86 T − 4.186 T*)
 
-    and ``W_s*`` is the saturation humidity ratio at ``T*``. The iteration starts from Stull's (2011)
-    fit and uses a numerical derivative; 8 iterations converge to < 1e-6 °C over −20…55 °C.
-    Below 0 °C wet bulb the liquid-water form is kept (the ice form differs by < 0.2 °C there,
-    irrelevant for cooling-plant sizing).
+    and for ``T* < 0 °C`` (eq. 35, ice on the wick)::
+
+        W = ((2830 − 0.24 T*) W_s* − 1.006 (T − T*)) / (2830 + 1.86 T − 2.1 T*)
+
+    with ``W_s*`` the saturation humidity ratio at ``T*`` (over ice below the triple point). ``W(T*)`` is
+    increasing in ``T*``, so bisection on ``[T_d, T]`` converges unconditionally; 40 halvings resolve the
+    root to < 1e-9 °C.
 
     Parameters
     ----------
@@ -143,17 +212,16 @@ def wet_bulb_c(
     dew_point_c : array_like, optional
         Dew-point temperature [°C], used when ``relative_humidity_frac`` is None.
     n_iterations : int
-        Newton iterations.
+        Bisection halvings.
 
     Returns
     -------
     numpy.ndarray
-        Wet-bulb temperature [°C], ≤ dry bulb.
+        Wet-bulb temperature [°C], between the dew point and the dry bulb.
 
     References
     ----------
-    .. [1] ASHRAE Handbook - Fundamentals (2017), ch. 1, eqs. 20, 33.
-    .. [2] Stull (2011) for the starting point.
+    .. [1] ASHRAE Handbook - Fundamentals (2017), ch. 1, eqs. 20, 33, 35.
     """
     t = np.asarray(dry_bulb_c, dtype=float)
     p = np.asarray(pressure_pa, dtype=float)
@@ -164,16 +232,16 @@ def wet_bulb_c(
     else:
         rh = np.clip(np.asarray(relative_humidity_frac, dtype=float), 1e-4, 1.0)
     t, rh, p = np.broadcast_arrays(t, rh, p)
-    w_target = humidity_ratio(t, rh, p)
-    tw = np.minimum(wet_bulb_stull_c(t, np.clip(rh, 0.05, 0.99)), t)
-    h = 1e-3
+    pw = rh * saturation_vapor_pressure_pa(t)
+    w_target = humidity_ratio_from_vapor_pressure(pw, p)
+    lo = np.minimum(dew_point_from_vapor_pressure_c(pw), t) - 1e-6
+    hi = t.astype(float).copy()
     for _ in range(n_iterations):
-        f = _humidity_ratio_from_wet_bulb(t, tw, p) - w_target
-        df = (_humidity_ratio_from_wet_bulb(t, tw + h, p) - _humidity_ratio_from_wet_bulb(t, tw - h, p)) / (
-            2 * h
-        )
-        tw = np.minimum(tw - f / df, t)
-    return np.asarray(tw, dtype=float)
+        mid = 0.5 * (lo + hi)
+        above = _humidity_ratio_from_wet_bulb(t, mid, p) > w_target
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return np.asarray(0.5 * (lo + hi), dtype=float)
 
 
 def wet_bulb_stull_c(dry_bulb_c: ArrayLike, relative_humidity_frac: ArrayLike) -> FloatArray:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.physics import psychrometrics as psy
+from gigawatt.physics.timebase import HOURS_PER_YEAR, hour_of_year_h, to_local_standard_time
 
 #: Canonical weather columns (units in the names).
 CANONICAL_COLUMNS: tuple[str, ...] = (
@@ -48,8 +49,6 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "dni_w_per_m2",
     "dhi_w_per_m2",
 )
-
-HOURS_PER_YEAR = 8760.0
 
 
 # ----------------------------------------------------------------------------------------------- readers
@@ -157,27 +156,6 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ simulation clock
-def _hour_of_year(index: pd.DatetimeIndex) -> np.ndarray:
-    """Hour of a 365-day year [h] (0 at Jan 1 00:00); Feb 29 is folded onto Feb 28."""
-    doy = index.day_of_year.to_numpy()
-    leap = index.is_leap_year
-    after_feb28 = leap & (doy >= 60)
-    doy = np.where(after_feb28, doy - 1, doy)
-    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60.0 + index.second.to_numpy() / 3600.0
-    return (doy - 1) * 24.0 + hours
-
-
-def to_local_standard_time(times: pd.DatetimeIndex, tz_offset_h: float) -> pd.DatetimeIndex:
-    """Convert simulation times to naive local standard time (``UTC + tz_offset_h``).
-
-    Tz-aware times are converted; naive times are taken as local standard time already.
-    """
-    if times.tz is None:
-        return times
-    utc = times.tz_convert("UTC").tz_localize(None)
-    return utc + pd.to_timedelta(tz_offset_h, unit="h")
-
-
 def to_simulation_clock(
     weather: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -214,11 +192,11 @@ def to_simulation_clock(
     w_index = pd.DatetimeIndex(weather.index)
     if w_index.tz is not None:
         w_index = w_index.tz_localize(None)
-    xp = _hour_of_year(w_index) - (0.5 if interval_ending else 0.0)
+    xp = hour_of_year_h(w_index) - (0.5 if interval_ending else 0.0)
     xp = np.mod(xp, HOURS_PER_YEAR)
     order = np.argsort(xp, kind="stable")
     xp = xp[order]
-    x = _hour_of_year(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
+    x = hour_of_year_h(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
     out = {}
     for col in weather.columns:
         fp = weather[col].to_numpy(dtype=float)[order]

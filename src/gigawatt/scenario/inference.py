@@ -166,6 +166,8 @@ class ProfileDemand(StrictModel):
     daily_trough_frac: float = Field(1.0, ge=0, le=1)
     """Daily minimum / peak (1 = flat)."""
     daily_peak_hour: float = Field(14.0, ge=0, lt=24)
+    """Hour of the daily peak [h] on the scenario's ``wall_clock`` (default: the site's local standard time;
+    weekends too)."""
     weekend_frac: float = Field(1.0, ge=0)
     annual_growth_frac: float = Field(0.0, gt=-1)
     burst_factor: float = Field(1.0, ge=1)

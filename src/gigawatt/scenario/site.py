@@ -41,6 +41,10 @@ class Location(StrictModel):
     """ISO 3166-1 alpha-2 country code, e.g. ``US``, ``IE``."""
     region_code: str | None = None
     """Grid/market region, e.g. an EPA eGRID subregion (``ERCT``) or a bidding zone."""
+    utc_offset_h: float | None = Field(None, ge=-14, le=14)
+    """The site's local standard time = UTC + offset [h] (no daylight saving). With ``wall_clock:
+    site_local`` (the default) it is the clock of time-of-use periods, PPA hours and daily/weekly demand and
+    utilisation profiles. Default: the named climate's station time zone, else ``round(longitude_deg / 15)``."""
 
 
 class SyntheticClimate(StrictModel):
