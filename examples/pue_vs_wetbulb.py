@@ -1,6 +1,6 @@
 """PUE versus ambient wet-bulb temperature for every cooling design (the figure in docs/models/facility.md).
 
-Each design runs a typical year of Greensboro NC weather (NREL TMY3 bundled with pvlib) and of Phoenix AZ
+Each design runs a typical year of Greensboro NC weather (NREL TMY3 shipped with gigawatt) and of Phoenix AZ
 (synthesized from NOAA 1991-2020 normals) at 75 % of its design IT load; hourly PUE is binned by wet bulb and
 the bin medians are plotted. Writes ``pue_vs_wetbulb.png`` and ``pue_vs_wetbulb.csv`` into the directory given
 as the first argument (default ``out/``).

@@ -17,8 +17,15 @@ def test_registry_spans_climate_types_with_sources() -> None:
     assert len(table) >= 6
     assert {"hot-humid", "hot-dry", "temperate", "cold"} <= set(table["category"])
     assert table["source"].str.len().min() > 20
-    assert set(table["kind"]) <= {"tmy_pvlib", "normals"}
-    assert (table["kind"] == "tmy_pvlib").sum() >= 3  # the real files pvlib ships
+    assert set(table["kind"]) <= {"tmy", "normals"}
+    assert (table["kind"] == "tmy").sum() >= 3  # the real NREL files shipped with their source
+    # every shipped file exists in the package data, with its source note; nothing is read from pvlib's folder
+    import importlib.resources
+
+    root = importlib.resources.files("gigawatt") / "data" / "climates"
+    for rel in table.loc[table["kind"] == "tmy", "file"]:
+        assert root.joinpath(*rel.split("/")).is_file(), rel
+    assert "NREL" in root.joinpath("tmy", "SOURCE.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", w.climate_names())
@@ -35,7 +42,7 @@ def test_every_climate_loads_with_canonical_columns(name: str) -> None:
 
 
 def test_greensboro_tmy3_matches_file_statistics() -> None:
-    # Greensboro TMY3 (pvlib-bundled, NREL): annual mean dry bulb 14.4 °C, max 35.6 °C, min -16.7 °C.
+    # Greensboro TMY3 (NREL, shipped in gigawatt/data/climates/tmy): annual mean dry bulb 14.4 °C, max 35.6 °C, min -16.7 °C.
     df, meta = w.load_climate("greensboro")
     assert_allclose(df["dry_bulb_c"].mean(), 14.42, atol=0.01)
     assert_allclose(df["dry_bulb_c"].max(), 35.6, atol=1e-9)

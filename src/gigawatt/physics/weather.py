@@ -7,8 +7,9 @@ the year, so a typical year repeats for multi-year runs).
 
 Named climates (:func:`climate_names`, :func:`load_climate`) come from ``gigawatt/data/climates``:
 
-* real typical-meteorological-year files bundled with pvlib (Greensboro NC TMY3, Sand Point AK TMY3,
-  Miami FL TMY2; NREL National Solar Radiation Data Base), read with ``pvlib.iotools``;
+* real typical-meteorological-year files shipped in ``gigawatt/data/climates/tmy`` (Greensboro NC TMY3,
+  Sand Point AK TMY3, Miami FL TMY2; NREL National Solar Radiation Data Base, public data; source and terms in
+  ``tmy/SOURCE.md``), read with pvlib's public ``pvlib.iotools`` readers;
 * typical years **synthesized from published monthly climate normals** (mean daily maximum and minimum,
   mean dew point) for stations without a bundled file (Phoenix, Singapore, Dublin, Stockholm, Frankfurt).
   These are labelled ``kind = normals`` and are an estimate: monthly means and diurnal ranges match the
@@ -361,17 +362,13 @@ def climate_table() -> pd.DataFrame:
     return pd.DataFrame([vars(c) for c in _registry().values()]).set_index("name").sort_index()
 
 
-def _pvlib_data_file(filename: str) -> Path:
-    import pvlib
-
-    return Path(pvlib.__file__).resolve().parent / "data" / filename
-
-
 @lru_cache(maxsize=16)
 def _load_climate_cached(name: str) -> tuple[pd.DataFrame, tuple[tuple[str, Any], ...]]:
     info = climate_info(name)
-    if info.kind == "tmy_pvlib":
-        df, meta = read_weather(_pvlib_data_file(info.file))
+    if info.kind == "tmy":
+        with importlib.resources.as_file(_climate_dir().joinpath(*info.file.split("/"))) as path:
+            df, meta = read_weather(path)
+        meta = {**meta, "path": f"gigawatt/data/climates/{info.file}"}
     elif info.kind == "normals":
         normals = _normals_table().loc[[info.name]].sort_values("month")
         df = synthesize_from_normals(

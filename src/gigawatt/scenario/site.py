@@ -78,7 +78,7 @@ class NamedClimate(StrictModel):
 
     kind: Literal["named"] = "named"
     name: str
-    """Climate name: real TMY files shipped with pvlib (``greensboro`` temperate, ``miami`` hot-humid,
+    """Climate name: real NREL TMY files shipped with gigawatt (``greensboro`` temperate, ``miami`` hot-humid,
     ``sand_point`` cold) or typical years synthesized from published monthly normals (``phoenix`` hot-dry,
     ``singapore`` hot-humid, ``dublin`` and ``frankfurt`` temperate, ``stockholm`` cold)."""
 
