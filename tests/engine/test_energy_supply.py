@@ -437,7 +437,8 @@ def test_two_sites_columns_and_campus_totals():
     assert_allclose(
         s["unserved_energy_mwh"], s["site-a:unserved_energy_mwh"] + s["site-b:unserved_energy_mwh"]
     )
-    assert s["site-b:unserved_energy_mwh"] > 0 and s["site-a:unserved_energy_mwh"] == 0
+    assert s["site-b:unserved_energy_mwh"] > 0
+    assert s["site-a:unserved_energy_mwh"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_pause_training_stops_the_lowest_priority_job_first():
@@ -460,6 +461,7 @@ def test_pause_training_stops_the_lowest_priority_job_first():
                 "reliability": {"failures": "none"},
             },
         ]
+        d["wall_clock"] = "utc"  # the shortfalls below are calibrated on the profile's UTC timing
         if cap_frac is not None:
             d["sites"][0]["grid"]["import_capacity_mw"] = round(cap_frac * peak, 4)
             d["sites"][0]["power_capping"] = {"order": ["pause_training", "dvfs", "shed_inference"]}
