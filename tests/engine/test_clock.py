@@ -24,6 +24,12 @@ def test_site_offset_explicit_named_climate_or_longitude():
     d["climate"] = {"kind": "constant", "dry_bulb_c": 20.0}
     d["location"]["longitude_deg"] = 121.0
     assert site_utc_offset_h(Site.model_validate(d)) == 8.0  # round(121/15)
+    # a weather file states its station's zone in its header (Sand Point AK TMY3: UTC-9)
+    import importlib.resources
+
+    tmy = importlib.resources.files("gigawatt") / "data" / "climates" / "tmy" / "703165TY.csv"
+    d["climate"] = {"kind": "file", "path": str(tmy)}
+    assert site_utc_offset_h(Site.model_validate(d)) == -9.0
     assert wall_clock_offset_h("utc", _site()) == 0.0
     assert wall_clock_offset_h("site_local", _site(utc_offset_h=2)) == 2.0
 

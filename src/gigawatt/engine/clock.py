@@ -18,16 +18,20 @@ __all__ = ["Clock", "site_utc_offset_h", "wall_clock_offset_h"]
 
 
 def site_utc_offset_h(site: Site) -> float:
-    """Local standard time of a site = UTC + this [h]: ``location.utc_offset_h``, else the named climate's
-    station time zone, else ``round(longitude / 15)``."""
+    """Local standard time of a site = UTC + this [h]: ``location.utc_offset_h``, else the time zone of the
+    named climate's station or of the weather file, else ``round(longitude / 15)``."""
     if site.location.utc_offset_h is not None:
         return float(site.location.utc_offset_h)
-    from gigawatt.scenario.site import NamedClimate
+    from gigawatt.scenario.site import NamedClimate, WeatherFileClimate
 
     if isinstance(site.climate, NamedClimate):
         from gigawatt.physics.weather import climate_info
 
         return float(climate_info(site.climate.name).tz_offset_h)
+    if isinstance(site.climate, WeatherFileClimate):
+        from gigawatt.physics.weather import weather_file_tz_offset_h
+
+        return weather_file_tz_offset_h(site.climate.path)
     return solar_utc_offset_h(site.location.longitude_deg)
 
 

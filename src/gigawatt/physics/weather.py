@@ -157,6 +157,12 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return _finish(df), metadata
 
 
+@lru_cache(maxsize=16)
+def weather_file_tz_offset_h(path: str) -> float:
+    """Local standard time offset [h] stated in a weather file's header (read once per path)."""
+    return float(read_weather(path)[1]["tz_offset_h"])
+
+
 # ------------------------------------------------------------------------------------ simulation clock
 def to_simulation_clock(
     weather: pd.DataFrame,

@@ -45,7 +45,8 @@ class Location(StrictModel):
     utc_offset_h: float | None = Field(None, ge=-14, le=14)
     """The site's local standard time = UTC + offset [h] (no daylight saving). With ``wall_clock:
     site_local`` (the default) it is the clock of time-of-use periods, PPA hours and daily/weekly demand and
-    utilisation profiles. Default: the named climate's station time zone, else ``round(longitude_deg / 15)``."""
+    utilisation profiles. Default: the time zone of the named climate's station or of the weather file, else
+    ``round(longitude_deg / 15)``."""
 
 
 class SyntheticClimate(StrictModel):
