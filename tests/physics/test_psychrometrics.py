@@ -114,3 +114,24 @@ def test_against_psychrolib_above_freezing(psychrolib_si) -> None:
     tt, rr = np.meshgrid(np.linspace(0.5, 50.0, 12), np.linspace(0.05, 1.0, 8), indexing="ij")
     ref_wb = np.vectorize(lambda t, r: pl.GetTWetBulbFromRelHum(t, r, 101_325.0))(tt, rr)
     assert_allclose(psy.wet_bulb_c(tt, rr), ref_wb, rtol=0, atol=2e-3)
+
+
+def test_wet_bulb_solves_the_ashrae_balance_on_its_branch() -> None:
+    # The solved wet bulb satisfies W(T, T*, p) = W of the air (eq. 33 over water, eq. 35 over ice) to
+    # round-off, lies between dew point and dry bulb, and the compiled balance equals the vectorised one.
+    rng = np.random.default_rng(3)
+    t = rng.uniform(-60.0, 60.0, 5000)
+    rh = rng.uniform(0.01, 1.0, 5000)
+    p = rng.uniform(70_000.0, 105_000.0, 5000)
+    tw = psy.wet_bulb_c(t, rh, p)
+    w_air = psy.humidity_ratio(t, rh, p)
+    ice = tw < 0.0
+    w_model, _ = psy._wet_bulb_balance(t, tw, p, ice)
+    assert_allclose(w_model, w_air, rtol=1e-9, atol=1e-12)
+    assert np.all(tw <= t + 1e-9)
+    assert np.all(tw >= psy.dew_point_c(t, rh) - 1e-6)
+    scalar = np.array(
+        [psy._balance_scalar(a, b, c, d) for a, b, c, d in zip(t[:200], tw[:200], p[:200], ice[:200])]
+    )
+    vector = np.stack(psy._wet_bulb_balance(t[:200], tw[:200], p[:200], ice[:200]), axis=1)
+    assert_allclose(scalar, vector, rtol=1e-12, atol=1e-15)
