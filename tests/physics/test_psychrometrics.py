@@ -131,7 +131,10 @@ def test_wet_bulb_solves_the_ashrae_balance_on_its_branch() -> None:
     assert np.all(tw <= t + 1e-9)
     assert np.all(tw >= psy.dew_point_c(t, rh) - 1e-6)
     scalar = np.array(
-        [psy._balance_scalar(a, b, c, d) for a, b, c, d in zip(t[:200], tw[:200], p[:200], ice[:200])]
+        [
+            psy._balance_scalar(a, b, c, d)
+            for a, b, c, d in zip(t[:200], tw[:200], p[:200], ice[:200], strict=True)
+        ]
     )
     vector = np.stack(psy._wet_bulb_balance(t[:200], tw[:200], p[:200], ice[:200]), axis=1)
     assert_allclose(scalar, vector, rtol=1e-12, atol=1e-15)
