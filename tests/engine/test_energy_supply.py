@@ -85,6 +85,30 @@ def test_one_wall_clock_for_tariffs_field_and_utc_option():
     assert p["2026-07-06 14:00"] == 150.0 and p["2026-07-06 19:00"] == 40.0
 
 
+def test_block_ppa_hours_on_the_wall_clock():
+    site = _site(
+        {
+            "ppas": [
+                {
+                    "name": "evening",
+                    "kind": "baseload",
+                    "strike_usd_per_mwh": 50,
+                    "block_mw": 10,
+                    "start_hour": 17,
+                    "end_hour": 21,
+                }
+            ]
+        }
+    )
+    local = pd.Series(_build(site).ppa_contracted_mw, index=CLOCK.times)
+    assert local["2026-07-06 22:00"] == 10.0 and local["2026-07-06 17:00"] == 0.0  # 17:00 at UTC-5
+    utc = SiteSupply.build(
+        site, CLOCK, site_weather(site, CLOCK), np.random.default_rng(0), None, wall_clock="utc"
+    )
+    p = pd.Series(utc.ppa_contracted_mw, index=CLOCK.times)
+    assert p["2026-07-06 17:00"] == 10.0 and p["2026-07-06 22:00"] == 0.0
+
+
 def test_tou_offset_moved_to_the_site_location():
     with pytest.raises(ValueError, match=r"sites\[\]\.location\.utc_offset_h"):
         _site(
