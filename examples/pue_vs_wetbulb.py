@@ -1,7 +1,7 @@
 """PUE versus ambient wet-bulb temperature for every cooling design (the figure in docs/models/facility.md).
 
-Each design runs a typical year of Greensboro NC weather (NREL TMY3 bundled with pvlib) and of Phoenix AZ
-(synthesized from NOAA 1991-2020 normals) at 75 % of its design IT load; hourly PUE is binned by wet bulb and
+Each design runs a typical year of Greensboro NC and Miami FL weather (NREL TMY3/TMY2 shipped with gigawatt) and of
+Phoenix AZ and Singapore (synthesized from 1991-2020 normals) at 75 % of its design IT load; hourly PUE is binned by wet bulb and
 the bin medians are plotted. Writes ``pue_vs_wetbulb.png`` and ``pue_vs_wetbulb.csv`` into the directory given
 as the first argument (default ``out/``).
 
@@ -22,8 +22,18 @@ import pandas as pd
 
 from gigawatt.physics import cooling, facility, weather
 
-DESIGNS = ["air_legacy", "air", "air_evaporative", "rdhx", "dlc", "dlc_dry", "immersion"]
-CLIMATES = ["greensboro", "phoenix"]
+DESIGNS = [
+    "air_legacy",
+    "air",
+    "air_evaporative",
+    "air_chillerless",
+    "rdhx",
+    "dlc",
+    "dlc_dry",
+    "dlc_chillerless",
+    "immersion",
+]
+CLIMATES = ["greensboro", "phoenix", "miami", "singapore"]
 LOAD_FRAC = 0.75
 
 
@@ -85,7 +95,7 @@ def main(out_dir: Path) -> Path:
         )
     ax.set_xlabel("Ambient wet-bulb temperature [°C]")
     ax.set_ylabel("PUE (median of hours) [-]")
-    ax.set_title(f"PUE vs wet bulb at {LOAD_FRAC:.0%} IT load (Greensboro TMY3 + Phoenix normals)")
+    ax.set_title(f"PUE vs wet bulb at {LOAD_FRAC:.0%} IT load (Greensboro, Phoenix, Miami, Singapore)")
     ax.grid(alpha=0.3)
     ax.legend(ncol=2, fontsize=8)
     fig.tight_layout()

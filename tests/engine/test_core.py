@@ -86,8 +86,9 @@ def test_it_power_matches_hand_calculation(small_result: gw.Result) -> None:
 
 def test_daily_profile_shape(small_result: gw.Result) -> None:
     util = small_result.timeseries["site-a/air:gpu_utilization_frac"] * 320 / 160
-    # knots at 0, 6, 12, 18 h: 0.2, 0.5, 0.9, 0.5; value at 12:00-12:05 step middle ≈ 0.9 - tiny
-    noon = util[util.index.hour == 12].iloc[0]
+    # knots at 0, 6, 12, 18 h local standard time (site at -77.5°: UTC-5): 0.2, 0.5, 0.9, 0.5; value at the
+    # 12:00-12:05 local step middle (17:00 UTC on the time-series index) ≈ 0.9 - tiny
+    noon = util[util.index.hour == 17].iloc[0]
     assert noon == pytest.approx(0.9 - 0.4 * (2.5 / 360), rel=1e-9)
     assert util.max() <= 0.9 + 1e-12 and util.min() >= 0.2 - 1e-12
     # periodic: day 1 equals day 2

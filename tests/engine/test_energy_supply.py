@@ -52,6 +52,92 @@ def test_tou_price_in_local_time_and_flat_default():
     assert p["2026-07-11 19:00"] == 40.0  # Saturday
 
 
+def _tou_site(location=None):
+    site = _site(
+        {
+            "tariff": {
+                "kind": "time_of_use",
+                "base_price_usd_per_mwh": 40,
+                "periods": [{"price_usd_per_mwh": 150, "start_hour": 14, "end_hour": 19}],
+            }
+        }
+    )
+    if location:
+        d = site.model_dump(mode="json")
+        d["location"].update(location)
+        site = Site.model_validate(d)
+    return site
+
+
+def test_one_wall_clock_for_tariffs_field_and_utc_option():
+    # default: the site's local standard time (Greensboro TMY station zone, UTC-5): 14:00 local = 19:00 UTC
+    local = pd.Series(_build(_tou_site()).price_usd_per_mwh, index=CLOCK.times)
+    assert local["2026-07-06 19:00"] == 150.0 and local["2026-07-06 14:00"] == 40.0
+    # an explicit site offset moves it (UTC+1: 14:00 local = 13:00 UTC)
+    cet = pd.Series(_build(_tou_site({"utc_offset_h": 1})).price_usd_per_mwh, index=CLOCK.times)
+    assert cet["2026-07-06 13:00"] == 150.0 and cet["2026-07-06 19:00"] == 40.0
+    # wall_clock: utc reads the same periods in UTC
+    site = _tou_site()
+    utc = SiteSupply.build(
+        site, CLOCK, site_weather(site, CLOCK), np.random.default_rng(0), None, wall_clock="utc"
+    )
+    p = pd.Series(utc.price_usd_per_mwh, index=CLOCK.times)
+    assert p["2026-07-06 14:00"] == 150.0 and p["2026-07-06 19:00"] == 40.0
+
+
+def test_block_ppa_hours_on_the_wall_clock():
+    site = _site(
+        {
+            "ppas": [
+                {
+                    "name": "evening",
+                    "kind": "baseload",
+                    "strike_usd_per_mwh": 50,
+                    "block_mw": 10,
+                    "start_hour": 17,
+                    "end_hour": 21,
+                }
+            ]
+        }
+    )
+    local = pd.Series(_build(site).ppa_contracted_mw, index=CLOCK.times)
+    assert local["2026-07-06 22:00"] == 10.0 and local["2026-07-06 17:00"] == 0.0  # 17:00 at UTC-5
+    utc = SiteSupply.build(
+        site, CLOCK, site_weather(site, CLOCK), np.random.default_rng(0), None, wall_clock="utc"
+    )
+    p = pd.Series(utc.ppa_contracted_mw, index=CLOCK.times)
+    assert p["2026-07-06 17:00"] == 10.0 and p["2026-07-06 22:00"] == 0.0
+
+
+def test_tou_offset_moved_to_the_site_location():
+    with pytest.raises(ValueError, match=r"sites\[\]\.location\.utc_offset_h"):
+        _site(
+            {
+                "tariff": {
+                    "kind": "time_of_use",
+                    "base_price_usd_per_mwh": 40,
+                    "utc_offset_h": -5,
+                    "periods": [{"price_usd_per_mwh": 150}],
+                }
+            }
+        )
+
+
+def test_leap_year_price_file_replays_on_its_calendar_day(tmp_path):
+    t = pd.date_range("2024-01-01", "2024-12-31 23:00", freq="h")  # a leap year
+    code = (t.month * 100 + t.day).to_numpy(dtype=float)
+    pd.DataFrame({"time": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_usd_per_mwh": code}).to_csv(
+        tmp_path / "p.csv", index=False
+    )
+    site = _site({"tariff": {"kind": "series", "path": "p.csv", "repeat_yearly": True}})
+    clock = Clock(pd.Timestamp("2026-02-27"), 3600.0, 24 * 5)
+    s = SiteSupply.build(
+        site, clock, site_weather(site, clock), np.random.default_rng(0), lambda p: tmp_path / p
+    )
+    expected = (clock.times.month * 100 + clock.times.day).to_numpy(dtype=float)
+    assert_allclose(s.price_usd_per_mwh, expected, rtol=0, atol=1e-9)  # March 1 reads March 1, not Feb 29
+
+
 def test_grid_cap_energisation_and_events():
     s = _build(
         _site(
@@ -399,6 +485,7 @@ def test_pause_training_stops_the_lowest_priority_job_first():
                 "reliability": {"failures": "none"},
             },
         ]
+        d["wall_clock"] = "utc"  # the shortfalls below are calibrated on the profile's UTC timing
         if cap_frac is not None:
             d["sites"][0]["grid"]["import_capacity_mw"] = round(cap_frac * peak, 4)
             d["sites"][0]["power_capping"] = {"order": ["pause_training", "dvfs", "shed_inference"]}

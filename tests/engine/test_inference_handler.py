@@ -44,8 +44,9 @@ def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-
         assert f"chat:{c}" in ts.columns
     assert_allclose(ts["chat:served_rps"] + ts["chat:dropped_rps"], ts["chat:demand_rps"], rtol=1e-12)
     assert ts["chat:replicas"].max() * 4 <= 160
-    # demand follows the daily shape: peak near 14:00, trough near 02:00
-    assert ts["chat:demand_rps"].idxmax().hour in (13, 14)
+    # demand follows the daily shape: peak near 14:00 local standard time (the site is at -77.5°: UTC-5, so
+    # 19:00 UTC on the UTC-indexed time series)
+    assert ts["chat:demand_rps"].idxmax().hour in (18, 19)
     s = res.services
     assert s is not None and list(s["service"]) == ["chat"]
     row = s.iloc[0]
@@ -64,6 +65,21 @@ def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-
     assert "chat" in ax.get_title()
     with pytest.raises(ValueError, match="no inference service named 'x'"):
         gw.plot.plot_inference(res, service="x")
+
+
+def test_demand_profile_follows_the_one_wall_clock() -> None:
+    local = _scenario(_service())
+    utc = _scenario(_service())
+    utc["wall_clock"] = "utc"
+    east = _scenario(_service())
+    east["sites"][0]["location"]["utc_offset_h"] = 9.0
+    peak = {}
+    for name, d in (("local", local), ("utc", utc), ("east", east)):
+        ts = gw.simulate(d).timeseries
+        peak[name] = ts["chat:demand_rps"].idxmax().hour
+    assert peak["local"] in (18, 19)  # 14:00 at UTC-5 (round(-77.5/15))
+    assert peak["utc"] in (13, 14)  # 14:00 UTC
+    assert peak["east"] in (4, 5)  # 14:00 at UTC+9
 
 
 def test_inference_power_reaches_the_facility() -> None:

@@ -85,8 +85,80 @@ def test_evaporative_air_side() -> None:
     out = co.cooling_performance(p, np.full((3, 1), 700.0), db, wb)
     assert out["evaporative_air_kg_per_s"][0, 0] == 0.0  # cold outside air: no evaporation
     assert out["evaporative_air_kg_per_s"][2, 0] > out["evaporative_air_kg_per_s"][1, 0] > 0
-    assert out["chiller_kw"].sum() == 0.0
+    # wet bulb + approach below the 24 °C set point: no trim (38 °C/20 °C: 20 + 0.15·18 + 0.7 = 23.4 °C)
+    assert_allclose(out["chiller_kw"], 0.0, rtol=0, atol=1e-12)
     assert out["inlet_c"][0, 0] == pytest.approx(24.0)
+
+
+def test_evaporative_trim_meets_the_remainder_above_wet_bulb_plus_approach() -> None:
+    # T_ach = T_wb + (1 − ε)(T_db − T_wb) + a Q/Q_d; above the set point T_s the DX trim takes (1 − φ)Q with
+    # φ = (T_s + ΔT − T_ach)/ΔT, at COP = η (T_s − Δ_evap + 273.15)/(T_cond − T_evap), T_cond = T_db + a_c Q/Q_d + 7.
+    p = _plant("air_evaporative")
+    lp = p.air_loop
+    wb = np.linspace(16.0, 30.0, 29)[:, None]
+    db = wb + 5.0
+    q = np.full_like(wb, 600.0)
+    out = co.loop_performance(lp, q, db, wb)
+    qf = 600.0 / lp.design_kw[0]
+    t_ach = wb + 0.15 * (db - wb) + lp.approach_c[0] * qf
+    phi = np.clip((24.0 + 12.0 - t_ach) / 12.0, 0.0, 1.0)
+    t_cond = db + lp.condenser_approach_c[0] * qf + lp.condenser_rise_c[0]
+    cop = np.minimum(0.45 * (24.0 - 10.0 + 273.15) / (t_cond - 14.0), 8.0)
+    assert_allclose(out["free_frac"], phi, rtol=1e-9, atol=1e-12)
+    assert_allclose(out["chiller_kw"], (1 - phi) * 600.0 / cop, rtol=1e-9, atol=1e-9)
+    below = (t_ach <= 24.0)[:, 0]
+    assert below.any() and (~below).any()
+    assert_allclose(out["chiller_kw"][below], 0.0, rtol=0, atol=1e-12)
+    assert np.all(out["chiller_kw"][~below] > 0)
+    assert_allclose(out["supply_c"], 24.0, rtol=0, atol=1e-12)  # the trim holds the set point
+    # DX COP at 35 °C outdoor, design load: 3-4 (ASHRAE 90.1-2019 minimum ≈ 2.9; current units 3.2-3.5)
+    hot = co.loop_performance(lp, np.array([[lp.design_kw[0]]]), np.array([[35.0]]), np.array([[26.0]]))
+    assert 3.0 < hot["cop"][0, 0] < 4.0
+
+
+def test_chillerless_designs_have_no_mechanical_cooling_and_throttle() -> None:
+    wb = np.linspace(10.0, 32.0, 23)[:, None]
+    db = wb + 4.0
+    for name in ("air_chillerless", "dlc_chillerless"):
+        p = _plant(name)
+        out = co.cooling_performance(p, np.full_like(wb, 800.0), db, wb)
+        assert_allclose(out["chiller_kw"], 0.0, rtol=0, atol=1e-12)
+        cap = out["capacity_kw"][:, 0]
+        assert np.all(np.diff(cap) <= 1e-9), name
+        assert cap[0] >= 1000.0 and cap[-1] < 800.0, name  # hot humid: capacity below the load → throttle
+    # the supply floats above the set point instead of calling for a trim
+    p = _plant("air_chillerless")
+    out = co.cooling_performance(p, np.full_like(wb, 800.0), db, wb)
+    assert out["inlet_c"][0, 0] == pytest.approx(24.0)
+    assert out["inlet_c"][-1, 0] > 28.0
+
+
+def test_evaporative_pue_rises_with_design_wet_bulb_across_named_climates() -> None:
+    # Annual PUE of the evaporative + DX-trim design at design load over every bundled typical year, against
+    # the climate's design wet bulb (0.4 % annual exceedance, the ASHRAE design-condition convention).
+    from gigawatt.physics import facility as fm
+    from gigawatt.physics import weather as w
+
+    plant = fm.build_facility_plant(cooling_presets=["air_evaporative"], design_it_kw=[10_000.0])
+    design_wb, pue = {}, {}
+    for name in w.climate_names():
+        df, _ = w.load_climate(name)
+        db = df["dry_bulb_c"].to_numpy()[:, None]
+        wbh = df["wet_bulb_c"].to_numpy()[:, None]
+        out = fm.facility_flows(plant, np.full_like(db, 3000.0), np.full_like(db, 7000.0), db, wbh)
+        design_wb[name] = float(np.percentile(wbh, 99.6))
+        pue[name] = float(out["facility_power_kw"].sum() / out["it_power_kw"].sum())
+    names = sorted(pue, key=design_wb.__getitem__)
+    # PUE never falls as the design wet bulb rises by more than 1 K (Phoenix, hot and dry, has a larger
+    # wet-bulb depression and hence a warmer evaporative approach than Greensboro at a similar wet bulb)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if design_wb[b] - design_wb[a] > 1.0:
+                assert pue[b] >= pue[a] - 1e-3, (a, b, pue[a], pue[b])
+    # hot humid sites need the trim: Singapore and Miami rank highest, well above the cold sites
+    assert set(sorted(pue, key=pue.__getitem__)[-2:]) == {"singapore", "miami"}
+    assert pue["singapore"] - pue["stockholm"] > 0.03
+    assert pue["miami"] - pue["stockholm"] > 0.005
 
 
 def test_presets_validation() -> None:

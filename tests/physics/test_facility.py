@@ -14,7 +14,17 @@ def _plant(presets: list[str], **kw: object) -> fm.FacilityPlant:
     )
 
 
-PRESETS = ["air_legacy", "air", "air_evaporative", "rdhx", "dlc", "dlc_dry", "immersion"]
+PRESETS = [
+    "air_legacy",
+    "air",
+    "air_evaporative",
+    "air_chillerless",
+    "rdhx",
+    "dlc",
+    "dlc_dry",
+    "dlc_chillerless",
+    "immersion",
+]
 
 
 def _weather(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -87,3 +87,45 @@ def test_ppa_settlement_is_contract_for_difference():
         tf.ppa_pay_as_produced_mw(solar, 1.5)
     block = tf.ppa_baseload_mw(t, 10.0, 8, 20, weekdays=(0, 1, 2, 3, 4))
     assert block.sum() == 10.0 * 12
+
+
+def _calendar_code(idx: pd.DatetimeIndex) -> np.ndarray:
+    return np.asarray(idx.month * 100 + idx.day, dtype=float)
+
+
+def test_yearly_series_from_a_leap_year_keeps_the_calendar():
+    # A 2024 (leap) hourly price file whose price encodes its date (month·100 + day), replayed in 2026:
+    # every step must read the price of its own calendar day. Before the shared hour-of-year helper, a
+    # day-of-year match read the previous day's price from March on (March 1 got Feb 29's price).
+    st = pd.date_range("2024-01-01", "2024-12-31 23:00", freq="h")
+    t = pd.date_range("2026-01-01", "2026-12-31 23:55", freq="15min")
+    p = tf.yearly_series_price_usd_per_mwh(t, st, _calendar_code(st))
+    assert_allclose(p, _calendar_code(t), rtol=0, atol=1e-9)
+    # a leap simulated year reads Feb 28 on Feb 29 and its own date from March 1 on (common-year file)
+    st25 = pd.date_range("2025-01-01", "2025-12-31 23:00", freq="h")
+    t28 = pd.date_range("2028-02-28", "2028-03-02", freq="h", inclusive="left")
+    p28 = tf.yearly_series_price_usd_per_mwh(t28, st25, _calendar_code(st25))
+    expected = np.where((t28.month == 2) & (t28.day == 29), 228.0, _calendar_code(t28))
+    assert_allclose(p28, expected, rtol=0, atol=1e-9)
+
+
+def test_yearly_series_holds_missing_hours_and_validates():
+    st = pd.DatetimeIndex(["2025-01-01 00:00", "2025-06-01 12:00"])
+    t = pd.DatetimeIndex(["2026-01-01 00:30", "2026-03-01 00:00", "2026-06-01 12:10", "2026-12-31 23:00"])
+    p = tf.yearly_series_price_usd_per_mwh(t, st, [10.0, 50.0])
+    assert_allclose(p, [10.0, 10.0, 50.0, 50.0], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="one price per"):
+        tf.yearly_series_price_usd_per_mwh(t, st, [1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        tf.yearly_series_price_usd_per_mwh(t, st, [1.0, np.nan])
+
+
+def test_weather_and_price_replay_share_the_hour_of_year():
+    from gigawatt.physics.timebase import hour_of_year_h
+
+    leap = pd.DatetimeIndex(["2024-02-28 05:00", "2024-02-29 05:00", "2024-03-01 05:00", "2024-12-31 23:00"])
+    common = pd.DatetimeIndex(
+        ["2025-02-28 05:00", "2025-02-28 05:00", "2025-03-01 05:00", "2025-12-31 23:00"]
+    )
+    assert_allclose(hour_of_year_h(leap), hour_of_year_h(common), rtol=0, atol=1e-12)
+    assert_allclose(hour_of_year_h(common)[-1], 8759.0, rtol=0, atol=1e-12)

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from gigawatt.physics import psychrometrics as psy
 from gigawatt.physics import weather as w
+from gigawatt.physics.timebase import hour_of_year_h
 
 
 def test_registry_spans_climate_types_with_sources() -> None:
@@ -15,8 +17,15 @@ def test_registry_spans_climate_types_with_sources() -> None:
     assert len(table) >= 6
     assert {"hot-humid", "hot-dry", "temperate", "cold"} <= set(table["category"])
     assert table["source"].str.len().min() > 20
-    assert set(table["kind"]) <= {"tmy_pvlib", "normals"}
-    assert (table["kind"] == "tmy_pvlib").sum() >= 3  # the real files pvlib ships
+    assert set(table["kind"]) <= {"tmy", "normals"}
+    assert (table["kind"] == "tmy").sum() >= 3  # the real NREL files shipped with their source
+    # every shipped file exists in the package data, with its source note; nothing is read from pvlib's folder
+    import importlib.resources
+
+    root = importlib.resources.files("gigawatt") / "data" / "climates"
+    for rel in table.loc[table["kind"] == "tmy", "file"]:
+        assert root.joinpath(*rel.split("/")).is_file(), rel
+    assert "NREL" in root.joinpath("tmy", "SOURCE.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", w.climate_names())
@@ -33,7 +42,7 @@ def test_every_climate_loads_with_canonical_columns(name: str) -> None:
 
 
 def test_greensboro_tmy3_matches_file_statistics() -> None:
-    # Greensboro TMY3 (pvlib-bundled, NREL): annual mean dry bulb 14.4 °C, max 35.6 °C, min -16.7 °C.
+    # Greensboro TMY3 (NREL, shipped in gigawatt/data/climates/tmy): annual mean dry bulb 14.4 °C, max 35.6 °C, min -16.7 °C.
     df, meta = w.load_climate("greensboro")
     assert_allclose(df["dry_bulb_c"].mean(), 14.42, atol=0.01)
     assert_allclose(df["dry_bulb_c"].max(), 35.6, atol=1e-9)
@@ -79,7 +88,7 @@ def test_to_simulation_clock_interpolates_and_repeats() -> None:
     # on the hour-centres of a non-leap year the interpolation returns the file values
     centres = pd.date_range("2026-01-01 00:30", periods=8760, freq="h")
     out = w.to_simulation_clock(df, centres, meta["tz_offset_h"])
-    order = np.argsort(w._hour_of_year(df.index.tz_localize(None)) % 8760)
+    order = np.argsort(hour_of_year_h(df.index.tz_localize(None)) % 8760)
     assert_allclose(np.sort(out["dry_bulb_c"].to_numpy()), np.sort(df["dry_bulb_c"].to_numpy()), atol=1e-9)
     assert order.size == 8760
     # 5-minute steps over two years (incl. leap 2028): periodic, bounded by the hourly extremes
@@ -178,3 +187,67 @@ def test_read_epw(tmp_path: Path) -> None:
     assert list(out.columns) == list(w.CANONICAL_COLUMNS)
     assert_allclose(out["dry_bulb_c"].mean(), df["dry_bulb_c"].mean(), atol=0.05)
     assert_allclose(out["pressure_pa"].mean(), df["pressure_pa"].mean(), rtol=1e-3)
+
+
+# A hot semi-arid site stated by its monthly normals (rounded New Delhi-like values, for testing only).
+DELHI_LIKE = {
+    "dry_bulb_mean_c": [14.0, 17.5, 23.0, 29.0, 33.0, 33.5, 31.0, 30.0, 29.0, 26.0, 20.5, 15.5],
+    "daily_range_c": [13.0, 13.0, 13.5, 14.0, 13.0, 10.0, 7.0, 6.5, 7.5, 12.0, 14.0, 13.5],
+    "relative_humidity_frac": [0.7, 0.6, 0.45, 0.3, 0.3, 0.45, 0.7, 0.75, 0.65, 0.5, 0.55, 0.65],
+}
+
+
+def test_custom_monthly_normals_any_site_keep_their_normals() -> None:
+    df = w.typical_year_from_monthly_normals(**DELHI_LIKE, latitude=28.6, longitude=77.2, tz_offset_h=5.5)
+    assert list(df.columns) == list(w.CANONICAL_COLUMNS) and len(df) == 8760
+    centred = df["dry_bulb_c"].set_axis(df.index - pd.Timedelta(minutes=30))
+    daily = centred.resample("D").agg(["max", "min", "mean"])
+    monthly = daily.groupby(daily.index.month).mean()
+    t = np.array(DELHI_LIKE["dry_bulb_mean_c"])
+    r = np.array(DELHI_LIKE["daily_range_c"])
+    # same method as the bundled normals: monthly means and daily ranges within 0.3 °C (hourly sampling)
+    assert_allclose(monthly["mean"].to_numpy(), t, rtol=0, atol=0.3)
+    assert_allclose((monthly["max"] - monthly["min"]).to_numpy(), r, rtol=0, atol=0.4)
+    # humidity: the monthly dew point is the one of the mean RH at the mean dry bulb (within the anomaly noise)
+    dew = psy.dew_point_c(df["dry_bulb_c"].to_numpy(), df["relative_humidity_frac"].to_numpy())
+    dew_monthly = pd.Series(dew, index=centred.index).groupby(centred.index.month).mean().to_numpy()
+    target = psy.dew_point_c(t, np.array(DELHI_LIKE["relative_humidity_frac"]))
+    assert_allclose(dew_monthly, target, rtol=0, atol=0.5)
+    assert np.all(df["wet_bulb_c"] <= df["dry_bulb_c"] + 1e-9)
+    # half-hour time zone: the sun peaks near 12:20 local solar-corrected (hour ending 13:00 is the brightest)
+    ghi_by_hour = df["ghi_w_per_m2"].groupby(df.index.hour).mean()
+    assert int(ghi_by_hour.idxmax()) == 13
+    # deterministic for a seed, different for another
+    again = w.typical_year_from_monthly_normals(**DELHI_LIKE, latitude=28.6, longitude=77.2, tz_offset_h=5.5)
+    pd.testing.assert_frame_equal(df, again)
+    other = w.typical_year_from_monthly_normals(
+        **DELHI_LIKE, latitude=28.6, longitude=77.2, tz_offset_h=5.5, seed=1
+    )
+    assert not np.allclose(other["dry_bulb_c"], df["dry_bulb_c"])
+
+
+def test_custom_monthly_normals_bounds_report_every_problem() -> None:
+    bad = {
+        "dry_bulb_mean_c": [-300.0] + [10.0] * 11,  # below absolute zero
+        "daily_range_c": [10.0] * 11 + [-2.0],  # negative range
+        "dew_point_c": [5.0] * 6 + [40.0] + [5.0] * 5,  # dew point above the mean dry bulb in July
+        "wind_speed_m_per_s": [3.0] * 11,  # 11 values
+    }
+    with pytest.raises(ValueError) as info:
+        w.typical_year_from_monthly_normals(**bad, latitude=0.0, longitude=0.0)
+    msg = str(info.value)
+    for part in (
+        "dry_bulb_mean_c: month(s) 1 outside",
+        "daily_range_c: month(s) 12",
+        "dew_point_c: month(s) 1, 7 above",
+    ):
+        assert part in msg
+    assert "wind_speed_m_per_s: give 12 monthly values" in msg
+    assert w.check_monthly_normals(dry_bulb_mean_c=[10.0] * 12, daily_range_c=[8.0] * 12) == [
+        "dew_point_c / relative_humidity_frac: give one of them (12 monthly values)"
+    ]
+    # a mean daily minimum below the bound is caught even when the mean itself is within it
+    low = w.check_monthly_normals(
+        dry_bulb_mean_c=[-85.0] * 12, daily_range_c=[20.0] * 12, dew_point_c=[-90.0] * 12
+    )
+    assert any("mean daily minimum" in p for p in low)

@@ -32,9 +32,9 @@ def test_named_climate_and_suggestion() -> None:
 
 
 def test_weather_file_climate(tmp_path: Path) -> None:
-    import pvlib
+    import importlib.resources
 
-    f = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
+    f = Path(str(importlib.resources.files("gigawatt") / "data" / "climates" / "tmy" / "723170TYA.CSV"))
     sc = gw.load_scenario(_with({"kind": "file", "path": str(f)}))
     assert sc.sites[0].climate.path == str(f)
     with pytest.raises(gw.ScenarioError, match="not found"):

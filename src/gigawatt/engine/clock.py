@@ -4,11 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Clock"]
+from gigawatt.physics.timebase import local_clock, solar_utc_offset_h
+
+if TYPE_CHECKING:
+    from gigawatt.scenario.site import Site
+
+__all__ = ["Clock", "site_utc_offset_h", "wall_clock_offset_h"]
+
+
+def site_utc_offset_h(site: Site) -> float:
+    """Local standard time of a site = UTC + this [h]: ``location.utc_offset_h``, else the time zone of the
+    named climate's station or of the weather file, else ``round(longitude / 15)``."""
+    if site.location.utc_offset_h is not None:
+        return float(site.location.utc_offset_h)
+    from gigawatt.scenario.site import NamedClimate, WeatherFileClimate
+
+    if isinstance(site.climate, NamedClimate):
+        from gigawatt.physics.weather import climate_info
+
+        return float(climate_info(site.climate.name).tz_offset_h)
+    if isinstance(site.climate, WeatherFileClimate):
+        from gigawatt.physics.weather import weather_file_tz_offset_h
+
+        return weather_file_tz_offset_h(site.climate.path)
+    return solar_utc_offset_h(site.location.longitude_deg)
+
+
+def wall_clock_offset_h(wall_clock: str, site: Site | None) -> float:
+    """Offset [h] from UTC of the wall clock that hour-of-day rules use (``Scenario.wall_clock``)."""
+    if wall_clock == "utc" or site is None:
+        return 0.0
+    return site_utc_offset_h(site)
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,10 @@ class Clock:
     def step_of(self, t_s: float) -> int:
         """Index of the step containing simulation time ``t_s`` (clipped to the horizon)."""
         return int(min(max(t_s // self.step_s, 0), self.n_steps - 1))
+
+    def local_times(self, utc_offset_h: float) -> pd.DatetimeIndex:
+        """Start time of every step on a wall clock ``UTC + utc_offset_h`` (naive)."""
+        return local_clock(self.times, utc_offset_h)
 
     def timestamp(self, t_s: float) -> pd.Timestamp:
         """Wall-clock timestamp of simulation time ``t_s`` [s]."""

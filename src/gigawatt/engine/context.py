@@ -156,6 +156,14 @@ class SimContext:
         """
         return stream_rng(self.seed, *key)
 
+    def wall_clock_offset_h(self, groups: np.ndarray) -> float:
+        """Offset from UTC [h] of the wall clock of hour-of-day rules for workloads on ``groups``
+        (``Scenario.wall_clock``: the local standard time of the first group's site, or UTC)."""
+        from gigawatt.engine.clock import wall_clock_offset_h
+
+        site = self.scenario.sites[int(self.fleet.group_site[int(groups[0])])] if len(groups) else None
+        return wall_clock_offset_h(self.scenario.wall_clock, site)
+
     def groups_for(self, target: GpuTarget) -> np.ndarray:
         """Global rack-group indices covered by a workload target."""
         keys = target_groups(self.scenario, target)

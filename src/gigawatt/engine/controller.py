@@ -77,7 +77,12 @@ class FacilityController:
         self.training_paused: dict[int, np.ndarray] = {}
         """Per training priority level: paused fraction per step and hall (lowest priorities first)."""
         self.supply = SupplyStage(
-            sc.sites, clock, self.weather, lambda name: ctx.rng("energy", name), sc.resolve_path
+            sc.sites,
+            clock,
+            self.weather,
+            lambda name: ctx.rng("energy", name),
+            sc.resolve_path,
+            sc.wall_clock,
         )
         self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
         self._supply_headroom_kw: np.ndarray | None = None

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gigawatt.engine.clock import Clock
+from gigawatt.engine.clock import Clock, site_utc_offset_h, wall_clock_offset_h
 from gigawatt.physics import carbon as carbon_phys
 from gigawatt.physics import dispatch as dsp
 from gigawatt.physics import generation as gen
@@ -63,7 +63,8 @@ def _irradiance(site: Site, clock: Clock, weather: Mapping[str, np.ndarray]) -> 
 
 
 def _local_offset_h(site: Site) -> float:
-    return float(round(site.location.longitude_deg / 15.0))
+    """The site's local standard time offset from UTC [h] (see :func:`gigawatt.engine.clock.site_utc_offset_h`)."""
+    return site_utc_offset_h(site)
 
 
 @dataclass
@@ -102,8 +103,12 @@ class SiteSupply:
         weather: Mapping[str, np.ndarray],
         rng: np.random.Generator,
         resolve_path: Callable[[str], object] | None = None,
+        wall_clock: str = "site_local",
     ) -> SiteSupply:
-        """Precompute every per-step supply input of ``site`` (vectorised over the horizon)."""
+        """Precompute every per-step supply input of ``site`` (vectorised over the horizon).
+
+        ``wall_clock`` (``Scenario.wall_clock``) is the clock of time-of-use periods and PPA hours.
+        """
         n, step_h = clock.n_steps, clock.step_h
         times = clock.times
         g = site.grid
@@ -142,7 +147,8 @@ class SiteSupply:
         tariff = (
             g.tariff if g.tariff is not None else FlatTariff(price_usd_per_mwh=g.energy_price_usd_per_mwh)
         )
-        price = cls._price(tariff, site, clock, resolve_path)
+        wall_offset_h = wall_clock_offset_h(wall_clock, site)
+        price = cls._price(tariff, site, clock, resolve_path, wall_offset_h)
         # carbon
         carbon = cls._carbon(site, clock, weather)
         # generation
@@ -219,7 +225,7 @@ class SiteSupply:
         for ppa in g.ppas:
             if ppa.kind == "baseload":
                 q = trf.ppa_baseload_mw(
-                    times + pd.Timedelta(hours=_local_offset_h(site)),
+                    clock.local_times(wall_offset_h),
                     ppa.block_mw,
                     ppa.start_hour,
                     ppa.end_hour,
@@ -311,19 +317,22 @@ class SiteSupply:
 
     @staticmethod
     def _price(
-        tariff: object, site: Site, clock: Clock, resolve_path: Callable[[str], object] | None
+        tariff: object,
+        site: Site,
+        clock: Clock,
+        resolve_path: Callable[[str], object] | None,
+        wall_offset_h: float,
     ) -> np.ndarray:
         times = clock.times
         if isinstance(tariff, FlatTariff):
             return trf.flat_price_usd_per_mwh(times, tariff.price_usd_per_mwh)
         if isinstance(tariff, TimeOfUseTariff):
-            off = tariff.utc_offset_h if tariff.utc_offset_h is not None else _local_offset_h(site)
             rules = [
                 trf.TouRule(p.price_usd_per_mwh, p.start_hour, p.end_hour, tuple(p.weekdays), tuple(p.months))
                 for p in tariff.periods
             ]
             return trf.time_of_use_price_usd_per_mwh(
-                times + pd.Timedelta(hours=off), tariff.base_price_usd_per_mwh, rules
+                clock.local_times(wall_offset_h), tariff.base_price_usd_per_mwh, rules
             )
         if isinstance(tariff, SeriesTariff):
             path = resolve_path(tariff.path) if resolve_path else tariff.path
@@ -334,11 +343,8 @@ class SiteSupply:
             st = pd.DatetimeIndex(pd.to_datetime(df["time"], utc=True)).tz_localize(None)
             prices = df["price_usd_per_mwh"].to_numpy(dtype=float)
             if tariff.repeat_yearly:
-                how = np.asarray(st.day_of_year - 1) * 24 + np.asarray(st.hour)
-                series = pd.Series(prices, index=how).groupby(level=0).mean()
-                tgt = np.minimum(np.asarray(times.day_of_year - 1) * 24 + np.asarray(times.hour), 8759)
-                full = series.reindex(np.arange(8784)).ffill().bfill().to_numpy()
-                return np.asarray(full[tgt], dtype=float)
+                # the hour-of-year helper that weather replay uses (Feb 29 folds onto Feb 28)
+                return trf.yearly_series_price_usd_per_mwh(times, st, prices)
             return trf.series_price_usd_per_mwh(times, st, prices)
         raise TypeError(f"unsupported tariff {type(tariff).__name__}")  # pragma: no cover
 
@@ -584,6 +590,8 @@ class SupplyStage:
         ``rng_for_site(site_name) -> numpy.random.Generator`` (a named stream from the scenario seed).
     resolve_path : callable, optional
         Resolves relative paths in the scenario (price series files).
+    wall_clock : str
+        ``Scenario.wall_clock``: clock of time-of-use periods and PPA hours (``site_local`` or ``utc``).
     """
 
     def __init__(
@@ -593,10 +601,11 @@ class SupplyStage:
         weather: Sequence[Mapping[str, np.ndarray]],
         rng_for_site: Callable[[str], np.random.Generator],
         resolve_path: Callable[[str], object] | None = None,
+        wall_clock: str = "site_local",
     ) -> None:
         self.clock = clock
         self.sites = [
-            SiteSupply.build(s, clock, w, rng_for_site(s.name), resolve_path)
+            SiteSupply.build(s, clock, w, rng_for_site(s.name), resolve_path, wall_clock)
             for s, w in zip(sites, weather, strict=True)
         ]
 

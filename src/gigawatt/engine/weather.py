@@ -2,7 +2,9 @@
 
 Named climates and weather files are typical years (:mod:`gigawatt.physics.weather`) mapped onto the clock at
 the middle of each step (clock times are UTC; the weather's local standard time comes from its metadata).
-Synthetic and constant climates are evaluated directly. Every climate yields ``dry_bulb_c``,
+Climates from user-stated monthly normals (``kind: normals``) are synthesized into a typical year with the
+same method as the bundled normals climates, then mapped like them. Synthetic and constant climates are
+evaluated directly. Every climate yields ``dry_bulb_c``,
 ``relative_humidity_frac``, ``wet_bulb_c`` and ``pressure_pa``; named climates and files add wind and
 irradiance (``wind_speed_m_per_s``, ``ghi_w_per_m2``, ``dni_w_per_m2``, ``dhi_w_per_m2``).
 """
@@ -15,7 +17,14 @@ import pandas as pd
 from gigawatt.engine.clock import Clock
 from gigawatt.physics import psychrometrics as psy
 from gigawatt.physics import weather as wx
-from gigawatt.scenario.site import ConstantClimate, NamedClimate, Site, SyntheticClimate, WeatherFileClimate
+from gigawatt.scenario.site import (
+    ConstantClimate,
+    NamedClimate,
+    NormalsClimate,
+    Site,
+    SyntheticClimate,
+    WeatherFileClimate,
+)
 
 __all__ = ["site_weather"]
 
@@ -59,6 +68,27 @@ def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
             + clim.diurnal_amplitude_c * np.cos(2 * np.pi * (hour_solar - 15.0) / 24.0)
         )
         return _with_psychrometrics(site, temp, np.full(n, clim.relative_humidity_frac))
+    if isinstance(clim, NormalsClimate):
+        from gigawatt.engine.clock import site_utc_offset_h
+
+        loc = site.location
+        tz = site_utc_offset_h(site)
+        df = wx.typical_year_from_monthly_normals(
+            dry_bulb_mean_c=clim.dry_bulb_mean_c,
+            daily_range_c=clim.daily_range_c,
+            dew_point_c=clim.dew_point_c,
+            relative_humidity_frac=clim.relative_humidity_frac,
+            wind_speed_m_per_s=clim.wind_speed_m_per_s,
+            clearness_index_frac=clim.clearness_index_frac,
+            daily_anomaly_std_c=clim.daily_anomaly_std_c,
+            seed=clim.seed,
+            latitude=loc.latitude_deg,
+            longitude=loc.longitude_deg,
+            altitude_m=loc.elevation_m,
+            tz_offset_h=tz,
+        )
+        out = wx.to_simulation_clock(df, _mid_step_times(clock).tz_localize("UTC"), tz)
+        return {c: out[c].to_numpy(dtype=float) for c in wx.CANONICAL_COLUMNS}
     if isinstance(clim, NamedClimate | WeatherFileClimate):
         if isinstance(clim, NamedClimate):
             df, meta = wx.load_climate(clim.name)

@@ -80,11 +80,12 @@ def arrivals_from_rate_s(
 def daily_profile_frac(
     t_s: npt.ArrayLike, peak_hour: float = 14.0, trough_frac: float = 0.35, start_hour: float = 0.0
 ) -> FloatArray:
-    """Daily demand shape in ``[trough_frac, 1]`` [-]: a cosine peaking at ``peak_hour`` (local time).
+    """Daily demand shape in ``[trough_frac, 1]`` [-]: a cosine peaking at ``peak_hour`` (wall-clock time).
 
     .. math:: d(t) = f_{min} + (1 - f_{min})\\,\\frac{1 + \\cos(2π (h(t) - h_{peak})/24)}{2}
 
-    with :math:`h(t)` the hour of day, ``start_hour`` the hour at ``t = 0``. A smooth stand-in for the diurnal
+    with :math:`h(t)` the hour of day, ``start_hour`` the wall-clock hour at ``t = 0`` (the engine passes the
+    scenario's ``wall_clock``: by default the site's local standard time, ``docs/models/energy.md``). A smooth stand-in for the diurnal
     swing of interactive services (the Azure conversation trace varies by roughly 2-3x over a day, Patel
     et al. 2024, §II; the shape parameters are **estimates** to be fitted to the user's telemetry).
     """

@@ -11,9 +11,16 @@ the generic :func:`loop_performance` model:
   load ``Q_d``, including intermediate plate heat exchangers).
 * **Economizer** in series with the chiller: return fluid at ``T_r = T_s + ΔT`` is pre-cooled to ``T_ach``;
   the free-cooling fraction is ``φ = clip((T_r − T_ach)/(T_r − T_s), 0, 1)``.
+* **Evaporative (adiabatic) outside air** has an approach to the wet bulb: the direct evaporative cooler of
+  effectiveness ``ε`` leaves the air at ``T_db − ε (T_db − T_wb) = T_wb + (1 − ε)(T_db − T_wb)`` (evaporation
+  modulated to reach only the set point), so ``T_ach = T_wb + (1 − ε)(T_db − T_wb) + a · Q/Q_d`` at best.
+  Once ``T_ach`` exceeds the supply set point ``T_s`` (hot humid hours) the remainder ``(1 − φ) Q`` is met by a
+  **trim DX/chiller** at its COP (``air_evaporative``), or, in a design with no mechanical cooling at all
+  (``air_chillerless``, ``dlc_chillerless``), the supply floats up to ``T_s,max`` and capacity derates:
+  the hall throttles when ``Q`` exceeds ``Q_cap`` below.
 * **Chiller** for the rest, ``Q_mech = (1 − φ) Q`` with a Carnot-fraction COP (Gordon & Ng 2000)::
 
-      COP = min(COP_max, η · T_evap / (T_cond − T_evap)),  T_evap = T_s − 1.5 K,
+      COP = min(COP_max, η · T_evap / (T_cond − T_evap)),  T_evap = T_s − Δ_evap,
       T_cond = T_sink,cond + a_c · Q/Q_d + ΔT_cond
 
 * **Fans and pumps** by the affinity laws: fan speed in free cooling is what holds the approach,
@@ -40,6 +47,11 @@ References
 .. [6] J. Park, "Designing a very efficient data center", Facebook/Meta engineering blog, 2011, and Open
    Compute Project "Data center mechanical specification" (Prineville: 100 % outside-air economizer with
    direct evaporative cooling, no chillers).
+.. [7] ASHRAE Standard 90.1-2019, Table 6.8.1-1: minimum efficiency of air-cooled unitary air conditioners
+   ≥ 240,000 Btu/h, EER 9.5-10.0 (COP ≈ 2.8-2.9) at AHRI 340/360 rating conditions (35 °C outdoor);
+   current equipment reaches EER 11-12 (COP 3.2-3.5).
+.. [8] ASHRAE Handbook - HVAC Applications 2019, ch. 53 "Evaporative cooling" (direct evaporative saturation
+   effectiveness 70-95 %; staged evaporative with DX trim in humid climates).
 """
 
 from __future__ import annotations
@@ -59,7 +71,8 @@ SINK_WET_BULB = 0  # cooling tower (evaporative): sink = ambient wet bulb
 SINK_DRY_BULB = 1  # dry cooler / air-cooled condenser: sink = ambient dry bulb
 SINK_OUTSIDE_AIR = 2  # air-side economizer: sink = outside air (after optional direct evaporative cooling)
 
-#: Evaporator approach: refrigerant evaporating temperature below the chilled supply [K] (estimate, typical 1-2 K).
+#: Evaporator approach: refrigerant evaporating temperature below the chilled supply [K] (estimate, typical 1-2 K
+#: for water chillers; a DX air coil runs ≈ 8-12 K below its leaving air, set per loop by ``evaporator_approach_c``).
 EVAPORATOR_APPROACH_K = 1.5
 #: Lowest lift used in the COP formula [K] (avoids unbounded Carnot COP; chillers have a minimum lift).
 MIN_LIFT_K = 5.0
@@ -88,6 +101,7 @@ class LoopPlant:
     chiller_max_condensing_c : highest condensing temperature the chiller can run at [°C].
     chiller_derate_per_c : fractional capacity loss per K of condensing temperature above its rating.
     chiller_rated_condensing_c : condensing temperature at rated capacity [°C].
+    evaporator_approach_c : refrigerant evaporating temperature below the supply set point [K].
     fan_kw_per_kw : rejection (tower/dry-cooler/AHU) fan power at design speed per kW of design load.
     fan_min_speed_frac : lowest fan speed.
     pump_kw_per_kw : loop pump power at design flow per kW of design load.
@@ -114,6 +128,7 @@ class LoopPlant:
     chiller_max_condensing_c: FloatArray
     chiller_derate_per_c: FloatArray
     chiller_rated_condensing_c: FloatArray
+    evaporator_approach_c: FloatArray
     fan_kw_per_kw: FloatArray
     fan_min_speed_frac: FloatArray
     pump_kw_per_kw: FloatArray
@@ -191,7 +206,9 @@ def sink_temperature_c(
     """Sink temperature [°C] per sink code, and the evaporative cooling depth used [K] (outside air only).
 
     Outside air with direct evaporative cooling: ``T = T_db − ε (T_db − T_wb)``, but only as deep as needed to
-    reach the supply set point (evaporation is modulated): depth ``= clip(T_db − T_s, 0, ε (T_db − T_wb))``.
+    reach the target (evaporation is modulated): depth ``= clip(T_db − T_target, 0, ε (T_db − T_wb))``. The
+    target is the supply set point less the approach at the current load, ``T_s − a Q/Q_d``, so that the
+    supply just reaches ``T_s``; ``−inf`` gives the full depth (capacity).
     """
     db = np.asarray(dry_bulb_c, dtype=float)
     wb = np.asarray(wet_bulb_c, dtype=float)
@@ -210,7 +227,11 @@ def loop_supply_c(
     present = loop.design_kw > 0
     d = np.where(present, loop.design_kw, 1.0)
     sink, _ = sink_temperature_c(
-        loop.sink, dry_bulb_c, wet_bulb_c, loop.evaporative_effectiveness_frac, loop.supply_c
+        loop.sink,
+        dry_bulb_c,
+        wet_bulb_c,
+        loop.evaporative_effectiveness_frac,
+        loop.supply_c - loop.approach_c * q / d,
     )
     supply = np.where(
         loop.has_chiller > 0, loop.supply_c, np.maximum(loop.supply_c, sink + loop.approach_c * q / d)
@@ -228,7 +249,8 @@ def loop_capacity_kw(loop: LoopPlant, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt
     t_ret = ts + dt
     econ = loop.economizer > 0
     chiller = loop.has_chiller > 0
-    sink, _ = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, ts)
+    # full evaporation at capacity
+    sink, _ = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, -np.inf)
     cond_sink, _ = sink_temperature_c(loop.condenser_sink, db, wb, 0.0, ts)
     cap_free_only = d * np.maximum(loop.supply_max_c - sink, 0.0) / np.maximum(a, 1e-6)
     t_cond_design = cond_sink + loop.condenser_approach_c + loop.condenser_rise_c
@@ -292,7 +314,7 @@ def loop_performance(
     qf = q / d
     ts, dt, a = loop.supply_c, loop.delta_t_c, loop.approach_c
     t_ret = ts + dt
-    sink, evap_depth = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, ts)
+    sink, evap_depth = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, ts - a * qf)
     t_ach = sink + a * qf
     econ = loop.economizer > 0
     chiller = loop.has_chiller > 0
@@ -301,7 +323,7 @@ def loop_performance(
     q_mech = (1.0 - free) * q
     cond_sink, _ = sink_temperature_c(loop.condenser_sink, db, wb, 0.0, ts)
     t_cond = cond_sink + loop.condenser_approach_c * qf + loop.condenser_rise_c
-    cop = chiller_cop(ts - EVAPORATOR_APPROACH_K, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
+    cop = chiller_cop(ts - loop.evaporator_approach_c, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
     chiller_kw = np.where(chiller, q_mech / cop, 0.0)
     # fan speed: hold the approach in free cooling, full speed in partial economizer, follow load otherwise
     margin = np.maximum(ts - sink, 1e-6)
@@ -484,6 +506,7 @@ _LOOP_OFF: dict[str, float] = {
     "chiller_max_condensing_c": 45.0,
     "chiller_derate_per_c": 0.01,
     "chiller_rated_condensing_c": 35.0,
+    "evaporator_approach_c": EVAPORATOR_APPROACH_K,
     "fan_kw_per_kw": 0.0,
     "fan_min_speed_frac": 0.2,
     "pump_kw_per_kw": 0.0,
@@ -555,9 +578,49 @@ COOLING_PRESETS: dict[str, dict[str, Any]] = {
         },
         "liquid_loop": {},
     },
-    # Hyperscale air: 100 % outside-air economizer with direct evaporative cooling, no chillers
-    # (Meta Prineville / OCP mechanical spec; supply up to ASHRAE A1 allowable 32 °C).
+    # Hyperscale air: 100 % outside-air economizer with direct evaporative cooling (Meta Prineville / OCP
+    # mechanical spec) and a DX trim on an air-cooled condenser for the hours whose wet bulb + approach exceeds
+    # the supply set point (ASHRAE HVAC Applications 2019 ch. 53: staged evaporative with DX trim in humid
+    # climates). Trim capacity 0.6 of the design heat and its efficiency are estimates: COP = 0.45 · Carnot
+    # at a 10 K coil approach gives COP ≈ 3.6 at 35 °C outdoor (ASHRAE 90.1-2019 minimum 2.8-2.9, current
+    # units 3.2-3.5). Supply 24 °C, ASHRAE TC 9.9 A1 recommended ≤ 27 °C.
     "air_evaporative": {
+        "liquid_capture_frac": 0.0,
+        "air": {
+            "fan_kw_per_kw": 0.055,
+            "fan_min_speed_frac": 0.3,
+            "supply_air_c": 24.0,
+            "coil_approach_c": 0.0,
+        },
+        "air_loop": {
+            "supply_c": 24.0,
+            "supply_max_c": 30.0,
+            "delta_t_c": 12.0,
+            "sink": SINK_OUTSIDE_AIR,
+            "approach_c": 1.0,
+            "economizer": 1,
+            "evaporative_effectiveness_frac": 0.85,
+            "has_chiller": 1,
+            "chiller_capacity_frac": 0.6,
+            "chiller_carnot_frac": 0.45,
+            "chiller_cop_max": 8.0,
+            "evaporator_approach_c": 10.0,
+            "condenser_sink": SINK_DRY_BULB,
+            "condenser_approach_c": 8.0,
+            "chiller_max_condensing_c": 60.0,
+            "chiller_rated_condensing_c": 50.0,
+            "fan_kw_per_kw": 0.0,
+            "pump_kw_per_kw": 0.002,
+            "pump_exponent": 1.0,
+            "flow_limit_frac": 1.2,
+        },
+        "liquid_loop": {},
+    },
+    # Fully chiller-less air hall: the same outside air + direct evaporative plant with no mechanical cooling
+    # at all (Meta Prineville as built, 2011). When the wet bulb + approach exceeds the set point the supply
+    # floats up to 30 °C (inside ASHRAE A1 allowable, ≤ 32 °C); beyond that capacity derates and the hall
+    # throttles (thermal limit), and accelerators derate with the warmer inlet.
+    "air_chillerless": {
         "liquid_capture_frac": 0.0,
         "air": {
             "fan_kw_per_kw": 0.055,
@@ -692,6 +755,44 @@ COOLING_PRESETS: dict[str, dict[str, Any]] = {
         },
         "liquid_loop": {
             "supply_c": 35.0,
+            "supply_max_c": 45.0,
+            "delta_t_c": 10.0,
+            "sink": SINK_DRY_BULB,
+            "approach_c": 10.0,
+            "economizer": 1,
+            "has_chiller": 0,
+            "fan_kw_per_kw": 0.025,
+            "pump_kw_per_kw": 0.02,
+        },
+    },
+    # Fully chiller-less liquid hall: cold plates on W40 facility water from dry coolers (ASHRAE W40; GB200-class
+    # cold plates accept up to 45 °C) and the residual room air on outside air with direct evaporative cooling,
+    # no mechanical cooling anywhere. Hot hours float the coolant up to 45 °C (accelerators derate) and then
+    # capacity derates (thermal throttling). Values are estimates inside the cited ranges.
+    "dlc_chillerless": {
+        "liquid_capture_frac": 0.8,
+        "air": {
+            "fan_kw_per_kw": 0.055,
+            "fan_min_speed_frac": 0.3,
+            "supply_air_c": 24.0,
+            "coil_approach_c": 0.0,
+        },
+        "air_loop": {
+            "supply_c": 24.0,
+            "supply_max_c": 30.0,
+            "delta_t_c": 12.0,
+            "sink": SINK_OUTSIDE_AIR,
+            "approach_c": 1.0,
+            "economizer": 1,
+            "evaporative_effectiveness_frac": 0.85,
+            "has_chiller": 0,
+            "fan_kw_per_kw": 0.0,
+            "pump_kw_per_kw": 0.002,
+            "pump_exponent": 1.0,
+            "flow_limit_frac": 1.2,
+        },
+        "liquid_loop": {
+            "supply_c": 40.0,
             "supply_max_c": 45.0,
             "delta_t_c": 10.0,
             "sink": SINK_DRY_BULB,

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from gigawatt.physics.timebase import HOURS_PER_YEAR, hour_of_year_h
+
 FloatArray = NDArray[np.float64]
 #: Step times: a DatetimeIndex (or anything pandas turns into one).
 TimesLike = pd.DatetimeIndex | pd.Series | NDArray[np.datetime64] | list[pd.Timestamp]
@@ -48,6 +50,7 @@ __all__ = [
     "ppa_settlement_usd",
     "series_price_usd_per_mwh",
     "time_of_use_price_usd_per_mwh",
+    "yearly_series_price_usd_per_mwh",
 ]
 
 
@@ -196,6 +199,59 @@ def series_price_usd_per_mwh(
             "extend the series to cover the horizon (or repeat it yearly)"
         )
     return prices[pos]
+
+
+def yearly_series_price_usd_per_mwh(
+    times: TimesLike, series_times: TimesLike, series_price_usd_per_mwh: ArrayLike
+) -> FloatArray:
+    """Replay a one-year price series in every simulated year, matched by hour of the year.
+
+    Both the series and the steps are placed on the 365-day hour-of-year axis of
+    :func:`gigawatt.physics.timebase.hour_of_year_h` (the same helper that replays typical-year weather):
+    Feb 29 folds onto Feb 28, so a leap-year file keeps its calendar (March 1 prices on March 1) in
+    common years, and a leap simulated year reads Feb 28 prices on Feb 29; a leap-year series' own Feb 29
+    has no day in the 365-day year and is skipped. Series values are averaged per hour of the year; hours the series lacks hold the previous hour's price (periodically, across New Year).
+    Both time axes must be in the same clock (UTC in the engine).
+
+    Parameters
+    ----------
+    times : DatetimeIndex-like, shape (n,)
+        Step start times.
+    series_times : DatetimeIndex-like, shape (m,)
+        Timestamps of the one-year series (any year, leap or not).
+    series_price_usd_per_mwh : array_like, shape (m,)
+        Prices [USD/MWh].
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Price per step [USD/MWh].
+    """
+    idx = _times(times)
+    s_idx = _times(series_times)
+    prices = np.asarray(series_price_usd_per_mwh, dtype=float)
+    if prices.shape != (s_idx.size,):
+        raise ValueError("series_price_usd_per_mwh: must have one price per series timestamp")
+    if not np.all(np.isfinite(prices)):
+        raise ValueError("series_price_usd_per_mwh: contains NaN or inf")
+    n_h = int(HOURS_PER_YEAR)
+    # Feb 29 of a leap-year series has no day in the 365-day year: skip it (Feb 28 keeps its own prices)
+    keep = ~((np.asarray(s_idx.month) == 2) & (np.asarray(s_idx.day) == 29))
+    if not keep.any():
+        raise ValueError("series_times: a yearly series needs prices outside Feb 29")
+    s_idx, prices = s_idx[keep], prices[keep]
+    src = np.floor(hour_of_year_h(s_idx)).astype(np.int64) % n_h
+    total = np.bincount(src, weights=prices, minlength=n_h)
+    count = np.bincount(src, minlength=n_h)
+    have = count > 0
+    # hold the previous available hour, periodically: index of the last filled hour at or before each hour
+    last = np.where(have, np.arange(n_h), -1)
+    last = np.maximum.accumulate(last)
+    wrap = int(np.flatnonzero(have)[-1])
+    last = np.where(last < 0, wrap, last)
+    by_hour = total[last] / count[last]
+    tgt = np.floor(hour_of_year_h(idx)).astype(np.int64) % n_h
+    return np.asarray(by_hour[tgt], dtype=float)
 
 
 def energy_cost_usd(import_mw: ArrayLike, price_usd_per_mwh: ArrayLike, step_h: float) -> FloatArray:

@@ -7,8 +7,9 @@ the year, so a typical year repeats for multi-year runs).
 
 Named climates (:func:`climate_names`, :func:`load_climate`) come from ``gigawatt/data/climates``:
 
-* real typical-meteorological-year files bundled with pvlib (Greensboro NC TMY3, Sand Point AK TMY3,
-  Miami FL TMY2; NREL National Solar Radiation Data Base), read with ``pvlib.iotools``;
+* real typical-meteorological-year files shipped in ``gigawatt/data/climates/tmy`` (Greensboro NC TMY3,
+  Sand Point AK TMY3, Miami FL TMY2; NREL National Solar Radiation Data Base, public data; source and terms in
+  ``tmy/SOURCE.md``), read with pvlib's public ``pvlib.iotools`` readers;
 * typical years **synthesized from published monthly climate normals** (mean daily maximum and minimum,
   mean dew point) for stations without a bundled file (Phoenix, Singapore, Dublin, Stockholm, Frankfurt).
   These are labelled ``kind = normals`` and are an estimate: monthly means and diurnal ranges match the
@@ -25,6 +26,7 @@ References
 
 from __future__ import annotations
 
+import datetime
 import importlib.resources
 import warnings
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.physics import psychrometrics as psy
+from gigawatt.physics.timebase import HOURS_PER_YEAR, hour_of_year_h, to_local_standard_time
 
 #: Canonical weather columns (units in the names).
 CANONICAL_COLUMNS: tuple[str, ...] = (
@@ -48,8 +51,6 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "dni_w_per_m2",
     "dhi_w_per_m2",
 )
-
-HOURS_PER_YEAR = 8760.0
 
 
 # ----------------------------------------------------------------------------------------------- readers
@@ -156,28 +157,13 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return _finish(df), metadata
 
 
+@lru_cache(maxsize=16)
+def weather_file_tz_offset_h(path: str) -> float:
+    """Local standard time offset [h] stated in a weather file's header (read once per path)."""
+    return float(read_weather(path)[1]["tz_offset_h"])
+
+
 # ------------------------------------------------------------------------------------ simulation clock
-def _hour_of_year(index: pd.DatetimeIndex) -> np.ndarray:
-    """Hour of a 365-day year [h] (0 at Jan 1 00:00); Feb 29 is folded onto Feb 28."""
-    doy = index.day_of_year.to_numpy()
-    leap = index.is_leap_year
-    after_feb28 = leap & (doy >= 60)
-    doy = np.where(after_feb28, doy - 1, doy)
-    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60.0 + index.second.to_numpy() / 3600.0
-    return (doy - 1) * 24.0 + hours
-
-
-def to_local_standard_time(times: pd.DatetimeIndex, tz_offset_h: float) -> pd.DatetimeIndex:
-    """Convert simulation times to naive local standard time (``UTC + tz_offset_h``).
-
-    Tz-aware times are converted; naive times are taken as local standard time already.
-    """
-    if times.tz is None:
-        return times
-    utc = times.tz_convert("UTC").tz_localize(None)
-    return utc + pd.to_timedelta(tz_offset_h, unit="h")
-
-
 def to_simulation_clock(
     weather: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -214,11 +200,11 @@ def to_simulation_clock(
     w_index = pd.DatetimeIndex(weather.index)
     if w_index.tz is not None:
         w_index = w_index.tz_localize(None)
-    xp = _hour_of_year(w_index) - (0.5 if interval_ending else 0.0)
+    xp = hour_of_year_h(w_index) - (0.5 if interval_ending else 0.0)
     xp = np.mod(xp, HOURS_PER_YEAR)
     order = np.argsort(xp, kind="stable")
     xp = xp[order]
-    x = _hour_of_year(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
+    x = hour_of_year_h(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
     out = {}
     for col in weather.columns:
         fp = weather[col].to_numpy(dtype=float)[order]
@@ -382,17 +368,13 @@ def climate_table() -> pd.DataFrame:
     return pd.DataFrame([vars(c) for c in _registry().values()]).set_index("name").sort_index()
 
 
-def _pvlib_data_file(filename: str) -> Path:
-    import pvlib
-
-    return Path(pvlib.__file__).resolve().parent / "data" / filename
-
-
 @lru_cache(maxsize=16)
 def _load_climate_cached(name: str) -> tuple[pd.DataFrame, tuple[tuple[str, Any], ...]]:
     info = climate_info(name)
-    if info.kind == "tmy_pvlib":
-        df, meta = read_weather(_pvlib_data_file(info.file))
+    if info.kind == "tmy":
+        with importlib.resources.as_file(_climate_dir().joinpath(*info.file.split("/"))) as path:
+            df, meta = read_weather(path)
+        meta = {**meta, "path": f"gigawatt/data/climates/{info.file}"}
     elif info.kind == "normals":
         normals = _normals_table().loc[[info.name]].sort_values("month")
         df = synthesize_from_normals(
@@ -484,7 +466,11 @@ def synthesize_from_normals(
     import pvlib
     from scipy.signal import lfilter
 
-    tz = f"Etc/GMT{-int(tz_offset_h):+d}" if float(tz_offset_h).is_integer() else "UTC"
+    tz: Any = (
+        f"Etc/GMT{-int(tz_offset_h):+d}"
+        if float(tz_offset_h).is_integer()
+        else datetime.timezone(datetime.timedelta(hours=float(tz_offset_h)))
+    )
     stamps = pd.date_range(f"{year}-01-01 01:00", periods=8760, freq="h", tz=tz)
     local = stamps.tz_localize(None)
     days = np.arange(365, dtype=float) + 0.5
@@ -531,7 +517,8 @@ def synthesize_from_normals(
     dew = np.minimum(dew_d[d_idx] + 0.8 * anomaly[d_idx], dry - 0.1)
     rh = psy.relative_humidity_from_dew_point_frac(dry, dew)
     p = float(psy.pressure_at_altitude_pa(altitude_m))
-    loc = pvlib.location.Location(latitude, longitude, tz=tz, altitude=altitude_m)
+    # stamps are tz-aware, so the Location zone never applies (UTC also covers half-hour offsets)
+    loc = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=altitude_m)
     kt = np.asarray(clearness_index_frac, dtype=float)[local.month.to_numpy() - 1]
     with warnings.catch_warnings():
         # pvlib 0.16 still calls DatetimeIndex.dayofyear, deprecated in pandas 3 (third-party, harmless)
@@ -554,6 +541,186 @@ def synthesize_from_normals(
         index=stamps,
     )
     return _finish(df)
+
+
+#: Bounds of user-stated monthly normals (physical and record limits, with margin): the coldest and hottest
+#: air temperatures observed on Earth are −89.2 °C (Vostok 1983) and 56.7 °C (Death Valley 1913, WMO); the
+#: Hyland-Wexler saturation formulation holds down to −100 °C.
+NORMALS_DRY_BULB_RANGE_C = (-90.0, 60.0)
+NORMALS_DAILY_RANGE_MAX_C = 40.0
+NORMALS_WIND_MAX_M_PER_S = 40.0
+
+
+def check_monthly_normals(
+    *,
+    dry_bulb_mean_c: Any,
+    daily_range_c: Any,
+    dew_point_c: Any = None,
+    relative_humidity_frac: Any = None,
+    wind_speed_m_per_s: Any = None,
+    clearness_index_frac: Any = None,
+) -> list[str]:
+    """Problems with a set of monthly climate normals (empty list: valid); every problem is reported.
+
+    Checks 12 finite values per field; mean dry bulb within :data:`NORMALS_DRY_BULB_RANGE_C` and mean daily
+    minimum ``T̄ − R/2`` above it too (so no hour falls below absolute zero or outside the saturation
+    formulation); daily range in ``[0, 40]`` K; exactly one of dew point / relative humidity; dew point not
+    above the month's mean dry bulb (the dew point never exceeds the dry bulb); relative humidity in
+    ``(0, 1]``; wind in ``[0, 40]`` m/s; clearness index in ``[0, 1]``.
+    """
+    problems: list[str] = []
+    lo, hi = NORMALS_DRY_BULB_RANGE_C
+
+    def arr(name: str, value: Any) -> np.ndarray | None:
+        if value is None:
+            return None
+        a = np.asarray(value, dtype=float).ravel()
+        if a.shape != (12,):
+            problems.append(f"{name}: give 12 monthly values (January first), got {a.size}")
+            return None
+        if not np.all(np.isfinite(a)):
+            problems.append(f"{name}: values must be finite numbers")
+            return None
+        return a
+
+    def months(mask: np.ndarray) -> str:
+        return ", ".join(str(m + 1) for m in np.flatnonzero(mask))
+
+    t = arr("dry_bulb_mean_c", dry_bulb_mean_c)
+    r = arr("daily_range_c", daily_range_c)
+    dp = arr("dew_point_c", dew_point_c)
+    rh = arr("relative_humidity_frac", relative_humidity_frac)
+    wind = arr("wind_speed_m_per_s", wind_speed_m_per_s)
+    kt = arr("clearness_index_frac", clearness_index_frac)
+    if t is not None and np.any((t < lo) | (t > hi)):
+        problems.append(
+            f"dry_bulb_mean_c: month(s) {months((t < lo) | (t > hi))} outside {lo:g}…{hi:g} °C "
+            "(−273.15 °C is absolute zero; Earth's records are −89.2 and 56.7 °C)"
+        )
+    if r is not None and np.any((r < 0) | (r > NORMALS_DAILY_RANGE_MAX_C)):
+        bad = (r < 0) | (r > NORMALS_DAILY_RANGE_MAX_C)
+        problems.append(
+            f"daily_range_c: month(s) {months(bad)} outside 0…{NORMALS_DAILY_RANGE_MAX_C:g} K "
+            "(mean daily maximum minus mean daily minimum)"
+        )
+    if t is not None and r is not None and np.any(t - r / 2 < lo):
+        problems.append(
+            f"daily_range_c: month(s) {months(t - r / 2 < lo)} have a mean daily minimum "
+            f"dry_bulb_mean_c − daily_range_c/2 below {lo:g} °C"
+        )
+    if dew_point_c is None and relative_humidity_frac is None:
+        problems.append("dew_point_c / relative_humidity_frac: give one of them (12 monthly values)")
+    elif dew_point_c is not None and relative_humidity_frac is not None:
+        problems.append("dew_point_c / relative_humidity_frac: give only one of them")
+    if dp is not None and t is not None and np.any(dp > t + 1e-9):
+        problems.append(
+            f"dew_point_c: month(s) {months(dp > t + 1e-9)} above the month's mean dry bulb "
+            "(the dew point never exceeds the dry bulb)"
+        )
+    if dp is not None and np.any(dp < lo):
+        problems.append(f"dew_point_c: month(s) {months(dp < lo)} below {lo:g} °C")
+    if rh is not None and np.any((rh <= 0) | (rh > 1)):
+        problems.append(f"relative_humidity_frac: month(s) {months((rh <= 0) | (rh > 1))} outside (0, 1]")
+    if wind is not None and np.any((wind < 0) | (wind > NORMALS_WIND_MAX_M_PER_S)):
+        bad = (wind < 0) | (wind > NORMALS_WIND_MAX_M_PER_S)
+        problems.append(
+            f"wind_speed_m_per_s: month(s) {months(bad)} outside 0…{NORMALS_WIND_MAX_M_PER_S:g} m/s"
+        )
+    if kt is not None and np.any((kt < 0) | (kt > 1)):
+        problems.append(f"clearness_index_frac: month(s) {months((kt < 0) | (kt > 1))} outside 0…1")
+    return problems
+
+
+def typical_year_from_monthly_normals(
+    *,
+    dry_bulb_mean_c: Any,
+    daily_range_c: Any,
+    latitude: float,
+    longitude: float,
+    altitude_m: float = 0.0,
+    tz_offset_h: float | None = None,
+    dew_point_c: Any = None,
+    relative_humidity_frac: Any = None,
+    wind_speed_m_per_s: Any = None,
+    clearness_index_frac: Any = None,
+    daily_anomaly_std_c: float = 2.5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Hourly typical year for **any site** from user-stated monthly normals (same method as named climates).
+
+    Converts the normals to the inputs of :func:`synthesize_from_normals` and synthesizes the year there:
+    ``Tmax = T̄ + R/2``, ``Tmin = T̄ − R/2`` (mean dry bulb ``T̄``, mean daily range ``R``); a monthly mean
+    relative humidity is turned into a dew point at the monthly mean dry bulb, ``T_d = p_ws⁻¹(RH p_ws(T̄))``
+    (an approximation: the mean of RH over a day is not the RH of the means). Defaults where a field is not
+    given: wind 3 m/s, clearness index 0.5 (estimates), day-to-day anomaly standard deviation 2.5 K
+    (estimate, temperate mid-latitudes; the bundled normals use 1.0-3.5 K).
+
+    Parameters
+    ----------
+    dry_bulb_mean_c : array_like (12,)
+        Monthly mean dry-bulb temperature [°C], January first.
+    daily_range_c : array_like (12,)
+        Monthly mean daily range (mean daily maximum − mean daily minimum) [K].
+    latitude, longitude : float
+        Site position [deg] (solar geometry for irradiance).
+    altitude_m : float
+        Elevation [m] (pressure by the standard atmosphere).
+    tz_offset_h : float, optional
+        Local standard time offset [h]; default ``round(longitude / 15)``.
+    dew_point_c, relative_humidity_frac : array_like (12,)
+        Monthly mean dew point [°C] or relative humidity [0-1]; exactly one.
+    wind_speed_m_per_s, clearness_index_frac : array_like (12,), optional
+        Monthly mean wind [m/s] and clearness index [0-1].
+    daily_anomaly_std_c : float
+        Standard deviation of day-to-day anomalies of the daily mean [K].
+    seed : int
+        Seed of the anomaly generator (a fixed typical year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        8760 hourly rows (interval-ending stamps, local standard time) with :data:`CANONICAL_COLUMNS`.
+
+    Raises
+    ------
+    ValueError
+        Listing every problem found by :func:`check_monthly_normals`.
+    """
+    problems = check_monthly_normals(
+        dry_bulb_mean_c=dry_bulb_mean_c,
+        daily_range_c=daily_range_c,
+        dew_point_c=dew_point_c,
+        relative_humidity_frac=relative_humidity_frac,
+        wind_speed_m_per_s=wind_speed_m_per_s,
+        clearness_index_frac=clearness_index_frac,
+    )
+    if not np.isfinite(daily_anomaly_std_c) or not 0.0 <= daily_anomaly_std_c <= 10.0:
+        problems.append("daily_anomaly_std_c: must be within 0…10 K")
+    if problems:
+        raise ValueError("monthly normals: " + "; ".join(problems))
+    t = np.asarray(dry_bulb_mean_c, dtype=float)
+    r = np.asarray(daily_range_c, dtype=float)
+    if dew_point_c is not None:
+        dew = np.asarray(dew_point_c, dtype=float)
+    else:
+        dew = psy.dew_point_c(t, np.asarray(relative_humidity_frac, dtype=float))
+    return synthesize_from_normals(
+        tmax_c=t + r / 2,
+        tmin_c=t - r / 2,
+        dew_point_c=dew,
+        clearness_index_frac=np.full(12, 0.5)
+        if clearness_index_frac is None
+        else np.asarray(clearness_index_frac, dtype=float),
+        wind_speed_m_per_s=np.full(12, 3.0)
+        if wind_speed_m_per_s is None
+        else np.asarray(wind_speed_m_per_s, dtype=float),
+        daily_anomaly_std_c=float(daily_anomaly_std_c),
+        latitude=float(latitude),
+        longitude=float(longitude),
+        altitude_m=float(altitude_m),
+        tz_offset_h=float(round(longitude / 15.0)) if tz_offset_h is None else float(tz_offset_h),
+        seed=int(seed),
+    )
 
 
 def weather_arrays(weather: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -14,7 +14,14 @@ from gigawatt.scenario.hardware import (
 )
 from gigawatt.scenario.io import load_scenario, save_scenario, scenario_schema, validate_scenario
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.site import ConstantClimate, GridConnection, Location, Site, SyntheticClimate
+from gigawatt.scenario.site import (
+    ConstantClimate,
+    GridConnection,
+    Location,
+    NormalsClimate,
+    Site,
+    SyntheticClimate,
+)
 from gigawatt.scenario.workloads import (
     ConstantProfile,
     DailyProfile,
@@ -35,6 +42,7 @@ __all__ = [
     "Hall",
     "Location",
     "NetworkFabric",
+    "NormalsClimate",
     "RackGroup",
     "Scenario",
     "ServerSpec",

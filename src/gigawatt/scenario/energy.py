@@ -7,7 +7,7 @@ Declarative pydantic models only; the physics lives in :mod:`gigawatt.physics` (
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
@@ -59,13 +59,25 @@ class TouPeriod(StrictModel):
 
 
 class TimeOfUseTariff(StrictModel):
-    """A base price overridden by periods (later periods win where they overlap), in local clock hours."""
+    """A base price overridden by periods (later periods win where they overlap).
+
+    Hours, weekdays and months are read on the scenario's wall clock (``wall_clock``: by default the site's
+    local standard time, ``sites[].location.utc_offset_h``).
+    """
 
     kind: Literal["time_of_use"] = "time_of_use"
     base_price_usd_per_mwh: float = Field(ge=-1000, le=10000)
     periods: list[TouPeriod] = Field(min_length=1)
-    utc_offset_h: float | None = Field(None, ge=-14, le=14)
-    """Local clock = UTC + offset [h]; default: the site's solar time zone, round(longitude / 15)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_offset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "utc_offset_h" in data:
+            raise ValueError(
+                "utc_offset_h: the local clock is one field per site now; move it to "
+                "sites[].location.utc_offset_h (it applies to tariffs, PPAs and daily profiles alike)"
+            )
+        return data
 
 
 class SeriesTariff(StrictModel):

@@ -186,9 +186,9 @@ class NetworkFabric(StrictModel):
 DEFAULT_COOLING_DESIGN = {"air": "air", "rdhx": "rdhx", "dlc": "dlc", "immersion": "immersion"}
 #: Cooling designs allowed per technology.
 COOLING_DESIGNS = {
-    "air": ("air", "air_legacy", "air_evaporative"),
+    "air": ("air", "air_legacy", "air_evaporative", "air_chillerless"),
     "rdhx": ("rdhx",),
-    "dlc": ("dlc", "dlc_dry"),
+    "dlc": ("dlc", "dlc_dry", "dlc_chillerless"),
     "immersion": ("immersion",),
 }
 
@@ -203,14 +203,28 @@ class CoolingSpec(StrictModel):
     technology: Literal["air", "rdhx", "dlc", "immersion"]
     """``air`` (CRAH/AHU), ``rdhx`` (rear-door heat exchanger), ``dlc`` (direct-to-chip liquid), ``immersion``;
     see ``gigawatt catalog cooling``."""
-    design: Literal["air", "air_legacy", "air_evaporative", "rdhx", "dlc", "dlc_dry", "immersion"] | None = (
-        None
-    )
+    design: (
+        Literal[
+            "air",
+            "air_legacy",
+            "air_evaporative",
+            "air_chillerless",
+            "rdhx",
+            "dlc",
+            "dlc_dry",
+            "dlc_chillerless",
+            "immersion",
+        ]
+        | None
+    ) = None
     """Plant design preset (default: the technology's name). ``air``: CRAH on 18 °C chilled water, water-side
     economizer, towers, chillers; ``air_legacy``: constant-speed CRACs on 7 °C water, chillers, no economizer;
-    ``air_evaporative``: 100 % outside air with direct evaporative cooling, no chillers; ``rdhx``: rear doors on
-    18 °C water; ``dlc``: W32 warm water on towers with trim chillers; ``dlc_dry``: W35 water on dry coolers,
-    no chillers, no water use; ``immersion``: single-phase tanks on dry coolers."""
+    ``air_evaporative``: 100 % outside air with direct evaporative cooling and a DX trim for hot humid hours;
+    ``air_chillerless``: the same with no mechanical cooling at all (supply floats to 30 °C, then throttling);
+    ``rdhx``: rear doors on 18 °C water; ``dlc``: W32 warm water on towers with trim chillers; ``dlc_dry``: W35
+    water on dry coolers, no chillers on the liquid loop, no water use; ``dlc_chillerless``: W40 dry coolers and
+    evaporative outside air for the residual air, no mechanical cooling at all; ``immersion``: single-phase
+    tanks on dry coolers."""
     liquid_capture_frac: float | None = Field(None, ge=0, le=1)
     """Share of IT heat taken by liquid (cold plates, doors, tanks); the rest goes to room air."""
     supply_air_c: float | None = Field(None, ge=10, le=40)

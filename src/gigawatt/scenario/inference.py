@@ -176,6 +176,8 @@ class ProfileDemand(StrictModel):
     daily_trough_frac: float = Field(1.0, ge=0, le=1)
     """Daily minimum / peak (1 = flat)."""
     daily_peak_hour: float = Field(14.0, ge=0, lt=24)
+    """Hour of the daily peak [h] on the scenario's ``wall_clock`` (default: the site's local standard time;
+    weekends too)."""
     weekend_frac: float = Field(1.0, ge=0)
     weekend_transition_h: float = Field(6.0, ge=0, le=48)
     """Width of the smooth change between weekday and weekend levels, centred on Saturday 00:00 and Monday

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, PrivateAttr, model_validator
 
@@ -33,6 +33,11 @@ class Scenario(StrictModel):
     """Simulated duration [h]; a whole number of control steps."""
     step_s: float = Field(300.0, ge=1.0, le=86400.0)
     """Control step of the facility physics and recorded time series [s] (default 5 min)."""
+    wall_clock: Literal["site_local", "utc"] = "site_local"
+    """Clock of every hour-of-day, weekday and month rule: daily/weekly demand profiles of inference
+    services, daily utilisation profiles, time-of-use tariff periods and PPA hours. ``site_local``: the
+    local standard time of the site the rule belongs to (``sites[].location.utc_offset_h``); ``utc``: UTC.
+    Absolute timestamps (``start``, events, trace and price files) are UTC whatever this says."""
     seed: int = Field(0, ge=0)
     """Root seed: every random stream is spawned from ``numpy.random.SeedSequence(seed)``."""
     sites: list[Site] = Field(min_length=1)

@@ -25,6 +25,7 @@ __all__ = [
     "GridConnection",
     "Location",
     "NamedClimate",
+    "NormalsClimate",
     "Site",
     "SyntheticClimate",
     "WeatherFileClimate",
@@ -41,6 +42,11 @@ class Location(StrictModel):
     """ISO 3166-1 alpha-2 country code, e.g. ``US``, ``IE``."""
     region_code: str | None = None
     """Grid/market region, e.g. an EPA eGRID subregion (``ERCT``) or a bidding zone."""
+    utc_offset_h: float | None = Field(None, ge=-14, le=14)
+    """The site's local standard time = UTC + offset [h] (no daylight saving). With ``wall_clock:
+    site_local`` (the default) it is the clock of time-of-use periods, PPA hours and daily/weekly demand and
+    utilisation profiles. Default: the time zone of the named climate's station or of the weather file, else
+    ``round(longitude_deg / 15)``."""
 
 
 class SyntheticClimate(StrictModel):
@@ -73,7 +79,7 @@ class NamedClimate(StrictModel):
 
     kind: Literal["named"] = "named"
     name: str
-    """Climate name: real TMY files shipped with pvlib (``greensboro`` temperate, ``miami`` hot-humid,
+    """Climate name: real NREL TMY files shipped with gigawatt (``greensboro`` temperate, ``miami`` hot-humid,
     ``sand_point`` cold) or typical years synthesized from published monthly normals (``phoenix`` hot-dry,
     ``singapore`` hot-humid, ``dublin`` and ``frankfurt`` temperate, ``stockholm`` cold)."""
 
@@ -108,8 +114,67 @@ class WeatherFileClimate(StrictModel):
         return self
 
 
+# 12 monthly values (January first), each within bounds. Record air temperatures on Earth: -89.2 °C
+# (Vostok 1983), 56.7 °C (Death Valley 1913, WMO archive).
+_MonthlyTemp = Annotated[
+    list[Annotated[float, Field(ge=-90.0, le=60.0)]], Field(min_length=12, max_length=12)
+]
+_MonthlyRange = Annotated[list[Annotated[float, Field(ge=0.0, le=40.0)]], Field(min_length=12, max_length=12)]
+_MonthlyRh = Annotated[list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=12, max_length=12)]
+_MonthlyWind = Annotated[list[Annotated[float, Field(ge=0.0, le=40.0)]], Field(min_length=12, max_length=12)]
+_MonthlyFrac = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=12, max_length=12)]
+
+
+class NormalsClimate(StrictModel):
+    """A typical year for **any site**, synthesized from monthly climate normals that you state.
+
+    Same method as the bundled ``normals`` climates (``gigawatt.physics.weather.synthesize_from_normals``):
+    mean-preserving daily interpolation of the monthly values, a seeded AR(1) day-to-day anomaly, an asymmetric
+    diurnal cycle with the stated daily range, dew point held through the day, clear-sky irradiance × clearness.
+    Values are January first. Give the humidity as ``dew_point_c`` or ``relative_humidity_frac`` (one of them).
+    Position, elevation and time zone come from the site's ``location``.
+    """
+
+    kind: Literal["normals"] = "normals"
+    dry_bulb_mean_c: _MonthlyTemp
+    """Monthly mean dry-bulb temperature [°C], 12 values within −90…60 °C (Earth's records, −89.2/56.7 °C)."""
+    daily_range_c: _MonthlyRange
+    """Monthly mean daily range, mean daily maximum − mean daily minimum [K], 12 values within 0…40 K; the
+    mean daily minimum ``dry_bulb_mean_c − daily_range_c/2`` must stay above −90 °C."""
+    dew_point_c: _MonthlyTemp | None = None
+    """Monthly mean dew point [°C] (not above the month's mean dry bulb)."""
+    relative_humidity_frac: _MonthlyRh | None = None
+    """Monthly mean relative humidity [0-1], converted to a dew point at the monthly mean dry bulb."""
+    wind_speed_m_per_s: _MonthlyWind | None = None
+    """Monthly mean wind speed at 10 m [m/s] (default 3 m/s, an estimate)."""
+    clearness_index_frac: _MonthlyFrac | None = None
+    """Monthly clearness index, mean GHI / clear-sky GHI [0-1] (default 0.5, an estimate)."""
+    daily_anomaly_std_c: float = Field(2.5, ge=0, le=10)
+    """Standard deviation of day-to-day anomalies of the daily mean [K] (the bundled normals use 1-3.5 K)."""
+    seed: int = Field(0, ge=0)
+    """Seed of the day-to-day anomalies: fixes the typical year (like the bundled climates), independent of
+    the scenario seed."""
+
+    @model_validator(mode="after")
+    def _physical(self) -> NormalsClimate:
+        from gigawatt.physics.weather import check_monthly_normals
+
+        problems = check_monthly_normals(
+            dry_bulb_mean_c=self.dry_bulb_mean_c,
+            daily_range_c=self.daily_range_c,
+            dew_point_c=self.dew_point_c,
+            relative_humidity_frac=self.relative_humidity_frac,
+            wind_speed_m_per_s=self.wind_speed_m_per_s,
+            clearness_index_frac=self.clearness_index_frac,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 Climate = Annotated[
-    SyntheticClimate | ConstantClimate | NamedClimate | WeatherFileClimate, Field(discriminator="kind")
+    SyntheticClimate | ConstantClimate | NamedClimate | WeatherFileClimate | NormalsClimate,
+    Field(discriminator="kind"),
 ]
 
 

@@ -45,7 +45,8 @@ class ConstantProfile(StrictModel):
 
 class DailyProfile(StrictModel):
     """A daily utilisation shape repeated every day: values evenly spaced over 24 h (e.g. 24 hourly values),
-    linearly interpolated (periodic) to the control step."""
+    linearly interpolated (periodic) to the control step. Hours and weekends are read on the scenario's
+    ``wall_clock`` (default: the local standard time of the target's site)."""
 
     kind: Literal["daily"] = "daily"
     utilization_frac: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)

@@ -269,7 +269,8 @@ class InferenceHandler(WorkloadHandler):
             return np.histogram(rep["arrival_s"].to_numpy(), bins=edges)[0] / clock.step_s
         assert isinstance(d, ProfileDemand)
         t_mid = clock.step_start_s + clock.step_s / 2
-        start = clock.start
+        # daily and weekly shapes on the scenario's wall clock (default: the site's local standard time)
+        start = clock.start + pd.Timedelta(hours=self.ctx.wall_clock_offset_h(self.groups))
         start_h = start.hour + start.minute / 60 + start.second / 3600
         rate = d.peak_rps * dm.daily_profile_frac(t_mid, d.daily_peak_hour, d.daily_trough_frac, start_h)
         rate = rate * dm.weekly_profile_frac(

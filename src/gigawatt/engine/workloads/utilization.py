@@ -13,19 +13,23 @@ from gigawatt.scenario.workloads import ConstantProfile, DailyProfile, TraceProf
 __all__ = ["UtilizationHandler", "utilization_profile"]
 
 
-def _step_mid_hours(clock: Clock) -> np.ndarray:
-    t = clock.times
-    return (t.hour.to_numpy() + t.minute.to_numpy() / 60.0 + t.second.to_numpy() / 3600.0) + clock.step_h / 2
+def _step_mid_hours(times: pd.DatetimeIndex, step_h: float) -> np.ndarray:
+    t = times
+    return (t.hour.to_numpy() + t.minute.to_numpy() / 60.0 + t.second.to_numpy() / 3600.0) + step_h / 2
 
 
 def utilization_profile(
-    profile: ConstantProfile | DailyProfile | TraceProfile, clock: Clock, base_dir=None
+    profile: ConstantProfile | DailyProfile | TraceProfile,
+    clock: Clock,
+    base_dir=None,
+    utc_offset_h: float = 0.0,
 ) -> np.ndarray:
     """Utilisation ``(n_steps,)`` in [0, 1] at the middle of each control step.
 
     Daily profiles are periodic-linear interpolations of values evenly spaced over 24 h (value ``i`` at
-    ``i·24/n`` h); traces are linearly interpolated in time (repeating with their own period when
-    ``repeat``).
+    ``i·24/n`` h) on the wall clock ``UTC + utc_offset_h`` (hours and weekends; ``Scenario.wall_clock``);
+    traces carry absolute timestamps (UTC when naive) and are linearly interpolated in time (repeating with
+    their own period when ``repeat``).
     """
     n = clock.n_steps
     if isinstance(profile, ConstantProfile):
@@ -33,10 +37,11 @@ def utilization_profile(
     if isinstance(profile, DailyProfile):
         vals = np.asarray(profile.utilization_frac, dtype=float)
         knots_h = np.arange(len(vals)) * 24.0 / len(vals)
-        hours = _step_mid_hours(clock) % 24.0
+        local = clock.local_times(utc_offset_h)
+        hours = _step_mid_hours(local, clock.step_h) % 24.0
         u = np.interp(hours, np.append(knots_h, 24.0), np.append(vals, vals[0]))
         if profile.weekend_scale_frac != 1.0:
-            u = np.where(clock.times.day_of_week.to_numpy() >= 5, u * profile.weekend_scale_frac, u)
+            u = np.where(local.day_of_week.to_numpy() >= 5, u * profile.weekend_scale_frac, u)
         return u
     if isinstance(profile, TraceProfile):
         from pathlib import Path
@@ -71,7 +76,9 @@ class UtilizationHandler(WorkloadHandler):
         groups = self.ctx.groups_for(spec.target)
         caps = self.ctx.fleet.n_gpus[groups].astype(float)
         n = float(spec.target.gpus) if spec.target.gpus is not None else caps.sum()
-        u = utilization_profile(spec.profile, self.ctx.clock, self.ctx.scenario.resolve_path)
+        u = utilization_profile(
+            spec.profile, self.ctx.clock, self.ctx.scenario.resolve_path, self.ctx.wall_clock_offset_h(groups)
+        )
         self.gpus = n
         self.mean_utilization_frac = float(u.mean())
         for g, cap in zip(groups, caps, strict=True):
