@@ -16,14 +16,14 @@ the operator removes IT load in a configurable order of *actions*:
 
 All actions are folded into one scalar *reduction level* ``x`` per step (action after action in the
 configured order, each contributing a unit interval per block, or one interval for DVFS); IT power, and
-hence facility power, is non-increasing in ``x``. A vectorised bisection over all capped steps finds the
+hence facility power, is non-increasing in ``x``. A vectorised root finder over all capped steps finds the
 smallest ``x`` whose facility power fits under the supply:
 
 .. math:: x^* = \\min\\{x : F(IT(x)) \\le S\\}
 
-The returned state is always on the feasible side (facility power ≤ supply, to the bisection resolution of
-``1e-12`` in ``x``); if even the last action is not enough, the rest is ``unserved_mw`` (a blackout of
-that part of the load).
+A safeguarded regula falsi (Illinois) finds it to within ``1e-10`` of the supply in power (or ``1e-12`` of
+the level range in ``x``). The returned state is always on the feasible side (facility power ≤ supply); if
+even the last action is not enough, the rest is ``unserved_mw`` (a blackout of that part of the load).
 """
 
 from __future__ import annotations
@@ -121,6 +121,59 @@ def _it_at_level(
     return it, pf, paused
 
 
+def _illinois_level(
+    facility_at: Callable[[FloatArray, NDArray[np.int64]], FloatArray],
+    g_lo: FloatArray,
+    g_hi: FloatArray,
+    supply_mw: FloatArray,
+    level_max: float,
+    feasible: NDArray[np.bool_],
+    iterations: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Smallest level x with facility power ≤ supply, per row: a safeguarded regula falsi (Illinois).
+
+    Along the level axis the facility power F(x) is continuous and non-increasing; ``g = F − S`` is > 0 at
+    x = 0 (the step is capped) and ≤ 0 at ``level_max`` where the step is feasible. Each iteration evaluates
+    F once, on the rows not yet converged, at the false-position point of the bracket, halving the stale
+    end's g when the same end moves twice (Illinois: superlinear convergence), and bisects every fourth
+    iteration so the bracket at least halves every four evaluations whatever the shape of F. A row stops
+    when its feasible end is within ``tol = 1e-10·max(S, 1 MW)`` below the supply or the bracket is
+    narrower than ``1e-12·level_max``. The feasible end ``hi`` is returned, so the answer never exceeds the
+    supply. Typically 6-12 evaluations of F instead of the 60 of a plain bisection.
+
+    References
+    ----------
+    Dowell & Jarratt (1971), "A modified regula falsi method for computing the root of an equation",
+    BIT 11, 168-174.
+    """
+    m = g_lo.size
+    lo = np.zeros(m)
+    hi = np.full(m, level_max)
+    g_lo = g_lo.astype(float).copy()
+    g_hi = g_hi.astype(float).copy()
+    tol = 1e-10 * np.maximum(supply_mw, 1.0)
+    side = np.zeros(m, dtype=np.int8)  # +1: hi moved last, -1: lo moved last
+    for k in range(max(4 * iterations, 8)):
+        active = feasible & (g_hi < -tol) & (hi - lo > 1e-12 * max(level_max, 1.0))
+        if not active.any():
+            break
+        rows = np.flatnonzero(active)
+        a_lo, a_hi, ga, gb = lo[rows], hi[rows], g_lo[rows], g_hi[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = a_lo + ga * (a_hi - a_lo) / (ga - gb)
+        bisect = (k % 4 == 3) | ~np.isfinite(x) | (x <= a_lo) | (x >= a_hi)
+        x = np.where(bisect, 0.5 * (a_lo + a_hi), x)
+        gx = facility_at(x, rows) - supply_mw[rows]
+        ok = gx <= 0.0
+        # move the bracket; Illinois: halve the g of the end that stayed when the same end moves twice
+        r_hi, r_lo = rows[ok], rows[~ok]
+        g_lo[r_hi] = np.where(side[r_hi] == 1, 0.5 * g_lo[r_hi], g_lo[r_hi])
+        g_hi[r_lo] = np.where(side[r_lo] == -1, 0.5 * g_hi[r_lo], g_hi[r_lo])
+        hi[r_hi], g_hi[r_hi], side[r_hi] = x[ok], gx[ok], 1
+        lo[r_lo], g_lo[r_lo], side[r_lo] = x[~ok], gx[~ok], -1
+    return lo, hi
+
+
 def solve_power_cap(
     base_it_mw: ArrayLike,
     blocks: Sequence[LoadBlock],
@@ -151,7 +204,8 @@ def solve_power_cap(
     throughput_of_power_frac : callable
         DVFS curve: throughput fraction (0–1) for a dynamic power fraction (0–1).
     iterations : int
-        Bisection iterations (60 ⇒ resolution 1e-18 of the level range).
+        Bound on the root finder's work: at most ``4·iterations`` evaluations per capped step (it usually
+        converges in 6-12; see :func:`_illinois_level`).
 
     Returns
     -------
@@ -208,17 +262,27 @@ def solve_power_cap(
     idx = np.flatnonzero(capped).astype(np.int64)
     if idx.size and level_max > 0:
         bsub, dsub, a = base[idx], dyn[idx], avail[idx]
-        lo = np.zeros(idx.size)
         hi = np.full(idx.size, level_max)
         it_hi, _, _ = _it_at_level(hi, bsub, dsub, halls, stage_of_block, dvfs_offset, min_power_frac)
         f_hi = np.asarray(facility_power_mw(it_hi, idx), dtype=float)
         feasible = f_hi <= a
-        for _ in range(iterations):
-            mid = 0.5 * (lo + hi)
-            it_m, _, _ = _it_at_level(mid, bsub, dsub, halls, stage_of_block, dvfs_offset, min_power_frac)
-            ok = np.asarray(facility_power_mw(it_m, idx), dtype=float) <= a
-            hi = np.where(ok & feasible, mid, hi)
-            lo = np.where(ok & feasible, lo, mid)
+        _lo, hi = _illinois_level(
+            lambda x, rows: np.asarray(
+                facility_power_mw(
+                    _it_at_level(
+                        x, bsub[rows], dsub[rows], halls, stage_of_block, dvfs_offset, min_power_frac
+                    )[0],
+                    idx[rows],
+                ),
+                dtype=float,
+            ),
+            fac_full[idx] - a,
+            f_hi - a,
+            a,
+            level_max,
+            feasible,
+            iterations,
+        )
         it_s, pf_s, p_s = _it_at_level(hi, bsub, dsub, halls, stage_of_block, dvfs_offset, min_power_frac)
         f_s = np.asarray(facility_power_mw(it_s, idx), dtype=float)
         it = it.copy()
