@@ -432,3 +432,30 @@ def test_ledger_change_many_matches_single_changes():
         many.change_many(t[:2], g[:1], p[:2], d[:2])
     with pytest.raises(RuntimeError, match="negative"):
         many.change_many([4000.0], [0], [1], [-1e6])
+
+
+def test_alarm_fires_one_ulp_early_and_engine_keeps_running():
+    """simpy fires a timeout at ``now + (t − now)``, which can round one ulp below ``t``; with another simpy
+    event at that same instant the engine must still run the entry at ``t`` and every later one."""
+    now0, t_due = 36.51101682448286, 121.0990559140459
+    assert now0 + (t_due - now0) < t_due  # the rounding this test is about
+    env = simpy.Environment(initial_time=now0)
+    led = FakeLedger()
+    jobs = [TrainingJobSpec(f"j{i}", "p", n_gpus=8, work_s=50.0, submit_s=t_due + 10.0 * i) for i in range(5)]
+    eng = TrainingEngine(env, [POOL], jobs, led, np.random.default_rng(0), SchedulerConfig())
+
+    def other():  # an unrelated simpy event at the exact instant the engine's alarm fires
+        yield env.timeout(t_due - now0)
+
+    env.process(other())
+    env.run(until=1000.0)
+    eng.finalize()
+    assert eng.n_submitted == 5
+    assert set(eng.jobs_table()["state"]) == {"finished"}
+
+
+def test_jobs_table_without_jobs_has_the_columns():
+    """An engine without jobs reports an empty jobs table with the same columns as one with jobs."""
+    _, _, empty, _ = run([POOL], [], until=100.0)
+    _, _, one, _ = run([POOL], [TrainingJobSpec("a", "p", n_gpus=8, work_s=10.0)], until=100.0)
+    assert len(empty) == 0 and list(empty.columns) == list(one.columns)

@@ -121,6 +121,38 @@ class JobState:
     NAMES = ("pending", "queued", "running", "running", "running", "finished", "failed")
 
 
+#: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
+_JOB_TABLE_COLUMNS = (
+    "job",
+    "pool",
+    "state",
+    "n_gpus",
+    "n_nodes",
+    "priority",
+    "submit_s",
+    "start_s",
+    "end_s",
+    "queue_wait_s",
+    "work_s",
+    "progress_frac",
+    "checkpoint_interval_s",
+    "n_checkpoints",
+    "gpu_hours",
+    "useful_gpu_hours",
+    "lost_work_gpu_hours",
+    "checkpoint_gpu_hours",
+    "restart_gpu_hours",
+    "throttled_gpu_hours",
+    "paused_gpu_hours",
+    "goodput_frac",
+    "n_interruptions",
+    *(f"n_interruptions_{c}" for c in GROUP_COLUMNS),
+    "n_preemptions",
+    "deadline_s",
+    "deadline_met",
+)
+
+
 @dataclass(frozen=True)
 class PoolSpec:
     """A gang-scheduling pool: the nodes of one accelerator type in one hall.
@@ -404,6 +436,7 @@ class TrainingEngine:
         self._now = env.now
         self._in_batch = False
         self._alarm_t = math.inf
+        self._alarm_ev: simpy.Event | None = None
         # ledger changes are buffered during a batch when the ledger accepts bulk input (change_many)
         self._bulk = callable(getattr(ledger, "change_many", None))
         self._lt: list[float] = []
@@ -504,14 +537,24 @@ class TrainingEngine:
             self._set_alarm(t_s)
 
     def _set_alarm(self, t_s: float) -> None:
-        self._alarm_t = t_s
-        ev = self.env.timeout(max(t_s - self.env.now, 0.0))
+        """Wake the engine when its earliest pending entry ``t_s`` is due.
+
+        The alarm is held as an event and ``_alarm_t`` is the time simpy will actually fire it
+        (``now + (t_s − now)``, which may round one ulp below ``t_s``), so the comparisons in :meth:`_push`
+        and :meth:`_on_alarm` never depend on that rounding: an alarm is cleared by identity when it fires.
+        """
+        now = self.env.now
+        delay = max(t_s - now, 0.0)
+        ev = self.env.timeout(delay)
+        self._alarm_t = now + delay  # what simpy schedules: ``env.now + delay``
+        self._alarm_ev = ev
         ev.callbacks.append(self._on_alarm)
 
-    def _on_alarm(self, _ev: simpy.Event) -> None:
+    def _on_alarm(self, ev: simpy.Event) -> None:
         now = self.env.now
-        if now >= self._alarm_t:
+        if ev is self._alarm_ev:  # the pending alarm fired (a superseded, later one changes nothing)
             self._alarm_t = math.inf
+            self._alarm_ev = None
         limit = max(self.env.peek(), now)
         heap = self._heap
         self._in_batch = True
@@ -1409,6 +1452,8 @@ class TrainingEngine:
                 else None,
             }
             rows.append(row)
+        if not rows:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
         return pd.DataFrame(rows)
 
     def events_table(self) -> pd.DataFrame:
