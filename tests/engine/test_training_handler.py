@@ -221,3 +221,33 @@ def test_mix_without_jobs_runs() -> None:
     res = gw.simulate(_busy_fleet_scenario(1, 0.0, 1.0, 300.0, seed=0))
     assert res.jobs is None or len(res.jobs) == 0
     assert res.summary()["frontier:jobs_submitted"] == 0
+
+
+def test_absolute_failure_rates_drive_the_pool() -> None:
+    """Absolute rates per GPU-day and per 1,000 node-days (node = server: 8 H100 each) give the same run as
+    the Llama 3 default scaled to the same rate; planned maintenance is set separately."""
+    from gigawatt.perf.reliability import llama3_failure_model
+
+    fm = llama3_failure_model()
+    per_gpu_day = 30.0 * fm.total_rate_per_gpu_h * 24.0
+    planned_gpu_day = 30.0 * fm.planned_rate_per_gpu_h * 24.0
+
+    def run(**reliability: float) -> gw.Result:
+        d = _busy_fleet_scenario(100, 500.0, 12.0, 300.0, seed=3)  # 3,200 GPUs
+        d["workloads"][0]["reliability"] = reliability
+        return gw.simulate(d)
+
+    scaled = run(rate_scale=30.0)
+    per_gpu = run(failures_per_gpu_day=per_gpu_day, planned_per_gpu_day=planned_gpu_day)
+    per_node = run(
+        failures_per_1000_node_days=per_gpu_day * 8 * 1000,
+        planned_per_1000_node_days=planned_gpu_day * 8 * 1000,
+    )
+    assert (scaled.events["kind"] == "failure").sum() > 5
+    for res in (per_gpu, per_node):
+        np.testing.assert_array_equal(res.jobs["n_interruptions"], scaled.jobs["n_interruptions"])
+        assert_allclose(res.jobs["gpu_hours"], scaled.jobs["gpu_hours"], rtol=1e-6, atol=1e-9)
+    # rate_scale multiplies the absolute rate; no planned maintenance when its rate is 0
+    half = run(failures_per_gpu_day=2 * per_gpu_day, rate_scale=0.5, planned_per_gpu_day=0.0)
+    assert half.jobs["n_interruptions_planned"].sum() == 0
+    assert (half.events["kind"] == "failure").sum() > 5

@@ -85,3 +85,20 @@ def test_training_claims_gpus_exclusively() -> None:
     with pytest.raises(gw.ScenarioError) as info:
         load_scenario(d)
     assert any("claim" in m for _, m in info.value.problems)
+
+
+def test_absolute_failure_rates_validation() -> None:
+    both = _problems(
+        _training(reliability={"failures_per_1000_node_days": 5.0, "failures_per_gpu_day": 1e-3})
+    )
+    assert any("not both" in m for m in both.values())
+    off = _problems(_training(reliability={"failures": "none", "planned_per_gpu_day": 1e-4}))
+    assert any("failures: none" in m for m in off.values())
+    no_planned = _problems(
+        _training(reliability={"planned_maintenance": False, "planned_per_1000_node_days": 0.5})
+    )
+    assert any("planned_maintenance" in m for m in no_planned.values())
+    sc = load_scenario(
+        small_scenario_dict(workloads=[_training(reliability={"failures_per_1000_node_days": 6.5})])
+    )
+    assert sc.workloads[0].reliability.failures_per_1000_node_days == pytest.approx(6.5, rel=1e-12)

@@ -67,7 +67,7 @@ from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.errors import ScenarioError
 from gigawatt.perf import training as perf_training
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
-from gigawatt.perf.reliability import FailureModel, llama3_failure_model
+from gigawatt.perf.reliability import FailureModel, llama3_failure_model, rate_per_gpu_h
 from gigawatt.scenario.training import JobMixSpec, TrainingWorkload
 
 __all__ = [
@@ -1620,8 +1620,20 @@ class TrainingHandler(WorkloadHandler):
 
         fm = None
         if rel.failures == "llama3":
-            fm = llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance).scaled(
-                rel.rate_scale
+            # absolute rates per node-day count nodes as servers: GPU-weighted over the pool's groups
+            pool_servers = sum(
+                n * gpn / max(int(fleet.gpus_per_server[g]), 1) for g, n in zip(groups, nodes, strict=True)
+            )
+            gpus_per_server = self.pool_gpus / max(pool_servers, 1e-9)
+            fm = (
+                llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance)
+                .with_total_rates(
+                    rate_per_gpu_h(
+                        rel.failures_per_1000_node_days, rel.failures_per_gpu_day, gpus_per_server
+                    ),
+                    rate_per_gpu_h(rel.planned_per_1000_node_days, rel.planned_per_gpu_day, gpus_per_server),
+                )
+                .scaled(rel.rate_scale)
             )
         self.config = SchedulerConfig(
             policy=wl.scheduler.policy,
