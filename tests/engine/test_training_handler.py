@@ -251,3 +251,63 @@ def test_absolute_failure_rates_drive_the_pool() -> None:
     half = run(failures_per_gpu_day=2 * per_gpu_day, rate_scale=0.5, planned_per_gpu_day=0.0)
     assert half.jobs["n_interruptions_planned"].sum() == 0
     assert (half.events["kind"] == "failure").sum() > 5
+
+
+def _two_air_halls(target: dict, capacity_frac_b: float = 1.25, with_liquid: bool = False) -> dict:
+    """Site with two identical H100 halls (320 GPUs each) and a pool over both running one 512-GPU job."""
+    import copy
+
+    d = small_scenario_dict(horizon_h=24)
+    site = d["sites"][0]
+    site["climate"] = {"kind": "constant", "dry_bulb_c": 35.0, "relative_humidity_frac": 0.4}
+    air = site["halls"][1]
+    air_b = copy.deepcopy(air)
+    air_b["name"] = "air-b"
+    air_b["cooling"] = {"technology": "air", "capacity_frac": capacity_frac_b}
+    site["halls"] = ([site["halls"][0]] if with_liquid else []) + [air, air_b]
+    d["workloads"] = [
+        {
+            "kind": "training",
+            "name": "campus",
+            "target": target,
+            "jobs": [{"name": "wide", "gpus": 512, "duration_h": 6.0, "submit_h": 1.0}],
+            "reliability": {"failures": "none"},
+        }
+    ]
+    return d
+
+
+def test_pool_over_several_halls_of_a_site() -> None:
+    """A training pool over two halls (by list or by site): a job larger than one hall spans both, both halls
+    draw its power, and it progresses at the slower hall's factor (hall b's cooling is under-sized)."""
+    by_list = gw.simulate(_two_air_halls({"halls": ["air", "air-b"]}, capacity_frac_b=0.3))
+    by_site = gw.simulate(_two_air_halls({"site": "site-a"}, capacity_frac_b=0.3))
+    for res in (by_list, by_site):
+        job = res.jobs.set_index("job").loc["wide"]
+        assert job["state"] == "finished" and job["n_nodes"] == 64
+        ts = res.timeseries
+        busy = ts["campus:allocated_gpus"] > 500
+        assert busy.any()
+        thr_a = ts.loc[busy, "site-a/air:throughput_frac"]
+        thr_b = ts.loc[busy, "site-a/air-b:throughput_frac"]
+        assert thr_a.min() > 0.999 and thr_b.max() < 0.999  # only hall b throttles
+        # the job runs at hall b's pace: its throttled GPU-hours are hall b's lost throughput over its compute
+        # time (after the 300 s start-up), step by step (block means shift it slightly at the edges)
+        t_s = np.arange(len(ts)) * res.step_h * 3600.0
+        inside = (t_s >= job["start_s"] + 300.0) & (t_s + res.step_h * 3600.0 <= job["end_s"])
+        lost_b = 512 * ((1.0 - ts["site-a/air-b:throughput_frac"].to_numpy()[inside]).sum() * res.step_h)
+        assert_allclose(job["throttled_gpu_hours"], lost_b, rtol=0.05)
+        assert_allclose(job["work_s"], 6 * 3600, rtol=1e-12)
+    pd.testing.assert_frame_equal(by_list.jobs, by_site.jobs)
+    # the same job on healthy halls finishes sooner
+    healthy = gw.simulate(_two_air_halls({"halls": ["air", "air-b"]}))
+    assert healthy.jobs["end_s"].iloc[0] < by_list.jobs["end_s"].iloc[0]
+
+
+def test_pool_over_halls_errors() -> None:
+    with pytest.raises(gw.ScenarioError, match="mixes accelerators"):
+        gw.simulate(_two_air_halls({"site": "site-a"}, with_liquid=True))
+    with pytest.raises(gw.ScenarioError, match="unknown site"):
+        gw.simulate(_two_air_halls({"site": "nowhere"}))
+    with pytest.raises(gw.ScenarioError, match="one of the two"):
+        gw.simulate(_two_air_halls({"site": "site-a", "halls": ["air"]}))

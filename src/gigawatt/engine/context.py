@@ -15,7 +15,7 @@ from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.workloads import GpuTarget
+from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["SimContext", "ThroughputBoard"]
 
@@ -148,7 +148,7 @@ class SimContext:
         words = tuple(zlib.crc32(str(k).encode()) for k in key)
         return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=words))
 
-    def groups_for(self, target: GpuTarget) -> np.ndarray:
+    def groups_for(self, target: GpuTarget | PoolTarget) -> np.ndarray:
         """Global rack-group indices covered by a workload target."""
         keys = target_groups(self.scenario, target)
         sc = self.scenario

@@ -19,6 +19,7 @@ from gigawatt.scenario.workloads import (
     ConstantProfile,
     DailyProfile,
     GpuTarget,
+    PoolTarget,
     TraceProfile,
     UtilizationWorkload,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Hall",
     "Location",
     "NetworkFabric",
+    "PoolTarget",
     "RackGroup",
     "Scenario",
     "ServerSpec",

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from gigawatt.scenario.base import StrictModel
-from gigawatt.scenario.workloads import GpuTarget
+from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "TrainingJob", "TrainingWorkload"]
 
@@ -200,8 +200,10 @@ class TrainingWorkload(StrictModel):
 
     kind: Literal["training"] = "training"
     name: str = Field(min_length=1)
-    target: GpuTarget
-    """The pool: a hall (optionally one rack group, optionally a GPU count); one accelerator type."""
+    target: GpuTarget | PoolTarget
+    """The pool: a hall (optionally one rack group, optionally a GPU count), or several halls of one site
+    (``halls: [...]`` or ``site: ...``, see ``docs/models/training.md`` for the fabric assumption); one
+    accelerator type."""
     jobs: list[TrainingJob] = Field(default_factory=list)
     mix: JobMixSpec | None = None
     scheduler: SchedulerSpec = SchedulerSpec()
