@@ -14,7 +14,10 @@ During the run the controller wakes once per *feedback block* (``block_steps`` c
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
 the block and publishes it on the :class:`ThroughputBoard` — for training, the clock factor and the paused
 fraction of each job priority level (power capping pauses the lowest level first). When no stage can reduce throughput, it does
-not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
+not look ahead at all. A load change that provably leaves the decided steps as they are is not re-decided
+(:meth:`FacilityController.harmless_until`); every such skip is verified exactly after the run
+(:meth:`FacilityController.unsound_skips`) and :func:`gigawatt.simulate` repeats the run with a re-decision
+where one was not, so the decisions never depend on the skip. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
 """
@@ -37,9 +40,10 @@ from gigawatt.physics import facility, it_power, power
 
 __all__ = ["SLOPE_ESTIMATE_MARGIN", "FacilityController", "marginal_facility_per_it_kw"]
 
-#: Safety factor on the sampled marginal facility power per kW of IT (see :func:`marginal_facility_per_it_kw`).
-#: It only makes a re-run rarer: every skip is verified exactly after the run (:meth:`FacilityController.
-#: unsound_skips`), so the estimate decides speed, never the answer.
+#: Safety factor on the sampled marginal facility power per kW of IT (see :func:`marginal_facility_per_it_kw`;
+#: an engineering choice, not a measured constant). It only makes a repeated run rarer: every skip is verified
+#: exactly after the run (:meth:`FacilityController.unsound_skips`), so the estimate decides speed, never the
+#: answer.
 SLOPE_ESTIMATE_MARGIN = 1.25
 
 
