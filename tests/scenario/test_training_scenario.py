@@ -102,3 +102,26 @@ def test_absolute_failure_rates_validation() -> None:
         small_scenario_dict(workloads=[_training(reliability={"failures_per_1000_node_days": 6.5})])
     )
     assert sc.workloads[0].reliability.failures_per_1000_node_days == pytest.approx(6.5, rel=1e-12)
+
+
+def test_pool_target_over_halls_validation() -> None:
+    import copy
+
+    d = small_scenario_dict()
+    other = copy.deepcopy(d["sites"][0])
+    other["name"] = "site-b"
+    for h in other["halls"]:
+        h["name"] += "-b"
+    d["sites"].append(other)
+    d["workloads"] = [_training(target={"halls": ["site-a/air", "site-b/air-b"]})]
+    with pytest.raises(gw.ScenarioError, match="one site"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"halls": ["air", "air"]})]
+    with pytest.raises(gw.ScenarioError, match="must not repeat"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"site": "site-b", "gpus": 100_000})]
+    with pytest.raises(gw.ScenarioError, match="larger than its target"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"halls": ["site-a/air", "site-a/liquid"]})]
+    sc = load_scenario(d)  # accelerator mix is checked when the pool is built (simulate)
+    assert sc.workloads[0].target.halls == ["site-a/air", "site-a/liquid"]
