@@ -432,3 +432,67 @@ def test_ledger_change_many_matches_single_changes():
         many.change_many(t[:2], g[:1], p[:2], d[:2])
     with pytest.raises(RuntimeError, match="negative"):
         many.change_many([4000.0], [0], [1], [-1e6])
+
+
+def test_alarm_fires_one_ulp_early_and_engine_keeps_running():
+    """simpy fires a timeout at ``now + (t − now)``, which can round one ulp below ``t``; with another simpy
+    event at that same instant the engine must still run the entry at ``t`` and every later one."""
+    now0, t_due = 36.51101682448286, 121.0990559140459
+    assert now0 + (t_due - now0) < t_due  # the rounding this test is about
+    env = simpy.Environment(initial_time=now0)
+    led = FakeLedger()
+    jobs = [TrainingJobSpec(f"j{i}", "p", n_gpus=8, work_s=50.0, submit_s=t_due + 10.0 * i) for i in range(5)]
+    eng = TrainingEngine(env, [POOL], jobs, led, np.random.default_rng(0), SchedulerConfig())
+
+    def other():  # an unrelated simpy event at the exact instant the engine's alarm fires
+        yield env.timeout(t_due - now0)
+
+    env.process(other())
+    env.run(until=1000.0)
+    eng.finalize()
+    assert eng.n_submitted == 5
+    assert set(eng.jobs_table()["state"]) == {"finished"}
+
+
+def test_jobs_table_without_jobs_has_the_columns():
+    """An engine without jobs reports an empty jobs table with the same columns as one with jobs."""
+    _, _, empty, _ = run([POOL], [], until=100.0)
+    _, _, one, _ = run([POOL], [TrainingJobSpec("a", "p", n_gpus=8, work_s=10.0)], until=100.0)
+    assert len(empty) == 0 and list(empty.columns) == list(one.columns)
+
+
+def test_pool_over_two_halls_runs_at_the_slowest_hall():
+    """A pool over two halls (group 0 in hall 0, group 1 in hall 1): a job spanning both progresses at the
+    slower hall's factor; a job inside hall 1 only at hall 1's; pausing follows the same rule."""
+    pool = PoolSpec(
+        "p", hall_idx=0, group_idx=(0, 1), nodes_per_group=(4, 4), gpus_per_node=8, group_hall=(0, 1)
+    )
+    jobs = [
+        TrainingJobSpec("span", "p", n_gpus=48, work_s=1000.0),  # 4 nodes of hall 0 + 2 of hall 1
+        TrainingJobSpec("h1", "p", n_gpus=8, work_s=1000.0, submit_s=1.0),  # on a free node of hall 1
+    ]
+    seen = {}
+
+    def setup(env, eng):
+        def ctl():
+            yield env.timeout(100)
+            seen["by_hall"] = eng.allocated_gpus_by_hall_priority(0)
+            eng.set_throughput(1, 0.5)  # hall 1 slows: the spanning job halves its pace
+            eng.set_throughput(0, 0.8)
+            yield env.timeout(300)
+            eng.set_throughput(1, 1.0, {0: 0.5})  # hall 1 pauses half of priority 0: pace 0.5
+            eng.set_throughput(0, 1.0)
+            yield env.timeout(200)
+            eng.set_throughput(1, 1.0)
+
+        env.process(ctl())
+
+    _, _, jt, _ = run([pool], jobs, setup=setup)
+    span = jt.set_index("job").loc["span"]
+    # 100 s at 1, 300 s at min(0.8, 0.5) = 0.5, 200 s at min(1, 0.5) = 0.5, the rest (650 s of work) at 1
+    assert_allclose(span.end_s, 100 + 300 + 200 + 650, rtol=1e-12)
+    assert_allclose(span.throttled_gpu_hours, 48 * 300 * 0.5 / 3600, rtol=1e-9)  # clock: min(0.8, 0.5)
+    assert_allclose(span.paused_gpu_hours, 48 * 200 * 0.5 / 3600, rtol=1e-9)
+    assert seen["by_hall"] == {0: {0: 32}, 1: {0: 24}}
+    h1 = jt.set_index("job").loc["h1"]  # follows hall 1 alone: 99 s at 1, 300 s at 0.5, 200 s at 0.5
+    assert_allclose(h1.end_s, 600 + (1000 - 99 - 150 - 100), rtol=1e-12)

@@ -13,6 +13,7 @@ from gigawatt.perf.reliability import (
     job_mtbf_s,
     llama3_failure_model,
     optimal_checkpoint_interval_s,
+    rate_per_gpu_h,
     young_interval_s,
 )
 
@@ -81,3 +82,36 @@ def test_expected_goodput_limits():
     assert_allclose(1 - g, 1 / 100 + (50 + 10) / 1e7, rtol=0.02)
     with pytest.raises(ValueError):
         expected_goodput_frac(0.0, 1.0, 1.0, 1.0)
+
+
+def test_absolute_rates_per_node_day_and_gpu_day():
+    """Llama 3's rates restated in planner units: 3.79 unexpected and 0.425 planned per 1,000 8-GPU
+    node-days (4.74e-4 and 5.31e-5 per GPU-day)."""
+    fm = llama3_failure_model()
+    lam = rate_per_gpu_h(per_1000_node_days=3.7887, gpus_per_node=8)
+    assert lam == pytest.approx(fm.total_rate_per_gpu_h, rel=1e-4)
+    assert rate_per_gpu_h(per_gpu_day=5.31e-5) == pytest.approx(fm.planned_rate_per_gpu_h, rel=1e-3)
+    assert rate_per_gpu_h() is None
+    # the same rate per node-day is a lower rate per GPU on bigger nodes
+    assert rate_per_gpu_h(per_1000_node_days=6.5, gpus_per_node=4) == pytest.approx(
+        2 * rate_per_gpu_h(per_1000_node_days=6.5, gpus_per_node=8), rel=1e-12
+    )
+    with pytest.raises(ValueError):
+        rate_per_gpu_h(per_1000_node_days=1.0, per_gpu_day=1.0)
+
+
+def test_with_total_rates_keeps_the_class_mix():
+    fm = llama3_failure_model()
+    new = fm.with_total_rates(unexpected_per_gpu_h=1e-4, planned_per_gpu_h=0.0)
+    assert_allclose(new.total_rate_per_gpu_h, 1e-4, rtol=1e-12)
+    assert_allclose(
+        new.rate_per_gpu_h / new.total_rate_per_gpu_h, fm.rate_per_gpu_h / fm.total_rate_per_gpu_h
+    )
+    assert new.planned_rate_per_gpu_h == 0.0
+    same = fm.with_total_rates()
+    assert_allclose(same.rate_per_gpu_h, fm.rate_per_gpu_h, rtol=1e-12)
+    assert_allclose(same.planned_rate_per_gpu_h, fm.planned_rate_per_gpu_h, rtol=1e-12)
+    # rate_scale stays a multiplier on top
+    assert_allclose(new.scaled(3.0).total_rate_per_gpu_h, 3e-4, rtol=1e-12)
+    with pytest.raises(ValueError):
+        fm.with_total_rates(unexpected_per_gpu_h=-1.0)

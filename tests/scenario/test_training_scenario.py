@@ -85,3 +85,43 @@ def test_training_claims_gpus_exclusively() -> None:
     with pytest.raises(gw.ScenarioError) as info:
         load_scenario(d)
     assert any("claim" in m for _, m in info.value.problems)
+
+
+def test_absolute_failure_rates_validation() -> None:
+    both = _problems(
+        _training(reliability={"failures_per_1000_node_days": 5.0, "failures_per_gpu_day": 1e-3})
+    )
+    assert any("not both" in m for m in both.values())
+    off = _problems(_training(reliability={"failures": "none", "planned_per_gpu_day": 1e-4}))
+    assert any("failures: none" in m for m in off.values())
+    no_planned = _problems(
+        _training(reliability={"planned_maintenance": False, "planned_per_1000_node_days": 0.5})
+    )
+    assert any("planned_maintenance" in m for m in no_planned.values())
+    sc = load_scenario(
+        small_scenario_dict(workloads=[_training(reliability={"failures_per_1000_node_days": 6.5})])
+    )
+    assert sc.workloads[0].reliability.failures_per_1000_node_days == pytest.approx(6.5, rel=1e-12)
+
+
+def test_pool_target_over_halls_validation() -> None:
+    import copy
+
+    d = small_scenario_dict()
+    other = copy.deepcopy(d["sites"][0])
+    other["name"] = "site-b"
+    for h in other["halls"]:
+        h["name"] += "-b"
+    d["sites"].append(other)
+    d["workloads"] = [_training(target={"halls": ["site-a/air", "site-b/air-b"]})]
+    with pytest.raises(gw.ScenarioError, match="one site"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"halls": ["air", "air"]})]
+    with pytest.raises(gw.ScenarioError, match="must not repeat"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"site": "site-b", "gpus": 100_000})]
+    with pytest.raises(gw.ScenarioError, match="larger than its target"):
+        load_scenario(d)
+    d["workloads"] = [_training(target={"halls": ["site-a/air", "site-a/liquid"]})]
+    sc = load_scenario(d)  # accelerator mix is checked when the pool is built (simulate)
+    assert sc.workloads[0].target.halls == ["site-a/air", "site-a/liquid"]

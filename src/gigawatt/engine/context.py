@@ -15,7 +15,7 @@ from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.workloads import GpuTarget
+from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["SimContext", "ThroughputBoard", "stream_rng"]
 
@@ -164,7 +164,7 @@ class SimContext:
         site = self.scenario.sites[int(self.fleet.group_site[int(groups[0])])] if len(groups) else None
         return wall_clock_offset_h(self.scenario.wall_clock, site)
 
-    def groups_for(self, target: GpuTarget) -> np.ndarray:
+    def groups_for(self, target: GpuTarget | PoolTarget) -> np.ndarray:
         """Global rack-group indices covered by a workload target."""
         keys = target_groups(self.scenario, target)
         sc = self.scenario

@@ -14,14 +14,17 @@ During the run the controller wakes once per *feedback block* (``block_steps`` c
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
 the block and publishes it on the :class:`ThroughputBoard` — for training, the clock factor and the paused
 fraction of each job priority level (power capping pauses the lowest level first). When no stage can reduce throughput, it does
-not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
+not look ahead at all. A load change that provably leaves the decided steps as they are is not re-decided
+(:meth:`FacilityController.harmless_until`); every such skip is verified exactly after the run
+(:meth:`FacilityController.unsound_skips`) and :func:`gigawatt.simulate` repeats the run with a re-decision
+where one was not, so the decisions never depend on the skip. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from typing import Any
 
 import numpy as np
@@ -35,20 +38,133 @@ from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.physics import facility, it_power, power
 
-__all__ = ["MARGINAL_FACILITY_PER_IT_BOUND", "FacilityController"]
+__all__ = ["SLOPE_ESTIMATE_MARGIN", "FacilityController", "marginal_facility_per_it_kw"]
 
-#: Upper bound on the marginal facility power per kW of added IT power (dP_facility/dP_IT) used to decide,
-#: without re-evaluating the facility, that a load change cannot exhaust the supply headroom. Measured over
-#: every cooling design, the eight bundled climates and 0-115 % of design load, the worst marginal is 2.41
-#: (immersion / dry-cooler plants in Phoenix at near-zero load, where rejection fans and trim chillers come
-#: on); typical values are 1.1-1.7. We take 3.0. Checked in tests/engine/test_controller.py.
-MARGINAL_FACILITY_PER_IT_BOUND = 3.0
+#: Safety factor on the sampled marginal facility power per kW of IT (see :func:`marginal_facility_per_it_kw`;
+#: an engineering choice, not a measured constant). It only makes a repeated run rarer: every skip is verified
+#: exactly after the run (:meth:`FacilityController.unsound_skips`), so the estimate decides speed, never the
+#: answer.
+SLOPE_ESTIMATE_MARGIN = 1.25
+
+
+def marginal_facility_per_it_kw(
+    plant: facility.FacilityPlant,
+    dry_bulb_c: np.ndarray,
+    wet_bulb_c: np.ndarray,
+    max_it_kw: np.ndarray,
+    *,
+    n_weather: int = 128,
+    n_load: int = 161,
+) -> np.ndarray:
+    """Largest marginal facility power per kW of added IT load, dP_facility/dP_IT, of each hall [kW/kW].
+
+    Sampled for this plant and run: at steps of the run's weather spread evenly in time and in dry- and
+    wet-bulb rank (``n_weather`` each, extremes included) and ``n_load`` IT loads from 0 to ``max_it_kw``,
+    as forward differences over 0.1 % of ``max_it_kw`` of the full facility model (server fans, cooling,
+    electrical losses). Typical values are 1.1-1.7; near zero load and where cooling stages switch on
+    (rejection fans, trim chillers) they reach 3-9 for some designs and ``capacity_frac``. There is no finite
+    bound over all weather: a free-cooling rejection fan holding its approach runs at speed
+    ``a·Q/(Q_d·(T_s − T_sink))``, so its cubic power rises ever more steeply as the sink nears the set point.
+    Hence an estimate: the controller verifies every decision it kept with it (see
+    :meth:`FacilityController.unsound_skips`).
+
+    Parameters
+    ----------
+    plant : FacilityPlant
+    dry_bulb_c, wet_bulb_c : array (T, H)
+        Each hall's ambient over the run [°C].
+    max_it_kw : array (H,)
+        Largest IT load each hall can draw [kW].
+
+    Returns
+    -------
+    array (H,)
+        The sampled maximum of ``(P_fac(x + h) − P_fac(x)) / h`` per hall (at least 1).
+    """
+    n_t, n_h = dry_bulb_c.shape
+    if n_t == 0 or n_h == 0:
+        return np.ones(n_h)
+    # steps evenly spread in time and in dry- and wet-bulb rank (so every temperature band is sampled,
+    # including the extremes)
+    even = np.linspace(0, n_t - 1, min(n_weather, n_t)).astype(np.int64)
+    sites = [
+        h
+        for h in range(n_h)
+        if not any(
+            np.array_equal(dry_bulb_c[:, h], dry_bulb_c[:, k])
+            and np.array_equal(wet_bulb_c[:, h], wet_bulb_c[:, k])
+            for k in range(h)
+        )
+    ]  # halls with their own weather (one per site)
+    idx = np.unique(
+        np.concatenate(
+            [even]
+            + [np.argsort(t[:, h], kind="stable")[even] for t in (dry_bulb_c, wet_bulb_c) for h in sites]
+        )
+    )
+    x_max = np.maximum(np.asarray(max_it_kw, dtype=float), 1e-3)
+    # even spread plus a geometric ladder near zero load, where the slopes are steepest
+    frac = np.union1d(np.linspace(0.0, 1.0, n_load), np.geomspace(1e-4, 0.05, 32))
+    n_load = frac.size
+    h_kw = 0.001 * x_max
+    shape = (idx.size, n_load, n_h)
+    x = np.broadcast_to(frac[None, :, None] * x_max[None, None, :], shape).reshape(-1, n_h)
+    db = np.broadcast_to(dry_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
+    wb = np.broadcast_to(wet_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
+    ones = np.ones_like(x)
+    f0 = facility.facility_flows(plant, x, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
+    f1 = facility.facility_flows(plant, x + h_kw, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
+    slope = np.max((f1 - f0) / h_kw, axis=0)
+    return np.asarray(np.maximum(slope, 1.0), dtype=float)
+
+
+class _Window:
+    """The look-ahead window cache: throughput decided for steps ``start..end`` at one event-driven load.
+
+    ``level`` is the ledger's event-driven level the decision was made at, ``n_changes`` the ledger's change
+    count the window was last checked against, ``size`` the current look-ahead length [steps] (doubles while
+    the load is unchanged, back to one block after a change that moved a decision).
+    """
+
+    def __init__(self, block_steps: int) -> None:
+        self.thr: np.ndarray | None = None
+        self.start = self.end = 0
+        self.n_changes = -1
+        self.level: np.ndarray | None = None
+        self.size = block_steps
+
+    def covers(self, step1: int) -> bool:
+        """Whether the window has decided every step before ``step1``."""
+        return self.thr is not None and step1 <= self.end
+
+    def set(self, thr: np.ndarray, start: int, n_changes: int, level: np.ndarray) -> None:
+        self.thr, self.start, self.end = thr, start, start + thr.shape[0]
+        self.n_changes, self.level = n_changes, level
+
+    def block(self, step: int, end: int) -> np.ndarray:
+        """The decided throughput of steps ``step..end`` (inside the window)."""
+        assert self.thr is not None
+        return self.thr[step - self.start : end - self.start]
 
 
 class FacilityController:
-    """Owns the facility physics of one simulation run."""
+    """Owns the facility physics of one simulation run.
 
-    def __init__(self, ctx: SimContext, block_steps: int = 12) -> None:
+    Parameters
+    ----------
+    ctx : SimContext
+    block_steps : int
+        Control steps per feedback block.
+    force_redecide : collection of int
+        Block start steps at which a load change is always re-decided exactly (set by :func:`gigawatt.simulate`
+        for the blocks whose skip :meth:`unsound_skips` found unsound in a previous run of the same scenario).
+    """
+
+    #: Skip re-deciding after a load change that provably leaves the decisions as they are (off: every
+    #: change re-decides; the answer is the same, only slower — the property the tests check).
+    skip_harmless_changes: bool = True
+
+    def __init__(self, ctx: SimContext, block_steps: int = 12, force_redecide: Collection[int] = ()) -> None:
         self.ctx = ctx
         fleet, clock, sc = ctx.fleet, ctx.clock, ctx.scenario
         self.block_steps = max(1, int(block_steps))
@@ -92,6 +208,12 @@ class FacilityController:
             self.phase_w.max(axis=1) + fleet.host_w_per_server / np.maximum(fleet.gpus_per_server, 1)
         ) / 1e3
         """Per group: bound on IT power one active GPU adds in any phase, with its host share [kW]."""
+        self.force_redecide = frozenset(int(k) for k in force_redecide)
+        self._slope_hall: np.ndarray | None = None
+        """Per hall: sampled marginal facility power per kW of IT × margin (lazy, see :meth:`slope_hall`)."""
+        self._skips: list[tuple[int, int, np.ndarray]] = []
+        """Skipped stretches ``(start, end, level)``: steps whose decisions were kept after a load change to
+        ``level`` (verified exactly after the run by :meth:`unsound_skips`)."""
 
     # ---------------------------------------------------------------------------------------- stages
     def it_power(self, occupancy: np.ndarray) -> dict[str, np.ndarray]:
@@ -323,22 +445,52 @@ class FacilityController:
         )
         return thr * decision.dvfs_throughput_frac
 
-    def change_is_harmless(self, level_at_decision: np.ndarray, step0: int, step1: int) -> bool:
-        """Whether the event-driven load change since the last decision leaves steps ``step0..step1`` as
-        decided, so no re-evaluation is needed (cost grows with relevant events, not all events).
+    @property
+    def slope_hall(self) -> np.ndarray:
+        """Per hall: bound used for dP_facility/dP_IT [kW/kW], :func:`marginal_facility_per_it_kw` of this
+        plant over this run's weather and loads up to the hall's largest IT load, times
+        :data:`SLOPE_ESTIMATE_MARGIN` (computed on first use)."""
+        if self._slope_hall is None:
+            f, pi = self.ctx.fleet, self.plant_inputs
+            max_it = (
+                (f.n_gpus * self._upper_kw_per_gpu) @ self.g2h
+                + pi.network_kw_hall
+                + pi.storage_kw_hall
+                + self.plant.server_fan_max_kw
+            )
+            db, wb = self.hall_weather(slice(None))
+            slope = marginal_facility_per_it_kw(
+                self.plant, db, wb, np.maximum(max_it, self.plant.design_it_kw)
+            )
+            self._slope_hall = SLOPE_ESTIMATE_MARGIN * slope
+        return self._slope_hall
 
-        True when no thermal limit can bind in those steps (:attr:`thermal_may_bind` is False: throughput 1 at
-        any load up to design) and, per site, the largest possible facility increase of the change,
-        ``MARGINAL_FACILITY_PER_IT_BOUND · Σ |ΔN_active| · P_gpu,max``, fits the supply headroom measured at
-        the decision. Otherwise the block is re-decided exactly.
+    def harmless_until(self, level_at_decision: np.ndarray, step0: int, step1: int) -> int:
+        """Up to which step the event-driven load change since the last decision leaves the decided steps
+        ``step0..step1`` (the rest of the look-ahead window) as they are; ``step0`` when it may not.
+
+        A decided step stands when no thermal limit can bind there (:attr:`thermal_may_bind` is False:
+        throughput 1 at any load up to design) and, per site, the largest possible facility increase of the
+        change, ``Σ_h s_h · Σ_{g∈h} |ΔN_g| · P_gpu,max,g`` (``s_h`` = :attr:`slope_hall`), fits the firm
+        supply headroom measured at the decision. The window is cut before the first step where a thermal
+        limit may bind. Every skip is verified exactly after the run (:meth:`unsound_skips`).
         """
-        if self._supply_headroom_kw is None or self.thermal_may_bind[step0:step1].any():
+        binds = np.flatnonzero(self.thermal_may_bind[step0:step1])
+        until = step0 + int(binds[0]) if binds.size else step1
+        if until == step0 or not self.fits_headroom(level_at_decision):
+            return step0
+        return until
+
+    def fits_headroom(self, level_at_decision: np.ndarray) -> bool:
+        """Whether the largest possible facility increase of the event-driven load change since the last
+        decision fits every site's firm supply headroom measured at that decision (see :meth:`harmless_until`)."""
+        if self._supply_headroom_kw is None:
             return False
         if np.all(np.isinf(self._supply_headroom_kw)):
             return True
         delta_gpus = np.abs(self.ctx.ledger.level - level_at_decision).sum(axis=1)  # (G,)
-        delta_site_kw = (delta_gpus * self._upper_kw_per_gpu) @ self.g2h @ self.h2s
-        return bool(np.all(MARGINAL_FACILITY_PER_IT_BOUND * delta_site_kw <= self._supply_headroom_kw))
+        delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * self.slope_hall) @ self.h2s
+        return bool(np.all(delta_site_kw <= self._supply_headroom_kw))
 
     def process(self) -> Generator[simpy.Event, Any, None]:
         """simpy process: wake at every feedback block, decide and publish throughput."""
@@ -348,27 +500,30 @@ class FacilityController:
         ledger = self.ctx.ledger
         step = 0
         # Look-ahead window: decisions for many blocks come from one vectorised evaluation while the ledger
-        # has no event-driven change (profiles are known ahead); any change restarts with one block and the
-        # window doubles again (up to a week) while the load stays unchanged.
-        window = self.block_steps
+        # has no event-driven change (profiles are known ahead); a change that may move a decision restarts
+        # with one block and the window doubles again (up to a week) while the load stays unchanged.
+        win = _Window(self.block_steps)
         max_window = max(self.block_steps, int(7 * 86400 // clock.step_s))
-        cache: np.ndarray | None = None
-        cache_start = cache_end = 0
-        cache_changes = -1
-        level_at_decision = ledger.level.copy()
         while step < clock.n_steps:
             end = min(step + self.block_steps, clock.n_steps)
-            changed = cache is not None and ledger.n_changes != cache_changes
-            if changed and self.change_is_harmless(level_at_decision, step, min(end, cache_end)):
-                changed = False  # the decided steps stand; the window may keep growing
-                cache_changes = ledger.n_changes
-            if cache is None or end > cache_end or changed:
-                window = self.block_steps if changed else min(2 * window, max_window)
-                cache_start, cache_end = step, min(step + max(window, end - step), clock.n_steps)
-                cache = self.decide_block(cache_start, cache_end)
-                cache_changes = ledger.n_changes
-                level_at_decision = ledger.level.copy()
-            thr = cache[step - cache_start : end - cache_start]
+            changed = win.thr is not None and ledger.n_changes != win.n_changes
+            if changed and self.skip_harmless_changes and step not in self.force_redecide:
+                assert win.level is not None
+                if win.end <= step:  # nothing decided ahead: a small change keeps the window growing
+                    changed = not self.fits_headroom(win.level)
+                elif (until := self.harmless_until(win.level, step, win.end)) >= end:
+                    # the decided steps up to ``until`` stand
+                    changed = False
+                    win.n_changes = ledger.n_changes
+                    win.end = until
+                    self._close_skip(step)
+                    self._skips.append((step, until, ledger.level.copy()))
+            if not win.covers(end) or changed:
+                win.size = self.block_steps if changed else min(2 * win.size, max_window)
+                start, stop = step, min(step + max(win.size, end - step), clock.n_steps)
+                self._close_skip(step)
+                win.set(self.decide_block(start, stop), start, ledger.n_changes, ledger.level.copy())
+            thr = win.block(step, end)
             self.throughput_hall[step:end] = thr
             progress = thr * self.running_frac_hall[step:end]
             self.ctx.throughput.publish(env.now, progress.mean(axis=0))
@@ -376,6 +531,42 @@ class FacilityController:
                 self._publish_training(thr, step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
+
+    def _close_skip(self, step: int) -> None:
+        """End the open skipped stretch (if any) at ``step``: later steps follow a newer decision or skip."""
+        if self._skips and self._skips[-1][1] > step:
+            start, _, level = self._skips[-1]
+            self._skips[-1] = (start, step, level)
+
+    def unsound_skips(self) -> set[int]:
+        """Start steps of skipped stretches whose kept decisions differ from an exact re-decision (call after
+        the run, before any workload changes the ledger's profiles).
+
+        For every skipped step, the load the controller would have predicted there (the event-driven level
+        after the change + the profiles) is evaluated exactly: the thermal throughput must be 1 (as kept)
+        and, when the supply stage needed feedback, the site demand must fit the firm supply, so that an
+        exact re-decision would neither throttle nor cap. Vectorised over all skipped steps (one facility
+        evaluation); empty in the common case.
+        """
+        spans = [(a, b, lvl) for a, b, lvl in self._skips if b > a]
+        if not spans:
+            return set()
+        steps = np.concatenate([np.arange(a, b) for a, b, _ in spans])
+        owner = np.concatenate([np.full(b - a, i) for i, (a, b, _) in enumerate(spans)])
+        levels = np.stack([lvl for _, _, lvl in spans])[owner]  # (n, G, P)
+        occ = levels + self.ctx.ledger.profiles_at(steps)
+        it = self.it_power(occ)
+        db, wb = self.hall_weather(steps)
+        flows = facility.facility_flows(
+            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb, step_s=self.ctx.clock.step_s
+        )
+        bad = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
+        bad |= (self.throughput_hall[steps] < 1.0).any(axis=1)
+        if self.supply.needs_feedback:
+            demand = flows["facility_power_kw"] @ self.h2s
+            firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps)[steps]
+            bad |= (demand > firm).any(axis=1)
+        return {spans[i][0] for i in np.unique(owner[bad])}
 
     def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
         """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job

@@ -57,6 +57,33 @@ def simulate(
         sc.n_steps,
     )
     fleet = Fleet.from_scenario(sc)
+    # The controller skips re-deciding after load changes that provably keep its decisions; every skip is
+    # verified exactly after the run, and in the rare case one was unsound the run is repeated with a re-decision
+    # forced there (deterministic: same seed, same streams), so the answer never depends on the skip.
+    forced: set[int] = set()
+    while True:
+        handlers, controller = _run(sc, seed, clock, fleet, feedback_block_steps, forced)
+        unsound = controller.unsound_skips() - forced
+        if not unsound:
+            break
+        forced |= unsound
+    for h in handlers:
+        h.before_finalize()
+    flows = controller.finalize()
+    outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
+    outputs.append(controller.energy_output())
+    return _assemble(sc, seed, clock, fleet, flows, outputs)
+
+
+def _run(
+    sc: Scenario,
+    seed: int,
+    clock: Clock,
+    fleet: Fleet,
+    feedback_block_steps: int,
+    force_redecide: set[int],
+) -> tuple[list[WorkloadHandler], FacilityController]:
+    """One simpy run of the scenario: workloads and facility controller up to the horizon."""
     env = simpy.Environment()
     ctx = SimContext(
         scenario=sc,
@@ -75,16 +102,11 @@ def simulate(
         handlers.append(cls(wl, ctx, i))
     for h in handlers:
         h.start()
-    controller = FacilityController(ctx, block_steps=feedback_block_steps)
+    controller = FacilityController(ctx, block_steps=feedback_block_steps, force_redecide=force_redecide)
     ctx.extras["controller"] = controller
     env.process(controller.process())
     env.run(until=clock.horizon_s)
-    for h in handlers:
-        h.before_finalize()
-    flows = controller.finalize()
-    outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
-    outputs.append(controller.energy_output())
-    return _assemble(sc, seed, clock, fleet, flows, outputs)
+    return handlers, controller
 
 
 def _assemble(

@@ -118,6 +118,13 @@ class LoadLedger:
             out += self._profiles[step0:step1]
         return out
 
+    def profiles_at(self, step_idx: np.ndarray) -> np.ndarray:
+        """Profile part of the occupancy (vectorised workloads) at the given steps, ``(m, n_groups, N_PHASES)``."""
+        idx = np.asarray(step_idx, dtype=np.int64)
+        if self._profiles is None:
+            return np.zeros((idx.size, self.n_groups, N_PHASES))
+        return self._profiles[idx]
+
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
 

@@ -26,6 +26,7 @@ from gigawatt.scenario.workloads import (
     ConstantProfile,
     DailyProfile,
     GpuTarget,
+    PoolTarget,
     TraceProfile,
     UtilizationWorkload,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Location",
     "NetworkFabric",
     "NormalsClimate",
+    "PoolTarget",
     "RackGroup",
     "Scenario",
     "ServerSpec",

@@ -8,7 +8,7 @@ from typing import Any
 from gigawatt.catalog import suggest
 from gigawatt.scenario.inference import inference_problems
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.workloads import GpuTarget
+from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["resolve_hall", "target_groups", "target_problems"]
 
@@ -36,8 +36,27 @@ def resolve_hall(sc: Scenario, ref: str) -> tuple[int, int]:
     raise KeyError(f"unknown hall {ref!r}" + (f"; did you mean {hint!r}?" if hint else f"; halls: {keys}"))
 
 
-def target_groups(sc: Scenario, target: GpuTarget) -> list[tuple[int, int, int]]:
-    """``(site, hall, rack_group)`` indices a target covers (all groups of the hall unless one is named)."""
+def target_groups(sc: Scenario, target: GpuTarget | PoolTarget) -> list[tuple[int, int, int]]:
+    """``(site, hall, rack_group)`` indices a target covers (all groups of the hall unless one is named; all
+    groups of every hall of a :class:`PoolTarget`)."""
+    if isinstance(target, PoolTarget):
+        if target.site is not None:
+            names = [s.name for s in sc.sites]
+            if target.site not in names:
+                hint = suggest(target.site, names)
+                raise KeyError(
+                    f"unknown site {target.site!r}"
+                    + (f"; did you mean {hint!r}?" if hint else f"; sites: {names}")
+                )
+            si = names.index(target.site)
+            pairs = [(si, hi) for hi in range(len(sc.sites[si].halls))]
+        else:
+            pairs = [resolve_hall(sc, ref) for ref in target.halls or []]
+            if len({si for si, _ in pairs}) > 1:
+                raise KeyError("a training pool's halls must be in one site")
+            if len(set(pairs)) != len(pairs):
+                raise KeyError("a hall is named twice")
+        return [(si, hi, gi) for si, hi in pairs for gi in range(len(sc.sites[si].halls[hi].racks))]
     si, hi = resolve_hall(sc, target.hall)
     hall = sc.sites[si].halls[hi]
     if target.rack_group is None:
@@ -52,7 +71,7 @@ def target_groups(sc: Scenario, target: GpuTarget) -> list[tuple[int, int, int]]
     return [(si, hi, names.index(target.rack_group))]
 
 
-def target_capacity_gpus(sc: Scenario, target: GpuTarget) -> int:
+def target_capacity_gpus(sc: Scenario, target: GpuTarget | PoolTarget) -> int:
     """Number of GPUs in the halls/groups a target covers."""
     return sum(sc.sites[si].halls[hi].racks[gi].n_accelerators for si, hi, gi in target_groups(sc, target))
 
@@ -64,7 +83,7 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
     claimed: dict[tuple[int, int, int], float] = defaultdict(float)
     for wi, wl in enumerate(sc.workloads):
         target: Any = getattr(wl, "target", None)
-        if not isinstance(target, GpuTarget):
+        if not isinstance(target, GpuTarget | PoolTarget):
             continue
         path = f"workloads[{wi}].target"
         try:

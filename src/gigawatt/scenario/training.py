@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from gigawatt.scenario.base import StrictModel
-from gigawatt.scenario.workloads import GpuTarget
+from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "TrainingJob", "TrainingWorkload"]
 
@@ -137,7 +137,20 @@ class ReliabilitySpec(StrictModel):
     failures: Literal["llama3", "none"] = "llama3"
     """Failure rates per component class: Llama 3 Table 5 calibration, or none."""
     rate_scale: float = Field(1.0, ge=0)
-    """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable)."""
+    """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable); applies on top of the
+    absolute rates below when they are given."""
+    failures_per_1000_node_days: float | None = Field(None, ge=0)
+    """Unexpected interruptions per 1,000 node-days (node = one server of the pool); sets the total
+    unexpected rate, the class mix stays that of Llama 3 Table 5. Default: Llama 3's 419 in 54 days on
+    16,384 H100 = 3.79 per 1,000 8-GPU node-days (Kokolis et al. 2024 report 6.50 and 2.34 for Meta's RSC-1
+    and RSC-2)."""
+    failures_per_gpu_day: float | None = Field(None, ge=0)
+    """The same as a rate per GPU-day (instead of ``failures_per_1000_node_days``; Llama 3: 4.74e-4)."""
+    planned_per_1000_node_days: float | None = Field(None, ge=0)
+    """Planned maintenance interruptions per 1,000 node-days, separately from failures. Default: Llama 3's
+    47 in 54 days on 16,384 H100 = 0.425 per 1,000 8-GPU node-days."""
+    planned_per_gpu_day: float | None = Field(None, ge=0)
+    """The same as a rate per GPU-day (instead of ``planned_per_1000_node_days``; Llama 3: 5.31e-5)."""
     planned_maintenance: bool = True
     detection_s: float = Field(120.0, ge=0)
     """Fault-to-detection time [s] (estimate)."""
@@ -151,14 +164,46 @@ class ReliabilitySpec(StrictModel):
     storage_bandwidth_cap_gb_per_s: PositiveFloat | None = None
     """Upper limit of the storage system's write bandwidth [GB/s]."""
 
+    @model_validator(mode="after")
+    def _absolute_rates(self) -> ReliabilitySpec:
+        problems = []
+        for a, b in (
+            ("failures_per_1000_node_days", "failures_per_gpu_day"),
+            ("planned_per_1000_node_days", "planned_per_gpu_day"),
+        ):
+            if getattr(self, a) is not None and getattr(self, b) is not None:
+                problems.append(f"give {a} or {b}, not both")
+        given = [
+            n
+            for n in (
+                "failures_per_1000_node_days",
+                "failures_per_gpu_day",
+                "planned_per_1000_node_days",
+                "planned_per_gpu_day",
+            )
+            if getattr(self, n) is not None
+        ]
+        if self.failures == "none" and given:
+            problems.append(
+                f"failures: none turns failures off; remove {', '.join(given)} or use failures: llama3"
+            )
+        planned = [n for n in given if n.startswith("planned")]
+        if not self.planned_maintenance and planned:
+            problems.append(f"planned_maintenance is false; remove {planned[0]} or set it true")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 class TrainingWorkload(StrictModel):
     """Training jobs on a gang-scheduled GPU pool, with failures, checkpoints and facility coupling."""
 
     kind: Literal["training"] = "training"
     name: str = Field(min_length=1)
-    target: GpuTarget
-    """The pool: a hall (optionally one rack group, optionally a GPU count); one accelerator type."""
+    target: GpuTarget | PoolTarget
+    """The pool: a hall (optionally one rack group, optionally a GPU count), or several halls of one site
+    (``halls: [...]`` or ``site: ...``, see ``docs/models/training.md`` for the fabric assumption); one
+    accelerator type."""
     jobs: list[TrainingJob] = Field(default_factory=list)
     mix: JobMixSpec | None = None
     scheduler: SchedulerSpec = SchedulerSpec()

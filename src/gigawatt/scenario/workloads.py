@@ -17,6 +17,7 @@ __all__ = [
     "ConstantProfile",
     "DailyProfile",
     "GpuTarget",
+    "PoolTarget",
     "TraceProfile",
     "UtilizationProfile",
     "UtilizationWorkload",
@@ -34,6 +35,26 @@ class GpuTarget(StrictModel):
     """Restrict to one rack group of the hall (by name)."""
     gpus: PositiveInt | None = None
     """Number of GPUs used; default all GPUs of the target."""
+
+
+class PoolTarget(StrictModel):
+    """A training pool over several halls of one site: ``halls`` (hall references) or ``site`` (every hall of
+    the site), optionally only a number of GPUs. Every hall must hold the same accelerator type."""
+
+    halls: list[str] | None = Field(None, min_length=1)
+    """Hall references (``"<site>/<hall>"`` or a unique ``"<hall>"``), all in one site."""
+    site: str | None = None
+    """Site name: the pool spans every hall of the site."""
+    gpus: PositiveInt | None = None
+    """Number of GPUs used; default all GPUs of the halls."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PoolTarget:
+        if (self.halls is None) == (self.site is None):
+            raise ValueError("name the pool's halls (halls: [...]) or its site (site: ...), one of the two")
+        if self.halls is not None and len(set(self.halls)) != len(self.halls):
+            raise ValueError("halls must not repeat")
+        return self
 
 
 class ConstantProfile(StrictModel):

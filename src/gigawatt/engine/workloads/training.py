@@ -67,7 +67,7 @@ from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.errors import ScenarioError
 from gigawatt.perf import training as perf_training
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
-from gigawatt.perf.reliability import FailureModel, llama3_failure_model
+from gigawatt.perf.reliability import FailureModel, llama3_failure_model, rate_per_gpu_h
 from gigawatt.scenario.training import JobMixSpec, TrainingWorkload
 
 __all__ = [
@@ -121,16 +121,48 @@ class JobState:
     NAMES = ("pending", "queued", "running", "running", "running", "finished", "failed")
 
 
+#: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
+_JOB_TABLE_COLUMNS = (
+    "job",
+    "pool",
+    "state",
+    "n_gpus",
+    "n_nodes",
+    "priority",
+    "submit_s",
+    "start_s",
+    "end_s",
+    "queue_wait_s",
+    "work_s",
+    "progress_frac",
+    "checkpoint_interval_s",
+    "n_checkpoints",
+    "gpu_hours",
+    "useful_gpu_hours",
+    "lost_work_gpu_hours",
+    "checkpoint_gpu_hours",
+    "restart_gpu_hours",
+    "throttled_gpu_hours",
+    "paused_gpu_hours",
+    "goodput_frac",
+    "n_interruptions",
+    *(f"n_interruptions_{c}" for c in GROUP_COLUMNS),
+    "n_preemptions",
+    "deadline_s",
+    "deadline_met",
+)
+
+
 @dataclass(frozen=True)
 class PoolSpec:
-    """A gang-scheduling pool: the nodes of one accelerator type in one hall.
+    """A gang-scheduling pool: the nodes of one accelerator type in one hall, or in several halls of a site.
 
     Attributes
     ----------
     name : str
         Pool identifier (jobs name it).
     hall_idx : int
-        Hall whose ``throughput_frac`` sets the progress rate.
+        Hall whose ``throughput_frac`` sets the progress rate (the first hall of a multi-hall pool).
     group_idx : tuple of int
         Ledger rack-group indices whose nodes form the pool.
     nodes_per_group : tuple of int
@@ -139,6 +171,9 @@ class PoolSpec:
         Accelerators per node: 8 for HGX servers, 72 for NVL72 domains.
     spare_nodes : int
         Hot-standby nodes held back from scheduling to replace failed nodes at once.
+    group_hall : tuple of int, optional
+        Hall of each group, for a pool over several halls (default: every group in ``hall_idx``). A job
+        progresses at the slowest factor of the halls its nodes are in.
     """
 
     name: str
@@ -147,6 +182,7 @@ class PoolSpec:
     nodes_per_group: tuple[int, ...]
     gpus_per_node: int = 8
     spare_nodes: int = 0
+    group_hall: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.group_idx) == 0 or len(self.group_idx) != len(self.nodes_per_group):
@@ -157,6 +193,21 @@ class PoolSpec:
             raise ValueError(f"pool {self.name!r}: node counts must be >= 0 and gpus_per_node > 0")
         if not 0 <= self.spare_nodes <= sum(self.nodes_per_group):
             raise ValueError(f"pool {self.name!r}: spare_nodes must be between 0 and the pool's node count")
+        if self.group_hall is not None and len(self.group_hall) != len(self.group_idx):
+            raise ValueError(f"pool {self.name!r}: group_hall needs one hall per group")
+
+    @property
+    def halls(self) -> tuple[int, ...]:
+        """Halls of the pool (in first-seen group order)."""
+        if self.group_hall is None:
+            return (self.hall_idx,)
+        return tuple(dict.fromkeys(self.group_hall))
+
+    def hall_of(self, group: int) -> int:
+        """Hall of a group of the pool."""
+        if self.group_hall is None:
+            return self.hall_idx
+        return self.group_hall[self.group_idx.index(group)]
 
     @property
     def n_nodes(self) -> int:
@@ -357,6 +408,8 @@ class _Pool:
     prio_gpus: dict[int, int] = field(default_factory=dict)  # priority -> allocated GPUs of running jobs
     alloc_gpus: int = 0
     rng: np.random.Generator | None = None
+    # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
+    hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
 
     @property
     def n_free(self) -> int:
@@ -404,6 +457,7 @@ class TrainingEngine:
         self._now = env.now
         self._in_batch = False
         self._alarm_t = math.inf
+        self._alarm_ev: simpy.Event | None = None
         # ledger changes are buffered during a batch when the ledger accepts bulk input (change_many)
         self._bulk = callable(getattr(ledger, "change_many", None))
         self._lt: list[float] = []
@@ -432,7 +486,10 @@ class TrainingEngine:
             self.pools.append(_Pool(spec=p, free=free, spare=spare, rng=child[i]))
         self._hall_pools: dict[int, list[_Pool]] = {}
         for pool in self.pools:
-            self._hall_pools.setdefault(pool.spec.hall_idx, []).append(pool)
+            for h in pool.spec.halls:
+                self._hall_pools.setdefault(h, []).append(pool)
+            if len(pool.spec.halls) > 1:
+                pool.hall_factors = {h: (1.0, {}, 0.0) for h in pool.spec.halls}
 
         fm = self.config.failures
         startup = self.config.startup_s
@@ -504,14 +561,24 @@ class TrainingEngine:
             self._set_alarm(t_s)
 
     def _set_alarm(self, t_s: float) -> None:
-        self._alarm_t = t_s
-        ev = self.env.timeout(max(t_s - self.env.now, 0.0))
+        """Wake the engine when its earliest pending entry ``t_s`` is due.
+
+        The alarm is held as an event and ``_alarm_t`` is the time simpy will actually fire it
+        (``now + (t_s − now)``, which may round one ulp below ``t_s``), so the comparisons in :meth:`_push`
+        and :meth:`_on_alarm` never depend on that rounding: an alarm is cleared by identity when it fires.
+        """
+        now = self.env.now
+        delay = max(t_s - now, 0.0)
+        ev = self.env.timeout(delay)
+        self._alarm_t = now + delay  # what simpy schedules: ``env.now + delay``
+        self._alarm_ev = ev
         ev.callbacks.append(self._on_alarm)
 
-    def _on_alarm(self, _ev: simpy.Event) -> None:
+    def _on_alarm(self, ev: simpy.Event) -> None:
         now = self.env.now
-        if now >= self._alarm_t:
+        if ev is self._alarm_ev:  # the pending alarm fired (a superseded, later one changes nothing)
             self._alarm_t = math.inf
+            self._alarm_ev = None
         limit = max(self.env.peek(), now)
         heap = self._heap
         self._in_batch = True
@@ -634,9 +701,29 @@ class TrainingEngine:
             job.phase = phase
 
     def _rate(self, job: _Job) -> float:
-        """Progress rate of a computing job: clock factor × (1 − paused fraction of its priority level)."""
+        """Progress rate of a computing job: clock factor × (1 − paused fraction of its priority level); over
+        several halls the slowest of the job's halls."""
         pool = self.pools[job.pool]
+        if pool.hall_factors:
+            return self._hall_clock_rate(pool, job)[1]
         return pool.rate * (1.0 - pool.paused.get(job.spec.priority, pool.paused_default))
+
+    def _clock(self, job: _Job) -> float:
+        """Clock (throughput) factor a job runs at: its hall's, or the slowest of its halls'."""
+        pool = self.pools[job.pool]
+        return self._hall_clock_rate(pool, job)[0] if pool.hall_factors else pool.rate
+
+    def _hall_clock_rate(self, pool: _Pool, job: _Job) -> tuple[float, float]:
+        """``(min_h c_h, min_h c_h·(1 − q_h,p))`` over the halls holding the job's GPUs (a job spanning halls
+        moves in lockstep, so the slowest hall sets its pace)."""
+        halls = {pool.spec.hall_of(g) for g in job.gpus_by_group} or set(pool.hall_factors)
+        p = job.spec.priority
+        clock = rate = math.inf
+        for h in halls:
+            c, paused, dflt = pool.hall_factors[h]
+            clock = min(clock, c)
+            rate = min(rate, c * (1.0 - paused.get(p, dflt)))
+        return clock, rate
 
     def _anchor(self, job: _Job) -> None:
         """Bring a computing job up to now: close its compute/checkpoint segment (it may then be inside a
@@ -650,7 +737,7 @@ class TrainingEngine:
                 done = rate * (now - job.anchor_t)
                 job.progress_s += done
                 job.work_done_s += done
-                job.paused_work_s += (self.pools[job.pool].rate - rate) * (now - job.anchor_t)
+                job.paused_work_s += (self._clock(job) - rate) * (now - job.anchor_t)
                 job.anchor_t = now
                 job.compute_wall_s += now - job.phase_since
                 job.phase_since = now
@@ -765,7 +852,7 @@ class TrainingEngine:
         job.seg_p0 = p0
         job.seg_c0 = c0
         job.seg_rate = rate
-        job.seg_clock = self.pools[job.pool].rate
+        job.seg_clock = self._clock(job)
         job.seg_a = max(first - p0, 0.0) / rate
         job.seg_cycle = d + tau / rate if nck else math.inf
         job.seg_nck = nck
@@ -1111,18 +1198,30 @@ class TrainingEngine:
                 what = "paused_default_frac" if p is None else f"paused_frac[{p}]"
                 raise ValueError(f"{what} must be in [0, 1], got {q}")
         for pool in self._hall_pools.get(hall_idx, ()):
-            if (
-                pool.rate == throughput_frac
-                and pool.paused == paused
-                and pool.paused_default == paused_default_frac
-            ):
-                continue
-            jobs = list(pool.computing.values())
-            for job in jobs:
-                self._anchor(job)
-            pool.rate = throughput_frac
-            pool.paused = dict(paused)
-            pool.paused_default = paused_default_frac
+            if pool.hall_factors:  # several halls: this hall's factors, the jobs with GPUs there re-timed
+                if pool.hall_factors[hall_idx] == (throughput_frac, paused, paused_default_frac):
+                    continue
+                jobs = [
+                    j
+                    for j in pool.computing.values()
+                    if any(pool.spec.hall_of(g) == hall_idx for g in j.gpus_by_group)
+                ]
+                for job in jobs:
+                    self._anchor(job)
+                pool.hall_factors[hall_idx] = (throughput_frac, dict(paused), paused_default_frac)
+            else:
+                if (
+                    pool.rate == throughput_frac
+                    and pool.paused == paused
+                    and pool.paused_default == paused_default_frac
+                ):
+                    continue
+                jobs = list(pool.computing.values())
+                for job in jobs:
+                    self._anchor(job)
+                pool.rate = throughput_frac
+                pool.paused = dict(paused)
+                pool.paused_default = paused_default_frac
             for job in jobs:
                 if job.state == JobState.COMPUTE:
                     self._arm_segment(job)
@@ -1297,6 +1396,19 @@ class TrainingEngine:
         """GPUs allocated to running jobs of the pool, by job priority (kept as jobs start and end)."""
         return dict(self.pools[pool_idx].prio_gpus)
 
+    def allocated_gpus_by_hall_priority(self, pool_idx: int) -> dict[int, dict[int, int]]:
+        """GPUs allocated to running jobs of the pool, per hall and job priority (O(running jobs))."""
+        pool = self.pools[pool_idx]
+        if not pool.hall_factors:
+            return {pool.spec.hall_idx: dict(pool.prio_gpus)}
+        out: dict[int, dict[int, int]] = {h: {} for h in pool.spec.halls}
+        for job in pool.running.values():
+            by = out
+            for g, n in job.gpus_by_group.items():
+                row = by[pool.spec.hall_of(g)]
+                row[job.spec.priority] = row.get(job.spec.priority, 0) + n
+        return out
+
     def allocated_gpus(self, pool_idx: int) -> int:
         """GPUs held by running training jobs in the pool now."""
         return self.pools[pool_idx].alloc_gpus
@@ -1409,6 +1521,8 @@ class TrainingEngine:
                 else None,
             }
             rows.append(row)
+        if not rows:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
         return pd.DataFrame(rows)
 
     def events_table(self) -> pd.DataFrame:
@@ -1453,6 +1567,18 @@ class TrainingEngine:
 
 
 # ============================================================================ scenario wiring (kind: training)
+def _forward_throughput(
+    eng: TrainingEngine,
+    hall: int,
+    _t_s: float,
+    clock: float,
+    paused: dict[int, float],
+    paused_default: float,
+) -> None:
+    """Training listener of one hall: hand the controller's factors to the engine."""
+    eng.set_throughput(hall, clock, paused, paused_default)
+
+
 def _node_gpus(fleet: Fleet, g: int, override: int | None) -> int:
     if override is not None:
         return override
@@ -1501,10 +1627,22 @@ class TrainingHandler(WorkloadHandler):
                 [(f"{path}.scheduler.spare_nodes", f"must be below the pool's {sum(nodes)} nodes")]
             )
         self.hall = int(fleet.group_hall[groups[0]])
-        self.pool = PoolSpec(wl.name, self.hall, tuple(groups), tuple(nodes), gpn, wl.scheduler.spare_nodes)
+        group_hall = tuple(int(fleet.group_hall[g]) for g in groups)
+        self.halls = tuple(dict.fromkeys(group_hall))
+        self.pool = PoolSpec(
+            wl.name,
+            self.hall,
+            tuple(groups),
+            tuple(nodes),
+            gpn,
+            wl.scheduler.spare_nodes,
+            group_hall if len(self.halls) > 1 else None,
+        )
         self.pool_gpus = sum(nodes) * gpn
         accel = fleet.accelerators[groups[0]]
-        fabric = fleet.halls[self.hall].fabric
+        # a pool over several halls: jobs may span them; the halls are assumed joined at their own fabric's
+        # bandwidth (no extra cross-building penalty, an estimate), and the slowest-scaling fabric applies
+        fabrics = [fleet.halls[h].fabric for h in self.halls]
         usable_gpus = (sum(nodes) - wl.scheduler.spare_nodes) * gpn
 
         problems: list[tuple[str, str]] = []
@@ -1523,10 +1661,13 @@ class TrainingHandler(WorkloadHandler):
             if job.mfu_frac is not None:
                 mfu = job.mfu_frac
             else:
-                mfu = float(
-                    perf_training.effective_mfu_frac(
-                        job.mfu_node_frac, job.gpus, fabric.kind, fabric.oversubscription, gpn
+                mfu = min(
+                    float(
+                        perf_training.effective_mfu_frac(
+                            job.mfu_node_frac, job.gpus, fabric.kind, fabric.oversubscription, gpn
+                        )
                     )
+                    for fabric in fabrics
                 )
             tflops = float(perf_training.achieved_tflops_per_gpu(peak, mfu))
             if job.duration_h is not None:
@@ -1575,8 +1716,20 @@ class TrainingHandler(WorkloadHandler):
 
         fm = None
         if rel.failures == "llama3":
-            fm = llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance).scaled(
-                rel.rate_scale
+            # absolute rates per node-day count nodes as servers: GPU-weighted over the pool's groups
+            pool_servers = sum(
+                n * gpn / max(int(fleet.gpus_per_server[g]), 1) for g, n in zip(groups, nodes, strict=True)
+            )
+            gpus_per_server = self.pool_gpus / max(pool_servers, 1e-9)
+            fm = (
+                llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance)
+                .with_total_rates(
+                    rate_per_gpu_h(
+                        rel.failures_per_1000_node_days, rel.failures_per_gpu_day, gpus_per_server
+                    ),
+                    rate_per_gpu_h(rel.planned_per_1000_node_days, rel.planned_per_gpu_day, gpus_per_server),
+                )
+                .scaled(rel.rate_scale)
             )
         self.config = SchedulerConfig(
             policy=wl.scheduler.policy,
@@ -1638,12 +1791,17 @@ class TrainingHandler(WorkloadHandler):
         )
         self.engine = eng
         board = ctx.throughput
-        eng.set_throughput(self.hall, *board.training(self.hall))
-        board.subscribe_training(
-            self.hall, lambda _t, clock, paused, dflt: eng.set_throughput(self.hall, clock, paused, dflt)
+        for hall in self.halls:
+            eng.set_throughput(hall, *board.training(hall))
+            board.subscribe_training(hall, functools.partial(_forward_throughput, eng, hall))
+        # one representative group per hall (the controller weights priorities by its compute power)
+        first_group = {self.pool.hall_of(g): g for g in reversed(self.pool.group_idx)}
+        board.add_training_source(
+            lambda: [
+                (hall, first_group[hall], by_prio)
+                for hall, by_prio in eng.allocated_gpus_by_hall_priority(0).items()
+            ]
         )
-        group = self.pool.group_idx[0]
-        board.add_training_source(lambda: [(self.hall, group, eng.allocated_gpus_by_priority(0))])
         ctx.extras.setdefault("training_engines", {})[self.spec.name] = eng
 
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
