@@ -32,7 +32,7 @@ __all__ = [
 
 #: Bounds of values read from files (the same bounds the scenario fields carry).
 PRICE_BOUNDS_USD_PER_MWH = (-1000.0, 10000.0)
-MAX_TOKENS_PER_REQUEST = 10_000_000
+MAX_TOKENS_PER_REQUEST = 2_000_000
 
 
 # ------------------------------------------------------------------------------------------ CSV helpers
@@ -82,7 +82,10 @@ def _times(
     bad = np.flatnonzero(ts.isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        return None, f"{name} line {_line(i)}, column {col!r}: not a date/time ({raw.iloc[i]!r})"
+        return None, (
+            f"{name} line {_line(i)}, column {col!r}: not a date/time in the format of the first row "
+            f"({raw.iloc[i]!r}); use one ISO 8601 format throughout"
+        )
     ns = ts.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     return ns, None
 

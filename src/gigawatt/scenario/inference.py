@@ -136,12 +136,14 @@ class AutoscalingSpec(StrictModel):
 class TokenLengthSpec(StrictModel):
     """Prompt and output lengths: log-normal (median, log-space sigma) or sampled from an Azure-format trace."""
 
-    prompt_median_tokens: float = Field(1020.0, gt=0, le=10_000_000)
+    prompt_median_tokens: float = Field(1020.0, gt=0, le=2_000_000)
     prompt_sigma: float = Field(1.0, ge=0, le=5)
-    output_median_tokens: float = Field(129.0, gt=0, le=10_000_000)
+    output_median_tokens: float = Field(129.0, gt=0, le=2_000_000)
     output_sigma: float = Field(1.0, ge=0, le=5)
-    max_prompt_tokens: int = Field(32768, gt=0, le=10_000_000)
-    max_output_tokens: int = Field(8192, gt=0, le=10_000_000)
+    max_prompt_tokens: int = Field(32768, gt=0, le=2_000_000)
+    """Longest prompt [tokens] (at most 2 million: the longest context windows offered, e.g. Gemini 1.5 Pro,
+    2024)."""
+    max_output_tokens: int = Field(8192, gt=0, le=2_000_000)
     trace_path: str | None = None
     """Azure LLM trace CSV (``TIMESTAMP,ContextTokens,GeneratedTokens``) whose token columns are sampled
     instead (relative to the scenario file)."""

@@ -519,11 +519,28 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json")
 
 
-def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+def _absolute_paths(scenario: Scenario, data: Any) -> Any:
+    """``data`` with every file path (keys ``path``/``trace_path``) resolved against the scenario's folder."""
+    if isinstance(data, dict):
+        return {
+            k: str(scenario.resolve_path(v).resolve())
+            if k in ("path", "trace_path") and isinstance(v, str)
+            else _absolute_paths(scenario, v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_absolute_paths(scenario, v) for v in data]
+    return data
+
+
+def save_scenario(scenario: Scenario, path: str | Path, *, absolute_paths: bool = False) -> Path:
     """Write ``scenario`` as YAML (``.yaml``/``.yml``) or JSON (``.json``); loading it back gives an equal
-    scenario."""
+    scenario. With ``absolute_paths`` every file it names is written as an absolute path, so the saved file
+    loads from any folder (what :meth:`gigawatt.Result.to_dir` stores)."""
     path = Path(path)
     data = scenario_to_dict(scenario)
+    if absolute_paths:
+        data = _absolute_paths(scenario, data)
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     else:
