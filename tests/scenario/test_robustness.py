@@ -545,3 +545,9 @@ def test_limits_are_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
     est = estimate_resources(load_scenario(d, limits=False))
     assert est["steps"] == pytest.approx(43_200, rel=1e-12)
     assert 0 < est["memory_gb"] < 8
+
+
+def test_min_replicas_must_fit_the_service() -> None:
+    d = _with_inference(small_scenario_dict(), autoscaling={"min_replicas": 1000})
+    path, msg = _one(d)
+    assert path == "workloads[2].autoscaling.min_replicas" and "64 GPUs" in msg

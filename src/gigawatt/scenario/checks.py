@@ -375,6 +375,32 @@ def _pool_problems(sc: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
+def _replica_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """Inference autoscaling: the minimum replica count must fit the service's GPUs."""
+    from gigawatt.scenario.resolve import target_capacity_gpus
+
+    problems: list[tuple[str, str]] = []
+    for wi, wl in enumerate(sc.workloads):
+        if getattr(wl, "kind", None) != "inference":
+            continue
+        try:
+            gpus = wl.target.gpus or target_capacity_gpus(sc, wl.target)
+        except KeyError:
+            continue  # reported with the target
+        a = wl.autoscaling  # type: ignore[union-attr]
+        tp = wl.serving.tensor_parallel  # type: ignore[union-attr]
+        max_r = a.max_replicas if a.max_replicas is not None else gpus // tp
+        if a.min_replicas > max_r:
+            problems.append(
+                (
+                    f"workloads[{wi}].autoscaling.min_replicas",
+                    f"{a.min_replicas} replicas of {tp} GPU(s) do not fit the service's {gpus} GPUs "
+                    f"(at most {max_r}); lower min_replicas",
+                )
+            )
+    return problems
+
+
 def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]:
     """Every whole-scenario problem: references, files, sites, pools and resource limits.
 
@@ -395,6 +421,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += [p for p in files if p[0] not in have]
     problems += _site_problems(sc)
     problems += _pool_problems(sc)
+    problems += _replica_problems(sc)
     if limits is not False:
         lim = limits if isinstance(limits, ResourceLimits) else ResourceLimits.from_env()
         problems += resource_problems(sc, lim, trace_rates_rps=rates)
