@@ -193,18 +193,18 @@ def _parse_text(text: str, source: str, suffix: str) -> tuple[Any, yaml.Node | N
     return _parse_yaml(text, source)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: float = float("inf")) -> str:
     """A scenario file's text, with every failure as a ScenarioError."""
     if path.is_dir():
         raise ScenarioError([(str(path), "is a directory, not a scenario file")], str(path))
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > max_bytes:
         raise ScenarioError(
             [
                 (
                     str(path),
-                    f"file of {size / 1e6:.0f} MB exceeds the {MAX_FILE_BYTES / 1e6:.0f} MB limit for scenario "
-                    "files; put long series in CSV files referenced by path",
+                    f"file of {size / 1e6:.1f} MB exceeds the {max_bytes / 1e6:g} MB limit for scenario files "
+                    "(max_file_mb); put long series in CSV files referenced by path, or raise the limit",
                 )
             ],
             str(path),
@@ -226,11 +226,6 @@ def _read_text(path: Path) -> str:
             ],
             str(path),
         ) from None
-
-
-#: Largest scenario file accepted [bytes]. Scenarios are small (the reference is ~5 kB); long series belong in
-#: CSV files referenced by path.
-MAX_FILE_BYTES = 20_000_000
 
 
 # ------------------------------------------------------------------------------------ error formatting
@@ -476,6 +471,9 @@ def load_scenario(
         unreadable or invalid files it names, work or memory beyond the resource limits).
     """
     lim: Any = None if limits is True else limits
+    if lim is None:
+        lim = ResourceLimits.from_env()
+        lim = False if lim is None else lim
     if isinstance(source, Scenario):
         problems = scenario_problems(source, lim)
         if problems:
@@ -491,7 +489,7 @@ def load_scenario(
         if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
             if not path.exists():
                 raise ScenarioError([(str(path), "file not found")], str(path))
-            text = _read_text(path)
+            text = _read_text(path, lim.max_file_mb * 1e6 if lim is not False else float("inf"))
             name = str(path)
             base_dir = path.resolve().parent
         else:

@@ -63,6 +63,9 @@ class ResourceLimits:
     max_window_requests : float
         Requests simulated one by one in all request windows together (each window also has its own
         ``max_requests``).
+    max_file_mb : float
+        Size of a scenario file [MB] (scenarios are kilobytes; long series belong in CSV files). A 15 MB YAML
+        file takes ~30 s to parse even with libyaml.
     """
 
     max_steps: float = 2_000_000
@@ -71,6 +74,7 @@ class ResourceLimits:
     max_failure_events: float = 1_000_000
     max_trace_requests: float = 20_000_000
     max_window_requests: float = 20_000_000
+    max_file_mb: float = 5.0
 
     @classmethod
     def parse(cls, items: Mapping[str, Any] | str, base: ResourceLimits | None = None) -> ResourceLimits:
