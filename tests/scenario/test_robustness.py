@@ -435,6 +435,15 @@ def test_weather_file_with_impossible_values(tmp_path: Path) -> None:
     assert path == "sites[0].climate.path" and "dry_bulb_c" in msg and "row 4" in msg
 
 
+def test_truncated_weather_file_is_reported(tmp_path: Path) -> None:
+    lines = _pvlib_tmy3().read_text().splitlines()
+    (tmp_path / "w.csv").write_text("\n".join(lines[:50]) + "\n")
+    d = small_scenario_dict()
+    d["sites"][0]["climate"] = {"kind": "file", "path": "w.csv"}
+    path, msg = _one(_write(tmp_path, d))
+    assert path == "sites[0].climate.path" and "8760 hourly rows" in msg and "48" in msg
+
+
 def test_weather_file_path_resolves_against_the_scenario_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

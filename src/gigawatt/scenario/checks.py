@@ -211,8 +211,8 @@ def _weather_file(key: tuple[str, int, int]) -> tuple[str | None, bool]:
     except Exception as exc:  # pvlib raises many kinds on malformed files; all mean "not a weather file"
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return f"{p.name}: cannot read as a {p.suffix} weather file ({detail})", False
-    if len(df) == 0:
-        return f"{p.name}: no weather rows", False
+    if len(df) < 8760:
+        return f"{p.name}: a typical-year weather file needs 8760 hourly rows, this one has {len(df)}", False
     checks = {
         "dry_bulb_c": (-90.0, 70.0),
         "relative_humidity_frac": (0.0, 1.0 + 1e-9),
