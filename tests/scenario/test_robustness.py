@@ -481,6 +481,22 @@ def test_reference_problems_reported_together_with_field_errors(tmp_path: Path) 
     assert all(" line " in m for m in probs.values()), probs
 
 
+def test_gpu_claims_checked_when_another_workload_has_field_errors() -> None:
+    d = small_scenario_dict()
+    d["workloads"][0]["profile"]["utilization_frac"] = 7  # field error in one workload ...
+    d["workloads"].append(  # ... and an over-claim by valid ones
+        {
+            "kind": "utilization",
+            "name": "more",
+            "target": {"hall": "air", "gpus": 200},
+            "profile": {"kind": "constant", "utilization_frac": 0.5},
+        }
+    )
+    probs = _problems(d)
+    assert "workloads[0].profile.utilization_frac" in probs
+    assert "claim 360 GPUs but the group has 320" in probs["sites[0].halls[1].racks[0]"]
+
+
 def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
     text = yaml.safe_dump(small_scenario_dict(), sort_keys=False).replace("seed: 7\n", "seed: 7\nseed: 8\n")
     path, msg = _one(_write(tmp_path, text=text))

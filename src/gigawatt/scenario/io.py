@@ -422,6 +422,43 @@ def _raw_reference_problems(data: Mapping[str, Any], base_dir: Path | None) -> l
     return problems
 
 
+_WORKLOAD_INDEX = re.compile(r"^workloads\[(\d+)\]")
+
+
+def _partial_problems(data: Mapping[str, Any], base_dir: Path | None) -> list[tuple[str, str]]:
+    """Whole-scenario checks on the valid part of an invalid scenario: when only some workloads fail their
+    fields, the others are cross-checked (targets, GPU claims, pools, files) against the sites, so a single
+    ``check`` reports both kinds of problem."""
+    workloads = data.get("workloads")
+    if not isinstance(workloads, list) or not workloads:
+        return []
+    try:
+        Scenario.model_validate({**data, "workloads": []})
+    except (ValidationError, RecursionError):
+        return []  # the sites themselves fail: nothing sound to check against
+    keep: list[int] = []
+    for i, wl in enumerate(workloads):
+        try:
+            Scenario.model_validate({**data, "workloads": [wl]})
+        except (ValidationError, RecursionError):
+            continue
+        keep.append(i)
+    if len(keep) == len(workloads):
+        return []  # the failure is a whole-scenario rule; its message says it
+    try:
+        sc = Scenario.model_validate({**data, "workloads": [workloads[i] for i in keep]})
+    except (ValidationError, RecursionError):
+        return []
+    sc._base_dir = base_dir
+    out: list[tuple[str, str]] = []
+    for path, msg in scenario_problems(sc, False):
+        m = _WORKLOAD_INDEX.match(path)
+        if m is not None:
+            path = f"workloads[{keep[int(m.group(1))]}]" + path[m.end() :]
+        out.append((path, msg))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- public
 def validate_scenario(data: Any, *, source: str = "<dict>", _node: yaml.Node | None = None) -> Scenario:
     """Validate a plain mapping into a :class:`Scenario` (fields only), raising one ScenarioError with every
@@ -442,6 +479,8 @@ def _validate(data: Any, source: str, node: yaml.Node | None, base_dir: Path | N
         problems = _validation_problems(exc, data, node, source)
         seen = {p for p, _ in problems}
         extra = [p for p in _raw_reference_problems(data, base_dir) if p[0] not in seen]
+        seen |= {p for p, _ in extra}
+        extra += [p for p in _partial_problems(data, base_dir) if p[0] not in seen]
         raise ScenarioError(problems + _with_lines(extra, node, source), source) from None
     except RecursionError:
         raise ScenarioError([("", "scenario nested too deeply")], source) from None
