@@ -361,3 +361,47 @@ def test_mutated_scenarios_raise_only_scenario_errors_and_what_loads_runs(
         return
     res = gw.simulate(sc)  # whatever loads, runs
     assert np.all(np.isfinite(res.timeseries["facility_power_mw"].to_numpy()))
+
+
+_YAML_TEXT = __import__("yaml").safe_dump(_BASE, sort_keys=False)
+_JSON_TEXT = __import__("json").dumps(_BASE, indent=1)
+_SNIPPETS = [
+    *":-[]{}&*!|>'\"%@`#,?\n \t0123456789.eE+",
+    "\x00",
+    "\ufeff",
+    "é",
+    "\\",
+    "<<: *a",
+    "&a ",
+    "!!binary ",
+]
+_SNIPPETS += [
+    "!!python/object:os.system",
+    "!!timestamp ",
+    "!!bool ",
+    "2026-02-30",
+    ".nan",
+    ".inf",
+    "~",
+    "1e400",
+]
+
+
+@settings(max_examples=60, **_SETTINGS)  # type: ignore[arg-type]
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(_SNIPPETS)), min_size=1, max_size=4),
+    suffix=st.sampled_from([".yaml", ".json"]),
+)
+def test_corrupted_files_raise_only_scenario_errors(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, str]], suffix: str
+) -> None:
+    text = _YAML_TEXT if suffix == ".yaml" else _JSON_TEXT
+    for pos, snippet in edits:
+        i = pos % len(text)
+        text = text[:i] + snippet + text[i + 1 :]
+    p = tmp_path_factory.mktemp("fuzz") / f"s{suffix}"
+    p.write_text(text, encoding="utf-8")
+    try:
+        gw.load_scenario(p, limits=_SMALL)
+    except gw.ScenarioError as exc:
+        assert exc.problems

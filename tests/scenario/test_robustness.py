@@ -576,3 +576,10 @@ def test_min_replicas_must_fit_the_service() -> None:
     d = _with_inference(small_scenario_dict(), autoscaling={"min_replicas": 1000})
     path, msg = _one(d)
     assert path == "workloads[2].autoscaling.min_replicas" and "64 GPUs" in msg
+
+
+@pytest.mark.parametrize("value", ["!!bool maybe", "!!int abc", "!!timestamp x", "2026-02-30"])
+def test_values_that_do_not_fit_their_yaml_tag_are_field_errors(tmp_path: Path, value: str) -> None:
+    text = yaml.safe_dump(small_scenario_dict(), sort_keys=False).replace("seed: 7", f"seed: {value}")
+    path, msg = _one(_write(tmp_path, text=text))
+    assert path == "seed" and "line 5]" in msg

@@ -32,17 +32,25 @@ _YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when a
 
 
 class _Loader(_YamlBase):
-    """Safe YAML loader (libyaml when available) whose invalid timestamps stay strings, so that the
-    scenario validation reports them with their field path instead of a bare ``ValueError``."""
+    """Safe YAML loader (libyaml when available) whose scalars that do not fit their tag (an impossible date
+    ``2026-13-45``, ``!!int abc``) stay strings, so that the scenario validation reports them with their field
+    path instead of a bare ``ValueError``."""
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+
+def _lenient(tag: str) -> None:
+    strict = _Loader.yaml_constructors[tag]
+
+    def construct(loader: Any, node: yaml.Node) -> Any:
         try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, OverflowError):
-            return self.construct_scalar(node)
+            return strict(loader, node)
+        except (ValueError, TypeError, AttributeError, OverflowError, KeyError):
+            return loader.construct_scalar(node)
+
+    _Loader.add_constructor(tag, construct)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+for _tag in ("int", "float", "bool", "null", "timestamp"):
+    _lenient(f"tag:yaml.org,2002:{_tag}")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -139,6 +147,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
             data = loader.construct_document(node)
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, source) from None
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:  # no tag can hold it
+            raise ScenarioError([(source, f"YAML value error: {exc}")], source) from None
     finally:
         loader.dispose()
     return data, node
