@@ -149,3 +149,15 @@ def test_limits_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert _main(capsys, "check", str(sc), "--limit", "max_steps=100", "--no-limits")[0] == 0
     code, _, err = _main(capsys, "check", str(sc), "--limit", "max_stepz=1")
     assert code == 2 and "unknown limit" in err
+
+
+def test_run_with_a_raised_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=2)))  # 24 steps
+    monkeypatch.setenv("GIGAWATT_LIMITS", "max_steps=10")
+    assert _main(capsys, "check", str(sc))[0] == 2
+    code, out, err = _main(capsys, "run", str(sc), "--limit", "max_steps=100")
+    assert code == 0, err
+    assert "facility_energy_mwh" in out

@@ -543,6 +543,15 @@ def test_resource_limits_refuse_at_check_with_a_suggestion(
     assert any(needle in m for m in probs.values()), probs
 
 
+def test_a_scenario_loaded_with_raised_limits_simulates(monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = load_scenario(small_scenario_dict(horizon_h=12, step_s=60), limits=ResourceLimits(max_steps=1000))
+    monkeypatch.setenv("GIGAWATT_LIMITS", "max_steps=500")  # 720 steps exceed the default limits now
+    assert gw.simulate(sc).timeseries.shape[0] == 720  # checked once, with the limits given then
+    sc.horizon_h = 13  # changed since: checked again, with the default (environment) limits
+    with pytest.raises(gw.ScenarioError, match="max_steps=500"):
+        gw.simulate(sc)
+
+
 def test_trace_replay_requests_are_estimated_and_limited(tmp_path: Path) -> None:
     d = _csv_case(
         tmp_path,

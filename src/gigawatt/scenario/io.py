@@ -524,9 +524,12 @@ def load_scenario(
         lim = ResourceLimits.from_env()
         lim = False if lim is None else lim
     if isinstance(source, Scenario):
+        if _CHECKED.get(id(source)) == _fingerprint(source):
+            return source  # checked by an earlier load (with the limits given then) and unchanged since
         problems = scenario_problems(source, lim)
         if problems:
             raise ScenarioError(problems, "<Scenario>")
+        _remember(source)
         return source
     node = None
     base_dir: Path | None = None
@@ -558,7 +561,24 @@ def load_scenario(
     problems = scenario_problems(sc, lim)
     if problems:
         raise ScenarioError(_with_lines(problems, node, name), name)
+    _remember(sc)
     return sc
+
+
+#: Scenarios that passed :func:`load_scenario`, by ``id`` → fingerprint, so that ``simulate(scenario)`` does not
+#: re-check (and re-apply default limits to) a scenario loaded with other limits; a changed scenario (or a new
+#: object reusing the id) has another fingerprint and is checked again.
+_CHECKED: dict[int, str] = {}
+
+
+def _fingerprint(sc: Scenario) -> str:
+    return f"{sc._base_dir}|{sc.model_dump_json()}"
+
+
+def _remember(sc: Scenario) -> None:
+    if len(_CHECKED) >= 256:
+        _CHECKED.pop(next(iter(_CHECKED)))
+    _CHECKED[id(sc)] = _fingerprint(sc)
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
