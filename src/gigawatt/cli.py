@@ -139,7 +139,7 @@ def _seed(text: str) -> int:
 
 def _out_dir(text: str) -> str:
     if not text.strip():
-        raise argparse.ArgumentTypeError("must name a folder (got an empty path)")
+        raise argparse.ArgumentTypeError("must name a path (got an empty one)")
     return text
 
 
@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     _limit_args(c)
     c.set_defaults(func=_cmd_check)
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    s.add_argument("--out", "-o", help="write to a file instead of stdout")
+    s.add_argument("--out", "-o", type=_out_dir, help="write to a file instead of stdout")
     s.set_defaults(func=_cmd_schema)
     k = sub.add_parser("catalog", help="list presets")
     k.add_argument(
