@@ -61,7 +61,7 @@ bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-lock out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest .venv-lock out .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 validation: $(STAMP)
 	GIGAWATT_VALIDATION_REPORT=docs/validation.md $(PY) -m pytest -q tests/validation

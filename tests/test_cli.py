@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from tests.conftest import small_scenario_dict
@@ -75,3 +76,88 @@ def test_schema_and_catalog() -> None:
 def test_usage_error_exit_code() -> None:
     r = run("frobnicate")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_check_exit_2_without_traceback_for_broken_files(tmp_path: Path) -> None:
+    cases = {
+        "inf.yaml": yaml.safe_dump(small_scenario_dict()).replace("horizon_h: 48", "horizon_h: .inf"),
+        "date.yaml": yaml.safe_dump(small_scenario_dict()).replace(
+            "start: '2026-07-01T00:00:00'", "start: 2026-13-45"
+        ),
+        "deep.yaml": "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "dup.yaml": yaml.safe_dump(small_scenario_dict()).replace("seed: 7\n", "seed: 7\nseed: 8\n"),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    (tmp_path / "dir.yaml").mkdir()
+    for name in [*cases, "latin1.yaml", "dir.yaml"]:
+        r = run("check", str(tmp_path / name))
+        assert r.returncode == 2, (name, r.stderr)
+        assert "Traceback" not in r.stderr and "problem(s)" in r.stderr, (name, r.stderr)
+
+
+def test_check_reports_bad_trace_file_contents(tmp_path: Path) -> None:
+    (tmp_path / "u.csv").write_text("timestamp,utilization_frac\n2026-07-01,0.5\n2026-07-02,7\n")
+    d = small_scenario_dict()
+    d["workloads"][0]["profile"] = {"kind": "trace", "path": "u.csv"}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(d))
+    r = run("check", str(tmp_path / "s.yaml"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "workloads[0].profile.path: u.csv line 3, column 'utilization_frac'" in r.stderr
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in-process (faster than a subprocess for checks that never simulate)."""
+    from gigawatt.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bad_seed_and_out_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=1)))
+    code, _, err = _main(capsys, "run", str(sc), "--seed", "-5")
+    assert code == 2 and "--seed" in err and "Traceback" not in err
+    code, _, err = _main(capsys, "run", str(sc), "--out", "")
+    assert code == 2 and "--out" in err and "Traceback" not in err
+
+
+def test_unusable_out_fails_before_simulating(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=1)))
+    (tmp_path / "file").write_text("x")
+    code, out, err = _main(capsys, "run", str(sc), "--out", str(tmp_path / "file" / "run"))
+    assert code == 2 and "--out" in err and "Simulating" not in out
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    code, out, err = _main(capsys, "run", str(sc), "--out", str(tmp_path / "mine"))
+    assert code == 2 and "not empty" in err and "Simulating" not in out
+
+
+def test_limits_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict()))  # 576 steps
+    code, _, err = _main(capsys, "check", str(sc), "--limit", "max_steps=100")
+    assert code == 2 and "max_steps=100" in err and "coarser step_s" in err
+    assert _main(capsys, "check", str(sc), "--limit", "max_steps=1000")[0] == 0
+    assert _main(capsys, "check", str(sc), "--limit", "max_steps=100", "--no-limits")[0] == 0
+    code, _, err = _main(capsys, "check", str(sc), "--limit", "max_stepz=1")
+    assert code == 2 and "unknown limit" in err
+
+
+def test_run_with_a_raised_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=2)))  # 24 steps
+    monkeypatch.setenv("GIGAWATT_LIMITS", "max_steps=10")
+    assert _main(capsys, "check", str(sc))[0] == 2
+    code, out, err = _main(capsys, "run", str(sc), "--limit", "max_steps=100")
+    assert code == 0, err
+    assert "facility_energy_mwh" in out

@@ -84,3 +84,74 @@ def test_grid_cap_reports_unserved() -> None:
     s = r.summary()
     assert s["energy_cost_usd"] == pytest.approx(s["grid_import_energy_mwh"] * 50.0)
     assert s["emissions_tco2"] == pytest.approx(s["grid_import_energy_mwh"] * 400.0 / 1e3)
+
+
+# ------------------------------------------------------------------------------ output folders (to_dir)
+def test_to_dir_interrupted_leaves_no_partial_result(
+    res: gw.Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gigawatt import plot
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plot, "save_default_plots", boom)
+    with pytest.raises(KeyboardInterrupt):
+        res.to_dir(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []  # neither the result nor its temporary folder
+
+
+def test_to_dir_replaces_an_earlier_result_whole(tmp_path: Path) -> None:
+    from gigawatt.result import RESULT_MARKER
+
+    d = small_scenario_dict(horizon_h=6)
+    d["workloads"][1]["target"]["gpus"] = 160
+    d["workloads"].append(
+        {
+            "kind": "training",
+            "name": "train",
+            "target": {"hall": "air", "gpus": 64},
+            "jobs": [{"name": "j", "gpus": 8, "duration_h": 1}],
+        }
+    )
+    out = gw.simulate(d).to_dir(tmp_path / "run", plots=False)
+    assert (out / "jobs.csv").exists() and (out / RESULT_MARKER).exists()
+    gw.simulate(small_scenario_dict(horizon_h=6)).to_dir(out, plots=False)
+    assert not (out / "jobs.csv").exists()  # no stale table from the earlier run
+    assert (out / RESULT_MARKER).exists() and (out / "summary.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_to_dir_refuses_a_foreign_folder_and_a_file(res: gw.Result, tmp_path: Path) -> None:
+    from gigawatt.result import check_output_dir
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not empty"):
+        res.to_dir(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        check_output_dir(tmp_path / "f" / "run")
+    with pytest.raises(ValueError, match="empty"):
+        check_output_dir("")
+    (tmp_path / "empty").mkdir()
+    assert (res.to_dir(tmp_path / "empty", plots=False) / "summary.csv").exists()
+
+
+def test_saved_scenario_with_relative_paths_reruns_from_anywhere(tmp_path: Path) -> None:
+    import yaml
+
+    src = tmp_path / "project"
+    src.mkdir()
+    (src / "util.csv").write_text("timestamp,utilization_frac\n2026-07-01,0.5\n2026-07-02,0.7\n")
+    d = small_scenario_dict(horizon_h=6)
+    d["workloads"][0]["profile"] = {"kind": "trace", "path": "util.csv"}
+    (src / "s.yaml").write_text(yaml.safe_dump(d))
+    out = gw.simulate(src / "s.yaml").to_dir(tmp_path / "elsewhere" / "run", plots=False)
+    saved = yaml.safe_load((out / "scenario.yaml").read_text())
+    assert Path(saved["workloads"][0]["profile"]["path"]).is_absolute()
+    again = gw.simulate(out / "scenario.yaml")
+    assert again.summary()["it_energy_mwh"] == pytest.approx(
+        pd.read_csv(out / "summary.csv").set_index("metric")["value"]["it_energy_mwh"], rel=1e-9
+    )

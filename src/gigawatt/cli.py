@@ -32,17 +32,36 @@ def _fmt(v: float) -> str:
     return f"{v:,.4g}" if abs(v) < 10 else f"{v:,.1f}"
 
 
+def _limits(args: argparse.Namespace) -> object:
+    """Resource limits from ``--no-limits`` / ``--limit KEY=VALUE`` (over the environment's)."""
+    from gigawatt.scenario.limits import ResourceLimits
+
+    if args.no_limits:
+        return False
+    base = ResourceLimits.from_env()
+    if not args.limit:
+        return base if base is not None else False
+    return ResourceLimits.parse(",".join(args.limit), base or ResourceLimits())
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import gigawatt as gw
+    from gigawatt.errors import ScenarioError
+    from gigawatt.result import check_output_dir
 
-    sc = gw.load_scenario(args.scenario)
+    if args.out is not None:
+        try:  # before simulating: an unusable folder fails now, not after an hour of simulation
+            check_output_dir(args.out)
+        except (ValueError, OSError) as exc:
+            raise ScenarioError([("--out", str(exc))], "the command line") from None
+    sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]
     print(
         f"Simulating {sc.name!r}: {sc.n_accelerators:,} accelerators, {sc.horizon_h:g} h at {sc.step_s:g} s steps ..."
     )
     res = gw.simulate(sc, seed=args.seed)
     s = res.summary()
     _print_table([(str(k), _fmt(float(v))) for k, v in s.items()])
-    if args.out:
+    if args.out is not None:
         out = res.to_dir(args.out, plots=not args.no_plots)
         print(f"Wrote results to {out}")
     return 0
@@ -52,7 +71,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import gigawatt as gw
     from gigawatt.scenario.feasibility import scenario_warnings
 
-    sc = gw.load_scenario(args.scenario)  # errors (exit 2) include the static feasibility errors
+    sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]  # errors (exit 2) include the static feasibility errors
     print(
         f"OK: {sc.name!r} — {len(sc.sites)} site(s), {sum(len(s.halls) for s in sc.sites)} hall(s), "
         f"{sc.n_accelerators:,} accelerators, {len(sc.workloads)} workload(s)"
@@ -114,6 +133,32 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
+    return value
+
+
+def _out_dir(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a path (got an empty one)")
+    return text
+
+
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--limit",
+        action="append",
+        metavar="KEY=VALUE",
+        help="raise a resource limit, e.g. --limit max_steps=5e6 (see docs/robustness.md); repeatable",
+    )
+    p.add_argument("--no-limits", action="store_true", help="switch the resource limits off")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gigawatt", description="Simulate AI datacenters for capacity planning.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -123,16 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
         "scenario", nargs="?", default="reference", help="scenario file or bundled name (default: reference)"
     )
     r.add_argument(
-        "--out", "-o", help="write results (summary.csv, timeseries.parquet, plots, ...) to this folder"
+        "--out",
+        "-o",
+        type=_out_dir,
+        help="write results (summary.csv, timeseries.parquet, plots, ...) to this folder (new, empty, or an "
+        "earlier result, which is replaced)",
     )
-    r.add_argument("--seed", type=int, default=None, help="override the scenario seed")
+    r.add_argument("--seed", type=_seed, default=None, help="override the scenario seed (an integer >= 0)")
     r.add_argument("--no-plots", action="store_true", help="skip plots when writing --out")
+    _limit_args(r)
     r.set_defaults(func=_cmd_run)
     c = sub.add_parser("check", help="validate a scenario; exit 2 listing every problem")
     c.add_argument("scenario")
+    _limit_args(c)
     c.set_defaults(func=_cmd_check)
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    s.add_argument("--out", "-o", help="write to a file instead of stdout")
+    s.add_argument("--out", "-o", type=_out_dir, help="write to a file instead of stdout")
     s.set_defaults(func=_cmd_schema)
     k = sub.add_parser("catalog", help="list presets")
     k.add_argument(

@@ -32,10 +32,56 @@ if TYPE_CHECKING:
     from gigawatt.engine.clock import Clock
     from gigawatt.engine.fleet import Fleet
 
-__all__ = ["POWER_COLUMNS", "Result", "build_timeseries"]
+__all__ = ["POWER_COLUMNS", "RESULT_MARKER", "Result", "build_timeseries", "check_output_dir"]
 
 #: The four parts of facility power: facility = IT + cooling + electrical losses + other, exactly.
 POWER_COLUMNS = ["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]
+
+
+#: File written last into a result folder by :meth:`Result.to_dir`: its presence means the folder is a
+#: complete gigawatt result (and may be replaced by a later run).
+RESULT_MARKER = ".gigawatt-result"
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Check that results can be written to ``path`` before anything is simulated; return it as a Path.
+
+    Usable: a path that does not exist yet (its first existing parent must be a writable folder), an empty
+    folder, or a folder holding an earlier gigawatt result (it has :data:`RESULT_MARKER`; it will be replaced).
+
+    Raises
+    ------
+    ValueError
+        Empty path.
+    NotADirectoryError
+        ``path`` or one of its parents is a file.
+    FileExistsError
+        ``path`` is a folder with other content (nothing is overwritten or mixed into it).
+    PermissionError
+        The folder that would hold ``path`` is not writable.
+    """
+    import os
+
+    if str(path).strip() == "":
+        raise ValueError("the output folder path is empty")
+    out = Path(path).expanduser().absolute()
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError(f"{out} exists and is not a folder")
+        entries = [p.name for p in out.iterdir()]
+        if entries and RESULT_MARKER not in entries:
+            raise FileExistsError(
+                f"{out} is not empty and holds no earlier gigawatt result ({RESULT_MARKER} missing); "
+                "choose a new or empty folder"
+            )
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{parent} is a file, so {out} cannot be created")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write to {parent}")
+    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -277,23 +323,56 @@ class Result:
         return out
 
     def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
-        """Write ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved),
-        ``jobs.csv``/``events.csv``/``services.csv``/``requests.csv`` when present, and ``plots/*.png``."""
+        """Write ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved, with
+        absolute file paths so that it re-runs from anywhere), ``jobs.csv``/``events.csv``/``services.csv``/
+        ``requests.csv`` when present, ``plots/*.png``, and the completion marker :data:`RESULT_MARKER`.
+
+        The files are written to a temporary folder next to ``path`` and moved into place at the end, so an
+        interrupted write never leaves a partial result at ``path``. An earlier result at ``path`` (a folder
+        with the marker) is replaced whole (no stale ``jobs.csv`` survives); an empty folder is used; any other
+        existing file or folder is refused before anything is written.
+
+        Raises
+        ------
+        FileExistsError, NotADirectoryError, PermissionError
+            ``path`` is unusable (see :func:`check_output_dir`).
+        """
+        import shutil
+        import tempfile
+
         from gigawatt.scenario.io import save_scenario
 
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        self.summary().to_csv(out / "summary.csv", header=True)
-        self.timeseries.to_parquet(out / "timeseries.parquet")
-        save_scenario(self.scenario, out / "scenario.yaml")
-        for name in ("jobs", "events", "services", "requests"):
-            df = getattr(self, name)
-            if df is not None:
-                df.to_csv(out / f"{name}.csv", index=False)
-        if plots:
-            from gigawatt import plot
+        out = check_output_dir(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            self.summary().to_csv(tmp / "summary.csv", header=True)
+            self.timeseries.to_parquet(tmp / "timeseries.parquet")
+            save_scenario(self.scenario, tmp / "scenario.yaml", absolute_paths=True)
+            for name in ("jobs", "events", "services", "requests"):
+                df = getattr(self, name)
+                if df is not None:
+                    df.to_csv(tmp / f"{name}.csv", index=False)
+            if plots:
+                from gigawatt import plot
 
-            plot.save_default_plots(self, out / "plots")
+                plot.save_default_plots(self, tmp / "plots")
+            (tmp / RESULT_MARKER).write_text(
+                f"gigawatt result of scenario {self.scenario.name!r}, seed {self.seed}: complete\n",
+                encoding="utf-8",
+            )
+            tmp.chmod(0o755)
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                old.rmdir()
+                out.rename(old)  # the earlier result (or empty folder) leaves in one step ...
+                tmp.rename(out)  # ... and the new one arrives in one step
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return out
 
     def __repr__(self) -> str:

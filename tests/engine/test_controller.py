@@ -12,6 +12,7 @@ import gigawatt as gw
 import gigawatt.engine.controller as controller_mod
 from gigawatt.physics import facility, weather
 from gigawatt.physics.cooling import COOLING_PRESETS
+from gigawatt.scenario.hardware import COOLING_DESIGNS
 
 
 def test_marginal_slope_is_derived_per_plant_and_run() -> None:
@@ -76,7 +77,7 @@ def _one_hall_training(
     site["climate"] = {"kind": "named", "name": climate}
     if grid_mw is not None:
         site["grid"]["import_capacity_mw"] = grid_mw
-    tech = {"air_legacy": "air", "air_evaporative": "air", "dlc_dry": "dlc"}.get(design, design)
+    tech = next(t for t, designs in COOLING_DESIGNS.items() if design in designs)
     hall = site["halls"][0 if tech in ("dlc", "immersion") else 1]
     hall["cooling"] = {"technology": tech, "design": design, "capacity_frac": capacity_frac}
     site["halls"] = [hall]

@@ -69,6 +69,12 @@ def test_unreachable_tpot_is_an_error_and_other_policies_are_not_checked() -> No
 
 def test_run_bypassing_the_check_warns_and_stops_at_the_knee() -> None:
     sc = gw.Scenario.model_validate(mi300x_scenario())  # no cross-checks
+    with pytest.raises(gw.ScenarioError, match="cannot be met at any replica count"):
+        gw.simulate(sc)  # simulate checks a Scenario object too
+    # the run-time path, for what a static check cannot foresee: mark the scenario as checked (test only)
+    from gigawatt.scenario.io import _remember
+
+    _remember(sc)
     with pytest.warns(gw.GigawattWarning, match="cannot be met at any replica count"):
         res = gw.simulate(sc)
     row = res.services.iloc[0]
@@ -124,11 +130,13 @@ def test_package_logger_has_a_null_handler() -> None:
     assert issubclass(gw.GigawattWarning, UserWarning)
 
 
-def test_request_window_beyond_max_requests_is_a_warning() -> None:
+def test_request_window_beyond_max_requests_is_refused() -> None:
     d = mi300x_scenario(tp=2, request_windows=[{"start_h": 10, "duration_h": 1, "max_requests": 100_000}])
-    w = dict(scenario_warnings(gw.load_scenario(d)))
-    # 2,000 req/s x (3,600 s + 300 s warm-up) = 7.8 million expected
-    assert "7,800,000 requests expected" in w["workloads[1].request_windows[0].max_requests"]
+    # 2,000 req/s x (3,600 s + 300 s warm-up) = 7.8 million: the resource guard refuses it at check (an
+    # error, since a window cut at max_requests would report wrong latencies)
+    with pytest.raises(gw.ScenarioError, match=r"requests .* exceed max_requests=100,000") as info:
+        gw.load_scenario(d)
+    assert "workloads[1].request_windows[0]" in str(info.value)
     d = mi300x_scenario(tp=2, request_windows=[{"start_h": 10, "duration_h": 0.01, "warmup_s": 0}])
     assert scenario_warnings(gw.load_scenario(d)) == []
 

@@ -123,5 +123,5 @@ def test_pool_target_over_halls_validation() -> None:
     with pytest.raises(gw.ScenarioError, match="larger than its target"):
         load_scenario(d)
     d["workloads"] = [_training(target={"halls": ["site-a/air", "site-a/liquid"]})]
-    sc = load_scenario(d)  # accelerator mix is checked when the pool is built (simulate)
-    assert sc.workloads[0].target.halls == ["site-a/air", "site-a/liquid"]
+    with pytest.raises(gw.ScenarioError, match="mixes accelerators"):  # H100 and GB200
+        load_scenario(d)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -12,14 +13,17 @@ import pandas as pd
 from gigawatt.physics.timebase import local_clock, solar_utc_offset_h
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gigawatt.scenario.site import Site
 
 __all__ = ["Clock", "site_utc_offset_h", "wall_clock_offset_h"]
 
 
-def site_utc_offset_h(site: Site) -> float:
+def site_utc_offset_h(site: Site, resolve_path: Callable[[str], Path] | None = None) -> float:
     """Local standard time of a site = UTC + this [h]: ``location.utc_offset_h``, else the time zone of the
-    named climate's station or of the weather file, else ``round(longitude / 15)``."""
+    named climate's station or of the weather file (a relative path resolved by ``resolve_path``, the
+    scenario's :meth:`~gigawatt.Scenario.resolve_path`), else ``round(longitude / 15)``."""
     if site.location.utc_offset_h is not None:
         return float(site.location.utc_offset_h)
     from gigawatt.scenario.site import NamedClimate, WeatherFileClimate
@@ -31,15 +35,18 @@ def site_utc_offset_h(site: Site) -> float:
     if isinstance(site.climate, WeatherFileClimate):
         from gigawatt.physics.weather import weather_file_tz_offset_h
 
-        return weather_file_tz_offset_h(site.climate.path)
+        path = resolve_path(site.climate.path) if resolve_path is not None else site.climate.path
+        return weather_file_tz_offset_h(path)
     return solar_utc_offset_h(site.location.longitude_deg)
 
 
-def wall_clock_offset_h(wall_clock: str, site: Site | None) -> float:
+def wall_clock_offset_h(
+    wall_clock: str, site: Site | None, resolve_path: Callable[[str], Path] | None = None
+) -> float:
     """Offset [h] from UTC of the wall clock that hour-of-day rules use (``Scenario.wall_clock``)."""
     if wall_clock == "utc" or site is None:
         return 0.0
-    return site_utc_offset_h(site)
+    return site_utc_offset_h(site, resolve_path)
 
 
 @dataclass(frozen=True)

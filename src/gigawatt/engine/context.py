@@ -162,7 +162,7 @@ class SimContext:
         from gigawatt.engine.clock import wall_clock_offset_h
 
         site = self.scenario.sites[int(self.fleet.group_site[int(groups[0])])] if len(groups) else None
-        return wall_clock_offset_h(self.scenario.wall_clock, site)
+        return wall_clock_offset_h(self.scenario.wall_clock, site, self.scenario.resolve_path)
 
     def groups_for(self, target: GpuTarget | PoolTarget) -> np.ndarray:
         """Global rack-group indices covered by a workload target."""

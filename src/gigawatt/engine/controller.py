@@ -173,7 +173,7 @@ class FacilityController:
         self.phase_w = power.phase_power_w(fleet.idle_w, fleet.tdp_w, fleet.training_power_frac)
         self.g2h = fleet.group_to_hall_matrix()
         self.h2s = fleet.hall_to_site_matrix()
-        self.weather = [site_weather(s, clock) for s in sc.sites]
+        self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
         self.dry_bulb_site_c = np.stack([w["dry_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         self.wet_bulb_site_c = np.stack([w["wet_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         db_all, wb_all = self.hall_weather(slice(None))

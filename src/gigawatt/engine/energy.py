@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,9 +63,9 @@ def _irradiance(site: Site, clock: Clock, weather: Mapping[str, np.ndarray]) -> 
     return ghi, np.asarray(parts["dni"], dtype=float), np.asarray(parts["dhi"], dtype=float)
 
 
-def _local_offset_h(site: Site) -> float:
+def _local_offset_h(site: Site, resolve_path: Callable[[str], Path] | None = None) -> float:
     """The site's local standard time offset from UTC [h] (see :func:`gigawatt.engine.clock.site_utc_offset_h`)."""
-    return site_utc_offset_h(site)
+    return site_utc_offset_h(site, resolve_path)
 
 
 @dataclass
@@ -102,7 +103,7 @@ class SiteSupply:
         clock: Clock,
         weather: Mapping[str, np.ndarray],
         rng: np.random.Generator,
-        resolve_path: Callable[[str], object] | None = None,
+        resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
     ) -> SiteSupply:
         """Precompute every per-step supply input of ``site`` (vectorised over the horizon).
@@ -147,10 +148,10 @@ class SiteSupply:
         tariff = (
             g.tariff if g.tariff is not None else FlatTariff(price_usd_per_mwh=g.energy_price_usd_per_mwh)
         )
-        wall_offset_h = wall_clock_offset_h(wall_clock, site)
+        wall_offset_h = wall_clock_offset_h(wall_clock, site, resolve_path)
         price = cls._price(tariff, site, clock, resolve_path, wall_offset_h)
         # carbon
-        carbon = cls._carbon(site, clock, weather)
+        carbon = cls._carbon(site, clock, weather, resolve_path)
         # generation
         mid = _mid_step_times(clock)
         must_run: dict[str, np.ndarray] = {}
@@ -320,7 +321,7 @@ class SiteSupply:
         tariff: object,
         site: Site,
         clock: Clock,
-        resolve_path: Callable[[str], object] | None,
+        resolve_path: Callable[[str], Path] | None,
         wall_offset_h: float,
     ) -> np.ndarray:
         times = clock.times
@@ -349,7 +350,12 @@ class SiteSupply:
         raise TypeError(f"unsupported tariff {type(tariff).__name__}")  # pragma: no cover
 
     @staticmethod
-    def _carbon(site: Site, clock: Clock, weather: Mapping[str, np.ndarray]) -> np.ndarray:
+    def _carbon(
+        site: Site,
+        clock: Clock,
+        weather: Mapping[str, np.ndarray],
+        resolve_path: Callable[[str], Path] | None = None,
+    ) -> np.ndarray:
         g, n = site.grid, clock.n_steps
         c = g.carbon
         if c is None:
@@ -362,7 +368,7 @@ class SiteSupply:
             mean = g.carbon_intensity_gco2_per_kwh
         if c.profile == "flat":
             return np.full(n, float(mean))
-        local = clock.times + pd.Timedelta(hours=_local_offset_h(site))
+        local = clock.times + pd.Timedelta(hours=_local_offset_h(site, resolve_path))
         return carbon_phys.synthetic_intensity_gco2_per_kwh(
             local,
             mean,
@@ -600,7 +606,7 @@ class SupplyStage:
         clock: Clock,
         weather: Sequence[Mapping[str, np.ndarray]],
         rng_for_site: Callable[[str], np.random.Generator],
-        resolve_path: Callable[[str], object] | None = None,
+        resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
     ) -> None:
         self.clock = clock

@@ -11,6 +11,9 @@ irradiance (``wind_speed_m_per_s``, ``ghi_w_per_m2``, ``dni_w_per_m2``, ``dhi_w_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -43,12 +46,15 @@ def _with_psychrometrics(site: Site, dry: np.ndarray, rh: np.ndarray) -> dict[st
     }
 
 
-def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
+def site_weather(
+    site: Site, clock: Clock, resolve_path: Callable[[str], Path] | None = None
+) -> dict[str, np.ndarray]:
     """Weather arrays ``(n_steps,)`` for ``site`` (see the module docstring for the keys).
 
     The synthetic climate evaluates its sinusoids at the middle of each step in local solar time
     (UTC + longitude/15 h), with the daily maximum at 15:00 solar time; pressure follows the site elevation
-    (standard atmosphere) and the wet bulb the psychrometric solution.
+    (standard atmosphere) and the wet bulb the psychrometric solution. ``resolve_path`` resolves a weather
+    file's relative path (``Scenario.resolve_path``: against the scenario file's folder).
     """
     clim = site.climate
     n = clock.n_steps
@@ -72,7 +78,7 @@ def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
         from gigawatt.engine.clock import site_utc_offset_h
 
         loc = site.location
-        tz = site_utc_offset_h(site)
+        tz = site_utc_offset_h(site, resolve_path)
         df = wx.typical_year_from_monthly_normals(
             dry_bulb_mean_c=clim.dry_bulb_mean_c,
             daily_range_c=clim.daily_range_c,
@@ -93,7 +99,7 @@ def site_weather(site: Site, clock: Clock) -> dict[str, np.ndarray]:
         if isinstance(clim, NamedClimate):
             df, meta = wx.load_climate(clim.name)
         else:
-            df, meta = wx.read_weather(clim.path)
+            df, meta = wx.read_weather(resolve_path(clim.path) if resolve_path else clim.path)
         times = _mid_step_times(clock).tz_localize("UTC")
         out = wx.to_simulation_clock(df, times, float(meta["tz_offset_h"]))
         return {c: out[c].to_numpy(dtype=float) for c in wx.CANONICAL_COLUMNS}

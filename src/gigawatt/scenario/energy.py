@@ -6,12 +6,11 @@ Declarative pydantic models only; the physics lives in :mod:`gigawatt.physics` (
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import StrictModel, UtcDatetime
 
 __all__ = [
     "BaseloadGenerator",
@@ -107,9 +106,9 @@ class Ppa(StrictModel):
     name: str
     kind: Literal["baseload", "solar", "wind"]
     strike_usd_per_mwh: float = Field(ge=-1000, le=10000)
-    block_mw: NonNegativeFloat = 0.0
+    block_mw: float = Field(0.0, ge=0, le=100_000)
     """Contracted block for ``baseload`` [MW]."""
-    capacity_mw: NonNegativeFloat = 0.0
+    capacity_mw: float = Field(0.0, ge=0, le=100_000)
     """Contracted plant capacity for ``solar``/``wind`` [MW]."""
     start_hour: float = Field(0.0, ge=0, le=24)
     end_hour: float = Field(24.0, ge=0, le=24)
@@ -129,8 +128,8 @@ class Ppa(StrictModel):
 class CurtailmentWindow(StrictModel):
     """A scheduled grid curtailment or disconnection: import cap × ``cap_frac`` during [start, end) (UTC)."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: UtcDatetime
+    end: UtcDatetime
     cap_frac: float = Field(0.0, ge=0, le=1)
     """Import cap during the event as a fraction of the normal cap (0 = disconnected)."""
     reason: str = "scheduled curtailment"
@@ -149,8 +148,8 @@ class StochasticCurtailment(StrictModel):
     shed: set ``cap_frac: 0``.
     """
 
-    rate_per_year: NonNegativeFloat
-    mean_duration_h: PositiveFloat
+    rate_per_year: float = Field(ge=0, le=10_000)
+    mean_duration_h: float = Field(gt=0, le=8760)
     cap_frac: float = Field(0.0, ge=0, le=1)
     fixed_duration: bool = False
     reason: str = "grid emergency"
@@ -169,13 +168,13 @@ class GasGenerator(StrictModel):
 
     kind: Literal["gas"] = "gas"
     name: str
-    capacity_mw: PositiveFloat
+    capacity_mw: float = Field(gt=0, le=100_000)
     min_load_frac: float = Field(0.25, ge=0, le=1)
-    start_time_s: NonNegativeFloat = 300.0
+    start_time_s: float = Field(300.0, ge=0, le=86_400)
     heat_rate_btu_per_kwh: float = Field(9100.0, ge=3412.2, le=20000)
-    fuel_price_usd_per_mmbtu: NonNegativeFloat = 3.5
-    emissions_kgco2_per_mmbtu: NonNegativeFloat = 53.06
-    variable_om_usd_per_mwh: NonNegativeFloat = 5.0
+    fuel_price_usd_per_mmbtu: float = Field(3.5, ge=0, le=1000)
+    emissions_kgco2_per_mmbtu: float = Field(53.06, ge=0, le=1000)
+    variable_om_usd_per_mwh: float = Field(5.0, ge=0, le=10_000)
     dispatch: Literal["backup", "economic"] = "backup"
     """``backup``: runs only when grid + battery fall short; ``economic``: also runs before the grid whenever
     its marginal cost (heat rate × fuel price + VOM) is below the grid price."""
@@ -186,7 +185,7 @@ class SolarGenerator(StrictModel):
 
     kind: Literal["solar"] = "solar"
     name: str
-    capacity_dc_mw: PositiveFloat
+    capacity_dc_mw: float = Field(gt=0, le=100_000)
     dc_ac_ratio: float = Field(1.2, gt=0.5, le=2.5)
     surface_tilt_deg: float | None = Field(None, ge=0, le=90)
     """Default: abs(latitude)."""
@@ -200,9 +199,9 @@ class WindGenerator(StrictModel):
 
     kind: Literal["wind"] = "wind"
     name: str
-    n_turbines: PositiveInt
-    hub_height_m: PositiveFloat = 90.0
-    measurement_height_m: PositiveFloat = 10.0
+    n_turbines: int = Field(gt=0, le=100_000)
+    hub_height_m: float = Field(90.0, gt=0, le=500)
+    measurement_height_m: float = Field(10.0, gt=0, le=500)
     shear_exponent: float = Field(1.0 / 7.0, ge=0, le=0.6)
     losses_frac: float = Field(0.1, ge=0, lt=1)
     """Wake, electrical and availability losses (estimate)."""
@@ -213,12 +212,12 @@ class BaseloadGenerator(StrictModel):
 
     kind: Literal["baseload"] = "baseload"
     name: str
-    capacity_mw: PositiveFloat
+    capacity_mw: float = Field(gt=0, le=100_000)
     availability_frac: float = Field(0.92, gt=0, le=1)
     """Long-run availability (U.S. nuclear fleet capacity factor ≈ 0.9–0.93, EIA)."""
     stochastic_outages: bool = False
     """Random outages (alternating renewal process) instead of a constant expected output."""
-    mean_outage_h: PositiveFloat = 720.0
+    mean_outage_h: float = Field(720.0, gt=0, le=87_600)
 
 
 Generator = Annotated[
@@ -229,8 +228,8 @@ Generator = Annotated[
 class Battery(StrictModel):
     """Battery energy storage and its dispatch policy (see :mod:`gigawatt.physics.dispatch`)."""
 
-    energy_mwh: PositiveFloat
-    power_mw: PositiveFloat
+    energy_mwh: float = Field(gt=0, le=1_000_000)
+    power_mw: float = Field(gt=0, le=100_000)
     round_trip_efficiency_frac: float = Field(0.85, gt=0, le=1)
     """AC round-trip efficiency; 0.85 for 4-h Li-ion (NREL, Cole & Karmakar 2023)."""
     soc_min_frac: float = Field(0.05, ge=0, le=1)
@@ -239,7 +238,7 @@ class Battery(StrictModel):
     reserve_soc_frac: float = Field(0.05, ge=0, le=1)
     """SoC kept for outages: arbitrage and peak shaving discharge only above it."""
     policy: Literal["backup_only", "peak_shaving", "price_arbitrage", "carbon_aware"] = "peak_shaving"
-    peak_shaving_target_mw: PositiveFloat | None = None
+    peak_shaving_target_mw: float | None = Field(None, gt=0, le=100_000)
     """Grid import target for ``peak_shaving`` [MW]; default: the import capacity."""
 
     @model_validator(mode="after")
@@ -284,14 +283,14 @@ class CarbonSettings(StrictModel):
     """
 
     region_code: str | None = None
-    annual_mean_gco2_per_kwh: NonNegativeFloat | None = None
+    annual_mean_gco2_per_kwh: float | None = Field(None, ge=0, le=2000)
     profile: Literal["flat", "synthetic"] = "synthetic"
     solar_dip_frac: float = Field(0.2, ge=0, lt=1)
     evening_peak_frac: float = Field(0.05, ge=0, lt=1)
     seasonal_amplitude_frac: float = Field(0.1, ge=0, lt=0.5)
-    residual_mix_gco2_per_kwh: NonNegativeFloat | None = None
+    residual_mix_gco2_per_kwh: float | None = Field(None, ge=0, le=2000)
     """Intensity for market-based Scope 2 of uncovered energy; default: the location-based intensity."""
-    certificates_mwh_per_year: NonNegativeFloat = 0.0
+    certificates_mwh_per_year: float = Field(0.0, ge=0, le=1e9)
     """Unbundled energy attribute certificates (RECs/GOs) retired per year [MWh]."""
     matching: Literal["annual", "hourly"] = "annual"
 
@@ -313,8 +312,8 @@ class PowerCapping(StrictModel):
     flexible_training_frac: float = Field(0.0, ge=0, le=1)
     """Carbon-/price-aware training: share of the training load paused on steps where the grid price or
     carbon intensity is above its threshold (0: never). Its cost shows as lower training throughput."""
-    pause_training_above_price_usd_per_mwh: float | None = None
-    pause_training_above_carbon_gco2_per_kwh: NonNegativeFloat | None = None
+    pause_training_above_price_usd_per_mwh: float | None = Field(None, ge=-1000, le=10000)
+    pause_training_above_carbon_gco2_per_kwh: float | None = Field(None, ge=0, le=2000)
 
     @model_validator(mode="after")
     def _flex(self) -> PowerCapping:

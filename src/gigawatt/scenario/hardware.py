@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, PositiveFloat, PositiveInt, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel
 
 __all__ = [
     "AcceleratorSpec",
@@ -38,9 +38,9 @@ class AcceleratorSpec(StrictModel):
     name: str
     """Identifier shown in results (catalog name for presets)."""
     vendor: str = "unknown"
-    tdp_w: PositiveFloat
+    tdp_w: float = Field(gt=0, le=100_000)
     """Thermal design power / total graphics power [W]."""
-    idle_w: PositiveFloat
+    idle_w: float = Field(gt=0, le=100_000)
     """Power when powered on and idle [W]."""
     bf16_dense_tflops: PositiveFloat
     """Dense (non-sparse) BF16 peak [TFLOP/s]."""
@@ -79,14 +79,14 @@ class ServerSpec(StrictModel):
 
     accelerator: AcceleratorRef
     """Catalog name (``H100-SXM``; see ``gigawatt catalog accelerators``) or an inline spec."""
-    accelerators_per_server: PositiveInt = 8
-    host_overhead_w: float | None = Field(None, ge=0)
+    accelerators_per_server: int = Field(8, gt=0, le=1024)
+    host_overhead_w: float | None = Field(None, ge=0, le=1_000_000)
     """Everything in the server but its accelerators at full load [W]: CPUs, memory, NICs, NVSwitch, PSU losses
     *and the server fans at full speed*, for the build named by ``cooling_variant`` (default: an air-cooled
     server, e.g. DGX H100: 10.2 kW system max − 8 × 700 W = 4,600 W). The model keeps the non-fan part and
     re-derives the fans from the hall's cooling (``docs/models/facility.md`` §2). Default 0.6 × accelerator
     TDP (estimate)."""
-    fan_max_w: float | None = Field(None, ge=0)
+    fan_max_w: float | None = Field(None, ge=0, le=1_000_000)
     """Server fans at full speed [W], part of ``host_overhead_w``. Default: 20 % of ``host_overhead_w`` for an
     air-cooled build (estimate: a DGX H100's 12 fans ≈ 0.7-1.0 kW), 5 % for a liquid-cooled build (small fans
     for the memory, NICs and drives left on air; estimate)."""
@@ -150,9 +150,9 @@ class RackGroup(StrictModel):
     """Identical racks, simulated together as one group (arrays, not objects per GPU)."""
 
     name: str
-    count: PositiveInt
+    count: int = Field(gt=0, le=1_000_000)
     """Number of racks."""
-    servers_per_rack: PositiveInt
+    servers_per_rack: int = Field(gt=0, le=1000)
     server: ServerSpec
 
     @property
@@ -172,9 +172,9 @@ class NetworkFabric(StrictModel):
     """Scale-out network of a hall (used by the training performance model)."""
 
     kind: Literal["infiniband", "roce", "ethernet"] = "infiniband"
-    link_speed_gbps: PositiveFloat = 400.0
+    link_speed_gbps: float = Field(400.0, gt=0, le=100_000)
     """Per-accelerator scale-out link speed [Gb/s]."""
-    oversubscription: float = Field(1.0, ge=1.0)
+    oversubscription: float = Field(1.0, ge=1.0, le=100)
     """Oversubscription ratio of the fabric (1.0 = non-blocking fat tree)."""
     power_w_per_gpu: float | None = Field(None, ge=0)
     """Switches and optics of the fabric per accelerator [W], counted in IT power. Default by ``kind``:
@@ -242,7 +242,7 @@ class CoolingSpec(StrictModel):
     under-sized or partly failed plant)."""
     cycles_of_concentration: float = Field(5.0, gt=1, le=20)
     """Cooling-tower cycles of concentration (blowdown = evaporation / (cycles − 1))."""
-    max_rack_density_kw: PositiveFloat | None = None
+    max_rack_density_kw: float | None = Field(None, gt=0, le=10_000)
     """Override of the technology's maximum rack power [kW] (default from the catalog)."""
 
     @model_validator(mode="after")
@@ -258,6 +258,17 @@ class CoolingSpec(StrictModel):
             and self.liquid_supply_max_c <= self.liquid_supply_c
         ):
             raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
+        if self.liquid_capture_frac:
+            from gigawatt.physics.cooling import COOLING_PRESETS
+
+            if not (
+                COOLING_PRESETS[self.resolved_design()]["liquid_loop"]
+                or self.plant_overrides()["liquid_loop"]
+            ):
+                raise ValueError(
+                    f"liquid_capture_frac: the {self.resolved_design()!r} design has no liquid loop to take "
+                    "heat; drop liquid_capture_frac or use a liquid technology (rdhx, dlc, immersion)"
+                )
         return self
 
     def resolved_design(self) -> str:
@@ -322,14 +333,15 @@ class ElectricalSpec(StrictModel):
 class Hall(StrictModel):
     """A data hall: one cooling technology, one electrical chain, one network fabric, rack groups."""
 
-    name: str
+    name: ScopeName
+    """Hall name (no ``/`` or ``:``; results name its columns ``<site>/<hall>:<column>``)."""
     cooling: CoolingSpec
     electrical: ElectricalSpec = ElectricalSpec()
     fabric: NetworkFabric = NetworkFabric()
     racks: list[RackGroup] = Field(min_length=1)
-    max_racks: PositiveInt | None = None
+    max_racks: int | None = Field(None, gt=0, le=10_000_000)
     """Floor capacity in racks; the rack groups must fit."""
-    design_it_capacity_mw: PositiveFloat | None = None
+    design_it_capacity_mw: float | None = Field(None, gt=0, le=100_000)
     """Electrical/cooling design capacity of the hall [MW IT]; rack nameplate power must fit."""
     storage_power_w_per_gpu: float = Field(10.0, ge=0)
     """Storage systems serving the hall per accelerator [W], counted in IT power (estimate: ≈ 1 PB of

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel
 from gigawatt.scenario.workloads import GpuTarget
 
 if TYPE_CHECKING:
@@ -37,18 +37,18 @@ class ModelArchitecture(StrictModel):
     """An LLM architecture given inline (instead of a preset name such as ``Llama-3-70B``)."""
 
     name: str = Field(min_length=1)
-    n_params: PositiveFloat
+    n_params: float = Field(gt=0, le=1e15)
     """Total parameters [-] (all experts)."""
-    n_active_params: PositiveFloat | None = None
+    n_active_params: float | None = Field(None, gt=0, le=1e15)
     """Parameters used per token [-]; default ``n_params`` (dense)."""
-    n_layers: PositiveInt
-    hidden_size: PositiveInt
-    n_heads: PositiveInt
-    n_kv_heads: PositiveInt
-    head_dim: PositiveInt | None = None
+    n_layers: int = Field(gt=0, le=100_000)
+    hidden_size: int = Field(gt=0, le=10_000_000)
+    n_heads: int = Field(gt=0, le=100_000)
+    n_kv_heads: int = Field(gt=0, le=100_000)
+    head_dim: int | None = Field(None, gt=0, le=100_000)
     """Default ``hidden_size / n_heads``."""
-    n_experts: PositiveInt = 1
-    n_experts_active: PositiveInt = 1
+    n_experts: int = Field(1, gt=0, le=100_000)
+    n_experts_active: int = Field(1, gt=0, le=100_000)
     expert_params_frac: float = Field(0.0, ge=0, lt=1)
     """Share of ``n_params`` in expert FFN weights (mixture of experts)."""
 
@@ -61,7 +61,7 @@ class DisaggregationSpec(StrictModel):
     """GPUs of the prefill pool."""
     prefill_tensor_parallel: PositiveInt | None = None
     """Accelerators per prefill replica; default ``serving.tensor_parallel``."""
-    kv_link_bandwidth_gbps: PositiveFloat = 50.0
+    kv_link_bandwidth_gbps: float = Field(50.0, gt=0, le=1e6)
     """KV-cache transfer bandwidth per prefill GPU [GB/s] (one 400 Gb/s NIC per GPU; Splitwise §V)."""
 
 
@@ -74,9 +74,9 @@ class ServingSpec(StrictModel):
     """Weight precision (FP8 halves weight memory and uses the FP8 peak)."""
     kv_precision: Literal["bf16", "fp8"] | None = None
     """KV-cache precision; default = ``precision``."""
-    max_batch_tokens: PositiveInt = 8192
+    max_batch_tokens: int = Field(8192, gt=0, le=10_000_000)
     """Token budget per iteration (decodes + prefill chunk)."""
-    max_batch_seqs: PositiveInt = 256
+    max_batch_seqs: int = Field(256, gt=0, le=1_000_000)
     """Sequences per iteration."""
     chunked_prefill: bool = True
     """Split prompts over iterations to fill the token budget (else whole prompts only)."""
@@ -96,9 +96,9 @@ class ServingSpec(StrictModel):
 class SLOSpec(StrictModel):
     """Latency objectives: the ``quantile`` of TTFT and TPOT below targets, met for ``attainment_frac``."""
 
-    ttft_s: PositiveFloat = 2.0
+    ttft_s: float = Field(2.0, gt=0, le=86_400)
     """Time to first token target [s]."""
-    tpot_s: PositiveFloat = 0.2
+    tpot_s: float = Field(0.2, gt=0, le=3600)
     """Time per output token target [s]."""
     quantile: float = Field(0.99, gt=0, lt=1)
     attainment_frac: float = Field(0.99, gt=0, le=1)
@@ -112,8 +112,8 @@ class AutoscalingSpec(StrictModel):
     """``slo``: fewest replicas meeting the SLO quantiles and the utilisation target; ``utilization``: the
     utilisation target only; ``fixed``: ``fixed_replicas`` always."""
     target_utilization_frac: float = Field(0.8, gt=0, le=1)
-    min_replicas: int = Field(1, ge=0)
-    max_replicas: PositiveInt | None = None
+    min_replicas: int = Field(1, ge=0, le=10_000_000)
+    max_replicas: int | None = Field(None, gt=0, le=10_000_000)
     """Cap on replicas (never above what the target GPUs hold). Default: the economical cap, the replicas
     that carry the service's peak demand at ``min_utilization_frac`` (see docs/models/inference.md)."""
     min_utilization_frac: float = Field(0.1, gt=0, le=1)
@@ -123,13 +123,13 @@ class AutoscalingSpec(StrictModel):
     ``predictive`` one scale-up delay ahead of the demand forecast (the rate profile without random
     bursts; a trace's own rate); ``scheduled`` one delay ahead of what was needed at the same time last
     week (a weekly schedule learned from history; reactive in the first week)."""
-    fixed_replicas: PositiveInt | None = None
-    scale_up_delay_s: float = Field(300.0, ge=0)
+    fixed_replicas: int | None = Field(None, gt=0, le=10_000_000)
+    scale_up_delay_s: float = Field(300.0, ge=0, le=604_800)
     """Provisioning + cold start (weights loaded) before a new replica serves [s]."""
-    scale_down_cooldown_s: float = Field(900.0, ge=0)
+    scale_down_cooldown_s: float = Field(900.0, ge=0, le=604_800)
     """Scale down only to the largest need of this trailing window [s]."""
     overload: Literal["drop", "queue"] = "drop"
-    max_queue_s: float = Field(60.0, ge=0)
+    max_queue_s: float = Field(60.0, ge=0, le=86_400)
     """With ``overload: queue``, requests waiting longer than this are dropped [s]."""
 
     @model_validator(mode="after")
@@ -146,12 +146,14 @@ class AutoscalingSpec(StrictModel):
 class TokenLengthSpec(StrictModel):
     """Prompt and output lengths: log-normal (median, log-space sigma) or sampled from an Azure-format trace."""
 
-    prompt_median_tokens: PositiveFloat = 1020.0
-    prompt_sigma: float = Field(1.0, ge=0)
-    output_median_tokens: PositiveFloat = 129.0
-    output_sigma: float = Field(1.0, ge=0)
-    max_prompt_tokens: PositiveInt = 32768
-    max_output_tokens: PositiveInt = 8192
+    prompt_median_tokens: float = Field(1020.0, gt=0, le=2_000_000)
+    prompt_sigma: float = Field(1.0, ge=0, le=5)
+    output_median_tokens: float = Field(129.0, gt=0, le=2_000_000)
+    output_sigma: float = Field(1.0, ge=0, le=5)
+    max_prompt_tokens: int = Field(32768, gt=0, le=2_000_000)
+    """Longest prompt [tokens] (at most 2 million: the longest context windows offered, e.g. Gemini 1.5 Pro,
+    2024)."""
+    max_output_tokens: int = Field(8192, gt=0, le=2_000_000)
     trace_path: str | None = None
     """Azure LLM trace CSV (``TIMESTAMP,ContextTokens,GeneratedTokens``) whose token columns are sampled
     instead (relative to the scenario file)."""
@@ -160,33 +162,33 @@ class TokenLengthSpec(StrictModel):
 class LaunchSpikeSpec(StrictModel):
     """A launch: demand ramps from the profile to ``peak_rps`` and decays back (e.g. 100 → 10,000 req/s)."""
 
-    at_h: float = Field(ge=0)
+    at_h: float = Field(ge=0, le=876_000)
     """Launch time [h after scenario start]."""
-    peak_rps: PositiveFloat
-    ramp_h: float = Field(1.0, ge=0)
-    decay_h: PositiveFloat = 6.0
+    peak_rps: float = Field(gt=0, le=1e9)
+    ramp_h: float = Field(1.0, ge=0, le=87_600)
+    decay_h: float = Field(6.0, gt=0, le=87_600)
 
 
 class ProfileDemand(StrictModel):
     """Poisson demand with a rate profile: mean × daily shape × weekly factor × growth × bursts (+ launch)."""
 
     kind: Literal["profile"] = "profile"
-    peak_rps: PositiveFloat
+    peak_rps: float = Field(gt=0, le=1e9)
     """Rate at the daily peak on a weekday at the start of the horizon [1/s]."""
     daily_trough_frac: float = Field(1.0, ge=0, le=1)
     """Daily minimum / peak (1 = flat)."""
     daily_peak_hour: float = Field(14.0, ge=0, lt=24)
     """Hour of the daily peak [h] on the scenario's ``wall_clock`` (default: the site's local standard time;
     weekends too)."""
-    weekend_frac: float = Field(1.0, ge=0)
+    weekend_frac: float = Field(1.0, ge=0, le=100)
     weekend_transition_h: float = Field(6.0, ge=0, le=48)
     """Width of the smooth change between weekday and weekend levels, centred on Saturday 00:00 and Monday
     00:00 [h] (raised cosine; 0 = a step; the 6 h default is an estimate)."""
-    annual_growth_frac: float = Field(0.0, gt=-1)
-    burst_factor: float = Field(1.0, ge=1)
+    annual_growth_frac: float = Field(0.0, gt=-1, le=100)
+    burst_factor: float = Field(1.0, ge=1, le=1000)
     """Markov-modulated bursts: rate multiplier while bursting (1 = none)."""
-    burst_mean_s: PositiveFloat = 300.0
-    burst_interval_s: PositiveFloat = 3600.0
+    burst_mean_s: float = Field(300.0, gt=0, le=1e8)
+    burst_interval_s: float = Field(3600.0, gt=0, le=1e8)
     """Mean time between bursts [s]."""
     launch: LaunchSpikeSpec | None = None
     tokens: TokenLengthSpec = TokenLengthSpec()
@@ -198,9 +200,9 @@ class TraceDemand(StrictModel):
     kind: Literal["trace"] = "trace"
     path: str
     """CSV path (relative to the scenario file's folder when not absolute)."""
-    time_scale: PositiveFloat = 1.0
+    time_scale: float = Field(1.0, ge=1e-3, le=1e3)
     """Multiplies inter-arrival times (0.5 = twice as fast)."""
-    rate_scale: PositiveFloat = 1.0
+    rate_scale: float = Field(1.0, gt=0, le=1e4)
     """Multiplies the request rate (superposed, shifted copies of the trace)."""
 
 
@@ -210,11 +212,11 @@ DemandSpec = Annotated[ProfileDemand | TraceDemand, Field(discriminator="kind")]
 class RequestWindow(StrictModel):
     """A period simulated request by request (continuous batching, exact per-request latencies)."""
 
-    start_h: float = Field(ge=0)
-    duration_h: PositiveFloat = 1.0
-    warmup_s: float = Field(300.0, ge=0)
+    start_h: float = Field(ge=0, le=876_000)
+    duration_h: float = Field(1.0, gt=0, le=8760)
+    warmup_s: float = Field(300.0, ge=0, le=604_800)
     """Simulated before ``start_h`` (replicas start empty) and left out of the requests table [s]."""
-    max_requests: PositiveInt = 2_000_000
+    max_requests: int = Field(2_000_000, gt=0, le=1_000_000_000)
     """Safety limit on requests simulated in the window (warm-up included)."""
 
 
@@ -222,7 +224,8 @@ class InferenceWorkload(StrictModel):
     """An LLM inference service on a GPU target (dedicated pool, or lent by a training workload)."""
 
     kind: Literal["inference"] = "inference"
-    name: str = Field(min_length=1)
+    name: ScopeName
+    """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget
     """GPUs the service may use (its pool)."""
     model: str | ModelArchitecture

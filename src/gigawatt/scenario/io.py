@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,21 +17,44 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gigawatt.errors import ScenarioError
+from gigawatt.scenario.checks import scenario_problems
+from gigawatt.scenario.limits import ResourceLimits
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["load_scenario", "save_scenario", "scenario_schema", "scenario_to_dict", "validate_scenario"]
 
 
 # ----------------------------------------------------------------------------------------------- parsing
-def _yaml_line_index(text: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
+#: Deepest nesting of mappings/lists accepted in a scenario file (the scenario format itself needs < 15).
+MAX_NESTING_DEPTH = 100
+
+_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
+
+class _Loader(_YamlBase):
+    """Safe YAML loader (libyaml when available) whose scalars that do not fit their tag (an impossible date
+    ``2026-13-45``, ``!!int abc``) stay strings, so that the scenario validation reports them with their field
+    path instead of a bare ``ValueError``."""
+
+
+def _lenient(tag: str) -> None:
+    strict = _Loader.yaml_constructors[tag]
+
+    def construct(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return strict(loader, node)
+        except (ValueError, TypeError, AttributeError, OverflowError, KeyError):
+            return loader.construct_scalar(node)
+
+    _Loader.add_constructor(tag, construct)
+
+
+for _tag in ("int", "float", "bool", "null", "timestamp"):
+    _lenient(f"tag:yaml.org,2002:{_tag}")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest YAML node reachable along ``loc``."""
+    """1-based line of the deepest YAML node reachable along ``loc`` (a path of keys and indices)."""
     line = None
     for key in loc:
         if node is None:
@@ -47,29 +71,171 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
             node = node.value[key]
         else:
-            continue  # union tag or unknown key: stay on this node
+            node = None
     if node is not None:
         line = node.start_mark.line + 1
     return line
 
 
-def _parse_text(text: str, source: str, suffix: str) -> Any:
-    if suffix == ".json":
+def _mark(source: str, node: yaml.Node) -> str:
+    return f"{Path(source).name} line {node.start_mark.line + 1}"
+
+
+def _node_problems(root: yaml.Node, source: str) -> list[tuple[str, str]]:
+    """Duplicate keys and excessive nesting, found by an iterative walk of the YAML node tree."""
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[yaml.Node, str, int]] = [(root, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            problems.append(
+                (
+                    path,
+                    f"nested deeper than {MAX_NESTING_DEPTH} levels; not a scenario  [{_mark(source, node)}]",
+                )
+            )
+            break
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for k, v in node.value:
+                key = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                sub = f"{path}.{key}" if path else key
+                if key in first_line:
+                    problems.append(
+                        (
+                            sub,
+                            f"duplicate key (first given on line {first_line[key]}); keep one  "
+                            f"[{_mark(source, k)}]",
+                        )
+                    )
+                else:
+                    first_line[key] = k.start_mark.line + 1
+                stack.append((v, sub, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                stack.append((v, f"{path}[{i}]", depth + 1))
+    return problems
+
+
+def _yaml_error(exc: yaml.YAMLError, source: str) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    msg = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return ScenarioError([(where, msg)], source)
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML once (libyaml): the data and the node tree that gives line numbers."""
+    loader = _Loader(text)
+    try:
         try:
-            return json.loads(text)
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, source) from None
+        except RecursionError:
+            raise ScenarioError(
+                [("", f"nested deeper than {MAX_NESTING_DEPTH} levels; not a scenario")], source
+            ) from None
+        if node is None:
+            return None, None
+        problems = _node_problems(node, source)
+        if problems:
+            raise ScenarioError(problems, source)
+        try:
+            data = loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, source) from None
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:  # no tag can hold it
+            raise ScenarioError([(source, f"YAML value error: {exc}")], source) from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def _json_depth_ok(text: str) -> bool:
+    """Whether brackets in a JSON text nest at most :data:`MAX_NESTING_DEPTH` deep (strings ignored)."""
+    depth = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def _reject_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}; keep one")
+        out[k] = v
+    return out
+
+
+def _parse_text(text: str, source: str, suffix: str) -> tuple[Any, yaml.Node | None]:
+    if suffix == ".json":
+        if not _json_depth_ok(text):
+            raise ScenarioError(
+                [("", f"nested deeper than {MAX_NESTING_DEPTH} levels; not a scenario")], source
+            )
+        try:
+            return json.loads(text, object_pairs_hook=_reject_duplicate_json_keys), None
         except json.JSONDecodeError as exc:
             raise ScenarioError(
                 [(f"{source}:{exc.lineno}:{exc.colno}", f"JSON syntax error: {exc.msg}")], source
             ) from None
+        except ValueError as exc:  # duplicate key
+            raise ScenarioError([(source, f"JSON error: {exc}")], source) from None
+    return _parse_yaml(text, source)
+
+
+def _read_text(path: Path, max_bytes: float = float("inf")) -> str:
+    """A scenario file's text, with every failure as a ScenarioError."""
+    if path.is_dir():
+        raise ScenarioError([(str(path), "is a directory, not a scenario file")], str(path))
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ScenarioError(
+            [
+                (
+                    str(path),
+                    f"file of {size / 1e6:.1f} MB exceeds the {max_bytes / 1e6:g} MB limit for scenario files "
+                    "(max_file_mb); put long series in CSV files referenced by path, or raise the limit",
+                )
+            ],
+            str(path),
+        )
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        msg = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        raise ScenarioError([(where, msg)], source) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([(str(path), f"cannot read: {exc.strerror or exc}")], str(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            [
+                (
+                    f"{path}:{line}",
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+                )
+            ],
+            str(path),
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ error formatting
@@ -97,23 +263,29 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
     return out
 
 
-def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], str]:
-    """Drop union-tag elements from a pydantic ``loc`` by walking the input data alongside it."""
+def _clean_loc(loc: tuple[Any, ...], data: Any, err_type: str = "") -> tuple[tuple[Any, ...], str]:
+    """Drop union tags from a pydantic ``loc`` by walking the input data alongside it.
+
+    An element is a real key when the input has it at that point (or, for a ``missing`` error, when it is
+    the last element); anything else (``kind`` values of discriminated unions such as ``profile``, the
+    ``name``/``spec`` tags of catalog references, member names of plain unions) is a tag and is dropped.
+    """
     kept: list[Any] = []
     cur = data
-    for key in loc:
-        if isinstance(cur, Mapping) and key in cur:
-            kept.append(key)
-            cur = cur[key]
+    last = len(loc) - 1
+    for i, key in enumerate(loc):
+        if isinstance(cur, Mapping):
+            if key in cur and not (isinstance(cur.get("kind"), str) and cur.get("kind") == key):
+                kept.append(key)
+                cur = cur[key]
+            elif i == last and err_type == "missing":
+                kept.append(key)
+                cur = None
+            # else: a union tag: skip
         elif isinstance(cur, list) and isinstance(key, int):
             kept.append(key)
             cur = cur[key] if 0 <= key < len(cur) else None
-        elif isinstance(cur, Mapping) and isinstance(key, str) and not key.startswith(("function", "union")):
-            # missing / extra field: a real key not present in the input (or a tag we cannot tell apart)
-            if key in _FIELD_NAMES:
-                kept.append(key)
-                cur = None
-        # else: a union tag ("utilization", "name", "spec", ...): skip
+        # else: a tag below a scalar: skip
     path = ""
     for k in kept:
         path += f"[{k}]" if isinstance(k, int) else (f".{k}" if path else str(k))
@@ -149,7 +321,7 @@ def _validation_problems(
     problems: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for err in exc.errors():
-        loc, path = _clean_loc(tuple(err["loc"]), data)
+        loc, path = _clean_loc(tuple(err["loc"]), data, err["type"])
         msg = _describe(err)
         if err["type"] == "extra_forbidden":
             key = str(err["loc"][-1])
@@ -170,16 +342,141 @@ _FIELD_NAMES: set[str] = set()
 
 
 # --------------------------------------------------------------------------------- cross-references
-def _reference_problems(sc: Scenario) -> list[tuple[str, str]]:
-    """Checks that need the whole scenario: workload targets, GPU counts, files."""
-    from gigawatt.scenario.resolve import target_problems
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
-    return target_problems(sc)
+
+def _loc_of(path: str) -> tuple[Any, ...]:
+    """``"workloads[0].target.gpus"`` → ``("workloads", 0, "target", "gpus")``."""
+    return tuple(int(i) if i else name for i, name in _PATH_TOKEN.findall(path))
+
+
+def _with_lines(
+    problems: list[tuple[str, str]], node: yaml.Node | None, source: str
+) -> list[tuple[str, str]]:
+    """Append ``[file line N]`` to problems that do not carry a line yet."""
+    if node is None:
+        return problems
+    out = []
+    for path, msg in problems:
+        if path and " line " not in msg.rsplit("[", 1)[-1]:
+            line = _line_of(node, _loc_of(path))
+            if line is not None:
+                msg += f"  [{Path(source).name} line {line}]"
+        out.append((path, msg))
+    return out
+
+
+def _raw_reference_problems(data: Mapping[str, Any], base_dir: Path | None) -> list[tuple[str, str]]:
+    """Reference problems found in the raw data, reported with field errors (when the scenario does not
+    validate, the full cross-checks cannot run): unknown halls and rack groups, missing files."""
+    from gigawatt.catalog import suggest
+
+    problems: list[tuple[str, str]] = []
+    halls: dict[str, list[str]] = {}
+    sites = data.get("sites")
+    for site in sites if isinstance(sites, list) else []:
+        if not isinstance(site, Mapping) or not isinstance(site.get("name"), str):
+            return problems  # too broken to resolve anything
+        for hall in site.get("halls") or []:
+            if not isinstance(hall, Mapping) or not isinstance(hall.get("name"), str):
+                return problems
+            racks = hall.get("racks")
+            halls[f"{site['name']}/{hall['name']}"] = [
+                str(r.get("name"))
+                for r in (racks if isinstance(racks, list) else [])
+                if isinstance(r, Mapping)
+            ]
+    workloads = data.get("workloads")
+    for wi, wl in enumerate(workloads if isinstance(workloads, list) else []):
+        target = wl.get("target") if isinstance(wl, Mapping) else None
+        if not isinstance(target, Mapping) or not isinstance(target.get("hall"), str):
+            continue
+        ref = target["hall"]
+        keys = (
+            [k for k in halls if k == ref] if "/" in ref else [k for k in halls if k.split("/", 1)[1] == ref]
+        )
+        if not keys:
+            hint = suggest(ref, list(halls) + [k.split("/", 1)[1] for k in halls])
+            problems.append(
+                (
+                    f"workloads[{wi}].target",
+                    f"unknown hall {ref!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                )
+            )
+        elif len(keys) == 1 and isinstance(target.get("rack_group"), str):
+            names = halls[keys[0]]
+            if target["rack_group"] not in names:
+                hint = suggest(target["rack_group"], names)
+                problems.append(
+                    (
+                        f"workloads[{wi}].target",
+                        f"unknown rack group {target['rack_group']!r} in hall {ref!r}"
+                        + (f"; did you mean {hint!r}?" if hint else ""),
+                    )
+                )
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        cur, path = stack.pop()
+        if isinstance(cur, Mapping):
+            for k, v in cur.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if k in ("path", "trace_path") and isinstance(v, str) and v:
+                    f = Path(v).expanduser()
+                    f = f if f.is_absolute() or base_dir is None else base_dir / f
+                    if not f.exists():
+                        problems.append((sub, f"file not found: {f}"))
+                else:
+                    stack.append((v, sub))
+        elif isinstance(cur, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(cur))
+    return problems
+
+
+_WORKLOAD_INDEX = re.compile(r"^workloads\[(\d+)\]")
+
+
+def _partial_problems(data: Mapping[str, Any], base_dir: Path | None) -> list[tuple[str, str]]:
+    """Whole-scenario checks on the valid part of an invalid scenario: when only some workloads fail their
+    fields, the others are cross-checked (targets, GPU claims, pools, files) against the sites, so a single
+    ``check`` reports both kinds of problem."""
+    workloads = data.get("workloads")
+    if not isinstance(workloads, list) or not workloads:
+        return []
+    try:
+        Scenario.model_validate({**data, "workloads": []})
+    except (ValidationError, RecursionError):
+        return []  # the sites themselves fail: nothing sound to check against
+    keep: list[int] = []
+    for i, wl in enumerate(workloads):
+        try:
+            Scenario.model_validate({**data, "workloads": [wl]})
+        except (ValidationError, RecursionError):
+            continue
+        keep.append(i)
+    if len(keep) == len(workloads):
+        return []  # the failure is a whole-scenario rule; its message says it
+    try:
+        sc = Scenario.model_validate({**data, "workloads": [workloads[i] for i in keep]})
+    except (ValidationError, RecursionError):
+        return []
+    sc._base_dir = base_dir
+    out: list[tuple[str, str]] = []
+    for path, msg in scenario_problems(sc, False):
+        m = _WORKLOAD_INDEX.match(path)
+        if m is not None:
+            path = f"workloads[{keep[int(m.group(1))]}]" + path[m.end() :]
+        out.append((path, msg))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- public
 def validate_scenario(data: Any, *, source: str = "<dict>", _node: yaml.Node | None = None) -> Scenario:
-    """Validate a plain mapping into a :class:`Scenario`, raising one ScenarioError with every problem."""
+    """Validate a plain mapping into a :class:`Scenario` (fields only), raising one ScenarioError with every
+    problem."""
+    return _validate(data, source, _node, None)
+
+
+def _validate(data: Any, source: str, node: yaml.Node | None, base_dir: Path | None) -> Scenario:
     if not _FIELD_NAMES:
         _FIELD_NAMES.update(_all_field_names(Scenario))
     if not isinstance(data, Mapping):
@@ -189,26 +486,50 @@ def validate_scenario(data: Any, *, source: str = "<dict>", _node: yaml.Node | N
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_validation_problems(exc, data, _node, source), source) from None
+        problems = _validation_problems(exc, data, node, source)
+        seen = {p for p, _ in problems}
+        extra = [p for p in _raw_reference_problems(data, base_dir) if p[0] not in seen]
+        seen |= {p for p, _ in extra}
+        extra += [p for p in _partial_problems(data, base_dir) if p[0] not in seen]
+        raise ScenarioError(problems + _with_lines(extra, node, source), source) from None
+    except RecursionError:
+        raise ScenarioError([("", "scenario nested too deeply")], source) from None
+    sc._base_dir = base_dir
     return sc
 
 
-def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario, *, limits: ResourceLimits | bool | None = None
+) -> Scenario:
     """Load and validate a scenario.
 
     Parameters
     ----------
     source
         A path to a ``.yaml``/``.yml``/``.json`` file, the name of a bundled scenario (``"reference"``;
-        see ``gigawatt catalog scenarios``), a mapping, or a :class:`Scenario` (returned unchanged).
+        see ``gigawatt catalog scenarios``), a mapping, or a :class:`Scenario` (checked, returned unchanged).
+    limits
+        Resource limits (:class:`gigawatt.scenario.limits.ResourceLimits`); ``None``: the defaults with
+        ``GIGAWATT_LIMITS`` overrides; ``False``: none.
 
     Raises
     ------
     ScenarioError
-        Listing every problem (syntax errors with line numbers, unknown fields, wrong types, bad values,
-        unknown catalog names with a suggestion, physically impossible designs, bad references).
+        Listing every problem (syntax errors with line numbers, duplicate keys, unknown fields, wrong types,
+        bad values, unknown catalog names with a suggestion, physically impossible designs, bad references,
+        unreadable or invalid files it names, work or memory beyond the resource limits).
     """
+    lim: Any = None if limits is True else limits
+    if lim is None:
+        lim = ResourceLimits.from_env()
+        lim = False if lim is None else lim
     if isinstance(source, Scenario):
+        if _CHECKED.get(id(source)) == _fingerprint(source):
+            return source  # checked by an earlier load (with the limits given then) and unchanged since
+        problems = scenario_problems(source, lim)
+        if problems:
+            raise ScenarioError(problems, "<Scenario>")
+        _remember(source)
         return source
     node = None
     base_dir: Path | None = None
@@ -220,7 +541,7 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
         if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
             if not path.exists():
                 raise ScenarioError([(str(path), "file not found")], str(path))
-            text = path.read_text(encoding="utf-8")
+            text = _read_text(path, lim.max_file_mb * 1e6 if lim is not False else float("inf"))
             name = str(path)
             base_dir = path.resolve().parent
         else:
@@ -235,15 +556,29 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
             text = traversable.read_text(encoding="utf-8")
             name = f"{source}.yaml"
             base_dir = None
-        data = _parse_text(text, name, path.suffix.lower())
-        if path.suffix.lower() != ".json":
-            node = _yaml_line_index(text)
-    sc = validate_scenario(data, source=name, _node=node)
-    sc._base_dir = base_dir
-    problems = _reference_problems(sc)
+        data, node = _parse_text(text, name, path.suffix.lower())
+    sc = _validate(data, name, node, base_dir)
+    problems = scenario_problems(sc, lim)
     if problems:
-        raise ScenarioError(problems, name)
+        raise ScenarioError(_with_lines(problems, node, name), name)
+    _remember(sc)
     return sc
+
+
+#: Scenarios that passed :func:`load_scenario`, by ``id`` → fingerprint, so that ``simulate(scenario)`` does not
+#: re-check (and re-apply default limits to) a scenario loaded with other limits; a changed scenario (or a new
+#: object reusing the id) has another fingerprint and is checked again.
+_CHECKED: dict[int, str] = {}
+
+
+def _fingerprint(sc: Scenario) -> str:
+    return f"{sc._base_dir}|{sc.model_dump_json()}"
+
+
+def _remember(sc: Scenario) -> None:
+    if len(_CHECKED) >= 256:
+        _CHECKED.pop(next(iter(_CHECKED)))
+    _CHECKED[id(sc)] = _fingerprint(sc)
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
@@ -251,11 +586,28 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json")
 
 
-def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+def _absolute_paths(scenario: Scenario, data: Any) -> Any:
+    """``data`` with every file path (keys ``path``/``trace_path``) resolved against the scenario's folder."""
+    if isinstance(data, dict):
+        return {
+            k: str(scenario.resolve_path(v).resolve())
+            if k in ("path", "trace_path") and isinstance(v, str)
+            else _absolute_paths(scenario, v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_absolute_paths(scenario, v) for v in data]
+    return data
+
+
+def save_scenario(scenario: Scenario, path: str | Path, *, absolute_paths: bool = False) -> Path:
     """Write ``scenario`` as YAML (``.yaml``/``.yml``) or JSON (``.json``); loading it back gives an equal
-    scenario."""
+    scenario. With ``absolute_paths`` every file it names is written as an absolute path, so the saved file
+    loads from any folder (what :meth:`gigawatt.Result.to_dir` stores)."""
     path = Path(path)
     data = scenario_to_dict(scenario)
+    if absolute_paths:
+        data = _absolute_paths(scenario, data)
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     else:

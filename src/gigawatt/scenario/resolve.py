@@ -122,7 +122,7 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
                             f"job of {job.gpus} GPUs is larger than its pool ({pool})",
                         )
                     )
-                elif job.gpus > usable:
+                elif job.gpus > usable and usable > 0:  # usable 0: the spare_nodes check says it once
                     problems.append(
                         (
                             f"workloads[{wi}].jobs[{ji}].gpus",

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import LATEST_DATE, StrictModel, UtcDatetime
 from gigawatt.scenario.economics import Economics
 from gigawatt.scenario.site import Site
 from gigawatt.scenario.workloads import Workload
@@ -27,9 +27,9 @@ class Scenario(StrictModel):
 
     name: str
     description: str = ""
-    start: dt.datetime = dt.datetime(2026, 1, 1)
+    start: UtcDatetime = dt.datetime(2026, 1, 1)
     """Start of the simulated period (UTC; a timezone, if given, is converted to UTC)."""
-    horizon_h: PositiveFloat = 24.0 * 365
+    horizon_h: float = Field(24.0 * 365, gt=0, le=24.0 * 365 * 100)
     """Simulated duration [h]; a whole number of control steps."""
     step_s: float = Field(300.0, ge=1.0, le=86400.0)
     """Control step of the facility physics and recorded time series [s] (default 5 min)."""
@@ -57,6 +57,12 @@ class Scenario(StrictModel):
                 f"horizon_h ({self.horizon_h} h) must be a whole number of control steps (step_s={self.step_s} s);"
                 f" e.g. horizon_h: {math.ceil(n) * self.step_s / 3600:g}"
             )
+        end = self.start + dt.timedelta(hours=self.horizon_h)
+        if end > LATEST_DATE:
+            raise ValueError(
+                f"horizon_h: the simulated period ends {end:%Y-%m-%d}, after the supported "
+                f"{LATEST_DATE:%Y-%m-%d}; shorten horizon_h or move start"
+            )
         names = [s.name for s in self.sites]
         dup = sorted({x for x in names if names.count(x) > 1})
         if dup:
@@ -67,7 +73,7 @@ class Scenario(StrictModel):
             raise ValueError(f"workload names must be unique; duplicated: {', '.join(dup)}")
         return self
 
-    def updated(self, updates: Mapping[str, Any]) -> Scenario:
+    def updated(self, updates: Mapping[str, Any], *, limits: Any = None) -> Scenario:
         """A new, validated scenario with fields changed by dotted path; this one is left unchanged.
 
         >>> sc.updated({"horizon_h": 720, "sites[ashburn].grid.import_capacity_mw": 60})  # doctest: +SKIP
@@ -80,7 +86,7 @@ class Scenario(StrictModel):
         """
         from gigawatt.scenario.update import updated_scenario  # it validates through io, which imports root
 
-        return updated_scenario(self, updates)
+        return updated_scenario(self, updates, limits=limits)
 
     def value_at(self, path: str) -> Any:
         """The value of the field at a dotted path (same syntax as :meth:`updated`), defaults included."""

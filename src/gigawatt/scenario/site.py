@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import Field, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
 from gigawatt.scenario.energy import (
     CarbonSettings,
     CurtailmentWindow,
@@ -58,12 +57,23 @@ class SyntheticClimate(StrictModel):
 
     kind: Literal["synthetic"] = "synthetic"
     annual_mean_dry_bulb_c: float = Field(12.0, ge=-40, le=45)
-    annual_amplitude_c: NonNegativeFloat = 8.0
+    annual_amplitude_c: float = Field(8.0, ge=0, le=40)
     """Half the difference between the warmest and coldest monthly means [°C]."""
-    diurnal_amplitude_c: NonNegativeFloat = 5.0
+    diurnal_amplitude_c: float = Field(5.0, ge=0, le=25)
     """Half the mean daily temperature range [°C]."""
     hottest_day_of_year: int = Field(200, ge=1, le=366)
     relative_humidity_frac: float = Field(0.7, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _earthly(self) -> SyntheticClimate:
+        lo = self.annual_mean_dry_bulb_c - self.annual_amplitude_c - self.diurnal_amplitude_c
+        hi = self.annual_mean_dry_bulb_c + self.annual_amplitude_c + self.diurnal_amplitude_c
+        if lo < -70 or hi > 60:
+            raise ValueError(
+                f"temperatures would span {lo:.0f} … {hi:.0f} °C, outside the −70 … 60 °C of Earth's "
+                "recorded extremes; reduce annual_amplitude_c or diurnal_amplitude_c"
+            )
+        return self
 
 
 class ConstantClimate(StrictModel):
@@ -100,17 +110,14 @@ class WeatherFileClimate(StrictModel):
     kind: Literal["file"] = "file"
     path: str
     """Path to a ``.tm2`` (TMY2), ``.csv`` (TMY3) or ``.epw`` file, read with pvlib (relative paths resolve
-    against the working directory)."""
+    against the scenario file's folder, like every path in a scenario; its contents are checked on load)."""
 
     @model_validator(mode="after")
-    def _exists(self) -> WeatherFileClimate:
+    def _suffix(self) -> WeatherFileClimate:
         from pathlib import Path
 
-        p = Path(self.path)
-        if p.suffix.lower() not in (".tm2", ".csv", ".epw"):
+        if Path(self.path).suffix.lower() not in (".tm2", ".csv", ".epw"):
             raise ValueError(f"weather file {self.path!r}: use a .tm2, .csv (TMY3) or .epw file")
-        if not p.is_file():
-            raise ValueError(f"weather file {self.path!r} not found")
         return self
 
 
@@ -181,20 +188,20 @@ Climate = Annotated[
 class GridConnection(StrictModel):
     """Utility connection of a site (simple constants; see the energy model for tariffs and dispatch)."""
 
-    import_capacity_mw: PositiveFloat | None = None
+    import_capacity_mw: float | None = Field(None, gt=0, le=100_000)
     """Maximum import [MW]; ``None`` = unconstrained."""
-    energy_price_usd_per_mwh: NonNegativeFloat = 60.0
+    energy_price_usd_per_mwh: float = Field(60.0, ge=0, le=10000)
     """Flat energy price [USD/MWh] (default: order of the 2023 US industrial average, ~80 USD/MWh, EIA
     Electric Power Monthly Table 5.6.A, rounded down for large-load contracts)."""
-    carbon_intensity_gco2_per_kwh: NonNegativeFloat = 370.0
+    carbon_intensity_gco2_per_kwh: float = Field(370.0, ge=0, le=2000)
     """Grid average carbon intensity [gCO2/kWh] (default: US 2023 average ≈ 369 gCO2/kWh, Ember/EIA)."""
-    export_capacity_mw: NonNegativeFloat = 0.0
+    export_capacity_mw: float = Field(0.0, ge=0, le=100_000)
     """Maximum export of on-site surplus [MW] (0: no export)."""
-    energisation_date: dt.datetime | None = None
+    energisation_date: UtcDatetime | None = None
     """When the connection is energised (UTC); before it the site has no grid power."""
     tariff: Tariff | None = None
     """Energy tariff (flat, time-of-use or a price series); ``None``: flat ``energy_price_usd_per_mwh``."""
-    demand_charge_usd_per_kw_month: NonNegativeFloat = 0.0
+    demand_charge_usd_per_kw_month: float = Field(0.0, ge=0, le=1000)
     """Demand charge on each calendar month's peak import [USD/kW-month]."""
     ppas: list[Ppa] = Field(default_factory=list)
     """Power purchase agreements (contracts for difference; zero-carbon in market-based Scope 2)."""
@@ -209,7 +216,8 @@ class GridConnection(StrictModel):
 class Site(StrictModel):
     """A campus location with its climate, grid connection and halls."""
 
-    name: str
+    name: ScopeName
+    """Site name (no ``/`` or ``:``; it prefixes result columns)."""
     location: Location
     climate: Climate = SyntheticClimate()
     grid: GridConnection = GridConnection()

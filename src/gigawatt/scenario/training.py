@@ -6,11 +6,11 @@ GPU count) and runs explicit jobs and/or a stochastic job mix on it. See ``docs/
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel
 from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "TrainingJob", "TrainingWorkload"]
@@ -24,32 +24,32 @@ class TrainingJob(StrictModel):
     """
 
     name: str = Field(min_length=1)
-    gpus: PositiveInt
+    gpus: int = Field(gt=0, le=100_000_000)
     """GPUs requested (gang-scheduled on whole nodes)."""
-    model_params: PositiveFloat | None = None
+    model_params: float | None = Field(None, gt=0, le=1e15)
     """Model parameters N [-] (active parameters for MoE)."""
-    tokens: PositiveFloat | None = None
+    tokens: float | None = Field(None, gt=0, le=1e17)
     """Training tokens D [-]."""
-    flops: PositiveFloat | None = None
+    flops: float | None = Field(None, gt=0, le=1e32)
     """Training compute [FLOP] (instead of ``model_params`` × ``tokens``)."""
-    duration_h: PositiveFloat | None = None
+    duration_h: float | None = Field(None, gt=0, le=876_000)
     """Failure-free compute time at full throughput [h] (instead of a FLOP count)."""
     precision: Literal["bf16", "fp8"] = "bf16"
     mfu_frac: float | None = Field(None, gt=0, le=1)
     """Job-level model FLOPs utilisation including network effects; overrides the network model."""
     mfu_node_frac: float = Field(0.5, gt=0, le=1)
     """Node-level MFU without scale-out loss (default 0.50: estimate from Llama 3 Table 4, see docs)."""
-    submit_h: float = Field(0.0, ge=0)
+    submit_h: float = Field(0.0, ge=0, le=876_000)
     """Submission time [h after scenario start]."""
     priority: int = 0
     preemptible: bool = False
-    deadline_h: float | None = Field(None, gt=0)
+    deadline_h: float | None = Field(None, gt=0, le=876_000)
     """Completion deadline [h after scenario start] (reported as ``deadline_met``)."""
-    checkpoint_interval_s: float | None = Field(None, gt=0)
+    checkpoint_interval_s: float | None = Field(None, ge=1, le=1e8)
     """Compute time between checkpoints [s]; default: Daly's optimum from the job's MTBF."""
-    checkpoint_write_s: float | None = Field(None, ge=0)
+    checkpoint_write_s: float | None = Field(None, ge=0, le=1e6)
     """Blocking checkpoint write time [s]; default: checkpoint size / storage bandwidth."""
-    checkpoint_size_tb: float | None = Field(None, gt=0)
+    checkpoint_size_tb: float | None = Field(None, gt=0, le=1e6)
     """Checkpoint size [TB]; default 14 bytes per parameter (needs ``model_params``), else 1 TB (estimate)."""
     max_interruptions: PositiveInt | None = None
     """Mark the job failed after more interruptions than this."""
@@ -84,24 +84,24 @@ class JobMixSpec(StrictModel):
     :mod:`gigawatt.perf.cluster_traces`).
     """
 
-    jobs_per_day: float = Field(100.0, ge=0)
+    jobs_per_day: float = Field(100.0, ge=0, le=1e6)
     diurnal_amplitude_frac: float = Field(0.3, ge=0, lt=1)
     diurnal_peak_h: float = Field(14.0, ge=0, lt=24)
     gpu_counts: list[PositiveInt] = Field(
         default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048], min_length=1
     )
-    gpu_count_probs: list[float] | None = None
+    gpu_count_probs: list[Annotated[float, Field(ge=0, le=1e12)]] | None = None
     """Probability per entry of ``gpu_counts`` (normalised); default: the built-in estimate."""
-    median_duration_h: PositiveFloat = 2.0
-    duration_sigma: float = Field(1.5, ge=0)
-    duration_size_exponent: float = 0.25
-    max_duration_h: PositiveFloat = 504.0
+    median_duration_h: float = Field(2.0, gt=0, le=87_600)
+    duration_sigma: float = Field(1.5, ge=0, le=5)
+    duration_size_exponent: float = Field(0.25, ge=-2, le=2)
+    max_duration_h: float = Field(504.0, gt=0, le=87_600)
     priority_levels: list[int] = Field(default_factory=lambda: [0], min_length=1)
     preemptible: bool = True
-    checkpoint_write_s: float = Field(30.0, ge=0)
+    checkpoint_write_s: float = Field(30.0, ge=0, le=1e6)
     """Checkpoint write time of mix jobs [s] (estimate)."""
-    start_h: float = Field(0.0, ge=0)
-    end_h: float | None = Field(None, gt=0)
+    start_h: float = Field(0.0, ge=0, le=876_000)
+    end_h: float | None = Field(None, gt=0, le=876_000)
     """Submission window [h]; default: the whole horizon."""
 
     @model_validator(mode="after")
@@ -124,11 +124,11 @@ class SchedulerSpec(StrictModel):
     policy: Literal["fifo", "priority", "easy_backfill"] = "easy_backfill"
     preemption: bool = False
     """A blocked higher-priority job may preempt lower-priority preemptible jobs."""
-    spare_nodes: int = Field(0, ge=0)
+    spare_nodes: int = Field(0, ge=0, le=10_000_000)
     """Hot-standby nodes held back to replace failed nodes at once."""
-    node_gpus: PositiveInt | None = None
+    node_gpus: int | None = Field(None, gt=0, le=100_000)
     """Placement unit [GPUs]: default 72 for NVL72-class racks (72 GPUs per rack), else GPUs per server."""
-    backfill_depth: PositiveInt = 100
+    backfill_depth: int = Field(100, gt=0, le=100_000)
 
 
 class ReliabilitySpec(StrictModel):
@@ -136,7 +136,7 @@ class ReliabilitySpec(StrictModel):
 
     failures: Literal["llama3", "none"] = "llama3"
     """Failure rates per component class: Llama 3 Table 5 calibration, or none."""
-    rate_scale: float = Field(1.0, ge=0)
+    rate_scale: float = Field(1.0, ge=0, le=1000)
     """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable); applies on top of the
     absolute rates below when they are given."""
     failures_per_1000_node_days: float | None = Field(None, ge=0)
@@ -152,16 +152,16 @@ class ReliabilitySpec(StrictModel):
     planned_per_gpu_day: float | None = Field(None, ge=0)
     """The same as a rate per GPU-day (instead of ``planned_per_1000_node_days``; Llama 3: 5.31e-5)."""
     planned_maintenance: bool = True
-    detection_s: float = Field(120.0, ge=0)
+    detection_s: float = Field(120.0, ge=0, le=1e7)
     """Fault-to-detection time [s] (estimate)."""
-    restart_s: float = Field(300.0, ge=0)
+    restart_s: float = Field(300.0, ge=0, le=1e7)
     """Reschedule + reload + warm-up time [s] (estimate)."""
     idle_node_failures: bool = True
     checkpoint_method: Literal["daly", "young"] = "daly"
-    storage_bandwidth_gb_per_s_per_gpu: PositiveFloat = 0.125
+    storage_bandwidth_gb_per_s_per_gpu: float = Field(0.125, gt=0, le=1e4)
     """Checkpoint write bandwidth per job GPU [GB/s] (Llama 3: 2 TB/s for 16,384 GPUs = 0.12; BLOOM: 2.3 TB in
     40 s on 384 GPUs = 0.15)."""
-    storage_bandwidth_cap_gb_per_s: PositiveFloat | None = None
+    storage_bandwidth_cap_gb_per_s: float | None = Field(None, gt=0, le=1e9)
     """Upper limit of the storage system's write bandwidth [GB/s]."""
 
     @model_validator(mode="after")
@@ -199,7 +199,8 @@ class TrainingWorkload(StrictModel):
     """Training jobs on a gang-scheduled GPU pool, with failures, checkpoints and facility coupling."""
 
     kind: Literal["training"] = "training"
-    name: str = Field(min_length=1)
+    name: ScopeName
+    """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget | PoolTarget
     """The pool: a hall (optionally one rack group, optionally a GPU count), or several halls of one site
     (``halls: [...]`` or ``site: ...``, see ``docs/models/training.md`` for the fabric assumption); one

@@ -185,7 +185,7 @@ def _walk(data: Any, keys: list[Key], model: type[BaseModel] | None, *, create: 
     raise KeyError("empty path")  # unreachable: parse_path never returns an empty list
 
 
-def updated_scenario(scenario: Scenario, updates: Mapping[str, Any]) -> Scenario:
+def updated_scenario(scenario: Scenario, updates: Mapping[str, Any], *, limits: Any = None) -> Scenario:
     """A new, validated scenario with ``updates`` (``{path: value}``) applied to ``scenario``'s input.
 
     Parameters
@@ -195,6 +195,8 @@ def updated_scenario(scenario: Scenario, updates: Mapping[str, Any]) -> Scenario
     updates
         Field paths (see the module docstring) and their new values. A value may be a whole sub-tree
         (a mapping or list), which replaces the old one. Applied in the given order.
+    limits
+        Resource limits, as for :func:`gigawatt.load_scenario` (default: the standard limits).
 
     Returns
     -------
@@ -207,7 +209,7 @@ def updated_scenario(scenario: Scenario, updates: Mapping[str, Any]) -> Scenario
     ScenarioError
         Listing every bad path and every invalid value at once.
     """
-    from gigawatt.scenario.io import _reference_problems, validate_scenario  # io imports root
+    from gigawatt.scenario.io import _validate, load_scenario  # io imports root
     from gigawatt.scenario.root import Scenario as _Scenario
 
     if not isinstance(updates, Mapping):
@@ -226,14 +228,16 @@ def updated_scenario(scenario: Scenario, updates: Mapping[str, Any]) -> Scenario
             continue
         container[key] = copy.deepcopy(value)
     source = f"update of scenario {scenario.name!r}"
-    # as for a loaded file: field values, then (relative paths resolved against the original file's folder)
-    # cross-references and files
+    # as for a loaded file: field values (with relative paths resolved against the original file's folder),
+    # then cross-references, files and resource limits
     try:
-        new = validate_scenario(data, source=source)
+        new = _validate(data, source, None, scenario._base_dir)
     except ScenarioError as exc:
         raise ScenarioError(problems + exc.problems, source) from None
-    new._base_dir = scenario._base_dir
-    problems += _reference_problems(new)
+    try:
+        load_scenario(new, limits=limits)
+    except ScenarioError as exc:
+        problems += exc.problems
     if problems:
         raise ScenarioError(problems, source)
     return new

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
-from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel
 
 __all__ = [
     "ConstantProfile",
@@ -33,7 +33,7 @@ class GpuTarget(StrictModel):
     """Hall reference: ``"<site>/<hall>"`` or just ``"<hall>"`` when the name is unique in the scenario."""
     rack_group: str | None = None
     """Restrict to one rack group of the hall (by name)."""
-    gpus: PositiveInt | None = None
+    gpus: int | None = Field(None, gt=0, le=100_000_000)
     """Number of GPUs used; default all GPUs of the target."""
 
 
@@ -45,7 +45,7 @@ class PoolTarget(StrictModel):
     """Hall references (``"<site>/<hall>"`` or a unique ``"<hall>"``), all in one site."""
     site: str | None = None
     """Site name: the pool spans every hall of the site."""
-    gpus: PositiveInt | None = None
+    gpus: int | None = Field(None, gt=0, le=100_000_000)
     """Number of GPUs used; default all GPUs of the halls."""
 
     @model_validator(mode="after")
@@ -86,7 +86,7 @@ class TraceProfile(StrictModel):
     path: str
     """CSV path, relative to the scenario file's folder when not absolute."""
     repeat: bool = True
-    time_shift_h: float = 0.0
+    time_shift_h: float = Field(0.0, ge=-87_600, le=87_600)
     """Shift applied to the trace timestamps [h]."""
 
 
@@ -100,7 +100,8 @@ class UtilizationWorkload(StrictModel):
     """
 
     kind: Literal["utilization"] = "utilization"
-    name: str
+    name: ScopeName
+    """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget
     profile: UtilizationProfile
 
