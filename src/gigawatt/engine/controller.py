@@ -13,8 +13,11 @@ Stages (each a pure function of arrays, see ``docs/architecture.md``):
 During the run the controller wakes once per *feedback block* (``block_steps`` control steps), predicts the
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
 the block and publishes it on the :class:`ThroughputBoard` — for training, the clock factor and the paused
-fraction of each job priority level (power capping pauses the lowest level first). When no stage can reduce throughput, it does
-not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
+fraction of each job priority level (power capping pauses the lowest level first). When even every capping
+action leaves a site's load above its supply, whole halls lose power in the site's ``blackout_order`` until
+the lit halls fit (:meth:`FacilityController._plan_blackout`); a dark hall draws nothing and its work stops
+(the controller announces each dark stretch at its exact start and end on the board, see
+:meth:`ThroughputBoard.publish_power`). When no stage can reduce throughput, it does not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
 """
@@ -28,14 +31,20 @@ import numpy as np
 import simpy
 
 from gigawatt.engine.context import SimContext
-from gigawatt.engine.energy import PHASE_KIND, SupplyStage, plan_power_cap
+from gigawatt.engine.energy import PHASE_KIND, CapDecision, SupplyStage, plan_power_cap
 from gigawatt.engine.ledger import Phase
 from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.physics import facility, it_power, power
 
-__all__ = ["MARGINAL_FACILITY_PER_IT_BOUND", "FacilityController"]
+__all__ = [
+    "BLACKOUT_TOL_FRAC",
+    "MARGINAL_FACILITY_PER_IT_BOUND",
+    "FacilityController",
+    "black_out",
+    "hall_blackout_order",
+]
 
 #: Upper bound on the marginal facility power per kW of added IT power (dP_facility/dP_IT) used to decide,
 #: without re-evaluating the facility, that a load change cannot exhaust the supply headroom. Measured over
@@ -43,6 +52,45 @@ __all__ = ["MARGINAL_FACILITY_PER_IT_BOUND", "FacilityController"]
 #: (immersion / dry-cooler plants in Phoenix at near-zero load, where rejection fans and trim chillers come
 #: on); typical values are 1.1-1.7. We take 3.0. Checked in tests/engine/test_controller.py.
 MARGINAL_FACILITY_PER_IT_BOUND = 3.0
+
+#: A site's residual shortfall after every capping action counts as a blackout above this fraction of its
+#: facility demand (numerical tolerance of the capping bisection, which returns 0 where it fits).
+BLACKOUT_TOL_FRAC = 1e-9
+
+#: Flow keys that are not zeroed in a dark hall (capacities, temperatures, ratios handled separately).
+_KEEP_IN_DARK = ("cooling_capacity_kw",)
+
+
+def hall_blackout_order(site_hall_names: list[str], blackout_order: list[str]) -> list[int]:
+    """Positions (in declaration order) of a site's halls in the order they lose power.
+
+    Halls named in ``blackout_order`` go dark first, in that order; the others follow in reverse
+    declaration order (the first-declared hall is the last to go dark).
+    """
+    named = [site_hall_names.index(n) for n in blackout_order]
+    rest = [j for j in reversed(range(len(site_hall_names))) if j not in named]
+    return named + rest
+
+
+def black_out(flows: dict[str, np.ndarray], dark_hall: np.ndarray, group_hall: np.ndarray) -> None:
+    """Zero the power, heat and water flows of dark halls in place (a dark hall draws nothing).
+
+    ``dark_hall`` (T, H) bool. Per-hall ratios (``pue``, partial PUEs) become NaN there; capacities and
+    temperatures are left as they are; per-group ``accel_power_kw`` and ``host_power_kw`` are zeroed for the
+    groups of dark halls.
+    """
+    lit = ~dark_hall
+    for key, arr in flows.items():
+        if np.shape(arr) != dark_hall.shape or key in _KEEP_IN_DARK:
+            continue
+        if key.endswith(("_kw", "_kg_per_s")) or key == "water_l":
+            flows[key] = arr * lit
+        elif key in ("pue", "cooling_ppue", "electrical_ppue"):
+            flows[key] = np.where(lit, arr, np.nan)
+    lit_g = lit[:, group_hall]
+    for key in ("accel_power_kw", "host_power_kw"):
+        if key in flows:
+            flows[key] = flows[key] * lit_g
 
 
 class FacilityController:
@@ -76,6 +124,16 @@ class FacilityController:
         priority levels without their own entry in :attr:`training_paused`."""
         self.training_paused: dict[int, np.ndarray] = {}
         """Per training priority level: paused fraction per step and hall (lowest priorities first)."""
+        self.dark_hall = np.zeros((clock.n_steps, fleet.n_halls), dtype=bool)
+        """Halls without power per step (blackout: the supply cannot cover what power capping leaves)."""
+        self._dark_order: list[np.ndarray] = []
+        """Per site: hall indices in the order they lose power (``power_capping.blackout_order``)."""
+        for si, site in enumerate(sc.sites):
+            halls = np.flatnonzero(fleet.hall_site == si)
+            pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
+            self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
+        self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        """Dark state per hall as last announced on the board (start of the next block)."""
         self.supply = SupplyStage(
             sc.sites, clock, self.weather, lambda name: ctx.rng("energy", name), sc.resolve_path
         )
@@ -118,10 +176,13 @@ class FacilityController:
         hs = self.ctx.fleet.hall_site
         return self.dry_bulb_site_c[step_idx][:, hs], self.wet_bulb_site_c[step_idx][:, hs]
 
-    def site_facility_kw(self, it_hall_kw: np.ndarray, step_idx: np.ndarray, site: int) -> np.ndarray:
+    def site_facility_kw(
+        self, it_hall_kw: np.ndarray, step_idx: np.ndarray, site: int, lit: np.ndarray | None = None
+    ) -> np.ndarray:
         """Facility power [kW] of one site's halls at given IT power (the energy model's facility curve).
 
-        ``it_hall_kw`` (m, H_s) for the site's halls in fleet order, ``step_idx`` (m,) the steps (weather).
+        ``it_hall_kw`` (m, H_s) for the site's halls in fleet order, ``step_idx`` (m,) the steps (weather),
+        ``lit`` (H,) bool: halls with power (default all; a dark hall draws nothing).
         Pure evaluation of :func:`gigawatt.physics.facility.evaluate_it_power` (monotone in IT power).
         """
         halls = np.flatnonzero(self.ctx.fleet.hall_site == site)
@@ -129,6 +190,8 @@ class FacilityController:
         it = np.zeros((len(step_idx), self.ctx.fleet.n_halls))
         it[:, halls] = it_hall_kw
         fac = facility.facility_power_kw(self.plant, it, db, wb)
+        if lit is not None:
+            fac = fac * lit
         return np.asarray(fac[:, halls].sum(axis=1), dtype=float)
 
     def evaluate(
@@ -137,13 +200,15 @@ class FacilityController:
         throughput_hall: np.ndarray | None,
         step0: int,
         running_hall: np.ndarray | None = None,
+        dark_hall: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Stages 1-3 for steps ``step0 .. step0 + len(occupancy)``.
 
         With ``throughput_hall`` None the facility stage decides the thermal throughput (look-ahead); otherwise
         the given factors are in force and any heat beyond the cooling capacity shows as thermal overload.
         ``running_hall`` (default: the fractions in force) scales each hall's dynamic load for work paused or
-        shed by the supply stage.
+        shed by the supply stage. ``dark_hall`` (T, H) bool, optional: halls without power, whose flows are
+        zeroed (:func:`black_out`).
         """
         t = slice(step0, step0 + occupancy.shape[0])
         it = self.it_power(occupancy)
@@ -159,11 +224,17 @@ class FacilityController:
             step_s=self.ctx.clock.step_s,
         )
         f = self.ctx.fleet
+        if dark_hall is not None and dark_hall.any():
+            black_out(flows, dark_hall, f.group_hall)
         thr_group = flows["throughput_frac"][:, f.group_hall]
         flows["accel_power_kw"] = it["accel_static_kw"] + it["accel_dynamic_kw"] * running[
             :, f.group_hall
         ] * power.dvfs_power_frac(thr_group)
         flows["host_power_kw"] = it["host_power_kw"]
+        if dark_hall is not None and dark_hall.any():
+            lit_g = ~dark_hall[:, f.group_hall]
+            flows["accel_power_kw"] = flows["accel_power_kw"] * lit_g
+            flows["host_power_kw"] = flows["host_power_kw"] * lit_g
         flows["dry_bulb_c_hall"] = dry_hall
         flows["wet_bulb_c_hall"] = wet_hall
         flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
@@ -184,6 +255,7 @@ class FacilityController:
         """
         thr = self._thermal_block(step0, step1)
         self.thermal_throughput_hall[step0:step1] = thr
+        self.dark_hall[step0:step1] = False
         if not self.supply.needs_feedback:
             self._supply_headroom_kw = np.full(self.ctx.fleet.n_sites, np.inf)
             return thr
@@ -300,23 +372,109 @@ class FacilityController:
         self._supply_headroom_kw = None
         if dyn_kind is None or base is None:
             base, dyn_kind = self._it_split(occ, flows, thr)
-        k, x_min = self.plant.dvfs_exponent, self.plant.min_throughput_frac
-        decision = plan_power_cap(
-            base,
-            dyn_kind,
-            available,
-            f.hall_site,
-            lambda it_kw, i, s: self.site_facility_kw(it_kw, i + step0, s),
-            [list(s.power_capping.order) for s in sc.sites],
-            x_min**k,
-            lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
-            self._training_priority_share(),
-        )
+        share = self._training_priority_share()
+        decision = self._cap(base, dyn_kind, available, step0, np.arange(step1 - step0), None, share)
+        short = decision.unserved_kw > BLACKOUT_TOL_FRAC * np.maximum(demand, 1.0)
+        if short.any():
+            self._plan_blackout(base, dyn_kind, available, step0, decision, short, share)
         self.running_frac_hall[step0:step1] = running_flex * decision.running_frac
         self._set_training_pause(
             step0, step1, flex, decision.training_paused_frac, decision.training_paused_default_frac
         )
         return thr * decision.dvfs_throughput_frac
+
+    def _cap(
+        self,
+        base: np.ndarray,
+        dyn_kind: np.ndarray,
+        available: np.ndarray,
+        step0: int,
+        rows: np.ndarray,
+        lit: np.ndarray | None,
+        share: list[dict[int, float]],
+    ) -> CapDecision:
+        """Power-capping decision for rows ``rows`` of a block starting at ``step0`` with the halls ``lit``
+        (default all) powered; the inputs are already restricted to those rows."""
+        sc = self.ctx.scenario
+        k, x_min = self.plant.dvfs_exponent, self.plant.min_throughput_frac
+        return plan_power_cap(
+            base,
+            dyn_kind,
+            available,
+            self.ctx.fleet.hall_site,
+            lambda it_kw, i, s: self.site_facility_kw(it_kw, rows[i] + step0, s, lit),
+            [list(s.power_capping.order) for s in sc.sites],
+            x_min**k,
+            lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
+            share,
+        )
+
+    def _plan_blackout(
+        self,
+        base: np.ndarray,
+        dyn_kind: np.ndarray,
+        available: np.ndarray,
+        step0: int,
+        decision: CapDecision,
+        short: np.ndarray,
+        share: list[dict[int, float]],
+    ) -> None:
+        """Darken whole halls where every capping action leaves a site above its supply (``short`` (T, S)).
+
+        Per site and short step, the halls go dark in the site's blackout order (:func:`hall_blackout_order`)
+        until the capping policy fits the lit halls under the supply: with the first ``k`` halls dark, the
+        capping is re-solved on the lit halls (so darkening a hall may also lift caps elsewhere), and the
+        least ``k`` that leaves no shortfall is kept (with every hall dark a site draws nothing, which always
+        fits). ``decision`` is updated in place for the site's halls; :attr:`dark_hall` records the dark halls.
+        A dark hall's running fraction and progress are 0 (its work stops: training jobs are interrupted,
+        inference serves nothing); its clock factor and training pause are left at their unconstrained
+        values (the stop is a power interruption, not a pause).
+        """
+        f = self.ctx.fleet
+        n = decision.progress_frac.shape[0]
+        for si in range(f.n_sites):
+            need = short[:, si].copy()
+            order = self._dark_order[si]
+            cols = np.flatnonzero(f.hall_site == si)
+            for k in range(1, order.size + 1):
+                rows = np.flatnonzero(need)
+                if rows.size == 0:
+                    break
+                off = order[:k]
+                lit = np.ones(f.n_halls, dtype=bool)
+                lit[off] = False
+                b = base[rows] * lit
+                d = dyn_kind[rows] * lit[None, :, None]
+                sub = self._cap(b, d, available[rows], step0, rows, lit, share)
+                tol = BLACKOUT_TOL_FRAC * np.maximum(available[rows, si], 1.0)
+                ok = (sub.unserved_kw[:, si] <= tol) | (k == order.size)
+                r, j = rows[ok], np.flatnonzero(ok)
+                rc, jc = np.ix_(r, cols), np.ix_(j, cols)
+                decision.progress_frac[rc] = sub.progress_frac[jc]
+                decision.dyn_power_scale[rc] = sub.dyn_power_scale[jc]
+                decision.dvfs_throughput_frac[rc] = sub.dvfs_throughput_frac[jc]
+                decision.running_frac[rc] = sub.running_frac[jc]
+                decision.capped[rc] = sub.capped[jc]
+                decision.unserved_kw[r, si] = sub.unserved_kw[j, si]
+                dflt = decision.training_paused_default_frac
+                if dflt is not None and sub.training_paused_default_frac is not None:
+                    dflt[rc] = sub.training_paused_default_frac[jc]
+                for prio, arr in sub.training_paused_frac.items():
+                    decision.training_paused_frac.setdefault(prio, np.zeros((n, f.n_halls)))[rc] = arr[jc]
+                for prio, arr in decision.training_paused_frac.items():
+                    if prio not in sub.training_paused_frac:
+                        arr[rc] = 0.0
+                rd = np.ix_(r, off)
+                decision.progress_frac[rd] = 0.0
+                decision.running_frac[rd] = 0.0
+                decision.dvfs_throughput_frac[rd] = 1.0
+                decision.dyn_power_scale[rd] = 0.0
+                if dflt is not None:
+                    dflt[rd] = 0.0
+                for arr in decision.training_paused_frac.values():
+                    arr[rd] = 0.0
+                self.dark_hall[step0 + r[:, None], off[None, :]] = True
+                need[r] = False
 
     def change_is_harmless(self, level_at_decision: np.ndarray, step0: int, step1: int) -> bool:
         """Whether the event-driven load change since the last decision leaves steps ``step0..step1`` as
@@ -369,8 +527,28 @@ class FacilityController:
             self.ctx.throughput.publish(env.now, progress.mean(axis=0))
             if self.ctx.throughput.has_training_listeners:
                 self._publish_training(thr, step, end)
+            if self._dark_announced.any() or self.dark_hall[step:end].any():
+                self._announce_power(step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
+
+    def _announce_power(self, step: int, end: int) -> None:
+        """Announce on the board, at the exact step boundaries, each hall losing or regaining power in steps
+        ``step..end`` (a decided block: its dark schedule no longer changes)."""
+        env, clock, board = self.ctx.env, self.ctx.clock, self.ctx.throughput
+        dark = self.dark_hall[step:end]
+        prev = np.vstack([self._dark_announced[None, :], dark[:-1]])
+        for k, h in zip(*np.nonzero(dark != prev), strict=True):
+            powered = not bool(dark[k, h])
+            t_s = float(clock.step_start_s[step + k])
+            if t_s <= env.now:
+                board.publish_power(env.now, int(h), powered)
+            else:
+                ev = env.timeout(t_s - env.now)
+                ev.callbacks.append(
+                    lambda _e, h=int(h), p=powered, t=t_s: board.publish_power(t, h, p)  # type: ignore[misc]
+                )
+        self._dark_announced = dark[-1].copy()
 
     def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
         """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job
@@ -397,20 +575,59 @@ class FacilityController:
     def finalize(self) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy."""
         occ = self.ctx.ledger.occupancy()
-        flows = self.evaluate(occ, self.throughput_hall, 0)
+        dark = self.dark_hall
+        flows = self.evaluate(occ, self.throughput_hall, 0, dark_hall=dark)
         site_power = flows["site_facility_power_kw"]
+        dark_site = np.zeros_like(site_power)
         if self.supply.needs_feedback:  # demand at the throughput the facility alone allows
             ones = np.ones_like(self.running_frac_hall)
             full = self.evaluate(occ, self.thermal_throughput_hall, 0, running_hall=ones)
             site_demand = full["site_facility_power_kw"]
+            if dark.any():  # what the dark halls would have drawn
+                dark_site = (full["facility_power_kw"] * dark) @ self.h2s
         else:
             site_demand = site_power
-        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand)
+        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand, dark_site)
         flows.update(supply_flows_)
+        columns["dark_halls"] = dark.sum(axis=1).astype(float)
+        kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
+        events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
         flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
         flows["occupancy_gpus"] = occ
+        flows["dark_hall"] = dark
         return flows
+
+    def _blackout_events(self, events: Any) -> Any:
+        """Append one ``power_loss`` event per hall and dark stretch (time, site, hall, duration) to the grid
+        events."""
+        import pandas as pd
+
+        if not self.dark_hall.any():
+            return events
+        clock, f = self.ctx.clock, self.ctx.fleet
+        rows = []
+        for h in np.flatnonzero(self.dark_hall.any(axis=0)):
+            d = np.concatenate([[0], self.dark_hall[:, h].astype(np.int8), [0]])
+            starts = np.flatnonzero(np.diff(d) == 1)
+            ends = np.flatnonzero(np.diff(d) == -1)
+            site = f.site_names[int(f.hall_site[h])]
+            hall = f.hall_keys[h][len(site) + 1 :]
+            for a, b in zip(starts, ends, strict=True):
+                rows.append(
+                    {
+                        "time": clock.times[a],
+                        "site": site,
+                        "hall": hall,
+                        "kind": "power_loss",
+                        "cause": "supply below what power capping leaves",
+                        "duration_s": float((b - a) * clock.step_s),
+                    }
+                )
+        out = pd.DataFrame(rows)
+        if events is not None and len(events):
+            out = pd.concat([events, out], ignore_index=True)
+        return out.sort_values("time", kind="stable", ignore_index=True)
 
     def energy_output(self) -> WorkloadOutput:
         """Energy-supply columns, KPIs and grid events for the Result (after :meth:`finalize`)."""

@@ -434,17 +434,21 @@ class SiteSupply:
 
     # ----------------------------------------------------------------------------------------- outputs
     def accounts(
-        self, res: dsp.DispatchResult, demand_full_mw: np.ndarray
+        self,
+        res: dsp.DispatchResult,
+        demand_full_mw: np.ndarray,
+        dark_demand_mw: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Per-step columns (plain names) and KPIs of a whole-horizon dispatch.
 
         ``energy_cost_usd`` = grid energy at the tariff − export at the tariff + PPA settlement + gas fuel and
         variable O&M + each month's demand charge (booked at the step of the monthly peak).
         ``emissions_kgco2`` = location-based Scope 2 + Scope 1 on-site fuel. ``unserved_mw`` = demand at full
-        throughput − power supplied (removed by power capping, or blacked out); ``blackout_mw`` = the part of
-        the power drawn that supply could not meet after every capping action (feedback lag, or base load
-        above supply), so that exactly: grid + generation + discharge = facility power − blackout + charge +
-        export + curtailed.
+        throughput − power supplied (removed by power capping, or blacked out). ``overdraw_mw`` = the part of
+        the power drawn that supply could not meet (the feedback lag: load that rose inside a decided block),
+        so that exactly: grid + generation + discharge = facility power − overdraw + charge + export +
+        curtailed. ``blackout_mw`` = ``dark_demand_mw`` (facility demand of the halls that lost power, which
+        draw nothing) + ``overdraw_mw``: the load left without supply after power capping.
         """
         step_h = self.clock.step_h
         price, ci = self.price_usd_per_mwh, self.carbon_gco2_per_kwh
@@ -488,7 +492,9 @@ class SiteSupply:
         cols["emissions_scope1_kgco2"] = scope1
         served = res.served_mw
         cols["unserved_mw"] = np.clip(demand_full_mw - served, 0.0, None)
-        cols["blackout_mw"] = res.unserved_mw
+        dark = np.zeros(n) if dark_demand_mw is None else np.asarray(dark_demand_mw, dtype=float)
+        cols["overdraw_mw"] = res.unserved_mw
+        cols["blackout_mw"] = dark + res.unserved_mw
         cols["grid_import_mw"] = res.grid_import_mw
         cols["energy_cost_usd"] = cost
         cols["emissions_kgco2"] = loc + scope1
@@ -504,7 +510,8 @@ class SiteSupply:
             "emissions_scope1_tco2": float(scope1.sum() / 1e3),
             "hours_capped_h": float(capped.sum() * step_h),
             "unserved_energy_mwh": float(cols["unserved_mw"].sum() * step_h),
-            "blackout_energy_mwh": float(res.unserved_mw.sum() * step_h),
+            "blackout_energy_mwh": float(cols["blackout_mw"].sum() * step_h),
+            "overdraw_energy_mwh": float(res.unserved_mw.sum() * step_h),
             "curtailed_energy_mwh": float(res.curtailed_generation_mw.sum() * step_h),
             "grid_export_energy_mwh": float(res.grid_export_mw.sum() * step_h),
             "battery_cycles": equivalent_full_cycles(res.battery_discharge_mw, step_h, self.battery)
@@ -556,6 +563,7 @@ class SiteSupply:
 _ADDITIVE = (
     "facility_demand_mw",
     "blackout_mw",
+    "overdraw_mw",
     "grid_export_mw",
     "battery_charge_mw",
     "battery_discharge_mw",
@@ -643,7 +651,10 @@ class SupplyStage:
         return out
 
     def finalize(
-        self, site_power_kw: np.ndarray, site_demand_full_kw: np.ndarray
+        self,
+        site_power_kw: np.ndarray,
+        site_demand_full_kw: np.ndarray,
+        site_dark_demand_kw: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float], pd.DataFrame]:
         """Whole-horizon dispatch of the power actually drawn; returns flows, columns, KPIs and grid events.
 
@@ -652,7 +663,9 @@ class SupplyStage:
         site_power_kw : array (T, S)
             Facility power drawn (after throttling and power capping) [kW].
         site_demand_full_kw : array (T, S)
-            Facility demand at full throughput [kW] (for ``unserved_mw`` and hours capped).
+            Facility demand at full throughput [kW] (for ``unserved_mw`` and hours capped), dark halls included.
+        site_dark_demand_kw : array (T, S), optional
+            Facility demand of the halls that lost power [kW] (part of ``blackout_mw``; they draw nothing).
 
         Returns
         -------
@@ -683,7 +696,10 @@ class SupplyStage:
         for si, s in enumerate(self.sites):
             s.state = None
             res = s.dispatch(site_power_kw[:, si] / 1e3, commit_demand_mw=site_demand_full_kw[:, si] / 1e3)
-            cols, k = s.accounts(res, np.maximum(site_demand_full_kw[:, si], site_power_kw[:, si]) / 1e3)
+            dark = None if site_dark_demand_kw is None else site_dark_demand_kw[:, si] / 1e3
+            cols, k = s.accounts(
+                res, np.maximum(site_demand_full_kw[:, si], site_power_kw[:, si]) / 1e3, dark
+            )
             flows["site_grid_import_kw"][:, si] = cols["grid_import_mw"] * 1e3
             flows["site_unserved_kw"][:, si] = cols["unserved_mw"] * 1e3
             flows["site_energy_cost_usd"][:, si] = cols["energy_cost_usd"]
