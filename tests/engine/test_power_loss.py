@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from tests.conftest import small_scenario_dict
 
 import gigawatt
 from gigawatt.engine.controller import hall_blackout_order
 from gigawatt.engine.workloads.inference import dark_replicas
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario.io import load_scenario
-from tests.conftest import small_scenario_dict
 
 WINDOW = ("2026-07-01T10:00:00", "2026-07-01T12:00:00")
 T_WINDOW_S = 10 * 3600.0
@@ -58,7 +58,12 @@ def _scenario(window: bool, energy: dict[str, Any] | None = None, **grid: Any) -
     g.update(grid)
     if window:
         g["curtailment_windows"] = [
-            {"start": WINDOW[0], "end": WINDOW[1], "cap_frac": g.pop("window_cap_frac", 0.0), "reason": "SB 6"}
+            {
+                "start": WINDOW[0],
+                "end": WINDOW[1],
+                "cap_frac": g.pop("window_cap_frac", 0.0),
+                "reason": "SB 6",
+            }
         ]
     if energy is not None:
         d["sites"][0]["energy"] = energy

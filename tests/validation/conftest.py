@@ -59,7 +59,16 @@ def validation(request: pytest.FixtureRequest):
     """Record one comparison with a published figure (see the module docstring)."""
     _MODULE_DOCS.setdefault(request.node.nodeid.split("::")[0], request.module.__doc__ or "")
 
-    def record(check: str, *, model: Any, reference: Any, tolerance: str, source: str) -> None:
+    def record(
+        check: str,
+        *,
+        model: Any,
+        reference: Any,
+        tolerance: str,
+        source: str,
+        kind: str = "",
+        within: bool | None = None,
+    ) -> None:
         _RECORDS.append(Record(request.node.nodeid, check, _fmt(model), _fmt(reference), tolerance, source))
 
     return record

@@ -616,7 +616,7 @@ class FacilityController:
             for a, b in zip(starts, ends, strict=True):
                 rows.append(
                     {
-                        "time": clock.times[a],
+                        "time": clock.times[int(a)],
                         "site": site,
                         "hall": hall,
                         "kind": "power_loss",

@@ -421,14 +421,10 @@ class InferenceHandler(WorkloadHandler):
             shortfall = np.maximum(ready + starting - usable, 0)
             ready = np.minimum(ready, usable)
             starting = np.minimum(starting, np.maximum(usable - ready, 0))
-        dark_hall = flows.get("dark_hall")
-        dark = (
-            np.zeros(clock.n_steps, dtype=bool)
-            if dark_hall is None
-            else np.asarray(dark_hall)[:, self.hall]
-            if self.disagg is None
-            else np.asarray(dark_hall)[:, [self.hall, self.p_hall]].any(axis=1)
-        )
+        dark: np.ndarray = np.zeros(clock.n_steps, dtype=bool)
+        if "dark_hall" in flows:
+            halls = [self.hall] if self.disagg is None else [self.hall, self.p_hall]
+            dark = np.asarray(np.asarray(flows["dark_hall"], dtype=bool)[:, halls].any(axis=1))
         if dark.any():
             ready, starting = dark_replicas(
                 ready, starting, dark, self.autoscaler.scale_up_delay_s, clock.step_s
