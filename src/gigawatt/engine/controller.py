@@ -17,7 +17,8 @@ fraction of each job priority level (power capping pauses the lowest level first
 action leaves a site's load above its supply, whole halls lose power in the site's ``blackout_order`` until
 the lit halls fit (:meth:`FacilityController._plan_blackout`); a dark hall draws nothing and its work stops
 (the controller announces each dark stretch at its exact start and end on the board, see
-:meth:`ThroughputBoard.publish_power`). When no stage can reduce throughput, it does not look ahead at all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
+:meth:`ThroughputBoard.publish_power`). When no stage can reduce throughput, it does not look ahead at
+all. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
 """
