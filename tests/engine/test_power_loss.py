@@ -159,9 +159,16 @@ def test_enough_battery_and_gas_change_nothing(runs) -> None:
     assert_allclose(ts["facility_power_mw"], free.timeseries["facility_power_mw"], rtol=1e-9)
 
 
-def test_site_never_energised_serves_no_energy_and_reports_no_pue() -> None:
-    d = _scenario(False)
-    d["sites"][0]["grid"]["energisation_date"] = "2027-01-01T00:00:00"
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"energisation_date": "2027-01-01T00:00:00"},
+        {"curtailment_windows": [{"start": "2026-06-30T00:00:00", "end": "2026-07-03T00:00:00"}]},
+    ],
+    ids=["never-energised", "disconnected-throughout"],
+)
+def test_site_without_supply_serves_no_energy_and_reports_no_pue(grid: dict[str, Any]) -> None:
+    d = _scenario(False, **grid)
     r = gigawatt.simulate(d)
     s, ts = r.summary(), r.timeseries
     assert s["facility_energy_mwh"] == pytest.approx(0.0, abs=1e-12)

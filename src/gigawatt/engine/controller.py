@@ -553,10 +553,24 @@ class FacilityController:
 
     def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
         """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job
-        progresses at the block mean of ``c·(1 − q_p)``: ``q̄_p = 1 − mean(c·(1 − q_p)) / c̄``."""
-        clock = thr.mean(axis=0)
+        progresses at the block mean of ``c·(1 − q_p)``: ``q̄_p = 1 − mean(c·(1 − q_p)) / c̄``. Steps where a
+        hall is dark are left out of its means (nothing runs there; the jobs restart when power returns)."""
         board, now = self.ctx.throughput, self.ctx.env.now
         t = slice(step, end)
+        dark = self.dark_hall[t]
+        if dark.any():  # means over each hall's lit steps (all steps when it is dark throughout)
+            w = (~dark).astype(float)
+            w[:, ~w.any(axis=0)] = 1.0
+            w /= w.sum(axis=0)
+
+            def mean(a: np.ndarray) -> np.ndarray:
+                return np.asarray((a * w).sum(axis=0), dtype=float)
+        else:
+
+            def mean(a: np.ndarray) -> np.ndarray:
+                return np.asarray(a.mean(axis=0), dtype=float)
+
+        clock = mean(thr)
         if not self.training_paused_default[t].any() and not any(
             arr[t].any() for arr in self.training_paused.values()
         ):  # nothing paused in this block (the common case): one vectorised publication
@@ -564,7 +578,7 @@ class FacilityController:
             return
 
         def block_paused(arr: np.ndarray) -> np.ndarray:
-            run = (thr * (1.0 - arr[step:end])).mean(axis=0)
+            run = mean(thr * (1.0 - arr[step:end]))
             q = 1.0 - np.divide(run, clock, out=np.ones_like(clock), where=clock > 0)
             return np.asarray(np.clip(q, 0.0, 1.0), dtype=float)
 
