@@ -614,7 +614,7 @@ class FacilityController:
         return flows
 
     def _blackout_events(self, events: Any) -> Any:
-        """Append one ``power_loss`` event per hall and dark stretch (time, site, hall, duration) to the grid
+        """Append one ``blackout`` event per hall and dark stretch (time, site, hall, duration) to the grid
         events."""
         import pandas as pd
 
@@ -634,7 +634,7 @@ class FacilityController:
                         "time": clock.times[int(a)],
                         "site": site,
                         "hall": hall,
-                        "kind": "power_loss",
+                        "kind": "blackout",
                         "cause": "supply below what power capping leaves",
                         "duration_s": float((b - a) * clock.step_s),
                     }
