@@ -218,3 +218,23 @@ def test_dark_replicas_cold_start_after_power_returns() -> None:
     r, s = dark_replicas(ready, starting, dark, restart_s=600.0, step_s=300.0)
     np.testing.assert_array_equal(r, [4, 0, 0, 0, 0, 4])
     np.testing.assert_array_equal(s, [0, 0, 0, 4, 4, 0])
+
+
+def test_a_dark_hall_is_not_relit_into_a_supply_its_restarting_jobs_would_trip() -> None:
+    # training cannot be paused (order: dvfs only) and the supply in a 4-h window lies just above the idle
+    # campus: the liquid hall goes dark, and stays dark, instead of relighting once its jobs have stopped
+    idle = small_scenario_dict(horizon_h=24)
+    idle["workloads"] = []
+    ts0 = gigawatt.simulate(idle).timeseries
+    end = "2026-07-01T14:00:00"
+    win0 = (ts0.index >= WINDOW[0]) & (ts0.index < end)
+    cap = 1.02 * float(ts0.loc[win0, "facility_power_mw"].max())
+    d = _scenario(True, import_capacity_mw=1.0, window_cap_frac=round(cap, 4))
+    d["sites"][0]["grid"]["curtailment_windows"][0]["end"] = end
+    d["sites"][0]["power_capping"] = {"order": ["dvfs"], "blackout_order": ["liquid"]}
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    win = (ts.index >= WINDOW[0]) & (ts.index < end)
+    assert (ts.loc[win, "site-a/liquid:throughput_frac"] == 0).all()
+    assert (ts.loc[~win, "site-a/liquid:throughput_frac"] > 0).all()
+    assert r.jobs.iloc[0]["n_interruptions_power"] == 1

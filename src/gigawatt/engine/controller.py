@@ -134,6 +134,10 @@ class FacilityController:
             pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
             self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
         self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        self._dark_training_kw = np.zeros(fleet.n_halls)
+        """Per hall: training dynamic power [kW] running when it last went dark (its jobs restart on relight)."""
+        self._dark_base_kw = np.zeros(fleet.n_halls)
+        """Per hall: IT power no capping action removes [kW] when it last went dark (hosts of running jobs)."""
         """Dark state per hall as last announced on the board (start of the next block)."""
         self.supply = SupplyStage(
             sc.sites, clock, self.weather, lambda name: ctx.rng("energy", name), sc.resolve_path
@@ -350,13 +354,22 @@ class FacilityController:
         flex = self.supply.flex_pause_frac(f.hall_site, step0, step1)
         running_flex = np.ones_like(thr)
         dyn_kind = base = None
-        if flex is None:
+        # a hall dark at the previous step is judged with the training load it stopped (its jobs restart
+        # when it relights), so it is not relit into a supply that its restarting jobs would trip again
+        restore = (self.dark_hall[step0 - 1] if step0 > 0 else np.zeros(f.n_halls, dtype=bool)) & (
+            self._dark_training_kw > 0
+        )
+        if flex is None and not restore.any():
             demand = flows["site_facility_power_kw"]  # at the thermal throughput, nothing paused
         else:  # carbon-/price-aware training: pause a share of training on flagged steps
             base, dyn_kind = self._it_split(occ, flows, thr)
-            dyn = dyn_kind.sum(axis=2)
-            dyn_kind[:, :, 1] *= 1.0 - flex
-            running_flex = np.divide(dyn_kind.sum(axis=2), dyn, out=np.ones_like(dyn), where=dyn > 0)
+            if flex is not None:
+                dyn = dyn_kind.sum(axis=2)
+                dyn_kind[:, :, 1] *= 1.0 - flex
+                running_flex = np.divide(dyn_kind.sum(axis=2), dyn, out=np.ones_like(dyn), where=dyn > 0)
+            if restore.any():
+                dyn_kind[:, restore, 1] = np.maximum(dyn_kind[:, restore, 1], self._dark_training_kw[restore])
+                base[:, restore] = np.maximum(base[:, restore], self._dark_base_kw[restore])
             it_now = base + dyn_kind.sum(axis=2)
             demand = np.stack(
                 [self.site_facility_kw(it_now[:, f.hall_site == s], idx, s) for s in range(len(sc.sites))],
@@ -364,7 +377,9 @@ class FacilityController:
             )
         available = self.supply.available_kw(demand, step0)
         self._supply_headroom_kw = (
-            np.min(self.supply.firm_capacity_kw(step0, step1) - demand, axis=0) if flex is None else None
+            np.min(self.supply.firm_capacity_kw(step0, step1) - demand, axis=0)
+            if flex is None and not restore.any()
+            else None
         )
         if np.all(available >= demand * (1.0 - 1e-12)):
             self.running_frac_hall[step0:step1] = running_flex
@@ -476,6 +491,14 @@ class FacilityController:
                     arr[rd] = 0.0
                 self.dark_hall[step0 + r[:, None], off[None, :]] = True
                 need[r] = False
+        # remember the training load each hall stopped when it went dark in this block
+        dark = self.dark_hall[step0 : step0 + n]
+        before = np.vstack(
+            [self.dark_hall[step0 - 1 : step0] if step0 > 0 else np.zeros((1, f.n_halls), bool), dark[:-1]]
+        )
+        for k, h in zip(*np.nonzero(dark & ~before), strict=True):
+            self._dark_training_kw[h] = dyn_kind[k, h, 1]
+            self._dark_base_kw[h] = base[k, h]
 
     def change_is_harmless(self, level_at_decision: np.ndarray, step0: int, step1: int) -> bool:
         """Whether the event-driven load change since the last decision leaves steps ``step0..step1`` as
