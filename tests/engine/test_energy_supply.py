@@ -379,6 +379,12 @@ def test_two_sites_columns_and_campus_totals():
         s["unserved_energy_mwh"], s["site-a:unserved_energy_mwh"] + s["site-b:unserved_energy_mwh"]
     )
     assert s["site-b:unserved_energy_mwh"] > 0
+    # site-b's 50 kW cannot carry even its idle hall: it goes dark, site-a is untouched
+    assert (ts["site-a:dark_halls"] == 0).all() and (ts["site-b:dark_halls"] > 0).any()
+    assert_allclose(ts["dark_halls"], ts["site-a:dark_halls"] + ts["site-b:dark_halls"])
+    assert s["site-b:blackout_energy_mwh"] > 0 and s["site-a:blackout_energy_mwh"] == pytest.approx(
+        0, abs=1e-12
+    )
     assert s["site-a:unserved_energy_mwh"] == pytest.approx(0.0, abs=1e-9)  # rounding only
 
 

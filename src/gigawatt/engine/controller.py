@@ -628,6 +628,11 @@ class FacilityController:
         supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand, dark_site)
         flows.update(supply_flows_)
         columns["dark_halls"] = dark.sum(axis=1).astype(float)
+        if self.ctx.fleet.n_sites > 1:
+            for si, name in enumerate(self.ctx.fleet.site_names):
+                columns[f"{name}:dark_halls"] = (
+                    dark[:, self.ctx.fleet.hall_site == si].sum(axis=1).astype(float)
+                )
         kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
