@@ -134,6 +134,8 @@ class FacilityController:
             pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
             self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
         self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        self._synced_step = 0
+        """Steps before this one have had their supply state re-dispatched with the power actually drawn."""
         self._dark_training_kw = np.zeros(fleet.n_halls)
         """Per hall: training dynamic power [kW] running when it last went dark (its jobs restart on relight)."""
         self._dark_base_kw = np.zeros(fleet.n_halls)
@@ -264,10 +266,24 @@ class FacilityController:
         if not self.supply.needs_feedback:
             self._supply_headroom_kw = np.full(self.ctx.fleet.n_sites, np.inf)
             return thr
+        self._sync_supply_state(step0)
         occ = self.ctx.ledger.predict(step0, step1)
         ones = np.ones_like(thr)
         flows = self.evaluate(occ, thr, step0, running_hall=ones)
         return self._supply_feedback(occ, flows, thr, step0, step1)
+
+    def _sync_supply_state(self, step: int) -> None:
+        """Before deciding from ``step``: re-dispatch the steps since the last decision with the facility power
+        actually drawn (exact occupancy recorded so far, the factors and dark halls in force), so the battery
+        and gas state of the look-ahead does not drift from the final dispatch (cost: each past step is
+        evaluated once more; only for sites with a battery or gas)."""
+        if step <= self._synced_step or not self.supply.has_state:
+            return
+        s0 = self._synced_step
+        occ = self.ctx.ledger.occupancy_range(s0, step)
+        flows = self.evaluate(occ, self.throughput_hall[s0:step], s0, dark_hall=self.dark_hall[s0:step])
+        self.supply.sync_state(flows["site_facility_power_kw"], s0)
+        self._synced_step = step
 
     def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
         """Thermal-limit throughput per hall for steps ``step0..step1`` from the predicted load."""

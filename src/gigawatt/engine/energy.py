@@ -638,6 +638,19 @@ class SupplyStage:
             cols.append(firm * 1e3)
         return np.stack(cols, axis=1)
 
+    @property
+    def has_state(self) -> bool:
+        """Whether any site carries dispatch state from step to step (a battery or gas units)."""
+        return any(s.battery is not None or s.gas_units for s in self.sites)
+
+    def sync_state(self, site_power_kw: np.ndarray, step0: int) -> None:
+        """Re-dispatch steps ``step0 .. step0 + len`` with the facility power actually drawn [kW] (T, S), so
+        the battery and gas state the next look-ahead starts from follows the load that happened, not the load
+        that was predicted when those steps were decided."""
+        for si, s in enumerate(self.sites):
+            if s.battery is not None or s.gas_units:
+                s.unserved_block_mw(np.clip(site_power_kw[:, si], 0.0, None) / 1e3, step0)
+
     def available_kw(self, site_demand_kw: np.ndarray, step0: int) -> np.ndarray:
         """Power each site can supply to its facility in steps ``step0..`` [kW], dispatching block by block.
 

@@ -118,6 +118,33 @@ class LoadLedger:
             out += self._profiles[step0:step1]
         return out
 
+    def occupancy_range(self, step0: int, step1: int) -> np.ndarray:
+        """Step-averaged active GPUs ``(step1-step0, n_groups, N_PHASES)`` of steps ``step0..step1`` from the
+        changes recorded so far (same time weighting as :meth:`occupancy`; cost O(changes), not O(horizon))."""
+        n, dt = step1 - step0, self.clock.step_s
+        out = (
+            np.zeros((n, self.n_groups, N_PHASES))
+            if self._profiles is None
+            else self._profiles[step0:step1].copy()
+        )
+        if n <= 0 or not (self._t or self._chunks):
+            return out
+        t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
+        g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
+        p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
+        d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
+        k = np.floor(t / dt).astype(np.int64)
+        before = k < step0
+        start = np.zeros((self.n_groups, N_PHASES))
+        np.add.at(start, (g[before], p[before]), d[before])
+        inside = (k >= step0) & (k < step1)
+        ki, gi, pi, di = k[inside] - step0, g[inside], p[inside], d[inside]
+        full = np.zeros((n + 1, self.n_groups, N_PHASES))
+        np.add.at(full, (ki + 1, gi, pi), di)
+        part = np.zeros((n, self.n_groups, N_PHASES))
+        np.add.at(part, (ki, gi, pi), di * ((k[inside] + 1) * dt - t[inside]) / dt)
+        return out + start + np.cumsum(full, axis=0)[:n] + part
+
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
 
