@@ -118,6 +118,19 @@ class LoadLedger:
             out += self._profiles[step0:step1]
         return out
 
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All changes as four arrays, merged into one chunk so repeated reads stay O(changes) in numpy
+        (``n_changes`` is unchanged)."""
+        if len(self._chunks) != 1 or self._t:
+            t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
+            g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
+            p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
+            d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
+            self._n_chunked += len(self._t)
+            self._t, self._g, self._p, self._d = [], [], [], []
+            self._chunks = [(t, g, p, d)]
+        return self._chunks[0]
+
     def occupancy_range(self, step0: int, step1: int) -> np.ndarray:
         """Step-averaged active GPUs ``(step1-step0, n_groups, N_PHASES)`` of steps ``step0..step1`` from the
         changes recorded so far (same time weighting as :meth:`occupancy`; cost O(changes), not O(horizon))."""
@@ -129,10 +142,7 @@ class LoadLedger:
         )
         if n <= 0 or not (self._t or self._chunks):
             return out
-        t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
-        g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
-        p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
-        d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
+        t, g, p, d = self._compact()
         k = np.floor(t / dt).astype(np.int64)
         before = k < step0
         start = np.zeros((self.n_groups, N_PHASES))
