@@ -266,24 +266,31 @@ class FacilityController:
         if not self.supply.needs_feedback:
             self._supply_headroom_kw = np.full(self.ctx.fleet.n_sites, np.inf)
             return thr
-        self._sync_supply_state(step0)
         occ = self.ctx.ledger.predict(step0, step1)
         ones = np.ones_like(thr)
-        flows = self.evaluate(occ, thr, step0, running_hall=ones)
+        s0 = self._synced_step if self.supply.has_state else step0
+        if s0 >= step0:
+            flows = self.evaluate(occ, thr, step0, running_hall=ones)
+        else:  # one evaluation: the steps since the last decision as drawn, then the block as predicted
+            n0 = step0 - s0
+            flows = self.evaluate(
+                np.concatenate([self.ctx.ledger.occupancy_range(s0, step0), occ]),
+                np.concatenate([self.throughput_hall[s0:step0], thr]),
+                s0,
+                running_hall=np.concatenate([self.running_frac_hall[s0:step0], ones]),
+                dark_hall=np.concatenate([self.dark_hall[s0:step0], np.zeros_like(thr, dtype=bool)]),
+            )
+            self._sync_supply_state(flows["site_facility_power_kw"][:n0], s0)
+            flows = {k: v[n0:] for k, v in flows.items()}
         return self._supply_feedback(occ, flows, thr, step0, step1)
 
-    def _sync_supply_state(self, step: int) -> None:
-        """Before deciding from ``step``: re-dispatch the steps since the last decision with the facility power
-        actually drawn (exact occupancy recorded so far, the factors and dark halls in force), so the battery
-        and gas state of the look-ahead does not drift from the final dispatch (cost: each past step is
-        evaluated once more; only for sites with a battery or gas)."""
-        if step <= self._synced_step or not self.supply.has_state:
-            return
-        s0 = self._synced_step
-        occ = self.ctx.ledger.occupancy_range(s0, step)
-        flows = self.evaluate(occ, self.throughput_hall[s0:step], s0, dark_hall=self.dark_hall[s0:step])
-        self.supply.sync_state(flows["site_facility_power_kw"], s0)
-        self._synced_step = step
+    def _sync_supply_state(self, site_power_kw: np.ndarray, step0: int) -> None:
+        """Re-dispatch the steps since the last decision (``step0 ..``) with the facility power actually drawn
+        (exact occupancy recorded so far, the factors and dark halls in force), so the battery and gas state
+        the next look-ahead starts from does not drift from the final dispatch (only sites with a battery or
+        gas; the past steps are evaluated together with the block being decided)."""
+        self.supply.sync_state(site_power_kw, step0)
+        self._synced_step = step0 + site_power_kw.shape[0]
 
     def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
         """Thermal-limit throughput per hall for steps ``step0..step1`` from the predicted load."""

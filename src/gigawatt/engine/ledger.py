@@ -144,16 +144,17 @@ class LoadLedger:
             return out
         t, g, p, d = self._compact()
         k = np.floor(t / dt).astype(np.int64)
+        m = self.n_groups * N_PHASES
+        cell = g * N_PHASES + p
         before = k < step0
-        start = np.zeros((self.n_groups, N_PHASES))
-        np.add.at(start, (g[before], p[before]), d[before])
+        start = np.bincount(cell[before], weights=d[before], minlength=m).reshape(self.n_groups, N_PHASES)
         inside = (k >= step0) & (k < step1)
-        ki, gi, pi, di = k[inside] - step0, g[inside], p[inside], d[inside]
-        full = np.zeros((n + 1, self.n_groups, N_PHASES))
-        np.add.at(full, (ki + 1, gi, pi), di)
-        part = np.zeros((n, self.n_groups, N_PHASES))
-        np.add.at(part, (ki, gi, pi), di * ((k[inside] + 1) * dt - t[inside]) / dt)
-        return out + start + np.cumsum(full, axis=0)[:n] + part
+        ki, ci, di = k[inside] - step0, cell[inside], d[inside]
+        full = np.bincount((ki + 1) * m + ci, weights=di, minlength=(n + 1) * m).reshape(n + 1, -1)
+        frac = ((k[inside] + 1) * dt - t[inside]) / dt
+        part = np.bincount(ki * m + ci, weights=di * frac, minlength=n * m).reshape(n, -1)
+        level = np.cumsum(full, axis=0)[:n] + part
+        return out + start + level.reshape(n, self.n_groups, N_PHASES)
 
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
