@@ -463,7 +463,7 @@ def test_look_ahead_battery_state_follows_the_power_actually_drawn(monkeypatch):
     def spy(self):
         raw = self.supply.sites[0]._raw_state
         if raw is not None:  # (the unconstrained probe run has no look-ahead)
-            seen["soc"], seen["synced"] = raw[3].copy(), self._synced_step
+            seen["soc"], seen["online"], seen["synced"] = raw[3].copy(), raw[4].copy(), self._synced_step
         return orig(self)
 
     monkeypatch.setattr(FacilityController, "finalize", spy)
@@ -492,11 +492,17 @@ def test_look_ahead_battery_state_follows_the_power_actually_drawn(monkeypatch):
     probe = gigawatt.simulate(copy.deepcopy(d))
     peak = float(probe.timeseries["facility_power_mw"].max())
     d["sites"][0]["grid"]["import_capacity_mw"] = round(0.92 * peak, 4)
-    d["sites"][0]["energy"] = {"battery": {"energy_mwh": 0.3 * peak, "power_mw": 0.1 * peak}}
+    d["sites"][0]["energy"] = {
+        "battery": {"energy_mwh": 0.1 * peak, "power_mw": 0.1 * peak},
+        "generation": [{"kind": "gas", "name": "gt", "capacity_mw": 0.05 * peak, "min_load_frac": 0.0}],
+    }
     r = gigawatt.simulate(d)
     ts = r.timeseries
     k = seen["synced"]
     assert k > 100  # decisions kept syncing through the run
     assert ts["battery_discharge_mw"].sum() > 0 and ts["battery_charge_mw"].sum() > 0
+    assert ts["generation_gt_mw"].sum() > 0
     assert_allclose(seen["soc"][:k], ts["battery_soc_frac"].to_numpy()[:k], atol=1e-9)
+    running = ts["generation_gt_mw"].to_numpy()[:k] > 0
+    assert (seen["online"][0, :k][running]).all()  # the gas unit ran where the look-ahead had it online
     assert_allclose(ts["overdraw_mw"], 0.0, atol=1e-9 * peak)

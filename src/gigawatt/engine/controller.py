@@ -208,6 +208,7 @@ class FacilityController:
         step0: int,
         running_hall: np.ndarray | None = None,
         dark_hall: np.ndarray | None = None,
+        step_idx: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Stages 1-3 for steps ``step0 .. step0 + len(occupancy)``.
 
@@ -215,9 +216,10 @@ class FacilityController:
         the given factors are in force and any heat beyond the cooling capacity shows as thermal overload.
         ``running_hall`` (default: the fractions in force) scales each hall's dynamic load for work paused or
         shed by the supply stage. ``dark_hall`` (T, H) bool, optional: halls without power, whose flows are
-        zeroed (:func:`black_out`).
+        zeroed (:func:`black_out`). ``step_idx`` (T,), optional: the steps of the rows (weather) when they are
+        not the contiguous ``step0 ..``.
         """
-        t = slice(step0, step0 + occupancy.shape[0])
+        t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
         it = self.it_power(occupancy)
         running = self.running_frac_hall[t] if running_hall is None else running_hall
         dry_hall, wet_hall = self.hall_weather(t)
@@ -271,26 +273,28 @@ class FacilityController:
         s0 = self._synced_step if self.supply.has_state else step0
         if s0 >= step0:
             flows = self.evaluate(occ, thr, step0, running_hall=ones)
-        else:  # one evaluation: the steps since the last decision as drawn, then the block as predicted
+        else:  # one evaluation: the steps since the last decision as drawn and at full throughput (for the
+            # gas commitment, as in finalize), then the block as predicted
             n0 = step0 - s0
+            past = self.ctx.ledger.occupancy_range(s0, step0)
+            no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
             flows = self.evaluate(
-                np.concatenate([self.ctx.ledger.occupancy_range(s0, step0), occ]),
-                np.concatenate([self.throughput_hall[s0:step0], thr]),
+                np.concatenate([past, past, occ]),
+                np.concatenate([self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]),
                 s0,
-                running_hall=np.concatenate([self.running_frac_hall[s0:step0], ones]),
-                dark_hall=np.concatenate([self.dark_hall[s0:step0], np.zeros_like(thr, dtype=bool)]),
+                running_hall=np.concatenate(
+                    [self.running_frac_hall[s0:step0], np.ones((n0, thr.shape[1])), ones]
+                ),
+                dark_hall=np.concatenate([self.dark_hall[s0:step0], no_dark, np.zeros_like(thr, dtype=bool)]),
+                step_idx=np.concatenate(
+                    [np.arange(s0, step0), np.arange(s0, step0), np.arange(step0, step1)]
+                ),
             )
-            self._sync_supply_state(flows["site_facility_power_kw"][:n0], s0)
-            flows = {k: v[n0:] for k, v in flows.items()}
+            site = flows["site_facility_power_kw"]
+            self.supply.sync_state(site[:n0], site[n0 : 2 * n0], s0)
+            self._synced_step = step0
+            flows = {k: v[2 * n0 :] for k, v in flows.items()}
         return self._supply_feedback(occ, flows, thr, step0, step1)
-
-    def _sync_supply_state(self, site_power_kw: np.ndarray, step0: int) -> None:
-        """Re-dispatch the steps since the last decision (``step0 ..``) with the facility power actually drawn
-        (exact occupancy recorded so far, the factors and dark halls in force), so the battery and gas state
-        the next look-ahead starts from does not drift from the final dispatch (only sites with a battery or
-        gas; the past steps are evaluated together with the block being decided)."""
-        self.supply.sync_state(site_power_kw, step0)
-        self._synced_step = step0 + site_power_kw.shape[0]
 
     def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
         """Thermal-limit throughput per hall for steps ``step0..step1`` from the predicted load."""

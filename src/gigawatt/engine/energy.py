@@ -397,7 +397,9 @@ class SiteSupply:
             self.state = res.final_state
         return res
 
-    def unserved_block_mw(self, demand_mw: np.ndarray, step0: int) -> np.ndarray:
+    def unserved_block_mw(
+        self, demand_mw: np.ndarray, step0: int, commit_demand_mw: np.ndarray | None = None
+    ) -> np.ndarray:
         """Unserved power [MW] of a look-ahead block starting at ``step0`` (lean path).
 
         Starts from the battery and gas state at the end of step ``step0 − 1`` as last dispatched, and
@@ -425,7 +427,10 @@ class SiteSupply:
             online0 = np.ascontiguousarray(online_path[:, p])
             countdown0 = np.ascontiguousarray(countdown_path[:, p])
         d = np.ascontiguousarray(np.clip(demand_mw, 0.0, None), dtype=float)
-        out = self.prepared.run_raw(d, step0, soc0, online0, countdown0)
+        commit = None
+        if commit_demand_mw is not None:
+            commit = np.ascontiguousarray(np.maximum(commit_demand_mw, d), dtype=float)
+        out = self.prepared.run_raw(d, step0, soc0, online0, countdown0, commit)
         t = slice(step0, step0 + d.size)
         soc_path[t] = out[5] if self.battery is not None else 0.0
         online_path[:, t] = out[11]
@@ -643,13 +648,16 @@ class SupplyStage:
         """Whether any site carries dispatch state from step to step (a battery or gas units)."""
         return any(s.battery is not None or s.gas_units for s in self.sites)
 
-    def sync_state(self, site_power_kw: np.ndarray, step0: int) -> None:
-        """Re-dispatch steps ``step0 .. step0 + len`` with the facility power actually drawn [kW] (T, S), so
-        the battery and gas state the next look-ahead starts from follows the load that happened, not the load
-        that was predicted when those steps were decided."""
+    def sync_state(self, site_power_kw: np.ndarray, site_demand_full_kw: np.ndarray, step0: int) -> None:
+        """Re-dispatch steps ``step0 .. step0 + len`` with the facility power actually drawn [kW] (T, S), gas
+        commitment following the demand at full throughput [kW] (T, S) as in :meth:`finalize`, so the battery
+        and gas state the next look-ahead starts from follows the load that happened, not the load that was
+        predicted when those steps were decided."""
         for si, s in enumerate(self.sites):
             if s.battery is not None or s.gas_units:
-                s.unserved_block_mw(np.clip(site_power_kw[:, si], 0.0, None) / 1e3, step0)
+                s.unserved_block_mw(
+                    np.clip(site_power_kw[:, si], 0.0, None) / 1e3, step0, site_demand_full_kw[:, si] / 1e3
+                )
 
     def available_kw(self, site_demand_kw: np.ndarray, step0: int) -> np.ndarray:
         """Power each site can supply to its facility in steps ``step0..`` [kW], dispatching block by block.
