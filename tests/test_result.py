@@ -73,12 +73,12 @@ def test_grid_cap_reports_unserved() -> None:
     ts = r.timeseries
     assert (ts["grid_import_mw"] <= 0.5 + 1e-12).all()
     # unserved = demand at full throughput not supplied (power capping removes it from the facility power;
-    # what no capping action can remove is a blackout)
+    # what no capping action can remove is a blackout: halls go dark; the overdraw is the feedback lag)
     pd.testing.assert_series_equal(
         ts["grid_import_mw"] + ts["unserved_mw"], ts["facility_demand_mw"], check_names=False
     )
     pd.testing.assert_series_equal(
-        ts["facility_power_mw"] - ts["blackout_mw"], ts["grid_import_mw"], check_names=False
+        ts["facility_power_mw"] - ts["overdraw_mw"], ts["grid_import_mw"], check_names=False
     )
     assert ts["throughput_frac"].min() < 1.0  # power capping acted
     s = r.summary()

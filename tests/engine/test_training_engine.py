@@ -496,3 +496,36 @@ def test_pool_over_two_halls_runs_at_the_slowest_hall():
     assert seen["by_hall"] == {0: {0: 32}, 1: {0: 24}}
     h1 = jt.set_index("job").loc["h1"]  # follows hall 1 alone: 99 s at 1, 300 s at 0.5, 200 s at 0.5
     assert_allclose(h1.end_s, 600 + (1000 - 99 - 150 - 100), rtol=1e-12)
+
+
+def test_power_loss_interrupts_running_jobs_and_restarts_them_when_power_returns():
+    a = TrainingJobSpec(
+        "a", "p", n_gpus=24, work_s=10_000.0, checkpoint_interval_s=3000.0, checkpoint_write_s=50.0
+    )
+    b = TrainingJobSpec("b", "p", n_gpus=16, work_s=1_000.0, submit_s=4_500.0, checkpoint_write_s=10.0)
+
+    def setup(env, eng):
+        for t_s, powered in ((4_000.0, False), (6_000.0, True)):
+            ev = env.timeout(t_s)
+            ev.callbacks.append(lambda _e, p=powered: eng.set_power(0, p))
+
+    _eng, led, jt, ev = run([POOL], [a, b], setup=setup)
+    ra, rb = jt.set_index("job").loc["a"], jt.set_index("job").loc["b"]
+    # a: checkpoint done at 3,050 s (3,000 s of work); at 4,000 s it had 950 s of work since: lost
+    assert ra.n_interruptions_power == 1 and ra.n_interruptions == 1
+    assert_allclose(ra.lost_work_gpu_hours, 950.0 * 24 / 3600)
+    loss = ev[(ev["kind"] == "power_loss") & (ev["job"] == "a")]
+    assert_allclose(loss["time_s"], [4_000.0])
+    assert_allclose(loss["lost_gpu_hours"], [950.0 * 24 / 3600])
+    # nothing runs or starts while dark; both start when power returns; a resumes from its checkpoint
+    starts = ev[ev["kind"] == "start"].groupby("job")["time_s"].apply(list)
+    assert starts["a"] == [0.0, 6_000.0] and starts["b"] == [6_000.0]
+    assert_allclose(ra.end_s, 6_000.0 + 7_000.0 + 2 * 50.0)  # checkpoints at 6,000 and 9,000 s of work
+    assert_allclose(rb.end_s, 7_000.0)
+    assert_allclose(ra.queue_wait_s, 2_000.0)
+    assert_allclose(rb.queue_wait_s, 1_500.0)
+    kinds = ("useful", "lost_work", "checkpoint", "restart", "throttled", "paused")
+    assert_allclose(sum(ra[f"{k}_gpu_hours"] for k in kinds), ra.gpu_hours, rtol=1e-12)
+    # the ledger has no activity in the dark: compute GPU-seconds = a's work done (incl. lost) + b's
+    assert_allclose(led.integral(Phase.TRAIN_COMPUTE), 24 * (4_000 - 50 + 7_000) + 16 * 1_000)
+    assert set(ev.loc[ev["job"] == "", "kind"]) >= {"power_lost", "power_restored"}

@@ -24,6 +24,8 @@ TrainingListener = Callable[[float, float, dict[int, float], float], None]
 """``(t_s, clock_frac, paused_frac_by_priority, paused_default_frac)``."""
 TrainingSource = Callable[[], list[tuple[int, int, dict[int, int]]]]
 """Returns ``(hall, rack_group, {priority: allocated GPUs})`` of a training pool's running jobs, now."""
+PowerListener = Callable[[float, bool], None]
+"""``(t_s, powered)``: the hall lost (False) or regained (True) power."""
 
 
 def stream_rng(seed: int, *key: str | int) -> np.random.Generator:
@@ -47,6 +49,10 @@ class ThroughputBoard:
     and DVFS) and the paused fraction ``q_p`` of each training priority level; a job of priority ``p``
     progresses at ``c·(1 − q_p)``. Training pools register a :data:`TrainingSource` with
     :meth:`add_training_source` so the controller knows the running GPUs by priority when it caps power.
+
+    When the supply cannot cover what power capping leaves, whole halls lose power (the site's
+    ``power_capping.blackout_order``): the controller calls :meth:`publish_power` at the exact start and end
+    of each dark stretch, and listeners registered with :meth:`subscribe_power` stop and restart their work.
     """
 
     def __init__(self, n_halls: int) -> None:
@@ -57,6 +63,8 @@ class ThroughputBoard:
         self._paused_default = np.zeros(n_halls)
         self._train_listeners: list[list[TrainingListener]] = [[] for _ in range(n_halls)]
         self._sources: list[TrainingSource] = []
+        self._powered = np.ones(n_halls, dtype=bool)
+        self._power_listeners: list[list[PowerListener]] = [[] for _ in range(n_halls)]
 
     def current(self, hall: int) -> float:
         """Throughput factor of ``hall`` now (1 = unconstrained)."""
@@ -124,6 +132,25 @@ class ThroughputBoard:
             if not same:
                 for cb in list(self._train_listeners[h]):
                     cb(t_s, float(clock_frac[h]), dict(new), float(paused_default_frac[h]))
+
+    # ----------------------------------------------------------------------------------- power loss
+    def powered(self, hall: int) -> bool:
+        """Whether ``hall`` has power now (False while it is dark in a blackout)."""
+        return bool(self._powered[hall])
+
+    def subscribe_power(self, hall: int, callback: PowerListener) -> Callable[[], None]:
+        """Call ``callback(t_s, powered)`` when ``hall`` loses or regains power; returns an unsubscribe
+        function."""
+        self._power_listeners[hall].append(callback)
+        return lambda: self._power_listeners[hall].remove(callback)
+
+    def publish_power(self, t_s: float, hall: int, powered: bool) -> None:
+        """Set whether ``hall`` has power; notify its listeners when that changes."""
+        if bool(self._powered[hall]) == bool(powered):
+            return
+        self._powered[hall] = bool(powered)
+        for cb in list(self._power_listeners[hall]):
+            cb(t_s, bool(powered))
 
     def add_training_source(self, source: TrainingSource) -> None:
         """Register a training pool's report of its running GPUs by priority (see :data:`TrainingSource`)."""

@@ -13,11 +13,16 @@ Stages (each a pure function of arrays, see ``docs/architecture.md``):
 During the run the controller wakes once per *feedback block* (``block_steps`` control steps), predicts the
 block's load from the current state (:meth:`LoadLedger.predict`), decides each hall's throughput factor for
 the block and publishes it on the :class:`ThroughputBoard` — for training, the clock factor and the paused
-fraction of each job priority level (power capping pauses the lowest level first). When no stage can reduce throughput, it does
-not look ahead at all. A load change that provably leaves the decided steps as they are is not re-decided
+fraction of each job priority level (power capping pauses the lowest level first). When even every capping
+action leaves a site's load above its supply, whole halls lose power in the site's ``blackout_order`` until
+the lit halls fit (:meth:`FacilityController._plan_blackout`); a dark hall draws nothing and its work stops
+(the controller announces each dark stretch at its exact start and end on the board, see
+:meth:`ThroughputBoard.publish_power`). When no stage can reduce throughput, it does not look ahead at
+all. A load change that provably leaves the decided steps as they are is not re-decided
 (:meth:`FacilityController.harmless_until`); every such skip is verified exactly after the run
 (:meth:`FacilityController.unsound_skips`) and :func:`gigawatt.simulate` repeats the run with a re-decision
-where one was not, so the decisions never depend on the skip. After the run, :meth:`finalize` evaluates every stage once over the whole horizon with
+where one was not, so the decisions never depend on the skip. After the run, :meth:`finalize` evaluates
+every stage once over the whole horizon with
 the exact, time-weighted occupancy and the throughput factors that were in force, so energy is exact and
 cost does not grow with the number of steps in Python.
 """
@@ -31,14 +36,21 @@ import numpy as np
 import simpy
 
 from gigawatt.engine.context import SimContext
-from gigawatt.engine.energy import PHASE_KIND, SupplyStage, plan_power_cap
+from gigawatt.engine.energy import PHASE_KIND, CapDecision, SupplyStage, plan_power_cap
 from gigawatt.engine.ledger import Phase
 from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.physics import facility, it_power, power
 
-__all__ = ["SLOPE_ESTIMATE_MARGIN", "FacilityController", "marginal_facility_per_it_kw"]
+__all__ = [
+    "BLACKOUT_TOL_FRAC",
+    "SLOPE_ESTIMATE_MARGIN",
+    "FacilityController",
+    "black_out",
+    "hall_blackout_order",
+    "marginal_facility_per_it_kw",
+]
 
 #: Safety factor on the sampled marginal facility power per kW of IT (see :func:`marginal_facility_per_it_kw`;
 #: an engineering choice, not a measured constant). It only makes a repeated run rarer: every skip is verified
@@ -147,6 +159,46 @@ class _Window:
         return self.thr[step - self.start : end - self.start]
 
 
+#: A site's residual shortfall after every capping action counts as a blackout above this fraction of its
+#: facility demand (numerical tolerance of the capping bisection, which returns 0 where it fits).
+BLACKOUT_TOL_FRAC = 1e-9
+
+#: Flow keys that are not zeroed in a dark hall (capacities, temperatures, ratios handled separately).
+_KEEP_IN_DARK = ("cooling_capacity_kw",)
+
+
+def hall_blackout_order(site_hall_names: list[str], blackout_order: list[str]) -> list[int]:
+    """Positions (in declaration order) of a site's halls in the order they lose power.
+
+    Halls named in ``blackout_order`` go dark first, in that order; the others follow in reverse
+    declaration order (the first-declared hall is the last to go dark).
+    """
+    named = [site_hall_names.index(n) for n in blackout_order]
+    rest = [j for j in reversed(range(len(site_hall_names))) if j not in named]
+    return named + rest
+
+
+def black_out(flows: dict[str, np.ndarray], dark_hall: np.ndarray, group_hall: np.ndarray) -> None:
+    """Zero the power, heat and water flows of dark halls in place (a dark hall draws nothing).
+
+    ``dark_hall`` (T, H) bool. Per-hall ratios (``pue``, partial PUEs) become NaN there; capacities and
+    temperatures are left as they are; per-group ``accel_power_kw`` and ``host_power_kw`` are zeroed for the
+    groups of dark halls.
+    """
+    lit = ~dark_hall
+    for key, arr in flows.items():
+        if np.shape(arr) != dark_hall.shape or key in _KEEP_IN_DARK:
+            continue
+        if key.endswith(("_kw", "_kg_per_s")) or key == "water_l":
+            flows[key] = arr * lit
+        elif key in ("pue", "cooling_ppue", "electrical_ppue"):
+            flows[key] = np.where(lit, arr, np.nan)
+    lit_g = lit[:, group_hall]
+    for key in ("accel_power_kw", "host_power_kw"):
+        if key in flows:
+            flows[key] = flows[key] * lit_g
+
+
 class FacilityController:
     """Owns the facility physics of one simulation run.
 
@@ -192,6 +244,22 @@ class FacilityController:
         priority levels without their own entry in :attr:`training_paused`."""
         self.training_paused: dict[int, np.ndarray] = {}
         """Per training priority level: paused fraction per step and hall (lowest priorities first)."""
+        self.dark_hall = np.zeros((clock.n_steps, fleet.n_halls), dtype=bool)
+        """Halls without power per step (blackout: the supply cannot cover what power capping leaves)."""
+        self._dark_order: list[np.ndarray] = []
+        """Per site: hall indices in the order they lose power (``power_capping.blackout_order``)."""
+        for si, site in enumerate(sc.sites):
+            halls = np.flatnonzero(fleet.hall_site == si)
+            pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
+            self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
+        self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        self._synced_step = 0
+        """Steps before this one have had their supply state re-dispatched with the power actually drawn."""
+        self._dark_training_kw = np.zeros(fleet.n_halls)
+        """Per hall: training dynamic power [kW] running when it last went dark (its jobs restart on relight)."""
+        self._dark_base_kw = np.zeros(fleet.n_halls)
+        """Per hall: IT power no capping action removes [kW] when it last went dark (hosts of running jobs)."""
+        """Dark state per hall as last announced on the board (start of the next block)."""
         self.supply = SupplyStage(
             sc.sites,
             clock,
@@ -245,10 +313,13 @@ class FacilityController:
         hs = self.ctx.fleet.hall_site
         return self.dry_bulb_site_c[step_idx][:, hs], self.wet_bulb_site_c[step_idx][:, hs]
 
-    def site_facility_kw(self, it_hall_kw: np.ndarray, step_idx: np.ndarray, site: int) -> np.ndarray:
+    def site_facility_kw(
+        self, it_hall_kw: np.ndarray, step_idx: np.ndarray, site: int, lit: np.ndarray | None = None
+    ) -> np.ndarray:
         """Facility power [kW] of one site's halls at given IT power (the energy model's facility curve).
 
-        ``it_hall_kw`` (m, H_s) for the site's halls in fleet order, ``step_idx`` (m,) the steps (weather).
+        ``it_hall_kw`` (m, H_s) for the site's halls in fleet order, ``step_idx`` (m,) the steps (weather),
+        ``lit`` (H,) bool: halls with power (default all; a dark hall draws nothing).
         Pure evaluation of :func:`gigawatt.physics.facility.evaluate_it_power` (monotone in IT power).
         """
         halls = np.flatnonzero(self.ctx.fleet.hall_site == site)
@@ -256,6 +327,8 @@ class FacilityController:
         it = np.zeros((len(step_idx), self.ctx.fleet.n_halls))
         it[:, halls] = it_hall_kw
         fac = facility.facility_power_kw(self.plant, it, db, wb)
+        if lit is not None:
+            fac = fac * lit
         return np.asarray(fac[:, halls].sum(axis=1), dtype=float)
 
     def evaluate(
@@ -264,15 +337,19 @@ class FacilityController:
         throughput_hall: np.ndarray | None,
         step0: int,
         running_hall: np.ndarray | None = None,
+        dark_hall: np.ndarray | None = None,
+        step_idx: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Stages 1-3 for steps ``step0 .. step0 + len(occupancy)``.
 
         With ``throughput_hall`` None the facility stage decides the thermal throughput (look-ahead); otherwise
         the given factors are in force and any heat beyond the cooling capacity shows as thermal overload.
         ``running_hall`` (default: the fractions in force) scales each hall's dynamic load for work paused or
-        shed by the supply stage.
+        shed by the supply stage. ``dark_hall`` (T, H) bool, optional: halls without power, whose flows are
+        zeroed (:func:`black_out`). ``step_idx`` (T,), optional: the steps of the rows (weather) when they are
+        not the contiguous ``step0 ..``.
         """
-        t = slice(step0, step0 + occupancy.shape[0])
+        t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
         it = self.it_power(occupancy)
         running = self.running_frac_hall[t] if running_hall is None else running_hall
         dry_hall, wet_hall = self.hall_weather(t)
@@ -286,11 +363,17 @@ class FacilityController:
             step_s=self.ctx.clock.step_s,
         )
         f = self.ctx.fleet
+        if dark_hall is not None and dark_hall.any():
+            black_out(flows, dark_hall, f.group_hall)
         thr_group = flows["throughput_frac"][:, f.group_hall]
         flows["accel_power_kw"] = it["accel_static_kw"] + it["accel_dynamic_kw"] * running[
             :, f.group_hall
         ] * power.dvfs_power_frac(thr_group)
         flows["host_power_kw"] = it["host_power_kw"]
+        if dark_hall is not None and dark_hall.any():
+            lit_g = ~dark_hall[:, f.group_hall]
+            flows["accel_power_kw"] = flows["accel_power_kw"] * lit_g
+            flows["host_power_kw"] = flows["host_power_kw"] * lit_g
         flows["dry_bulb_c_hall"] = dry_hall
         flows["wet_bulb_c_hall"] = wet_hall
         flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
@@ -311,12 +394,36 @@ class FacilityController:
         """
         thr = self._thermal_block(step0, step1)
         self.thermal_throughput_hall[step0:step1] = thr
+        self.dark_hall[step0:step1] = False
         if not self.supply.needs_feedback:
             self._supply_headroom_kw = np.full(self.ctx.fleet.n_sites, np.inf)
             return thr
         occ = self.ctx.ledger.predict(step0, step1)
         ones = np.ones_like(thr)
-        flows = self.evaluate(occ, thr, step0, running_hall=ones)
+        s0 = self._synced_step if self.supply.has_state else step0
+        if s0 >= step0:
+            flows = self.evaluate(occ, thr, step0, running_hall=ones)
+        else:  # one evaluation: the steps since the last decision as drawn and at full throughput (for the
+            # gas commitment, as in finalize), then the block as predicted
+            n0 = step0 - s0
+            past = self.ctx.ledger.occupancy_range(s0, step0)
+            no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
+            flows = self.evaluate(
+                np.concatenate([past, past, occ]),
+                np.concatenate([self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]),
+                s0,
+                running_hall=np.concatenate(
+                    [self.running_frac_hall[s0:step0], np.ones((n0, thr.shape[1])), ones]
+                ),
+                dark_hall=np.concatenate([self.dark_hall[s0:step0], no_dark, np.zeros_like(thr, dtype=bool)]),
+                step_idx=np.concatenate(
+                    [np.arange(s0, step0), np.arange(s0, step0), np.arange(step0, step1)]
+                ),
+            )
+            site = flows["site_facility_power_kw"]
+            self.supply.sync_state(site[:n0], site[n0 : 2 * n0], s0)
+            self._synced_step = step0
+            flows = {k: v[2 * n0 :] for k, v in flows.items()}
         return self._supply_feedback(occ, flows, thr, step0, step1)
 
     def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
@@ -404,13 +511,22 @@ class FacilityController:
         flex = self.supply.flex_pause_frac(f.hall_site, step0, step1)
         running_flex = np.ones_like(thr)
         dyn_kind = base = None
-        if flex is None:
+        # a hall dark at the previous step is judged with the training load it stopped (its jobs restart
+        # when it relights), so it is not relit into a supply that its restarting jobs would trip again
+        restore = (self.dark_hall[step0 - 1] if step0 > 0 else np.zeros(f.n_halls, dtype=bool)) & (
+            self._dark_training_kw > 0
+        )
+        if flex is None and not restore.any():
             demand = flows["site_facility_power_kw"]  # at the thermal throughput, nothing paused
         else:  # carbon-/price-aware training: pause a share of training on flagged steps
             base, dyn_kind = self._it_split(occ, flows, thr)
-            dyn = dyn_kind.sum(axis=2)
-            dyn_kind[:, :, 1] *= 1.0 - flex
-            running_flex = np.divide(dyn_kind.sum(axis=2), dyn, out=np.ones_like(dyn), where=dyn > 0)
+            if flex is not None:
+                dyn = dyn_kind.sum(axis=2)
+                dyn_kind[:, :, 1] *= 1.0 - flex
+                running_flex = np.divide(dyn_kind.sum(axis=2), dyn, out=np.ones_like(dyn), where=dyn > 0)
+            if restore.any():
+                dyn_kind[:, restore, 1] = np.maximum(dyn_kind[:, restore, 1], self._dark_training_kw[restore])
+                base[:, restore] = np.maximum(base[:, restore], self._dark_base_kw[restore])
             it_now = base + dyn_kind.sum(axis=2)
             demand = np.stack(
                 [self.site_facility_kw(it_now[:, f.hall_site == s], idx, s) for s in range(len(sc.sites))],
@@ -418,7 +534,9 @@ class FacilityController:
             )
         available = self.supply.available_kw(demand, step0)
         self._supply_headroom_kw = (
-            np.min(self.supply.firm_capacity_kw(step0, step1) - demand, axis=0) if flex is None else None
+            np.min(self.supply.firm_capacity_kw(step0, step1) - demand, axis=0)
+            if flex is None and not restore.any()
+            else None
         )
         if np.all(available >= demand * (1.0 - 1e-12)):
             self.running_frac_hall[step0:step1] = running_flex
@@ -427,18 +545,11 @@ class FacilityController:
         self._supply_headroom_kw = None
         if dyn_kind is None or base is None:
             base, dyn_kind = self._it_split(occ, flows, thr)
-        k, x_min = self.plant.dvfs_exponent, self.plant.min_throughput_frac
-        decision = plan_power_cap(
-            base,
-            dyn_kind,
-            available,
-            f.hall_site,
-            lambda it_kw, i, s: self.site_facility_kw(it_kw, i + step0, s),
-            [list(s.power_capping.order) for s in sc.sites],
-            x_min**k,
-            lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
-            self._training_priority_share(),
-        )
+        share = self._training_priority_share()
+        decision = self._cap(base, dyn_kind, available, step0, np.arange(step1 - step0), None, share)
+        short = decision.unserved_kw > BLACKOUT_TOL_FRAC * np.maximum(demand, 1.0)
+        if short.any():
+            self._plan_blackout(base, dyn_kind, available, step0, decision, short, share)
         self.running_frac_hall[step0:step1] = running_flex * decision.running_frac
         self._set_training_pause(
             step0, step1, flex, decision.training_paused_frac, decision.training_paused_default_frac
@@ -464,6 +575,107 @@ class FacilityController:
             )
             self._slope_hall = SLOPE_ESTIMATE_MARGIN * slope
         return self._slope_hall
+
+    def _cap(
+        self,
+        base: np.ndarray,
+        dyn_kind: np.ndarray,
+        available: np.ndarray,
+        step0: int,
+        rows: np.ndarray,
+        lit: np.ndarray | None,
+        share: list[dict[int, float]],
+    ) -> CapDecision:
+        """Power-capping decision for rows ``rows`` of a block starting at ``step0`` with the halls ``lit``
+        (default all) powered; the inputs are already restricted to those rows."""
+        sc = self.ctx.scenario
+        k, x_min = self.plant.dvfs_exponent, self.plant.min_throughput_frac
+        return plan_power_cap(
+            base,
+            dyn_kind,
+            available,
+            self.ctx.fleet.hall_site,
+            lambda it_kw, i, s: self.site_facility_kw(it_kw, rows[i] + step0, s, lit),
+            [list(s.power_capping.order) for s in sc.sites],
+            x_min**k,
+            lambda p: it_power.dvfs_throughput_frac(p, k, x_min),
+            share,
+        )
+
+    def _plan_blackout(
+        self,
+        base: np.ndarray,
+        dyn_kind: np.ndarray,
+        available: np.ndarray,
+        step0: int,
+        decision: CapDecision,
+        short: np.ndarray,
+        share: list[dict[int, float]],
+    ) -> None:
+        """Darken whole halls where every capping action leaves a site above its supply (``short`` (T, S)).
+
+        Per site and short step, the halls go dark in the site's blackout order (:func:`hall_blackout_order`)
+        until the capping policy fits the lit halls under the supply: with the first ``k`` halls dark, the
+        capping is re-solved on the lit halls (so darkening a hall may also lift caps elsewhere), and the
+        least ``k`` that leaves no shortfall is kept (with every hall dark a site draws nothing, which always
+        fits). ``decision`` is updated in place for the site's halls; :attr:`dark_hall` records the dark halls.
+        A dark hall's running fraction and progress are 0 (its work stops: training jobs are interrupted,
+        inference serves nothing); its clock factor and training pause are left at their unconstrained
+        values (the stop is a power interruption, not a pause).
+        """
+        f = self.ctx.fleet
+        n = decision.progress_frac.shape[0]
+        for si in range(f.n_sites):
+            need = short[:, si].copy()
+            order = self._dark_order[si]
+            cols = np.flatnonzero(f.hall_site == si)
+            for k in range(1, order.size + 1):
+                rows = np.flatnonzero(need)
+                if rows.size == 0:
+                    break
+                off = order[:k]
+                lit = np.ones(f.n_halls, dtype=bool)
+                lit[off] = False
+                b = base[rows] * lit
+                d = dyn_kind[rows] * lit[None, :, None]
+                sub = self._cap(b, d, available[rows], step0, rows, lit, share)
+                tol = BLACKOUT_TOL_FRAC * np.maximum(available[rows, si], 1.0)
+                ok = (sub.unserved_kw[:, si] <= tol) | (k == order.size)
+                r, j = rows[ok], np.flatnonzero(ok)
+                rc, jc = np.ix_(r, cols), np.ix_(j, cols)
+                decision.progress_frac[rc] = sub.progress_frac[jc]
+                decision.dyn_power_scale[rc] = sub.dyn_power_scale[jc]
+                decision.dvfs_throughput_frac[rc] = sub.dvfs_throughput_frac[jc]
+                decision.running_frac[rc] = sub.running_frac[jc]
+                decision.capped[rc] = sub.capped[jc]
+                decision.unserved_kw[r, si] = sub.unserved_kw[j, si]
+                dflt = decision.training_paused_default_frac
+                if dflt is not None and sub.training_paused_default_frac is not None:
+                    dflt[rc] = sub.training_paused_default_frac[jc]
+                for prio, arr in sub.training_paused_frac.items():
+                    decision.training_paused_frac.setdefault(prio, np.zeros((n, f.n_halls)))[rc] = arr[jc]
+                for prio, arr in decision.training_paused_frac.items():
+                    if prio not in sub.training_paused_frac:
+                        arr[rc] = 0.0
+                rd = np.ix_(r, off)
+                decision.progress_frac[rd] = 0.0
+                decision.running_frac[rd] = 0.0
+                decision.dvfs_throughput_frac[rd] = 1.0
+                decision.dyn_power_scale[rd] = 0.0
+                if dflt is not None:
+                    dflt[rd] = 0.0
+                for arr in decision.training_paused_frac.values():
+                    arr[rd] = 0.0
+                self.dark_hall[step0 + r[:, None], off[None, :]] = True
+                need[r] = False
+        # remember the training load each hall stopped when it went dark in this block
+        dark = self.dark_hall[step0 : step0 + n]
+        before = np.vstack(
+            [self.dark_hall[step0 - 1 : step0] if step0 > 0 else np.zeros((1, f.n_halls), bool), dark[:-1]]
+        )
+        for k, h in zip(*np.nonzero(dark & ~before), strict=True):
+            self._dark_training_kw[h] = dyn_kind[k, h, 1]
+            self._dark_base_kw[h] = base[k, h]
 
     def harmless_until(self, level_at_decision: np.ndarray, step0: int, step1: int) -> int:
         """Up to which step the event-driven load change since the last decision leaves the decided steps
@@ -529,6 +741,8 @@ class FacilityController:
             self.ctx.throughput.publish(env.now, progress.mean(axis=0))
             if self.ctx.throughput.has_training_listeners:
                 self._publish_training(thr, step, end)
+            if self._dark_announced.any() or self.dark_hall[step:end].any():
+                self._announce_power(step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
 
@@ -568,12 +782,44 @@ class FacilityController:
             bad |= (demand > firm).any(axis=1)
         return {spans[i][0] for i in np.unique(owner[bad])}
 
+    def _announce_power(self, step: int, end: int) -> None:
+        """Announce on the board, at the exact step boundaries, each hall losing or regaining power in steps
+        ``step..end`` (a decided block: its dark schedule no longer changes)."""
+        env, clock, board = self.ctx.env, self.ctx.clock, self.ctx.throughput
+        dark = self.dark_hall[step:end]
+        prev = np.vstack([self._dark_announced[None, :], dark[:-1]])
+        for k, h in zip(*np.nonzero(dark != prev), strict=True):
+            powered = not bool(dark[k, h])
+            t_s = float(clock.step_start_s[step + k])
+            if t_s <= env.now:
+                board.publish_power(env.now, int(h), powered)
+            else:
+                ev = env.timeout(t_s - env.now)
+                ev.callbacks.append(
+                    lambda _e, h=int(h), p=powered, t=t_s: board.publish_power(t, h, p)  # type: ignore[misc]
+                )
+        self._dark_announced = dark[-1].copy()
+
     def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
         """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job
-        progresses at the block mean of ``c·(1 − q_p)``: ``q̄_p = 1 − mean(c·(1 − q_p)) / c̄``."""
-        clock = thr.mean(axis=0)
+        progresses at the block mean of ``c·(1 − q_p)``: ``q̄_p = 1 − mean(c·(1 − q_p)) / c̄``. Steps where a
+        hall is dark are left out of its means (nothing runs there; the jobs restart when power returns)."""
         board, now = self.ctx.throughput, self.ctx.env.now
         t = slice(step, end)
+        dark = self.dark_hall[t]
+        if dark.any():  # means over each hall's lit steps (all steps when it is dark throughout)
+            w = (~dark).astype(float)
+            w[:, ~w.any(axis=0)] = 1.0
+            w /= w.sum(axis=0)
+
+            def mean(a: np.ndarray) -> np.ndarray:
+                return np.asarray((a * w).sum(axis=0), dtype=float)
+        else:
+
+            def mean(a: np.ndarray) -> np.ndarray:
+                return np.asarray(a.mean(axis=0), dtype=float)
+
+        clock = mean(thr)
         if not self.training_paused_default[t].any() and not any(
             arr[t].any() for arr in self.training_paused.values()
         ):  # nothing paused in this block (the common case): one vectorised publication
@@ -581,7 +827,7 @@ class FacilityController:
             return
 
         def block_paused(arr: np.ndarray) -> np.ndarray:
-            run = (thr * (1.0 - arr[step:end])).mean(axis=0)
+            run = mean(thr * (1.0 - arr[step:end]))
             q = 1.0 - np.divide(run, clock, out=np.ones_like(clock), where=clock > 0)
             return np.asarray(np.clip(q, 0.0, 1.0), dtype=float)
 
@@ -593,20 +839,64 @@ class FacilityController:
     def finalize(self) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy."""
         occ = self.ctx.ledger.occupancy()
-        flows = self.evaluate(occ, self.throughput_hall, 0)
+        dark = self.dark_hall
+        flows = self.evaluate(occ, self.throughput_hall, 0, dark_hall=dark)
         site_power = flows["site_facility_power_kw"]
+        dark_site = np.zeros_like(site_power)
         if self.supply.needs_feedback:  # demand at the throughput the facility alone allows
             ones = np.ones_like(self.running_frac_hall)
             full = self.evaluate(occ, self.thermal_throughput_hall, 0, running_hall=ones)
             site_demand = full["site_facility_power_kw"]
+            if dark.any():  # what the dark halls would have drawn
+                dark_site = (full["facility_power_kw"] * dark) @ self.h2s
         else:
             site_demand = site_power
-        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand)
+        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand, dark_site)
         flows.update(supply_flows_)
+        columns["dark_halls"] = dark.sum(axis=1).astype(float)
+        if self.ctx.fleet.n_sites > 1:
+            for si, name in enumerate(self.ctx.fleet.site_names):
+                columns[f"{name}:dark_halls"] = (
+                    dark[:, self.ctx.fleet.hall_site == si].sum(axis=1).astype(float)
+                )
+        kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
+        events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
         flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
         flows["occupancy_gpus"] = occ
+        flows["dark_hall"] = dark
         return flows
+
+    def _blackout_events(self, events: Any) -> Any:
+        """Append one ``blackout`` event per hall and dark stretch (time, site, hall, duration) to the grid
+        events."""
+        import pandas as pd
+
+        if not self.dark_hall.any():
+            return events
+        clock, f = self.ctx.clock, self.ctx.fleet
+        rows = []
+        for h in np.flatnonzero(self.dark_hall.any(axis=0)):
+            d = np.concatenate([[0], self.dark_hall[:, h].astype(np.int8), [0]])
+            starts = np.flatnonzero(np.diff(d) == 1)
+            ends = np.flatnonzero(np.diff(d) == -1)
+            site = f.site_names[int(f.hall_site[h])]
+            hall = f.hall_keys[h][len(site) + 1 :]
+            for a, b in zip(starts, ends, strict=True):
+                rows.append(
+                    {
+                        "time": clock.times[int(a)],
+                        "site": site,
+                        "hall": hall,
+                        "kind": "blackout",
+                        "cause": "supply below what power capping leaves",
+                        "duration_s": float((b - a) * clock.step_s),
+                    }
+                )
+        out = pd.DataFrame(rows)
+        if events is not None and len(events):
+            out = pd.concat([events, out], ignore_index=True)
+        return out.sort_values("time", kind="stable", ignore_index=True)
 
     def energy_output(self) -> WorkloadOutput:
         """Energy-supply columns, KPIs and grid events for the Result (after :meth:`finalize`)."""

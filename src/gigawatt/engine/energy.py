@@ -409,7 +409,9 @@ class SiteSupply:
             self.state = res.final_state
         return res
 
-    def unserved_block_mw(self, demand_mw: np.ndarray, step0: int) -> np.ndarray:
+    def unserved_block_mw(
+        self, demand_mw: np.ndarray, step0: int, commit_demand_mw: np.ndarray | None = None
+    ) -> np.ndarray:
         """Unserved power [MW] of a look-ahead block starting at ``step0`` (lean path).
 
         Starts from the battery and gas state at the end of step ``step0 − 1`` as last dispatched, and
@@ -437,7 +439,10 @@ class SiteSupply:
             online0 = np.ascontiguousarray(online_path[:, p])
             countdown0 = np.ascontiguousarray(countdown_path[:, p])
         d = np.ascontiguousarray(np.clip(demand_mw, 0.0, None), dtype=float)
-        out = self.prepared.run_raw(d, step0, soc0, online0, countdown0)
+        commit = None
+        if commit_demand_mw is not None:
+            commit = np.ascontiguousarray(np.maximum(commit_demand_mw, d), dtype=float)
+        out = self.prepared.run_raw(d, step0, soc0, online0, countdown0, commit)
         t = slice(step0, step0 + d.size)
         soc_path[t] = out[5] if self.battery is not None else 0.0
         online_path[:, t] = out[11]
@@ -446,17 +451,21 @@ class SiteSupply:
 
     # ----------------------------------------------------------------------------------------- outputs
     def accounts(
-        self, res: dsp.DispatchResult, demand_full_mw: np.ndarray
+        self,
+        res: dsp.DispatchResult,
+        demand_full_mw: np.ndarray,
+        dark_demand_mw: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Per-step columns (plain names) and KPIs of a whole-horizon dispatch.
 
         ``energy_cost_usd`` = grid energy at the tariff − export at the tariff + PPA settlement + gas fuel and
         variable O&M + each month's demand charge (booked at the step of the monthly peak).
         ``emissions_kgco2`` = location-based Scope 2 + Scope 1 on-site fuel. ``unserved_mw`` = demand at full
-        throughput − power supplied (removed by power capping, or blacked out); ``blackout_mw`` = the part of
-        the power drawn that supply could not meet after every capping action (feedback lag, or base load
-        above supply), so that exactly: grid + generation + discharge = facility power − blackout + charge +
-        export + curtailed.
+        throughput − power supplied (removed by power capping, or blacked out). ``overdraw_mw`` = the part of
+        the power drawn that supply could not meet (the feedback lag: load that rose inside a decided block),
+        so that exactly: grid + generation + discharge = facility power − overdraw + charge + export +
+        curtailed. ``blackout_mw`` = ``dark_demand_mw`` (facility demand of the halls that lost power, which
+        draw nothing) + ``overdraw_mw``: the load left without supply after power capping.
         """
         step_h = self.clock.step_h
         price, ci = self.price_usd_per_mwh, self.carbon_gco2_per_kwh
@@ -503,7 +512,9 @@ class SiteSupply:
         # as capped (1e-6 of demand, at least 1 W per MW) are float round-off of a served step, snapped to 0.
         gap_mw = demand_full_mw - served
         cols["unserved_mw"] = np.where(gap_mw > 1e-6 * np.maximum(demand_full_mw, 1.0), gap_mw, 0.0)
-        cols["blackout_mw"] = res.unserved_mw
+        dark = np.zeros(n) if dark_demand_mw is None else np.asarray(dark_demand_mw, dtype=float)
+        cols["overdraw_mw"] = res.unserved_mw
+        cols["blackout_mw"] = dark + res.unserved_mw
         cols["grid_import_mw"] = res.grid_import_mw
         cols["energy_cost_usd"] = cost
         cols["emissions_kgco2"] = loc + scope1
@@ -519,7 +530,8 @@ class SiteSupply:
             "emissions_scope1_tco2": float(scope1.sum() / 1e3),
             "hours_capped_h": float(capped.sum() * step_h),
             "unserved_energy_mwh": float(cols["unserved_mw"].sum() * step_h),
-            "blackout_energy_mwh": float(res.unserved_mw.sum() * step_h),
+            "blackout_energy_mwh": float(cols["blackout_mw"].sum() * step_h),
+            "overdraw_energy_mwh": float(res.unserved_mw.sum() * step_h),
             "curtailed_energy_mwh": float(res.curtailed_generation_mw.sum() * step_h),
             "grid_export_energy_mwh": float(res.grid_export_mw.sum() * step_h),
             "battery_cycles": equivalent_full_cycles(res.battery_discharge_mw, step_h, self.battery)
@@ -571,6 +583,7 @@ class SiteSupply:
 _ADDITIVE = (
     "facility_demand_mw",
     "blackout_mw",
+    "overdraw_mw",
     "grid_export_mw",
     "battery_charge_mw",
     "battery_discharge_mw",
@@ -648,6 +661,22 @@ class SupplyStage:
             cols.append(firm * 1e3)
         return np.stack(cols, axis=1)
 
+    @property
+    def has_state(self) -> bool:
+        """Whether any site carries dispatch state from step to step (a battery or gas units)."""
+        return any(s.battery is not None or s.gas_units for s in self.sites)
+
+    def sync_state(self, site_power_kw: np.ndarray, site_demand_full_kw: np.ndarray, step0: int) -> None:
+        """Re-dispatch steps ``step0 .. step0 + len`` with the facility power actually drawn [kW] (T, S), gas
+        commitment following the demand at full throughput [kW] (T, S) as in :meth:`finalize`, so the battery
+        and gas state the next look-ahead starts from follows the load that happened, not the load that was
+        predicted when those steps were decided."""
+        for si, s in enumerate(self.sites):
+            if s.battery is not None or s.gas_units:
+                s.unserved_block_mw(
+                    np.clip(site_power_kw[:, si], 0.0, None) / 1e3, step0, site_demand_full_kw[:, si] / 1e3
+                )
+
     def available_kw(self, site_demand_kw: np.ndarray, step0: int) -> np.ndarray:
         """Power each site can supply to its facility in steps ``step0..`` [kW], dispatching block by block.
 
@@ -661,7 +690,10 @@ class SupplyStage:
         return out
 
     def finalize(
-        self, site_power_kw: np.ndarray, site_demand_full_kw: np.ndarray
+        self,
+        site_power_kw: np.ndarray,
+        site_demand_full_kw: np.ndarray,
+        site_dark_demand_kw: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float], pd.DataFrame]:
         """Whole-horizon dispatch of the power actually drawn; returns flows, columns, KPIs and grid events.
 
@@ -670,7 +702,9 @@ class SupplyStage:
         site_power_kw : array (T, S)
             Facility power drawn (after throttling and power capping) [kW].
         site_demand_full_kw : array (T, S)
-            Facility demand at full throughput [kW] (for ``unserved_mw`` and hours capped).
+            Facility demand at full throughput [kW] (for ``unserved_mw`` and hours capped), dark halls included.
+        site_dark_demand_kw : array (T, S), optional
+            Facility demand of the halls that lost power [kW] (part of ``blackout_mw``; they draw nothing).
 
         Returns
         -------
@@ -703,7 +737,10 @@ class SupplyStage:
         for si, s in enumerate(self.sites):
             s.state = None
             res = s.dispatch(site_power_kw[:, si] / 1e3, commit_demand_mw=site_demand_full_kw[:, si] / 1e3)
-            cols, k = s.accounts(res, np.maximum(site_demand_full_kw[:, si], site_power_kw[:, si]) / 1e3)
+            dark = None if site_dark_demand_kw is None else site_dark_demand_kw[:, si] / 1e3
+            cols, k = s.accounts(
+                res, np.maximum(site_demand_full_kw[:, si], site_power_kw[:, si]) / 1e3, dark
+            )
             flows["site_grid_import_kw"][:, si] = cols["grid_import_mw"] * 1e3
             flows["site_unserved_kw"][:, si] = cols["unserved_mw"] * 1e3
             flows["site_energy_cost_usd"][:, si] = cols["energy_cost_usd"]

@@ -125,6 +125,44 @@ class LoadLedger:
             return np.zeros((idx.size, self.n_groups, N_PHASES))
         return self._profiles[idx]
 
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All changes as four arrays, merged into one chunk so repeated reads stay O(changes) in numpy
+        (``n_changes`` is unchanged)."""
+        if len(self._chunks) != 1 or self._t:
+            t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
+            g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
+            p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
+            d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
+            self._n_chunked += len(self._t)
+            self._t, self._g, self._p, self._d = [], [], [], []
+            self._chunks = [(t, g, p, d)]
+        return self._chunks[0]
+
+    def occupancy_range(self, step0: int, step1: int) -> np.ndarray:
+        """Step-averaged active GPUs ``(step1-step0, n_groups, N_PHASES)`` of steps ``step0..step1`` from the
+        changes recorded so far (same time weighting as :meth:`occupancy`; cost O(changes), not O(horizon))."""
+        n, dt = step1 - step0, self.clock.step_s
+        out = (
+            np.zeros((n, self.n_groups, N_PHASES))
+            if self._profiles is None
+            else self._profiles[step0:step1].copy()
+        )
+        if n <= 0 or not (self._t or self._chunks):
+            return out
+        t, g, p, d = self._compact()
+        k = np.floor(t / dt).astype(np.int64)
+        m = self.n_groups * N_PHASES
+        cell = g * N_PHASES + p
+        before = k < step0
+        start = np.bincount(cell[before], weights=d[before], minlength=m).reshape(self.n_groups, N_PHASES)
+        inside = (k >= step0) & (k < step1)
+        ki, ci, di = k[inside] - step0, cell[inside], d[inside]
+        full = np.bincount((ki + 1) * m + ci, weights=di, minlength=(n + 1) * m).reshape(n + 1, -1)
+        frac = ((k[inside] + 1) * dt - t[inside]) / dt
+        part = np.bincount(ki * m + ci, weights=di * frac, minlength=n * m).reshape(n, -1)
+        level = np.cumsum(full, axis=0)[:n] + part
+        return out + start + level.reshape(n, self.n_groups, N_PHASES)
+
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
 

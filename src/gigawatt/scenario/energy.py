@@ -314,6 +314,11 @@ class PowerCapping(StrictModel):
     carbon intensity is above its threshold (0: never). Its cost shows as lower training throughput."""
     pause_training_above_price_usd_per_mwh: float | None = Field(None, ge=-1000, le=10000)
     pause_training_above_carbon_gco2_per_kwh: float | None = Field(None, ge=0, le=2000)
+    blackout_order: list[str] = Field(default_factory=list)
+    """Halls (by name) in the order they lose power when the supply cannot cover what power capping leaves:
+    whole halls go dark, the first named first, until the lit halls fit under the supply; halls not named
+    follow in reverse declaration order (the first-declared hall is the last to go dark). Work in a dark hall
+    stops (training jobs are interrupted, inference drops its requests). See ``docs/models/energy.md`` §7."""
 
     @model_validator(mode="after")
     def _flex(self) -> PowerCapping:

@@ -233,6 +233,15 @@ class Site(StrictModel):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"hall names must be unique within a site; duplicated: {', '.join(dup)}")
+        order = self.power_capping.blackout_order
+        unknown = [n for n in order if n not in names]
+        if unknown:
+            raise ValueError(
+                f"power_capping.blackout_order: unknown hall(s) {unknown}; name halls of this site ({names})"
+            )
+        twice = sorted({n for n in order if order.count(n) > 1})
+        if twice:
+            raise ValueError(f"power_capping.blackout_order: hall(s) named twice: {', '.join(twice)}")
         return self
 
     @property

@@ -11,6 +11,11 @@ Coupling (documented one-pass): the autoscaler decides replicas at full throughp
 higher latency, lower SLO attainment and, at saturation, dropped demand, not as extra replicas. When a shared
 pool cannot supply all replicas, the ledger still carries the requested occupancy for the short steps
 (reported as ``<service>:pool_shortfall_replicas``).
+
+Power loss: in steps where the service's hall is dark (a blackout, ``flows["dark_hall"]``) no replica is
+ready, so the demand of those steps is dropped (or queued up to ``max_queue_s``), and after power returns the
+replicas come back after ``scale_up_delay_s`` (a cold start: weights reloaded). Served requests and SLO
+attainment fall accordingly.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from gigawatt.scenario.inference import InferenceWorkload, ModelArchitecture, Pr
 __all__ = [
     "SERVICE_COLUMNS",
     "InferenceHandler",
+    "dark_replicas",
     "model_spec",
     "replica_perf",
     "serving_config",
@@ -74,6 +80,30 @@ SERVICE_COLUMNS = (
     "tokens_per_s",
 )
 _TOKEN_SAMPLES = 20_000
+
+
+def dark_replicas(
+    ready: np.ndarray, starting: np.ndarray, dark: np.ndarray, restart_s: float, step_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ready and starting replicas per step when the hall is dark in steps ``dark`` (bool).
+
+    In a dark step no replica is ready or starting; for the ``ceil(restart_s / step_s)`` steps after a dark
+    stretch the replicas that would have been ready are starting again (cold start) instead.
+    """
+    ready = np.asarray(ready).copy()
+    starting = np.asarray(starting).copy()
+    d = np.asarray(dark, dtype=bool)
+    k = int(np.ceil(restart_s / step_s - 1e-9))
+    recovering = np.zeros_like(d)
+    if k > 0:
+        ends = np.flatnonzero(d[:-1] & ~d[1:]) + 1  # first lit step after each dark stretch
+        for e in ends:
+            recovering[e : e + k] = True
+        recovering &= ~d
+    starting = np.where(recovering, starting + ready, starting)
+    ready = np.where(recovering | d, 0, ready)
+    starting = np.where(d, 0, starting)
+    return ready, starting
 
 
 def model_spec(model: str | ModelArchitecture) -> ModelSpec:
@@ -434,11 +464,20 @@ class InferenceHandler(WorkloadHandler):
             shortfall = np.maximum(ready + starting - usable, 0)
             ready = np.minimum(ready, usable)
             starting = np.minimum(starting, np.maximum(usable - ready, 0))
+        dark: np.ndarray = np.zeros(clock.n_steps, dtype=bool)
+        if "dark_hall" in flows:
+            halls = [self.hall] if self.disagg is None else [self.hall, self.p_hall]
+            dark = np.asarray(np.asarray(flows["dark_hall"], dtype=bool)[:, halls].any(axis=1))
+        if dark.any():
+            ready, starting = dark_replicas(
+                ready, starting, dark, self.autoscaler.scale_up_delay_s, clock.step_s
+            )
+            thr = np.where(dark, 1e-6, thr)
         if self.disagg is not None:
             thr_p = np.clip(np.asarray(flows["throughput_frac"])[:, self.p_hall], 1e-6, 1.0)
             if np.any(thr < 1.0) or np.any(thr_p < 1.0):  # re-run (autoscalers see the throttling; see docs)
                 res = self._disaggregated(thr_p, thr)
-        elif np.any(thr < 1.0) or np.any(shortfall > 0):
+        elif np.any(thr < 1.0) or np.any(shortfall > 0) or dark.any():
             res = evaluate_fleet(
                 self.demand_rps,
                 clock.step_s,

@@ -26,6 +26,12 @@ interrupts that job, and the class is drawn in proportion to the per-class rates
 since the last completed checkpoint, costs detection + restart time and takes the node out for its MTTR; a
 hot spare (or a free node) replaces it at once, otherwise the job is requeued with its checkpointed progress.
 
+Power loss: when the hall goes dark (:meth:`TrainingEngine.set_power`, announced by the facility controller
+when the supply cannot cover what power capping leaves) every running job of its pools is interrupted like a
+failure of class ``power`` — the work since its last completed checkpoint is lost — and requeued with its
+checkpointed progress; nothing starts in a dark pool, and when power returns the queue is scheduled again (a
+restart costs the usual start-up time). The dark time shows as queue wait, not as GPU-hours of the job.
+
 Power: computing GPUs are reported to the ledger in ``Phase.TRAIN_COMPUTE``; checkpoint writes, detection,
 restarts and start-up in ``Phase.TRAIN_STALL``. A synchronized checkpoint of a 16k-GPU job therefore shows as
 a swing of (compute − stall power) × 16,384 ≈ 10 MW of IT power.
@@ -83,7 +89,7 @@ __all__ = [
 
 Policy = Literal["fifo", "priority", "easy_backfill"]
 #: Interruption groups reported as ``n_interruptions_<group>`` columns of the jobs table.
-GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned")
+GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned", "power")
 #: Checkpoint size when a job gives neither ``checkpoint_size_tb`` nor ``model_params`` [TB] (estimate).
 DEFAULT_CHECKPOINT_TB: Final = 1.0
 
@@ -407,6 +413,13 @@ class _Pool:
     paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
     prio_gpus: dict[int, int] = field(default_factory=dict)  # priority -> allocated GPUs of running jobs
     alloc_gpus: int = 0
+    dark_halls: set[int] = field(default_factory=set)  # halls of the pool without power (blackout)
+
+    @property
+    def dark(self) -> bool:
+        """The pool (any of its halls) has no power: nothing runs or starts."""
+        return bool(self.dark_halls)
+
     rng: np.random.Generator | None = None
     # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
@@ -1012,6 +1025,8 @@ class TrainingEngine:
 
     def _schedule(self, pool: _Pool) -> None:
         """Start queued jobs by policy (gang: all nodes or none)."""
+        if pool.dark:
+            return
         started = False
         while pool.queue:
             head = self.jobs[pool.queue[0][1]]
@@ -1230,6 +1245,56 @@ class TrainingEngine:
                     self._timer(job, job.ckpt_end_t - self._now, self._on_checkpoint_done)
         self._flush()
 
+    # ---------------------------------------------------------------------------------------- power loss
+    def set_power(self, hall_idx: int, powered: bool, cause: str = "blackout") -> None:
+        """The hall loses (``powered=False``) or regains power from now on.
+
+        A pool spanning several halls stops as a whole while any of its halls is dark (conservative: a job
+        placed only on the lit halls is interrupted too; gang-scheduled jobs of such pools usually span them).
+
+        On loss, every running job of the hall's pools (starting, computing or writing a checkpoint) is
+        interrupted like a failure of class ``power``: the work since its last completed checkpoint is lost
+        (``lost_gpu_hours`` of a ``power_loss`` event), ``n_interruptions_power`` counts it (and it counts
+        towards ``max_interruptions``), and the job is requeued with its checkpointed progress and its nodes
+        released; nodes lent to other workloads stay lent (they are dark too). While the hall is dark nothing
+        starts and no failure candidate hits its nodes. On return, a ``power_restored`` event is logged and
+        the pools are scheduled (each restarting job pays the start-up time). Cost O(running jobs).
+
+        Parameters
+        ----------
+        hall_idx : int
+            Hall index.
+        powered : bool
+            Whether the hall has power from now on.
+        cause : str
+            Recorded in the events table.
+        """
+        self._sync()
+        for pool in self._hall_pools.get(hall_idx, ()):
+            was_dark = pool.dark
+            if powered:
+                pool.dark_halls.discard(hall_idx)
+            else:
+                pool.dark_halls.add(hall_idx)
+            if pool.dark == was_dark:
+                continue  # no change, or another hall of a multi-hall pool is still dark
+            pi = self._pool_index[pool.spec.name]
+            if powered:
+                self._event("power_restored", None, pi, -1, cause)
+                self._schedule(pool)
+                continue
+            self._event("power_lost", None, pi, -1, cause)
+            for job in sorted(pool.running.values(), key=lambda j: j.idx):
+                lost = self._lose_work(job)
+                job.n_int["power"] += 1
+                self._event("power_loss", job, pi, -1, cause, lost * job.spec.n_gpus / 3600.0)
+                mx = job.spec.max_interruptions
+                if mx is not None and sum(job.n_int.values()) > mx:
+                    self._fail_job(job, f"more than {mx} interruptions")
+                    continue
+                self._requeue(job, "requeue", cause)
+        self._flush()
+
     # ------------------------------------------------------------------------------------------ failures
     def _arm_failure(self, pool: _Pool) -> None:
         assert pool.rng is not None
@@ -1251,6 +1316,9 @@ class TrainingEngine:
         spec = pool.spec
         pi = self._pool_index[spec.name]
         gpn = spec.gpus_per_node
+        if pool.dark:  # unpowered hardware does not fail (the candidate is thinned away)
+            self._arm_failure(pool)
+            return
         u = pool.rng.random() * spec.n_nodes * gpn
         k = min(int(np.searchsorted(self._class_cum, pool.rng.random(), side="right")), len(fm.names))
         planned = k == len(fm.names)
@@ -1567,6 +1635,11 @@ class TrainingEngine:
 
 
 # ============================================================================ scenario wiring (kind: training)
+def _forward_power(eng: TrainingEngine, hall: int, _t_s: float, powered: bool) -> None:
+    """Board callback: a hall of the pool lost or regained power."""
+    eng.set_power(hall, powered)
+
+
 def _forward_throughput(
     eng: TrainingEngine,
     hall: int,
@@ -1802,6 +1875,10 @@ class TrainingHandler(WorkloadHandler):
                 for hall, by_prio in eng.allocated_gpus_by_hall_priority(0).items()
             ]
         )
+        for (
+            hall
+        ) in self.halls:  # a hall losing power interrupts the pool's jobs (see TrainingEngine.set_power)
+            board.subscribe_power(hall, functools.partial(_forward_power, eng, hall))
         ctx.extras.setdefault("training_engines", {})[self.spec.name] = eng
 
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
@@ -1842,6 +1919,7 @@ class TrainingHandler(WorkloadHandler):
             f"{name}:jobs_finished": float(eng.n_finished),
             f"{name}:jobs_failed": float(eng.n_failed),
             f"{name}:interruptions": float(jobs["n_interruptions"].sum()),
+            f"{name}:power_interruptions": float(jobs["n_interruptions_power"].sum()),
             f"{name}:gpu_hours": float(gh),
             f"{name}:useful_gpu_hours": float(jobs["useful_gpu_hours"].sum()),
             f"{name}:lost_work_gpu_hours": float(jobs["lost_work_gpu_hours"].sum()),
