@@ -408,6 +408,7 @@ def run_buildout(
     seed: int | None = None,
     *,
     lead_weeks: np.ndarray | None = None,
+    order_weeks: Mapping[str, float] | None = None,
 ) -> BuildoutDraws:
     """Run the Monte Carlo of a build-out plan.
 
@@ -420,6 +421,10 @@ def run_buildout(
     lead_weeks
         Use these lead times, ``(draws, items)``, instead of sampling (e.g. the draws of another plan with the
         same items, to compare order dates on common random numbers).
+    order_weeks
+        What-if order weeks by item (``{"hall-1/transformer": 12.0}``), replacing the plan's without
+        re-checking targets: a solver may try order dates that make a target impossible (it then sees
+        P(on time) = 0 rather than an error). The returned draws' plan keeps the original order weeks.
 
     Returns
     -------
@@ -429,6 +434,15 @@ def run_buildout(
     n = int(draws if draws is not None else plan.draws)
     s = int(seed if seed is not None else plan.seed)
     lw = sample_lead_weeks(net, s, n) if lead_weeks is None else np.asarray(lead_weeks, dtype=float).T
+    if order_weeks:
+        order = net.order_weeks()
+        for name, week in order_weeks.items():
+            if name not in net.item_names:
+                raise KeyError(
+                    f"no item named {name!r} (items are named 'phase/item': {', '.join(net.item_names)})"
+                )
+            order[net.item_names.index(name)] = float(week)
+        net.base_week[net.item_nodes] = order
     finish, _ = propagate(net, lw)
     return BuildoutDraws(
         plan=plan,

@@ -21,6 +21,7 @@ v_d = T − s_d over the draws with c_d ≤ T — exact on the draws, no bisecti
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -109,8 +110,13 @@ def plan_kpis(
     seed: int | None = None,
     cloud_usd_per_gpu_h: float = 0.0,
     lead_weeks: np.ndarray | None = None,
+    order_weeks: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Flat KPIs of a build-out plan, for solvers and sweeps.
+
+    Decisions: phase sizes and order weeks by ``plan.updated({...})`` (validated), or what-if order weeks by
+    ``order_weeks={"phase/item": week}`` (not re-validated, so a search may pass dates that make a target
+    impossible). ``draws``/``seed``/``lead_weeks`` as in :func:`~gigawatt.buildout.montecarlo.run_buildout`.
 
     Returns
     -------
@@ -121,7 +127,7 @@ def plan_kpis(
         argument or ``plan.demand``) also ``unmet_gpu_h_mean``, ``unmet_gpu_h_p50``, ``unmet_gpu_h_p90``,
         ``gap_gpus_peak_p90``, ``p_any_shortfall_frac``, ``cloud_bridge_usd_mean``, ``cloud_bridge_usd_p90``.
     """
-    res = run_buildout(plan, draws, seed, lead_weeks=lead_weeks)
+    res = run_buildout(plan, draws, seed, lead_weeks=lead_weeks, order_weeks=order_weeks)
     tgt = res.target_weeks()
     has = np.isfinite(tgt)
     out: dict[str, float] = {}
