@@ -22,7 +22,7 @@ def test_plots() -> None:
     r = run_buildout(plan, draws=500)
     ax = plot_online_probability(r)
     assert len(ax.get_lines()) >= len(r.phase_names)
-    fig, axes = plt.subplots(2)
+    _fig, axes = plt.subplots(2)
     assert plot_capacity_fan(r, ax=axes[0]) is axes[0]
     assert "GPUs" in axes[0].get_ylabel()
     assert plot_capacity_fan(r, what="it_power_mw", ax=axes[1]).get_ylabel().endswith("[MW]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -55,7 +57,7 @@ def test_period_means_match_quadrature(curve: DemandCurve) -> None:
             points=[10, 30, 80] if curve.growth == "table" else None,
         )[0]
         / (b - a)
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
+        for a, b in itertools.pairwise(edges)
     ]
     assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 

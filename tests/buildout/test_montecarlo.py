@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from tests.buildout._plans import fixed, tri, two_hall_plan
+from tests.buildout._plans import tri, two_hall_plan
 
 from gigawatt.buildout import load_buildout, run_buildout
 from gigawatt.scenario.buildout import BuildoutPlan
