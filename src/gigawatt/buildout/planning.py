@@ -28,10 +28,14 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.buildout.gap import capacity_gap
-from gigawatt.buildout.montecarlo import BuildoutDraws, propagate, run_buildout
+from gigawatt.buildout.montecarlo import BuildoutDraws, Network, propagate, run_buildout
 from gigawatt.scenario.buildout import BuildoutPlan, Demand
 
 __all__ = ["latest_order_weeks", "plan_kpis"]
+
+#: Margin [weeks] taken off a latest order week so that re-adding the path's lead times in another order
+#: (floating-point rounding, ~1e-13 weeks) cannot push the phase past its target.
+_ROUNDING_WEEKS = 1e-9
 
 
 def latest_order_weeks(draws: BuildoutDraws, prob: float = 0.9) -> pd.DataFrame:
@@ -59,23 +63,28 @@ def latest_order_weeks(draws: BuildoutDraws, prob: float = 0.9) -> pd.DataFrame:
     n = draws.n_draws
     k_needed = math.ceil(prob * n - 1e-9)
     rows = []
+    fin0 = propagate(net, lead)[0]
+    succ: list[list[int]] = [[] for _ in net.nodes]
+    for k, pr in enumerate(net.preds):
+        for j in pr:
+            succ[int(j)].append(k)
     for i, name in enumerate(net.item_names):
         p_own = int(net.item_phase[i])
         row: dict[str, Any] = {"item": name, "phase": net.phase_names[p_own], "order_week": float(order[i])}
-        o = order.copy()
-        o[i] = -np.inf
-        c_all = propagate(net, lead, o)[0]
-        base = np.full(len(net.nodes), -np.inf)
-        base[net.item_nodes[i]] = 0.0
-        s_all = propagate(net, lead, base_week=base)[0]
+        node = int(net.item_nodes[i])
+        sub = _downstream(node, succ)
+        # c: the item's order week not binding; only the item and what is downstream of it change
+        c_all = _repropagate(net, lead, fin0, sub, {node: -np.inf})
+        # s: the longest path from the item's order (at week 0) to every node downstream of it
+        s_all = _repropagate(net, lead, None, sub, {node: 0.0})
         best, binding = np.nan, ""
         for p, pnode in enumerate(net.phase_nodes):
             t = tgt[p]
-            s = s_all[pnode]
-            if not np.isfinite(t) or np.all(np.isneginf(s)):
+            if not np.isfinite(t) or int(pnode) not in s_all:
                 continue  # no target, or the item does not feed this phase
-            v = np.sort(np.where(c_all[pnode] <= t, t - s, -np.inf))[::-1]
-            latest = float(v[k_needed - 1])
+            s = s_all[int(pnode)]
+            v = np.sort(np.where(c_all[int(pnode)] <= t, t - s, -np.inf))[::-1]
+            latest = float(v[k_needed - 1]) - _ROUNDING_WEEKS
             if np.isnan(best) or latest < best:
                 best, binding = latest, net.phase_names[p]
         row["latest_order_week"] = best
@@ -100,6 +109,41 @@ def latest_order_weeks(draws: BuildoutDraws, prob: float = 0.9) -> pd.DataFrame:
     ]
     cols = ["phase", "order_week", "latest_order_week", "binding_phase", "latest_order_date", "slack_weeks"]
     return df[[*cols, "p_on_time_frac"]]
+
+
+def _downstream(node: int, succ: list[list[int]]) -> list[int]:
+    """``node`` and every node that waits for it, in dependency order (node indices are topological)."""
+    seen = {node}
+    stack = [node]
+    while stack:
+        for k in succ[stack.pop()]:
+            if k not in seen:
+                seen.add(k)
+                stack.append(k)
+    return sorted(seen)
+
+
+def _repropagate(
+    net: Network, lead: np.ndarray, known: np.ndarray | None, sub: list[int], base: dict[int, float]
+) -> dict[int, np.ndarray]:
+    """Finish weeks of the nodes in ``sub`` (topological order) with their earliest starts replaced by ``base``
+    where given; other nodes' finishes are read from ``known`` (−inf when ``None``)."""
+    lead_of = {int(n): lead[k] for k, n in enumerate(net.item_nodes)}
+    out: dict[int, np.ndarray] = {}
+    n_draws = lead.shape[1]
+    for k in sub:
+        b = base.get(k, float(net.base_week[k]) if known is not None else -np.inf)
+        start = np.full(n_draws, b)
+        for j in net.preds[k]:
+            j = int(j)
+            f = out.get(j)
+            if f is None:
+                if known is None:
+                    continue
+                f = known[j]
+            start = np.maximum(start, f)
+        out[k] = start + lead_of[k] if k in lead_of else start
+    return out
 
 
 def plan_kpis(
