@@ -26,6 +26,9 @@ def test_fixed_network_hand_computed() -> None:
     assert crit.loc["hall-a/transformer", "hall-a"] == pytest.approx(0.0, abs=1e-12)
     assert crit.loc["hall-a/gpus", "hall-b"] == pytest.approx(1.0, abs=1e-12)
     assert crit.loc["hall-b/gpus", "hall-b"] == pytest.approx(1.0, abs=1e-12)
+    drv = r.criticality(driving=True)
+    assert drv.loc["hall-a/gpus", "hall-b"] == pytest.approx(1.0, abs=1e-12)  # head of hall-b's path
+    assert drv.loc["hall-b/gpus", "hall-b"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_capacity_and_decommission() -> None:
@@ -96,6 +99,9 @@ def test_lead_weeks_can_be_replayed() -> None:
 def test_summary_names_critical_item() -> None:
     r = run_buildout(load_buildout("examples/buildout/campus_1gw.yaml"), draws=2000)
     s = r.summary()
-    assert s.loc["hall-1", "critical_item"] == "turbines/gas-turbines"
-    assert s.loc["hall-3", "critical_item"].startswith("grid/")
+    assert s.loc["hall-1", "driving_item"] == "turbines/gas-turbines"
+    assert s.loc["hall-3", "driving_item"] == "grid/interconnection"
+    assert s.loc["grid", "driving_item"] == "grid/interconnection"  # not the energisation step that closes it
+    drv = r.criticality(driving=True)
+    assert_allclose(drv["hall-1"].sum(), 1.0, rtol=0, atol=1e-12)  # one driving item per draw
     assert (s["online_p10_week"] <= s["online_p90_week"]).all()

@@ -309,12 +309,15 @@ class BuildoutDraws:
         week = float(when) if _is_numeric(when) else float(self.to_week(when))
         return float(np.mean(self.capacity([week], what)[:, 0] >= amount - 1e-9))
 
-    def criticality(self, late_only: bool = False) -> pd.DataFrame:
+    def criticality(self, late_only: bool = False, driving: bool = False) -> pd.DataFrame:
         """How often each item lies on its phase's critical path (criticality index), per phase.
 
         The critical path of a draw is traced back from the phase through the predecessor that set each
-        node's start. With ``late_only`` the share is over the draws in which the phase misses its target
-        (the items that cause lateness); phases without a target give NaN then.
+        node's start. With ``driving`` only the item at the head of the path counts: the one whose own order
+        week set its start (the long-lead item that drives the date, rather than the commissioning step that
+        always closes it). With ``late_only`` the share is over the draws in which the phase misses its
+        target (the items that cause lateness: their share of the delay); phases without a target give NaN
+        then.
 
         References
         ----------
@@ -323,7 +326,7 @@ class BuildoutDraws:
         """
         crit = self._critical()
         net = self.network
-        on_path = self._on_path(crit)
+        on_path = self._on_path(crit, driving)
         tgt = self.target_weeks()
         cols = {}
         for k, name in enumerate(self.phase_names):
@@ -344,8 +347,9 @@ class BuildoutDraws:
             self._crit = crit
         return self._crit
 
-    def _on_path(self, crit: np.ndarray) -> list[np.ndarray]:
-        """Per phase, ``(items, draws)`` booleans: item on the phase's critical path in that draw."""
+    def _on_path(self, crit: np.ndarray, driving: bool = False) -> list[np.ndarray]:
+        """Per phase, ``(items, draws)`` booleans: item on the phase's critical path in that draw (with
+        ``driving``: the item at the head of the path)."""
         net = self.network
         item_of_node = np.full(len(net.nodes), -1)
         item_of_node[net.item_nodes] = np.arange(len(net.item_names))
@@ -353,6 +357,7 @@ class BuildoutDraws:
         out = []
         for pn in net.phase_nodes:
             mark = np.zeros((len(net.item_names), self.n_draws), dtype=bool)
+            head = np.full(self.n_draws, -1)
             cur = np.full(self.n_draws, pn)
             for _ in range(len(net.nodes)):
                 live = cur >= 0
@@ -361,7 +366,12 @@ class BuildoutDraws:
                 it = item_of_node[np.where(live, cur, 0)]
                 hit = live & (it >= 0)
                 mark[it[hit], draws[hit]] = True
+                head[hit] = it[hit]
                 cur = np.where(live, crit[np.where(live, cur, 0), draws], -1)
+            if driving:
+                mark[:] = False
+                has = head >= 0
+                mark[head[has], draws[has]] = True
             out.append(mark)
         return out
 
@@ -389,11 +399,12 @@ class BuildoutDraws:
         return out
 
     def summary(self) -> pd.DataFrame:
-        """Per phase: online quantiles, P(on time), and the item most often on the critical path."""
+        """Per phase: online quantiles, P(on time), and the item that most often drives the online date (the
+        head of the critical path, see :meth:`criticality`) with the share of draws in which it does."""
         df = self.online_quantiles()
-        crit = self.criticality()
-        df["critical_item"] = [str(crit[p].idxmax()) if crit[p].max() > 0 else "" for p in self.phase_names]
-        df["critical_item_frac"] = [float(crit[p].max()) for p in self.phase_names]
+        crit = self.criticality(driving=True)
+        df["driving_item"] = [str(crit[p].idxmax()) if crit[p].max() > 0 else "" for p in self.phase_names]
+        df["driving_item_frac"] = [float(crit[p].max()) for p in self.phase_names]
         return df
 
 
