@@ -105,3 +105,24 @@ def test_summary_names_critical_item() -> None:
     drv = r.criticality(driving=True)
     assert_allclose(drv["hall-1"].sum(), 1.0, rtol=0, atol=1e-12)  # one driving item per draw
     assert (s["online_p10_week"] <= s["online_p90_week"]).all()
+
+
+def test_market_correlation_keeps_marginals_and_seeds() -> None:
+    d = two_hall_plan(draws=20_000, lead_time_correlation=0.5)
+    d["phases"][1]["items"][0]["lead_time"] = tri(40, 60, 90)
+    d["phases"][1]["items"][1]["lead_time"] = "gpu-servers"
+    plan = load_buildout(d)
+    a, b = run_buildout(plan), run_buildout(plan)
+    assert_allclose(a.lead_weeks, b.lead_weeks, rtol=0, atol=0)
+    from gigawatt.buildout import lead_time
+
+    i = a.item_names.index("hall-a/transformer")
+    x = np.sort(a.lead_weeks[:, i])
+    grid = np.linspace(41, 89, 49)
+    emp = np.searchsorted(x, grid, side="right") / x.size
+    dist = lead_time(plan.phases[1].items[0].lead_time)
+    assert np.max(np.abs(emp - dist.cdf(grid))) < 0.0138  # DKW 99.9 % band, n = 20,000
+    j = a.item_names.index("hall-a/gpus")
+    assert np.corrcoef(a.lead_weeks[:, i], a.lead_weeks[:, j])[0, 1] > 0.3
+    indep = run_buildout(plan.updated({"lead_time_correlation": 0.0}))
+    assert abs(np.corrcoef(indep.lead_weeks[:, i], indep.lead_weeks[:, j])[0, 1]) < 0.05

@@ -4,7 +4,7 @@ The Monte Carlo resolves the plan's network by vectorised max (parallel items) a
 are checked against what probability theory says about them: the online date of a phase whose items arrive
 independently is the maximum of their lead times, whose CDF is the product of theirs; along a chain the
 lead times add, so means and variances add; the share of draws in which an item is critical is P(it is the
-latest). Demand curves are replayed exactly. The catalog rows are checked to reproduce the published central
+latest); a shared market factor gives the rank correlation of a Gaussian copula. Demand curves are replayed exactly. The catalog rows are checked to reproduce the published central
 figures they were set from (calibrated: no evidence that the spreads are right).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, stats
 
 from gigawatt.buildout import latest_order_weeks, lead_time, load_buildout, run_buildout
 from gigawatt.buildout.demand import crossover_week, curve_period_mean_gpus, curve_value
@@ -130,6 +130,31 @@ def test_criticality_index_is_probability_of_being_latest(validation) -> None:
         within=abs(got - want) <= 4 * se,
     )
     assert abs(got - want) <= 4 * se
+
+
+def test_market_factor_gives_gaussian_copula_rank_correlation(validation) -> None:
+    rho = 0.5
+    d = _plan(
+        [
+            {"name": "a", "lead_time": "utility-transformer"},
+            {"name": "b", "lead_time": "grid-interconnection"},
+        ]
+    )
+    d["lead_time_correlation"] = rho
+    lw = run_buildout(load_buildout(d)).lead_weeks
+    got = float(stats.spearmanr(lw[:, 0], lw[:, 1]).statistic)
+    want = 6 / math.pi * math.asin(rho / 2)
+    tol = 4 / math.sqrt(N)  # 4 × the null standard error of Spearman's rho, conservative under dependence
+    validation(
+        f"rank correlation of two items' lead times with market correlation {rho} (transformer, grid)",
+        model=got,
+        reference=want,
+        tolerance=f"± {tol:.3f} (4/sqrt(N))",
+        source="Gaussian copula: Spearman's rho = (6/π) arcsin(ρ/2) (Kruskal, JASA 53, 1958)",
+        kind="theory",
+        within=abs(got - want) <= tol,
+    )
+    assert abs(got - want) <= tol
 
 
 def test_latest_order_week_meets_p90_exactly(validation) -> None:

@@ -9,8 +9,9 @@ order, vectorised over draws::
 
 so the cost is (items + phases) × draws array operations (10,000 draws of a 10-phase plan in a few ms).
 
-Each item's draws come from its own stream, ``SeedSequence(seed, spawn_key=(crc32(phase/item),))``: the same
-seed gives the same draws, and an item keeps its draws when other items are added, removed or re-ordered, or
+Each item's draws come from its own stream, ``SeedSequence(seed, spawn_key=(crc32(phase/item),))`` (and, with
+``lead_time_correlation`` > 0, a shared market factor, see :func:`sample_lead_weeks`): the same seed gives the
+same draws, and an item keeps its draws when other items are added, removed or re-ordered, or
 when order dates change (common random numbers, so that a solver moving an order date sees a smooth,
 monotone response rather than sampling noise).
 """
@@ -111,12 +112,33 @@ def compile_plan(plan: BuildoutPlan) -> Network:
     )
 
 
-def sample_lead_weeks(net: Network, seed: int, draws: int) -> np.ndarray:
-    """Lead times [weeks], shape ``(items, draws)``: item k from ``SeedSequence(seed, spawn_key=crc32(name))``."""
+def _stream(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def sample_lead_weeks(net: Network, seed: int, draws: int, correlation: float = 0.0) -> np.ndarray:
+    """Lead times [weeks], shape ``(items, draws)``; item k from ``SeedSequence(seed, spawn_key=crc32(name))``.
+
+    With ``correlation`` ρ > 0 the items share one market factor M (stream ``"@market"``)::
+
+        Z_k = √ρ · M + √(1 − ρ) · ε_k,   L_k = F_k⁻¹(Φ(Z_k))
+
+    (a one-factor Gaussian copula: the normal scores of any two items have correlation ρ; each item keeps its
+    own marginal distribution). With ρ = 0 each item is sampled directly from its distribution.
+    """
     out = np.empty((len(net.item_names), draws))
+    if correlation <= 0:
+        for k, (name, dist) in enumerate(zip(net.item_names, net.dists, strict=True)):
+            out[k] = dist.sample(_stream(seed, name), draws)
+        return out
+    from scipy.special import ndtr
+
+    market = _stream(seed, "@market").standard_normal(draws)
     for k, (name, dist) in enumerate(zip(net.item_names, net.dists, strict=True)):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
-        out[k] = dist.sample(rng, draws)
+        z = np.sqrt(correlation) * market + np.sqrt(1.0 - correlation) * _stream(seed, name).standard_normal(
+            draws
+        )
+        out[k] = dist.ppf(ndtr(z))
     return out
 
 
@@ -444,7 +466,11 @@ def run_buildout(
     net = compile_plan(plan)
     n = int(draws if draws is not None else plan.draws)
     s = int(seed if seed is not None else plan.seed)
-    lw = sample_lead_weeks(net, s, n) if lead_weeks is None else np.asarray(lead_weeks, dtype=float).T
+    lw = (
+        sample_lead_weeks(net, s, n, plan.lead_time_correlation)
+        if lead_weeks is None
+        else np.asarray(lead_weeks, dtype=float).T
+    )
     if order_weeks:
         order = net.order_weeks()
         for name, week in order_weeks.items():

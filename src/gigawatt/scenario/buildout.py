@@ -279,6 +279,9 @@ class BuildoutPlan(StrictModel):
     """Seed of the Monte Carlo (numpy SeedSequence); the same seed gives the same draws."""
     draws: int = Field(default=10_000, ge=1)
     """Monte Carlo draws."""
+    lead_time_correlation: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Correlation of all items' lead times through one market-wide factor (Gaussian copula on normal
+    scores): a shortage lengthens every lead time together. 0 = independent items."""
     phases: list[Phase] = Field(min_length=1)
     """Phases of the build-out."""
     demand: Demand | None = None
