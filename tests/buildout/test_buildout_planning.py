@@ -93,3 +93,59 @@ def test_plan_kpis_flat_and_responsive() -> None:
     earlier = plan_kpis(plan.updated({"phases[grid].items[interconnection].order_week": -40}))
     assert earlier["hall-a:p_on_time_frac"] >= k["hall-a:p_on_time_frac"]
     assert earlier["unmet_gpu_h_mean"] <= k["unmet_gpu_h_mean"]
+
+
+def test_solve_plan_least_size_and_latest_order() -> None:
+    from gigawatt.buildout import solve_plan
+
+    d = _risky_plan()
+    d["demand"] = {
+        "horizon_weeks": 260,
+        "period_weeks": 4,
+        "curves": [{"name": "d", "workload": "inference", "growth": "constant", "start_value": 2500}],
+    }
+    plan = load_buildout(d)
+    res = solve_plan(
+        plan, "phases[hall-b].gpus", (0, 5000), ["gap_gpus_peak_p90 <= 0"], draws=2000, gap_from_week=200
+    )
+    assert res.feasible and res.x == pytest.approx(1500, abs=1)  # 1000 (hall-a) + x must cover 2500 GPUs
+    assert res.binding == ["gap_gpus_peak_p90 <= 0"]
+    assert res.kpis["gap_gpus_peak_p90"] == pytest.approx(0.0, abs=1e-9)
+    # the latest transformer order for hall-a at P90 on time, by search, against the exact order statistic
+    got = solve_plan(
+        plan,
+        "phases[hall-a].items[transformer].order_week",
+        (-50.0, 100.0),
+        ["hall-a:p_on_time_frac >= 0.9"],
+        sense="most",
+        tolerance=1e-3,
+        max_evaluations=80,
+    )
+    exact = latest_order_weeks(run_buildout(plan), 0.9).loc["hall-a/transformer", "latest_order_week"]
+    assert got.x == pytest.approx(exact, abs=2e-3)
+    none = solve_plan(
+        plan, "phases[hall-b].gpus", (0, 100), ["gap_gpus_peak_p90 <= 0"], draws=500, gap_from_week=200
+    )
+    assert not none.feasible and none.x is None
+
+
+def test_cloud_price_per_period_and_kpi_window() -> None:
+    from gigawatt.buildout import capacity_gap
+
+    d = _risky_plan()
+    d["demand"] = {
+        "horizon_weeks": 200,
+        "period_weeks": 10,
+        "curves": [{"name": "d", "workload": "training", "growth": "constant", "start_value": 1200}],
+    }
+    r = run_buildout(load_buildout(d))
+    flat = capacity_gap(r, cloud_usd_per_gpu_h=2.0)
+    declining = capacity_gap(r, cloud_usd_per_gpu_h=lambda w: 2.0 * np.exp(-w / 100))
+    per = flat.unmet_gpu_h * (2.0 * np.exp(-flat.edges_week[:-1] / 100))[None, :]
+    np.testing.assert_allclose(declining.cloud_cost_usd(), per.sum(axis=1), rtol=1e-12, atol=1e-6)
+    assert declining.kpis()["cloud_bridge_usd_mean"] < flat.kpis()["cloud_bridge_usd_mean"]
+    late = flat.kpis(from_week=150)
+    keep = flat.edges_week[:-1] >= 150
+    assert late["unmet_gpu_h_mean"] == pytest.approx(flat.unmet_gpu_h[:, keep].sum(axis=1).mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="cloud_usd_per_gpu_h"):
+        capacity_gap(r, cloud_usd_per_gpu_h=lambda w: -w)

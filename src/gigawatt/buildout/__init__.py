@@ -4,7 +4,7 @@
 * :mod:`~gigawatt.buildout.montecarlo`: seeded, vectorised Monte Carlo of a plan → phase online dates;
 * :mod:`~gigawatt.buildout.demand`: training and inference demand curves (exponential, logistic, table);
 * :mod:`~gigawatt.buildout.gap`: unmet demand per period over the draws, cloud bridging cost;
-* :mod:`~gigawatt.buildout.planning`: flat KPIs for solvers, latest order dates for P90 on time;
+* :mod:`~gigawatt.buildout.planning`: flat KPIs for solvers, ``solve_plan``, latest order dates for P90 on time;
 * :mod:`~gigawatt.buildout.plot`: fan charts and P(online by date).
 
 >>> from gigawatt.buildout import load_buildout, run_buildout   # doctest: +SKIP
@@ -16,7 +16,7 @@ from gigawatt.buildout.demand import crossover_week, demand_gpus, demand_period_
 from gigawatt.buildout.gap import GapResult, capacity_gap
 from gigawatt.buildout.leadtimes import LeadTimeDist, lead_time, lead_time_names, lead_times
 from gigawatt.buildout.montecarlo import BuildoutDraws, run_buildout, week_to_date
-from gigawatt.buildout.planning import latest_order_weeks, plan_kpis
+from gigawatt.buildout.planning import PlanSolveResult, latest_order_weeks, plan_kpis, solve_plan
 from gigawatt.buildout.plot import plot_capacity_fan, plot_online_probability, plot_unmet_demand
 from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve, load_buildout
 
@@ -27,6 +27,7 @@ __all__ = [
     "DemandCurve",
     "GapResult",
     "LeadTimeDist",
+    "PlanSolveResult",
     "capacity_gap",
     "crossover_week",
     "demand_gpus",
@@ -41,5 +42,6 @@ __all__ = [
     "plot_online_probability",
     "plot_unmet_demand",
     "run_buildout",
+    "solve_plan",
     "week_to_date",
 ]

@@ -5,7 +5,7 @@ For period [t₀, t₁) of length Δ = t₁ − t₀ weeks and draw d::
     C_d  = u · Σ_p G_p · |[max(t₀, on_{d,p}), min(t₁, off_p))| / Δ     mean usable GPUs online in the period
     D    = (1/Δ) ∫ D(t) dt                                              mean demand [GPUs] (exact)
     U_d  = max(D − C_d, 0) · 168 Δ                                      unmet demand [GPU-hours]
-    cost = price_usd_per_gpu_h · U_d                                     cloud bridging cost [USD]
+    cost = Σ_periods price · U_d                                       cloud bridging cost [USD]
 
 with G_p the phase's GPUs, u = ``capacity_usable_frac`` and off_p its decommission week. Taking the maximum
 of period means (not the mean of the instantaneous shortfall) under-counts unmet demand inside a period in
@@ -14,6 +14,7 @@ which a phase comes online; shorter periods reduce this (docs/models/buildout.md
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from gigawatt.buildout.demand import HOURS_PER_WEEK, demand_period_mean_gpus, pe
 from gigawatt.buildout.montecarlo import BuildoutDraws
 from gigawatt.scenario.buildout import Demand
 
-__all__ = ["GapResult", "capacity_gap", "period_capacity_gpus"]
+__all__ = ["GapResult", "PriceLike", "capacity_gap", "period_capacity_gpus"]
 
 
 def period_capacity_gpus(draws: BuildoutDraws, edges: Any, usable_frac: float = 1.0) -> np.ndarray:
@@ -57,8 +58,8 @@ class GapResult:
     """Mean usable GPUs online per period, ``(draws, periods)``."""
     unmet_gpu_h: np.ndarray
     """Unmet demand per period [GPU-hours], ``(draws, periods)``."""
-    cloud_usd_per_gpu_h: float = 0.0
-    """Price of bridging unmet demand in a cloud [USD per GPU-hour]."""
+    cloud_usd_per_gpu_h: np.ndarray | float = 0.0
+    """Price of bridging unmet demand in a cloud [USD per GPU-hour]: one number, or one per period."""
 
     @property
     def period_h(self) -> np.ndarray:
@@ -75,10 +76,10 @@ class GapResult:
         """Unmet demand over the horizon per draw [GPU-hours]."""
         return self.unmet_gpu_h.sum(axis=1)
 
-    def cloud_cost_usd(self, usd_per_gpu_h: float | None = None) -> np.ndarray:
-        """Cost of bridging the unmet demand in a cloud, per draw [USD]."""
-        price = self.cloud_usd_per_gpu_h if usd_per_gpu_h is None else usd_per_gpu_h
-        return self.total_unmet_gpu_h * price
+    def cloud_cost_usd(self, usd_per_gpu_h: PriceLike | None = None) -> np.ndarray:
+        """Cost of bridging the unmet demand in a cloud, per draw [USD] (price as in :func:`capacity_gap`)."""
+        price = self.cloud_usd_per_gpu_h if usd_per_gpu_h is None else _price(usd_per_gpu_h, self.edges_week)
+        return (self.unmet_gpu_h * np.broadcast_to(price, self.period_h.shape)[None, :]).sum(axis=1)
 
     def table(self, q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
         """Per period: demand, capacity and unmet-demand quantiles over the draws."""
@@ -94,22 +95,50 @@ class GapResult:
         df["p_short_frac"] = (self.unmet_gpu_h > 0).mean(axis=0)
         return df
 
-    def kpis(self) -> dict[str, float]:
-        """Flat KPIs: expected and P90 unmet GPU-hours, P90 peak gap, P(any shortfall), cloud cost."""
-        tot = self.total_unmet_gpu_h
+    def kpis(self, from_week: float | None = None) -> dict[str, float]:
+        """Flat KPIs: expected and P90 unmet GPU-hours, P90 peak gap, P(any shortfall), cloud cost.
+
+        ``from_week`` counts only the periods that start at or after it (e.g. the years after the build-out
+        is due, when the early shortfall no decision can change is not of interest).
+        """
+        keep = (
+            np.ones(self.period_h.size, dtype=bool)
+            if from_week is None
+            else self.edges_week[:-1] >= from_week
+        )
+        unmet = self.unmet_gpu_h[:, keep]
+        tot = unmet.sum(axis=1)
+        gap = unmet / self.period_h[None, keep] if keep.any() else np.zeros((tot.size, 1))
+        price = np.broadcast_to(self.cloud_usd_per_gpu_h, self.period_h.shape)[keep]
+        cost = (unmet * price[None, :]).sum(axis=1)
         return {
             "unmet_gpu_h_mean": float(tot.mean()),
             "unmet_gpu_h_p50": float(np.quantile(tot, 0.5)),
             "unmet_gpu_h_p90": float(np.quantile(tot, 0.9)),
-            "gap_gpus_peak_p90": float(np.quantile(self.gap_gpus.max(axis=1), 0.9)),
+            "gap_gpus_peak_p90": float(np.quantile(gap.max(axis=1), 0.9)),
             "p_any_shortfall_frac": float(np.mean(tot > 0)),
-            "cloud_bridge_usd_mean": float(self.cloud_cost_usd().mean()),
-            "cloud_bridge_usd_p90": float(np.quantile(self.cloud_cost_usd(), 0.9)),
+            "cloud_bridge_usd_mean": float(cost.mean()),
+            "cloud_bridge_usd_p90": float(np.quantile(cost, 0.9)),
         }
 
 
+PriceLike = float | Callable[[np.ndarray], Any]
+
+
+def _price(price: PriceLike, edges: np.ndarray) -> np.ndarray | float:
+    """A price per GPU-hour: a number, or a function of the period start week returning one per period."""
+    if callable(price):
+        out = np.asarray(price(edges[:-1]), dtype=float)
+        out = np.broadcast_to(out, (edges.size - 1,)).astype(float)
+    else:
+        out = np.asarray(float(price))
+    if np.any(~np.isfinite(out)) or np.any(out < 0):
+        raise ValueError("cloud_usd_per_gpu_h must be >= 0 and finite in every period")
+    return out if out.ndim else float(out)
+
+
 def capacity_gap(
-    draws: BuildoutDraws, demand: Demand | None = None, *, cloud_usd_per_gpu_h: float = 0.0
+    draws: BuildoutDraws, demand: Demand | None = None, *, cloud_usd_per_gpu_h: PriceLike = 0.0
 ) -> GapResult:
     """Unmet demand per period and draw for a build-out's draws against demand curves.
 
@@ -120,8 +149,9 @@ def capacity_gap(
     demand
         Demand curves and period grid; default ``draws.plan.demand``.
     cloud_usd_per_gpu_h
-        Price of a cloud GPU-hour used to bridge the gap [USD/GPU-h] (a plain number here; the economics
-        package prices it in full).
+        Price of a cloud GPU-hour used to bridge the gap [USD/GPU-h]: a number, or a function of the period
+        start week (array) returning the price per period (e.g. a declining rental price). The economics
+        package prices it in full.
 
     Raises
     ------
@@ -131,11 +161,10 @@ def capacity_gap(
     dem = demand if demand is not None else draws.plan.demand
     if dem is None:
         raise ValueError("no demand: pass demand=... or set the plan's demand field")
-    if cloud_usd_per_gpu_h < 0:
-        raise ValueError(f"cloud_usd_per_gpu_h must be >= 0 (got {cloud_usd_per_gpu_h})")
     edges = period_edges(dem)
+    price = _price(cloud_usd_per_gpu_h, edges)
     d = demand_period_mean_gpus(dem, edges)
     cap = period_capacity_gpus(draws, edges, dem.capacity_usable_frac)
     hours = np.diff(edges) * HOURS_PER_WEEK
     unmet = np.maximum(d["total"].to_numpy()[None, :] - cap, 0.0) * hours[None, :]
-    return GapResult(edges, draws.plan.start_date, d, cap, unmet, float(cloud_usd_per_gpu_h))
+    return GapResult(edges, draws.plan.start_date, d, cap, unmet, price)

@@ -21,17 +21,18 @@ v_d = T − s_d over the draws with c_d ≤ T — exact on the draws, no bisecti
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gigawatt.buildout.gap import capacity_gap
+from gigawatt.buildout.gap import PriceLike, capacity_gap
 from gigawatt.buildout.montecarlo import BuildoutDraws, Network, propagate, run_buildout
 from gigawatt.scenario.buildout import BuildoutPlan, Demand
 
-__all__ = ["latest_order_weeks", "plan_kpis"]
+__all__ = ["PlanSolveResult", "latest_order_weeks", "plan_kpis", "solve_plan"]
 
 #: Margin [weeks] taken off a latest order week so that re-adding the path's lead times in another order
 #: (floating-point rounding, ~1e-13 weeks) cannot push the phase past its target.
@@ -152,15 +153,18 @@ def plan_kpis(
     *,
     draws: int | None = None,
     seed: int | None = None,
-    cloud_usd_per_gpu_h: float = 0.0,
+    cloud_usd_per_gpu_h: PriceLike = 0.0,
     lead_weeks: np.ndarray | None = None,
     order_weeks: Mapping[str, float] | None = None,
+    gap_from_week: float | None = None,
 ) -> dict[str, float]:
     """Flat KPIs of a build-out plan, for solvers and sweeps.
 
     Decisions: phase sizes and order weeks by ``plan.updated({...})`` (validated), or what-if order weeks by
     ``order_weeks={"phase/item": week}`` (not re-validated, so a search may pass dates that make a target
-    impossible). ``draws``/``seed``/``lead_weeks`` as in :func:`~gigawatt.buildout.montecarlo.run_buildout`.
+    impossible). ``draws``/``seed``/``lead_weeks`` as in :func:`~gigawatt.buildout.montecarlo.run_buildout`;
+    ``cloud_usd_per_gpu_h`` as in :func:`~gigawatt.buildout.gap.capacity_gap`; ``gap_from_week`` counts the gap
+    KPIs only from that week on.
 
     Returns
     -------
@@ -189,5 +193,153 @@ def plan_kpis(
         out[f"{name}:online_p90_week"] = float(q90[k])
     dem = demand if demand is not None else plan.demand
     if dem is not None:
-        out.update(capacity_gap(res, dem, cloud_usd_per_gpu_h=cloud_usd_per_gpu_h).kpis())
+        out.update(capacity_gap(res, dem, cloud_usd_per_gpu_h=cloud_usd_per_gpu_h).kpis(gap_from_week))
     return out
+
+
+@dataclass
+class PlanSolveResult:
+    """What :func:`solve_plan` found: the decision value, whether it is feasible, and every point evaluated."""
+
+    decision: str
+    x: float | None
+    feasible: bool
+    constraints: list[str]
+    binding: list[str]
+    history: pd.DataFrame
+    kpis: dict[str, float] = field(default_factory=dict)
+    """The KPIs at ``x`` (empty when nothing is feasible)."""
+
+    def __repr__(self) -> str:
+        state = "feasible" if self.feasible else "INFEASIBLE in the bounds"
+        return (
+            f"PlanSolveResult({self.decision} = {self.x!r}, {state}, {len(self.history)} evaluations, "
+            f"binding: {', '.join(self.binding) or '-'})"
+        )
+
+
+def solve_plan(
+    plan: BuildoutPlan,
+    decision: str,
+    bounds: tuple[float, float],
+    constraints: Sequence[str],
+    *,
+    sense: str = "least",
+    method: str = "bisect",
+    integer: bool | None = None,
+    tolerance: float | None = None,
+    max_evaluations: int = 40,
+    **kpi_kw: Any,
+) -> PlanSolveResult:
+    """The least (or most) value of one plan decision that meets every constraint on :func:`plan_kpis`.
+
+    Parameters
+    ----------
+    plan
+        The plan to start from.
+    decision
+        Dotted path in the plan: ``phases[hall-5].gpus``, ``phases[hall-1].items[gpus].order_week``, ...
+        An order week is applied as a what-if (``order_weeks``), so dates that make a target impossible are
+        evaluated (infeasible) rather than rejected.
+    bounds
+        ``(low, high)``.
+    constraints
+        ``"kpi op value"`` strings over :func:`plan_kpis` (``"unmet_gpu_h_p90 <= 5e7"``,
+        ``"hall-1:p_on_time_frac >= 0.9"``).
+    sense, method, integer, tolerance, max_evaluations
+        As in :func:`gigawatt.solve.search` (``least``: constraints get easier as the decision grows, e.g.
+        more GPUs; ``most``: harder, e.g. a later order week). ``integer`` defaults to whole numbers for
+        integer fields (``gpus``).
+    **kpi_kw
+        Passed to :func:`plan_kpis` (``draws``, ``seed``, ``cloud_usd_per_gpu_h``, ``gap_from_week``, ...).
+        Every evaluation uses the same draws per item (common random numbers).
+    """
+    from gigawatt.errors import ScenarioError
+    from gigawatt.solve import Constraint, search
+
+    cons = [Constraint.parse(c) for c in constraints]
+    order_item = _order_item(plan, decision)
+    if integer is None:
+        integer = decision.rstrip().endswith(".gpus")
+    tol = tolerance if tolerance is not None else (1.0 if integer else (bounds[1] - bounds[0]) / 1000)
+    history: list[dict[str, Any]] = []
+    cache: dict[float, dict[str, Any]] = {}
+    fixed_orders = dict(kpi_kw.pop("order_weeks", None) or {})
+    if fixed_orders and order_item is None:
+        kpi_kw["order_weeks"] = fixed_orders
+
+    def evaluate(v: float) -> dict[str, Any]:
+        v = float(round(v)) if integer else float(v)
+        if v in cache:
+            return cache[v]
+        rec: dict[str, Any] = {decision: v, "error": ""}
+        try:
+            if order_item is not None:
+                k = plan_kpis(plan, order_weeks={**fixed_orders, order_item: v}, **kpi_kw)
+            else:
+                k = plan_kpis(plan.updated({decision: int(v) if integer else v}), **kpi_kw)
+        except ScenarioError as exc:
+            k = {}
+            rec["error"] = str(exc).splitlines()[-1]
+        for c in cons:
+            if k and c.kpi not in k:
+                raise KeyError(f"constraint {c}: no KPI named {c.kpi!r}; KPIs: {', '.join(sorted(k))}")
+            val = k.get(c.kpi, float("nan"))
+            rec[c.kpi] = val
+            rec[f"{c}: met"] = c.holds(val)
+        rec["feasible"] = bool(k) and all(rec[f"{c}: met"] for c in cons)
+        rec["_kpis"] = k
+        cache[v] = rec
+        history.append(rec)
+        return rec
+
+    good, bad = search(
+        lambda v: evaluate(v)["feasible"],
+        bounds,
+        integer=integer,
+        tolerance=tol,
+        sense=sense,
+        method=method,
+        max_evaluations=max_evaluations,
+    )
+    hist = pd.DataFrame([{k: v for k, v in r.items() if k != "_kpis"} for r in history]).sort_values(decision)
+    binding: list[str] = []
+    if bad is not None:
+        binding = [str(c) for c in cons if not evaluate(bad)[f"{c}: met"]]
+    x = None if good is None else (float(round(good)) if integer else float(good))
+    return PlanSolveResult(
+        decision=decision,
+        x=x,
+        feasible=good is not None,
+        constraints=[str(c) for c in cons],
+        binding=binding,
+        history=hist.reset_index(drop=True),
+        kpis=dict(evaluate(x)["_kpis"]) if x is not None else {},
+    )
+
+
+def _order_item(plan: BuildoutPlan, path: str) -> str | None:
+    """``phase/item`` when ``path`` names an item's order week (``phases[p].items[i].order_week``)."""
+    from gigawatt.scenario.update import _Name, parse_path
+
+    try:
+        keys = parse_path(path)
+    except ValueError:
+        return None
+    if len(keys) != 5 or keys[0] != "phases" or keys[2] != "items" or keys[4] != "order_week":
+        return None
+    phases = plan.phases
+    pk, ik = keys[1], keys[3]
+    ph = (
+        next((p for p in phases if p.name == pk), None)
+        if isinstance(pk, _Name)
+        else (phases[pk] if isinstance(pk, int) and -len(phases) <= pk < len(phases) else None)
+    )
+    if ph is None:
+        return None
+    it = (
+        next((i for i in ph.items if i.name == ik), None)
+        if isinstance(ik, _Name)
+        else (ph.items[ik] if isinstance(ik, int) and -len(ph.items) <= ik < len(ph.items) else None)
+    )
+    return None if it is None else f"{ph.name}/{it.name}"
