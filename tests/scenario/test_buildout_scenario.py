@@ -112,3 +112,11 @@ def test_updated_by_dotted_path() -> None:
     assert len(exc.value.problems) == 2
     with pytest.raises(KeyError, match="no phase named"):
         plan.phase("nope")
+
+
+def test_names_without_slash() -> None:
+    d = two_hall_plan()
+    d["phases"][1]["name"] = "a/b"
+    d["phases"][1]["items"][0]["name"] = "x/y"
+    p = _problems(d)
+    assert "rename 'a/b'" in p["phases[1].name"] and "rename 'x/y'" in p["phases[1].items[0].name"]

@@ -42,7 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeFloat, ValidationError, model_validator
+from pydantic import Field, NonNegativeFloat, ValidationError, field_validator, model_validator
 
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario.base import StrictModel
@@ -71,6 +71,14 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "slip": ("low_weeks", "high_weeks", "prob_frac"),
 }
 _PARAMS = ("low_weeks", "mode_weeks", "high_weeks", "median_weeks", "p90_weeks", "prob_frac")
+
+
+def _no_slash(v: str) -> str:
+    if "/" in v:
+        raise ValueError(
+            f"names may not contain '/' (it separates phase and item in 'phase/item'): rename {v!r}"
+        )
+    return v
 
 
 class LeadTime(StrictModel):
@@ -146,7 +154,7 @@ class LeadTime(StrictModel):
 class Item(StrictModel):
     """A long-lead item (or task) of a phase: transformer, switchgear, GPUs, construction, ..."""
 
-    name: str = Field(min_length=1, pattern=r"^[^/]+$")
+    name: str = Field(min_length=1)
     """Name, unique within its phase (no '/'); other items refer to it as ``name`` (same phase) or
     ``phase/name``."""
     lead_time: str | LeadTime
@@ -157,11 +165,16 @@ class Item(StrictModel):
     after: list[str] = Field(default_factory=list)
     """Items that must have arrived before this one starts (``name`` in the same phase or ``phase/name``)."""
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _no_slash(v)
+
 
 class Phase(StrictModel):
     """A phase of the build-out: capacity that comes online when its items have arrived."""
 
-    name: str = Field(min_length=1, pattern=r"^[^/]+$")
+    name: str = Field(min_length=1)
     """Unique phase name (no '/')."""
     gpus: int = Field(default=0, ge=0)
     """Accelerators this phase brings online."""
@@ -178,6 +191,11 @@ class Phase(StrictModel):
     scenario_path: str | None = None
     """Dotted path of the scenario field that takes this phase's online date (e.g.
     ``sites[a].halls[hall-1].commission_date``); used by ``BuildoutDraws.scenario_updates``."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _no_slash(v)
 
 
 class DemandCurve(StrictModel):
