@@ -149,3 +149,31 @@ def test_cloud_price_per_period_and_kpi_window() -> None:
     assert late["unmet_gpu_h_mean"] == pytest.approx(flat.unmet_gpu_h[:, keep].sum(axis=1).mean(), rel=1e-12)
     with pytest.raises(ValueError, match="cloud_usd_per_gpu_h"):
         capacity_gap(r, cloud_usd_per_gpu_h=lambda w: -w)
+
+
+def test_optimize_plan_how_much_and_when() -> None:
+    from gigawatt.buildout import optimize_plan
+
+    d = _risky_plan()
+    d["demand"] = {
+        "horizon_weeks": 260,
+        "period_weeks": 4,
+        "curves": [{"name": "d", "workload": "inference", "growth": "constant", "start_value": 2500}],
+    }
+    plan = load_buildout(d)
+    res = optimize_plan(
+        plan,
+        {"phases[hall-b].gpus": (0, 3000), "phases[hall-b].items[gpus].order_week": (0.0, 150.0)},
+        "gpus_total",
+        ["gap_gpus_peak_p90 <= 0", "hall-a:p_on_time_frac >= 0.5"],
+        draws=200,
+        gap_from_week=200,
+        maxiter=8,
+        popsize=6,
+    )
+    assert res.feasible and res.x is not None
+    assert 1500 <= res.x["phases[hall-b].gpus"] <= 1800  # the least that covers 2500 GPUs is 1500
+    assert res.objective == pytest.approx(1000 + res.x["phases[hall-b].gpus"], abs=1e-9)
+    assert res.evaluations == len(res.history) > 10
+    feas = res.history[res.history["feasible"]]
+    assert (feas["phases[hall-b].gpus"] >= 1500).all()  # every feasible point covers the demand

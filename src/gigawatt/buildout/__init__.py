@@ -16,7 +16,13 @@ from gigawatt.buildout.demand import crossover_week, demand_gpus, demand_period_
 from gigawatt.buildout.gap import GapResult, capacity_gap
 from gigawatt.buildout.leadtimes import LeadTimeDist, lead_time, lead_time_names, lead_times
 from gigawatt.buildout.montecarlo import BuildoutDraws, run_buildout, week_to_date
-from gigawatt.buildout.planning import PlanSolveResult, latest_order_weeks, plan_kpis, solve_plan
+from gigawatt.buildout.planning import (
+    PlanSolveResult,
+    latest_order_weeks,
+    optimize_plan,
+    plan_kpis,
+    solve_plan,
+)
 from gigawatt.buildout.plot import plot_capacity_fan, plot_online_probability, plot_unmet_demand
 from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve, load_buildout
 
@@ -37,6 +43,7 @@ __all__ = [
     "lead_time_names",
     "lead_times",
     "load_buildout",
+    "optimize_plan",
     "plan_kpis",
     "plot_capacity_fan",
     "plot_online_probability",

@@ -32,7 +32,7 @@ from gigawatt.buildout.gap import PriceLike, capacity_gap
 from gigawatt.buildout.montecarlo import BuildoutDraws, Network, propagate, run_buildout
 from gigawatt.scenario.buildout import BuildoutPlan, Demand
 
-__all__ = ["PlanSolveResult", "latest_order_weeks", "plan_kpis", "solve_plan"]
+__all__ = ["PlanSolveResult", "latest_order_weeks", "optimize_plan", "plan_kpis", "solve_plan"]
 
 #: Margin [weeks] taken off a latest order week so that re-adding the path's lead times in another order
 #: (floating-point rounding, ~1e-13 weeks) cannot push the phase past its target.
@@ -254,44 +254,16 @@ def solve_plan(
         Passed to :func:`plan_kpis` (``draws``, ``seed``, ``cloud_usd_per_gpu_h``, ``gap_from_week``, ...).
         Every evaluation uses the same draws per item (common random numbers).
     """
-    from gigawatt.errors import ScenarioError
     from gigawatt.solve import Constraint, search
 
     cons = [Constraint.parse(c) for c in constraints]
-    order_item = _order_item(plan, decision)
     if integer is None:
-        integer = decision.rstrip().endswith(".gpus")
+        integer = _is_integer_field(decision)
     tol = tolerance if tolerance is not None else (1.0 if integer else (bounds[1] - bounds[0]) / 1000)
-    history: list[dict[str, Any]] = []
-    cache: dict[float, dict[str, Any]] = {}
-    fixed_orders = dict(kpi_kw.pop("order_weeks", None) or {})
-    if fixed_orders and order_item is None:
-        kpi_kw["order_weeks"] = fixed_orders
+    ev = _PlanEvaluator(plan, [decision], [integer], cons, kpi_kw)
 
     def evaluate(v: float) -> dict[str, Any]:
-        v = float(round(v)) if integer else float(v)
-        if v in cache:
-            return cache[v]
-        rec: dict[str, Any] = {decision: v, "error": ""}
-        try:
-            if order_item is not None:
-                k = plan_kpis(plan, order_weeks={**fixed_orders, order_item: v}, **kpi_kw)
-            else:
-                k = plan_kpis(plan.updated({decision: int(v) if integer else v}), **kpi_kw)
-        except ScenarioError as exc:
-            k = {}
-            rec["error"] = str(exc).splitlines()[-1]
-        for c in cons:
-            if k and c.kpi not in k:
-                raise KeyError(f"constraint {c}: no KPI named {c.kpi!r}; KPIs: {', '.join(sorted(k))}")
-            val = k.get(c.kpi, float("nan"))
-            rec[c.kpi] = val
-            rec[f"{c}: met"] = c.holds(val)
-        rec["feasible"] = bool(k) and all(rec[f"{c}: met"] for c in cons)
-        rec["_kpis"] = k
-        cache[v] = rec
-        history.append(rec)
-        return rec
+        return ev.one((v,))
 
     good, bad = search(
         lambda v: evaluate(v)["feasible"],
@@ -302,7 +274,7 @@ def solve_plan(
         method=method,
         max_evaluations=max_evaluations,
     )
-    hist = pd.DataFrame([{k: v for k, v in r.items() if k != "_kpis"} for r in history]).sort_values(decision)
+    hist = ev.history()
     binding: list[str] = []
     if bad is not None:
         binding = [str(c) for c in cons if not evaluate(bad)[f"{c}: met"]]
@@ -313,8 +285,153 @@ def solve_plan(
         feasible=good is not None,
         constraints=[str(c) for c in cons],
         binding=binding,
-        history=hist.reset_index(drop=True),
+        history=hist,
         kpis=dict(evaluate(x)["_kpis"]) if x is not None else {},
+    )
+
+
+def _is_integer_field(path: str) -> bool:
+    return path.rstrip().endswith(".gpus")
+
+
+class _PlanEvaluator:
+    """Evaluates plan decisions (dotted paths) through :func:`plan_kpis`, caching every point.
+
+    An item's ``order_week`` is applied as a what-if order week (not re-validated); other paths through
+    ``plan.updated``. A point the plan model rejects is infeasible (its error is kept in the history).
+    """
+
+    def __init__(
+        self,
+        plan: BuildoutPlan,
+        paths: list[str],
+        integer: list[bool],
+        constraints: Sequence[Any],
+        kpi_kw: dict[str, Any],
+        objective: str | None = None,
+    ) -> None:
+        self.plan, self.paths, self.integer, self.cons, self.objective = (
+            plan,
+            paths,
+            integer,
+            list(constraints),
+            objective,
+        )
+        self.kpi_kw = dict(kpi_kw)
+        self.fixed_orders = dict(self.kpi_kw.pop("order_weeks", None) or {})
+        self.order_items = [_order_item(plan, p) for p in paths]
+        self.cache: dict[tuple[float, ...], dict[str, Any]] = {}
+
+    def one(self, values: Sequence[float]) -> dict[str, Any]:
+        from gigawatt.errors import ScenarioError
+
+        key = tuple(float(round(v)) if i else float(v) for v, i in zip(values, self.integer, strict=True))
+        if key in self.cache:
+            return self.cache[key]
+        rec: dict[str, Any] = dict(zip(self.paths, key, strict=True))
+        rec["error"] = ""
+        orders = dict(self.fixed_orders)
+        updates: dict[str, Any] = {}
+        for path, item, v, i in zip(self.paths, self.order_items, key, self.integer, strict=True):
+            if item is not None:
+                orders[item] = v
+            else:
+                updates[path] = int(v) if i else v
+        try:
+            plan = self.plan.updated(updates) if updates else self.plan
+            k = plan_kpis(plan, order_weeks=orders or None, **self.kpi_kw)
+        except ScenarioError as exc:
+            k = {}
+            rec["error"] = str(exc).splitlines()[-1]
+        miss = 0.0
+        for c in self.cons:
+            if k and c.kpi not in k:
+                raise KeyError(f"constraint {c}: no KPI named {c.kpi!r}; KPIs: {', '.join(sorted(k))}")
+            val = k.get(c.kpi, float("nan"))
+            rec[c.kpi] = val
+            rec[f"{c}: met"] = c.holds(val)
+            if not rec[f"{c}: met"]:
+                miss += 1.0 + (max(0.0, -c.slack(val)) / (abs(c.value) + 1.0) if math.isfinite(val) else 1.0)
+        if self.objective is not None:
+            if k and self.objective not in k:
+                raise KeyError(f"objective: no KPI named {self.objective!r}; KPIs: {', '.join(sorted(k))}")
+            rec[self.objective] = k.get(self.objective, float("nan"))
+        rec["feasible"] = bool(k) and miss == 0.0
+        rec["_miss"] = miss if k else float(len(self.cons) + 1)
+        rec["_kpis"] = k
+        self.cache[key] = rec
+        return rec
+
+    def history(self) -> pd.DataFrame:
+        rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in self.cache.values()]
+        return pd.DataFrame(rows).sort_values(self.paths).reset_index(drop=True)
+
+
+def optimize_plan(
+    plan: BuildoutPlan,
+    decisions: Mapping[str, tuple[float, float]],
+    objective: str,
+    constraints: Sequence[str] = (),
+    *,
+    sense: str = "min",
+    integer: Mapping[str, bool] | None = None,
+    maxiter: int = 15,
+    popsize: int = 8,
+    rng_seed: int = 0,
+    **kpi_kw: Any,
+) -> Any:
+    """Minimise (or maximise) a :func:`plan_kpis` KPI over several plan decisions, subject to constraints.
+
+    "How much to build, when": decisions are dotted paths with bounds, e.g. phase sizes
+    (``phases[hall-5].gpus``) and order weeks (``phases[hall-5].items[gpus].order_week``, applied as what-if
+    order weeks). Uses :func:`scipy.optimize.differential_evolution` (whole numbers for ``gpus`` fields
+    through ``integrality``) with the constraints as a penalty: an infeasible point scores worse than every
+    feasible one, ranked by how many constraints it misses and by how much. Every point is evaluated on the
+    same draws per item (common random numbers).
+
+    Returns
+    -------
+    gigawatt.solve.OptimizeResult
+        ``x`` (decision values, ``None`` if no feasible point was found), ``objective``, ``feasible``,
+        ``evaluations``, ``runs`` (= evaluations), ``history`` (every point), ``message``.
+    """
+    from scipy.optimize import differential_evolution
+
+    from gigawatt.solve import Constraint, OptimizeResult
+
+    if sense not in ("min", "max"):
+        raise ValueError(f"sense must be 'min' or 'max' (got {sense!r})")
+    paths = list(decisions)
+    ints = [(integer or {}).get(p, _is_integer_field(p)) for p in paths]
+    cons = [Constraint.parse(c) for c in constraints]
+    ev = _PlanEvaluator(plan, paths, ints, cons, kpi_kw, objective=objective)
+    sign = 1.0 if sense == "min" else -1.0
+
+    def score(rec: dict[str, Any]) -> float:
+        obj = rec.get(objective, float("nan"))
+        if rec["feasible"] and math.isfinite(obj):
+            return sign * obj
+        return 1e30 * (1.0 + rec["_miss"])
+
+    res = differential_evolution(
+        lambda x: score(ev.one(x)),
+        bounds=[tuple(map(float, decisions[p])) for p in paths],
+        integrality=ints,
+        maxiter=maxiter,
+        popsize=popsize,
+        rng=np.random.default_rng(rng_seed),
+        polish=False,
+        tol=0,
+    )
+    best = min(ev.cache.values(), key=score)
+    return OptimizeResult(
+        x={p: best[p] for p in paths} if best["feasible"] else None,
+        objective=float(best.get(objective, float("nan"))),
+        feasible=bool(best["feasible"]),
+        evaluations=len(ev.cache),
+        runs=len(ev.cache),
+        history=ev.history(),
+        message=str(res.message),
     )
 
 
