@@ -126,3 +126,14 @@ def test_market_correlation_keeps_marginals_and_seeds() -> None:
     assert np.corrcoef(a.lead_weeks[:, i], a.lead_weeks[:, j])[0, 1] > 0.3
     indep = run_buildout(plan.updated({"lead_time_correlation": 0.0}))
     assert abs(np.corrcoef(indep.lead_weeks[:, i], indep.lead_weeks[:, j])[0, 1]) < 0.05
+
+
+def test_tidy_table_and_dates() -> None:
+    r = run_buildout(load_buildout(two_hall_plan(draws=5)))
+    df = r.to_frame()
+    assert len(df) == 15 and list(df["phase"][:3]) == ["grid", "hall-a", "hall-b"]
+    assert df.loc[df["phase"] == "hall-a", "on_time"].all()  # online week 80 <= target 90
+    assert not df.loc[df["phase"] == "hall-b", "on_time"].any()  # no target
+    p = r.p_online_by(["2027-07-18", "2027-07-19"])
+    assert isinstance(p.index, pd.DatetimeIndex)
+    assert_allclose(p["hall-a"].to_numpy(), [0.0, 1.0], rtol=0, atol=0)  # online 2026-01-05 + 80 weeks

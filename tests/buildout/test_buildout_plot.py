@@ -28,4 +28,9 @@ def test_plots() -> None:
     assert plot_capacity_fan(r, what="it_power_mw", ax=axes[1]).get_ylabel().endswith("[MW]")
     ax3 = plot_unmet_demand(capacity_gap(r))
     assert "GPU-h" in ax3.get_ylabel()
+    from gigawatt.buildout import plot_driving_items
+
+    ax4 = plot_driving_items(r, ["hall-1", "hall-3"])
+    labels = [t.get_text() for t in ax4.get_xticklabels()]
+    assert "turbines/gas-turbines" in labels and "grid/interconnection" in labels
     plt.close("all")

@@ -23,7 +23,12 @@ from gigawatt.buildout.planning import (
     plan_kpis,
     solve_plan,
 )
-from gigawatt.buildout.plot import plot_capacity_fan, plot_online_probability, plot_unmet_demand
+from gigawatt.buildout.plot import (
+    plot_capacity_fan,
+    plot_driving_items,
+    plot_online_probability,
+    plot_unmet_demand,
+)
 from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve, load_buildout
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "optimize_plan",
     "plan_kpis",
     "plot_capacity_fan",
+    "plot_driving_items",
     "plot_online_probability",
     "plot_unmet_demand",
     "run_buildout",

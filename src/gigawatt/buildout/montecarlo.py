@@ -397,6 +397,23 @@ class BuildoutDraws:
             out.append(mark)
         return out
 
+    def to_frame(self) -> pd.DataFrame:
+        """The draws as a tidy table: one row per draw and phase (``draw``, ``phase``, ``online_week``,
+        ``online_date``, ``on_time``), e.g. to store with a sweep's results."""
+        n, m = self.online_week.shape
+        tgt = self.target_weeks()
+        ow = self.online_week.ravel()
+        on_time = ow <= np.tile(tgt, n)
+        return pd.DataFrame(
+            {
+                "draw": np.repeat(np.arange(n), m),
+                "phase": np.tile(np.array(self.phase_names, dtype=object), n),
+                "online_week": ow,
+                "online_date": self.to_date(ow),
+                "on_time": np.where(np.isfinite(np.tile(tgt, n)), on_time, False),
+            }
+        )
+
     def draw_online_dates(self, draw: int) -> dict[str, pd.Timestamp]:
         """The online date of every phase in one draw."""
         return {n: self.to_date(self.online_week[draw, k]) for k, n in enumerate(self.phase_names)}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gigawatt.buildout.gap import GapResult
     from gigawatt.buildout.montecarlo import BuildoutDraws
 
-__all__ = ["plot_capacity_fan", "plot_online_probability", "plot_unmet_demand"]
+__all__ = ["plot_capacity_fan", "plot_driving_items", "plot_online_probability", "plot_unmet_demand"]
 
 _LABEL = {"gpus": "GPUs online", "it_power_mw": "IT power online [MW]"}
 
@@ -126,4 +126,28 @@ def plot_unmet_demand(gap: GapResult, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("Unmet demand [million GPU-h per period]")
     ax.set_title("Capacity gap per period")
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_driving_items(
+    draws: BuildoutDraws,
+    phases: str | Sequence[str] | None = None,
+    late_only: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Share of (late) draws in which each item drives each phase's online date, as grouped bars."""
+    ax = _axes(ax, (10, 3.5))
+    idx = draws._phase_index(phases)
+    crit = draws.criticality(late_only=late_only, driving=True)[[draws.phase_names[j] for j in idx]]
+    crit = crit.fillna(0.0)
+    crit = crit[crit.max(axis=1) > 0.01]
+    x = np.arange(len(crit.index))
+    width = 0.8 / max(1, crit.shape[1])
+    for k, col in enumerate(crit.columns):
+        ax.bar(x + (k - (crit.shape[1] - 1) / 2) * width, crit[col].to_numpy(), width, label=col)
+    ax.set_xticks(x, list(crit.index), rotation=20, ha="right", fontsize="small")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("share of late draws" if late_only else "share of draws")
+    ax.set_title("Item driving the online date" + (" when the phase is late" if late_only else ""))
+    ax.legend(fontsize="small")
     return ax
