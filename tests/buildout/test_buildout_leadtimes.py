@@ -45,7 +45,9 @@ def test_catalog_rows_are_valid_and_cited() -> None:
 
 def test_catalog_central_figures() -> None:
     """Spot checks of the published central values (a typo in the CSV fails here)."""
-    assert_allclose(lead_time("datacenter-equipment").mean_weeks, 33.0, rtol=1e-12, atol=1e-9)  # JLL 2026
+    assert_allclose(
+        lead_time("datacenter-equipment").mean_weeks, 33.0, rtol=1e-12, atol=1e-9
+    )  # JLL (via SecondWatt 2026)
     assert_allclose(
         lead_time("utility-transformer").mode_weeks, 120.0, rtol=0, atol=1e-9
     )  # Wood Mackenzie 2024

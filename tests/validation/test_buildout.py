@@ -233,7 +233,7 @@ def test_catalog_reproduces_published_central_figures(validation) -> None:
             float(lw[:, 0].mean()),
             33.0,
             0.5,
-            "JLL 2026 Global Data Center Outlook (2026-01)",
+            "JLL global average equipment lead time (33 weeks, 50 % above pre-2020), as reported by SecondWatt (2026)",
         ),
         (
             "median grid interconnection wait [weeks]",
