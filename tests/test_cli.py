@@ -161,3 +161,52 @@ def test_run_with_a_raised_limit(
     code, out, err = _main(capsys, "run", str(sc), "--limit", "max_steps=100")
     assert code == 0, err
     assert "facility_energy_mwh" in out
+
+
+def test_sweep_command_runs_a_sweep_file_and_resumes(tmp_path: Path) -> None:
+    scen = tmp_path / "small.yaml"
+    scen.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=6)))
+    spec = {
+        "base": "small.yaml",  # relative to the sweep file
+        "axes": {"sites[site-a].grid.energy_price_usd_per_mwh": [40.0, 80.0]},
+        "seeds": 2,
+    }
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "store"
+    r = run("sweep", str(sweep_file), "--out", str(out), "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    assert "4 runs (2 variants × seeds): 4 ok" in r.stdout and "Traceback" not in r.stderr
+    table = pd.read_parquet(out / "table.parquet")
+    assert len(table) == 4 and (table["status"] == "ok").all()
+    summary = pd.read_csv(out / "summary.csv", header=[0, 1], index_col=0)
+    assert len(summary) == 2
+    parts = sorted((out / "rows").glob("part-*.parquet"))
+    r2 = run("sweep", str(sweep_file), "--out", str(out), "--workers", "1")
+    assert r2.returncode == 0 and sorted((out / "rows").glob("part-*.parquet")) == parts  # nothing re-run
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"base": "small.yaml", "axes": {"x": [1]}, "desing": "grid"}))
+    r3 = run("sweep", str(bad), "--out", str(tmp_path / "s2"))
+    assert r3.returncode == 2 and "desing" in r3.stderr and "Traceback" not in r3.stderr
+
+
+def test_costs_and_buildout_commands(tmp_path: Path) -> None:
+    scen = tmp_path / "small.yaml"
+    scen.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=6)))
+    r = run("costs", str(scen), "--out", str(tmp_path / "costs"))
+    assert r.returncode == 0, r.stderr
+    assert "tco_usd_per_gpu_hour" in r.stdout and any((tmp_path / "costs").iterdir())
+    repo = Path(__file__).resolve().parents[1]
+    r = run(
+        "buildout",
+        str(repo / "examples" / "buildout" / "campus_1gw.yaml"),
+        "--draws",
+        "500",
+        "--out",
+        str(tmp_path / "bo"),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "500 draws of 6 phase(s)" in r.stdout and (tmp_path / "bo" / "draws.parquet").exists()
+    for what in ("costs", "cloud", "providers", "lead_times"):
+        r = run("catalog", what)
+        assert r.returncode == 0 and len(r.stdout.splitlines()) > 3, what

@@ -1,4 +1,4 @@
-"""Command line: ``gigawatt run|check|schema|catalog``.
+"""Command line: ``gigawatt run|check|schema|catalog|sweep|costs|buildout``.
 
 Input problems print one ``path: message`` line each and exit with status 2; other failures print one line
 and exit 1 (``--debug`` shows the traceback). Nothing prints a traceback by default.
@@ -124,12 +124,113 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         elif args.what == "climates":
             df = catalog.climates()
             print(df[["category", "koppen", "kind", "station"]].to_string())
+        elif args.what in ("costs", "cloud", "providers"):
+            from gigawatt import economics
+
+            table = {
+                "costs": economics.cost_catalog,
+                "cloud": economics.cloud_prices,
+                "providers": economics.cloud_providers,
+            }[args.what]()
+            print(table.to_string())
+        elif args.what == "lead_times":
+            from gigawatt.buildout import lead_times
+
+            print(lead_times().to_string())
         else:
             for name in catalog.scenario_names():
                 print(name)
     if args.what in ("accelerators", "cooling", "climates"):
         api = {"accelerators": "accelerators", "cooling": "cooling_technologies", "climates": "climates"}
         print(f"\nSources: see the 'source' column (gigawatt.catalog.{api[args.what]}()).")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gigawatt.sweep import load_sweep_spec, sweep_from_spec
+
+    spec, base_dir = load_sweep_spec(args.spec)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    res = sweep_from_spec(
+        spec,
+        base_dir,
+        store=out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=False if args.no_progress else None,
+    )
+    res.to_dir(out)
+    n_ok = int((res.table["status"] == "ok").sum())
+    print(f"{len(res.table)} runs ({res.table['variant'].nunique()} variants × seeds): {n_ok} ok")
+    headline = [
+        k
+        for k in ("facility_energy_mwh", "pue", "energy_cost_usd", "unserved_energy_mwh", "emissions_tco2")
+        if k in res.table.columns
+    ]
+    if n_ok and headline:
+        summary = res.summary(headline)
+        summary.to_csv(out / "summary.csv")
+        means = summary.xs("mean", axis=1, level=1)
+        with pd.option_context("display.width", 200, "display.max_columns", 12):
+            print(means.to_string(float_format=lambda v: f"{v:,.4g}"))
+    if len(res.failed):
+        print(f"{len(res.failed)} run(s) did not complete (their errors are in {out / 'table.parquet'}):")
+        for _, row in res.failed.head(10).iterrows():
+            print(
+                f"  variant {row['variant']}, seed {row['seed']}: {row['status']}: {str(row['error'])[:200]}"
+            )
+    print(f"Rows in {out} (re-running the same command resumes and skips what is done)")
+    return 0 if n_ok else EXIT_FAILURE
+
+
+def _cmd_costs(args: argparse.Namespace) -> int:
+    import yaml
+
+    import gigawatt as gw
+    from gigawatt import economics
+
+    prices = None
+    if args.prices:
+        prices = yaml.safe_load(Path(args.prices).read_text(encoding="utf-8"))
+        if not isinstance(prices, dict):
+            raise ValueError(f"--prices {args.prices}: must hold a mapping of economics fields")
+    sc = gw.load_scenario(args.scenario)
+    if args.out:
+        from gigawatt.result import check_output_dir
+
+        check_output_dir(args.out)
+    print(f"Simulating {sc.name!r} ({sc.horizon_h:g} h), then pricing it ...")
+    res = gw.simulate(sc, seed=args.seed)
+    rep = economics.costs(res, prices)
+    _print_table([(str(k), _fmt(float(v))) for k, v in rep.kpis.items() if ":" not in str(k)])
+    if args.out:
+        out = rep.to_dir(args.out)
+        print(f"Wrote the cost report to {out}")
+    return 0
+
+
+def _cmd_buildout(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gigawatt.buildout import load_buildout, run_buildout
+
+    plan = load_buildout(args.plan)
+    draws = run_buildout(plan, draws=args.draws, seed=args.seed)
+    with pd.option_context("display.width", 200, "display.max_columns", 12):
+        print(f"{draws.n_draws:,} draws of {len(draws.phase_names)} phase(s)")
+        print(draws.summary().to_string())
+        print("\nDriving items (share of draws in which the item sets the phase's online date):")
+        print(draws.criticality(driving=True).head(10).to_string())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        draws.summary().to_csv(out / "summary.csv")
+        draws.to_frame().to_parquet(out / "draws.parquet")
+        print(f"Wrote summary.csv and draws.parquet to {out}")
     return 0
 
 
@@ -140,6 +241,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0 (got {text!r})") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
     return value
 
 
@@ -190,9 +301,39 @@ def build_parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="accelerators",
-        choices=["accelerators", "cooling", "climates", "scenarios"],
+        choices=[
+            "accelerators",
+            "cooling",
+            "climates",
+            "scenarios",
+            "costs",
+            "cloud",
+            "providers",
+            "lead_times",
+        ],
     )
     k.set_defaults(func=_cmd_catalog)
+    w = sub.add_parser("sweep", help="run a sweep file into a resumable store (docs/planning.md)")
+    w.add_argument("spec", help="sweep file (YAML): base, set, design, axes, derived, seeds")
+    w.add_argument("--out", "-o", type=_out_dir, required=True, help="store folder (created; re-runs resume)")
+    w.add_argument(
+        "--workers", type=_positive_int, default=None, help="local worker processes (default: cores)"
+    )
+    w.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) instead")
+    w.add_argument("--no-progress", action="store_true", help="no progress bar")
+    w.set_defaults(func=_cmd_sweep)
+    co = sub.add_parser("costs", help="simulate a scenario and price it (capex, opex, TCO per GPU-hour)")
+    co.add_argument("scenario")
+    co.add_argument("--prices", help="YAML mapping laid over the scenario's economics section")
+    co.add_argument("--seed", type=_seed, default=None)
+    co.add_argument("--out", "-o", type=_out_dir, help="write the cost table, KPIs and plots here")
+    co.set_defaults(func=_cmd_costs)
+    b = sub.add_parser("buildout", help="Monte Carlo of a build-out plan: online dates under lead-time risk")
+    b.add_argument("plan", help="build-out plan (YAML)")
+    b.add_argument("--draws", type=_positive_int, default=None, help="override the plan's number of draws")
+    b.add_argument("--seed", type=_seed, default=None)
+    b.add_argument("--out", "-o", type=_out_dir, help="write summary.csv and draws.parquet here")
+    b.set_defaults(func=_cmd_buildout)
     return p
 
 

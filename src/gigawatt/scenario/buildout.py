@@ -573,7 +573,7 @@ def load_buildout(source: str | Path | Mapping[str, Any] | BuildoutPlan) -> Buil
         raise ScenarioError([(str(path), "file not found")], str(path))
     from gigawatt.scenario.io import _parse_text
 
-    data = _parse_text(path.read_text(encoding="utf-8"), str(path), path.suffix.lower())
+    data, _node = _parse_text(path.read_text(encoding="utf-8"), str(path), path.suffix.lower())
     return validate_buildout(data, source=str(path))
 
 
