@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 import gigawatt as gw
 from gigawatt import plot
@@ -46,3 +47,38 @@ def test_energy_supply_plot() -> None:
     assert "Grid import" in labels and "Facility power" in labels
     assert any(stem == "energy_supply" and applies(res) for stem, _, applies in plot.DEFAULT_PLOTS)
     plt.close(ax.figure)
+
+
+def test_planning_plots() -> None:
+    import matplotlib.pyplot as plt
+
+    from gigawatt.plot import plot_pareto, plot_sobol, plot_tornado
+
+    t = pd.DataFrame(
+        {
+            "energy_cost_usd": [1.0, 2.0, 3.0, 2.5, 1.5],
+            "pue": [1.5, 1.2, 1.1, 1.3, 1.6],
+            "battery_mwh": [0, 10, 20, 30, 40],
+        }
+    )
+    ax = plot_pareto(t, {"energy_cost_usd": "min", "pue": "min"}, color="battery_mwh")
+    front_line = ax.get_lines()[0]
+    assert len(front_line.get_xdata()) == 3  # rows 0, 1, 2 are non-dominated
+    tor = pd.DataFrame(
+        {
+            "input": ["a", "b"],
+            "low": [1, 2],
+            "high": [3, 4],
+            "x_mwh_at_low": [9.0, 9.5],
+            "x_mwh_at_high": [12.0, 10.5],
+            "base": [10.0, 10.0],
+            "swing": [3.0, 1.0],
+        }
+    )
+    ax = plot_tornado(tor)
+    assert [t.get_text().split()[0] for t in ax.get_yticklabels()] == ["b", "a"]  # largest swing on top
+    ax = plot_sobol(
+        pd.DataFrame({"input": ["a", "b"], "first_order": [0.7, 0.2], "total_order": [0.75, 0.25]})
+    )
+    assert len(ax.patches) == 4
+    plt.close("all")

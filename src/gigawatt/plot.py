@@ -26,8 +26,11 @@ __all__ = [
     "plot_energy_supply",
     "plot_inference",
     "plot_job_timeline",
+    "plot_pareto",
     "plot_power",
     "plot_pue",
+    "plot_sobol",
+    "plot_tornado",
     "save_default_plots",
 ]
 
@@ -373,3 +376,78 @@ def save_default_plots(result: Result, folder: str | Path) -> list[Path]:
         plt.close(ax.figure)
         written.append(path)
     return written
+
+
+# ------------------------------------------------------------------------------------------- planning plots
+def plot_pareto(
+    table: pd.DataFrame,
+    objectives: dict[str, str],
+    *,
+    color: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Two objectives of a sweep table, every row as a dot and the non-dominated front as a line.
+
+    Parameters
+    ----------
+    table
+        Rows of a sweep (``SweepResult.ok`` or a per-variant summary with plain columns).
+    objectives
+        ``{column: "min" | "max"}``: the first two are plotted (x, y); the front is computed over all of them
+        (:func:`gigawatt.pareto_front`).
+    color
+        Optional column to colour the dots by (an axis of the sweep).
+    """
+    from gigawatt.solve import pareto_front
+
+    cols = list(objectives)
+    if len(cols) < 2:
+        raise ValueError("plot_pareto needs at least two objectives")
+    ax = _axes(ax, (6, 4.5))
+    x, y = cols[0], cols[1]
+    c = table[color] if color is not None else None
+    sc = ax.scatter(table[x], table[y], c=c, s=18, alpha=0.6, label="variants")
+    if color is not None:
+        ax.figure.colorbar(sc, ax=ax, label=label(color))
+    front = pareto_front(table, objectives).sort_values(x)
+    ax.plot(front[x], front[y], "o-", color="tab:red", ms=5, lw=1.5, label=f"non-dominated ({len(front)})")
+    ax.set_xlabel(f"{label(x)} ({objectives[x]})")
+    ax.set_ylabel(f"{label(y)} ({objectives[y]})")
+    ax.set_title("Pareto front")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_tornado(tornado_table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """One-at-a-time sensitivity (:func:`gigawatt.solve.tornado`): a bar per input from the KPI at its low
+    value to the KPI at its high value, around the base value, largest swing on top."""
+    t = tornado_table.sort_values("swing")
+    lo_col = next(c for c in t.columns if c.endswith("_at_low"))
+    hi_col = next(c for c in t.columns if c.endswith("_at_high"))
+    kpi = lo_col.removesuffix("_at_low")
+    ax = _axes(ax, (7, 0.5 + 0.45 * len(t)))
+    base = float(t["base"].iloc[0])
+    y = np.arange(len(t))
+    ax.barh(y, t[lo_col] - base, left=base, color="tab:blue", label="input at low")
+    ax.barh(y, t[hi_col] - base, left=base, color="tab:orange", label="input at high")
+    ax.axvline(base, color="k", lw=0.8)
+    ax.set_yticks(y, [f"{r.input}  [{r.low} → {r.high}]" for r in t.itertuples()])
+    ax.set_xlabel(label(kpi))
+    ax.set_title("One-at-a-time sensitivity")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_sobol(indices: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Sobol' first-order and total indices per input (:func:`gigawatt.solve.sobol_indices`)."""
+    t = indices.sort_values("total_order", ascending=False)
+    ax = _axes(ax, (7, 3.5))
+    x = np.arange(len(t))
+    ax.bar(x - 0.2, t["first_order"], 0.4, label="first order")
+    ax.bar(x + 0.2, t["total_order"], 0.4, label="total")
+    ax.set_xticks(x, t["input"], rotation=20, ha="right")
+    ax.set_ylabel("Sobol' index [0-1]")
+    ax.set_ylim(0, max(1.0, float(np.nanmax(t[["first_order", "total_order"]].to_numpy())) * 1.05))
+    ax.set_title("Variance-based sensitivity")
+    ax.legend(fontsize="small")
+    return ax
