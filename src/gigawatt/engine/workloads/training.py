@@ -26,6 +26,11 @@ interrupts that job, and the class is drawn in proportion to the per-class rates
 since the last completed checkpoint, costs detection + restart time and takes the node out for its MTTR; a
 hot spare (or a free node) replaces it at once, otherwise the job is requeued with its checkpointed progress.
 
+Spot reclaims (a failure class ``spot`` without repair, :meth:`TrainingEngine._reclaim`): the job loses the
+work since its last checkpoint (none with an emergency checkpoint within the notice), takes a hot spare or
+keeps its other nodes and waits ``replacement_delay_s`` for a new node, then restarts; the reclaimed node is
+never repaired (pool count ``replacing``, event ``node_replaced``).
+
 Power loss: when the hall goes dark (:meth:`TrainingEngine.set_power`, announced by the facility controller
 when the supply cannot cover what power capping leaves) every running job of its pools is interrupted like a
 failure of class ``power`` — the work since its last completed checkpoint is lost — and requeued with its
