@@ -174,7 +174,7 @@ class ReliabilitySpec(StrictModel):
     """Failure rates per component class: Llama 3 Table 5 calibration, or none."""
     rate_scale: float = Field(1.0, ge=0, le=1000)
     """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable); applies on top of the
-    absolute rates below when they are given."""
+    absolute rates below when they are given, not to ``spot`` reclaims."""
     failures_per_1000_node_days: float | None = Field(None, ge=0)
     """Unexpected interruptions per 1,000 node-days (node = one server of the pool); sets the total
     unexpected rate, the class mix stays that of Llama 3 Table 5. Default: Llama 3's 419 in 54 days on
