@@ -81,8 +81,9 @@ def spot_overhead_factor(
     a renewal process with these losses is ``1 / (1 − λ ℓ)`` times the work (first order, Young 1974).
 
     This is the fast path of :func:`spot_training_overhead` (the engine re-simulated with reclaims as
-    failures); the two agree within 1 % for ``λℓ`` below 0.05 at the same checkpoint interval
-    (``tests/economics/test_cloud.py``).
+    failures); at the same checkpoint interval and ``λℓ`` = 0.067 the two agree within 1 %
+    (``tests/economics/test_cloud.py``); the engine re-optimises the interval for reclaims and so gives less
+    overhead where first order keeps a long one (see ``docs/models/economics.md``).
     """
     lam = (
         np.asarray(interruption_rate_per_hour, dtype=float)
@@ -312,7 +313,8 @@ def cloud_workload_costs(
     the same engine) × the spot overhead factor on spot. ``spot_method="engine"`` (default) re-simulates the
     scenario once with reclaims as a failure class of the training workloads (:func:`spot_training_overhead`:
     restarts and lost work from the engine, checkpoint intervals re-optimised); ``"first_order"`` is the fast
-    path ``1 / (1 − λℓ)`` (:func:`spot_overhead_factor`), no re-simulation. Inference services: their autoscaled GPU-hours (the same autoscaler).
+    path ``1 / (1 − λℓ)`` (:func:`spot_overhead_factor`), no re-simulation. Inference services: their
+    autoscaled GPU-hours (the same autoscaler).
     Other load (utilisation workloads): the hall's remaining busy GPU-hours. Pay-per-use offers bill the
     GPU-hours; commitments reserve the hall's peak busy GPUs for the whole year. ``usd_per_gpu_hour`` and
     ``interruption_rate_per_hour`` (spot reclaims per 8-GPU instance and hour) override the catalog. ``own_cost_usd_per_year``
