@@ -231,7 +231,7 @@ def plot_job_timeline(
     ev = result.events
     if ev is not None and len(shown):
         pos = {(w, j): y for y, (w, j) in enumerate(zip(shown["workload"], shown["job"], strict=True))}
-        hits = ev[ev["kind"].isin(["failure", "maintenance", "preemption", "power_loss"])]
+        hits = ev[ev["kind"].isin(["failure", "maintenance", "preemption", "power_loss", "spot_reclaim"])]
         ys = [pos.get((w, j)) for w, j in zip(hits["workload"], hits["job"], strict=True)]
         keep = [y is not None for y in ys]
         if any(keep):

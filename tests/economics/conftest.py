@@ -1,4 +1,4 @@
-"""A small campus with training and inference, simulated once per test module (economics never re-simulates)."""
+"""A small campus with training and inference, simulated once per test module (economics re-simulates only for spot training)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.training import PoolSpec, SchedulerConfig, TrainingEngine, TrainingJobSpec
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
-from gigawatt.perf.reliability import llama3_failure_model
+from gigawatt.perf.reliability import FailureModel, llama3_failure_model
 
 
 class FakeLedger:
@@ -529,3 +529,83 @@ def test_power_loss_interrupts_running_jobs_and_restarts_them_when_power_returns
     # the ledger has no activity in the dark: compute GPU-seconds = a's work done (incl. lost) + b's
     assert_allclose(led.integral(Phase.TRAIN_COMPUTE), 24 * (4_000 - 50 + 7_000) + 16 * 1_000)
     assert set(ev.loc[ev["job"] == "", "kind"]) >= {"power_lost", "power_restored"}
+
+
+def _spot_config(rate_per_gpu_h, delay_s=900.0, restart_s=200.0, **spot_kw):
+    none = FailureModel(
+        names=(),
+        groups=(),
+        rate_per_gpu_h=np.zeros(0),
+        needs_repair=np.zeros(0, dtype=bool),
+        mttr_s=np.zeros(0),
+        restart_s=restart_s,
+    )
+    return SchedulerConfig(failures=none.with_spot(rate_per_gpu_h, replacement_delay_s=delay_s, **spot_kw))
+
+
+def test_spot_reclaim_loses_work_since_checkpoint_and_waits_for_the_new_node():
+    # the job fills the pool (no spare, no free node): each reclaim stalls it for the replacement delay plus
+    # the restart, the new node joins after the delay, nothing goes to repair
+    pool = PoolSpec("p", 0, (0,), (4,), 8)
+    job = TrainingJobSpec("a", "p", 32, 3e6, checkpoint_interval_s=2000.0, checkpoint_write_s=20.0)
+    seen = {"repair": 0, "replacing": 0}
+
+    def setup(env, eng):
+        def probe():
+            while True:
+                yield env.timeout(97.0)
+                nodes = eng.pool_nodes(0)
+                seen["repair"] = max(seen["repair"], nodes["repair"])
+                seen["replacing"] = max(seen["replacing"], nodes["replacing"])
+
+        env.process(probe())
+
+    until = 20 * 86400.0
+    _, _, jt, ev = run([pool], [job], _spot_config(1 / 800.0), until=until, seed=4, setup=setup)
+    r = jt.iloc[0]
+    rec = ev[ev.kind == "spot_reclaim"]
+    assert len(rec) > 5 and (rec.cause == "spot").all()
+    assert r.n_interruptions_spot == len(rec) == r.n_interruptions
+    assert not ({"failure", "node_repaired", "idle_node_down", "requeue"} & set(ev.kind))
+    assert seen["repair"] == 0 and seen["replacing"] == 0  # the new node joins the job, not the pool
+    assert_allclose(rec.lost_gpu_hours.sum(), r.lost_work_gpu_hours, rtol=1e-9)
+    # the new node arrives after the replacement delay; the job restarts after delay + restart
+    back = ev[ev.kind == "node_replaced"].time_s.to_numpy()
+    assert_allclose(back[: len(rec)], rec.time_s.to_numpy()[: back.size] + 900.0, rtol=0, atol=1e-6)
+    restarts = ev[(ev.kind == "restart") & (ev.cause == "spot")]
+    assert_allclose(restarts.duration_s, 900.0 + 200.0, rtol=1e-12)
+    # lost work = compute since the last completed checkpoint (or since compute resumed), at most one interval
+    anchors = ev[ev.kind.isin(["checkpoint", "start", "restart"])]
+    for t, lost in zip(rec.time_s, rec.lost_gpu_hours, strict=True):
+        prev = anchors[anchors.time_s < t].iloc[-1]
+        t0 = prev.time_s + (prev.duration_s if prev.kind == "restart" else 0.0)
+        if prev.kind == "start":
+            t0 += 200.0  # start-up stall
+        hi = max(t - t0, 0.0) * 32 / 3600
+        assert hi - 20.0 * 32 / 3600 - 1e-9 <= lost <= hi + 1e-9
+        assert lost <= 2000.0 * 32 / 3600 + 1e-9
+    parts = r.useful_gpu_hours + r.lost_work_gpu_hours + r.checkpoint_gpu_hours + r.restart_gpu_hours
+    assert_allclose(parts, r.gpu_hours, rtol=1e-12)
+
+
+def test_spot_reclaim_with_a_hot_spare_and_emergency_checkpoint():
+    # a hot spare replaces the reclaimed node at once; the reclaimed slot comes back as a new node after the
+    # delay; an emergency checkpoint within the 120-s notice saves the work (write 20 s)
+    pool = PoolSpec("p", 0, (0,), (5,), 8, spare_nodes=1)
+    job = TrainingJobSpec("a", "p", 32, 3e5, checkpoint_write_s=20.0)
+    cfg = _spot_config(1 / 400.0, emergency_checkpoint=True, notice_s=120.0)
+    eng, _, jt, ev = run([pool], [job], cfg, until=30 * 86400.0, seed=2)
+    r = jt.iloc[0]
+    rec = ev[ev.kind == "spot_reclaim"]
+    assert len(rec) > 2 and r.state == "finished"
+    assert_allclose(r.lost_work_gpu_hours, 0.0, atol=1e-12)
+    assert math.isinf(eng.jobs[0].interval_s)  # reclaims lose no work: no periodic checkpoints needed
+    restarts = ev[(ev.kind == "restart") & (ev.cause == "spot")]
+    assert len(restarts) >= 1
+    assert_allclose(restarts.duration_s, 20.0 + 200.0, rtol=1e-12)  # the write + the restart, no wait
+    back = ev[(ev.kind == "node_replaced") & (ev.job_idx == -1)]
+    assert len(back) >= len(restarts)
+    # without the emergency checkpoint the same reclaims lose work
+    cfg2 = _spot_config(1 / 400.0, emergency_checkpoint=False)
+    _, _, jt2, _ = run([pool], [job], cfg2, until=30 * 86400.0, seed=2)
+    assert jt2.iloc[0].lost_work_gpu_hours > 0

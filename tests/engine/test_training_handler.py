@@ -311,3 +311,26 @@ def test_pool_over_halls_errors() -> None:
         gw.simulate(_two_air_halls({"site": "nowhere"}))
     with pytest.raises(gw.ScenarioError, match="one of the two"):
         gw.simulate(_two_air_halls({"site": "site-a", "halls": ["air"]}))
+
+
+def test_spot_reclaims_in_simulate_per_node_day_and_per_gpu_hour() -> None:
+    # GB200 servers hold 4 GPUs: 0.12 reclaims per node-day = 0.12 / (24 x 4) = 0.00125 per GPU-hour
+    spot = {"reclaims_per_node_day": 0.12, "replacement_delay_s": 600}
+    a = gw.simulate(_scenario(reliability={"failures": "none", "spot": spot}))
+    b = gw.simulate(
+        _scenario(
+            reliability={
+                "failures": "none",
+                "spot": {"reclaims_per_gpu_hour": 0.00125, "replacement_delay_s": 600},
+            }
+        )
+    )
+    ja, jb = a.jobs.set_index("job"), b.jobs.set_index("job")
+    assert ja["n_interruptions_spot"].sum() > 0
+    assert (ja["n_interruptions"] == ja["n_interruptions_spot"]).all()  # failures: none -> reclaims only
+    assert_allclose(ja["gpu_hours"], jb["gpu_hours"], rtol=1e-9, atol=1e-9)
+    assert (ja["n_interruptions_spot"] == jb["n_interruptions_spot"]).all()
+    ev = a.events
+    assert "node_repaired" not in set(ev["kind"]) and (ev["kind"] == "spot_reclaim").sum() > 0
+    lost = ev.loc[ev["kind"] == "spot_reclaim", "lost_gpu_hours"].sum()
+    assert_allclose(lost, ja["lost_work_gpu_hours"].sum(), rtol=1e-9)

@@ -14,6 +14,7 @@ from gigawatt.perf.reliability import (
     llama3_failure_model,
     optimal_checkpoint_interval_s,
     rate_per_gpu_h,
+    spot_rate_per_gpu_h,
     young_interval_s,
 )
 
@@ -115,3 +116,28 @@ def test_with_total_rates_keeps_the_class_mix():
     assert_allclose(new.scaled(3.0).total_rate_per_gpu_h, 3e-4, rtol=1e-12)
     with pytest.raises(ValueError):
         fm.with_total_rates(unexpected_per_gpu_h=-1.0)
+
+
+def test_spot_reclaim_class():
+    # 0.24 reclaims per 8-GPU node-day = 0.01 per node-hour = 0.00125 per GPU-hour
+    assert_allclose(spot_rate_per_gpu_h(per_node_day=0.24), 0.24 / (24 * 8), rtol=1e-12)
+    assert_allclose(spot_rate_per_gpu_h(per_node_day=0.24, gpus_per_node=4), 0.0025, rtol=1e-12)
+    assert spot_rate_per_gpu_h() is None and spot_rate_per_gpu_h(per_gpu_hour=1e-3) == 1e-3
+    with pytest.raises(ValueError):
+        spot_rate_per_gpu_h(per_gpu_hour=1e-3, per_node_day=0.1)
+    # AWS Spot Instance Advisor's top bucket, > 20 % of capacity reclaimed per month: > 3.1e-4 per instance-h
+    assert_allclose(-np.log(1 - 0.20) / 730, 3.06e-4, rtol=0.01)
+    fm = llama3_failure_model()
+    sp = fm.with_spot(1e-3, notice_s=30.0, replacement_delay_s=600.0)
+    assert sp.spot_rate_per_gpu_h == 1e-3 and sp.spot_replacement_delay_s == 600.0
+    assert_allclose(sp.total_rate_per_gpu_h, fm.total_rate_per_gpu_h, rtol=1e-12)  # not a failure class
+    # reclaims lose work (and shorten the checkpoint optimum) unless an emergency checkpoint fits the notice
+    assert_allclose(sp.lossy_rate_per_gpu_h(10.0), fm.total_rate_per_gpu_h + 1e-3, rtol=1e-12)
+    em = fm.with_spot(1e-3, notice_s=30.0, emergency_checkpoint=True)
+    assert_allclose(em.lossy_rate_per_gpu_h(10.0), fm.total_rate_per_gpu_h, rtol=1e-12)
+    assert_allclose(em.lossy_rate_per_gpu_h(60.0), fm.total_rate_per_gpu_h + 1e-3, rtol=1e-12)
+    # the provider's rate is not scaled with the hardware failure rates, and survives re-scaling
+    assert sp.scaled(3.0).spot_rate_per_gpu_h == 1e-3
+    assert sp.with_total_rates(1e-5).spot_rate_per_gpu_h == 1e-3
+    with pytest.raises(ValueError):
+        fm.with_spot(-1.0)

@@ -125,3 +125,14 @@ def test_pool_target_over_halls_validation() -> None:
     d["workloads"] = [_training(target={"halls": ["site-a/air", "site-a/liquid"]})]
     with pytest.raises(gw.ScenarioError, match="mixes accelerators"):  # H100 and GB200
         load_scenario(d)
+
+
+def test_spot_needs_exactly_one_rate() -> None:
+    probs = _problems(_training(reliability={"spot": {"notice_s": 30}}))
+    assert any("reclaim rate exactly one way" in m for m in probs.values())
+    probs = _problems(
+        _training(reliability={"spot": {"reclaims_per_gpu_hour": 1e-3, "reclaims_per_node_day": 0.2}})
+    )
+    assert any("reclaim rate exactly one way" in m for m in probs.values())
+    probs = _problems(_training(reliability={"spot": {"reclaims_per_gpu_hour": -1}}))
+    assert any("spot.reclaims_per_gpu_hour" in p for p in probs)

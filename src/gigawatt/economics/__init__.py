@@ -2,6 +2,8 @@
 
 Economics is a pure function of a :class:`~gigawatt.Result` and prices: re-pricing needs no re-simulation,
 and costs that depend on what happened (energy, failures, goodput, tokens, overflow) are read from the Result.
+One exception: training priced on spot (:func:`cloud_workload_costs` with ``spot_method="engine"``, the
+default; :func:`spot_training_overhead`) runs the scenario once more with spot reclaims as failures.
 
 >>> import gigawatt as gw
 >>> from gigawatt import economics
@@ -21,6 +23,7 @@ from gigawatt.economics.cloud import (
     cloud_workload_costs,
     hybrid,
     spot_overhead_factor,
+    spot_training_overhead,
 )
 from gigawatt.economics.finance import (
     annualized_capex_usd,
@@ -66,4 +69,5 @@ __all__ = [
     "npv_usd",
     "resolve_economics",
     "spot_overhead_factor",
+    "spot_training_overhead",
 ]

@@ -1,14 +1,17 @@
 """Own vs cloud vs hybrid: break-even utilisation, the same workload run in the cloud, bursts above owned capacity.
 
-Everything is read from a Result and its :class:`~gigawatt.economics.CostReport` (no re-simulation). Equations:
-``docs/models/economics.md``.
+Everything is read from a Result and its :class:`~gigawatt.economics.CostReport`, except training on spot:
+:func:`spot_training_overhead` re-simulates the scenario with spot reclaims as a failure class of the training
+reliability model (through :func:`gigawatt.simulate` on ``Scenario.updated``), and
+:func:`spot_overhead_factor` is its first-order fast path. Equations: ``docs/models/economics.md``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,8 @@ import pandas as pd
 from gigawatt.economics.catalog import cloud_prices, cloud_providers
 from gigawatt.economics.opex import workload_halls
 from gigawatt.economics.report import HOURS_PER_YEAR, CostReport, costs
+from gigawatt.errors import GigawattWarning
+from gigawatt.perf.reliability import DEFAULT_SPOT_NOTICE_S
 
 if TYPE_CHECKING:
     from gigawatt.result import Result
@@ -30,6 +35,7 @@ __all__ = [
     "cloud_workload_costs",
     "hybrid",
     "spot_overhead_factor",
+    "spot_training_overhead",
 ]
 
 #: Time to re-acquire capacity and restart a job or replica after a spot reclaim [h] (gigawatt estimate: new
@@ -64,7 +70,7 @@ def break_even_utilization(
 
 def spot_overhead_factor(
     n_gpus: float | np.ndarray,
-    interruption_rate_per_hour: float,
+    interruption_rate_per_hour: float | np.ndarray,
     checkpoint_interval_h: float | np.ndarray,
     restart_h: float = SPOT_RESTART_H,
 ) -> np.ndarray:
@@ -73,12 +79,135 @@ def spot_overhead_factor(
     Spot reclaims act as extra failures: a job on ``n`` GPUs is interrupted at ``λ = λ_inst · n / 8`` per hour
     and each interruption loses half a checkpoint interval plus a restart, ``ℓ = τ/2 + R``. The wall time of
     a renewal process with these losses is ``1 / (1 − λ ℓ)`` times the work (first order, Young 1974).
+
+    This is the fast path of :func:`spot_training_overhead` (the engine re-simulated with reclaims as
+    failures); at the same checkpoint interval and ``λℓ`` = 0.067 the two agree within 1 %
+    (``tests/economics/test_cloud.py``); the engine re-optimises the interval for reclaims and so gives less
+    overhead where first order keeps a long one (see ``docs/models/economics.md``).
     """
-    lam = interruption_rate_per_hour * np.maximum(np.asarray(n_gpus, dtype=float), 1.0) / GPUS_PER_INSTANCE
+    lam = (
+        np.asarray(interruption_rate_per_hour, dtype=float)
+        * np.maximum(np.asarray(n_gpus, dtype=float), 1.0)
+        / GPUS_PER_INSTANCE
+    )
     loss = np.asarray(checkpoint_interval_h, dtype=float) / 2.0 + restart_h
     x = lam * loss
     with np.errstate(divide="ignore"):
         return np.where(x < 1.0, 1.0 / np.where(x < 1.0, 1.0 - x, 1.0), np.inf)
+
+
+def spot_training_overhead(
+    result: Result,
+    interruption_rate_per_hour: float | Mapping[str, float],
+    *,
+    restart_h: float = SPOT_RESTART_H,
+    notice_s: float = DEFAULT_SPOT_NOTICE_S,
+    emergency_checkpoint: bool = False,
+) -> pd.DataFrame:
+    """Training jobs on spot, re-simulated by the engine with reclaims as failures, against first order.
+
+    The scenario of ``result`` is updated by dotted path (``workloads[i].reliability.spot``: reclaims at
+    ``λ_inst / 8`` per GPU-hour, the notice, and a replacement delay ``R − restart_s`` so that a reclaim
+    costs the same ``R = restart_h`` of downtime as in the first-order formula) and simulated again with the
+    same seed; nothing else changes. Jobs left on their default checkpoint interval get Daly's optimum for
+    failures plus reclaims in the re-run (the operator shortens the interval on spot).
+
+    Per job, the engine's overhead is the ratio of GPU-hours per useful GPU-hour, spot run over owned run,
+
+    ``f_engine = (G_spot / U_spot) / (G / U)``,
+
+    which stays right when a job does not finish within the horizon; the first-order factor is
+    :func:`spot_overhead_factor` with the owned run's checkpoint interval. Jobs that do useful work in the
+    owned run but never start in the re-run take the first-order factor; ``inf`` when a job runs on spot
+    without progress.
+
+    Parameters
+    ----------
+    result : Result
+        The owned run.
+    interruption_rate_per_hour : float or mapping
+        Spot reclaims per 8-GPU instance and hour, for every training workload or by workload name (workloads
+        left out or at 0 are not re-simulated on spot).
+    restart_h : float
+        Downtime per reclaim: new instance + restart [h] (default :data:`SPOT_RESTART_H`, estimate).
+    notice_s : float
+        Notice before a reclaim [s] (AWS: 120 s).
+    emergency_checkpoint : bool
+        Checkpoint within the notice when the write fits (no lost work then).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per job: ``workload``, ``job``, ``n_gpus``, ``interruption_rate_per_hour``,
+        ``checkpoint_interval_s`` and ``spot_checkpoint_interval_s``, ``gpu_hours`` and ``useful_gpu_hours``
+        (owned run), ``spot_gpu_hours`` and ``spot_useful_gpu_hours`` (re-run), ``n_reclaims``,
+        ``engine_factor``, ``first_order_factor``.
+    """
+    from gigawatt.engine.core import simulate
+
+    sc = result.scenario
+    names = [w.name for w in sc.workloads if w.kind == "training"]
+    if isinstance(interruption_rate_per_hour, Mapping):
+        rates = {n: float(interruption_rate_per_hour.get(n, 0.0)) for n in names}
+    else:
+        rates = dict.fromkeys(names, float(interruption_rate_per_hour))
+    rates = {n: lam for n, lam in rates.items() if lam > 0}
+    cols = ["workload", "job", "n_gpus", "interruption_rate_per_hour", "checkpoint_interval_s",
+            "spot_checkpoint_interval_s", "gpu_hours", "useful_gpu_hours", "spot_gpu_hours",
+            "spot_useful_gpu_hours", "n_reclaims", "engine_factor", "first_order_factor"]  # fmt: skip
+    if not rates or result.jobs is None or not len(result.jobs):
+        return pd.DataFrame(columns=cols)
+    updates: dict[str, Any] = {}
+    for i, w in enumerate(sc.workloads):
+        if w.name in rates:
+            delay_s = max(restart_h * 3600.0 - w.reliability.restart_s, 0.0)  # type: ignore[union-attr]
+            updates[f"workloads[{i}].reliability.spot"] = {
+                "reclaims_per_gpu_hour": rates[w.name] / GPUS_PER_INSTANCE,
+                "notice_s": notice_s,
+                "emergency_checkpoint": emergency_checkpoint,
+                "replacement_delay_s": delay_s,
+            }
+    with warnings.catch_warnings():  # the owned run has already told the user about its facility
+        warnings.simplefilter("ignore", GigawattWarning)
+        spot = simulate(sc.updated(updates), seed=result.seed)
+    base = result.jobs[result.jobs["workload"].isin(list(rates))].set_index(["workload", "job"])
+    sj = spot.jobs if spot.jobs is not None else pd.DataFrame(columns=base.reset_index().columns)
+    re = sj.set_index(["workload", "job"]).reindex(base.index)
+    g, u = base["gpu_hours"].to_numpy(dtype=float), base["useful_gpu_hours"].to_numpy(dtype=float)
+    gs = np.nan_to_num(re["gpu_hours"].to_numpy(dtype=float), nan=0.0)
+    us = np.nan_to_num(re["useful_gpu_hours"].to_numpy(dtype=float), nan=0.0)
+    lam = np.array([rates[w] for w in base.index.get_level_values("workload")])
+    tau_h = np.nan_to_num(base["checkpoint_interval_s"].to_numpy(dtype=float), nan=3600.0) / 3600.0
+    first = spot_overhead_factor(base["n_gpus"].to_numpy(dtype=float), lam, tau_h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eng = np.where(
+            (u > 0) & (g > 0) & (us > 0),
+            (gs / np.where(us > 0, us, 1.0)) / (g / np.where(u > 0, u, 1.0)),
+            np.where(u <= 0, 1.0, np.where(gs > 0, np.inf, first)),
+        )
+    n_rec = (
+        re["n_interruptions_spot"].to_numpy(dtype=float)
+        if "n_interruptions_spot" in re.columns
+        else np.zeros(len(re))
+    )
+    out = pd.DataFrame(
+        {
+            "workload": base.index.get_level_values("workload"),
+            "job": base.index.get_level_values("job"),
+            "n_gpus": base["n_gpus"].to_numpy(),
+            "interruption_rate_per_hour": lam,
+            "checkpoint_interval_s": base["checkpoint_interval_s"].to_numpy(dtype=float),
+            "spot_checkpoint_interval_s": re["checkpoint_interval_s"].to_numpy(dtype=float),
+            "gpu_hours": g,
+            "useful_gpu_hours": u,
+            "spot_gpu_hours": gs,
+            "spot_useful_gpu_hours": us,
+            "n_reclaims": np.nan_to_num(n_rec, nan=0.0),
+            "engine_factor": eng,
+            "first_order_factor": first,
+        }
+    )
+    return out[cols]
 
 
 def cloud_offer(
@@ -176,12 +305,16 @@ def cloud_workload_costs(
     usd_per_gpu_hour: float | None = None,
     interruption_rate_per_hour: float | None = None,
     prices: Economics | Mapping[str, Any] | None = None,
+    spot_method: Literal["engine", "first_order"] = "engine",
 ) -> pd.DataFrame:
     """The simulated workload run entirely in the cloud, per workload, per year [USD/year].
 
     Training jobs: their simulated GPU-hours (wall time including failures, checkpoints and restarts, from
-    the same engine) × the spot overhead factor on spot (reclaims as extra failures,
-    :func:`spot_overhead_factor`). Inference services: their autoscaled GPU-hours (the same autoscaler).
+    the same engine) × the spot overhead factor on spot. ``spot_method="engine"`` (default) re-simulates the
+    scenario once with reclaims as a failure class of the training workloads (:func:`spot_training_overhead`:
+    restarts and lost work from the engine, checkpoint intervals re-optimised); ``"first_order"`` is the fast
+    path ``1 / (1 − λℓ)`` (:func:`spot_overhead_factor`), no re-simulation. Inference services: their
+    autoscaled GPU-hours (the same autoscaler).
     Other load (utilisation workloads): the hall's remaining busy GPU-hours. Pay-per-use offers bill the
     GPU-hours; commitments reserve the hall's peak busy GPUs for the whole year. ``usd_per_gpu_hour`` and
     ``interruption_rate_per_hour`` (spot reclaims per 8-GPU instance and hour) override the catalog. ``own_cost_usd_per_year``
@@ -197,13 +330,27 @@ def cloud_workload_costs(
     wl_hall = workload_halls(result)
     rows: list[dict[str, Any]] = []
     n_h = len(rep.halls)
+    if spot_method not in ("engine", "first_order"):
+        raise ValueError(f"spot_method must be 'engine' or 'first_order', got {spot_method!r}")
+    engine_factor: dict[tuple[str, str], float] = {}
+    if spot_method == "engine" and result.jobs is not None and len(result.jobs):
+        lam_of: dict[str, float] = {}
+        for _, h in rep.halls.iterrows():
+            lam_h = _spot_rate(h["accelerators"], provider, pricing, usd, interruption_rate_per_hour)
+            for wl in result.jobs["workload"].unique():
+                if wl_hall.get(str(wl)) == h["hall"] and lam_h > 0:
+                    lam_of[str(wl)] = lam_h
+        if lam_of:
+            ov = spot_training_overhead(result, lam_of)
+            engine_factor = {
+                (str(w), str(j)): float(f)
+                for w, j, f in zip(ov["workload"], ov["job"], ov["engine_factor"], strict=True)
+            }
     for _, h in rep.halls.iterrows():
         key, acc = h["hall"], h["accelerators"]
         offer = cloud_offer(acc, provider, pricing, usd)
         p = float(offer["usd_per_gpu_hour"]) if offer else math.nan
-        lam = float(offer["interruption_rate_per_hour"]) if offer else 0.0
-        if interruption_rate_per_hour is not None and pricing == "spot":
-            lam = interruption_rate_per_hour
+        lam = _spot_rate(acc, provider, pricing, usd, interruption_rate_per_hour)
         own_rate = float(h["tco_usd_per_busy_gpu_hour"])
         hall_busy = float(h["busy_gpu_hours_per_year"])
         used = 0.0
@@ -213,9 +360,12 @@ def cloud_workload_costs(
                     continue
                 gh = grp["gpu_hours"].to_numpy(dtype=float) * per_year
                 tau_h = np.nan_to_num(grp["checkpoint_interval_s"].to_numpy(dtype=float), nan=3600.0) / 3600.0
-                factor = (
-                    spot_overhead_factor(grp["n_gpus"].to_numpy(dtype=float), lam, tau_h) if lam > 0 else 1.0
-                )
+                if lam <= 0:
+                    factor: Any = 1.0
+                elif spot_method == "engine":
+                    factor = np.array([engine_factor.get((str(wl), str(j)), 1.0) for j in grp["job"]])
+                else:
+                    factor = spot_overhead_factor(grp["n_gpus"].to_numpy(dtype=float), lam, tau_h)
                 cloud_gh = float(np.sum(gh * factor))
                 used += float(gh.sum())
                 rows.append(
@@ -253,6 +403,15 @@ def cloud_workload_costs(
                 r["cloud_gpu_hours_per_year"] = max(reserved * share, r["cloud_gpu_hours_per_year"])
                 r["cloud_cost_usd_per_year"] = r["cloud_gpu_hours_per_year"] * p
     return pd.DataFrame(rows)
+
+
+def _spot_rate(acc: str, provider: str, pricing: str, usd: float | None, override: float | None) -> float:
+    """Spot reclaims per 8-GPU instance and hour of the offer (``override`` on spot), 0 without an offer."""
+    offer = cloud_offer(acc, provider, pricing, usd)
+    lam = float(offer["interruption_rate_per_hour"]) if offer else 0.0
+    if override is not None and pricing == "spot":
+        lam = override
+    return lam
 
 
 def rep_econ(result: Result, prices: Economics | Mapping[str, Any] | None) -> Economics:

@@ -46,10 +46,29 @@ References
    arXiv:2410.21680 (Meta RSC-1/RSC-2: failure rates scale linearly with job size; large-job MTTF of hours).
 .. [5] Jiang, Z. et al. (2024). MegaScale. NSDI '24, §4 (automatic fault detection and recovery within
    minutes).
+.. [6] Amazon Web Services. Spot Instance Advisor (spot-advisor-data.json, accessed 2024-2026): "frequency of
+   interruption" = share of capacity reclaimed in the trailing month, in buckets < 5 %, 5-10 %, 10-15 %,
+   15-20 % and > 20 %; and Amazon EC2 User Guide, "Spot Instance interruption notices" (two-minute notice).
+.. [7] Google Cloud. Compute Engine documentation, "Spot VMs" (2023-2026): preemption notice of 30 s.
+.. [8] Wu, Z. et al. (2024). Can't Be Late: Optimizing Spot Instance Savings under Deadlines. NSDI '24
+   (AWS GPU spot availability and preemption traces, Oct 2022 - Aug 2023: spot lifetimes of hours).
+
+Spot reclaims
+-------------
+A spot (preemptible) node is taken back by the provider at rate :math:`\\lambda_s` per GPU-hour (per node:
+:math:`g \\lambda_s`), with a notice of ``notice_s``. It is not repaired: the provider hands out a new node
+after ``replacement_delay_s``. The job loses the work since its last checkpoint, unless an emergency
+checkpoint fits within the notice (``emergency_checkpoint`` and ``notice_s`` >= the checkpoint write time),
+in which case it loses nothing but the write, like a planned drain. The Spot Instance Advisor buckets [6]
+convert as :math:`\\lambda_{inst} = -\\ln(1 - f) / 730` per instance-hour for a monthly share ``f``:
+5 %/month = 7.0e-5 /h, 20 %/month = 3.1e-4 /h (one reclaim per 3,270 instance-hours); scarce GPU instances
+sit in the open > 20 % bucket, and multi-node GPU spot traces [8] show lifetimes of hours, i.e. rates of
+order 0.01-0.1 per instance-hour (**estimate**).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Final
 
@@ -58,6 +77,8 @@ import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
+    "DEFAULT_SPOT_NOTICE_S",
+    "DEFAULT_SPOT_REPLACEMENT_DELAY_S",
     "LLAMA3_SNAPSHOT",
     "FailureModel",
     "daly_interval_s",
@@ -67,6 +88,7 @@ __all__ = [
     "llama3_failure_model",
     "optimal_checkpoint_interval_s",
     "rate_per_gpu_h",
+    "spot_rate_per_gpu_h",
     "young_interval_s",
 ]
 
@@ -128,6 +150,12 @@ DEFAULT_DETECTION_S: Final = 120.0
 #: interruption (recovery + lost work) was below 1,296 h x 0.1 / 466 = 16.7 min; detection 2 min + restart
 #: 5 min + half a Daly interval of lost work (~2 min) fits within it.
 DEFAULT_RESTART_S: Final = 300.0
+#: Notice before a spot reclaim [s]: AWS EC2 gives two minutes (EC2 User Guide, "Spot Instance interruption
+#: notices", 2024-2026); Google Cloud Spot VMs and Azure Spot VMs 30 s.
+DEFAULT_SPOT_NOTICE_S: Final = 120.0
+#: Time until the provider hands out a new node after a spot reclaim [s]. **Estimate**: a new multi-GPU
+#: instance boots and joins in minutes when capacity is there (5 min here; the restart of the job comes on top).
+DEFAULT_SPOT_REPLACEMENT_DELAY_S: Final = 300.0
 
 
 def failure_classes() -> pd.DataFrame:
@@ -186,6 +214,15 @@ class FailureModel:
         Rate of planned maintenance interruptions [1/(GPU·h)].
     planned_duration_s : float
         Node downtime for planned maintenance [s].
+    spot_rate_per_gpu_h : float
+        Rate of spot reclaims [1/(GPU·h)] (0: the nodes are not spot).
+    spot_notice_s : float
+        Notice before a reclaim [s].
+    spot_replacement_delay_s : float
+        Time until a new node replaces a reclaimed one [s] (no repair).
+    spot_emergency_checkpoint : bool
+        The job writes a checkpoint within the notice when it fits (``notice_s`` >= its write time) and
+        then loses no work.
     """
 
     names: tuple[str, ...]
@@ -197,6 +234,10 @@ class FailureModel:
     restart_s: float = DEFAULT_RESTART_S
     planned_rate_per_gpu_h: float = 0.0
     planned_duration_s: float = DEFAULT_PLANNED_MAINTENANCE_H * 3600.0
+    spot_rate_per_gpu_h: float = 0.0
+    spot_notice_s: float = DEFAULT_SPOT_NOTICE_S
+    spot_replacement_delay_s: float = DEFAULT_SPOT_REPLACEMENT_DELAY_S
+    spot_emergency_checkpoint: bool = False
 
     def __post_init__(self) -> None:
         n = len(self.names)
@@ -210,6 +251,35 @@ class FailureModel:
             raise ValueError("detection_s, restart_s and planned_duration_s must be >= 0")
         if self.planned_rate_per_gpu_h < 0:
             raise ValueError("planned_rate_per_gpu_h must be >= 0")
+        if self.spot_rate_per_gpu_h < 0 or self.spot_notice_s < 0 or self.spot_replacement_delay_s < 0:
+            raise ValueError("spot_rate_per_gpu_h, spot_notice_s and spot_replacement_delay_s must be >= 0")
+
+    def spot_loses_work(self, checkpoint_write_s: float) -> bool:
+        """Whether a spot reclaim loses the work since the last checkpoint for a job with this write time
+        (no emergency checkpoint, or it does not fit within the notice)."""
+        return not (self.spot_emergency_checkpoint and self.spot_notice_s >= checkpoint_write_s)
+
+    def lossy_rate_per_gpu_h(self, checkpoint_write_s: float) -> float:
+        """Rate of interruptions that lose work, for the checkpoint optimum [1/(GPU·h)]: the unexpected
+        failures plus the spot reclaims when they lose work."""
+        spot = self.spot_rate_per_gpu_h if self.spot_loses_work(checkpoint_write_s) else 0.0
+        return self.total_rate_per_gpu_h + spot
+
+    def with_spot(
+        self,
+        rate_per_gpu_h: float,
+        notice_s: float = DEFAULT_SPOT_NOTICE_S,
+        replacement_delay_s: float = DEFAULT_SPOT_REPLACEMENT_DELAY_S,
+        emergency_checkpoint: bool = False,
+    ) -> FailureModel:
+        """The same model with spot reclaims at ``rate_per_gpu_h`` [1/(GPU·h)] (see the module notes)."""
+        return dataclasses.replace(
+            self,
+            spot_rate_per_gpu_h=float(rate_per_gpu_h),
+            spot_notice_s=float(notice_s),
+            spot_replacement_delay_s=float(replacement_delay_s),
+            spot_emergency_checkpoint=bool(emergency_checkpoint),
+        )
 
     @property
     def total_rate_per_gpu_h(self) -> float:
@@ -235,32 +305,17 @@ class FailureModel:
                 raise ValueError("the model has no failure classes with a rate to share a total among")
             rates = rates * (unexpected_per_gpu_h / total) if total > 0 else rates
         planned = self.planned_rate_per_gpu_h if planned_per_gpu_h is None else float(planned_per_gpu_h)
-        return FailureModel(
-            names=self.names,
-            groups=self.groups,
-            rate_per_gpu_h=rates,
-            needs_repair=self.needs_repair,
-            mttr_s=self.mttr_s,
-            detection_s=self.detection_s,
-            restart_s=self.restart_s,
-            planned_rate_per_gpu_h=planned,
-            planned_duration_s=self.planned_duration_s,
-        )
+        return dataclasses.replace(self, rate_per_gpu_h=rates, planned_rate_per_gpu_h=planned)
 
     def scaled(self, factor: float) -> FailureModel:
-        """The same model with every unexpected and planned rate multiplied by ``factor`` (>= 0)."""
+        """The same model with every unexpected and planned rate multiplied by ``factor`` (>= 0); the spot
+        reclaim rate is not scaled (it is the provider's, stated on its own)."""
         if factor < 0:
             raise ValueError("rate scale factor must be >= 0")
-        return FailureModel(
-            names=self.names,
-            groups=self.groups,
+        return dataclasses.replace(
+            self,
             rate_per_gpu_h=self.rate_per_gpu_h * factor,
-            needs_repair=self.needs_repair,
-            mttr_s=self.mttr_s,
-            detection_s=self.detection_s,
-            restart_s=self.restart_s,
             planned_rate_per_gpu_h=self.planned_rate_per_gpu_h * factor,
-            planned_duration_s=self.planned_duration_s,
         )
 
 
@@ -284,6 +339,26 @@ def rate_per_gpu_h(
     if per_gpu_day is not None:
         return per_gpu_day / 24.0
     return None
+
+
+def spot_rate_per_gpu_h(
+    per_gpu_hour: float | None = None,
+    per_node_day: float | None = None,
+    gpus_per_node: float = 8.0,
+) -> float | None:
+    """A spot reclaim rate as a rate per GPU-hour [1/(GPU·h)], or None when neither is given.
+
+    ``λ_s = r_node / (24 · g)`` from ``r_node`` reclaims per node-day with ``g`` GPUs per node (one cloud
+    instance), or ``per_gpu_hour`` as given. A monthly Spot Instance Advisor share ``f`` is
+    ``r_node = −ln(1 − f) / 30.4`` per node-day.
+    """
+    if per_gpu_hour is not None and per_node_day is not None:
+        raise ValueError("give reclaims per GPU-hour or per node-day, not both")
+    if per_node_day is not None:
+        if gpus_per_node <= 0:
+            raise ValueError("gpus_per_node must be > 0")
+        return per_node_day / (24.0 * gpus_per_node)
+    return per_gpu_hour
 
 
 def llama3_failure_model(

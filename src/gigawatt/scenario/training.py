@@ -13,7 +13,7 @@ from pydantic import Field, PositiveInt, model_validator
 from gigawatt.scenario.base import ScopeName, StrictModel
 from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
-__all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "TrainingJob", "TrainingWorkload"]
+__all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "SpotSpec", "TrainingJob", "TrainingWorkload"]
 
 
 class TrainingJob(StrictModel):
@@ -131,6 +131,42 @@ class SchedulerSpec(StrictModel):
     backfill_depth: int = Field(100, gt=0, le=100_000)
 
 
+class SpotSpec(StrictModel):
+    """Spot (preemptible) nodes: the provider reclaims nodes; a new node replaces each one after a delay.
+
+    A reclaim is an interruption of class ``spot``: no repair, the job loses the work since its last
+    checkpoint (unless ``emergency_checkpoint`` and the checkpoint write fits within ``notice_s``) and waits
+    for a hot spare or the replacement node. Published rates: the AWS Spot Instance Advisor buckets the share
+    of capacity reclaimed per trailing month (< 5 % to > 20 %; > 20 % = more than 0.0073 per node-day);
+    GPU spot traces show lifetimes of hours (Wu et al., NSDI 2024). See ``docs/models/training.md``.
+    """
+
+    reclaims_per_gpu_hour: float | None = Field(None, ge=0, le=1000)
+    """Reclaim rate per GPU-hour [1/(GPU·h)] (an 8-GPU instance reclaimed every 50 h: 0.0025)."""
+    reclaims_per_node_day: float | None = Field(None, ge=0, le=1e5)
+    """Reclaim rate per node (server, one cloud instance) and day (instead of ``reclaims_per_gpu_hour``)."""
+    notice_s: float = Field(120.0, ge=0, le=1e6)
+    """Notice before the reclaim [s] (AWS: 120 s; Google Cloud and Azure: 30 s)."""
+    emergency_checkpoint: bool = False
+    """Write a checkpoint within the notice when it fits (``notice_s`` >= the job's checkpoint write time):
+    the reclaim then loses no work, only the write. Off by default (it needs the training code to act on the
+    notice, and a large job's write may not fit)."""
+    replacement_delay_s: float = Field(300.0, ge=0, le=1e7)
+    """Time until a new node replaces a reclaimed one [s] (estimate: 5 min); the restart comes on top."""
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> SpotSpec:
+        given = [
+            n for n in ("reclaims_per_gpu_hour", "reclaims_per_node_day") if getattr(self, n) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give the spot reclaim rate exactly one way: reclaims_per_gpu_hour or reclaims_per_node_day "
+                f"(got {given or 'none'})"
+            )
+        return self
+
+
 class ReliabilitySpec(StrictModel):
     """Failures, restarts and checkpoint storage."""
 
@@ -138,7 +174,7 @@ class ReliabilitySpec(StrictModel):
     """Failure rates per component class: Llama 3 Table 5 calibration, or none."""
     rate_scale: float = Field(1.0, ge=0, le=1000)
     """Multiplier on every failure rate (e.g. 0.5 for a fleet twice as reliable); applies on top of the
-    absolute rates below when they are given."""
+    absolute rates below when they are given, not to ``spot`` reclaims."""
     failures_per_1000_node_days: float | None = Field(None, ge=0)
     """Unexpected interruptions per 1,000 node-days (node = one server of the pool); sets the total
     unexpected rate, the class mix stays that of Llama 3 Table 5. Default: Llama 3's 419 in 54 days on
@@ -163,6 +199,9 @@ class ReliabilitySpec(StrictModel):
     40 s on 384 GPUs = 0.15)."""
     storage_bandwidth_cap_gb_per_s: float | None = Field(None, gt=0, le=1e9)
     """Upper limit of the storage system's write bandwidth [GB/s]."""
+    spot: SpotSpec | None = None
+    """Spot nodes: reclaims without repair (interruption class ``spot``); ``rate_scale`` does not apply.
+    Works with ``failures: none`` too (reclaims only)."""
 
     @model_validator(mode="after")
     def _absolute_rates(self) -> ReliabilitySpec:

@@ -26,6 +26,11 @@ interrupts that job, and the class is drawn in proportion to the per-class rates
 since the last completed checkpoint, costs detection + restart time and takes the node out for its MTTR; a
 hot spare (or a free node) replaces it at once, otherwise the job is requeued with its checkpointed progress.
 
+Spot reclaims (a failure class ``spot`` without repair, :meth:`TrainingEngine._reclaim`): the job loses the
+work since its last checkpoint (none with an emergency checkpoint within the notice), takes a hot spare or
+keeps its other nodes and waits ``replacement_delay_s`` for a new node, then restarts; the reclaimed node is
+never repaired (pool count ``replacing``, event ``node_replaced``).
+
 Power loss: when the hall goes dark (:meth:`TrainingEngine.set_power`, announced by the facility controller
 when the supply cannot cover what power capping leaves) every running job of its pools is interrupted like a
 failure of class ``power`` — the work since its last completed checkpoint is lost — and requeued with its
@@ -73,7 +78,7 @@ from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.errors import ScenarioError
 from gigawatt.perf import training as perf_training
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
-from gigawatt.perf.reliability import FailureModel, llama3_failure_model, rate_per_gpu_h
+from gigawatt.perf.reliability import FailureModel, llama3_failure_model, rate_per_gpu_h, spot_rate_per_gpu_h
 from gigawatt.scenario.training import JobMixSpec, TrainingWorkload
 
 __all__ = [
@@ -89,7 +94,7 @@ __all__ = [
 
 Policy = Literal["fifo", "priority", "easy_backfill"]
 #: Interruption groups reported as ``n_interruptions_<group>`` columns of the jobs table.
-GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned", "power")
+GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned", "power", "spot")
 #: Checkpoint size when a job gives neither ``checkpoint_size_tb`` nor ``model_params`` [TB] (estimate).
 DEFAULT_CHECKPOINT_TB: Final = 1.0
 
@@ -404,6 +409,9 @@ class _Pool:
     free: dict[int, int]  # group -> free nodes (schedulable)
     spare: dict[int, int]  # group -> hot spares
     repair: dict[int, int] = field(default_factory=dict)  # group -> nodes out for repair/maintenance
+    replacing: dict[int, int] = field(
+        default_factory=dict
+    )  # group -> reclaimed spot nodes awaiting a new one
     external: dict[int, int] = field(default_factory=dict)  # group -> nodes lent to other workloads
     queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
     running: dict[int, _Job] = field(default_factory=dict)
@@ -508,10 +516,13 @@ class TrainingEngine:
         startup = self.config.startup_s
         self._startup_s: float = (0.0 if fm is None else fm.restart_s) if startup is None else startup
         self._fail_rate_per_gpu_s = (
-            0.0 if fm is None else (fm.total_rate_per_gpu_h + fm.planned_rate_per_gpu_h) / 3600
+            0.0
+            if fm is None
+            else (fm.total_rate_per_gpu_h + fm.planned_rate_per_gpu_h + fm.spot_rate_per_gpu_h) / 3600
         )
         if fm is not None:
-            rates = np.append(fm.rate_per_gpu_h, fm.planned_rate_per_gpu_h)
+            # classes, then planned maintenance (index n), then spot reclaims (index n + 1)
+            rates = np.append(fm.rate_per_gpu_h, [fm.planned_rate_per_gpu_h, fm.spot_rate_per_gpu_h])
             self._class_cum = np.cumsum(rates) / rates.sum() if rates.sum() > 0 else np.ones(1)
             self._class_cum[-1] = 1.0
 
@@ -547,9 +558,10 @@ class TrainingEngine:
         if spec.checkpoint_interval_s is not None:
             return spec.checkpoint_interval_s
         fm = self.config.failures
-        if fm is None or fm.total_rate_per_gpu_h <= 0:
+        lam = 0.0 if fm is None else fm.lossy_rate_per_gpu_h(spec.checkpoint_write_s)
+        if lam <= 0:
             return math.inf
-        mtbf = 3600.0 / (spec.n_gpus * fm.total_rate_per_gpu_h)  # job_mtbf_s, scalar
+        mtbf = 3600.0 / (spec.n_gpus * lam)  # job_mtbf_s, scalar (failures and lossy spot reclaims)
         d = spec.checkpoint_write_s
         if self.config.checkpoint_method == "young":
             return max(math.sqrt(2.0 * d * mtbf), 1.0)
@@ -1320,8 +1332,9 @@ class TrainingEngine:
             self._arm_failure(pool)
             return
         u = pool.rng.random() * spec.n_nodes * gpn
-        k = min(int(np.searchsorted(self._class_cum, pool.rng.random(), side="right")), len(fm.names))
+        k = min(int(np.searchsorted(self._class_cum, pool.rng.random(), side="right")), len(fm.names) + 1)
         planned = k == len(fm.names)
+        spot = k == len(fm.names) + 1
         if u < pool.alloc_gpus:
             acc = 0.0
             for job in pool.running.values():
@@ -1335,9 +1348,12 @@ class TrainingEngine:
                         g = gg
                         if off < a2:
                             break
-                    self._interrupt(pool, pi, job, g, k, planned)
+                    if spot:
+                        self._reclaim(pool, pi, job, g)
+                    else:
+                        self._interrupt(pool, pi, job, g, k, planned)
                     break
-        elif self.config.idle_node_failures and (planned or fm.needs_repair[k]):
+        elif self.config.idle_node_failures and (planned or spot or fm.needs_repair[k]):
             node = int((u - pool.alloc_gpus) // gpn)
             acc_n = 0
             done = False
@@ -1346,6 +1362,12 @@ class TrainingEngine:
                     acc_n += n
                     if node < acc_n:
                         bucket[g] -= 1
+                        if spot:
+                            delay = fm.spot_replacement_delay_s
+                            self._event("idle_node_reclaimed", None, pi, g, "spot", duration_s=delay)
+                            self._to_replacement(pool, g, delay)
+                            done = True
+                            break
                         cause = "planned_maintenance" if planned else fm.names[k]
                         out_s = fm.planned_duration_s if planned else float(fm.mttr_s[k])
                         self._event("idle_node_down", None, pi, g, cause, duration_s=out_s)
@@ -1368,6 +1390,69 @@ class TrainingEngine:
             pool.free[g] += 1
         self._event("node_repaired", None, self._pool_index[pool.spec.name], g)
         self._schedule(pool)
+
+    def _to_replacement(self, pool: _Pool, g: int, delay_s: float) -> None:
+        """A reclaimed spot node leaves the pool; a new one arrives after ``delay_s`` (no repair)."""
+        pool.replacing[g] = pool.replacing.get(g, 0) + 1
+        self._at(self._now + delay_s, lambda: self._replaced(pool, g))
+
+    def _replaced(self, pool: _Pool, g: int) -> None:
+        pool.replacing[g] -= 1
+        if pool.n_spare < pool.spec.spare_nodes:
+            pool.spare[g] = pool.spare.get(g, 0) + 1
+        else:
+            pool.free[g] += 1
+        self._event("node_replaced", None, self._pool_index[pool.spec.name], g, "spot")
+        self._schedule(pool)
+
+    def _reclaim(self, pool: _Pool, pi: int, job: _Job, g: int) -> None:
+        """A spot reclaim of one of the job's nodes (interruption class ``spot``; no repair).
+
+        The job loses the work since its last checkpoint (none with an emergency checkpoint that fits within
+        the notice: it then pays the write instead) and restarts once it has a node again: a hot spare at
+        once (the reclaimed slot returns to the pool as a new node after the replacement delay), otherwise it
+        keeps its other nodes and waits for the new node, which joins it directly after the delay. Free nodes
+        of the pool are not taken: a spot cluster rents nodes per job, so a free node stands for capacity
+        nobody holds. No detection time: the notice announces the reclaim.
+        """
+        fm = self.config.failures
+        assert fm is not None
+        restart_s = fm.restart_s
+        if not fm.spot_loses_work(job.spec.checkpoint_write_s) and job.state in (
+            JobState.COMPUTE,
+            JobState.CHECKPOINT,
+        ):
+            self._leave_compute(job)  # emergency checkpoint within the notice: nothing lost but the write
+            job.ckpt_progress_s = job.progress_s
+            lost = 0.0
+            stall_s = job.spec.checkpoint_write_s + restart_s
+        else:
+            lost = self._lose_work(job)
+            stall_s = restart_s
+        job.n_int["spot"] += 1
+        self._event("spot_reclaim", job, pi, g, "spot", lost * job.spec.n_gpus / 3600.0)
+        delay = fm.spot_replacement_delay_s
+        mx = job.spec.max_interruptions
+        if mx is not None and sum(job.n_int.values()) > mx:
+            job.nodes_by_group[g] -= 1  # the reclaimed node is gone, the others go back to the pool
+            self._to_replacement(pool, g, delay)
+            self._fail_job(job, f"more than {mx} interruptions")
+            return
+        spare = next((gg for gg, n in pool.spare.items() if n > 0), None)
+        if spare is not None:
+            pool.spare[spare] -= 1
+            self._to_replacement(pool, g, delay)
+            self._move_node(pool, job, g, spare)
+            wait_s = 0.0
+        else:
+            wait_s = delay
+            self._at(
+                self._now + delay,
+                functools.partial(self._event, "node_replaced", job, pi, g, "spot"),
+            )
+        self._transition(job, JobState.STALL, Phase.TRAIN_STALL)
+        self._event("restart", job, pi, g, "spot", duration_s=wait_s + stall_s)
+        self._timer(job, wait_s + stall_s, self._begin_compute)
 
     def _take_replacement(self, pool: _Pool) -> int | None:
         for bucket in (pool.spare, pool.free):
@@ -1448,7 +1533,8 @@ class TrainingEngine:
         }
 
     def pool_nodes(self, pool_idx: int) -> dict[str, int]:
-        """Node counts of a pool now: total, allocated, free, spare, repair, external."""
+        """Node counts of a pool now: total, allocated, free, spare, repair, replacing (reclaimed spot nodes
+        awaiting their replacement), external."""
         pool = self.pools[pool_idx]
         alloc = sum(sum(j.nodes_by_group.values()) for j in pool.running.values())
         return {
@@ -1457,6 +1543,7 @@ class TrainingEngine:
             "free": pool.n_free,
             "spare": pool.n_spare,
             "repair": sum(pool.repair.values()),
+            "replacing": sum(pool.replacing.values()),
             "external": sum(pool.external.values()),
         }
 
@@ -1788,12 +1875,12 @@ class TrainingHandler(WorkloadHandler):
             self._add_mix(wl.mix, usable_gpus, ctx)
 
         fm = None
+        # absolute rates per node-day count nodes as servers: GPU-weighted over the pool's groups
+        pool_servers = sum(
+            n * gpn / max(int(fleet.gpus_per_server[g]), 1) for g, n in zip(groups, nodes, strict=True)
+        )
+        gpus_per_server = self.pool_gpus / max(pool_servers, 1e-9)
         if rel.failures == "llama3":
-            # absolute rates per node-day count nodes as servers: GPU-weighted over the pool's groups
-            pool_servers = sum(
-                n * gpn / max(int(fleet.gpus_per_server[g]), 1) for g, n in zip(groups, nodes, strict=True)
-            )
-            gpus_per_server = self.pool_gpus / max(pool_servers, 1e-9)
             fm = (
                 llama3_failure_model(rel.detection_s, rel.restart_s, rel.planned_maintenance)
                 .with_total_rates(
@@ -1803,6 +1890,26 @@ class TrainingHandler(WorkloadHandler):
                     rate_per_gpu_h(rel.planned_per_1000_node_days, rel.planned_per_gpu_day, gpus_per_server),
                 )
                 .scaled(rel.rate_scale)
+            )
+        if rel.spot is not None:  # spot reclaims: a class of their own, without repair (not rate-scaled)
+            if fm is None:
+                fm = FailureModel(
+                    names=(),
+                    groups=(),
+                    rate_per_gpu_h=np.zeros(0),
+                    needs_repair=np.zeros(0, dtype=bool),
+                    mttr_s=np.zeros(0),
+                    detection_s=rel.detection_s,
+                    restart_s=rel.restart_s,
+                )
+            spot_rate = spot_rate_per_gpu_h(
+                rel.spot.reclaims_per_gpu_hour, rel.spot.reclaims_per_node_day, gpus_per_server
+            )
+            fm = fm.with_spot(
+                spot_rate or 0.0,
+                rel.spot.notice_s,
+                rel.spot.replacement_delay_s,
+                rel.spot.emergency_checkpoint,
             )
         self.config = SchedulerConfig(
             policy=wl.scheduler.policy,
