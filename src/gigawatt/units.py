@@ -35,6 +35,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "blackout_mw": ("Load not supplied after power capping (dark halls + overdraw)", "MW"),
     "overdraw_mw": ("Power drawn beyond supply (feedback lag)", "MW"),
     "dark_halls": ("Halls without power", "halls"),
+    "installed_gpus": ("Installed accelerators", "GPUs"),
+    "installed_it_capacity_mw": ("Installed IT capacity (rack nameplate)", "MW"),
     "energy_price_usd_per_mwh": ("Energy price", "USD/MWh"),
     "carbon_intensity_gco2_per_kwh": ("Grid carbon intensity", "gCO2/kWh"),
     "emissions_scope2_location_kgco2": ("Scope 2 emissions, location-based, per step", "kgCO2"),
