@@ -172,15 +172,18 @@ def test_a_target_never_online_is_an_error() -> None:
     assert "never installed" in probs["workloads[0].target"]
 
 
-def test_training_on_groups_dated_inside_the_horizon_is_an_error() -> None:
+def test_inference_on_groups_dated_inside_the_horizon_is_an_error() -> None:
     d = dgx_hall_dict("air")
     _hall(d)["racks"][0]["commission_date"] = "2026-01-15T06:00:00"
     d["workloads"] = [
         {
-            "kind": "training",
-            "name": "pretrain",
-            "target": {"hall": "h"},
-            "jobs": [{"name": "j", "gpus": 64, "duration_h": 2}],
+            "kind": "inference",
+            "name": "chat",
+            "target": {"hall": "h", "gpus": 160},
+            "model": "Llama-3-70B",
+            "serving": {"tensor_parallel": 4},
+            "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
+            "demand": {"kind": "profile", "peak_rps": 5.0},
         }
     ]
     probs = _problems(d)
@@ -198,3 +201,58 @@ def test_dates_in_yaml_errors_carry_a_line(tmp_path: Any) -> None:
     with pytest.raises(ScenarioError) as exc:
         gw.load_scenario(f)
     assert "line" in str(exc.value) and "racks[0].commission_date" in str(exc.value)
+
+
+# ---------------------------------------------------------------------------------------------- training
+def _two_group_training(job: dict[str, Any], **dates: dict[str, str]) -> dict[str, Any]:
+    """One air hall of two 10-rack DGX H100 groups (40 nodes of 8 GPUs each), one training job."""
+    d = dgx_hall_dict("air")
+    d["horizon_h"] = 48
+    a = _hall(d)["racks"][0]
+    b = copy.deepcopy(a)
+    b["name"] = "dgx-b"
+    a.update(dates.get("a", {}))
+    b.update(dates.get("b", {}))
+    _hall(d)["racks"] = [a, b]
+    d["workloads"] = [
+        {
+            "kind": "training",
+            "name": "pre",
+            "target": {"hall": "h"},
+            "jobs": [{"name": "job", "submit_h": 0, **job}],
+            "scheduler": {"spare_nodes": 0},
+            "reliability": {"failures": "none"},
+        }
+    ]
+    return d
+
+
+def test_a_training_job_waits_for_the_racks_it_needs() -> None:
+    d = _two_group_training({"gpus": 640, "duration_h": 4}, b={"commission_date": "2026-01-15T06:00:00"})
+    r = gw.simulate(d)
+    job = r.jobs.iloc[0]
+    assert job["state"] == "finished"
+    assert job["start_s"] == pytest.approx(6 * 3600, abs=1e-6)
+    ev = r.events
+    assert ((ev["kind"] == "nodes_commissioned") & (ev["cause"] == "commissioning")).sum() == 1
+
+
+def test_decommissioning_preempts_the_jobs_on_the_retired_racks() -> None:
+    job = {"gpus": 320, "duration_h": 10, "checkpoint_interval_s": 3600, "checkpoint_write_s": 60}
+    d = _two_group_training(job, a={"decommission_date": "2026-01-15T05:30:00"})
+    r = gw.simulate(d)
+    j = r.jobs.iloc[0]
+    assert j["state"] == "finished"
+    assert j["n_preemptions"] == 1
+    # the work since the last hourly checkpoint (less than one interval × 320 GPUs) is lost, then the job
+    # resumes on the other group
+    assert 0 < j["lost_work_gpu_hours"] <= 320 + 1e-6
+    assert j["useful_gpu_hours"] == pytest.approx(10 * 320, rel=1e-6)
+    ev = r.events
+    pre = ev[(ev["kind"] == "preemption") & (ev["cause"] == "decommissioning")]
+    assert len(pre) == 1
+    ts = r.timeseries
+    active = ts["gpu_utilization_frac"].to_numpy() * r.n_accelerators
+    assert np.all(active <= ts["installed_gpus"].to_numpy() + 1e-6)
+    after = ts.index >= "2026-01-15T06:00:00"
+    assert_allclose(ts.loc[after, "installed_gpus"], 320.0, rtol=0, atol=1e-9)

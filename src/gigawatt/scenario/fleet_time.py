@@ -16,8 +16,9 @@ from gigawatt.scenario.hardware import online_span
 __all__ = ["fleet_time_problems", "group_online_span", "horizon_end"]
 
 #: Workload kinds whose engine keeps a fixed GPU pool for the whole run (their targets must be installed for
-#: the whole horizon; a pool that grows or shrinks is not modelled yet, see ``docs/models/fleet_time.md``).
-FIXED_POOL_KINDS = ("training", "inference")
+#: the whole horizon; a pool that grows or shrinks is not modelled yet for them, see
+#: ``docs/models/fleet_time.md``). Training pools and utilisation profiles follow the installed GPUs.
+FIXED_POOL_KINDS = ("inference",)
 
 
 def horizon_end(sc: Any) -> dt.datetime:
@@ -40,9 +41,10 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
     """``(path, message)`` for every cross-field problem of commissioning dates.
 
     Errors: a rack group commissioned before its hall or decommissioned after it; a workload whose target is
-    never installed during the horizon (it would do nothing: most likely a wrong date or target); a training or
-    inference target with groups installed or retired *during* the horizon (their GPU pools are fixed for the
-    run; use a utilisation workload, or target groups installed for the whole run).
+    never installed during the horizon (it would do nothing: most likely a wrong date or target); an inference
+    target with groups installed or retired *during* the horizon, or an inference service sharing the nodes of
+    a training pool that has such groups (inference replica pools are fixed for the run; use a utilisation
+    workload, or target groups installed for the whole run).
     """
     from gigawatt.scenario.resolve import target_groups
     from gigawatt.scenario.workloads import GpuTarget, PoolTarget
@@ -92,7 +94,26 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
                         )
                     )
     start, end = sc.start, horizon_end(sc)
+
+    def dated_inside(target: Any) -> bool:
+        try:
+            groups = target_groups(sc, target)
+        except KeyError:
+            return False
+        return any(group_online_span(sc, *g) != (start, end) for g in groups)
+
+    training_targets = {wl.name: wl.target for wl in sc.workloads if getattr(wl, "kind", None) == "training"}
     for wi, wl in enumerate(sc.workloads):
+        shared = getattr(wl, "shared_with_training", None)
+        if shared in training_targets and dated_inside(training_targets[shared]):
+            problems.append(
+                (
+                    f"workloads[{wi}].shared_with_training",
+                    f"inference workload {wl.name!r} borrows nodes of training pool {shared!r}, whose rack "
+                    "groups are commissioned or decommissioned during the run; sharing is only modelled for "
+                    "pools installed for the whole run",
+                )
+            )
         kind = getattr(wl, "kind", None)
         targets: list[tuple[str, Any]] = [(f"workloads[{wi}].target", getattr(wl, "target", None))]
         dis = getattr(getattr(wl, "serving", None), "disaggregation", None)
