@@ -256,3 +256,56 @@ def test_decommissioning_preempts_the_jobs_on_the_retired_racks() -> None:
     assert np.all(active <= ts["installed_gpus"].to_numpy() + 1e-6)
     after = ts.index >= "2026-01-15T06:00:00"
     assert_allclose(ts.loc[after, "installed_gpus"], 320.0, rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------ on-site plant
+def test_on_site_plant_produces_only_while_installed() -> None:
+    d = dgx_hall_dict("air")
+    d["horizon_h"] = 24
+    site = d["sites"][0]
+    site["grid"].update(import_capacity_mw=0.2)  # short: gas covers the rest once it is installed
+    site["energy"] = {
+        "generation": [
+            {
+                "kind": "gas",
+                "name": "gt",
+                "capacity_mw": 1.0,
+                "start_time_s": 0,
+                "commission_date": "2026-01-15T06:00:00",
+                "decommission_date": "2026-01-15T18:00:00",
+            },
+            {
+                "kind": "baseload",
+                "name": "smr",
+                "capacity_mw": 0.05,
+                "commission_date": "2026-01-15T12:00:00",
+            },
+        ]
+    }
+    ts = gw.simulate(d).timeseries
+    gas = ts["generation_gt_mw"]
+    on = (ts.index >= "2026-01-15T06:00:00") & (ts.index < "2026-01-15T18:00:00")
+    assert_allclose(gas[~on], 0.0, rtol=0, atol=1e-12)
+    assert (gas[on] > 0.05).all()
+    smr = ts["generation_smr_mw"]
+    late = ts.index >= "2026-01-15T12:00:00"
+    assert_allclose(smr[~late], 0.0, rtol=0, atol=1e-12)
+    assert_allclose(smr[late], 0.05 * 0.92, rtol=1e-9)
+    # outside the gas unit's life the site is short: capping/blackout, never gas
+    assert (ts.loc[~on, "unserved_mw"] > 0).any()
+
+
+def test_plant_dates_out_of_order_are_an_error() -> None:
+    d = dgx_hall_dict("air")
+    d["sites"][0]["energy"] = {
+        "generation": [
+            {
+                "kind": "gas",
+                "name": "gt",
+                "capacity_mw": 1.0,
+                "commission_date": "2026-02-01",
+                "decommission_date": "2026-01-01",
+            }
+        ]
+    }
+    assert "must be after commission_date" in _problems(d)["sites[0].energy.generation[0]"]
