@@ -172,22 +172,49 @@ def test_a_target_never_online_is_an_error() -> None:
     assert "never installed" in probs["workloads[0].target"]
 
 
-def test_inference_on_groups_dated_inside_the_horizon_is_an_error() -> None:
-    d = dgx_hall_dict("air")
-    _hall(d)["racks"][0]["commission_date"] = "2026-01-15T06:00:00"
+def _inference(d: dict[str, Any], **extra: Any) -> dict[str, Any]:
     d["workloads"] = [
         {
             "kind": "inference",
             "name": "chat",
-            "target": {"hall": "h", "gpus": 160},
+            "target": {"hall": "h"},
             "model": "Llama-3-70B",
             "serving": {"tensor_parallel": 4},
             "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
-            "demand": {"kind": "profile", "peak_rps": 5.0},
+            "demand": {"kind": "profile", "peak_rps": 100.0, "daily_trough_frac": 0.7},
+            **extra,
         }
     ]
+    return d
+
+
+def test_inference_serves_only_on_installed_gpus() -> None:
+    d = dgx_hall_dict("air")
+    a = _hall(d)["racks"][0]
+    a["count"] = 1  # 32 GPUs = 8 replicas from the start ...
+    b = copy.deepcopy(a)
+    b.update(name="late", count=9, commission_date="2026-01-15T06:00:00")  # ... + 288 GPUs at 06:00
+    _hall(d)["racks"] = [a, b]
+    r = gw.simulate(_inference(d))
+    ts = r.timeseries
+    early = ts.index < "2026-01-15T06:00:00"
+    assert (ts.loc[early, "chat:replicas"] <= 8).all()
+    assert ts.loc[~early, "chat:replicas"].max() > 8
+    assert (ts.loc[early, "chat:pool_shortfall_replicas"] > 0).any()  # the autoscaler wanted more
+    assert_allclose(ts.loc[~early, "chat:pool_shortfall_replicas"], 0.0, rtol=0, atol=1e-12)
+    assert ts.loc[early, "chat:dropped_rps"].sum() > ts.loc[~early, "chat:dropped_rps"].sum()
+    active = ts["gpu_utilization_frac"].to_numpy() * r.n_accelerators
+    assert np.all(active <= ts["installed_gpus"].to_numpy() + 1e-6)
+
+
+def test_disaggregated_inference_on_dated_groups_is_an_error() -> None:
+    d = dgx_hall_dict("air")
+    _hall(d)["racks"][0]["commission_date"] = "2026-01-15T06:00:00"
+    d = _inference(d)
+    d["workloads"][0]["serving"]["disaggregation"] = {"prefill_target": {"hall": "h", "gpus": 64}}
+    d["workloads"][0]["target"]["gpus"] = 128
     probs = _problems(d)
-    assert "fixed for the whole run" in probs["workloads[0].target"]
+    assert any("disaggregat" in m for m in probs.values()), probs
 
 
 def test_dates_in_yaml_errors_carry_a_line(tmp_path: Any) -> None:

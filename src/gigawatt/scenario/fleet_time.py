@@ -15,11 +15,6 @@ from gigawatt.scenario.hardware import online_span
 
 __all__ = ["fleet_time_problems", "group_online_span", "horizon_end"]
 
-#: Workload kinds whose engine keeps a fixed GPU pool for the whole run (their targets must be installed for
-#: the whole horizon; a pool that grows or shrinks is not modelled yet for them, see
-#: ``docs/models/fleet_time.md``). Training pools and utilisation profiles follow the installed GPUs.
-FIXED_POOL_KINDS = ("inference",)
-
 
 def horizon_end(sc: Any) -> dt.datetime:
     """End of the simulated period (UTC, naive)."""
@@ -41,10 +36,9 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
     """``(path, message)`` for every cross-field problem of commissioning dates.
 
     Errors: a rack group commissioned before its hall or decommissioned after it; a workload whose target is
-    never installed during the horizon (it would do nothing: most likely a wrong date or target); an inference
-    target with groups installed or retired *during* the horizon, or an inference service sharing the nodes of
-    a training pool that has such groups (inference replica pools are fixed for the run; use a utilisation
-    workload, or target groups installed for the whole run).
+    never installed during the horizon (it would do nothing: most likely a wrong date or target); a
+    disaggregated inference service whose targets are installed or retired *during* the horizon, or an
+    inference service sharing the nodes of a training pool that has such groups (not modelled yet).
     """
     from gigawatt.scenario.resolve import target_groups
     from gigawatt.scenario.workloads import GpuTarget, PoolTarget
@@ -137,14 +131,14 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
                     )
                 )
                 continue
-            if kind in FIXED_POOL_KINDS and any(s is None or s != (start, end) for s in spans):
+            if kind == "inference" and dis is not None and any(s is None or s != (start, end) for s in spans):
                 problems.append(
                     (
                         path,
-                        f"{kind} workload {wl.name!r}: its target has rack groups that are commissioned or "
-                        f"decommissioned during the run; {kind} pools are fixed for the whole run (a growing or "
-                        "shrinking pool is not modelled yet); target rack groups installed from start to end "
-                        "of the horizon, or model this load as a utilization workload",
+                        f"inference workload {wl.name!r}: a disaggregated service (serving.disaggregation) "
+                        "needs its targets installed for the whole run (a growing or shrinking prefill/decode "
+                        "pool is not modelled yet); target rack groups installed from start to end of the "
+                        "horizon, or serve without disaggregation",
                     )
                 )
     return problems
