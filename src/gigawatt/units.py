@@ -37,6 +37,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "dark_halls": ("Halls without power", "halls"),
     "installed_gpus": ("Installed accelerators", "GPUs"),
     "installed_it_capacity_mw": ("Installed IT capacity (rack nameplate)", "MW"),
+    "installed_gpu_utilization_frac": ("Utilisation of the installed accelerators", "fraction"),
     "energy_price_usd_per_mwh": ("Energy price", "USD/MWh"),
     "carbon_intensity_gco2_per_kwh": ("Grid carbon intensity", "gCO2/kWh"),
     "emissions_scope2_location_kgco2": ("Scope 2 emissions, location-based, per step", "kgCO2"),

@@ -336,3 +336,26 @@ def test_plant_dates_out_of_order_are_an_error() -> None:
         ]
     }
     assert "must be after commission_date" in _problems(d)["sites[0].energy.generation[0]"]
+
+
+def test_installed_utilization_counts_only_installed_gpus() -> None:
+    d = _four_groups(4)
+    _hall(d)["racks"][1]["commission_date"] = "2026-01-15T12:00:00"
+    r = gw.simulate(d)
+    ts = r.timeseries
+    # a constant 70 % profile applies to the installed GPUs: 70 % of them, before and after the date
+    assert_allclose(ts["installed_gpu_utilization_frac"], 0.7, rtol=1e-9)
+    assert (ts["gpu_utilization_frac"].iloc[:48] < 0.7 * 0.8).all()  # of the whole (future) fleet
+    assert r.summary()["mean_installed_gpu_utilization_frac"] == pytest.approx(0.7, rel=1e-9)
+
+
+def test_a_training_job_larger_than_the_installed_pool_is_a_warning() -> None:
+    from gigawatt.scenario.feasibility import scenario_warnings
+
+    d = _two_group_training(
+        {"gpus": 640, "duration_h": 4},
+        a={"decommission_date": "2026-01-15T06:00:00"},
+        b={"commission_date": "2026-01-15T06:00:00"},
+    )
+    warns = dict(scenario_warnings(gw.load_scenario(d)))
+    assert "at most 320" in warns["workloads[0].jobs[0].gpus"]

@@ -915,7 +915,7 @@ class FacilityController:
                     dark[:, self.ctx.fleet.hall_site == si].sum(axis=1).astype(float)
                 )
         kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
-        self._installed_columns(columns, kpis)
+        self._installed_columns(columns, kpis, occ)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
         flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
@@ -923,10 +923,14 @@ class FacilityController:
         flows["dark_hall"] = dark
         return flows
 
-    def _installed_columns(self, columns: dict[str, np.ndarray], kpis: dict[str, float]) -> None:
-        """Installed accelerators and installed IT capacity (rack nameplate of the installed racks) per step,
-        campus-wide and per hall when there are several; KPIs ``installed_gpu_hours_h``,
-        ``peak_installed_gpus``, ``mean_installed_gpus``, ``peak_installed_it_capacity_mw``."""
+    def _installed_columns(
+        self, columns: dict[str, np.ndarray], kpis: dict[str, float], occ: np.ndarray
+    ) -> None:
+        """Installed accelerators, installed IT capacity (rack nameplate of the installed racks) and the
+        utilisation of the installed accelerators (active GPU-equivalents / installed GPUs, 0 when none) per
+        step, campus-wide and per hall when there are several; KPIs ``installed_gpu_hours_h``,
+        ``peak_installed_gpus``, ``mean_installed_gpus``, ``peak_installed_it_capacity_mw``,
+        ``mean_installed_gpu_utilization_frac`` (GPU-hours used / installed GPU-hours)."""
         f, clock = self.ctx.fleet, self.ctx.clock
         inst = (
             self.installed_group if self.installed_group is not None else np.ones((clock.n_steps, f.n_groups))
@@ -934,14 +938,27 @@ class FacilityController:
         rack_kw = np.array([rg.rack_power_kw() for h in f.halls for rg in h.racks], dtype=float)
         gpus_hall = (inst * f.n_gpus) @ self.g2h  # (T, H)
         cap_hall = (inst * (f.n_racks * rack_kw)) @ self.g2h / 1e3
+        active_hall = occ.sum(axis=2) @ self.g2h
+
+        def util(active: np.ndarray, gpus: np.ndarray) -> np.ndarray:
+            return np.asarray(
+                np.divide(active, gpus, out=np.zeros_like(active), where=gpus > 0).clip(0.0, 1.0), dtype=float
+            )
+
         columns["installed_gpus"] = gpus_hall.sum(axis=1)
         columns["installed_it_capacity_mw"] = cap_hall.sum(axis=1)
+        columns["installed_gpu_utilization_frac"] = util(active_hall.sum(axis=1), columns["installed_gpus"])
         if f.n_halls > 1:
             for h, key in enumerate(f.hall_keys):
                 columns[f"{key}:installed_gpus"] = gpus_hall[:, h]
                 columns[f"{key}:installed_it_capacity_mw"] = cap_hall[:, h]
+                columns[f"{key}:installed_gpu_utilization_frac"] = util(active_hall[:, h], gpus_hall[:, h])
+        used_h = float(active_hall.sum() * clock.step_h)
         total = columns["installed_gpus"]
         kpis["installed_gpu_hours_h"] = float(total.sum() * clock.step_h)
+        kpis["mean_installed_gpu_utilization_frac"] = (
+            used_h / kpis["installed_gpu_hours_h"] if kpis["installed_gpu_hours_h"] > 0 else 0.0
+        )
         kpis["mean_installed_gpus"] = float(total.mean()) if total.size else 0.0
         kpis["peak_installed_gpus"] = float(total.max()) if total.size else 0.0
         kpis["peak_installed_it_capacity_mw"] = (

@@ -13,7 +13,7 @@ from typing import Any
 
 from gigawatt.scenario.hardware import online_span
 
-__all__ = ["fleet_time_problems", "group_online_span", "horizon_end"]
+__all__ = ["fleet_time_problems", "fleet_time_warnings", "group_online_span", "horizon_end"]
 
 
 def horizon_end(sc: Any) -> dt.datetime:
@@ -142,3 +142,47 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
                     )
                 )
     return problems
+
+
+def _peak_installed_gpus(sc: Any, groups: list[tuple[int, int, int]]) -> int:
+    """Most accelerators of ``groups`` installed at the same time during the horizon."""
+    spans = [(g, group_online_span(sc, *g)) for g in groups]
+    starts = [sp[0] for _, sp in spans if sp is not None]
+    best = 0
+    for t in starts:
+        n = sum(
+            sc.sites[g[0]].halls[g[1]].racks[g[2]].n_accelerators
+            for g, sp in spans
+            if sp is not None and sp[0] <= t < sp[1]
+        )
+        best = max(best, n)
+    return best
+
+
+def fleet_time_warnings(sc: Any) -> list[tuple[str, str]]:
+    """Warnings ``(path, message)``: training jobs larger than the most GPUs of their pool installed at one
+    time during the horizon (they would wait in the queue to the end)."""
+    from gigawatt.scenario.resolve import target_groups
+    from gigawatt.scenario.workloads import GpuTarget, PoolTarget
+
+    out: list[tuple[str, str]] = []
+    for wi, wl in enumerate(sc.workloads):
+        if getattr(wl, "kind", None) != "training" or not isinstance(wl.target, GpuTarget | PoolTarget):
+            continue
+        try:
+            groups = target_groups(sc, wl.target)
+        except KeyError:
+            continue
+        if all(group_online_span(sc, *g) == (sc.start, horizon_end(sc)) for g in groups):
+            continue
+        peak = _peak_installed_gpus(sc, groups)
+        for ji, job in enumerate(wl.jobs):
+            if job.gpus > peak:
+                out.append(
+                    (
+                        f"workloads[{wi}].jobs[{ji}].gpus",
+                        f"job {job.name!r} needs {job.gpus} GPUs but at most {peak} of its pool are installed "
+                        "at one time during the run (commission/decommission dates); it will wait in the queue",
+                    )
+                )
+    return out
