@@ -322,6 +322,25 @@ def test_on_site_plant_produces_only_while_installed() -> None:
     assert (ts.loc[~on, "unserved_mw"] > 0).any()
 
 
+def test_a_battery_charges_and_discharges_only_while_installed() -> None:
+    d = dgx_hall_dict("air")
+    site = d["sites"][0]
+    site["grid"].update(import_capacity_mw=0.3)  # short: the battery covers the gap while it lasts
+    site["energy"] = {
+        "battery": {
+            "energy_mwh": 1.0,
+            "power_mw": 0.5,
+            "commission_date": "2026-01-15T08:00:00",
+            "decommission_date": "2026-01-15T20:00:00",
+        }
+    }
+    ts = gw.simulate(d).timeseries
+    on = (ts.index >= "2026-01-15T08:00:00") & (ts.index < "2026-01-15T20:00:00")
+    moved = ts["battery_charge_mw"] + ts["battery_discharge_mw"]
+    assert_allclose(moved[~on], 0.0, rtol=0, atol=1e-12)
+    assert moved[on].sum() > 0
+
+
 def test_plant_dates_out_of_order_are_an_error() -> None:
     d = dgx_hall_dict("air")
     d["sites"][0]["energy"] = {

@@ -311,6 +311,7 @@ class SiteSupply:
             charge_mask=out.charge_mask,
             discharge_mask=out.discharge_mask,
             gas_available_frac=np.array(gas_avail).reshape(len(gas), n) if gas else None,
+            battery_available_frac=online(b) if b is not None else None,
         )
         return out
 

@@ -331,9 +331,9 @@ def _dispatch_kernel(
                 needc -= min(max(min(gas_cap[u, t], needc), gas_min[u, t]), needc)
         # battery energy limits this step
         if has_battery:
-            dis_res = max(0.0, min(p_dis_max, (soc - soc_reserve) * e_mwh * eta_d / step_h))
-            dis_all = max(0.0, min(p_dis_max, (soc - soc_min) * e_mwh * eta_d / step_h))
-            ch_lim = max(0.0, min(p_ch_max, (soc_max - soc) * e_mwh / (eta_c * step_h)))
+            dis_res = max(0.0, min(p_dis_max[t], (soc - soc_reserve) * e_mwh * eta_d / step_h))
+            dis_all = max(0.0, min(p_dis_max[t], (soc - soc_min) * e_mwh * eta_d / step_h))
+            ch_lim = max(0.0, min(p_ch_max[t], (soc_max - soc) * e_mwh / (eta_c * step_h)))
         else:
             dis_res = 0.0
             dis_all = 0.0
@@ -630,12 +630,14 @@ def prepare_dispatch(
     charge_mask: ArrayLike | None = None,
     discharge_mask: ArrayLike | None = None,
     gas_available_frac: ArrayLike | None = None,
+    battery_available_frac: ArrayLike | None = None,
 ) -> PreparedDispatch:
     """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps (see there).
 
     ``gas_available_frac`` (n_gas, n_steps), optional: installed share of each gas unit (in the order of
     ``gas_units``) per step, 0 before its commissioning and after its decommissioning (fractional on the step of
-    a date); scales its capacity and minimum load. Default 1."""
+    a date); scales its capacity and minimum load. ``battery_available_frac`` (n_steps,), optional: likewise for
+    the battery's charge and discharge power (its state of charge is held while it is not installed)."""
     if step_h <= 0:
         raise ValueError("step_h: must be > 0")
     if policy not in POLICIES:
@@ -699,6 +701,16 @@ def prepare_dispatch(
             k = max(1, round(hours / step_h))
             charge_sig, dis_sig = daily_signal_masks(sig, spd, k, k)
 
+    b_power = (
+        np.zeros(n)
+        if battery is None
+        else battery.power_mw
+        * (
+            np.ones(n)
+            if battery_available_frac is None
+            else np.asarray(battery_available_frac, dtype=float).reshape(n)
+        )
+    )
     prepared = PreparedDispatch(
         step_h=float(step_h),
         grid_cap_mw=cap,
@@ -715,6 +727,7 @@ def prepare_dispatch(
         gas_start_steps=start_steps,
         gas_economic=econ,
         battery=battery,
+        battery_power_mw=np.ascontiguousarray(b_power, dtype=float),
         target=target,
         charge_signal=charge_sig,
         discharge_signal=dis_sig,
@@ -743,6 +756,7 @@ class PreparedDispatch:
     gas_start_steps: NDArray[np.int64]
     gas_economic: BoolArray  # (u, n)
     battery: Battery | None
+    battery_power_mw: FloatArray  # (n,) charge/discharge power limit per step (installed share × rating)
     target: FloatArray
     charge_signal: BoolArray
     discharge_signal: BoolArray
@@ -788,8 +802,8 @@ class PreparedDispatch:
             np.ascontiguousarray(self.gas_economic[:, t]),
             b is not None,
             b.energy_mwh if b else 1.0,
-            b.power_mw if b else 0.0,
-            b.power_mw if b else 0.0,
+            self.battery_power_mw[t],
+            self.battery_power_mw[t],
             b.eta_charge if b else 1.0,
             b.eta_discharge if b else 1.0,
             b.soc_min_frac if b else 0.0,

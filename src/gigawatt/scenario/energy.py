@@ -245,7 +245,7 @@ Generator = Annotated[
 ]
 
 
-class Battery(StrictModel):
+class Battery(_DatedPlant):
     """Battery energy storage and its dispatch policy (see :mod:`gigawatt.physics.dispatch`)."""
 
     energy_mwh: float = Field(gt=0, le=1_000_000)
