@@ -1,9 +1,11 @@
 """A fleet that grows and shrinks during the run: energy and work are conserved (invariants).
 
 These hold by construction when the engine handles a changing fleet correctly; they are bug checks, not
-evidence about real campuses. The scenario: a liquid hall installed throughout runs a training job; an air
-hall is commissioned mid-run in two rack groups, one of which is retired before the end, under a daily
-utilisation profile (``docs/models/fleet_time.md``).
+evidence about real campuses. Scenario 1: a liquid hall installed throughout runs training jobs; an air hall
+is commissioned mid-run in two rack groups, one of which is retired before the end, under a daily utilisation
+profile. Scenario 2: a training pool whose first rack group is retired and whose second is commissioned
+mid-run (jobs preempted by the retirement, nodes added by the commissioning). See
+``docs/models/fleet_time.md``.
 """
 
 from __future__ import annotations
