@@ -217,6 +217,15 @@ def test_disaggregated_inference_on_dated_groups_is_an_error() -> None:
     assert any("disaggregat" in m for m in probs.values()), probs
 
 
+def test_inference_sharing_a_dated_training_pool_is_an_error() -> None:
+    d = _two_group_training({"gpus": 64, "duration_h": 4}, b={"commission_date": "2026-01-15T06:00:00"})
+    d["workloads"].append(
+        _inference(dgx_hall_dict("air"), shared_with_training="pre")["workloads"][0] | {"name": "chat"}
+    )
+    probs = _problems(d)
+    assert "sharing is only modelled" in probs["workloads[1].shared_with_training"]
+
+
 def test_dates_in_yaml_errors_carry_a_line(tmp_path: Any) -> None:
     import yaml
 

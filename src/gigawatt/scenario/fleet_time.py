@@ -99,13 +99,15 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
     training_targets = {wl.name: wl.target for wl in sc.workloads if getattr(wl, "kind", None) == "training"}
     for wi, wl in enumerate(sc.workloads):
         shared = getattr(wl, "shared_with_training", None)
-        if shared in training_targets and dated_inside(training_targets[shared]):
+        if shared is not None and (
+            (shared in training_targets and dated_inside(training_targets[shared])) or dated_inside(wl.target)
+        ):
             problems.append(
                 (
                     f"workloads[{wi}].shared_with_training",
-                    f"inference workload {wl.name!r} borrows nodes of training pool {shared!r}, whose rack "
-                    "groups are commissioned or decommissioned during the run; sharing is only modelled for "
-                    "pools installed for the whole run",
+                    f"inference workload {wl.name!r} borrows nodes of training pool {shared!r}, and its target "
+                    "or the pool has rack groups commissioned or decommissioned during the run; sharing is "
+                    "only modelled for GPUs installed for the whole run",
                 )
             )
         kind = getattr(wl, "kind", None)
