@@ -387,3 +387,15 @@ def test_a_training_job_larger_than_the_installed_pool_is_a_warning() -> None:
     )
     warns = dict(scenario_warnings(gw.load_scenario(d)))
     assert "at most 320" in warns["workloads[0].jobs[0].gpus"]
+
+
+def test_example_campus_counts_a_refresh_once_in_the_hall_design() -> None:
+    from gigawatt.scenario.feasibility import scenario_warnings
+
+    sc = gw.load_scenario("examples/scenarios/fleet_over_time.yaml")
+    assert scenario_warnings(sc) == []
+    hall = sc.sites[0].halls[0]
+    h100, b300 = (rg.count * rg.rack_power_kw() / 1e3 for rg in hall.racks)
+    # the H100 group and its B300 replacement are never installed together
+    assert hall.nameplate_it_power_mw() == pytest.approx(max(h100, b300), rel=1e-12)
+    assert hall.nameplate_it_power_mw() < h100 + b300 - 1.0
