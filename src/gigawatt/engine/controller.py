@@ -222,6 +222,31 @@ class FacilityController:
         self.block_steps = max(1, int(block_steps))
         self.plant_inputs = build_plant(fleet)
         self.plant = self.plant_inputs.plant
+        self.installed_group: np.ndarray | None = None
+        """Installed share of each rack group per step (T, G), or None when nothing has dates (all 1)."""
+        self.hall_present: np.ndarray | None = None
+        """Whether each hall is in service per step (T, H), or None when nothing has dates (all True)."""
+        self._gpu_frac_hall: np.ndarray | None = None
+        self._fan_frac_hall: np.ndarray | None = None
+        if fleet.dated:
+            self.installed_group = fleet.installed_frac(clock.step_start_s, clock.step_s)
+            self.hall_present = fleet.hall_present(clock.step_start_s, clock.step_s)
+            g2h = fleet.group_to_hall_matrix()
+            gpus_hall = fleet.n_gpus.astype(float) @ g2h
+            self._gpu_frac_hall = np.divide(
+                (self.installed_group * fleet.n_gpus) @ g2h,
+                gpus_hall,
+                out=np.zeros((clock.n_steps, fleet.n_halls)),
+                where=gpus_hall > 0,
+            )
+            fan_g = fleet.n_servers * self.plant_inputs.fan_max_w_group
+            fan_hall = fan_g @ g2h
+            self._fan_frac_hall = np.divide(
+                (self.installed_group * fan_g) @ g2h,
+                fan_hall,
+                out=np.zeros((clock.n_steps, fleet.n_halls)),
+                where=fan_hall > 0,
+            )
         self.phase_w = power.phase_power_w(fleet.idle_w, fleet.tdp_w, fleet.training_power_frac)
         self.g2h = fleet.group_to_hall_matrix()
         self.h2s = fleet.hall_to_site_matrix()
@@ -284,29 +309,45 @@ class FacilityController:
         ``level`` (verified exactly after the run by :meth:`unsound_skips`)."""
 
     # ---------------------------------------------------------------------------------------- stages
-    def it_power(self, occupancy: np.ndarray) -> dict[str, np.ndarray]:
+    def it_power(self, occupancy: np.ndarray, t: slice | np.ndarray) -> dict[str, np.ndarray]:
         """Stage 1: per-hall IT load split into a fixed part and the throughput-scaled accelerator part [kW].
 
         ``fixed = n·P_idle + host (without fans) + network + storage``; ``dynamic`` = above-idle accelerator
         power at full throughput. Server fans (inlet-dependent) and the DVFS scaling of ``dynamic`` are
-        applied by the facility stage.
+        applied by the facility stage. ``t``: the steps of the rows of ``occupancy`` (a fleet that changes over
+        time counts only its installed racks, and network and storage per installed GPU).
         """
         f = self.ctx.fleet
         pi = self.plant_inputs
+        inst = None if self.installed_group is None else self.installed_group[t]
         static_kw, host_kw = power.group_it_power_kw(
-            occupancy, f.n_gpus, f.idle_w, self.phase_w, f.host_w_per_server, f.n_servers, np.zeros(1)
+            occupancy, f.n_gpus, f.idle_w, self.phase_w, f.host_w_per_server, f.n_servers, np.zeros(1), inst
         )
         full_kw, _ = power.group_it_power_kw(
-            occupancy, f.n_gpus, f.idle_w, self.phase_w, f.host_w_per_server, f.n_servers
+            occupancy, f.n_gpus, f.idle_w, self.phase_w, f.host_w_per_server, f.n_servers, None, inst
         )
         host_kw = host_kw * (1.0 - pi.fan_share_group)
+        net_kw = pi.network_kw_hall + pi.storage_kw_hall
+        if self._gpu_frac_hall is not None:
+            net_kw = net_kw * self._gpu_frac_hall[t]
         return {
             "accel_static_kw": static_kw,
             "accel_dynamic_kw": full_kw - static_kw,
             "host_power_kw": host_kw,
-            "fixed_it_kw": (static_kw + host_kw) @ self.g2h + pi.network_kw_hall + pi.storage_kw_hall,
+            "fixed_it_kw": (static_kw + host_kw) @ self.g2h + net_kw,
             "dynamic_it_kw": (full_kw - static_kw) @ self.g2h,
         }
+
+    def fan_frac(self, t: slice | np.ndarray) -> np.ndarray | None:
+        """Installed share of each hall's server fans at steps ``t`` (None: all installed)."""
+        return None if self._fan_frac_hall is None else self._fan_frac_hall[t]
+
+    def absent(self, dark_hall: np.ndarray | None, t: slice | np.ndarray) -> np.ndarray | None:
+        """``dark_hall`` combined with the halls not in service at steps ``t`` (both draw nothing)."""
+        if self.hall_present is None:
+            return dark_hall
+        gone = ~self.hall_present[t]
+        return gone if dark_hall is None else dark_hall | gone
 
     def hall_weather(self, step_idx: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
         """Dry- and wet-bulb temperature at each hall's site for the given steps, arrays (m, H) [°C]."""
@@ -329,6 +370,8 @@ class FacilityController:
         fac = facility.facility_power_kw(self.plant, it, db, wb)
         if lit is not None:
             fac = fac * lit
+        if self.hall_present is not None:
+            fac = fac * self.hall_present[np.asarray(step_idx)]
         return np.asarray(fac[:, halls].sum(axis=1), dtype=float)
 
     def evaluate(
@@ -350,7 +393,7 @@ class FacilityController:
         not the contiguous ``step0 ..``.
         """
         t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
-        it = self.it_power(occupancy)
+        it = self.it_power(occupancy, t)
         running = self.running_frac_hall[t] if running_hall is None else running_hall
         dry_hall, wet_hall = self.hall_weather(t)
         flows = facility.facility_flows(
@@ -361,10 +404,12 @@ class FacilityController:
             wet_hall,
             throughput_frac=throughput_hall,
             step_s=self.ctx.clock.step_s,
+            server_fan_frac=self.fan_frac(t),
         )
         f = self.ctx.fleet
-        if dark_hall is not None and dark_hall.any():
-            black_out(flows, dark_hall, f.group_hall)
+        gone = self.absent(dark_hall, t)
+        if gone is not None and gone.any():
+            black_out(flows, gone, f.group_hall)
         thr_group = flows["throughput_frac"][:, f.group_hall]
         flows["accel_power_kw"] = it["accel_static_kw"] + it["accel_dynamic_kw"] * running[
             :, f.group_hall
@@ -431,20 +476,21 @@ class FacilityController:
         if not self.thermal_may_bind[step0:step1].any():  # no load up to design can be throttled here
             return np.ones((step1 - step0, self.ctx.fleet.n_halls))
         occ = self.ctx.ledger.predict(step0, step1)
-        it = self.it_power(occ)
-        db, wb = self.hall_weather(slice(step0, step1))
+        t = slice(step0, step1)
+        it = self.it_power(occ, t)
+        db, wb = self.hall_weather(t)
         thr = facility.thermal_limit_throughput_frac(
-            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb
+            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb, self.fan_frac(t)
         )
         return np.clip(thr, 0.0, 1.0)
 
     def _it_split(
-        self, occ: np.ndarray, flows: dict[str, np.ndarray], thr: np.ndarray
+        self, occ: np.ndarray, flows: dict[str, np.ndarray], thr: np.ndarray, step0: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """IT power no capping action removes (fixed + fans) (T, H) and dynamic accelerator power at the
         thermal throughput split by workload kind (other, training, inference) (T, H, 3) [kW]."""
         f = self.ctx.fleet
-        it = self.it_power(occ)
+        it = self.it_power(occ, slice(step0, step0 + occ.shape[0]))
         dyn = it["dynamic_it_kw"] * it_power.dvfs_dynamic_power_frac(thr, self.plant.dvfs_exponent)
         base = flows["it_power_kw"] - dyn
         per_phase = occ * np.maximum(self.phase_w - f.idle_w[:, None], 0.0)[None]  # (T, G, P)
@@ -519,7 +565,7 @@ class FacilityController:
         if flex is None and not restore.any():
             demand = flows["site_facility_power_kw"]  # at the thermal throughput, nothing paused
         else:  # carbon-/price-aware training: pause a share of training on flagged steps
-            base, dyn_kind = self._it_split(occ, flows, thr)
+            base, dyn_kind = self._it_split(occ, flows, thr, step0)
             if flex is not None:
                 dyn = dyn_kind.sum(axis=2)
                 dyn_kind[:, :, 1] *= 1.0 - flex
@@ -544,7 +590,7 @@ class FacilityController:
             return thr
         self._supply_headroom_kw = None
         if dyn_kind is None or base is None:
-            base, dyn_kind = self._it_split(occ, flows, thr)
+            base, dyn_kind = self._it_split(occ, flows, thr, step0)
         share = self._training_priority_share()
         decision = self._cap(base, dyn_kind, available, step0, np.arange(step1 - step0), None, share)
         short = decision.unserved_kw > BLACKOUT_TOL_FRAC * np.maximum(demand, 1.0)
@@ -769,15 +815,24 @@ class FacilityController:
         owner = np.concatenate([np.full(b - a, i) for i, (a, b, _) in enumerate(spans)])
         levels = np.stack([lvl for _, _, lvl in spans])[owner]  # (n, G, P)
         occ = levels + self.ctx.ledger.profiles_at(steps)
-        it = self.it_power(occ)
+        it = self.it_power(occ, steps)
         db, wb = self.hall_weather(steps)
         flows = facility.facility_flows(
-            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb, step_s=self.ctx.clock.step_s
+            self.plant,
+            it["fixed_it_kw"],
+            it["dynamic_it_kw"],
+            db,
+            wb,
+            step_s=self.ctx.clock.step_s,
+            server_fan_frac=self.fan_frac(steps),
         )
         bad = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
         bad |= (self.throughput_hall[steps] < 1.0).any(axis=1)
         if self.supply.needs_feedback:
-            demand = flows["facility_power_kw"] @ self.h2s
+            fac = flows["facility_power_kw"]
+            if self.hall_present is not None:
+                fac = fac * self.hall_present[steps]
+            demand = fac @ self.h2s
             firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps)[steps]
             bad |= (demand > firm).any(axis=1)
         return {spans[i][0] for i in np.unique(owner[bad])}
@@ -860,12 +915,55 @@ class FacilityController:
                     dark[:, self.ctx.fleet.hall_site == si].sum(axis=1).astype(float)
                 )
         kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
+        self._installed_columns(columns, kpis, occ)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
         flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
         flows["occupancy_gpus"] = occ
         flows["dark_hall"] = dark
         return flows
+
+    def _installed_columns(
+        self, columns: dict[str, np.ndarray], kpis: dict[str, float], occ: np.ndarray
+    ) -> None:
+        """Installed accelerators, installed IT capacity (rack nameplate of the installed racks) and the
+        utilisation of the installed accelerators (active GPU-equivalents / installed GPUs, 0 when none) per
+        step, campus-wide and per hall when there are several; KPIs ``installed_gpu_hours_h``,
+        ``peak_installed_gpus``, ``mean_installed_gpus``, ``peak_installed_it_capacity_mw``,
+        ``mean_installed_gpu_utilization_frac`` (GPU-hours used / installed GPU-hours)."""
+        f, clock = self.ctx.fleet, self.ctx.clock
+        inst = (
+            self.installed_group if self.installed_group is not None else np.ones((clock.n_steps, f.n_groups))
+        )
+        rack_kw = np.array([rg.rack_power_kw() for h in f.halls for rg in h.racks], dtype=float)
+        gpus_hall = (inst * f.n_gpus) @ self.g2h  # (T, H)
+        cap_hall = (inst * (f.n_racks * rack_kw)) @ self.g2h / 1e3
+        active_hall = occ.sum(axis=2) @ self.g2h
+
+        def util(active: np.ndarray, gpus: np.ndarray) -> np.ndarray:
+            return np.asarray(
+                np.divide(active, gpus, out=np.zeros_like(active), where=gpus > 0).clip(0.0, 1.0), dtype=float
+            )
+
+        columns["installed_gpus"] = gpus_hall.sum(axis=1)
+        columns["installed_it_capacity_mw"] = cap_hall.sum(axis=1)
+        columns["installed_gpu_utilization_frac"] = util(active_hall.sum(axis=1), columns["installed_gpus"])
+        if f.n_halls > 1:
+            for h, key in enumerate(f.hall_keys):
+                columns[f"{key}:installed_gpus"] = gpus_hall[:, h]
+                columns[f"{key}:installed_it_capacity_mw"] = cap_hall[:, h]
+                columns[f"{key}:installed_gpu_utilization_frac"] = util(active_hall[:, h], gpus_hall[:, h])
+        used_h = float(active_hall.sum() * clock.step_h)
+        total = columns["installed_gpus"]
+        kpis["installed_gpu_hours_h"] = float(total.sum() * clock.step_h)
+        kpis["mean_installed_gpu_utilization_frac"] = (
+            used_h / kpis["installed_gpu_hours_h"] if kpis["installed_gpu_hours_h"] > 0 else 0.0
+        )
+        kpis["mean_installed_gpus"] = float(total.mean()) if total.size else 0.0
+        kpis["peak_installed_gpus"] = float(total.max()) if total.size else 0.0
+        kpis["peak_installed_it_capacity_mw"] = (
+            float(columns["installed_it_capacity_mw"].max()) if total.size else 0.0
+        )
 
     def _blackout_events(self, events: Any) -> Any:
         """Append one ``blackout`` event per hall and dark stretch (time, site, hall, duration) to the grid

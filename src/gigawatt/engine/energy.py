@@ -183,8 +183,22 @@ class SiteSupply:
                 **kw,
             )
 
+        def online(spec: Any) -> np.ndarray:
+            """Installed share of a dated plant per step (1 when undated)."""
+            if spec.commission_date is None and spec.decommission_date is None:
+                return np.ones(n)
+            from gigawatt.engine.fleet import online_frac
+
+            def secs(d: Any, default: float) -> float:
+                return default if d is None else float((pd.Timestamp(d) - clock.start).total_seconds())
+
+            span = np.array([[secs(spec.commission_date, -np.inf), secs(spec.decommission_date, np.inf)]])
+            return online_frac(span, clock.step_start_s, clock.step_s)[:, 0]
+
+        gas_avail: list[np.ndarray] = []
         for gspec in site.energy.generation:
             if isinstance(gspec, GasGenerator):
+                gas_avail.append(online(gspec))
                 gas.append(
                     gen.GasUnit(
                         gspec.name,
@@ -208,9 +222,9 @@ class SiteSupply:
                     gspec.surface_tilt_deg,
                     az,
                     system_losses_frac=gspec.system_losses_frac,
-                )
+                ) * online(gspec)
             elif isinstance(gspec, WindGenerator):
-                must_run[gspec.name] = cls._wind(site, weather, gspec.n_turbines, gspec)
+                must_run[gspec.name] = cls._wind(site, weather, gspec.n_turbines, gspec) * online(gspec)
             elif isinstance(gspec, BaseloadGenerator):
                 must_run[gspec.name] = gen.baseload_power_mw(
                     n,
@@ -219,7 +233,7 @@ class SiteSupply:
                     step_h,
                     rng if gspec.stochastic_outages else None,
                     gspec.mean_outage_h,
-                )
+                ) * online(gspec)
         # PPAs (contract for difference against the tariff)
         contracted = np.zeros(n)
         settlement = np.zeros(n)
@@ -296,6 +310,8 @@ class SiteSupply:
             peak_shaving_target_mw=out.peak_target_mw,
             charge_mask=out.charge_mask,
             discharge_mask=out.discharge_mask,
+            gas_available_frac=np.array(gas_avail).reshape(len(gas), n) if gas else None,
+            battery_available_frac=online(b) if b is not None else None,
         )
         return out
 

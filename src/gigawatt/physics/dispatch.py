@@ -321,19 +321,19 @@ def _dispatch_kernel(
                 else:
                     countdown[u] = gas_start_steps[u]
             if online[u] and need > 0.0:
-                out = max(min(gas_cap[u], need), gas_min[u])
+                out = max(min(gas_cap[u, t], need), gas_min[u, t])
                 served = min(out, need)
                 need -= served
                 surplus += out - served
                 gas_out[u, t] = out
                 used[u] = True
             if online[u]:
-                needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
+                needc -= min(max(min(gas_cap[u, t], needc), gas_min[u, t]), needc)
         # battery energy limits this step
         if has_battery:
-            dis_res = max(0.0, min(p_dis_max, (soc - soc_reserve) * e_mwh * eta_d / step_h))
-            dis_all = max(0.0, min(p_dis_max, (soc - soc_min) * e_mwh * eta_d / step_h))
-            ch_lim = max(0.0, min(p_ch_max, (soc_max - soc) * e_mwh / (eta_c * step_h)))
+            dis_res = max(0.0, min(p_dis_max[t], (soc - soc_reserve) * e_mwh * eta_d / step_h))
+            dis_all = max(0.0, min(p_dis_max[t], (soc - soc_min) * e_mwh * eta_d / step_h))
+            ch_lim = max(0.0, min(p_ch_max[t], (soc_max - soc) * e_mwh / (eta_c * step_h)))
         else:
             dis_res = 0.0
             dis_all = 0.0
@@ -356,36 +356,36 @@ def _dispatch_kernel(
                 continue
             if online[u]:
                 if need > 0.0:
-                    out = max(min(gas_cap[u], need), gas_min[u])
+                    out = max(min(gas_cap[u, t], need), gas_min[u, t])
                     served = min(out, need)
                     need -= served
                     surplus += out - served
                     gas_out[u, t] = out
                     used[u] = True
                 if needc > 0.0:
-                    needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
+                    needc -= min(max(min(gas_cap[u, t], needc), gas_min[u, t]), needc)
                 elif not used[u] and not gas_economic[u, t]:
                     online[u] = False
             elif countdown[u] > 0:
                 if needc - pending > 0.0:
-                    pending += gas_cap[u]
+                    pending += gas_cap[u, t]
                 elif not gas_economic[u, t]:
                     countdown[u] = 0  # start aborted: no longer needed
             elif needc - pending > 0.0 or gas_economic[u, t]:
                 if gas_start_steps[u] == 0:
                     online[u] = True
                     if need > 0.0:
-                        out = max(min(gas_cap[u], need), gas_min[u])
+                        out = max(min(gas_cap[u, t], need), gas_min[u, t])
                         served = min(out, need)
                         need -= served
                         surplus += out - served
                         gas_out[u, t] = out
                         used[u] = True
-                    needc -= min(max(min(gas_cap[u], needc), gas_min[u]), needc)
+                    needc -= min(max(min(gas_cap[u, t], needc), gas_min[u, t]), needc)
                 else:
                     countdown[u] = gas_start_steps[u]
                     if needc - pending > 0.0:
-                        pending += gas_cap[u]
+                        pending += gas_cap[u, t]
         more = min(max(dis_all - dis, 0.0), need)
         dis += more
         need -= more
@@ -629,8 +629,15 @@ def prepare_dispatch(
     arbitrage_hours_per_day: float | None = None,
     charge_mask: ArrayLike | None = None,
     discharge_mask: ArrayLike | None = None,
+    gas_available_frac: ArrayLike | None = None,
+    battery_available_frac: ArrayLike | None = None,
 ) -> PreparedDispatch:
-    """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps (see there)."""
+    """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps (see there).
+
+    ``gas_available_frac`` (n_gas, n_steps), optional: installed share of each gas unit (in the order of
+    ``gas_units``) per step, 0 before its commissioning and after its decommissioning (fractional on the step of
+    a date); scales its capacity and minimum load. ``battery_available_frac`` (n_steps,), optional: likewise for
+    the battery's charge and discharge power (its state of charge is held while it is not installed)."""
     if step_h <= 0:
         raise ValueError("step_h: must be > 0")
     if policy not in POLICIES:
@@ -658,8 +665,16 @@ def prepare_dispatch(
             econ[i] = u.economic and u.marginal_cost_usd_per_mwh < price
     step_s = step_h * 3600.0
     start_steps = np.array([int(np.ceil(u.start_time_s / step_s - 1e-9)) for u in units], dtype=np.int64)
-    gas_cap = np.array([u.capacity_mw for u in units], dtype=float)
-    gas_min = np.array([u.capacity_mw * u.min_load_frac for u in units], dtype=float)
+    order = sorted(range(len(gas_units)), key=lambda i: gas_units[i].marginal_cost_usd_per_mwh)
+    avail = (
+        np.ones((len(units), n))
+        if gas_available_frac is None
+        else np.asarray(gas_available_frac, dtype=float).reshape(len(units), n)[order]
+    )
+    gas_cap = np.ascontiguousarray(np.array([u.capacity_mw for u in units], dtype=float)[:, None] * avail)
+    gas_min = np.ascontiguousarray(
+        np.array([u.capacity_mw * u.min_load_frac for u in units], dtype=float)[:, None] * avail
+    )
 
     target = np.full(n, np.inf)
     charge_sig = np.zeros(n, dtype=np.bool_)
@@ -686,6 +701,16 @@ def prepare_dispatch(
             k = max(1, round(hours / step_h))
             charge_sig, dis_sig = daily_signal_masks(sig, spd, k, k)
 
+    b_power = (
+        np.zeros(n)
+        if battery is None
+        else battery.power_mw
+        * (
+            np.ones(n)
+            if battery_available_frac is None
+            else np.asarray(battery_available_frac, dtype=float).reshape(n)
+        )
+    )
     prepared = PreparedDispatch(
         step_h=float(step_h),
         grid_cap_mw=cap,
@@ -702,6 +727,7 @@ def prepare_dispatch(
         gas_start_steps=start_steps,
         gas_economic=econ,
         battery=battery,
+        battery_power_mw=np.ascontiguousarray(b_power, dtype=float),
         target=target,
         charge_signal=charge_sig,
         discharge_signal=dis_sig,
@@ -725,11 +751,12 @@ class PreparedDispatch:
     must_run_mw: FloatArray  # (k, n)
     gas_units: tuple[GasUnit, ...]  # sorted by marginal cost
     gas_order: NDArray[np.int64]  # positions of the sorted units in the caller's order
-    gas_cap: FloatArray
-    gas_min: FloatArray
+    gas_cap: FloatArray  # (u, n) per step (installed share × capacity)
+    gas_min: FloatArray  # (u, n)
     gas_start_steps: NDArray[np.int64]
     gas_economic: BoolArray  # (u, n)
     battery: Battery | None
+    battery_power_mw: FloatArray  # (n,) charge/discharge power limit per step (installed share × rating)
     target: FloatArray
     charge_signal: BoolArray
     discharge_signal: BoolArray
@@ -769,14 +796,14 @@ class PreparedDispatch:
             self.grid_cap_mw[t],
             self.export_cap_mw[t],
             np.ascontiguousarray(self.must_run_mw[:, t]),
-            self.gas_cap,
-            self.gas_min,
+            np.ascontiguousarray(self.gas_cap[:, t]),
+            np.ascontiguousarray(self.gas_min[:, t]),
             self.gas_start_steps,
             np.ascontiguousarray(self.gas_economic[:, t]),
             b is not None,
             b.energy_mwh if b else 1.0,
-            b.power_mw if b else 0.0,
-            b.power_mw if b else 0.0,
+            self.battery_power_mw[t],
+            self.battery_power_mw[t],
             b.eta_charge if b else 1.0,
             b.eta_discharge if b else 1.0,
             b.soc_min_frac if b else 0.0,

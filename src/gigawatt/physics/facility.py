@@ -275,14 +275,25 @@ def evaluate_it_power(
 
 
 def _thermal_solve(
-    plant: FacilityPlant, fixed: FloatArray, dyn: FloatArray, db: FloatArray, wb: FloatArray, d0: FloatArray
+    plant: FacilityPlant,
+    fixed: FloatArray,
+    dyn: FloatArray,
+    db: FloatArray,
+    wb: FloatArray,
+    d0: FloatArray,
+    server_fan_frac: npt.ArrayLike | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Thermal throughput limit and server-fan power [kW] at the nominal load ``fixed + dyn·d0``."""
     # temperatures and capacity at the nominal load (capacity depends on the ambient only)
-    fan_base = plant.server_fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
+    fan_max_kw = (
+        plant.server_fan_max_kw
+        if server_fan_frac is None
+        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
+    )
+    fan_base = fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
     it_nominal = fixed + fan_base + dyn * d0
     temps = cool.cooling_temperatures(plant.cooling, it_nominal + plant.in_room_loss_kw(it_nominal), db, wb)
-    fans = it_power.server_fan_power_w(1.0, plant.server_fan_max_kw, temps["inlet_c"])
+    fans = it_power.server_fan_power_w(1.0, fan_max_kw, temps["inlet_c"])
     capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
     p_max = thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw)
     x_thermal = thermal.thermal_throughput_frac(
@@ -303,16 +314,24 @@ def thermal_limit_throughput_frac(
     dynamic_it_kw: npt.ArrayLike,
     dry_bulb_c: npt.ArrayLike,
     wet_bulb_c: npt.ArrayLike,
+    server_fan_frac: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Throughput fraction the thermal limits allow (the ``throughput_frac`` of :func:`facility_flows` without
-    a given throughput), without evaluating the rest of the facility: the controller's fast look-ahead."""
+    a given throughput), without evaluating the rest of the facility: the controller's fast look-ahead.
+    ``server_fan_frac`` as in :func:`facility_flows`."""
     fixed = np.asarray(fixed_it_kw, dtype=float)
     dyn = np.asarray(dynamic_it_kw, dtype=float)
     shape = np.broadcast_shapes(fixed.shape, dyn.shape)
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
     x, _ = _thermal_solve(
-        plant, np.broadcast_to(fixed, shape), np.broadcast_to(dyn, shape), db, wb, np.ones(shape)
+        plant,
+        np.broadcast_to(fixed, shape),
+        np.broadcast_to(dyn, shape),
+        db,
+        wb,
+        np.ones(shape),
+        server_fan_frac,
     )
     return x
 
@@ -326,6 +345,7 @@ def facility_flows(
     *,
     throughput_frac: npt.ArrayLike | None = None,
     step_s: float = 300.0,
+    server_fan_frac: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
     """Facility flows per step and hall from an IT load split into fixed and throughput-scaled parts.
 
@@ -346,6 +366,9 @@ def facility_flows(
         Throughput in force (skip the thermal solve).
     step_s : float
         Step length [s] (for ``water_l``).
+    server_fan_frac : array_like (n, n_halls), optional
+        Share of the hall's server fans installed (a partly built or partly retired hall,
+        ``docs/models/fleet_time.md``); default 1. The plant itself stays sized for the full design.
 
     Returns
     -------
@@ -365,7 +388,7 @@ def facility_flows(
     )
     x0 = np.ones(shape) if x_given is None else x_given
     d0 = it_power.dvfs_dynamic_power_frac(x0, plant.dvfs_exponent)
-    x_thermal, fans = _thermal_solve(plant, fixed, dyn, db, wb, d0)
+    x_thermal, fans = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac)
     x = x_thermal if x_given is None else x_given
     it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
     out = evaluate_it_power(plant, it, db, wb, step_s)

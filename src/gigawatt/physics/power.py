@@ -82,6 +82,7 @@ def group_it_power_kw(
     host_w_per_server: np.ndarray,
     n_servers: np.ndarray,
     throughput_frac: np.ndarray | None = None,
+    installed_frac: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Accelerator and host power of each group at each step [kW].
 
@@ -100,18 +101,31 @@ def group_it_power_kw(
     throughput_frac : array (T, G), optional
         Throughput factor; scales the dynamic accelerator power along the DVFS curve
         (:func:`dvfs_power_frac`).
+    installed_frac : array (T, G), optional
+        Share of each group's racks installed at each step (a fleet that changes over time); racks that do
+        not exist draw nothing, idle and host power included. Default 1. Occupancy must not exceed the
+        installed GPUs.
 
     Returns
     -------
     accel_kw, host_kw : array (T, G)
         ``accel = (n·idle + Σ_p N_p (P_p − idle)·s(x)) / 1000`` with ``s(x) = x^k`` the DVFS curve;
         ``host = n_servers · P_host · (h0 + (1 − h0) · busy_frac) / 1000`` with ``h0`` = :data:`HOST_IDLE_FRAC`
-        and ``busy_frac = min(1, Σ_p N_p / n)``.
+        and ``busy_frac = min(1, Σ_p N_p / n)``; with ``installed_frac`` ``f``, ``n``, ``n_servers`` become
+        ``f·n``, ``f·n_servers`` (``busy_frac = 0`` where nothing is installed).
     """
     dyn_w = np.einsum("tgp,gp->tg", occupancy_gpus, phase_w - np.asarray(idle_w)[:, None])
     if throughput_frac is not None:
         dyn_w = dyn_w * dvfs_power_frac(throughput_frac)
-    accel_kw = (n_gpus * idle_w + dyn_w) / 1e3
-    busy = np.minimum(occupancy_gpus.sum(axis=2) / np.maximum(n_gpus, 1), 1.0)
-    host_kw = n_servers * host_w_per_server * (HOST_IDLE_FRAC + (1.0 - HOST_IDLE_FRAC) * busy) / 1e3
+    active = occupancy_gpus.sum(axis=2)
+    if installed_frac is None:
+        accel_kw = (n_gpus * idle_w + dyn_w) / 1e3
+        busy = np.minimum(active / np.maximum(n_gpus, 1), 1.0)
+        host_kw = n_servers * host_w_per_server * (HOST_IDLE_FRAC + (1.0 - HOST_IDLE_FRAC) * busy) / 1e3
+        return accel_kw, host_kw
+    inst = np.asarray(installed_frac, dtype=float)
+    gpus = n_gpus * inst
+    accel_kw = (gpus * idle_w + dyn_w) / 1e3
+    busy = np.minimum(np.divide(active, gpus, out=np.zeros_like(gpus), where=gpus > 0), 1.0)
+    host_kw = n_servers * inst * host_w_per_server * (HOST_IDLE_FRAC + (1.0 - HOST_IDLE_FRAC) * busy) / 1e3
     return accel_kw, host_kw

@@ -426,6 +426,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
         :class:`gigawatt.scenario.limits.ResourceLimits`; ``None``: the defaults with environment overrides;
         ``False``: no resource limits.
     """
+    from gigawatt.scenario.fleet_time import fleet_time_problems
     from gigawatt.scenario.limits import ResourceLimits, resource_problems
     from gigawatt.scenario.resolve import target_problems
 
@@ -434,6 +435,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     have = {p for p, _ in problems}
     problems += [p for p in files if p[0] not in have]
     problems += _site_problems(sc)
+    problems += fleet_time_problems(sc)
     problems += _pool_problems(sc)
     problems += _replica_problems(sc)
     if limits is not False:

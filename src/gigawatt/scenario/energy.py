@@ -158,7 +158,27 @@ class StochasticCurtailment(StrictModel):
 # -------------------------------------------------------------------------------------------- generation
 
 
-class GasGenerator(StrictModel):
+class _DatedPlant(StrictModel):
+    """On-site plant with optional commissioning and decommissioning dates (a fleet over time)."""
+
+    commission_date: UtcDatetime | None = None
+    """When the plant starts producing (UTC); before it, it produces nothing. ``None``: from the start
+    (``docs/models/fleet_time.md``)."""
+    decommission_date: UtcDatetime | None = None
+    """When the plant is retired (UTC); from then on it produces nothing. ``None``: never within the run."""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> _DatedPlant:
+        c, d = self.commission_date, self.decommission_date
+        if c is not None and d is not None and d <= c:
+            raise ValueError(
+                f"decommission_date ({d.isoformat()}) must be after commission_date ({c.isoformat()}); swap "
+                "them or drop decommission_date"
+            )
+        return self
+
+
+class GasGenerator(_DatedPlant):
     """Gas turbine or reciprocating engine block (see :class:`gigawatt.physics.generation.GasUnit`).
 
     Defaults: an aeroderivative-class turbine, heat rate 9,100 Btu/kWh (EIA AEO2023 Table 1, rounded),
@@ -180,7 +200,7 @@ class GasGenerator(StrictModel):
     its marginal cost (heat rate × fuel price + VOM) is below the grid price."""
 
 
-class SolarGenerator(StrictModel):
+class SolarGenerator(_DatedPlant):
     """Fixed-tilt PV plant on the site's weather (pvlib PVWatts; Dobos 2014)."""
 
     kind: Literal["solar"] = "solar"
@@ -194,7 +214,7 @@ class SolarGenerator(StrictModel):
     system_losses_frac: float = Field(0.1408, ge=0, lt=1)
 
 
-class WindGenerator(StrictModel):
+class WindGenerator(_DatedPlant):
     """Wind farm of NREL 5-MW reference turbines (Jonkman et al. 2009) on the site's wind speed."""
 
     kind: Literal["wind"] = "wind"
@@ -207,7 +227,7 @@ class WindGenerator(StrictModel):
     """Wake, electrical and availability losses (estimate)."""
 
 
-class BaseloadGenerator(StrictModel):
+class BaseloadGenerator(_DatedPlant):
     """Baseload plant (e.g. a small modular reactor) with availability and optional random outages."""
 
     kind: Literal["baseload"] = "baseload"
@@ -225,7 +245,7 @@ Generator = Annotated[
 ]
 
 
-class Battery(StrictModel):
+class Battery(_DatedPlant):
     """Battery energy storage and its dispatch policy (see :mod:`gigawatt.physics.dispatch`)."""
 
     energy_mwh: float = Field(gt=0, le=1_000_000)

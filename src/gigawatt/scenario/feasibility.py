@@ -254,4 +254,7 @@ def scenario_warnings(sc: Any) -> list[tuple[str, str]]:
                 out.extend(_window_warnings(sc, wi, wl))
         except Exception:  # pragma: no cover - a warning that cannot be evaluated is not given
             continue
+    from gigawatt.scenario.fleet_time import fleet_time_warnings
+
+    out.extend(fleet_time_warnings(sc))
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
 
-from gigawatt.scenario.base import ScopeName, StrictModel
+from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
 
 __all__ = [
     "AcceleratorSpec",
@@ -146,6 +147,24 @@ class ServerSpec(StrictModel):
         return self.accelerator_spec().tdp_w * self.accelerators_per_server + self.host_power_w()
 
 
+def _check_dates(commission: dt.datetime | None, decommission: dt.datetime | None) -> None:
+    if commission is not None and decommission is not None and decommission <= commission:
+        raise ValueError(
+            f"decommission_date ({decommission.isoformat()}) must be after commission_date "
+            f"({commission.isoformat()}); swap them or drop decommission_date"
+        )
+
+
+def online_span(
+    commission: dt.datetime | None, decommission: dt.datetime | None, start: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The part of ``[start, end)`` during which something commissioned/decommissioned at these dates exists
+    (``None`` dates: from the start / to the end), or ``None`` when it never exists within it."""
+    a = max(start, commission) if commission is not None else start
+    b = min(end, decommission) if decommission is not None else end
+    return (a, b) if b > a else None
+
+
 class RackGroup(StrictModel):
     """Identical racks, simulated together as one group (arrays, not objects per GPU)."""
 
@@ -154,6 +173,19 @@ class RackGroup(StrictModel):
     """Number of racks."""
     servers_per_rack: int = Field(gt=0, le=1000)
     server: ServerSpec
+    commission_date: UtcDatetime | None = None
+    """When the racks are installed and powered (UTC); before it they do not exist (draw nothing, serve
+    nothing). ``None``: installed from the start (or from the hall's ``commission_date``). A GPU refresh is two
+    rack groups in one hall: the old one with ``decommission_date`` and the new one with ``commission_date``
+    at the same date (``docs/models/fleet_time.md``)."""
+    decommission_date: UtcDatetime | None = None
+    """When the racks are retired (UTC); from then on they do not exist. ``None``: never within the run (or
+    the hall's ``decommission_date``)."""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> RackGroup:
+        _check_dates(self.commission_date, self.decommission_date)
+        return self
 
     @property
     def n_servers(self) -> int:
@@ -346,6 +378,14 @@ class Hall(StrictModel):
     storage_power_w_per_gpu: float = Field(10.0, ge=0)
     """Storage systems serving the hall per accelerator [W], counted in IT power (estimate: ≈ 1 PB of
     all-flash per 1,000 GPUs at ≈ 10 kW)."""
+    commission_date: UtcDatetime | None = None
+    """When the hall (its cooling plant, electrical chain and house load) goes into service (UTC); before it
+    the hall draws nothing. Its rack groups come online at their own ``commission_date`` (default: the
+    hall's), never before the hall. The plant is sized for the hall's full design from the start, so a
+    partly built hall runs its plant at part load (``docs/models/fleet_time.md``). ``None``: in service from
+    the start."""
+    decommission_date: UtcDatetime | None = None
+    """When the hall goes out of service (UTC), with every rack group in it. ``None``: never within the run."""
 
     @model_validator(mode="after")
     def _physically_possible(self) -> Hall:
@@ -366,15 +406,24 @@ class Hall(StrictModel):
                     f"cold-plate or immersion cooling; use cooling.technology: dlc or immersion, or describe "
                     f"the air-cooled build (server.cooling_variant: air)"
                 )
+        if (
+            self.commission_date is not None
+            and self.decommission_date is not None
+            and self.decommission_date <= self.commission_date
+        ):
+            problems.append(
+                f"decommission_date ({self.decommission_date.isoformat()}) must be after commission_date "
+                f"({self.commission_date.isoformat()}); swap them or drop decommission_date"
+            )
         names = [rg.name for rg in self.racks]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             problems.append(f"rack group names must be unique within a hall; duplicated: {', '.join(dup)}")
-        n_racks = sum(rg.count for rg in self.racks)
+        n_racks = self._peak_installed(lambda rg: float(rg.count))
         if self.max_racks is not None and n_racks > self.max_racks:
-            problems.append(f"{n_racks} racks do not fit in max_racks={self.max_racks}")
+            problems.append(f"{n_racks:.0f} racks installed at once do not fit in max_racks={self.max_racks}")
         if self.design_it_capacity_mw is not None:
-            mw = sum(rg.count * rg.rack_power_kw() for rg in self.racks) / 1e3
+            mw = self.nameplate_it_power_mw()
             if mw > self.design_it_capacity_mw:
                 problems.append(
                     f"rack nameplate power {mw:.2f} MW exceeds design_it_capacity_mw={self.design_it_capacity_mw}"
@@ -411,5 +460,26 @@ class Hall(StrictModel):
             return 1.0 - self.cooling.resolved_liquid_capture_frac()
         return 1.0
 
+    def _peak_installed(self, value: Any) -> float:
+        """Largest sum of ``value(rack group)`` over the rack groups installed at the same time (a refreshed
+        group and its replacement are never installed together)."""
+        if all(rg.commission_date is None and rg.decommission_date is None for rg in self.racks):
+            return float(sum(value(rg) for rg in self.racks))
+        starts = {rg.commission_date for rg in self.racks}
+        best = 0.0
+        for t in starts:
+            best = max(
+                best,
+                sum(
+                    value(rg)
+                    for rg in self.racks
+                    if (rg.commission_date is None or (t is not None and rg.commission_date <= t))
+                    and (rg.decommission_date is None or t is None or rg.decommission_date > t)
+                ),
+            )
+        return best
+
     def nameplate_it_power_mw(self) -> float:
-        return sum(rg.count * rg.rack_power_kw() for rg in self.racks) / 1e3
+        """Rack nameplate IT power [MW] of the rack groups installed at the same time, at the most (all of
+        them when no group has dates)."""
+        return self._peak_installed(lambda rg: rg.count * rg.rack_power_kw()) / 1e3

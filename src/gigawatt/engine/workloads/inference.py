@@ -191,7 +191,18 @@ class InferenceHandler(WorkloadHandler):
         self.hall = int(fleet.group_hall[self.groups[0]])
         caps = fleet.n_gpus[self.groups].astype(float)
         self.pool_gpus = float(spec.target.gpus) if spec.target.gpus is not None else float(caps.sum())
-        self.group_share = caps / caps.sum()
+        self.group_share: Any = caps / caps.sum()
+        self.installed_cap: np.ndarray | None = None
+        """GPUs of the service installed per step (a fleet that changes over time), or None (all)."""
+        clock = ctx.clock
+        if fleet.dated and np.isfinite(fleet.group_online_s[self.groups]).any():
+            inst = fleet.installed_frac(clock.step_start_s, clock.step_s)[:, self.groups] * caps  # (T, g)
+            total = inst.sum(axis=1)
+            self.installed_cap = np.floor(np.minimum(self.pool_gpus, total) + 1e-9).astype(np.int64)
+            # per group, per step: share of the installed GPUs (rows iterate as (T,) arrays)
+            self.group_share = np.divide(
+                inst, total[:, None], out=np.zeros_like(inst), where=total[:, None] > 0
+            ).T
         self.accel = AcceleratorPerf.from_mapping(fleet.accelerators[int(self.groups[0])])
         self.model = model_spec(spec.model)
         self.cfg = serving_config(spec)
@@ -361,9 +372,15 @@ class InferenceHandler(WorkloadHandler):
         )
         self.fleet_result = res
         f = res.frame
+        keep: Any = 1.0
+        if self.installed_cap is not None:  # replicas beyond the installed GPUs do not run (or draw power)
+            active = (f["prefill_gpus"] + f["decode_gpus"]).to_numpy(dtype=float)
+            usable = (self.installed_cap // self.tp) * self.tp
+            keep = np.ones_like(active)
+            np.divide(usable.astype(float), active, out=keep, where=active > usable)
         for g, share in zip(self.groups, self.group_share, strict=True):
-            self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
-            self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share)
+            self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share * keep)
+            self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share * keep)
         if spec.shared_with_training is not None:
             self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
             self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
@@ -459,8 +476,11 @@ class InferenceHandler(WorkloadHandler):
         ready = f0["replicas"].to_numpy()
         starting = f0["replicas_starting"].to_numpy()
         shortfall = np.zeros_like(ready)
-        if self.obtained is not None:
-            usable = self.obtained // self.tp
+        cap_gpus = self.obtained
+        if self.installed_cap is not None:  # the installed GPUs cap the replicas like a pool shortfall
+            cap_gpus = self.installed_cap if cap_gpus is None else np.minimum(cap_gpus, self.installed_cap)
+        if cap_gpus is not None:
+            usable = cap_gpus // self.tp
             shortfall = np.maximum(ready + starting - usable, 0)
             ready = np.minimum(ready, usable)
             starting = np.minimum(starting, np.maximum(usable - ready, 0))
@@ -496,7 +516,7 @@ class InferenceHandler(WorkloadHandler):
         cols = {f"{name}:{c}": f[c].to_numpy(dtype=float) for c in SERVICE_COLUMNS}
         cols[f"{name}:gpus"] = f["gpus"].to_numpy(dtype=float)
         cols[f"{name}:gpu_power_mw"] = f["gpu_power_w"].to_numpy() / 1e6
-        if self.obtained is not None:
+        if cap_gpus is not None:
             cols[f"{name}:pool_shortfall_replicas"] = shortfall.astype(float)
         if self.disagg is not None:
             cols[f"{name}:prefill_replicas"] = f["prefill_replicas"].to_numpy(dtype=float)

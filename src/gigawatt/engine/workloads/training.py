@@ -185,6 +185,11 @@ class PoolSpec:
     group_hall : tuple of int, optional
         Hall of each group, for a pool over several halls (default: every group in ``hall_idx``). A job
         progresses at the slowest factor of the halls its nodes are in.
+    group_online_s : tuple of (float, float), optional
+        Per group: commissioning and decommissioning time [s] (``±inf`` when undated; a fleet that changes
+        over time, ``docs/models/fleet_time.md``). A group's nodes join the pool when it is commissioned
+        and leave it when it is decommissioned (jobs on them are requeued with their last checkpoint).
+        Default: every group installed throughout.
     """
 
     name: str
@@ -194,8 +199,13 @@ class PoolSpec:
     gpus_per_node: int = 8
     spare_nodes: int = 0
     group_hall: tuple[int, ...] | None = None
+    group_online_s: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.group_online_s is not None and len(self.group_online_s) != len(self.group_idx):
+            raise ValueError(
+                f"pool {self.name!r}: group_online_s needs one (commission, decommission) per group"
+            )
         if len(self.group_idx) == 0 or len(self.group_idx) != len(self.nodes_per_group):
             raise ValueError(
                 f"pool {self.name!r}: group_idx and nodes_per_group must be non-empty, equal length"
@@ -422,6 +432,8 @@ class _Pool:
     prio_gpus: dict[int, int] = field(default_factory=dict)  # priority -> allocated GPUs of running jobs
     alloc_gpus: int = 0
     dark_halls: set[int] = field(default_factory=set)  # halls of the pool without power (blackout)
+    pending: dict[int, int] = field(default_factory=dict)  # group -> nodes not yet commissioned
+    retired: set[int] = field(default_factory=set)  # decommissioned groups (their nodes are gone)
 
     @property
     def dark(self) -> bool:
@@ -497,6 +509,14 @@ class TrainingEngine:
         self.pools: list[_Pool] = []
         for i, p in enumerate(pools):
             free = dict(zip(p.group_idx, p.nodes_per_group, strict=True))
+            pending: dict[int, int] = {}
+            for j, (c, d) in enumerate(p.group_online_s or ()):
+                g = p.group_idx[j]
+                if d <= env.now:  # retired before the start
+                    free[g] = 0
+                elif c > env.now:  # commissioned later: its nodes join then
+                    pending[g] = free[g]
+                    free[g] = 0
             spare: dict[int, int] = {}
             left = p.spare_nodes
             for g in reversed(p.group_idx):  # spares from the last groups
@@ -504,7 +524,7 @@ class TrainingEngine:
                 spare[g] = take
                 free[g] -= take
                 left -= take
-            self.pools.append(_Pool(spec=p, free=free, spare=spare, rng=child[i]))
+            self.pools.append(_Pool(spec=p, free=free, spare=spare, rng=child[i], pending=pending))
         self._hall_pools: dict[int, list[_Pool]] = {}
         for pool in self.pools:
             for h in pool.spec.halls:
@@ -549,6 +569,13 @@ class TrainingEngine:
         self._ev_ck: list[tuple[np.ndarray, int]] = []  # checkpoint completions per segment: (times, job)
         for job in self.jobs:
             self._at(job.spec.submit_s, functools.partial(self._submit, job))
+        for pool in self.pools:
+            for j, (c, d) in enumerate(pool.spec.group_online_s or ()):
+                g = pool.spec.group_idx[j]
+                if env.now < c < horizon_s:
+                    self._at(c, functools.partial(self._commission, pool, g))
+                if env.now < d < horizon_s:
+                    self._at(d, functools.partial(self._decommission, pool, g))
         if self._fail_rate_per_gpu_s > 0:
             for pool in self.pools:
                 self._arm_failure(pool)
@@ -977,7 +1004,8 @@ class TrainingEngine:
         """Return the job's nodes to the pool (GPUs must already be out of the ledger)."""
         pool = self.pools[job.pool]
         for g, n in job.nodes_by_group.items():
-            pool.free[g] += n
+            if g not in pool.retired:  # nodes of a decommissioned group are gone
+                pool.free[g] += n
         job.nodes_by_group = {}
         job.gpus_by_group = {}
         pool.running.pop(job.idx, None)
@@ -1189,7 +1217,8 @@ class TrainingEngine:
             if n < 0 or pool.external.get(g, 0) < n:
                 raise ValueError(f"releasing {n} nodes of group {g} that were not acquired")
             pool.external[g] -= n
-            pool.free[g] += n
+            if g not in pool.retired:
+                pool.free[g] += n
         self._schedule(pool)
         self._flush()
 
@@ -1307,6 +1336,35 @@ class TrainingEngine:
                 self._requeue(job, "requeue", cause)
         self._flush()
 
+    # ---------------------------------------------------------------------------- a fleet that changes
+    def _commission(self, pool: _Pool, g: int) -> None:
+        """Group ``g``'s nodes join the pool (spares are topped up first), and the pool is scheduled."""
+        n = pool.pending.pop(g, 0)
+        if n <= 0 or g in pool.retired:
+            return
+        to_spare = min(n, max(pool.spec.spare_nodes - pool.n_spare, 0))
+        if to_spare:
+            pool.spare[g] = pool.spare.get(g, 0) + to_spare
+        pool.free[g] += n - to_spare
+        self._event("nodes_commissioned", None, self._pool_index[pool.spec.name], g, "commissioning")
+        self._schedule(pool)
+
+    def _decommission(self, pool: _Pool, g: int) -> None:
+        """Group ``g`` is retired: its free, spare and pending nodes leave the pool; every running job with a
+        node on it is preempted — the work since its last completed checkpoint is lost (``preemption`` event
+        with cause ``decommissioning``) — and requeued, its nodes on other groups returned to the pool; nodes
+        in repair or lent out do not come back. Then the pool is scheduled."""
+        pool.retired.add(g)
+        pool.free[g] = 0
+        pool.spare[g] = 0
+        pool.pending.pop(g, None)
+        pi = self._pool_index[pool.spec.name]
+        self._event("nodes_decommissioned", None, pi, g, "decommissioning")
+        for job in sorted(pool.running.values(), key=lambda j: j.idx):
+            if job.nodes_by_group.get(g, 0) > 0:
+                self._preempt(job, cause="decommissioning")
+        self._schedule(pool)
+
     # ------------------------------------------------------------------------------------------ failures
     def _arm_failure(self, pool: _Pool) -> None:
         assert pool.rng is not None
@@ -1384,6 +1442,8 @@ class TrainingEngine:
 
     def _repaired(self, pool: _Pool, g: int) -> None:
         pool.repair[g] -= 1
+        if g in pool.retired:  # decommissioned while in repair: the node does not come back
+            return
         if pool.n_spare < pool.spec.spare_nodes:
             pool.spare[g] = pool.spare.get(g, 0) + 1
         else:
@@ -1797,6 +1857,11 @@ class TrainingHandler(WorkloadHandler):
             gpn,
             wl.scheduler.spare_nodes,
             group_hall if len(self.halls) > 1 else None,
+            (
+                tuple((float(fleet.group_online_s[g, 0]), float(fleet.group_online_s[g, 1])) for g in groups)
+                if np.isfinite(fleet.group_online_s[groups]).any()
+                else None
+            ),
         )
         self.pool_gpus = sum(nodes) * gpn
         accel = fleet.accelerators[groups[0]]

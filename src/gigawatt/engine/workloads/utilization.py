@@ -81,8 +81,19 @@ class UtilizationHandler(WorkloadHandler):
         )
         self.gpus = n
         self.mean_utilization_frac = float(u.mean())
-        for g, cap in zip(groups, caps, strict=True):
-            self.ctx.ledger.add_profile(int(g), Phase.UTIL, u * n * cap / caps.sum())
+        fleet, clock = self.ctx.fleet, self.ctx.clock
+        if not fleet.dated:
+            for g, cap in zip(groups, caps, strict=True):
+                self.ctx.ledger.add_profile(int(g), Phase.UTIL, u * n * cap / caps.sum())
+            return
+        # a fleet that changes over time: the profile applies to the installed GPUs (at most ``n`` of them),
+        # split by installed GPUs per group
+        inst = fleet.installed_frac(clock.step_start_s, clock.step_s)[:, groups] * caps  # (T, g) GPUs
+        total = inst.sum(axis=1)
+        active = u * np.minimum(n, total)
+        share = np.divide(inst, total[:, None], out=np.zeros_like(inst), where=total[:, None] > 0)
+        for j, g in enumerate(groups):
+            self.ctx.ledger.add_profile(int(g), Phase.UTIL, active * share[:, j])
 
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
         return WorkloadOutput(kpis={})
