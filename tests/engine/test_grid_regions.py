@@ -85,3 +85,52 @@ def test_region_statistics_come_from_the_region_and_sites_without_curtailment_ar
     st = _stage([_site("b", "R2", rate=50.0), plain], seed=5)
     assert len(st.sites[1].events) == 0
     assert_allclose(st.sites[1].grid_cap_mw, 100.0, rtol=1e-12)
+
+
+def test_scheduled_region_windows_apply_to_every_site_of_the_region():
+    from gigawatt.scenario.energy import CurtailmentWindow
+
+    w = CurtailmentWindow(start="2026-03-01T10:00:00", end="2026-03-01T16:00:00", cap_frac=0.25)
+    sites = [_site("a", "ERCOT", rate=0.0), _site("b", "ERCOT", rate=0.0), _site("c", "PJM", rate=0.0)]
+    st = SupplyStage(
+        sites,
+        CLOCK,
+        [site_weather(s, CLOCK) for s in sites],
+        lambda name: stream_rng(0, "energy", name),
+        region_windows={"ERCOT": [w]},
+    )
+    t = CLOCK.times
+    inside = (t >= "2026-03-01 10:00") & (t < "2026-03-01 16:00")
+    assert inside.sum() == 6
+    for i in (0, 1):
+        assert_allclose(st.sites[i].grid_cap_mw[inside], 25.0, rtol=1e-12)
+        assert_allclose(st.sites[i].grid_cap_mw[~inside], 100.0, rtol=1e-12)
+        assert "grid region ERCOT" in st.sites[i].events["cause"].iloc[0]
+    assert_allclose(st.sites[2].grid_cap_mw, 100.0, rtol=1e-12)
+    assert len(st.sites[2].events) == 0
+
+
+def test_simulate_wires_region_windows_and_stochastic_events():
+    import copy
+
+    from tests.conftest import small_scenario_dict
+
+    d = small_scenario_dict(horizon_h=24)
+    b = copy.deepcopy(d["sites"][0])
+    b["name"] = "site-b"
+    d["sites"].append(b)
+    for s in d["sites"]:
+        s["grid"].update(import_capacity_mw=5.0, region="ERCOT")
+    d["grid_regions"] = [
+        {
+            "name": "ERCOT",
+            "curtailment_windows": [{"start": "2026-07-01T10:00:00", "end": "2026-07-01T12:00:00"}],
+        }
+    ]
+    d["workloads"][0]["target"] = {"hall": "site-a/liquid"}
+    d["workloads"][1]["target"] = {"hall": "site-b/air", "gpus": 160}
+    ts = gigawatt.simulate(d).timeseries
+    inside = (ts.index >= "2026-07-01 10:00") & (ts.index < "2026-07-01 12:00")
+    for s in ("site-a", "site-b"):
+        assert_allclose(ts.loc[inside, f"{s}:grid_import_mw"], 0.0, atol=1e-9)
+        assert (ts.loc[~inside, f"{s}:grid_import_mw"] > 0.1).all()

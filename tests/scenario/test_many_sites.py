@@ -155,3 +155,30 @@ def test_grid_region_sites_must_agree_on_event_statistics(tmp_path: Path) -> Non
     assert "share grid region 'ERCOT'" in msg and "line" in msg
     _curtailed(d, 1, "PJM", rate=12.0)  # different regions: independent, no constraint
     load_scenario(d)
+
+
+def test_grid_regions_name_existing_regions_once(tmp_path: Path) -> None:
+    d = _two_sites(country_b="US")
+    d["sites"][0]["grid"]["region"] = "ERCOT"
+    window = {"start": "2026-07-01T12:00:00", "end": "2026-07-01T14:00:00"}
+    d["grid_regions"] = [{"name": "ERCOT", "curtailment_windows": [window]}]
+    sc = load_scenario(d)
+    assert sc.grid_regions[0].curtailment_windows[0].cap_frac == 0.0
+    d["grid_regions"].append({"name": "ERCTO", "curtailment_windows": [window]})
+    probs = _problems(d, tmp_path)
+    assert "did you mean 'ERCOT'?" in probs["grid_regions[1].name"]
+    d["grid_regions"][1]["name"] = "ERCOT"
+    probs = _problems(d, tmp_path)
+    assert "grid_regions names must be unique" in " ".join(probs.values())
+
+
+def test_partial_regional_window_needs_an_import_cap(tmp_path: Path) -> None:
+    d = _two_sites(country_b="US")
+    for s in d["sites"]:
+        s["grid"]["region"] = "ERCOT"
+    d["sites"][0]["grid"]["import_capacity_mw"] = 20.0
+    window = {"start": "2026-07-01T12:00:00", "end": "2026-07-01T14:00:00", "cap_frac": 0.5}
+    d["grid_regions"] = [{"name": "ERCOT", "curtailment_windows": [window]}]
+    probs = _problems(d, tmp_path)
+    assert list(probs) == ["sites[1].grid.import_capacity_mw"]
+    assert "partial curtailment" in probs["sites[1].grid.import_capacity_mw"]

@@ -106,13 +106,15 @@ class SiteSupply:
         resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
         regional_events: Sequence[dsp.CurtailmentEvent] | None = None,
+        region_windows: Sequence[Any] = (),
     ) -> SiteSupply:
         """Precompute every per-step supply input of ``site`` (vectorised over the horizon).
 
         ``wall_clock`` (``Scenario.wall_clock``) is the clock of time-of-use periods and PPA hours.
         ``regional_events``: the stochastic events of the site's grid region (``grid.region``, drawn once for
         the region by :func:`regional_curtailment_events`); given, they replace the site's own draw and take
-        the site's ``cap_frac`` and ``reason``.
+        the site's ``cap_frac`` and ``reason``. ``region_windows``: the scheduled windows of the site's grid
+        region (``Scenario.grid_regions``), applied like the site's own ``curtailment_windows``.
         """
         n, step_h = clock.n_steps, clock.step_h
         times = clock.times
@@ -121,6 +123,11 @@ class SiteSupply:
         events = [
             dsp.CurtailmentEvent(pd.Timestamp(w.start), pd.Timestamp(w.end), w.cap_frac, w.reason)
             for w in g.curtailment_windows
+        ] + [
+            dsp.CurtailmentEvent(
+                pd.Timestamp(w.start), pd.Timestamp(w.end), w.cap_frac, f"{w.reason} (grid region {g.region})"
+            )
+            for w in region_windows
         ]
         if g.stochastic_curtailment is not None and regional_events is not None:
             sc = g.stochastic_curtailment
@@ -651,6 +658,9 @@ class SupplyStage:
         ``rng_for_region(region) -> numpy.random.Generator``: the stream of a grid region's stochastic
         curtailment events (``sites[].grid.region``), drawn once and shared by the region's sites. Default:
         ``rng_for_site("grid region <region>")``.
+    region_windows : mapping, optional
+        ``{region: [CurtailmentWindow, ...]}``: scheduled windows of each grid region
+        (``Scenario.grid_regions``), applied to every site of the region.
     resolve_path : callable, optional
         Resolves relative paths in the scenario (price series files).
     wall_clock : str
@@ -666,6 +676,7 @@ class SupplyStage:
         resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
         rng_for_region: Callable[[str], np.random.Generator] | None = None,
+        region_windows: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         self.clock = clock
         if rng_for_region is None:
@@ -673,7 +684,14 @@ class SupplyStage:
         regional = regional_curtailment_events(sites, clock, rng_for_region)
         self.sites = [
             SiteSupply.build(
-                s, clock, w, rng_for_site(s.name), resolve_path, wall_clock, regional.get(s.grid.region or "")
+                s,
+                clock,
+                w,
+                rng_for_site(s.name),
+                resolve_path,
+                wall_clock,
+                regional.get(s.grid.region or ""),
+                (region_windows or {}).get(s.grid.region or "", ()),
             )
             for s, w in zip(sites, weather, strict=True)
         ]

@@ -391,8 +391,37 @@ def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
 
 
 def _grid_region_problems(sc: Scenario) -> list[tuple[str, str]]:
-    """Sites sharing a grid region draw one set of stochastic events: their rate and durations must agree."""
+    """Sites sharing a grid region draw one set of stochastic events: their rate and durations must agree;
+    every ``grid_regions[]`` entry names a region some site is in."""
+    from gigawatt.catalog import suggest
+
     problems: list[tuple[str, str]] = []
+    used = sorted({s.grid.region for s in sc.sites if s.grid.region is not None})
+    for ri, region in enumerate(sc.grid_regions):
+        if region.name not in used:
+            hint = suggest(region.name, used) if used else None
+            problems.append(
+                (
+                    f"grid_regions[{ri}].name",
+                    f"no site is in grid region {region.name!r}"
+                    + (f"; did you mean {hint!r}?" if hint else f"; sites' grid.region values: {used}")
+                    + " (set sites[].grid.region)",
+                )
+            )
+    windows = {r.name: r.curtailment_windows for r in sc.grid_regions}
+    for si, site in enumerate(sc.sites):
+        g = site.grid
+        partial = [w.cap_frac for w in [*g.curtailment_windows, *windows.get(g.region or "", [])]]
+        if g.stochastic_curtailment is not None:
+            partial.append(g.stochastic_curtailment.cap_frac)
+        if g.import_capacity_mw is None and any(c > 0 for c in partial):
+            problems.append(
+                (
+                    f"sites[{si}].grid.import_capacity_mw",
+                    "a partial curtailment (cap_frac > 0, of the site's own or of its grid region's events) "
+                    "needs a finite import_capacity_mw; set it, or use cap_frac: 0 (disconnection)",
+                )
+            )
     first: dict[str, tuple[int, Any]] = {}
     for si, site in enumerate(sc.sites):
         g = site.grid
