@@ -182,3 +182,27 @@ def test_partial_regional_window_needs_an_import_cap(tmp_path: Path) -> None:
     probs = _problems(d, tmp_path)
     assert list(probs) == ["sites[1].grid.import_capacity_mw"]
     assert "partial curtailment" in probs["sites[1].grid.import_capacity_mw"]
+
+
+def test_new_fields_round_trip_and_update(tmp_path: Path) -> None:
+    from gigawatt.scenario.io import save_scenario
+
+    d = _two_sites(country_b="FR")
+    d["sites"][1]["jurisdiction"] = "EU"
+    d["sites"][1]["grid"]["region"] = "FR"
+    d["workloads"][1]["target"] = {"hall": "site-b/air", "gpus": 160}
+    d["workloads"][1]["allowed_jurisdictions"] = ["EU"]
+    d["grid_regions"] = [
+        {
+            "name": "FR",
+            "curtailment_windows": [{"start": "2026-07-01T12:00:00", "end": "2026-07-01T13:00:00"}],
+        }
+    ]
+    sc = load_scenario(d)
+    p = tmp_path / "rt.yaml"
+    save_scenario(sc, p)
+    back = load_scenario(p)
+    assert back.model_dump() == sc.model_dump()
+    with pytest.raises(gw.ScenarioError) as info:
+        sc.updated({"workloads[diurnal].allowed_jurisdictions": ["US-gov"]})
+    assert "workloads[1].target.hall" in dict(info.value.problems)
