@@ -206,3 +206,28 @@ def test_new_fields_round_trip_and_update(tmp_path: Path) -> None:
     with pytest.raises(gw.ScenarioError) as info:
         sc.updated({"workloads[diurnal].allowed_jurisdictions": ["US-gov"]})
     assert "workloads[1].target.hall" in dict(info.value.problems)
+
+
+def test_disaggregated_prefill_pool_in_another_jurisdiction(tmp_path: Path) -> None:
+    d = _two_sites()
+    d["workloads"] = [
+        {
+            "kind": "inference",
+            "name": "chat",
+            "target": {"hall": "site-b/air", "gpus": 160},
+            "model": "Llama-3-70B",
+            "serving": {
+                "tensor_parallel": 4,
+                "disaggregation": {
+                    "prefill_target": {"hall": "site-a/air", "gpus": 96},
+                    "prefill_tensor_parallel": 4,
+                },
+            },
+            "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
+            "demand": {"kind": "profile", "peak_rps": 25.0},
+            "allowed_jurisdictions": ["EU"],
+        }
+    ]
+    probs = _problems(d, tmp_path)
+    assert list(probs) == ["workloads[0].serving.disaggregation.prefill_target.hall"]
+    assert "site 'site-a'" in probs["workloads[0].serving.disaggregation.prefill_target.hall"]
