@@ -146,7 +146,7 @@ class GridRegion(StrictModel):
     """Scheduled events of a grid region shared by several sites (``sites[].grid.region``).
 
     Each window applies to every site whose ``grid.region`` is ``name``, in addition to the site's own
-    ``curtailment_windows`` (e.g. a announced regional load shed or a transmission outage). Stochastic events
+    ``curtailment_windows`` (e.g. an announced regional load shed or a transmission outage). Stochastic events
     of a region are set per site (``grid.stochastic_curtailment``) and drawn once for the region.
     """
 
