@@ -292,6 +292,8 @@ class FacilityController:
             lambda name: ctx.rng("energy", name),
             sc.resolve_path,
             sc.wall_clock,
+            rng_for_region=lambda region: ctx.rng("grid", region, "curtailment"),
+            region_windows={r.name: r.curtailment_windows for r in sc.grid_regions},
         )
         self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
         self._supply_headroom_kw: np.ndarray | None = None

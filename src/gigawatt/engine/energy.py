@@ -34,7 +34,7 @@ from gigawatt.scenario.energy import (
 )
 from gigawatt.scenario.site import Site
 
-__all__ = ["CLEAR_SKY_CLEARNESS_FRAC", "SiteSupply"]
+__all__ = ["CLEAR_SKY_CLEARNESS_FRAC", "SiteSupply", "regional_curtailment_events"]
 
 #: Mean ratio of all-sky to clear-sky GHI used when a climate provides no irradiance (estimate: the global
 #: mean clearness index is ≈ 0.5–0.75 over land; 0.7 is typical of mid-latitude sunny sites).
@@ -105,10 +105,16 @@ class SiteSupply:
         rng: np.random.Generator,
         resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
+        regional_events: Sequence[dsp.CurtailmentEvent] | None = None,
+        region_windows: Sequence[Any] = (),
     ) -> SiteSupply:
         """Precompute every per-step supply input of ``site`` (vectorised over the horizon).
 
         ``wall_clock`` (``Scenario.wall_clock``) is the clock of time-of-use periods and PPA hours.
+        ``regional_events``: the stochastic events of the site's grid region (``grid.region``, drawn once for
+        the region by :func:`regional_curtailment_events`); given, they replace the site's own draw and take
+        the site's ``cap_frac`` and ``reason``. ``region_windows``: the scheduled windows of the site's grid
+        region (``Scenario.grid_regions``), applied like the site's own ``curtailment_windows``.
         """
         n, step_h = clock.n_steps, clock.step_h
         times = clock.times
@@ -117,8 +123,19 @@ class SiteSupply:
         events = [
             dsp.CurtailmentEvent(pd.Timestamp(w.start), pd.Timestamp(w.end), w.cap_frac, w.reason)
             for w in g.curtailment_windows
+        ] + [
+            dsp.CurtailmentEvent(
+                pd.Timestamp(w.start), pd.Timestamp(w.end), w.cap_frac, f"{w.reason} (grid region {g.region})"
+            )
+            for w in region_windows
         ]
-        if g.stochastic_curtailment is not None:
+        if g.stochastic_curtailment is not None and regional_events is not None:
+            sc = g.stochastic_curtailment
+            events += [
+                dsp.CurtailmentEvent(e.start, e.end, sc.cap_frac, f"{sc.reason} (grid region {g.region})")
+                for e in regional_events
+            ]
+        elif g.stochastic_curtailment is not None:
             sc = g.stochastic_curtailment
             events += dsp.poisson_curtailment_events(
                 times, sc.rate_per_year, sc.mean_duration_h, rng, sc.cap_frac, sc.fixed_duration, sc.reason
@@ -612,6 +629,36 @@ _ADDITIVE = (
 _FROM_FLOWS = ("grid_import_mw", "unserved_mw", "energy_cost_usd", "emissions_kgco2")
 
 
+def regional_curtailment_events(
+    sites: Sequence[Site], clock: Clock, rng_for_region: Callable[[str], np.random.Generator]
+) -> dict[str, list[dsp.CurtailmentEvent]]:
+    """Stochastic grid events of each grid region, drawn once per region (correlated outages).
+
+    Every site with ``grid.region`` set and a ``grid.stochastic_curtailment`` shares its region's events:
+    Poisson arrivals at ``rate_per_year`` and exponential (or fixed) durations of ``mean_duration_h``, taken
+    from the first such site of the region (``gigawatt check`` requires the region's sites to agree), drawn
+    from the region's own stream ``rng_for_region(region)``; so two sites of one region see the same event
+    times and sites of different regions independent ones. The returned events carry ``cap_frac = 0``; each
+    site applies its own ``cap_frac`` (:meth:`SiteSupply.build`).
+
+    Returns
+    -------
+    dict
+        ``{region: [CurtailmentEvent, ...]}`` for each region with stochastic curtailment.
+    """
+    out: dict[str, list[dsp.CurtailmentEvent]] = {}
+    for s in sites:
+        g = s.grid
+        if g.region is None or g.stochastic_curtailment is None or g.region in out:
+            continue
+        sc = g.stochastic_curtailment
+        out[g.region] = dsp.poisson_curtailment_events(
+            clock.times, sc.rate_per_year, sc.mean_duration_h, rng_for_region(g.region), 0.0,
+            sc.fixed_duration, sc.reason,
+        )  # fmt: skip
+    return out
+
+
 class SupplyStage:
     """Stage 3 of the facility controller for every site: dispatch, power available, accounts.
 
@@ -623,6 +670,13 @@ class SupplyStage:
         Per-site weather arrays (``dry_bulb_c`` and, when available, irradiance and wind speed).
     rng_for_site : callable
         ``rng_for_site(site_name) -> numpy.random.Generator`` (a named stream from the scenario seed).
+    rng_for_region : callable, optional
+        ``rng_for_region(region) -> numpy.random.Generator``: the stream of a grid region's stochastic
+        curtailment events (``sites[].grid.region``), drawn once and shared by the region's sites. Default:
+        ``rng_for_site("grid region <region>")``.
+    region_windows : mapping, optional
+        ``{region: [CurtailmentWindow, ...]}``: scheduled windows of each grid region
+        (``Scenario.grid_regions``), applied to every site of the region.
     resolve_path : callable, optional
         Resolves relative paths in the scenario (price series files).
     wall_clock : str
@@ -637,10 +691,24 @@ class SupplyStage:
         rng_for_site: Callable[[str], np.random.Generator],
         resolve_path: Callable[[str], Path] | None = None,
         wall_clock: str = "site_local",
+        rng_for_region: Callable[[str], np.random.Generator] | None = None,
+        region_windows: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         self.clock = clock
+        if rng_for_region is None:
+            rng_for_region = lambda region: rng_for_site(f"grid region {region}")  # noqa: E731
+        regional = regional_curtailment_events(sites, clock, rng_for_region)
         self.sites = [
-            SiteSupply.build(s, clock, w, rng_for_site(s.name), resolve_path, wall_clock)
+            SiteSupply.build(
+                s,
+                clock,
+                w,
+                rng_for_site(s.name),
+                resolve_path,
+                wall_clock,
+                regional.get(s.grid.region or ""),
+                (region_windows or {}).get(s.grid.region or "", ()),
+            )
             for s, w in zip(sites, weather, strict=True)
         ]
 

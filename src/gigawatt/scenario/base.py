@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-__all__ = ["EARLIEST_DATE", "LATEST_DATE", "ScopeName", "StrictModel", "UtcDatetime"]
+__all__ = ["EARLIEST_DATE", "LATEST_DATE", "Jurisdiction", "ScopeName", "StrictModel", "UtcDatetime"]
 
 #: Range of dates a scenario may use. pandas nanosecond timestamps span 1677-09-21 … 2262-04-11; the range
 #: is narrower so that a start plus a long horizon (and the weather/tariff calendars built on it) stays
@@ -48,6 +48,10 @@ def _scope_name(value: str) -> str:
 
 #: Name of a site, hall or workload: it scopes result columns, so it may not contain ``/`` or ``:``.
 ScopeName = Annotated[str, AfterValidator(_scope_name)]
+
+#: A legal jurisdiction for data residency: an ISO 3166-1 alpha-2 country code (``US``, ``DE``) or a free label
+#: (``EU``, ``US-gov``); letters, digits, ``_``, ``-`` and ``.``, at most 64 characters.
+Jurisdiction = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
 class StrictModel(BaseModel):

@@ -331,6 +331,120 @@ def _site_problems(sc: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
+#: EU member states (ISO 3166-1 alpha-2; Greece is ``GR`` in ISO although the EU writes ``EL``): the 27 since
+#: the United Kingdom left on 2020-02-01 (Treaty on European Union Art. 49/50; europa.eu, "EU countries").
+#: ``allowed_jurisdictions: [EU]`` admits a site whose jurisdiction or country code is one of them.
+EU_MEMBER_COUNTRY_CODES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+)
+
+
+def site_jurisdictions(site: Any) -> frozenset[str]:
+    """Jurisdictions a site belongs to: its ``jurisdiction`` (default ``location.country_code``), its country
+    code, and ``EU`` when either is an EU member state."""
+    own = {site.jurisdiction or site.location.country_code, site.location.country_code}
+    if own & EU_MEMBER_COUNTRY_CODES:
+        own.add("EU")
+    return frozenset(own)
+
+
+def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """Data residency: every hall or site a workload targets must lie in one of its allowed jurisdictions."""
+    from gigawatt.scenario.resolve import resolve_hall
+
+    problems: list[tuple[str, str]] = []
+    for wi, wl in enumerate(sc.workloads):
+        allowed = getattr(wl, "allowed_jurisdictions", None)
+        if allowed is None:
+            continue
+        refs: list[tuple[str, int]] = []  # (field path, site index)
+        targets = [("target", getattr(wl, "target", None))]
+        dis = getattr(getattr(wl, "serving", None), "disaggregation", None)
+        if dis is not None:
+            targets.append(("serving.disaggregation.prefill_target", dis.prefill_target))
+        names = [s.name for s in sc.sites]
+        for field, t in targets:
+            try:
+                if getattr(t, "site", None) is not None:
+                    if t.site in names:  # type: ignore[union-attr]
+                        refs.append((f"workloads[{wi}].{field}.site", names.index(t.site)))  # type: ignore[union-attr]
+                elif getattr(t, "halls", None) is not None:
+                    for k, ref in enumerate(t.halls):  # type: ignore[union-attr]
+                        refs.append((f"workloads[{wi}].{field}.halls[{k}]", resolve_hall(sc, ref)[0]))
+                elif getattr(t, "hall", None) is not None:
+                    refs.append((f"workloads[{wi}].{field}.hall", resolve_hall(sc, t.hall)[0]))  # type: ignore[union-attr]
+            except KeyError:
+                continue  # reported with the target
+        for path, si in refs:
+            site = sc.sites[si]
+            have = site_jurisdictions(site)
+            if not have & set(allowed):
+                problems.append(
+                    (
+                        path,
+                        f"site {site.name!r} is in jurisdiction {site.jurisdiction or site.location.country_code!r}"
+                        f", outside the workload's allowed_jurisdictions {list(allowed)}: target a site in one of "
+                        "them, or widen allowed_jurisdictions",
+                    )
+                )
+    return problems
+
+
+def _grid_region_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """Sites sharing a grid region draw one set of stochastic events: their rate and durations must agree;
+    every ``grid_regions[]`` entry names a region some site is in."""
+    from gigawatt.catalog import suggest
+
+    problems: list[tuple[str, str]] = []
+    used = sorted({s.grid.region for s in sc.sites if s.grid.region is not None})
+    for ri, region in enumerate(sc.grid_regions):
+        if region.name not in used:
+            hint = suggest(region.name, used) if used else None
+            problems.append(
+                (
+                    f"grid_regions[{ri}].name",
+                    f"no site is in grid region {region.name!r}"
+                    + (f"; did you mean {hint!r}?" if hint else f"; sites' grid.region values: {used}")
+                    + " (set sites[].grid.region)",
+                )
+            )
+    windows = {r.name: r.curtailment_windows for r in sc.grid_regions}
+    for si, site in enumerate(sc.sites):
+        g = site.grid
+        partial = [w.cap_frac for w in [*g.curtailment_windows, *windows.get(g.region or "", [])]]
+        if g.stochastic_curtailment is not None:
+            partial.append(g.stochastic_curtailment.cap_frac)
+        if g.import_capacity_mw is None and any(c > 0 for c in partial):
+            problems.append(
+                (
+                    f"sites[{si}].grid.import_capacity_mw",
+                    "a partial curtailment (cap_frac > 0, of the site's own or of its grid region's events) "
+                    "needs a finite import_capacity_mw; set it, or use cap_frac: 0 (disconnection)",
+                )
+            )
+    first: dict[str, tuple[int, Any]] = {}
+    for si, site in enumerate(sc.sites):
+        g = site.grid
+        if g.region is None or g.stochastic_curtailment is None:
+            continue
+        sc_ = g.stochastic_curtailment
+        key = (sc_.rate_per_year, sc_.mean_duration_h, sc_.fixed_duration)
+        if g.region not in first:
+            first[g.region] = (si, key)
+            continue
+        fi, fkey = first[g.region]
+        if key != fkey:
+            problems.append(
+                (
+                    f"sites[{si}].grid.stochastic_curtailment",
+                    f"sites {sc.sites[fi].name!r} and {site.name!r} share grid region {g.region!r}, whose events "
+                    f"are drawn once, but differ in (rate_per_year, mean_duration_h, fixed_duration): {fkey} vs "
+                    f"{key}; make them equal (cap_frac and reason may differ) or use different regions",
+                )
+            )
+    return problems
+
+
 def _node_gpus(group: Any, override: int | None) -> int:
     """Placement unit of a training pool [GPUs], as the training engine chooses it."""
     if override is not None:
@@ -436,6 +550,8 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += [p for p in files if p[0] not in have]
     problems += _site_problems(sc)
     problems += fleet_time_problems(sc)
+    problems += _jurisdiction_problems(sc)
+    problems += _grid_region_problems(sc)
     problems += _pool_problems(sc)
     problems += _replica_problems(sc)
     if limits is not False:

@@ -20,6 +20,7 @@ __all__ = [
     "FlatTariff",
     "GasGenerator",
     "Generator",
+    "GridRegion",
     "OnSiteEnergy",
     "PowerCapping",
     "Ppa",
@@ -139,6 +140,21 @@ class CurtailmentWindow(StrictModel):
         if self.end <= self.start:
             raise ValueError("end: must be after start")
         return self
+
+
+class GridRegion(StrictModel):
+    """Scheduled events of a grid region shared by several sites (``sites[].grid.region``).
+
+    Each window applies to every site whose ``grid.region`` is ``name``, in addition to the site's own
+    ``curtailment_windows`` (e.g. an announced regional load shed or a transmission outage). Stochastic events
+    of a region are set per site (``grid.stochastic_curtailment``) and drawn once for the region.
+    """
+
+    name: str = Field(min_length=1, max_length=100)
+    """The region's label, as written in ``sites[].grid.region``."""
+    curtailment_windows: list[CurtailmentWindow] = Field(default_factory=list)
+    """Scheduled curtailments / disconnections of every site of the region (UTC; ``cap_frac`` of each site's
+    import cap)."""
 
 
 class StochasticCurtailment(StrictModel):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from gigawatt.scenario.base import ScopeName, StrictModel
+from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
 from gigawatt.scenario.workloads import GpuTarget
 
 if TYPE_CHECKING:
@@ -238,6 +238,10 @@ class InferenceWorkload(StrictModel):
     """Name of a ``training`` workload on the same GPUs: inference takes nodes from its pool, preempting
     preemptible training jobs when short (the training-side cost shows in its jobs table)."""
     request_windows: list[RequestWindow] = Field(default_factory=list)
+    allowed_jurisdictions: list[Jurisdiction] | None = Field(None, min_length=1)
+    """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
+    ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
+    ``gigawatt check`` rejects a target outside them."""
 
     @model_validator(mode="after")
     def _disaggregation_limits(self) -> InferenceWorkload:

@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from gigawatt.scenario.base import LATEST_DATE, StrictModel, UtcDatetime
 from gigawatt.scenario.economics import Economics
+from gigawatt.scenario.energy import GridRegion
 from gigawatt.scenario.site import Site
 from gigawatt.scenario.workloads import Workload
 
@@ -42,6 +43,9 @@ class Scenario(StrictModel):
     """Root seed: every random stream is spawned from ``numpy.random.SeedSequence(seed)``."""
     sites: list[Site] = Field(min_length=1)
     workloads: list[Workload] = Field(default_factory=list)
+    grid_regions: list[GridRegion] = Field(default_factory=list)
+    """Scheduled grid events shared by the sites of a region (``sites[].grid.region``); see
+    ``docs/models/energy.md`` §8."""
     economics: Economics | None = None
     """Prices and finance assumptions for :func:`gigawatt.economics.costs` (``None``: catalog defaults). Not
     used by the simulation: costs are computed from the Result afterwards."""
@@ -67,6 +71,10 @@ class Scenario(StrictModel):
         dup = sorted({x for x in names if names.count(x) > 1})
         if dup:
             raise ValueError(f"site names must be unique; duplicated: {', '.join(dup)}")
+        rn = [r.name for r in self.grid_regions]
+        dup = sorted({x for x in rn if rn.count(x) > 1})
+        if dup:
+            raise ValueError(f"grid_regions names must be unique; duplicated: {', '.join(dup)}")
         wl = [w.name for w in self.workloads]
         dup = sorted({x for x in wl if wl.count(x) > 1})
         if dup:

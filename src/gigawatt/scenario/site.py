@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
+from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel, UtcDatetime
 from gigawatt.scenario.energy import (
     CarbonSettings,
     CurtailmentWindow,
@@ -209,6 +209,12 @@ class GridConnection(StrictModel):
     """Scheduled curtailments / disconnections."""
     stochastic_curtailment: StochasticCurtailment | None = None
     """Random grid emergencies (e.g. Texas SB 6 large-load disconnection)."""
+    region: str | None = Field(None, min_length=1, max_length=100)
+    """Grid region shared with other sites (a label, e.g. a balancing authority ``ERCOT`` or a bidding zone):
+    the ``stochastic_curtailment`` events of all sites with the same ``region`` are drawn once for the region
+    and hit each of them at the same times (each with its own ``cap_frac`` and ``reason``); their
+    ``rate_per_year``, ``mean_duration_h`` and ``fixed_duration`` must agree. ``None``: the site draws its own
+    events. See ``docs/models/energy.md`` (correlated outages)."""
     carbon: CarbonSettings | None = None
     """Carbon-intensity profile and Scope 2 instruments; ``None``: constant ``carbon_intensity_gco2_per_kwh``."""
 
@@ -219,6 +225,9 @@ class Site(StrictModel):
     name: ScopeName
     """Site name (no ``/`` or ``:``; it prefixes result columns)."""
     location: Location
+    jurisdiction: Jurisdiction | None = None
+    """Legal jurisdiction of the site for data residency (``workloads[].allowed_jurisdictions``): an ISO 3166
+    country code or a free label such as ``EU``; default: ``location.country_code``."""
     climate: Climate = SyntheticClimate()
     grid: GridConnection = GridConnection()
     energy: OnSiteEnergy = OnSiteEnergy()

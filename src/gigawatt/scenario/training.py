@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from gigawatt.scenario.base import ScopeName, StrictModel
+from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
 from gigawatt.scenario.workloads import GpuTarget, PoolTarget
 
 __all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "SpotSpec", "TrainingJob", "TrainingWorkload"]
@@ -248,6 +248,10 @@ class TrainingWorkload(StrictModel):
     mix: JobMixSpec | None = None
     scheduler: SchedulerSpec = SchedulerSpec()
     reliability: ReliabilitySpec = ReliabilitySpec()
+    allowed_jurisdictions: list[Jurisdiction] | None = Field(None, min_length=1)
+    """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
+    ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
+    ``gigawatt check`` rejects a target outside them."""
 
     @model_validator(mode="after")
     def _has_work(self) -> TrainingWorkload:

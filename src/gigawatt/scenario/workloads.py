@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from gigawatt.scenario.base import ScopeName, StrictModel
+from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
 
 __all__ = [
     "ConstantProfile",
@@ -104,6 +104,10 @@ class UtilizationWorkload(StrictModel):
     """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget
     profile: UtilizationProfile
+    allowed_jurisdictions: list[Jurisdiction] | None = Field(None, min_length=1)
+    """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
+    ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
+    ``gigawatt check`` rejects a target outside them."""
 
     @model_validator(mode="after")
     def _name_ok(self) -> UtilizationWorkload:
