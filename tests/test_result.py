@@ -115,9 +115,9 @@ def test_to_dir_replaces_an_earlier_result_whole(tmp_path: Path) -> None:
         }
     )
     out = gw.simulate(d).to_dir(tmp_path / "run", plots=False)
-    assert (out / "jobs.csv").exists() and (out / RESULT_MARKER).exists()
+    assert (out / "jobs.parquet").exists() and (out / RESULT_MARKER).exists()
     gw.simulate(small_scenario_dict(horizon_h=6)).to_dir(out, plots=False)
-    assert not (out / "jobs.csv").exists()  # no stale table from the earlier run
+    assert not (out / "jobs.parquet").exists()  # no stale table from the earlier run
     assert (out / RESULT_MARKER).exists() and (out / "summary.csv").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
