@@ -188,7 +188,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         store=out,
         workers=args.workers,
         scheduler=args.scheduler,
-        progress=False if args.no_progress else None,
+        progress=False if (args.no_progress or _QUIET) else None,
     )
     res.to_dir(out)
     n_ok = int((res.table["status"] == "ok").sum())

@@ -260,7 +260,10 @@ class Result:
     timeseries : pandas.DataFrame
         Per control step (see the module docstring for the column scheme).
     jobs, events, services, requests : pandas.DataFrame or None
-        Per-job, per-event, per-service and per-request tables from the workloads that produce them.
+        Per-job, per-event, per-service and per-request tables from the workloads that produce them
+        (``events`` holds every event; :meth:`event_summary` aggregates the checkpoints per job).
+
+    :meth:`to_dir` writes a result folder and :meth:`from_dir` (:func:`load_result`) reads it back.
     """
 
     scenario: Scenario
