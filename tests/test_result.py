@@ -23,7 +23,9 @@ def test_to_dir_writes_everything(res: gw.Result, tmp_path: Path) -> None:
     assert list(summary.columns) == ["metric", "value"]
     assert summary.set_index("metric")["value"]["pue"] == pytest.approx(res.summary()["pue"])
     ts = pd.read_parquet(out / "timeseries.parquet")
-    pd.testing.assert_frame_equal(ts, res.timeseries, check_freq=False)
+    pd.testing.assert_frame_equal(
+        ts, res.timeseries, check_freq=False, check_dtype=False, rtol=1e-6, atol=1e-9
+    )
     again = gw.load_scenario(out / "scenario.yaml")
     assert again.model_dump() == res.scenario.model_dump()
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
@@ -180,8 +182,9 @@ def train_res() -> gw.Result:
     return gw.simulate(_training_scenario())
 
 
-def test_timeseries_dtypes_keep_totals_in_float64(res: gw.Result) -> None:
-    ts = res.timeseries
+def test_written_timeseries_dtypes_keep_totals_in_float64(res: gw.Result, tmp_path: Path) -> None:
+    assert (res.timeseries.dtypes == "float64").all()  # in memory: full precision
+    ts = pd.read_parquet(res.to_dir(tmp_path / "run", plots=False) / "timeseries.parquet")
     for col in ("it_power_mw", "facility_power_mw", "energy_cost_usd", "emissions_kgco2", "pue"):
         assert ts[col].dtype == "float64", col
     for col in ("gpu_utilization_frac", "throughput_frac", "ambient_dry_bulb_c", "wue_l_per_kwh"):
@@ -213,11 +216,15 @@ def test_compact_timeseries_rules() -> None:
 
 
 def test_from_dir_round_trip(res: gw.Result, tmp_path: Path) -> None:
+    from gigawatt.result import compact_timeseries
+
     out = res.to_dir(tmp_path / "run", plots=False)
     back = gw.load_result(out)
     np.testing.assert_allclose(back.summary(), res.summary(), rtol=1e-12, atol=1e-12)
     assert list(back.summary().index) == list(res.summary().index)
-    pd.testing.assert_frame_equal(back.timeseries, res.timeseries, check_freq=False)
+    pd.testing.assert_frame_equal(back.timeseries, compact_timeseries(res.timeseries), check_freq=False)
+    full = gw.load_result(res.to_dir(tmp_path / "full", plots=False, compact=False))
+    pd.testing.assert_frame_equal(full.timeseries, res.timeseries, check_freq=False)
     assert back.scenario.model_dump() == res.scenario.model_dump()
     assert back.seed == res.seed and back.n_accelerators == res.n_accelerators
     with pytest.raises(FileNotFoundError, match="no complete gigawatt result"):

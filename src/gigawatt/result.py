@@ -16,7 +16,8 @@ Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, n
 
 Use :meth:`Result.scope` to get one site's or hall's columns under their plain names.
 
-Storage (:func:`compact_timeseries`): intensive columns that nothing sums into a total are float32 (7
+Storage (:func:`compact_timeseries`, applied when :meth:`Result.to_dir` writes ``timeseries.parquet``; in
+memory every column is float64): intensive columns that nothing sums into a total are float32 (7
 significant digits, far finer than any model input): fractions (``_frac``), temperatures (``_c``), per-energy
 ratios (``wue_l_per_kwh``, ``energy_price_usd_per_mwh``, ``carbon_intensity_gco2_per_kwh``) and latency
 percentiles (``_p50_s``, ``_p99_s``). Everything else stays float64, in particular the columns that
@@ -373,6 +374,7 @@ class Result:
         plots: bool = True,
         events: str = "summary",
         format: str = "parquet",
+        compact: bool = True,
     ) -> Path:
         """Write the result to a folder; :meth:`from_dir` reads it back.
 
@@ -393,6 +395,9 @@ class Result:
             every event (a training-heavy year can hold millions of checkpoints).
         format : {"parquet", "csv"}
             Format of the tables (the time series is always parquet).
+        compact : bool
+            Store the intensive time-series columns as float32 (:func:`compact_timeseries`; the columns that
+            are summed into totals stay float64). ``False`` writes every column as in memory.
 
         The files are written to a temporary folder next to ``path`` and moved into place at the end, so an
         interrupted write never leaves a partial result at ``path``. An earlier result at ``path`` (a folder
@@ -424,7 +429,8 @@ class Result:
             self.summary().to_csv(tmp / "summary.csv", header=True)
             # zstd on byte-stream-split floats without dictionaries: a year of 5-minute steps compresses
             # to about half the size of the default snappy/dictionary encoding, and writes faster
-            self.timeseries.to_parquet(
+            ts = compact_timeseries(self.timeseries) if compact else self.timeseries
+            ts.to_parquet(
                 tmp / "timeseries.parquet",
                 compression="zstd",
                 use_dictionary=False,
@@ -477,9 +483,11 @@ class Result:
     def from_dir(cls, path: str | Path) -> Result:
         """Read a folder written by :meth:`to_dir` back into a Result.
 
-        The time series, tables (parquet or CSV; time columns as datetimes), the scenario and the summary are
-        the same as the written result's (KPIs that the summary does not recompute from the time series are
-        taken from ``summary.csv``). With ``events="summary"`` the events table is the aggregated one.
+        The time series (float32 where :func:`compact_timeseries` stored it so, float64 otherwise), tables
+        (parquet or CSV; time columns as datetimes), the scenario and the summary are the written result's:
+        KPIs that the time series gives back to float32 precision (mean utilisation and throughput) or not at
+        all (workload KPIs) are taken from ``summary.csv``, so ``summary()`` returns the written values. With
+        ``events="summary"`` the events table is the aggregated one.
 
         Raises
         ------

@@ -18,7 +18,7 @@ from gigawatt.engine.controller import FacilityController
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads import HANDLERS, WorkloadHandler, WorkloadOutput
-from gigawatt.result import Result, build_timeseries, compact_timeseries
+from gigawatt.result import Result, build_timeseries
 from gigawatt.scenario.io import load_scenario
 from gigawatt.scenario.root import Scenario
 
@@ -176,7 +176,7 @@ def _assemble(
     return Result(
         scenario=sc,
         seed=seed,
-        timeseries=compact_timeseries(ts),
+        timeseries=ts,
         jobs=cat("jobs"),
         events=cat("events"),
         services=cat("services"),
