@@ -275,3 +275,51 @@ def test_quiet_and_verbose(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stderr  # errors still print with -q
     both = run("run", str(sc), "-q", "-v")
     assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_warnings_are_one_line_and_quiet_silences_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    from gigawatt import cli
+    from gigawatt.errors import GigawattWarning
+
+    def warn(args: object) -> int:
+        warnings.warn("pool p misses its SLO share", GigawattWarning, stacklevel=1)
+        cli._say("done")
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_check", warn)
+    assert cli.main(["check", "x.yaml"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "warning: pool p misses its SLO share\n" and out == "done\n"
+    assert cli.main(["-q", "check", "x.yaml"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_run_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")  # POSIX pseudo-terminals
+    import os
+
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=12)))
+    master, slave = pty.openpty()  # a terminal without a size, as in some containers: still drawn
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gigawatt", "run", str(sc)], stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=300) == 0
+    text = b"".join(chunks).decode("utf-8", errors="replace")
+    assert "small: 100%" in text and "12/12 sim h" in text and text.count("\r") > 5
+    assert "simulated (up to" not in text  # the bar, not the plain lines

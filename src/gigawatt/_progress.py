@@ -7,6 +7,7 @@ what a person sees: simulated time, wall time and the estimated time left.
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +35,16 @@ def _in_notebook() -> bool:
     except Exception:  # pragma: no cover - IPython without a shell
         return False
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _columns(file: IO[str]) -> int | None:
+    """Width of the terminal ``file`` is attached to (0 for a terminal without a size), None if not one."""
+    import os
+
+    try:
+        return os.get_terminal_size(file.fileno()).columns
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _hms(seconds: float) -> str:
@@ -79,12 +90,15 @@ class SimProgress:
             if self._bar is None:
                 from tqdm.auto import tqdm
 
+                sized = _columns(self.file) != 0  # a terminal without a size (0 x 0) hides tqdm's bar
                 self._bar = tqdm(
+                    ncols=None if sized else 100,
+                    nrows=None if sized else 24,
                     total=round(horizon_s / 3600.0, 3),
                     unit="sim h",
                     desc=self.label or "simulating",
                     file=self.file,
-                    dynamic_ncols=True,
+                    dynamic_ncols=sized,
                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} sim h "
                     "[{elapsed}<{remaining}]{postfix}",
                 )

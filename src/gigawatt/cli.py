@@ -421,6 +421,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             if _QUIET:
                 warnings.simplefilter("ignore")
+            else:  # the library's warnings are for the user: shown once each, one line
+                from gigawatt.errors import GigawattWarning
+
+                warnings.simplefilter("default", GigawattWarning)
+                warnings.showwarning = _show_warning
             return int(args.func(args))
     except ScenarioError as exc:
         if args.debug:
@@ -448,6 +453,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             lg = logging.getLogger("gigawatt")
             lg.removeHandler(handler)
             lg.setLevel(logging.NOTSET)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Warnings on the command line: one ``warning: message`` line on stderr (no source line)."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _setup_logging(verbosity: int) -> logging.Handler | None:
