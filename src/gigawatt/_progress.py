@@ -47,6 +47,19 @@ def _columns(file: IO[str]) -> int | None:
         return None
 
 
+def _tqdm_class() -> Any:
+    """``tqdm.auto.tqdm`` (a widget in a notebook with ipywidgets), else the text bar ``tqdm.std.tqdm``."""
+    import importlib.util
+
+    if _in_notebook() and importlib.util.find_spec("ipywidgets") is None:
+        from tqdm.std import tqdm as text_bar  # a notebook without ipywidgets: the widget bar would fail
+
+        return text_bar
+    from tqdm.auto import tqdm as auto_bar
+
+    return auto_bar
+
+
 def _hms(seconds: float) -> str:
     s = round(max(seconds, 0.0))
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
@@ -88,8 +101,7 @@ class SimProgress:
         sim_date = (self.start + pd.Timedelta(seconds=sim_s)).strftime("%Y-%m-%d %H:%M")
         if self.bar_mode:
             if self._bar is None:
-                from tqdm.auto import tqdm
-
+                tqdm = _tqdm_class()
                 sized = _columns(self.file) != 0  # a terminal without a size (0 x 0) hides tqdm's bar
                 self._bar = tqdm(
                     ncols=None if sized else 100,
