@@ -247,6 +247,9 @@ def test_event_levels_and_round_trip_of_tables(train_res: gw.Result, tmp_path: P
     np.testing.assert_allclose(got["duration_s"], per_job["sum"], rtol=1e-12, atol=1e-9)
     assert int(summ["n_events"].sum()) == len(ev)  # nothing lost, only aggregated
     assert summ["time_s"].is_monotonic_increasing
+    from gigawatt.result import summarize_events
+
+    pd.testing.assert_frame_equal(summarize_events(summ), summ)  # a summary stays as it is
 
     default = gw.load_result(train_res.to_dir(tmp_path / "summary", plots=False))
     assert default.events is not None and len(default.events) == len(summ)

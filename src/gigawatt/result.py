@@ -487,7 +487,8 @@ class Result:
         (parquet or CSV; time columns as datetimes), the scenario and the summary are the written result's:
         KPIs that the time series gives back to float32 precision (mean utilisation and throughput) or not at
         all (workload KPIs) are taken from ``summary.csv``, so ``summary()`` returns the written values. With
-        ``events="summary"`` the events table is the aggregated one.
+        ``events="summary"`` the events table is the aggregated one. From CSV tables, empty strings read back
+        as missing values (parquet keeps them).
 
         Raises
         ------
@@ -583,7 +584,9 @@ def summarize_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
     if events is None or "kind" not in events.columns:
         return events
     is_ck = (events["kind"] == "checkpoint").to_numpy()
-    rest = events[~is_ck].assign(n_events=1)
+    rest = events[~is_ck].copy()
+    if "n_events" not in rest.columns:  # (an events table summarised before keeps its counts)
+        rest["n_events"] = 1
     if not is_ck.any():
         return rest.reset_index(drop=True)
     ck = events[is_ck]
@@ -596,7 +599,8 @@ def summarize_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
     agg["duration_s"] = grouped["duration_s"].sum()
     if "time_s" in ck.columns:
         agg["last_time_s"] = grouped["time_s"].max()
-    agg = agg.reset_index()[[*events.columns, "n_events", *(["last_time_s"] if "time_s" in ck else [])]]
+    base = [c for c in events.columns if c not in ("n_events", "last_time_s")]
+    agg = agg.reset_index()[[*base, "n_events", *(["last_time_s"] if "time_s" in ck else [])]]
     out = pd.concat([rest, agg], ignore_index=True) if len(rest) else agg
     order = "time_s" if "time_s" in out.columns else ("time" if "time" in out.columns else None)
     if order is not None:
