@@ -210,3 +210,116 @@ def test_costs_and_buildout_commands(tmp_path: Path) -> None:
     for what in ("costs", "cloud", "providers", "lead_times"):
         r = run("catalog", what)
         assert r.returncode == 0 and len(r.stdout.splitlines()) > 3, what
+
+
+def _training_yaml(tmp_path: Path, horizon_h: float) -> Path:
+    """The small scenario with a training job that checkpoints every half hour."""
+    d = small_scenario_dict(horizon_h=horizon_h)
+    d["workloads"][0] = {
+        "kind": "training",
+        "name": "train",
+        "target": {"hall": "liquid"},
+        "jobs": [{"name": "j", "gpus": 72, "duration_h": 20, "checkpoint_interval_s": 1800}],
+    }
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(d))
+    return sc
+
+
+def test_run_progress_lines_and_written_files(tmp_path: Path) -> None:
+    sc = _training_yaml(tmp_path, 12)
+    out = tmp_path / "out"
+    r = run("run", str(sc), "--out", str(out), "--no-plots")
+    assert r.returncode == 0, r.stderr
+    # stderr is a pipe, not a terminal: a few plain progress lines, no bar
+    lines = [ln for ln in r.stderr.splitlines() if "simulated (up to" in ln]
+    assert len(lines) == 4 and "100% simulated" in lines[-1] and "ETA" in lines[0]
+    assert "\r" not in r.stderr
+    assert "Wrote results to" in r.stdout and "timeseries.parquet" in r.stdout
+    assert (out / "jobs.parquet").exists() and not (out / "jobs.csv").exists()
+    r = run("run", str(sc), "--out", str(out), "--no-plots", "--no-progress", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert "simulated (up to" not in r.stderr
+    assert (out / "jobs.csv").exists() and not (out / "jobs.parquet").exists()
+
+
+def test_run_events_all_and_summary(tmp_path: Path) -> None:
+    sc = _training_yaml(tmp_path, 24)
+    r = run("-q", "run", str(sc), "--out", str(tmp_path / "summary"), "--no-plots")
+    assert r.returncode == 0, r.stderr
+    r = run("run", "-q", str(sc), "--out", str(tmp_path / "all"), "--no-plots", "--events", "all")
+    assert r.returncode == 0, r.stderr
+    summ = pd.read_parquet(tmp_path / "summary" / "events.parquet")
+    full = pd.read_parquet(tmp_path / "all" / "events.parquet")
+    n_ck = int((full["kind"] == "checkpoint").sum())
+    assert n_ck >= 10 and "checkpoint" not in set(summ["kind"])
+    assert int(summ.loc[summ["kind"] == "checkpoints", "n_events"].sum()) == n_ck
+    assert len(summ) == len(full) - n_ck + 1
+
+
+def test_quiet_and_verbose(tmp_path: Path) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=6)))
+    q = run("run", str(sc), "-q", "--out", str(tmp_path / "q"))
+    assert q.returncode == 0, q.stderr
+    assert q.stdout == "" and q.stderr == ""  # only errors, and there are none
+    assert (tmp_path / "q" / "summary.csv").exists()
+    v = run("-v", "run", str(sc), "--no-plots", "--out", str(tmp_path / "v"))
+    assert v.returncode == 0, v.stderr
+    assert "INFO gigawatt.engine.core: simulating 'small'" in v.stderr
+    assert "INFO gigawatt.result: wrote timeseries.parquet" in v.stderr
+    assert "facility_energy_mwh" in v.stdout
+    plain = run("run", str(sc), "--no-progress")
+    assert "INFO" not in plain.stderr and plain.stderr == ""
+    bad = run("run", str(tmp_path / "missing.yaml"), "-q")
+    assert bad.returncode == 2 and bad.stderr  # errors still print with -q
+    both = run("run", str(sc), "-q", "-v")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_warnings_are_one_line_and_quiet_silences_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    from gigawatt import cli
+    from gigawatt.errors import GigawattWarning
+
+    def warn(args: object) -> int:
+        warnings.warn("pool p misses its SLO share", GigawattWarning, stacklevel=1)
+        cli._say("done")
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_check", warn)
+    assert cli.main(["check", "x.yaml"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "warning: pool p misses its SLO share\n" and out == "done\n"
+    assert cli.main(["-q", "check", "x.yaml"]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_run_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")  # POSIX pseudo-terminals
+    import os
+
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump(small_scenario_dict(horizon_h=12)))
+    master, slave = pty.openpty()  # a terminal without a size, as in some containers: still drawn
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gigawatt", "run", str(sc)], stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=300) == 0
+    text = b"".join(chunks).decode("utf-8", errors="replace")
+    assert "small: 100%" in text and "12/12 sim h" in text and text.count("\r") > 5
+    assert "simulated (up to" not in text  # the bar, not the plain lines

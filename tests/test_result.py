@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,7 +23,9 @@ def test_to_dir_writes_everything(res: gw.Result, tmp_path: Path) -> None:
     assert list(summary.columns) == ["metric", "value"]
     assert summary.set_index("metric")["value"]["pue"] == pytest.approx(res.summary()["pue"])
     ts = pd.read_parquet(out / "timeseries.parquet")
-    pd.testing.assert_frame_equal(ts, res.timeseries, check_freq=False)
+    pd.testing.assert_frame_equal(
+        ts, res.timeseries, check_freq=False, check_dtype=False, rtol=1e-6, atol=1e-9
+    )
     again = gw.load_scenario(out / "scenario.yaml")
     assert again.model_dump() == res.scenario.model_dump()
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
@@ -115,9 +118,9 @@ def test_to_dir_replaces_an_earlier_result_whole(tmp_path: Path) -> None:
         }
     )
     out = gw.simulate(d).to_dir(tmp_path / "run", plots=False)
-    assert (out / "jobs.csv").exists() and (out / RESULT_MARKER).exists()
+    assert (out / "jobs.parquet").exists() and (out / RESULT_MARKER).exists()
     gw.simulate(small_scenario_dict(horizon_h=6)).to_dir(out, plots=False)
-    assert not (out / "jobs.csv").exists()  # no stale table from the earlier run
+    assert not (out / "jobs.parquet").exists()  # no stale table from the earlier run
     assert (out / RESULT_MARKER).exists() and (out / "summary.csv").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
@@ -155,3 +158,156 @@ def test_saved_scenario_with_relative_paths_reruns_from_anywhere(tmp_path: Path)
     assert again.summary()["it_energy_mwh"] == pytest.approx(
         pd.read_csv(out / "summary.csv").set_index("metric")["value"]["it_energy_mwh"], rel=1e-9
     )
+
+
+# ---------------------------------------------------------------------------- storage, round trip, event levels
+def _training_scenario() -> dict[str, object]:
+    d = small_scenario_dict()
+    d["workloads"] = [
+        d["workloads"][1],
+        {
+            "kind": "training",
+            "name": "pre",
+            "target": {"hall": "liquid"},
+            "jobs": [{"name": "big", "gpus": 216, "model_params": 8e9, "tokens": 2e11, "submit_h": 1}],
+            "mix": {"jobs_per_day": 40, "gpu_counts": [1, 8, 72], "gpu_count_probs": [0.5, 0.3, 0.2]},
+            "reliability": {"rate_scale": 30.0},
+        },
+    ]
+    return d
+
+
+@pytest.fixture(scope="module")
+def train_res() -> gw.Result:
+    return gw.simulate(_training_scenario())
+
+
+def test_written_timeseries_dtypes_keep_totals_in_float64(res: gw.Result, tmp_path: Path) -> None:
+    assert (res.timeseries.dtypes == "float64").all()  # in memory: full precision
+    ts = pd.read_parquet(res.to_dir(tmp_path / "run", plots=False) / "timeseries.parquet")
+    for col in ("it_power_mw", "facility_power_mw", "energy_cost_usd", "emissions_kgco2", "pue"):
+        assert ts[col].dtype == "float64", col
+    for col in ("gpu_utilization_frac", "throughput_frac", "ambient_dry_bulb_c", "wue_l_per_kwh"):
+        assert ts[col].dtype == "float32", col
+    hall_cols = [c for c in ts.columns if c.startswith("site-a/air:")]
+    assert ts["site-a/air:it_power_mw"].dtype == "float64" and len(hall_cols) > 5
+    # the power balance stays exact to float64 rounding
+    parts = ts[["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]].sum(axis=1)
+    np.testing.assert_allclose(parts, ts["facility_power_mw"], rtol=1e-12, atol=1e-12)
+
+
+def test_compact_timeseries_rules() -> None:
+    from gigawatt.result import compact_timeseries
+
+    df = pd.DataFrame(
+        {
+            "a:x_frac": [0.5],
+            "y_c": [20.0],
+            "chat:ttft_p99_s": [0.2],
+            "price_usd_per_mwh": [50.0],
+            "p_mw": [1.0],
+            "chat:served_rps": [3.0],
+            "chat:tokens_per_s": [9.0],
+            "n": [1],
+        }
+    )
+    out = compact_timeseries(df)
+    assert [str(t) for t in out.dtypes] == ["float32"] * 4 + ["float64"] * 3 + ["int64"]
+
+
+def test_from_dir_round_trip(res: gw.Result, tmp_path: Path) -> None:
+    from gigawatt.result import compact_timeseries
+
+    out = res.to_dir(tmp_path / "run", plots=False)
+    back = gw.load_result(out)
+    np.testing.assert_allclose(back.summary(), res.summary(), rtol=1e-12, atol=1e-12)
+    assert list(back.summary().index) == list(res.summary().index)
+    pd.testing.assert_frame_equal(back.timeseries, compact_timeseries(res.timeseries), check_freq=False)
+    full = gw.load_result(res.to_dir(tmp_path / "full", plots=False, compact=False))
+    pd.testing.assert_frame_equal(full.timeseries, res.timeseries, check_freq=False)
+    assert back.scenario.model_dump() == res.scenario.model_dump()
+    assert back.seed == res.seed and back.n_accelerators == res.n_accelerators
+    with pytest.raises(FileNotFoundError, match="no complete gigawatt result"):
+        gw.Result.from_dir(tmp_path)
+
+
+def test_event_levels_and_round_trip_of_tables(train_res: gw.Result, tmp_path: Path) -> None:
+    ev = train_res.events
+    assert ev is not None and train_res.jobs is not None
+    n_ck = int((ev["kind"] == "checkpoint").sum())
+    assert n_ck > 20
+    summ = train_res.event_summary()
+    assert summ is not None and "checkpoint" not in set(summ["kind"])
+    ck = summ[summ["kind"] == "checkpoints"]
+    # one row per job that checkpointed, with the count and the total write time
+    per_job = ev[ev["kind"] == "checkpoint"].groupby("job_idx")["duration_s"].agg(["size", "sum"])
+    assert len(ck) == len(per_job)
+    got = ck.set_index("job_idx").loc[per_job.index]
+    np.testing.assert_array_equal(got["n_events"], per_job["size"])
+    np.testing.assert_allclose(got["duration_s"], per_job["sum"], rtol=1e-12, atol=1e-9)
+    assert int(summ["n_events"].sum()) == len(ev)  # nothing lost, only aggregated
+    assert summ["time_s"].is_monotonic_increasing
+    from gigawatt.result import summarize_events
+
+    pd.testing.assert_frame_equal(summarize_events(summ), summ)  # a summary stays as it is
+
+    default = gw.load_result(train_res.to_dir(tmp_path / "summary", plots=False))
+    assert default.events is not None and len(default.events) == len(summ)
+    assert str(default.events["time"].dtype).startswith("datetime64")
+    pd.testing.assert_frame_equal(default.jobs, train_res.jobs)
+    np.testing.assert_allclose(default.summary(), train_res.summary(), rtol=1e-12, atol=1e-12)
+
+    full = gw.load_result(train_res.to_dir(tmp_path / "all", plots=False, events="all"))
+    pd.testing.assert_frame_equal(full.events, ev)
+    with pytest.raises(ValueError, match="events must be one of"):
+        train_res.to_dir(tmp_path / "bad", events="some")
+
+
+def test_csv_format_round_trip(train_res: gw.Result, tmp_path: Path) -> None:
+    out = train_res.to_dir(tmp_path / "csv", plots=False, format="csv")
+    assert (out / "jobs.csv").exists() and (out / "events.csv").exists()
+    assert not list(out.glob("jobs.parquet")) and (out / "timeseries.parquet").exists()
+    back = gw.load_result(out)
+    assert back.jobs is not None and back.events is not None
+    assert str(back.jobs["start_time"].dtype).startswith("datetime64")
+    assert str(back.events["time"].dtype).startswith("datetime64")
+    np.testing.assert_allclose(back.jobs["gpu_hours"], train_res.jobs["gpu_hours"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(back.summary(), train_res.summary(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="format must be one of"):
+        train_res.to_dir(tmp_path / "bad", format="xlsx")
+
+
+def test_to_dir_logs_what_it_writes(res: gw.Result, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="gigawatt"):
+        res.to_dir(tmp_path / "run", plots=False)
+    text = caplog.text
+    assert "wrote timeseries.parquet" in text and "wrote summary.csv" in text and "result written to" in text
+
+
+def test_progress_hook_gives_the_same_result(tmp_path: Path) -> None:
+    d = small_scenario_dict(horizon_h=12)
+    calls: list[tuple[float, float]] = []
+    a = gw.simulate(d)
+    b = gw.simulate(d, progress=lambda s, h: calls.append((s, h)))
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, rtol=1e-12, atol=1e-12)
+    sim = [s for s, _ in calls]
+    assert len(calls) > 10 and sim == sorted(sim)
+    assert sim[-1] == pytest.approx(12 * 3600.0, rel=1e-12)
+    with pytest.raises(TypeError, match="progress must be"):
+        gw.simulate(d, progress="yes")  # type: ignore[arg-type]
+
+
+def test_plain_progress_lines() -> None:
+    import io
+
+    from gigawatt._progress import SimProgress
+
+    buf = io.StringIO()
+    p = SimProgress(pd.Timestamp("2026-01-01"), "demo", file=buf)  # not a terminal: plain lines
+    for k in range(1, 101):
+        p(k * 36.0, 3600.0)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("demo: 100% simulated (up to 2026-01-01 01:00)")
+    assert "ETA" in lines[0]

@@ -14,7 +14,7 @@ import logging
 from gigawatt import catalog, economics
 from gigawatt.engine.core import simulate
 from gigawatt.errors import GigawattWarning, ScenarioError
-from gigawatt.result import Result
+from gigawatt.result import Result, load_result
 from gigawatt.scenario import Scenario, load_scenario, save_scenario, scenario_schema
 from gigawatt.solve import SolveResult, optimize, pareto_front, solve
 from gigawatt.sweep import Range, SweepResult, sweep
@@ -35,6 +35,7 @@ __all__ = [
     "__version__",
     "catalog",
     "economics",
+    "load_result",
     "load_scenario",
     "optimize",
     "pareto_front",

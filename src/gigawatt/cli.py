@@ -2,13 +2,18 @@
 
 Input problems print one ``path: message`` line each and exit with status 2; other failures print one line
 and exit 1 (``--debug`` shows the traceback). Nothing prints a traceback by default.
+
+``-v`` shows the library's INFO logs (the ``gigawatt`` logger) on stderr; ``-q`` prints only errors (no
+KPI table, no progress, no warnings).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +23,19 @@ EXIT_INPUT = 2
 EXIT_FAILURE = 1
 
 
+#: Set by :func:`main` from ``-q``: when True, :func:`_say` and :func:`_print_table` print nothing.
+_QUIET = False
+
+
+def _say(*parts: object) -> None:
+    """Print a line on stdout unless ``-q``."""
+    if not _QUIET:
+        print(*parts)
+
+
 def _print_table(rows: list[tuple[str, str]]) -> None:
+    if _QUIET:
+        return
     w = max((len(k) for k, _ in rows), default=0)
     for k, v in rows:
         print(f"  {k:<{w}}  {v}")
@@ -55,15 +72,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             raise ScenarioError([("--out", str(exc))], "the command line") from None
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]
-    print(
+    _say(
         f"Simulating {sc.name!r}: {sc.n_accelerators:,} accelerators, {sc.horizon_h:g} h at {sc.step_s:g} s steps ..."
     )
-    res = gw.simulate(sc, seed=args.seed)
+    progress = not (_QUIET or args.no_progress)
+    res = gw.simulate(sc, seed=args.seed, progress=progress)
     s = res.summary()
     _print_table([(str(k), _fmt(float(v))) for k, v in s.items()])
     if args.out is not None:
-        out = res.to_dir(args.out, plots=not args.no_plots)
-        print(f"Wrote results to {out}")
+        import time
+
+        from gigawatt.result import _size, dir_size_bytes
+
+        t0 = time.perf_counter()
+        out = res.to_dir(args.out, plots=not args.no_plots, events=args.events, format=args.format)
+        files = sorted(str(p.relative_to(out)) for p in out.iterdir() if not p.name.startswith("."))
+        _say(
+            f"Wrote results to {out} ({_size(dir_size_bytes(out))} in {time.perf_counter() - t0:.1f} s): "
+            + ", ".join(files)
+        )
     return 0
 
 
@@ -72,15 +99,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from gigawatt.scenario.feasibility import scenario_warnings
 
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]  # errors (exit 2) include the static feasibility errors
-    print(
+    _say(
         f"OK: {sc.name!r} — {len(sc.sites)} site(s), {sum(len(s.halls) for s in sc.sites)} hall(s), "
         f"{sc.n_accelerators:,} accelerators, {len(sc.workloads)} workload(s)"
     )
     warnings = scenario_warnings(sc)  # targets a run may miss: listed, exit status stays 0
     if warnings:
-        print(f"{len(warnings)} warning(s):")
+        _say(f"{len(warnings)} warning(s):")
         for path, msg in warnings:
-            print(f"warning: {path}: {msg}")
+            _say(f"warning: {path}: {msg}")
     return 0
 
 
@@ -161,11 +188,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         store=out,
         workers=args.workers,
         scheduler=args.scheduler,
-        progress=False if args.no_progress else None,
+        progress=False if (args.no_progress or _QUIET) else None,
     )
     res.to_dir(out)
     n_ok = int((res.table["status"] == "ok").sum())
-    print(f"{len(res.table)} runs ({res.table['variant'].nunique()} variants × seeds): {n_ok} ok")
+    _say(f"{len(res.table)} runs ({res.table['variant'].nunique()} variants × seeds): {n_ok} ok")
     headline = [
         k
         for k in ("facility_energy_mwh", "pue", "energy_cost_usd", "unserved_energy_mwh", "emissions_tco2")
@@ -176,14 +203,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         summary.to_csv(out / "summary.csv")
         means = summary.xs("mean", axis=1, level=1)
         with pd.option_context("display.width", 200, "display.max_columns", 12):
-            print(means.to_string(float_format=lambda v: f"{v:,.4g}"))
+            _say(means.to_string(float_format=lambda v: f"{v:,.4g}"))
     if len(res.failed):
-        print(f"{len(res.failed)} run(s) did not complete (their errors are in {out / 'table.parquet'}):")
+        _say(f"{len(res.failed)} run(s) did not complete (their errors are in {out / 'table.parquet'}):")
         for _, row in res.failed.head(10).iterrows():
-            print(
+            _say(
                 f"  variant {row['variant']}, seed {row['seed']}: {row['status']}: {str(row['error'])[:200]}"
             )
-    print(f"Rows in {out} (re-running the same command resumes and skips what is done)")
+    _say(f"Rows in {out} (re-running the same command resumes and skips what is done)")
     return 0 if n_ok else EXIT_FAILURE
 
 
@@ -203,13 +230,13 @@ def _cmd_costs(args: argparse.Namespace) -> int:
         from gigawatt.result import check_output_dir
 
         check_output_dir(args.out)
-    print(f"Simulating {sc.name!r} ({sc.horizon_h:g} h), then pricing it ...")
+    _say(f"Simulating {sc.name!r} ({sc.horizon_h:g} h), then pricing it ...")
     res = gw.simulate(sc, seed=args.seed)
     rep = economics.costs(res, prices)
     _print_table([(str(k), _fmt(float(v))) for k, v in rep.kpis.items() if ":" not in str(k)])
     if args.out:
         out = rep.to_dir(args.out)
-        print(f"Wrote the cost report to {out}")
+        _say(f"Wrote the cost report to {out}")
     return 0
 
 
@@ -221,16 +248,16 @@ def _cmd_buildout(args: argparse.Namespace) -> int:
     plan = load_buildout(args.plan)
     draws = run_buildout(plan, draws=args.draws, seed=args.seed)
     with pd.option_context("display.width", 200, "display.max_columns", 12):
-        print(f"{draws.n_draws:,} draws of {len(draws.phase_names)} phase(s)")
-        print(draws.summary().to_string())
-        print("\nDriving items (share of draws in which the item sets the phase's online date):")
-        print(draws.criticality(driving=True).head(10).to_string())
+        _say(f"{draws.n_draws:,} draws of {len(draws.phase_names)} phase(s)")
+        _say(draws.summary().to_string())
+        _say("\nDriving items (share of draws in which the item sets the phase's online date):")
+        _say(draws.criticality(driving=True).head(10).to_string())
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         draws.summary().to_csv(out / "summary.csv")
         draws.to_frame().to_parquet(out / "draws.parquet")
-        print(f"Wrote summary.csv and draws.parquet to {out}")
+        _say(f"Wrote summary.csv and draws.parquet to {out}")
     return 0
 
 
@@ -270,11 +297,37 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-limits", action="store_true", help="switch the resource limits off")
 
 
+def _verbosity_args(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """``-v``/``-q`` on the main parser and on ``run`` (``gigawatt -v run`` and ``gigawatt run -v`` both work)."""
+    default: object = 0 if top else argparse.SUPPRESS
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=1,
+        dest="verbosity",
+        default=default,
+        help="show progress logs (INFO) of the library on stderr",
+    )
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=-1,
+        dest="verbosity",
+        default=default,
+        help="print only errors",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gigawatt", description="Simulate AI datacenters for capacity planning.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _verbosity_args(p, top=True)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a scenario and print its KPIs")
+    _verbosity_args(r, top=False)
     r.add_argument(
         "scenario", nargs="?", default="reference", help="scenario file or bundled name (default: reference)"
     )
@@ -287,6 +340,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--seed", type=_seed, default=None, help="override the scenario seed (an integer >= 0)")
     r.add_argument("--no-plots", action="store_true", help="skip plots when writing --out")
+    r.add_argument(
+        "--events",
+        choices=["summary", "all"],
+        default="summary",
+        help="events table in --out: checkpoints aggregated per job (summary, default) or every event (all)",
+    )
+    r.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="format of the jobs/events/services/requests tables in --out (default parquet)",
+    )
+    r.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress on stderr (default: a bar on a terminal, a few lines otherwise)",
+    )
     _limit_args(r)
     r.set_defaults(func=_cmd_run)
     c = sub.add_parser("check", help="validate a scenario; exit 2 listing every problem")
@@ -341,10 +411,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     from gigawatt.errors import ScenarioError
 
+    global _QUIET
     parser = build_parser()
     args = parser.parse_args(argv)
+    verbosity = int(getattr(args, "verbosity", 0))
+    _QUIET = verbosity < 0
+    handler = _setup_logging(verbosity)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            if _QUIET:
+                warnings.simplefilter("ignore")
+            else:  # the library's warnings are for the user: shown once each, one line
+                from gigawatt.errors import GigawattWarning
+
+                warnings.simplefilter("default", GigawattWarning)
+                warnings.showwarning = _show_warning
+            return int(args.func(args))
     except ScenarioError as exc:
         if args.debug:
             raise
@@ -365,6 +447,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        _QUIET = False
+        if handler is not None:
+            lg = logging.getLogger("gigawatt")
+            lg.removeHandler(handler)
+            lg.setLevel(logging.NOTSET)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Warnings on the command line: one ``warning: message`` line on stderr (no source line)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _setup_logging(verbosity: int) -> logging.Handler | None:
+    """``-v``: INFO logs of the ``gigawatt`` logger on stderr; ``-q``: only errors; else warnings and up."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = logging.INFO if verbosity > 0 else logging.ERROR if verbosity < 0 else logging.WARNING
+    handler.setLevel(level)
+    lg = logging.getLogger("gigawatt")
+    lg.addHandler(handler)
+    lg.setLevel(level)
+    return handler
 
 
 if __name__ == "__main__":  # pragma: no cover

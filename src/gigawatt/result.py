@@ -15,10 +15,23 @@ Column scheme of :attr:`Result.timeseries` (DatetimeIndex at the control step, n
 * per workload: ``"<workload>:<column>"`` (added by the workload kinds).
 
 Use :meth:`Result.scope` to get one site's or hall's columns under their plain names.
+
+Storage (:func:`compact_timeseries`, applied when :meth:`Result.to_dir` writes ``timeseries.parquet``; in
+memory every column is float64): intensive columns that nothing sums into a total are float32 (7
+significant digits, far finer than any model input): fractions (``_frac``), temperatures (``_c``), per-energy
+ratios (``wue_l_per_kwh``, ``energy_price_usd_per_mwh``, ``carbon_intensity_gco2_per_kwh``) and latency
+percentiles (``_p50_s``, ``_p99_s``). Everything else stays float64, in particular the columns that
+:meth:`Result.summary`, the workloads' KPIs and the economics integrate into energies, costs, emissions, water,
+GPU-hours, requests or tokens (``_mw``, ``_usd``, ``_kgco2``, ``_m3``, ``_gpus``, ``_rps``, ``_per_s``, counts),
+and ``pue``, so that the totals and the power balance (facility = IT + cooling + losses + other) stay exact.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +45,32 @@ if TYPE_CHECKING:
     from gigawatt.engine.clock import Clock
     from gigawatt.engine.fleet import Fleet
 
-__all__ = ["POWER_COLUMNS", "RESULT_MARKER", "Result", "build_timeseries", "check_output_dir"]
+__all__ = [
+    "EVENT_LEVELS",
+    "POWER_COLUMNS",
+    "RESULT_FORMATS",
+    "RESULT_MARKER",
+    "Result",
+    "build_timeseries",
+    "check_output_dir",
+    "compact_timeseries",
+    "load_result",
+    "summarize_events",
+]
+
+log = logging.getLogger(__name__)
+
+#: Event levels written by :meth:`Result.to_dir`: ``"summary"`` aggregates checkpoints per job, ``"all"`` keeps
+#: every event.
+EVENT_LEVELS = ("summary", "all")
+#: Table formats written by :meth:`Result.to_dir` (the time series is always parquet).
+RESULT_FORMATS = ("parquet", "csv")
+#: Tables of a result besides the time series.
+_TABLES = ("jobs", "events", "services", "requests")
+#: Column-name endings of intensive quantities, stored float32 by :func:`compact_timeseries` (never summed).
+_FLOAT32_SUFFIXES = ("_frac", "_c", "_per_kwh", "_per_mwh")
+#: Latency percentiles (``ttft_p99_s``), also float32.
+_PERCENTILE_S = re.compile(r".*_p\d+(\.\d+)?_s")
 
 #: The four parts of facility power: facility = IT + cooling + electrical losses + other, exactly.
 POWER_COLUMNS = ["it_power_mw", "cooling_power_mw", "electrical_loss_mw", "other_power_mw"]
@@ -223,7 +261,10 @@ class Result:
     timeseries : pandas.DataFrame
         Per control step (see the module docstring for the column scheme).
     jobs, events, services, requests : pandas.DataFrame or None
-        Per-job, per-event, per-service and per-request tables from the workloads that produce them.
+        Per-job, per-event, per-service and per-request tables from the workloads that produce them
+        (``events`` holds every event; :meth:`event_summary` aggregates the checkpoints per job).
+
+    :meth:`to_dir` writes a result folder and :meth:`from_dir` (:func:`load_result`) reads it back.
     """
 
     scenario: Scenario
@@ -322,18 +363,52 @@ class Result:
         out["throttled_h"] = float((thr < 0.999).any(axis=1).sum() * dt_h)
         return out
 
-    def to_dir(self, path: str | Path, *, plots: bool = True) -> Path:
-        """Write ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved, with
-        absolute file paths so that it re-runs from anywhere), ``jobs.csv``/``events.csv``/``services.csv``/
-        ``requests.csv`` when present, ``plots/*.png``, and the completion marker :data:`RESULT_MARKER`.
+    def event_summary(self) -> pd.DataFrame | None:
+        """:attr:`events` with checkpoints aggregated per job (see :func:`summarize_events`)."""
+        return summarize_events(self.events)
+
+    def to_dir(
+        self,
+        path: str | Path,
+        *,
+        plots: bool = True,
+        events: str = "summary",
+        format: str = "parquet",
+        compact: bool = True,
+    ) -> Path:
+        """Write the result to a folder; :meth:`from_dir` reads it back.
+
+        Files: ``summary.csv`` (``metric,value``), ``timeseries.parquet``, ``scenario.yaml`` (resolved, with
+        absolute file paths so that it re-runs from anywhere), ``jobs``/``events``/``services``/``requests``
+        tables when present (``.parquet``, or ``.csv`` with ``format="csv"``), ``plots/*.png``, and the
+        completion marker :data:`RESULT_MARKER` (JSON: scenario name, seed, event level, format).
+
+        Parameters
+        ----------
+        path
+            Output folder: new, empty, or an earlier result (replaced whole).
+        plots
+            Draw the default plots.
+        events : {"summary", "all"}
+            ``"summary"`` (default) writes checkpoints as one row per job (:func:`summarize_events`: count in
+            ``n_events``, total write time in ``duration_s``) and every other event as is; ``"all"`` writes
+            every event (a training-heavy year can hold millions of checkpoints).
+        format : {"parquet", "csv"}
+            Format of the tables (the time series is always parquet).
+        compact : bool
+            Store the intensive time-series columns as float32 (:func:`compact_timeseries`; the columns that
+            are summed into totals stay float64). ``False`` writes every column as in memory.
 
         The files are written to a temporary folder next to ``path`` and moved into place at the end, so an
         interrupted write never leaves a partial result at ``path``. An earlier result at ``path`` (a folder
-        with the marker) is replaced whole (no stale ``jobs.csv`` survives); an empty folder is used; any other
-        existing file or folder is refused before anything is written.
+        with the marker) is replaced whole (no stale ``jobs`` table survives); an empty folder is used; any
+        other existing file or folder is refused before anything is written. Each file written is logged at
+        INFO level on the ``gigawatt`` logger.
 
         Raises
         ------
+        ValueError
+            Unknown ``events`` or ``format``.
         FileExistsError, NotADirectoryError, PermissionError
             ``path`` is unusable (see :func:`check_output_dir`).
         """
@@ -342,26 +417,52 @@ class Result:
 
         from gigawatt.scenario.io import save_scenario
 
+        if events not in EVENT_LEVELS:
+            raise ValueError(f"events must be one of {list(EVENT_LEVELS)} (got {events!r})")
+        if format not in RESULT_FORMATS:
+            raise ValueError(f"format must be one of {list(RESULT_FORMATS)} (got {format!r})")
         out = check_output_dir(path)
         out.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
             self.summary().to_csv(tmp / "summary.csv", header=True)
-            self.timeseries.to_parquet(tmp / "timeseries.parquet")
+            # zstd on byte-stream-split floats without dictionaries: a year of 5-minute steps compresses
+            # to about half the size of the default snappy/dictionary encoding, and writes faster
+            ts = compact_timeseries(self.timeseries) if compact else self.timeseries
+            ts.to_parquet(
+                tmp / "timeseries.parquet",
+                compression="zstd",
+                use_dictionary=False,
+                use_byte_stream_split=True,
+            )
             save_scenario(self.scenario, tmp / "scenario.yaml", absolute_paths=True)
-            for name in ("jobs", "events", "services", "requests"):
-                df = getattr(self, name)
-                if df is not None:
+            for name in _TABLES:
+                df = self.event_summary() if name == "events" and events == "summary" else getattr(self, name)
+                if df is None:
+                    continue
+                if format == "csv":
                     df.to_csv(tmp / f"{name}.csv", index=False)
+                else:
+                    df.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
             if plots:
                 from gigawatt import plot
 
                 plot.save_default_plots(self, tmp / "plots")
-            (tmp / RESULT_MARKER).write_text(
-                f"gigawatt result of scenario {self.scenario.name!r}, seed {self.seed}: complete\n",
-                encoding="utf-8",
-            )
+            meta = {
+                "gigawatt_result": 1,
+                "scenario": self.scenario.name,
+                "seed": self.seed,
+                "n_accelerators": self.n_accelerators,
+                "events": events,
+                "format": format,
+            }
+            (tmp / RESULT_MARKER).write_text(json.dumps(meta) + "\n", encoding="utf-8")
             tmp.chmod(0o755)
+            if log.isEnabledFor(logging.INFO):
+                for f in sorted(tmp.rglob("*")):
+                    if f.is_file() and f.name != RESULT_MARKER:
+                        log.info("wrote %s (%s)", f.relative_to(tmp), _size(f.stat().st_size))
             if out.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
                 old.rmdir()
@@ -373,7 +474,69 @@ class Result:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        log.info(
+            "result written to %s: %s in %.1f s", out, _size(dir_size_bytes(out)), time.perf_counter() - t0
+        )
         return out
+
+    @classmethod
+    def from_dir(cls, path: str | Path) -> Result:
+        """Read a folder written by :meth:`to_dir` back into a Result.
+
+        The time series (float32 where :func:`compact_timeseries` stored it so, float64 otherwise), tables
+        (parquet or CSV; time columns as datetimes), the scenario and the summary are the written result's:
+        KPIs that the time series gives back to float32 precision (mean utilisation and throughput) or not at
+        all (workload KPIs) are taken from ``summary.csv``, so ``summary()`` returns the written values. With
+        ``events="summary"`` the events table is the aggregated one. From CSV tables, empty strings read back
+        as missing values (parquet keeps them).
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` is not a complete gigawatt result (no :data:`RESULT_MARKER`).
+        """
+        from gigawatt.scenario.io import load_scenario
+
+        src = Path(path).expanduser()
+        marker = src / RESULT_MARKER
+        if not marker.is_file():
+            raise FileNotFoundError(f"{src} holds no complete gigawatt result ({RESULT_MARKER} missing)")
+        try:
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+        except ValueError:  # marker of an older version: plain text
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        sc = load_scenario(src / "scenario.yaml")
+        ts = pd.read_parquet(src / "timeseries.parquet")
+        tables: dict[str, pd.DataFrame | None] = {}
+        for name in _TABLES:
+            pq, csv = src / f"{name}.parquet", src / f"{name}.csv"
+            if pq.is_file():
+                tables[name] = pd.read_parquet(pq)
+            elif csv.is_file():
+                df = pd.read_csv(csv)
+                for col in df.columns:
+                    if col == "time" or str(col).endswith("_time"):
+                        df[col] = pd.to_datetime(df[col])
+                tables[name] = df
+            else:
+                tables[name] = None
+        written = pd.read_csv(src / "summary.csv", index_col=0).iloc[:, 0].astype(float)
+        n_acc = int(meta.get("n_accelerators", written.get("n_accelerators", 0)))
+        res = cls(
+            scenario=sc,
+            seed=int(meta.get("seed", sc.seed)),
+            timeseries=ts,
+            n_accelerators=n_acc,
+            **tables,  # type: ignore[arg-type]
+        )
+        base = res.summary().to_dict()
+        res.extra_kpis = {  # what the time series does not give back (workload KPIs, overrides)
+            str(k): float(v)
+            for k, v in written.to_dict().items()
+            if k not in base or not (v == base[k] or (v != v and base[k] != base[k]))
+        }
+        return res
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -386,3 +549,74 @@ class Result:
         from gigawatt._html import result_html
 
         return result_html(self)
+
+
+def load_result(path: str | Path) -> Result:
+    """Read a result folder written by :meth:`Result.to_dir` (or ``gigawatt run --out``): :meth:`Result.from_dir`."""
+    return Result.from_dir(path)
+
+
+def compact_timeseries(ts: pd.DataFrame) -> pd.DataFrame:
+    """Store intensive float columns as float32, keep the others float64 (see the module docstring).
+
+    A float64 column becomes float32 when its plain name (after any ``"<scope>:"`` prefix) ends in ``_frac``,
+    ``_c``, ``_per_kwh`` or ``_per_mwh``, or is a latency percentile (``..._p99_s``): quantities that are
+    averaged or compared, never integrated into a total.
+    """
+    to32 = {}
+    for col in ts.columns:
+        if ts[col].dtype != np.float64:
+            continue
+        plain = str(col).rsplit(":", 1)[-1]
+        if plain.endswith(_FLOAT32_SUFFIXES) or _PERCENTILE_S.fullmatch(plain):
+            to32[col] = np.float32
+    return ts.astype(to32) if to32 else ts
+
+
+def summarize_events(events: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Events with the checkpoints of each job aggregated into one row.
+
+    Every event that is not a checkpoint is kept as is (``n_events`` = 1). The checkpoints of one job (per
+    ``workload`` and ``job_idx``) become one row of kind ``"checkpoints"`` at the first checkpoint's time, with
+    ``n_events`` = their count and ``duration_s`` = their total write time [s]; ``last_time_s`` is the last
+    checkpoint's time [s since start] (NaN on other rows). Rows stay in time order.
+    """
+    if events is None or "kind" not in events.columns:
+        return events
+    is_ck = (events["kind"] == "checkpoint").to_numpy()
+    rest = events[~is_ck].copy()
+    if "n_events" not in rest.columns:  # (an events table summarised before keeps its counts)
+        rest["n_events"] = 1
+    if not is_ck.any():
+        return rest.reset_index(drop=True)
+    ck = events[is_ck]
+    keys = [c for c in ("workload", "job_idx") if c in ck.columns] or ["kind"]
+    grouped = ck.groupby(keys, sort=False, dropna=False)
+    agg = grouped.head(1).copy()  # first checkpoint of each job: its time and identity columns
+    agg = agg.set_index(keys)
+    agg["kind"] = "checkpoints"
+    agg["n_events"] = grouped.size()
+    agg["duration_s"] = grouped["duration_s"].sum()
+    if "time_s" in ck.columns:
+        agg["last_time_s"] = grouped["time_s"].max()
+    base = [c for c in events.columns if c not in ("n_events", "last_time_s")]
+    agg = agg.reset_index()[[*base, "n_events", *(["last_time_s"] if "time_s" in ck else [])]]
+    out = pd.concat([rest, agg], ignore_index=True) if len(rest) else agg
+    order = "time_s" if "time_s" in out.columns else ("time" if "time" in out.columns else None)
+    if order is not None:
+        out = out.sort_values(order, kind="stable", ignore_index=True)
+    out["n_events"] = out["n_events"].astype(np.int64)
+    return out
+
+
+def dir_size_bytes(path: str | Path) -> int:
+    """Total size of the files under ``path`` [bytes]."""
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n_bytes < 1000 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    return f"{n_bytes:.1f} GB"  # pragma: no cover

@@ -59,7 +59,9 @@ def test_fleet_service_columns_and_tables(tmp_path) -> None:  # type: ignore[no-
     assert req is not None and (req["service"] == "chat").all() and len(req) > 1000
     assert np.isfinite(row["window0_ttft_p99_s"])
     res.to_dir(tmp_path / "out")
-    assert (tmp_path / "out" / "services.csv").exists() and (tmp_path / "out" / "requests.csv").exists()
+    assert (tmp_path / "out" / "services.parquet").exists() and (
+        tmp_path / "out" / "requests.parquet"
+    ).exists()
     assert (tmp_path / "out" / "plots" / "inference.png").exists()
     ax = gw.plot.plot_inference(res, service="chat")
     assert "chat" in ax.get_title()

@@ -124,9 +124,9 @@ def test_same_seed_same_result_and_seed_matters() -> None:
 def test_to_dir_writes_jobs_events_and_timeline(tmp_path) -> None:
     res = gw.simulate(_scenario())
     out = res.to_dir(tmp_path / "out")
-    jobs = pd.read_csv(out / "jobs.csv")
+    jobs = pd.read_parquet(out / "jobs.parquet")
     assert len(jobs) == len(res.jobs) and "goodput_frac" in jobs.columns
-    assert (out / "events.csv").exists()
+    assert (out / "events.parquet").exists()
     assert (out / "plots" / "job_timeline.png").exists()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +24,15 @@ from gigawatt.scenario.root import Scenario
 
 __all__ = ["simulate"]
 
+log = logging.getLogger(__name__)
+
 
 def simulate(
     scenario: Scenario | str | Path | dict[str, Any],
     seed: int | None = None,
     *,
     feedback_block_steps: int = 12,
+    progress: bool | Callable[[float, float], None] = False,
 ) -> Result:
     """Simulate a scenario.
 
@@ -41,6 +47,12 @@ def simulate(
     feedback_block_steps
         Control steps per facility feedback decision (throttling, power caps) during the run; default 12
         (one hour at 5-minute steps).
+    progress
+        ``True`` shows the progress (simulated time, wall time, time left) on stderr: a ``tqdm.auto`` bar on a
+        terminal or in a notebook, a few plain lines otherwise. A callable ``hook(sim_s, horizon_s)`` is called
+        instead after each chunk of simulated time. With progress, the simpy run advances in
+        ``gigawatt._progress.PROGRESS_CHUNKS`` chunks of whole control steps (``env.run(until=t)``); the result
+        is the same as one ``env.run`` to the horizon.
 
     Returns
     -------
@@ -57,16 +69,23 @@ def simulate(
         sc.n_steps,
     )
     fleet = Fleet.from_scenario(sc)
+    from gigawatt._progress import make_progress
+
+    hook = make_progress(progress, clock.start, sc.name)
+    t0 = time.perf_counter()
+    log.info("simulating %r: %d steps of %g s, seed %d", sc.name, sc.n_steps, sc.step_s, seed)
     # The controller skips re-deciding after load changes that provably keep its decisions; every skip is
     # verified exactly after the run, and in the rare case one was unsound the run is repeated with a re-decision
     # forced there (deterministic: same seed, same streams), so the answer never depends on the skip.
     forced: set[int] = set()
     while True:
-        handlers, controller = _run(sc, seed, clock, fleet, feedback_block_steps, forced)
+        handlers, controller = _run(sc, seed, clock, fleet, feedback_block_steps, forced, hook)
         unsound = controller.unsound_skips() - forced
         if not unsound:
             break
         forced |= unsound
+        log.info("re-running with %d controller re-decision(s) forced", len(unsound))
+    log.info("simulated %r in %.1f s; assembling the result", sc.name, time.perf_counter() - t0)
     for h in handlers:
         h.before_finalize()
     flows = controller.finalize()
@@ -82,6 +101,7 @@ def _run(
     fleet: Fleet,
     feedback_block_steps: int,
     force_redecide: set[int],
+    hook: Callable[[float, float], None] | None = None,
 ) -> tuple[list[WorkloadHandler], FacilityController]:
     """One simpy run of the scenario: workloads and facility controller up to the horizon."""
     env = simpy.Environment()
@@ -105,8 +125,27 @@ def _run(
     controller = FacilityController(ctx, block_steps=feedback_block_steps, force_redecide=force_redecide)
     ctx.extras["controller"] = controller
     env.process(controller.process())
-    env.run(until=clock.horizon_s)
+    if hook is None:
+        env.run(until=clock.horizon_s)
+    else:
+        _run_in_chunks(env, clock, hook)
     return handlers, controller
+
+
+def _run_in_chunks(env: simpy.Environment, clock: Clock, hook: Callable[[float, float], None]) -> None:
+    """Advance ``env`` to the horizon in chunks of whole control steps, calling ``hook`` after each.
+
+    ``env.run(until=t)`` stops before the events at ``t`` (its stop event is urgent), which the next chunk
+    processes in their order, so the run is the same as a single ``env.run(until=horizon)``.
+    """
+    from gigawatt._progress import PROGRESS_CHUNKS
+
+    n, horizon_s = clock.n_steps, clock.horizon_s
+    ends = sorted({(n * k) // PROGRESS_CHUNKS for k in range(1, PROGRESS_CHUNKS + 1)} - {0})
+    for i, end_step in enumerate(ends):
+        t = horizon_s if i == len(ends) - 1 else end_step * clock.step_s
+        env.run(until=t)
+        hook(t, horizon_s)
 
 
 def _assemble(
