@@ -1087,6 +1087,9 @@ class TrainingEngine:
 
     def _backfill(self, pool: _Pool, head: _Job) -> bool:
         free = pool.n_free
+        window = pool.queue[1 : 1 + self.config.backfill_depth]
+        if free <= 0 or all(self.jobs[idx].n_nodes > free for _key, idx in window):
+            return False  # nothing in the window fits the free nodes: skip the shadow-time pass (O(R log R))
         ends = sorted((self._expected_end_s(j, self._rate(j)), j.n_nodes) for j in pool.running.values())
         avail, shadow_s = free, math.inf
         for t_end, n in ends:
