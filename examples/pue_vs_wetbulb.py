@@ -22,17 +22,7 @@ import pandas as pd
 
 from gigawatt.physics import cooling, facility, weather
 
-DESIGNS = [
-    "air_legacy",
-    "air",
-    "air_evaporative",
-    "air_chillerless",
-    "rdhx",
-    "dlc",
-    "dlc_dry",
-    "dlc_chillerless",
-    "immersion",
-]
+DESIGNS = list(cooling.COOLING_PRESETS)  # every design, in catalog order
 CLIMATES = ["greensboro", "phoenix", "miami", "singapore"]
 LOAD_FRAC = 0.75
 

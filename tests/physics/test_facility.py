@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.physics import facility as fm
+from gigawatt.physics.cooling import COOLING_PRESETS
 from gigawatt.physics.it_power import dvfs_dynamic_power_frac
 
 
@@ -14,17 +15,7 @@ def _plant(presets: list[str], **kw: object) -> fm.FacilityPlant:
     )
 
 
-PRESETS = [
-    "air_legacy",
-    "air",
-    "air_evaporative",
-    "air_chillerless",
-    "rdhx",
-    "dlc",
-    "dlc_dry",
-    "dlc_chillerless",
-    "immersion",
-]
+PRESETS = list(COOLING_PRESETS)  # every design, in catalog order
 
 
 def _weather(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
