@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
 
+from gigawatt import catalog
+from gigawatt.physics.cooling import COOLING_PRESETS, SINK_DRY_BULB, SINK_WET_BULB
 from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
 
 __all__ = [
@@ -102,8 +104,6 @@ class ServerSpec(StrictModel):
     @classmethod
     def _known_accelerator(cls, v: str | AcceleratorSpec) -> str | AcceleratorSpec:
         if isinstance(v, str):
-            from gigawatt import catalog
-
             try:
                 return catalog.accelerator(v).name  # canonical spelling
             except KeyError as exc:
@@ -112,11 +112,9 @@ class ServerSpec(StrictModel):
 
     def accelerator_spec(self) -> AcceleratorSpec:
         """The resolved accelerator spec (catalog lookup for a name)."""
-        from gigawatt import catalog
-
-        return (
-            catalog.accelerator(self.accelerator) if isinstance(self.accelerator, str) else self.accelerator
-        )
+        if isinstance(self.accelerator, str):
+            return AcceleratorSpec(**catalog.accelerator(self.accelerator).as_dict())
+        return self.accelerator
 
     @model_validator(mode="after")
     def _fans_within_host(self) -> ServerSpec:
@@ -291,8 +289,6 @@ class CoolingSpec(StrictModel):
         ):
             raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
         if self.liquid_capture_frac:
-            from gigawatt.physics.cooling import COOLING_PRESETS
-
             if not (
                 COOLING_PRESETS[self.resolved_design()]["liquid_loop"]
                 or self.plant_overrides()["liquid_loop"]
@@ -311,21 +307,15 @@ class CoolingSpec(StrictModel):
         """Liquid capture share: the field, or the design preset's value."""
         if self.liquid_capture_frac is not None:
             return self.liquid_capture_frac
-        from gigawatt.physics.cooling import COOLING_PRESETS
-
         return float(COOLING_PRESETS[self.resolved_design()]["liquid_capture_frac"])
 
     def resolved_max_rack_density_kw(self) -> float:
-        from gigawatt import catalog
-
         if self.max_rack_density_kw is not None:
             return self.max_rack_density_kw
         return float(catalog.cooling(self.technology)["max_rack_density_kw"])
 
     def plant_overrides(self) -> dict[str, Any]:
         """Overrides of the design preset for :func:`gigawatt.physics.cooling.build_cooling_plant`."""
-        from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
-
         out: dict[str, Any] = {"air": {}, "liquid_loop": {}}
         if self.liquid_capture_frac is not None:
             out["liquid_capture_frac"] = self.liquid_capture_frac
