@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import gigawatt as gw
 from gigawatt.perf.queueing import mmc_wait_mean_s
-from gigawatt.solve import Constraint, optimize, pareto_front, search, sobol_indices, solve, tornado
+from gigawatt.solve import Constraint, optimize, search, sobol_indices, solve, tornado
 from gigawatt.sweep import Range
 from tests.conftest import small_scenario_dict
 
@@ -141,14 +140,6 @@ def test_optimize_minimises_a_kpi_with_a_constraint() -> None:
     assert out.feasible and out.x is not None and out.x[RACKS] == 6
     assert out.x[PRICE] < 45.0
     assert out.evaluations <= 100
-
-
-def test_pareto_front() -> None:
-    t = pd.DataFrame({"cost": [1.0, 2.0, 3.0, 2.5, 1.5], "goodput": [0.5, 0.8, 0.9, 0.7, 0.4]})
-    front = pareto_front(t, {"cost": "min", "goodput": "max"})
-    assert front.index.tolist() == [0, 1, 2]  # 3 is dominated by 1, 4 by 0
-    with pytest.raises(KeyError):
-        pareto_front(t, {"x": "min"})
 
 
 def test_tornado_and_sobol() -> None:

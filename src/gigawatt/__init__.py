@@ -11,16 +11,16 @@ supply, and training and inference workloads, run together in a discrete-event e
 
 import logging
 
-from gigawatt import catalog, economics
+from gigawatt import buildout, catalog, economics
+from gigawatt._version import __version__
 from gigawatt.checks import load_scenario
 from gigawatt.engine.core import simulate
 from gigawatt.errors import GigawattWarning, ScenarioError
+from gigawatt.pareto import pareto_front
 from gigawatt.result import Result, load_result
 from gigawatt.scenario import Scenario, save_scenario, scenario_schema
-from gigawatt.solve import SolveResult, optimize, pareto_front, solve
+from gigawatt.solve import SolveResult, optimize, solve
 from gigawatt.sweep import Range, SweepResult, sweep
-
-__version__ = "0.1.0"
 
 # Library logging convention: the package logger has a NullHandler; applications configure handlers.
 logging.getLogger("gigawatt").addHandler(logging.NullHandler())
@@ -34,6 +34,7 @@ __all__ = [
     "SolveResult",
     "SweepResult",
     "__version__",
+    "buildout",
     "catalog",
     "economics",
     "load_result",

@@ -7,7 +7,9 @@ what a person sees: simulated time, wall time and the estimated time left.
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -39,8 +41,6 @@ def _in_notebook() -> bool:
 
 def _columns(file: IO[str]) -> int | None:
     """Width of the terminal ``file`` is attached to (0 for a terminal without a size), None if not one."""
-    import os
-
     try:
         return os.get_terminal_size(file.fileno()).columns
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
@@ -49,12 +49,12 @@ def _columns(file: IO[str]) -> int | None:
 
 def _tqdm_class() -> Any:
     """``tqdm.auto.tqdm`` (a widget in a notebook with ipywidgets), else the text bar ``tqdm.std.tqdm``."""
-    import importlib.util
-
     if _in_notebook() and importlib.util.find_spec("ipywidgets") is None:
+        # lazy: tqdm (and its notebook widgets) only when a progress bar is drawn
         from tqdm.std import tqdm as text_bar  # a notebook without ipywidgets: the widget bar would fail
 
         return text_bar
+    # lazy: tqdm (and its notebook widgets) only when a progress bar is drawn
     from tqdm.auto import tqdm as auto_bar
 
     return auto_bar

@@ -13,9 +13,23 @@ import argparse
 import json
 import logging
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pandas as pd
+import yaml
+
+import gigawatt as gw
+from gigawatt import catalog, economics
+from gigawatt.buildout import lead_times, load_buildout, run_buildout
+from gigawatt.checks.feasibility import scenario_warnings
+from gigawatt.checks.limits import ResourceLimits
+from gigawatt.errors import GigawattWarning, ScenarioError
+from gigawatt.result import _size, check_output_dir, dir_size_bytes
+from gigawatt.scenario.io import scenario_schema
+from gigawatt.sweep import load_sweep_spec, sweep_from_spec
 
 __all__ = ["main"]
 
@@ -51,8 +65,6 @@ def _fmt(v: float) -> str:
 
 def _limits(args: argparse.Namespace) -> object:
     """Resource limits from ``--no-limits`` / ``--limit KEY=VALUE`` (over the environment's)."""
-    from gigawatt.checks.limits import ResourceLimits
-
     if args.no_limits:
         return False
     base = ResourceLimits.from_env()
@@ -62,9 +74,6 @@ def _limits(args: argparse.Namespace) -> object:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import gigawatt as gw
-    from gigawatt.errors import ScenarioError
-    from gigawatt.result import check_output_dir
 
     if args.out is not None:
         try:  # before simulating: an unusable folder fails now, not after an hour of simulation
@@ -80,10 +89,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     s = res.summary()
     _print_table([(str(k), _fmt(float(v))) for k, v in s.items()])
     if args.out is not None:
-        import time
-
-        from gigawatt.result import _size, dir_size_bytes
-
         t0 = time.perf_counter()
         out = res.to_dir(args.out, plots=not args.no_plots, events=args.events, format=args.format)
         files = sorted(str(p.relative_to(out)) for p in out.iterdir() if not p.name.startswith("."))
@@ -95,8 +100,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    import gigawatt as gw
-    from gigawatt.checks.feasibility import scenario_warnings
 
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]  # errors (exit 2) include the static feasibility errors
     _say(
@@ -112,8 +115,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from gigawatt.scenario.io import scenario_schema
-
     text = json.dumps(scenario_schema(), indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
@@ -123,10 +124,6 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from gigawatt import catalog
-
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
         if args.what == "accelerators":
             df = catalog.accelerators()
@@ -152,8 +149,6 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             df = catalog.climates()
             print(df[["category", "koppen", "kind", "station"]].to_string())
         elif args.what in ("costs", "cloud", "providers"):
-            from gigawatt import economics
-
             table = {
                 "costs": economics.cost_catalog,
                 "cloud": economics.cloud_prices,
@@ -161,8 +156,6 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             }[args.what]()
             print(table.to_string())
         elif args.what == "lead_times":
-            from gigawatt.buildout import lead_times
-
             print(lead_times().to_string())
         else:
             for name in catalog.scenario_names():
@@ -174,10 +167,6 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from gigawatt.sweep import load_sweep_spec, sweep_from_spec
-
     spec, base_dir = load_sweep_spec(args.spec)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -215,11 +204,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_costs(args: argparse.Namespace) -> int:
-    import yaml
-
-    import gigawatt as gw
-    from gigawatt import economics
-
     prices = None
     if args.prices:
         prices = yaml.safe_load(Path(args.prices).read_text(encoding="utf-8"))
@@ -227,8 +211,6 @@ def _cmd_costs(args: argparse.Namespace) -> int:
             raise ValueError(f"--prices {args.prices}: must hold a mapping of economics fields")
     sc = gw.load_scenario(args.scenario)
     if args.out:
-        from gigawatt.result import check_output_dir
-
         check_output_dir(args.out)
     _say(f"Simulating {sc.name!r} ({sc.horizon_h:g} h), then pricing it ...")
     res = gw.simulate(sc, seed=args.seed)
@@ -241,10 +223,6 @@ def _cmd_costs(args: argparse.Namespace) -> int:
 
 
 def _cmd_buildout(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from gigawatt.buildout import load_buildout, run_buildout
-
     plan = load_buildout(args.plan)
     draws = run_buildout(plan, draws=args.draws, seed=args.seed)
     with pd.option_context("display.width", 200, "display.max_columns", 12):
@@ -408,8 +386,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
-    from gigawatt.errors import ScenarioError
-
     global _QUIET
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -421,8 +397,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if _QUIET:
                 warnings.simplefilter("ignore")
             else:  # the library's warnings are for the user: shown once each, one line
-                from gigawatt.errors import GigawattWarning
-
                 warnings.simplefilter("default", GigawattWarning)
                 warnings.showwarning = _show_warning
             return int(args.func(args))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gigawatt.pareto import pareto_front
 from gigawatt.units import label
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ __all__ = [
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (10, 4)) -> Axes:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
@@ -212,7 +213,7 @@ def plot_job_timeline(
     max_jobs
         Number of jobs drawn (largest by GPU-hours); the title says how many were left out.
     """
-    import matplotlib.dates as mdates
+    import matplotlib.dates as mdates  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     ax = _axes(ax, figsize=(10, 5))
     jobs = result.jobs
@@ -254,7 +255,7 @@ def plot_job_timeline(
     left_out = len(jobs) - len(shown)
     note = f" (largest {len(shown)} of {len(jobs)} jobs by GPU-hours)" if left_out > 0 else ""
     ax.set_title(f"{result.scenario.name}: training job timeline{note}")
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     names = {"finished": "ran (finished)", "running": "ran (still running)", "failed": "ran (failed)"}
     handles = [Line2D([], [], color="0.7", lw=1.5, label="queued")] + [
@@ -359,10 +360,10 @@ DEFAULT_PLOTS: list[tuple[str, Callable[..., Any], Callable[[Result], bool]]] = 
 
 def save_default_plots(result: Result, folder: str | Path) -> list[Path]:
     """Draw every applicable default plot into ``folder`` as PNG (Agg backend, figures closed)."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -398,8 +399,6 @@ def plot_pareto(
     color
         Optional column to colour the dots by (an axis of the sweep).
     """
-    from gigawatt.solve import pareto_front
-
     cols = list(objectives)
     if len(cols) < 2:
         raise ValueError("plot_pareto needs at least two objectives")

@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +42,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gigawatt import plot
+from gigawatt._html import result_html
+from gigawatt.checks.load import load_scenario
+from gigawatt.scenario.io import save_scenario
 from gigawatt.scenario.root import Scenario
 
 if TYPE_CHECKING:
@@ -98,8 +105,6 @@ def check_output_dir(path: str | Path) -> Path:
     PermissionError
         The folder that would hold ``path`` is not writable.
     """
-    import os
-
     if str(path).strip() == "":
         raise ValueError("the output folder path is empty")
     out = Path(path).expanduser().absolute()
@@ -412,10 +417,6 @@ class Result:
         FileExistsError, NotADirectoryError, PermissionError
             ``path`` is unusable (see :func:`check_output_dir`).
         """
-        import shutil
-        import tempfile
-
-        from gigawatt.scenario.io import save_scenario
 
         if events not in EVENT_LEVELS:
             raise ValueError(f"events must be one of {list(EVENT_LEVELS)} (got {events!r})")
@@ -446,8 +447,6 @@ class Result:
                 else:
                     df.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
             if plots:
-                from gigawatt import plot
-
                 plot.save_default_plots(self, tmp / "plots")
             meta = {
                 "gigawatt_result": 1,
@@ -495,8 +494,6 @@ class Result:
         FileNotFoundError
             ``path`` is not a complete gigawatt result (no :data:`RESULT_MARKER`).
         """
-        from gigawatt.checks.load import load_scenario
-
         src = Path(path).expanduser()
         marker = src / RESULT_MARKER
         if not marker.is_file():
@@ -546,8 +543,6 @@ class Result:
         )
 
     def _repr_html_(self) -> str:
-        from gigawatt._html import result_html
-
         return result_html(self)
 
 

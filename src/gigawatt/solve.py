@@ -42,7 +42,6 @@ __all__ = [
     "OptimizeResult",
     "SolveResult",
     "optimize",
-    "pareto_front",
     "search",
     "sobol_indices",
     "solve",
@@ -541,7 +540,7 @@ def optimize(
     constraints as a penalty: an infeasible point scores worse than every feasible one, ranked by how far
     it misses. A generation is evaluated as one batch (``updating="deferred"``), in parallel.
     """
-    from scipy.optimize import differential_evolution
+    from scipy.optimize import differential_evolution  # lazy: scipy.optimize takes ~0.2 s to import
 
     sc = load_scenario(base)
     names = list(decisions)
@@ -597,31 +596,6 @@ def optimize(
         history=ev.history(),
         message=str(res.message),
     )
-
-
-# ------------------------------------------------------------------------------------------- pareto
-def pareto_front(table: pd.DataFrame, objectives: Mapping[str, str]) -> pd.DataFrame:
-    """The non-dominated rows of ``table`` for ``{column: "min" | "max"}``.
-
-    A row is dominated when another is at least as good in every objective and strictly better in one.
-    O(n²) comparisons, vectorised per row (fine for the thousands of rows of a sweep).
-    """
-    cols = list(objectives)
-    for c, s in objectives.items():
-        if c not in table.columns:
-            raise KeyError(f"no column {c!r} to optimise")
-        if s not in ("min", "max"):
-            raise ValueError(f"objective {c!r}: sense must be 'min' or 'max'")
-    data = table[cols].to_numpy(dtype=float)
-    sign = np.array([1.0 if objectives[c] == "min" else -1.0 for c in cols])
-    v = data * sign
-    finite = np.isfinite(v).all(axis=1)
-    keep = np.zeros(len(v), dtype=bool)
-    for i in np.flatnonzero(finite):
-        others = v[finite]
-        dominated = np.any(np.all(others <= v[i], axis=1) & np.any(others < v[i], axis=1))
-        keep[i] = not dominated
-    return table[keep].sort_values(cols[0]).copy()
 
 
 # -------------------------------------------------------------------------------------- sensitivity
@@ -694,7 +668,7 @@ def sobol_indices(
     Saltelli et al. (2010), "Variance based sensitivity analysis of model output", Comput. Phys. Commun.
     181(2), 259-270.
     """
-    from scipy import stats
+    from scipy import stats  # lazy: scipy.stats takes ~1 s to import; only the Sobol' indices need it
 
     sc = load_scenario(base)
     names = list(ranges)

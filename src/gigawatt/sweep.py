@@ -45,6 +45,7 @@ import os
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -53,9 +54,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gigawatt._version import __version__
 from gigawatt.checks.load import load_scenario
+from gigawatt.engine.core import simulate
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario.root import Scenario
 
@@ -180,7 +184,7 @@ def design_variants(
             raise ValueError(f"a zip design needs axes of one length (got {sorted(lengths)})")
         out = [dict(zip(axes, combo, strict=True)) for combo in zip(*lists, strict=True)]
     elif design in ("lhs", "sobol"):
-        from scipy.stats import qmc
+        from scipy.stats import qmc  # lazy: scipy.stats takes ~1 s to import; only LHS/Sobol' designs need it
 
         if not samples or samples < 1:
             raise ValueError(f"a {design} design needs samples >= 1")
@@ -311,10 +315,6 @@ _WARM_SCENARIO: dict[str, Any] = {
 
 def _warm_worker() -> str:
     """Warm a worker process once: import the engine and run a tiny scenario (numba kernels loaded)."""
-    import warnings
-
-    from gigawatt.engine.core import simulate
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -325,15 +325,11 @@ def _warm_worker() -> str:
 
 
 def _version() -> str:
-    from gigawatt import __version__
-
     return __version__
 
 
 def _run_task(task: _Task) -> dict[str, Any]:
     """Simulate one variant × seed; never raises (a failure is a row with its error)."""
-    from gigawatt.engine.core import simulate
-
     t0 = time.perf_counter()
     row: dict[str, Any] = {"variant": task.variant, "seed": task.seed, "key": task.key}
     try:
@@ -367,7 +363,7 @@ class _Pool:
 
 def _open_pool(executor: Any, workers: int | None, scheduler: str | None) -> _Pool:
     if scheduler is not None or _is_dask_client(executor):
-        from distributed import Client
+        from distributed import Client  # lazy: dask distributed is optional and slow to import
 
         client = Client(scheduler) if scheduler is not None else executor
         client.run(_warm_worker)  # once per worker, before any task
@@ -631,7 +627,7 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
         progress = sys.stderr.isatty()
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # lazy: tqdm (and its notebook widgets) only when a progress bar is drawn
 
     return tqdm(total=total, desc="gigawatt sweep", unit="run", file=sys.stderr)
 
@@ -681,7 +677,7 @@ class SweepResult:
         The interval is ``mean ± t_{(1+c)/2, n-1} · std/√n`` (NaN when n < 2); columns are a MultiIndex
         ``(kpi, statistic)``, the index the axis values (or ``variant`` without axes).
         """
-        from scipy import stats
+        from scipy import stats  # lazy: scipy.stats takes ~1 s to import; only the intervals need it
 
         ok = self.ok
         kpis = list(kpis) if kpis is not None else self.kpi_names()
@@ -892,8 +888,6 @@ class SweepSpec(BaseModel):
 
 def load_sweep_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     """Read and validate a sweep file; every problem is reported at once as a ScenarioError."""
-    import yaml
-    from pydantic import ValidationError
 
     p = Path(path)
     if not p.is_file():

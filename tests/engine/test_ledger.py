@@ -8,7 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.engine.clock import Clock
-from gigawatt.engine.ledger import N_PHASES, LoadLedger, Phase
+from gigawatt.engine.ledger import LoadLedger
+from gigawatt.physics.phases import N_PHASES, Phase
 
 
 def _clock(n: int = 10, step_s: float = 100.0) -> Clock:

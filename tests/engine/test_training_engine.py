@@ -9,10 +9,10 @@ import pytest
 import simpy
 from numpy.testing import assert_allclose
 
-from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.training import PoolSpec, SchedulerConfig, TrainingEngine, TrainingJobSpec
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
 from gigawatt.perf.reliability import FailureModel, llama3_failure_model
+from gigawatt.physics.phases import Phase
 
 
 class FakeLedger:

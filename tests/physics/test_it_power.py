@@ -3,9 +3,9 @@
 import numpy as np
 from numpy.testing import assert_allclose
 
-from gigawatt.engine.ledger import Phase
 from gigawatt.physics import it_power as ip
 from gigawatt.physics import power
+from gigawatt.physics.phases import Phase
 
 
 def test_phase_powers_match_cited_h100_figures() -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from tests.buildout._plans import fixed, two_hall_plan
 
+from gigawatt.buildout.load import load_buildout
 from gigawatt.errors import ScenarioError
-from gigawatt.scenario.buildout import BuildoutPlan, load_buildout
+from gigawatt.scenario.buildout import BuildoutPlan
 
 
 def _problems(data: dict) -> dict[str, str]:

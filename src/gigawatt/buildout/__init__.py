@@ -15,6 +15,7 @@
 from gigawatt.buildout.demand import crossover_week, demand_gpus, demand_period_mean_gpus
 from gigawatt.buildout.gap import GapResult, capacity_gap
 from gigawatt.buildout.leadtimes import LeadTimeDist, lead_time, lead_time_names, lead_times
+from gigawatt.buildout.load import load_buildout
 from gigawatt.buildout.montecarlo import BuildoutDraws, run_buildout, week_to_date
 from gigawatt.buildout.planning import (
     PlanSolveResult,
@@ -29,7 +30,7 @@ from gigawatt.buildout.plot import (
     plot_online_probability,
     plot_unmet_demand,
 )
-from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve, load_buildout
+from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve
 
 __all__ = [
     "BuildoutDraws",

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from gigawatt.catalog import data_path, suggest
 from gigawatt.scenario.buildout import LeadTime
 
 __all__ = ["Z90", "LeadTimeDist", "lead_time", "lead_time_names", "lead_times"]
@@ -44,8 +44,6 @@ Z90 = NormalDist().inv_cdf(0.9)
 @cache
 def lead_times() -> pd.DataFrame:
     """The shipped lead-time catalog, one row per item kind, indexed by ``name``."""
-    from gigawatt.catalog import data_path
-
     with data_path("lead_times.csv").open("r", encoding="utf-8") as fh:
         df = pd.read_csv(fh)
     return df.set_index("name", drop=False)
@@ -102,6 +100,8 @@ class LeadTimeDist:
 
     def frozen(self) -> Any:
         """The scipy frozen distribution (``None`` for ``fixed`` and ``slip``, which are handled directly)."""
+        from scipy import stats  # lazy: scipy.stats takes ~1 s to import; only sampling needs it
+
         d = self.distribution
         if d in ("triangular", "pert", "uniform"):
             a, m, b = self._abc()
@@ -229,8 +229,6 @@ def lead_time(spec: str | LeadTime | LeadTimeDist) -> LeadTimeDist:
         return LeadTimeDist.from_spec(spec)
     table = lead_times()
     if spec not in table.index:
-        from gigawatt.catalog import suggest
-
         hint = suggest(spec, lead_time_names())
         raise KeyError(
             f"no lead time named {spec!r}"

@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from gigawatt.buildout.leadtimes import LeadTimeDist, lead_time
-from gigawatt.scenario.buildout import BuildoutPlan, check_buildout
+from gigawatt.buildout.load import _topo, check_buildout
+from gigawatt.scenario.buildout import BuildoutPlan
 
 __all__ = ["BuildoutDraws", "Network", "compile_plan", "propagate", "run_buildout", "week_to_date"]
 
@@ -95,7 +97,6 @@ def compile_plan(plan: BuildoutPlan) -> Network:
         pdeps = [f"{ph.name}/{it.name}" for it in ph.items] + [f"@{q}" for q in ph.after]
         deps[f"@{ph.name}"] = pdeps
         base[f"@{ph.name}"] = 0.0 if not pdeps else -np.inf
-    from gigawatt.scenario.buildout import _topo
 
     nodes = _topo(deps)
     index = {n: k for k, n in enumerate(nodes)}
@@ -131,8 +132,6 @@ def sample_lead_weeks(net: Network, seed: int, draws: int, correlation: float = 
         for k, (name, dist) in enumerate(zip(net.item_names, net.dists, strict=True)):
             out[k] = dist.sample(_stream(seed, name), draws)
         return out
-    from scipy.special import ndtr
-
     market = _stream(seed, "@market").standard_normal(draws)
     for k, (name, dist) in enumerate(zip(net.item_names, net.dists, strict=True)):
         z = np.sqrt(correlation) * market + np.sqrt(1.0 - correlation) * _stream(seed, name).standard_normal(

@@ -30,7 +30,10 @@ import pandas as pd
 
 from gigawatt.buildout.gap import PriceLike, capacity_gap
 from gigawatt.buildout.montecarlo import BuildoutDraws, Network, propagate, run_buildout
+from gigawatt.errors import ScenarioError
 from gigawatt.scenario.buildout import BuildoutPlan, Demand
+from gigawatt.scenario.update import _Name, parse_path
+from gigawatt.solve import Constraint, OptimizeResult, search
 
 __all__ = ["PlanSolveResult", "latest_order_weeks", "optimize_plan", "plan_kpis", "solve_plan"]
 
@@ -254,8 +257,6 @@ def solve_plan(
         Passed to :func:`plan_kpis` (``draws``, ``seed``, ``cloud_usd_per_gpu_h``, ``gap_from_week``, ...).
         Every evaluation uses the same draws per item (common random numbers).
     """
-    from gigawatt.solve import Constraint, search
-
     cons = [Constraint.parse(c) for c in constraints]
     if integer is None:
         integer = _is_integer_field(decision)
@@ -323,8 +324,6 @@ class _PlanEvaluator:
         self.cache: dict[tuple[float, ...], dict[str, Any]] = {}
 
     def one(self, values: Sequence[float]) -> dict[str, Any]:
-        from gigawatt.errors import ScenarioError
-
         key = tuple(float(round(v)) if i else float(v) for v, i in zip(values, self.integer, strict=True))
         if key in self.cache:
             return self.cache[key]
@@ -395,9 +394,8 @@ def optimize_plan(
         ``x`` (decision values, ``None`` if no feasible point was found), ``objective``, ``feasible``,
         ``evaluations``, ``runs`` (= evaluations), ``history`` (every point), ``message``.
     """
+    # lazy: scipy.optimize takes ~0.2 s to import; only the solvers need it
     from scipy.optimize import differential_evolution
-
-    from gigawatt.solve import Constraint, OptimizeResult
 
     if sense not in ("min", "max"):
         raise ValueError(f"sense must be 'min' or 'max' (got {sense!r})")
@@ -437,8 +435,6 @@ def optimize_plan(
 
 def _order_item(plan: BuildoutPlan, path: str) -> str | None:
     """``phase/item`` when ``path`` names an item's order week (``phases[p].items[i].order_week``)."""
-    from gigawatt.scenario.update import _Name, parse_path
-
     try:
         keys = parse_path(path)
     except ValueError:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gigawatt.buildout.demand import demand_gpus
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -25,7 +27,7 @@ _LABEL = {"gpus": "GPUs online", "it_power_mw": "IT power online [MW]"}
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (10, 4)) -> Axes:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
@@ -67,8 +69,6 @@ def plot_capacity_fan(
 
     ``demand`` is a :class:`~gigawatt.scenario.buildout.Demand` (drawn in GPUs; only with ``what="gpus"``).
     """
-    from gigawatt.buildout.demand import demand_gpus
-
     ax = _axes(ax)
     dem = demand if demand is not None else (draws.plan.demand if what == "gpus" else None)
     h = horizon_weeks or (dem.horizon_weeks if dem is not None else float(np.max(draws.online_week)) + 8)

@@ -87,6 +87,7 @@ def allocate(
     ValueError
         Negative prices or demand, unknown providers, or an infeasible problem (with the binding reason).
     """
+    # lazy: scipy.optimize takes ~0.2 s to import; only the solvers need it
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     problems = []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from gigawatt import catalog
 from gigawatt.economics.catalog import PriceBook
 
 if TYPE_CHECKING:
@@ -128,8 +129,6 @@ def campus_inventory(scenario: Scenario, econ: Economics) -> tuple[list[HallInfo
 def accelerator_price_year(name: str) -> int:
     """Year of an accelerator's catalog price: the first year quoted after "price" in its ``notes`` (e.g.
     "Raymond James analyst estimate (2023)"), else the latest year in its ``source``, else 2025."""
-    from gigawatt import catalog
-
     table = catalog.accelerators()
     if name not in table.index:
         return 2025
@@ -145,8 +144,6 @@ def accelerator_price_year(name: str) -> int:
 
 @cache
 def _price_is_estimate(name: str) -> bool:
-    from gigawatt import catalog
-
     table = catalog.accelerators()
     if name in table.index and "price_is_estimate" in table.columns:
         return bool(table.loc[name, "price_is_estimate"])

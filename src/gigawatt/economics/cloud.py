@@ -18,7 +18,8 @@ import pandas as pd
 
 from gigawatt.economics.catalog import cloud_prices, cloud_providers
 from gigawatt.economics.opex import workload_halls
-from gigawatt.economics.report import HOURS_PER_YEAR, CostReport, costs
+from gigawatt.economics.report import HOURS_PER_YEAR, CostReport, costs, resolve_economics
+from gigawatt.engine.core import simulate
 from gigawatt.errors import GigawattWarning
 from gigawatt.perf.reliability import DEFAULT_SPOT_NOTICE_S
 
@@ -143,8 +144,6 @@ def spot_training_overhead(
         (owned run), ``spot_gpu_hours`` and ``spot_useful_gpu_hours`` (re-run), ``n_reclaims``,
         ``engine_factor``, ``first_order_factor``.
     """
-    from gigawatt.engine.core import simulate
-
     sc = result.scenario
     names = [w.name for w in sc.workloads if w.kind == "training"]
     if isinstance(interruption_rate_per_hour, Mapping):
@@ -415,8 +414,6 @@ def _spot_rate(acc: str, provider: str, pricing: str, usd: float | None, overrid
 
 
 def rep_econ(result: Result, prices: Economics | Mapping[str, Any] | None) -> Economics:
-    from gigawatt.economics.report import resolve_economics
-
     return resolve_economics(result, prices)
 
 

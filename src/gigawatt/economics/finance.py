@@ -76,7 +76,7 @@ def npv_usd(cash_flows_usd: ArrayLike, rate_frac: float) -> float:
 def irr(cash_flows_usd: ArrayLike) -> float:
     """Internal rate of return [1/year]: the rate where the NPV is zero; ``nan`` when there is none in
     (−99 %, 1000 %)."""
-    from scipy.optimize import brentq
+    from scipy.optimize import brentq  # lazy: scipy.optimize takes ~0.2 s to import; only the solvers need it
 
     cf = np.asarray(cash_flows_usd, dtype=float)
     lo, hi = -0.99, 10.0

@@ -10,6 +10,7 @@ import pandas as pd
 
 from gigawatt.economics.capex import HallInfo, row
 from gigawatt.economics.catalog import PriceBook
+from gigawatt.scenario.resolve import resolve_hall
 
 if TYPE_CHECKING:
     from gigawatt.result import Result
@@ -26,8 +27,6 @@ _TAXED_CLASSES = ("facility", "grid", "energy_plant", "land")
 
 def workload_halls(result: Result) -> dict[str, str]:
     """Workload name → ``site/hall`` key of its target (inference: its decode/main target)."""
-    from gigawatt.scenario.resolve import resolve_hall
-
     sc = result.scenario
     out: dict[str, str] = {}
     for w in sc.workloads:

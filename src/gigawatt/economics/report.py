@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from gigawatt.economics.capex import CAPEX_CLASSES, HallInfo, campus_inventory, capex_rows
 from gigawatt.economics.catalog import PriceBook
 from gigawatt.economics.finance import annualized_capex_usd, book_value_usd, irr, npv_usd
 from gigawatt.economics.opex import OPEX_CLASSES, opex_rows, workload_halls
 from gigawatt.errors import ScenarioError
+from gigawatt.scenario.economics import Economics
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,10 +71,6 @@ def resolve_economics(result: Result, prices: Economics | Mapping[str, Any] | No
     is. A mapping: applied on top of the scenario's section (nested mappings such as ``prices`` merged key by
     key) and validated like it, so a price sweep can vary one field and keep the scenario's other prices.
     """
-    from pydantic import ValidationError
-
-    from gigawatt.scenario.economics import Economics
-
     if prices is None:
         return result.scenario.economics or Economics()
     if isinstance(prices, Economics):
@@ -143,7 +141,7 @@ class CostReport:
             if df is not None:
                 df.to_csv(out / f"{name}.csv", index=False)
         if plots:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
             (out / "plots").mkdir(exist_ok=True)
             for fname, draw in (
@@ -159,7 +157,7 @@ class CostReport:
 
     def plot_waterfall(self, ax: Axes | None = None) -> Axes:
         """Waterfall of the annual cost by class up to the TCO [USD M/year]."""
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4))
@@ -179,7 +177,7 @@ class CostReport:
     def plot_cost_per_unit(self, ax: Axes | None = None, cloud: pd.DataFrame | None = None) -> Axes:
         """Cost per allocated, busy and useful GPU-hour per hall [USD/GPU-h]; cloud prices (a frame with
         ``accelerator``, ``provider``, ``pricing``, ``usd_per_gpu_hour``) as markers when given."""
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import and plotting is optional
 
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 4))

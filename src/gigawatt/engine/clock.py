@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.physics.timebase import local_clock, solar_utc_offset_h
+from gigawatt.physics.weather import climate_info, weather_file_tz_offset_h
+from gigawatt.scenario.site import NamedClimate, Site, WeatherFileClimate
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from gigawatt.scenario.site import Site
 
 __all__ = ["Clock", "site_utc_offset_h", "wall_clock_offset_h"]
 
@@ -26,15 +26,9 @@ def site_utc_offset_h(site: Site, resolve_path: Callable[[str], Path] | None = N
     scenario's :meth:`~gigawatt.Scenario.resolve_path`), else ``round(longitude / 15)``."""
     if site.location.utc_offset_h is not None:
         return float(site.location.utc_offset_h)
-    from gigawatt.scenario.site import NamedClimate, WeatherFileClimate
-
     if isinstance(site.climate, NamedClimate):
-        from gigawatt.physics.weather import climate_info
-
         return float(climate_info(site.climate.name).tz_offset_h)
     if isinstance(site.climate, WeatherFileClimate):
-        from gigawatt.physics.weather import weather_file_tz_offset_h
-
         path = resolve_path(site.climate.path) if resolve_path is not None else site.climate.path
         return weather_file_tz_offset_h(path)
     return solar_utc_offset_h(site.location.longitude_deg)

@@ -33,15 +33,16 @@ from collections.abc import Collection, Generator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import simpy
 
 from gigawatt.engine.context import SimContext
 from gigawatt.engine.energy import PHASE_KIND, CapDecision, SupplyStage, plan_power_cap
-from gigawatt.engine.ledger import Phase
 from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.physics import facility, it_power, power
+from gigawatt.physics.phases import Phase
 
 __all__ = [
     "BLACKOUT_TOL_FRAC",
@@ -970,8 +971,6 @@ class FacilityController:
     def _blackout_events(self, events: Any) -> Any:
         """Append one ``blackout`` event per hall and dark stretch (time, site, hall, duration) to the grid
         events."""
-        import pandas as pd
-
         if not self.dark_hall.any():
             return events
         clock, f = self.ctx.clock, self.ctx.fleet

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from gigawatt._progress import PROGRESS_CHUNKS, make_progress
 from gigawatt.checks.load import load_scenario
 from gigawatt.engine.clock import Clock
 from gigawatt.engine.context import SimContext, ThroughputBoard
@@ -69,7 +70,6 @@ def simulate(
         sc.n_steps,
     )
     fleet = Fleet.from_scenario(sc)
-    from gigawatt._progress import make_progress
 
     hook = make_progress(progress, clock.start, sc.name)
     t0 = time.perf_counter()
@@ -138,8 +138,6 @@ def _run_in_chunks(env: simpy.Environment, clock: Clock, hook: Callable[[float, 
     ``env.run(until=t)`` stops before the events at ``t`` (its stop event is urgent), which the next chunk
     processes in their order, so the run is the same as a single ``env.run(until=horizon)``.
     """
-    from gigawatt._progress import PROGRESS_CHUNKS
-
     n, horizon_s = clock.n_steps, clock.horizon_s
     ends = sorted({(n * k) // PROGRESS_CHUNKS for k in range(1, PROGRESS_CHUNKS + 1)} - {0})
     for i, end_step in enumerate(ends):

@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.engine.clock import Clock, site_utc_offset_h, wall_clock_offset_h
+from gigawatt.engine.fleet import online_frac
 from gigawatt.physics import carbon as carbon_phys
 from gigawatt.physics import dispatch as dsp
 from gigawatt.physics import generation as gen
 from gigawatt.physics import tariffs as trf
+from gigawatt.physics.capping import LoadBlock, solve_power_cap
 from gigawatt.physics.storage import Battery, equivalent_full_cycles
 from gigawatt.scenario.energy import (
     BaseloadGenerator,
@@ -51,6 +53,7 @@ def _irradiance(site: Site, clock: Clock, weather: Mapping[str, np.ndarray]) -> 
         return tuple(
             np.asarray(weather[k], dtype=float) for k in ("ghi_w_per_m2", "dni_w_per_m2", "dhi_w_per_m2")
         )
+    # lazy: pvlib takes ~1 s to import; only solar and weather-file paths need it
     from pvlib import clearsky, irradiance
 
     t = _mid_step_times(clock).tz_localize("UTC")
@@ -204,7 +207,6 @@ class SiteSupply:
             """Installed share of a dated plant per step (1 when undated)."""
             if spec.commission_date is None and spec.decommission_date is None:
                 return np.ones(n)
-            from gigawatt.engine.fleet import online_frac
 
             def secs(d: Any, default: float) -> float:
                 return default if d is None else float((pd.Timestamp(d) - clock.start).total_seconds())
@@ -917,8 +919,6 @@ def plan_power_cap(
         priority, weighted by their dynamic power). Halls without one form a single training block of
         priority 0 whose paused fraction is reported in ``training_paused_default_frac``.
     """
-    from gigawatt.physics.capping import LoadBlock, solve_power_cap
-
     n, n_h = it_base_kw.shape
     n_s = available_site_kw.shape[1]
     progress = np.ones((n, n_h))

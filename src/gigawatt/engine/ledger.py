@@ -7,31 +7,12 @@ turns both into step-averaged active-GPU counts, exactly time-weighted, for the 
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 import numpy as np
 
 from gigawatt.engine.clock import Clock
+from gigawatt.physics.phases import N_PHASES, Phase
 
-__all__ = ["N_PHASES", "LoadLedger", "Phase"]
-
-
-class Phase(IntEnum):
-    """What an active accelerator is doing (sets its power draw; see :mod:`gigawatt.physics.power`)."""
-
-    UTIL = 0
-    """Generic utilisation workloads: an active GPU-equivalent draws TDP (utilisation u of n GPUs = u·n)."""
-    TRAIN_COMPUTE = 1
-    """Training forward/backward compute."""
-    TRAIN_STALL = 2
-    """Training checkpoint writes, collective stalls, restarts (near idle)."""
-    PREFILL = 3
-    """LLM inference prefill (compute-bound)."""
-    DECODE = 4
-    """LLM inference decode (memory-bound)."""
-
-
-N_PHASES = len(Phase)
+__all__ = ["LoadLedger"]
 
 
 class LoadLedger:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gigawatt.engine.clock import Clock
+from gigawatt.engine.clock import Clock, site_utc_offset_h
 from gigawatt.physics import psychrometrics as psy
 from gigawatt.physics import weather as wx
 from gigawatt.scenario.site import (
@@ -75,8 +75,6 @@ def site_weather(
         )
         return _with_psychrometrics(site, temp, np.full(n, clim.relative_humidity_frac))
     if isinstance(clim, NormalsClimate):
-        from gigawatt.engine.clock import site_utc_offset_h
-
         loc = site.location
         tz = site_utc_offset_h(site, resolve_path)
         df = wx.typical_year_from_monthly_normals(

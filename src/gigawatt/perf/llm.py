@@ -64,6 +64,7 @@ References
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, NamedTuple
@@ -220,8 +221,6 @@ def model_preset(name: str) -> ModelSpec:
     try:
         return MODEL_PRESETS[name]
     except KeyError:
-        import difflib
-
         hint = difflib.get_close_matches(name, list(MODEL_PRESETS), n=1)
         extra = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise ValueError(

@@ -36,6 +36,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,9 +172,9 @@ def solar_position(
     pvlib 0.16's ``ephemeris`` uses a pandas accessor that pandas 3.1 deprecates; that one warning is
     silenced here (narrowly, around the call) so it does not fail strict test runs.
     """
-    import warnings
-
-    from pvlib import solarposition
+    from pvlib import (
+        solarposition,
+    )  # lazy: pvlib takes ~1 s to import; only solar and weather-file paths need it
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"DatetimeIndex\.dayofyear is deprecated")
@@ -248,6 +249,7 @@ def pv_power_mw(
     [Dobos2014], [King2004]; pvlib: W. F. Holmgren, C. W. Hansen, M. A. Mikofski, "pvlib python: a python
     package for modeling solar energy systems", JOSS 3(29), 884, 2018.
     """
+    # lazy: pvlib takes ~1 s to import; only solar and weather-file paths need it
     from pvlib import inverter, irradiance, pvsystem, temperature
 
     if capacity_dc_mw < 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gigawatt.physics import it_power
+from gigawatt.physics.phases import N_PHASES, Phase
 
 __all__ = [
     "DECODE_POWER_FRAC_OF_TDP",
@@ -47,7 +48,7 @@ def dvfs_power_frac(throughput_frac: np.ndarray) -> np.ndarray:
 
 
 def phase_power_w(idle_w: np.ndarray, tdp_w: np.ndarray, training_power_frac: np.ndarray) -> np.ndarray:
-    """Power of one active accelerator in each :class:`~gigawatt.engine.ledger.Phase` [W].
+    """Power of one active accelerator in each :class:`~gigawatt.physics.phases.Phase` [W].
 
     Parameters
     ----------
@@ -56,22 +57,22 @@ def phase_power_w(idle_w: np.ndarray, tdp_w: np.ndarray, training_power_frac: np
 
     Returns
     -------
-    array (G, 5)
-        Columns UTIL (= TDP), TRAIN_COMPUTE (= frac·TDP), TRAIN_STALL (idle + 0.1·(TDP − idle)),
-        PREFILL (= TDP, Splitwise), DECODE (= 0.543·TDP, Splitwise).
+    array (G, N_PHASES)
+        Column ``Phase.X`` holds phase X: UTIL (= TDP), TRAIN_COMPUTE (= frac·TDP), TRAIN_STALL
+        (idle + 0.1·(TDP − idle)), PREFILL (= TDP, Splitwise), DECODE (= 0.543·TDP, Splitwise).
     """
     idle_w = np.asarray(idle_w, dtype=float)
     tdp_w = np.asarray(tdp_w, dtype=float)
-    return np.stack(
-        [
-            tdp_w,
-            np.asarray(training_power_frac) * tdp_w,
-            idle_w + STALL_DYNAMIC_FRAC * (tdp_w - idle_w),
-            tdp_w,
-            np.maximum(DECODE_POWER_FRAC_OF_TDP * tdp_w, idle_w),
-        ],
-        axis=-1,
-    )
+    by_phase = {
+        Phase.UTIL: tdp_w,
+        Phase.TRAIN_COMPUTE: np.asarray(training_power_frac) * tdp_w,
+        Phase.TRAIN_STALL: idle_w + STALL_DYNAMIC_FRAC * (tdp_w - idle_w),
+        Phase.PREFILL: tdp_w,
+        Phase.DECODE: np.maximum(DECODE_POWER_FRAC_OF_TDP * tdp_w, idle_w),
+    }
+    if len(by_phase) != N_PHASES:  # pragma: no cover - a new Phase needs its power here
+        raise RuntimeError(f"phase_power_w: no power for {sorted(set(Phase) - set(by_phase))}")
+    return np.stack([by_phase[p] for p in Phase], axis=-1)
 
 
 def group_it_power_kw(

@@ -27,10 +27,12 @@ References
 from __future__ import annotations
 
 import datetime
+import difflib
 import importlib.resources
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +87,7 @@ def read_weather(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     ValueError
         Unknown suffix.
     """
-    from pvlib import iotools
+    from pvlib import iotools  # lazy: pvlib takes ~1 s to import; only solar and weather-file paths need it
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -324,7 +326,6 @@ def _climate_dir() -> Any:
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, ClimateInfo]:
     text = (_climate_dir() / "climates.csv").read_text(encoding="utf-8")
-    from io import StringIO
 
     df = pd.read_csv(StringIO(text), comment="#")
     out = {}
@@ -355,8 +356,6 @@ def climate_info(name: str) -> ClimateInfo:
     """Registry entry of a named climate; raises ``KeyError`` with a suggestion for unknown names."""
     reg = _registry()
     if name not in reg:
-        import difflib
-
         close = difflib.get_close_matches(name, list(reg), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise KeyError(f"unknown climate {name!r}{hint} (known: {', '.join(sorted(reg))})")
@@ -423,8 +422,6 @@ def load_climate(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 @lru_cache(maxsize=1)
 def _normals_table() -> pd.DataFrame:
-    from io import StringIO
-
     text = (_climate_dir() / "normals.csv").read_text(encoding="utf-8")
     return pd.read_csv(StringIO(text), comment="#").set_index("name")
 
@@ -463,7 +460,9 @@ def synthesize_from_normals(
     pandas.DataFrame
         8760 hourly rows (interval-ending stamps, local standard time) with :data:`CANONICAL_COLUMNS`.
     """
-    import pvlib
+    import pvlib  # lazy: pvlib takes ~1 s to import; only solar and weather-file paths need it
+
+    # lazy: scipy.signal takes ~0.3 s to import; only synthesized climates need it
     from scipy.signal import lfilter
 
     tz: Any = (

@@ -30,7 +30,6 @@ import simpy
 
 from gigawatt.checks.inference import model_spec, serving_config, token_samples
 from gigawatt.engine.inference_sim import simulate_requests
-from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.perf import demand as dm
 from gigawatt.perf.fleet import (
@@ -52,6 +51,7 @@ from gigawatt.perf.llm import (
     kv_cache_capacity_tokens,
     phase_power_w,
 )
+from gigawatt.physics.phases import Phase
 from gigawatt.scenario.inference import InferenceWorkload, ProfileDemand, TraceDemand
 
 __all__ = [

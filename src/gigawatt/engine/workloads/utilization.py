@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from gigawatt.engine.clock import Clock
-from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
+from gigawatt.physics.phases import Phase
 from gigawatt.scenario.workloads import ConstantProfile, DailyProfile, TraceProfile, UtilizationWorkload
 
 __all__ = ["UtilizationHandler", "utilization_profile"]
@@ -44,8 +46,6 @@ def utilization_profile(
             u = np.where(local.day_of_week.to_numpy() >= 5, u * profile.weekend_scale_frac, u)
         return u
     if isinstance(profile, TraceProfile):
-        from pathlib import Path
-
         path = Path(profile.path) if base_dir is None else base_dir(profile.path)
         df = pd.read_csv(path)
         missing = {"timestamp", "utilization_frac"} - set(df.columns)
