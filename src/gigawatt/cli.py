@@ -143,11 +143,18 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(df[cols].to_string())
         elif args.what == "cooling":
             df = catalog.cooling_technologies()
-            print(
-                df[
-                    ["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]
-                ].to_string()
-            )
+            print(df[["max_rack_density_kw", "typical_rack_density_kw", "liquid_capture_frac"]].to_string())
+            from gigawatt.physics.cooling_designs import cooling_designs
+
+            designs = pd.DataFrame(
+                [
+                    (d.name, d.technology, d.liquid_capture_frac, d.extends or "")
+                    for d in cooling_designs().values()
+                ],
+                columns=["design", "technology", "liquid_capture_frac", "extends"],
+            ).set_index("design")
+            print("\nplant designs (cooling.design):")
+            print(designs.to_string())
         elif args.what == "climates":
             df = catalog.climates()
             print(df[["category", "koppen", "kind", "station"]].to_string())

@@ -214,7 +214,7 @@ class NetworkFabric(StrictModel):
     port at ≈ 20-25 W per 400G port plus optics; ``docs/models/facility.md`` §2)."""
 
 
-#: Default cooling design (preset of :data:`gigawatt.physics.cooling.COOLING_PRESETS`) per technology.
+#: Default cooling design (:func:`gigawatt.physics.cooling_designs.cooling_designs`) per technology.
 DEFAULT_COOLING_DESIGN = {"air": "air", "rdhx": "rdhx", "dlc": "dlc", "immersion": "immersion"}
 #: Cooling designs allowed per technology.
 COOLING_DESIGNS = {
@@ -291,10 +291,10 @@ class CoolingSpec(StrictModel):
         ):
             raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
         if self.liquid_capture_frac:
-            from gigawatt.physics.cooling import COOLING_PRESETS
+            from gigawatt.physics.cooling_designs import cooling_design
 
             if not (
-                COOLING_PRESETS[self.resolved_design()]["liquid_loop"]
+                cooling_design(self.resolved_design()).liquid_loop is not None
                 or self.plant_overrides()["liquid_loop"]
             ):
                 raise ValueError(
@@ -311,9 +311,9 @@ class CoolingSpec(StrictModel):
         """Liquid capture share: the field, or the design preset's value."""
         if self.liquid_capture_frac is not None:
             return self.liquid_capture_frac
-        from gigawatt.physics.cooling import COOLING_PRESETS
+        from gigawatt.physics.cooling_designs import cooling_design
 
-        return float(COOLING_PRESETS[self.resolved_design()]["liquid_capture_frac"])
+        return cooling_design(self.resolved_design()).liquid_capture_frac
 
     def resolved_max_rack_density_kw(self) -> float:
         from gigawatt import catalog
