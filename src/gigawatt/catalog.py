@@ -168,7 +168,9 @@ def cooling_names() -> list[str]:
 
 
 def cooling(name: str) -> dict[str, Any]:
-    """One cooling technology preset as a dict (``max_rack_density_kw``, ``design_pue``, ``source``, ...)."""
+    """One cooling technology preset as a dict (``max_rack_density_kw``, ``liquid_capture_frac``, ``source``, ...).
+
+    The plant designs of each technology are in :mod:`gigawatt.physics.cooling_designs`."""
     return _clean(_lookup(_read_csv("cooling.csv"), name, "cooling technology"))
 
 

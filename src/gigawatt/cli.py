@@ -27,6 +27,7 @@ from gigawatt.buildout import lead_times, load_buildout, run_buildout
 from gigawatt.checks.feasibility import scenario_warnings
 from gigawatt.checks.limits import ResourceLimits
 from gigawatt.errors import GigawattWarning, ScenarioError
+from gigawatt.physics.cooling_designs import cooling_designs
 from gigawatt.result import _size, check_output_dir, dir_size_bytes
 from gigawatt.scenario.io import scenario_schema
 from gigawatt.sweep import load_sweep_spec, sweep_from_spec
@@ -140,11 +141,17 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(df[cols].to_string())
         elif args.what == "cooling":
             df = catalog.cooling_technologies()
-            print(
-                df[
-                    ["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]
-                ].to_string()
-            )
+            print(df[["max_rack_density_kw", "typical_rack_density_kw", "liquid_capture_frac"]].to_string())
+
+            designs = pd.DataFrame(
+                [
+                    (d.name, d.technology, d.liquid_capture_frac, d.extends or "")
+                    for d in cooling_designs().values()
+                ],
+                columns=["design", "technology", "liquid_capture_frac", "extends"],
+            ).set_index("design")
+            print("\nplant designs (cooling.design):")
+            print(designs.to_string())
         elif args.what == "climates":
             df = catalog.climates()
             print(df[["category", "koppen", "kind", "station"]].to_string())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -17,7 +17,10 @@ from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
 from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
-__all__ = ["SimContext", "ThroughputBoard"]
+if TYPE_CHECKING:  # the engine of a training workload (a type only: no import of the workloads at run time)
+    from gigawatt.engine.workloads.training import TrainingEngine
+
+__all__ = ["SimContext", "ThroughputBoard", "TrainingPools"]
 
 ThroughputListener = Callable[[float, float], None]
 TrainingListener = Callable[[float, float, dict[int, float], float], None]
@@ -152,6 +155,46 @@ class ThroughputBoard:
         return [row for src in self._sources for row in src()]
 
 
+class TrainingPools:
+    """The training engines of a run by workload name, for workloads that borrow their nodes.
+
+    A ``kind: training`` handler registers its engine when it starts; an inference service with
+    ``shared_with_training`` looks it up by the training workload's name.
+    """
+
+    def __init__(self) -> None:
+        self._engines: dict[str, TrainingEngine] = {}
+
+    def register(self, name: str, engine: TrainingEngine) -> None:
+        """Make ``engine`` the training engine of workload ``name`` (a name is registered once)."""
+        if name in self._engines:
+            raise ValueError(f"training workload {name!r} is registered twice")
+        self._engines[name] = engine
+
+    def lookup(self, name: str, field_path: str = "") -> TrainingEngine:
+        """The engine of training workload ``name``.
+
+        Raises
+        ------
+        LookupError
+            No training workload of that name has started (``field_path``, e.g.
+            ``workloads[2].shared_with_training``, names the field that asked for it).
+        """
+        try:
+            return self._engines[name]
+        except KeyError:
+            where = f"{field_path}: " if field_path else ""
+            raise LookupError(
+                f"{where}no training workload named {name!r} (training workloads: {sorted(self._engines)})"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._engines
+
+    def __len__(self) -> int:
+        return len(self._engines)
+
+
 @dataclass
 class SimContext:
     """Shared simulation state handed to workload handlers."""
@@ -164,7 +207,9 @@ class SimContext:
     env: simpy.Environment
     throughput: ThroughputBoard
     extras: dict[str, Any] = field(default_factory=dict)
-    """Scratch space for cooperation between handlers (e.g. a shared GPU pool registry)."""
+    """Scratch space for cooperation between handlers."""
+    training_pools: TrainingPools = field(default_factory=TrainingPools)
+    """Training engines by workload name (inference services borrow their nodes)."""
 
     def rng(self, *key: str | int) -> np.random.Generator:
         """An independent random stream named by ``key`` (e.g. ``("workload", "pretrain", "failures")``).

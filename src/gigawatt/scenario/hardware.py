@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
 
 from gigawatt import catalog
-from gigawatt.physics.cooling import COOLING_PRESETS, SINK_DRY_BULB, SINK_WET_BULB
+from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
+from gigawatt.physics.cooling_designs import cooling_design
 from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
 
 __all__ = [
@@ -212,7 +213,7 @@ class NetworkFabric(StrictModel):
     port at ≈ 20-25 W per 400G port plus optics; ``docs/models/facility.md`` §2)."""
 
 
-#: Default cooling design (preset of :data:`gigawatt.physics.cooling.COOLING_PRESETS`) per technology.
+#: Default cooling design (:func:`gigawatt.physics.cooling_designs.cooling_designs`) per technology.
 DEFAULT_COOLING_DESIGN = {"air": "air", "rdhx": "rdhx", "dlc": "dlc", "immersion": "immersion"}
 #: Cooling designs allowed per technology.
 COOLING_DESIGNS = {
@@ -290,7 +291,7 @@ class CoolingSpec(StrictModel):
             raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
         if self.liquid_capture_frac:
             if not (
-                COOLING_PRESETS[self.resolved_design()]["liquid_loop"]
+                cooling_design(self.resolved_design()).liquid_loop is not None
                 or self.plant_overrides()["liquid_loop"]
             ):
                 raise ValueError(
@@ -307,7 +308,7 @@ class CoolingSpec(StrictModel):
         """Liquid capture share: the field, or the design preset's value."""
         if self.liquid_capture_frac is not None:
             return self.liquid_capture_frac
-        return float(COOLING_PRESETS[self.resolved_design()]["liquid_capture_frac"])
+        return cooling_design(self.resolved_design()).liquid_capture_frac
 
     def resolved_max_rack_density_kw(self) -> float:
         if self.max_rack_density_kw is not None:

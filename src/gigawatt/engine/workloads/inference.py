@@ -327,12 +327,7 @@ class InferenceHandler(WorkloadHandler):
         """Take/return training-pool nodes as the service's GPU need changes (one event per change)."""
         ctx = self.ctx
         name = self.spec.shared_with_training
-        engines = ctx.extras.get("training_engines", {})
-        eng = engines.get(name)
-        if eng is None:
-            raise ValueError(
-                f"workloads[{self.index}].shared_with_training: no training workload named {name!r}"
-            )
+        eng = ctx.training_pools.lookup(name, f"workloads[{self.index}].shared_with_training")
         pool = eng.pool_index(name)
         node_gpus = int(eng.pools[pool].spec.gpus_per_node)
         held: dict[int, int] = {}
