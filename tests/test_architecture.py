@@ -163,7 +163,7 @@ def _imports(modules: dict[str, Path]) -> list[Import]:
                 func = in_func or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
                 if isinstance(child, ast.Import | ast.ImportFrom):
                     near = " ".join(lines[max(child.lineno - 2, 0) : child.end_lineno])
-                    for target in _targets(modules, module, child, path.name == "__init__.py"):
+                    for target in dict.fromkeys(_targets(modules, module, child, path.name == "__init__.py")):
                         found.append(Import(module, target, func, child.lineno, "lazy" in near))
                 visit(child, func)
 
