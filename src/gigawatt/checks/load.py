@@ -136,7 +136,7 @@ def load_scenario(
         A path to a ``.yaml``/``.yml``/``.json`` file, the name of a bundled scenario (``"reference"``;
         see ``gigawatt catalog scenarios``), a mapping, or a :class:`Scenario` (checked, returned unchanged).
     limits
-        Resource limits (:class:`gigawatt.scenario.limits.ResourceLimits`); ``None``: the defaults with
+        Resource limits (:class:`gigawatt.checks.limits.ResourceLimits`); ``None``: the defaults with
         ``GIGAWATT_LIMITS`` overrides; ``False``: none.
 
     Raises
