@@ -278,13 +278,16 @@ class AcceleratorPerf:
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any] | Any) -> AcceleratorPerf:
-        """Build from a catalog row, a dict or a pydantic ``AcceleratorSpec`` (extra keys ignored).
+        """Build from a catalog preset (:class:`gigawatt.catalog.AcceleratorPreset`), a catalog row, a dict or a
+        pydantic ``AcceleratorSpec`` (extra keys ignored).
 
         Missing FP8 → NaN (BF16 is used). ``scaleup_bandwidth_gbps`` defaults to
         :data:`DEFAULT_SCALEUP_BANDWIDTH_GBPS` by name, else 450.
         """
         if hasattr(row, "model_dump"):
             row = row.model_dump()
+        elif hasattr(row, "as_dict"):
+            row = row.as_dict()
         missing = [k for k in ("bf16_dense_tflops", "hbm_gb", "hbm_bandwidth_tbps", "tdp_w") if k not in row]
         if missing:
             raise ValueError(f"accelerator: missing field(s) {', '.join(missing)}")
