@@ -105,9 +105,10 @@ _CHILD = """
 import json, numpy as np
 import gigawatt.jit as jit
 from gigawatt.perf.fleet import colocated
+cached_before = colocated._serve_queue.in_disk_cache()
 colocated._serve_queue(np.ones(3), np.full(3, 0.5), 300.0, 60.0)
 st = colocated._serve_queue.dispatcher.stats
-print(json.dumps({"cache_dir": jit.CACHE_DIR, "hits": sum(st.cache_hits.values()),
+print(json.dumps({"cache_dir": jit.CACHE_DIR, "cached_before": cached_before, "hits": sum(st.cache_hits.values()),
                   "misses": sum(st.cache_misses.values()), "path": st.cache_path}))
 """
 
@@ -153,6 +154,7 @@ def test_cache_works_from_a_read_only_install(tmp_path: Path) -> None:
     assert str(first["path"]).startswith(str(expected))
     assert (first["misses"], first["hits"]) == (1, 0)  # compiled and stored
     assert (second["misses"], second["hits"]) == (0, 1)  # loaded from the cache
+    assert first["cached_before"] is False and second["cached_before"] is True  # what the tiers look at
     assert not list(site.rglob("*.nbi")) and not list(site.rglob("*.nbc"))  # nothing next to the sources
 
 
