@@ -16,7 +16,7 @@ from numba import njit
 from numpy.testing import assert_allclose, assert_array_equal
 
 import gigawatt
-from gigawatt.jit import TieredKernel, jit_mode, tiered, user_cache_dir
+from gigawatt.jit import TieredKernel, jit_mode, kernel_sources_digest, tiered, user_cache_dir
 
 
 @njit
@@ -149,7 +149,7 @@ def test_cache_works_from_a_read_only_install(tmp_path: Path) -> None:
             for name in dirs:
                 os.chmod(os.path.join(root, name), stat.S_IRWXU)
         os.chmod(site, stat.S_IRWXU)
-    expected = tmp_path / "cache" / "gigawatt" / "numba"
+    expected = tmp_path / "cache" / "gigawatt" / "numba" / kernel_sources_digest()
     assert first["cache_dir"] == str(expected)
     assert str(first["path"]).startswith(str(expected))
     assert (first["misses"], first["hits"]) == (1, 0)  # compiled and stored

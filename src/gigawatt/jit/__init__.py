@@ -5,7 +5,7 @@ Two problems of numba's defaults on a fresh install, and what gigawatt does abou
 * **Where the cache lives.** ``cache=True`` writes next to the source (``__pycache__``), which fails on a
   read-only installation (system site-packages, containers, shared environments). Unless the user chose a
   directory (``NUMBA_CACHE_DIR``), :func:`configure_cache` points numba at a per-user directory,
-  ``<user cache>/gigawatt/numba`` (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on
+  ``<user cache>/gigawatt/numba/<digest of the kernel sources>`` (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on
   macOS, ``%LOCALAPPDATA%`` on Windows). If that directory is not writable either, numba's own fallbacks
   apply (no error; at worst kernels compile in every process).
 * **The first run pays every compilation.** Compiling the dispatch, wet-bulb, autoscaler and request-level
@@ -28,6 +28,7 @@ warm the cache once: ``python -m gigawatt.jit`` (:func:`warm_cache`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 import types
@@ -43,6 +44,7 @@ __all__ = [
     "TieredKernel",
     "configure_cache",
     "jit_mode",
+    "kernel_sources_digest",
     "tiered",
     "user_cache_dir",
     "warm_cache",
@@ -74,17 +76,35 @@ def user_cache_dir() -> Path:
     return base / "gigawatt"
 
 
-def configure_cache() -> str | None:
-    """Default numba's cache directory to ``user_cache_dir()/numba`` unless the user set one.
+def kernel_sources_digest() -> str:
+    """A digest of every gigawatt source file that defines numba functions (12 hex digits).
 
-    Must run before the kernel modules are imported (numba fixes a kernel's cache location when it is
-    decorated); ``gigawatt/__init__.py`` calls it first. Returns the directory in use, or None when
-    neither a user setting nor the per-user directory is usable (numba's own locators then apply).
+    numba invalidates a cached kernel when *its own* file changes, not when a compiled function it inlines
+    from another file does (e.g. :func:`gigawatt.perf.roofline.roofline_time_s` in the request-level
+    kernel). The default cache directory is therefore namespaced by this digest: any change to a kernel
+    source starts a fresh cache.
+    """
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        data = path.read_bytes()
+        if b"njit" in data:
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + data)
+    return h.hexdigest()[:12]
+
+
+def configure_cache() -> str | None:
+    """Default numba's cache directory to ``user_cache_dir()/numba/<kernel sources digest>``.
+
+    Unless the user set one (``NUMBA_CACHE_DIR``; then numba's own invalidation applies). Must run before
+    the kernel modules are imported (numba fixes a kernel's cache location when it is decorated);
+    ``gigawatt/__init__.py`` imports this module first. Returns the directory in use, or None when neither a
+    user setting nor the per-user directory is usable (numba's own locators then apply).
     """
     config: Any = numba.config
     if os.environ.get("NUMBA_CACHE_DIR") or config.CACHE_DIR:
         return str(config.CACHE_DIR or os.environ["NUMBA_CACHE_DIR"])
-    path = user_cache_dir() / "numba"
+    path = user_cache_dir() / "numba" / kernel_sources_digest()
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test-{os.getpid()}"
