@@ -11,6 +11,7 @@ supply, and training and inference workloads, run together in a discrete-event e
 
 import logging
 
+import gigawatt.jit  # noqa: F401  (first: per-user numba cache directory before any kernel is defined)
 from gigawatt import buildout, catalog, economics
 from gigawatt._version import __version__
 from gigawatt.checks import load_scenario

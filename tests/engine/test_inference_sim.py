@@ -53,6 +53,30 @@ def _assert_same_requests(a, b) -> None:  # type: ignore[no-untyped-def]
         assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-12, atol=1e-9, err_msg=f)
 
 
+@pytest.fixture(autouse=True)
+def _compiled_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests hold the compiled kernel (its interpreted tier: ``test_interpreted_tier_identical``)."""
+    monkeypatch.setenv("GIGAWATT_JIT", "compiled")
+
+
+@pytest.mark.parametrize("router", ROUTERS)
+@pytest.mark.parametrize("chunked", [True, False])
+def test_interpreted_tier_identical(moe, router: str, chunked: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Short windows run the kernel's Python source (gigawatt.jit): the same requests, bit for bit."""
+    coeffs, _ = moe
+    rng = np.random.default_rng(14)
+    n = 400
+    arr = np.cumsum(rng.exponential(1 / 25, n))
+    P = rng.integers(1, 3000, n)
+    O = rng.integers(1, 200, n)
+    kw = dict(router=router, chunked_prefill=chunked, max_batch_tokens=2048, max_batch_seqs=24)
+    a = simulate_requests(arr, P, O, 3, coeffs, 60_000, **kw)  # type: ignore[arg-type]
+    monkeypatch.setenv("GIGAWATT_JIT", "interpreted")
+    b = simulate_requests(arr, P, O, 3, coeffs, 60_000, **kw)  # type: ignore[arg-type]
+    for f in ("start_s", "first_token_s", "finish_s", "replica", "status"):
+        assert_allclose(getattr(a, f), getattr(b, f), rtol=0, atol=0, err_msg=f)  # identical by design
+
+
 @pytest.mark.parametrize("router", ROUTERS)
 @pytest.mark.parametrize("chunked", [True, False])
 def test_identical_to_simpy_baseline(moe, router: str, chunked: bool) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,7 @@ import numpy.typing as npt
 import pandas as pd
 from numba import njit
 
+from gigawatt.jit import tiered
 from gigawatt.perf.roofline import IterationCoefficients, roofline_time_s_jit
 
 __all__ = ["ROUTERS", "RequestResult", "Router", "simulate_requests"]
@@ -338,6 +339,16 @@ def _end_iter(
     ist[r, _ITN] = 0
 
 
+def _kernel_work(arr, P, O, svc, n_rep, router, mode_exp, chunked, max_tok, max_seqs, *_):
+    """Work estimate of one kernel call: requests + iterations (decode tokens over a batch of at most 8)."""
+    return arr.shape[0] + (0 if mode_exp else int(O.sum()) // min(max_seqs, 8))
+
+
+#: Tiered (:mod:`gigawatt.jit`): short request windows run interpreted (identical results, held by
+#: ``tests/engine/test_inference_sim.py``); once ~300,000 work units (~5 s interpreted; compiling takes
+#: 20-40 s on a busy 2-core machine, an estimate) were simulated in a process, the kernel is compiled (or
+#: loaded from the cache from the start).
+@tiered(work=_kernel_work, budget=300_000)
 @njit(cache=True, error_model="numpy")
 def _simulate_kernel(
     arr,

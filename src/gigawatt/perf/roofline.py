@@ -27,7 +27,7 @@ multicore architectures. CACM 52(4).
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Final
 
 import numpy as np
@@ -89,7 +89,7 @@ class IterationCoefficients:
 
     def packed(self) -> FloatArray:
         """The coefficients as a flat float64 array in :data:`COEFFICIENT_LAYOUT` order (compiled kernels)."""
-        return np.array(astuple(self), dtype=np.float64)
+        return np.array([getattr(self, name) for name in COEFFICIENT_LAYOUT], dtype=np.float64)
 
     @classmethod
     def from_packed(cls, packed: npt.ArrayLike) -> IterationCoefficients:

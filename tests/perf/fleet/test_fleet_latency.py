@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from gigawatt.errors import GigawattWarning
 from gigawatt.perf.fleet import (
@@ -59,3 +60,49 @@ def test_infeasible_slo_is_said_not_bought(mi300x_70b_tp1, caplog) -> None:  # t
     )
     assert full.summary["accelerator_energy_per_token_j"] > 5 * res.summary["accelerator_energy_per_token_j"]
     assert full.summary["slo_attainment_frac"] - res.summary["slo_attainment_frac"] < 0.02
+
+
+def _latency_inputs(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    m = 12
+    S = np.sort(rng.uniform(0.01, 3.0, (n, m)), axis=1)
+    w = np.full(m, 1.0 / m)
+    pw = rng.uniform(0.0, 1.0, n)
+    theta = rng.uniform(0.0, 20.0, n)
+    shift = rng.uniform(0.0, 0.5, n)
+    pw[:3], theta[:3] = 0.0, 0.0  # no waiting at all
+    theta[3] = 0.0  # unstable: waiting without a tail decay -> inf / 0
+    shift[4] = np.inf  # unstable step
+    theta[5] = 1e-4  # a very long tail
+    theta[6:9] = 1000.0  # a tail so short that the hoisted exponential would overflow (the direct sum runs)
+    return S, w, pw, theta, shift
+
+
+def test_ttft_vectorised_paths_match_the_compiled_kernel() -> None:
+    """The numpy TTFT CDF and quantiles (no compilation for short runs) equal the compiled kernels."""
+    from gigawatt.perf.fleet.latency import (
+        _ttft_cdf,
+        _ttft_exceed,
+        _ttft_quantiles,
+        _ttft_quantiles_kernel,
+    )
+
+    S, w, pw, theta, shift = _latency_inputs(400, 3)
+    for q in (0.5, 0.9, 0.99):
+        assert_allclose(
+            _ttft_quantiles(q, S, w, pw, theta, shift),
+            _ttft_quantiles_kernel(q, S, w, pw, theta, shift),
+            rtol=1e-12,
+            atol=1e-12,
+        )
+    s = 1.7
+    expected = np.array(
+        [
+            0.0
+            if not np.isfinite(shift[k]) or (pw[k] > 0 and theta[k] <= 0)
+            else 1.0 - _ttft_exceed(s, S[k], w, pw[k], theta[k], shift[k])
+            for k in range(S.shape[0])
+        ]
+    )
+    assert_allclose(_ttft_cdf(s, S, w, pw, theta, shift), expected, rtol=1e-12, atol=1e-12)
+    assert np.isinf(_ttft_quantiles(0.99, S, w, pw, theta, shift)[[3, 4]]).all()
