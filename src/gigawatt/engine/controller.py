@@ -57,6 +57,9 @@ __all__ = [
 #: exactly after the run (:meth:`FacilityController.unsound_skips`), so the estimate decides speed, never the
 #: answer.
 SLOPE_ESTIMATE_MARGIN = 1.25
+#: Rows (weather sample × load) per evaluation when sampling the slope (a cache-sized chunk; any size gives
+#: the same numbers, the model being elementwise).
+_SLOPE_CHUNK_ROWS = 4096
 
 
 def marginal_facility_per_it_kw(
@@ -119,14 +122,22 @@ def marginal_facility_per_it_kw(
     frac = np.union1d(np.linspace(0.0, 1.0, n_load), np.geomspace(1e-4, 0.05, 32))
     n_load = frac.size
     h_kw = 0.001 * x_max
-    shape = (idx.size, n_load, n_h)
-    x = np.broadcast_to(frac[None, :, None] * x_max[None, None, :], shape).reshape(-1, n_h)
-    db = np.broadcast_to(dry_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
-    wb = np.broadcast_to(wet_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
-    ones = np.ones_like(x)
-    f0 = facility.facility_flows(plant, x, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
-    f1 = facility.facility_flows(plant, x + h_kw, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
-    slope = np.max((f1 - f0) / h_kw, axis=0)
+    x_load = frac[:, None] * x_max[None, :]  # (n_load, H)
+    slope = np.full(n_h, -np.inf)
+    # elementwise model: evaluate in chunks of weather samples that keep the temporaries in cache
+    per_chunk = max(1, _SLOPE_CHUNK_ROWS // n_load)
+    for i0 in range(0, idx.size, per_chunk):
+        rows = idx[i0 : i0 + per_chunk]
+        shape = (rows.size, n_load, n_h)
+        x = np.broadcast_to(x_load[None, :, :], shape).reshape(-1, n_h)
+        db = np.broadcast_to(dry_bulb_c[rows][:, None, :], shape).reshape(-1, n_h)
+        wb = np.broadcast_to(wet_bulb_c[rows][:, None, :], shape).reshape(-1, n_h)
+        # both points in one evaluation: the facility power at x and at x + h
+        f = facility.facility_power_given_throughput_kw(
+            plant, np.concatenate([x, x + h_kw]), 0.0, np.concatenate([db, db]), np.concatenate([wb, wb]), 1.0
+        )
+        f0, f1 = f[: x.shape[0]], f[x.shape[0] :]
+        slope = np.maximum(slope, np.max((f1 - f0) / h_kw, axis=0))
     return np.asarray(np.maximum(slope, 1.0), dtype=float)
 
 

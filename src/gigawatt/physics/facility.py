@@ -45,6 +45,7 @@ __all__ = [
     "build_facility_plant",
     "evaluate_it_power",
     "facility_flows",
+    "facility_power_given_throughput_kw",
     "facility_power_kw",
     "max_it_power_under_limit_kw",
     "thermal_limit_throughput_frac",
@@ -210,8 +211,13 @@ def evaluate_it_power(
     dry_bulb_c: npt.ArrayLike,
     wet_bulb_c: npt.ArrayLike,
     step_s: float = 300.0,
+    *,
+    cooling_capacity_kw: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
     """Facility flows for a given IT power (no throttling), arrays ``(n, n_halls)``.
+
+    ``cooling_capacity_kw`` (optional): :func:`~gigawatt.physics.cooling.cooling_capacity_kw` at this ambient
+    when the caller already has it (it depends on the ambient only).
 
     Returns
     -------
@@ -229,7 +235,7 @@ def evaluate_it_power(
         it, plant.pdu_installed_kw, plant.pdu_coeffs, plant.ups_installed_kw, plant.ups_coeffs
     )
     heat = it + plant.loss_heat_in_room_frac * (pdu + ups)
-    c = cool.cooling_performance(plant.cooling, heat, db, wb)
+    c = cool.cooling_performance(plant.cooling, heat, db, wb, capacity_kw=cooling_capacity_kw)
     cooling_kw = c["cooling_power_kw"]
     other = np.broadcast_to(plant.other_kw, it.shape).astype(float)
     tx = elec.transformer_loss_kw(
@@ -282,19 +288,16 @@ def _thermal_solve(
     wb: FloatArray,
     d0: FloatArray,
     server_fan_frac: npt.ArrayLike | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """Thermal throughput limit and server-fan power [kW] at the nominal load ``fixed + dyn·d0``."""
+    capacity: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Thermal throughput limit, server-fan power [kW] and cooling capacity [kW] at the nominal load
+    ``fixed + dyn·d0`` (``capacity``: :func:`~gigawatt.physics.cooling.cooling_capacity_kw` if known)."""
     # temperatures and capacity at the nominal load (capacity depends on the ambient only)
-    fan_max_kw = (
-        plant.server_fan_max_kw
-        if server_fan_frac is None
-        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
-    )
-    fan_base = fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
-    it_nominal = fixed + fan_base + dyn * d0
-    temps = cool.cooling_temperatures(plant.cooling, it_nominal + plant.in_room_loss_kw(it_nominal), db, wb)
+    fan_max_kw, heat_nominal = _nominal_heat_kw(plant, fixed, dyn, d0, server_fan_frac)
+    temps = cool.cooling_temperatures(plant.cooling, heat_nominal, db, wb)
     fans = it_power.server_fan_power_w(1.0, fan_max_kw, temps["inlet_c"])
-    capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
+    if capacity is None:
+        capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
     p_max = thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw)
     x_thermal = thermal.thermal_throughput_frac(
         p_max, fixed + fans, dyn, plant.dvfs_exponent, plant.min_throughput_frac
@@ -305,7 +308,53 @@ def _thermal_solve(
     coolant = np.where(liquid_acc, temps["coolant_supply_c"], temps["inlet_c"])
     design_coolant = np.where(liquid_acc, cp.liquid_loop.supply_c, cp.air.supply_air_c)
     x_chip = it_power.chip_temperature_throughput_frac(coolant, design_coolant, plant.chip_derate_per_c)
-    return np.minimum(x_thermal, x_chip), fans
+    return np.minimum(x_thermal, x_chip), fans, capacity
+
+
+def _nominal_heat_kw(
+    plant: FacilityPlant,
+    fixed: FloatArray,
+    dyn: FloatArray,
+    d0: FloatArray,
+    server_fan_frac: npt.ArrayLike | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Server fans at full speed [kW] and the heat [kW] at the nominal load with fans at base speed."""
+    fan_max_kw = (
+        plant.server_fan_max_kw
+        if server_fan_frac is None
+        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
+    )
+    fan_base = fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
+    it_nominal = fixed + fan_base + dyn * d0
+    return fan_max_kw, it_nominal + plant.in_room_loss_kw(it_nominal)
+
+
+def facility_power_given_throughput_kw(
+    plant: FacilityPlant,
+    fixed_it_kw: npt.ArrayLike,
+    dynamic_it_kw: npt.ArrayLike,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+    throughput_frac: npt.ArrayLike,
+    server_fan_frac: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """``facility_power_kw`` of :func:`facility_flows` with ``throughput_frac`` given, alone: the same
+    arithmetic without the thermal limit, capacity, temperatures and water (for sampling the facility curve)."""
+    fixed = np.asarray(fixed_it_kw, dtype=float)
+    dyn = np.asarray(dynamic_it_kw, dtype=float)
+    shape = np.broadcast_shapes(fixed.shape, dyn.shape)
+    fixed = np.broadcast_to(fixed, shape)
+    dyn = np.broadcast_to(dyn, shape)
+    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
+    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
+    x = np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
+    d = it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
+    fan_max_kw, heat_nominal = _nominal_heat_kw(plant, fixed, dyn, d, server_fan_frac)
+    fans = it_power.server_fan_power_w(
+        1.0, fan_max_kw, cool.inlet_temperature_c(plant.cooling, heat_nominal, db, wb)
+    )
+    it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
+    return facility_power_kw(plant, it, db, wb)
 
 
 def thermal_limit_throughput_frac(
@@ -324,7 +373,7 @@ def thermal_limit_throughput_frac(
     shape = np.broadcast_shapes(fixed.shape, dyn.shape)
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
-    x, _ = _thermal_solve(
+    x, _, _ = _thermal_solve(
         plant,
         np.broadcast_to(fixed, shape),
         np.broadcast_to(dyn, shape),
@@ -388,10 +437,10 @@ def facility_flows(
     )
     x0 = np.ones(shape) if x_given is None else x_given
     d0 = it_power.dvfs_dynamic_power_frac(x0, plant.dvfs_exponent)
-    x_thermal, fans = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac)
+    x_thermal, fans, capacity = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac)
     x = x_thermal if x_given is None else x_given
     it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
-    out = evaluate_it_power(plant, it, db, wb, step_s)
+    out = evaluate_it_power(plant, it, db, wb, step_s, cooling_capacity_kw=capacity)
     out["throughput_frac"] = np.asarray(x, dtype=float)
     out["thermal_throughput_frac"] = x_thermal
     out["server_fan_power_kw"] = fans
@@ -425,8 +474,22 @@ def thermal_may_bind(
 def facility_power_kw(
     plant: FacilityPlant, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
 ) -> FloatArray:
-    """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``)."""
-    return evaluate_it_power(plant, it_kw, dry_bulb_c, wet_bulb_c)["facility_power_kw"]
+    """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``): ``facility_power_kw`` of
+    :func:`evaluate_it_power` alone (the same arithmetic, without capacity, temperatures and water)."""
+    it = np.maximum(np.asarray(it_kw, dtype=float), 0.0)
+    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), it.shape)
+    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), it.shape)
+    pdu, ups = elec.it_path_losses_kw(
+        it, plant.pdu_installed_kw, plant.pdu_coeffs, plant.ups_installed_kw, plant.ups_coeffs
+    )
+    heat = it + plant.loss_heat_in_room_frac * (pdu + ups)
+    cooling_kw = cool.cooling_power_kw(plant.cooling, heat, db, wb)
+    other = np.broadcast_to(plant.other_kw, it.shape).astype(float)
+    tx = elec.transformer_loss_kw(
+        it + pdu + ups + cooling_kw + other, plant.transformer_installed_kw, plant.transformer_coeffs
+    )
+    loss = pdu + ups + tx
+    return np.asarray(it + cooling_kw + loss + other, dtype=float)
 
 
 def max_it_power_under_limit_kw(
