@@ -57,6 +57,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,20 @@ class LoopPlant:
     pump_exponent: FloatArray
     flow_limit_frac: FloatArray
 
+    @cached_property
+    def derived(self) -> _LoopDerived:
+        """Per-hall quantities that depend on the parameters only (computed once per plant)."""
+        present = self.design_kw > 0
+        return _LoopDerived(
+            present=present,
+            design_safe_kw=np.where(present, self.design_kw, 1.0),
+            return_c=self.supply_c + self.delta_t_c,
+            economizer=self.economizer > 0,
+            chiller=self.has_chiller > 0,
+            evaporating_c=self.supply_c - self.evaporator_approach_c,
+            condenser_wet=self.condenser_sink == SINK_WET_BULB,
+        )
+
     @classmethod
     def stack(cls, params: list[dict[str, float]]) -> LoopPlant:
         """Build from one dict per hall (keys = field names)."""
@@ -145,6 +160,24 @@ class LoopPlant:
         if missing:
             raise KeyError(f"LoopPlant.stack: missing parameters {missing}")
         return cls(**{n: np.array([float(p[n]) for p in params], dtype=float) for n in names})
+
+
+@dataclass(frozen=True)
+class _LoopDerived:
+    """Constants of a :class:`LoopPlant` reused by every evaluation (arrays ``(n_halls,)``)."""
+
+    present: npt.NDArray[np.bool_]
+    design_safe_kw: FloatArray
+    return_c: FloatArray
+    economizer: npt.NDArray[np.bool_]
+    chiller: npt.NDArray[np.bool_]
+    evaporating_c: FloatArray
+    condenser_wet: npt.NDArray[np.bool_]
+
+
+def _clip(x: npt.ArrayLike, lo: npt.ArrayLike, hi: npt.ArrayLike) -> FloatArray:
+    """``np.clip`` as two ufuncs (the same values, less call overhead on small arrays)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 @dataclass(frozen=True)
@@ -215,7 +248,7 @@ def sink_temperature_c(
     wb = np.asarray(wet_bulb_c, dtype=float)
     eps = np.asarray(evaporative_effectiveness_frac, dtype=float)
     code = np.asarray(sink)
-    depth = np.clip(db - np.asarray(supply_c, dtype=float), 0.0, eps * (db - wb))
+    depth = _clip(db - np.asarray(supply_c, dtype=float), 0.0, eps * (db - wb))
     t = np.where(code == SINK_WET_BULB, wb, np.where(code == SINK_DRY_BULB, db, db - depth))
     return t, np.where(code == SINK_OUTSIDE_AIR, depth, 0.0)
 
@@ -336,28 +369,28 @@ def loop_performance(
 
 def _loop_core(loop: LoopPlant, q: FloatArray, db: FloatArray, wb: FloatArray) -> dict[str, Any]:
     """Intermediate quantities of :func:`loop_performance` (unmasked; ``q`` already clipped at 0)."""
-    present = loop.design_kw > 0
-    d = np.where(present, loop.design_kw, 1.0)
+    k = loop.derived
+    present, d, chiller = k.present, k.design_safe_kw, k.chiller
     qf = q / d
     ts, dt, a = loop.supply_c, loop.delta_t_c, loop.approach_c
-    t_ret = ts + dt
+    t_ret = k.return_c
     sink, evap_depth = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, ts - a * qf)
     t_ach = sink + a * qf
-    econ = loop.economizer > 0
-    chiller = loop.has_chiller > 0
-    free = np.where(econ, np.clip((t_ret - t_ach) / dt, 0.0, 1.0), 0.0)
+    free = np.where(k.economizer, _clip((t_ret - t_ach) / dt, 0.0, 1.0), 0.0)
     free = np.where(chiller, free, 1.0)  # no chiller: everything goes through the rejection device
     q_mech = (1.0 - free) * q
-    cond_sink, _ = sink_temperature_c(loop.condenser_sink, db, wb, 0.0, ts)
+    # condenser sink: a tower on the wet bulb or an air-cooled condenser on the dry bulb (no evaporative
+    # pre-cooling: sink_temperature_c with zero effectiveness)
+    cond_sink = np.where(k.condenser_wet, wb, db)
     t_cond = cond_sink + loop.condenser_approach_c * qf + loop.condenser_rise_c
-    cop = chiller_cop(ts - loop.evaporator_approach_c, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
+    cop = chiller_cop(k.evaporating_c, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
     chiller_kw = np.where(chiller, q_mech / cop, 0.0)
     # fan speed: hold the approach in free cooling, full speed in partial economizer, follow load otherwise
     margin = np.maximum(ts - sink, 1e-6)
-    s_free = np.clip(a * qf / margin, loop.fan_min_speed_frac, 1.0)
+    s_free = _clip(a * qf / margin, loop.fan_min_speed_frac, 1.0)
     # with the chiller running, towers/condensers run flat out (lowest condensing temperature saves more
     # compressor power than the fans cost, the usual control); scaled down only at part load below s_min
-    s_mech = np.clip(np.minimum(1.0, 2.0 * qf), loop.fan_min_speed_frac, 1.0)
+    s_mech = _clip(np.minimum(1.0, 2.0 * qf), loop.fan_min_speed_frac, 1.0)
     speed = np.where(free >= 1.0, s_free, np.where(free > 0.0, np.maximum(s_free, s_mech), s_mech))
     speed = np.where(chiller, speed, np.where(t_ach <= ts, s_free, 1.0))
     fan_kw = loop.fan_kw_per_kw * d * speed**3
