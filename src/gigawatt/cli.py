@@ -51,7 +51,7 @@ def _fmt(v: float) -> str:
 
 def _limits(args: argparse.Namespace) -> object:
     """Resource limits from ``--no-limits`` / ``--limit KEY=VALUE`` (over the environment's)."""
-    from gigawatt.scenario.limits import ResourceLimits
+    from gigawatt.checks.limits import ResourceLimits
 
     if args.no_limits:
         return False
@@ -96,7 +96,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     import gigawatt as gw
-    from gigawatt.scenario.feasibility import scenario_warnings
+    from gigawatt.checks.feasibility import scenario_warnings
 
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]  # errors (exit 2) include the static feasibility errors
     _say(
