@@ -265,8 +265,10 @@ class FacilityController:
         self.dry_bulb_site_c = np.stack([w["dry_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         self.wet_bulb_site_c = np.stack([w["wet_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         db_all, wb_all = self.hall_weather(slice(None))
+        self.ambient = facility.ambient_limits(self.plant, db_all, wb_all)
+        """Cooling capacity and the IT power it admits per step and hall (they depend on the weather only)."""
         self.thermal_may_bind: np.ndarray = np.asarray(
-            facility.thermal_may_bind(self.plant, db_all, wb_all).any(axis=1)
+            facility.thermal_may_bind(self.plant, db_all, wb_all, limits=self.ambient).any(axis=1)
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
@@ -418,6 +420,7 @@ class FacilityController:
             throughput_frac=throughput_hall,
             step_s=self.ctx.clock.step_s,
             server_fan_frac=self.fan_frac(t),
+            limits=self.ambient.rows(t),
         )
         f = self.ctx.fleet
         gone = self.absent(dark_hall, t)
@@ -493,7 +496,13 @@ class FacilityController:
         it = self.it_power(occ, t)
         db, wb = self.hall_weather(t)
         thr = facility.thermal_limit_throughput_frac(
-            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb, self.fan_frac(t)
+            self.plant,
+            it["fixed_it_kw"],
+            it["dynamic_it_kw"],
+            db,
+            wb,
+            self.fan_frac(t),
+            limits=self.ambient.rows(t),
         )
         return np.clip(thr, 0.0, 1.0)
 
@@ -838,6 +847,7 @@ class FacilityController:
             wb,
             step_s=self.ctx.clock.step_s,
             server_fan_frac=self.fan_frac(steps),
+            limits=self.ambient.rows(steps),
         )
         bad = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
         bad |= (self.throughput_hall[steps] < 1.0).any(axis=1)

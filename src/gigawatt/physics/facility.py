@@ -41,7 +41,9 @@ from gigawatt.physics import it_power, thermal, water
 __all__ = [
     "COOLING_CAPACITY_FRAC",
     "OTHER_POWER_FRAC_OF_DESIGN_IT",
+    "AmbientLimits",
     "FacilityPlant",
+    "ambient_limits",
     "build_facility_plant",
     "evaluate_it_power",
     "facility_flows",
@@ -115,6 +117,29 @@ class FacilityPlant:
             it_kw, self.pdu_installed_kw, self.pdu_coeffs, self.ups_installed_kw, self.ups_coeffs
         )
         return self.loss_heat_in_room_frac * (pdu + ups)
+
+
+@dataclass(frozen=True)
+class AmbientLimits:
+    """What the ambient alone fixes for a plant, per step and hall (arrays ``(n, n_halls)``): the cooling
+    capacity [kW] (:func:`~gigawatt.physics.cooling.cooling_capacity_kw`) and the largest IT power [kW] whose
+    heat fits in it (:func:`~gigawatt.physics.thermal.max_it_power_for_capacity_kw`). Computed once per run by
+    :func:`ambient_limits` and sliced per block (:meth:`rows`): the same numbers as computing them per call."""
+
+    cooling_capacity_kw: FloatArray
+    max_it_kw: FloatArray
+
+    def rows(self, t: slice | npt.NDArray[np.int64]) -> AmbientLimits:
+        """The limits of rows ``t``."""
+        return AmbientLimits(self.cooling_capacity_kw[t], self.max_it_kw[t])
+
+
+def ambient_limits(
+    plant: FacilityPlant, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> AmbientLimits:
+    """:class:`AmbientLimits` of ``plant`` at the ambient temperatures [°C], arrays ``(n, n_halls)``."""
+    capacity = cool.cooling_capacity_kw(plant.cooling, dry_bulb_c, wet_bulb_c)
+    return AmbientLimits(capacity, thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw))
 
 
 def _coeffs(kinds: list[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -288,17 +313,18 @@ def _thermal_solve(
     wb: FloatArray,
     d0: FloatArray,
     server_fan_frac: npt.ArrayLike | None = None,
-    capacity: FloatArray | None = None,
+    limits: AmbientLimits | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Thermal throughput limit, server-fan power [kW] and cooling capacity [kW] at the nominal load
-    ``fixed + dyn·d0`` (``capacity``: :func:`~gigawatt.physics.cooling.cooling_capacity_kw` if known)."""
+    ``fixed + dyn·d0`` (``limits``: the :class:`AmbientLimits` of these rows, if known)."""
     # temperatures and capacity at the nominal load (capacity depends on the ambient only)
     fan_max_kw, heat_nominal = _nominal_heat_kw(plant, fixed, dyn, d0, server_fan_frac)
     temps = cool.cooling_temperatures(plant.cooling, heat_nominal, db, wb)
     fans = it_power.server_fan_power_w(1.0, fan_max_kw, temps["inlet_c"])
-    if capacity is None:
-        capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
-    p_max = thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw)
+    if limits is None:
+        limits = ambient_limits(plant, db, wb)
+    capacity = np.broadcast_to(limits.cooling_capacity_kw, db.shape)
+    p_max = np.broadcast_to(limits.max_it_kw, db.shape)
     x_thermal = thermal.thermal_throughput_frac(
         p_max, fixed + fans, dyn, plant.dvfs_exponent, plant.min_throughput_frac
     )
@@ -364,10 +390,12 @@ def thermal_limit_throughput_frac(
     dry_bulb_c: npt.ArrayLike,
     wet_bulb_c: npt.ArrayLike,
     server_fan_frac: npt.ArrayLike | None = None,
+    *,
+    limits: AmbientLimits | None = None,
 ) -> FloatArray:
     """Throughput fraction the thermal limits allow (the ``throughput_frac`` of :func:`facility_flows` without
     a given throughput), without evaluating the rest of the facility: the controller's fast look-ahead.
-    ``server_fan_frac`` as in :func:`facility_flows`."""
+    ``server_fan_frac`` and ``limits`` as in :func:`facility_flows`."""
     fixed = np.asarray(fixed_it_kw, dtype=float)
     dyn = np.asarray(dynamic_it_kw, dtype=float)
     shape = np.broadcast_shapes(fixed.shape, dyn.shape)
@@ -381,6 +409,7 @@ def thermal_limit_throughput_frac(
         wb,
         np.ones(shape),
         server_fan_frac,
+        limits,
     )
     return x
 
@@ -395,6 +424,7 @@ def facility_flows(
     throughput_frac: npt.ArrayLike | None = None,
     step_s: float = 300.0,
     server_fan_frac: npt.ArrayLike | None = None,
+    limits: AmbientLimits | None = None,
 ) -> dict[str, FloatArray]:
     """Facility flows per step and hall from an IT load split into fixed and throughput-scaled parts.
 
@@ -418,6 +448,9 @@ def facility_flows(
     server_fan_frac : array_like (n, n_halls), optional
         Share of the hall's server fans installed (a partly built or partly retired hall,
         ``docs/models/fleet_time.md``); default 1. The plant itself stays sized for the full design.
+    limits : AmbientLimits, optional
+        :func:`ambient_limits` of these rows when the caller computed them for the whole run (they depend on
+        the ambient only); computed here otherwise. The numbers are the same either way.
 
     Returns
     -------
@@ -437,7 +470,7 @@ def facility_flows(
     )
     x0 = np.ones(shape) if x_given is None else x_given
     d0 = it_power.dvfs_dynamic_power_frac(x0, plant.dvfs_exponent)
-    x_thermal, fans, capacity = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac)
+    x_thermal, fans, capacity = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac, limits)
     x = x_thermal if x_given is None else x_given
     it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
     out = evaluate_it_power(plant, it, db, wb, step_s, cooling_capacity_kw=capacity)
@@ -450,7 +483,11 @@ def facility_flows(
 
 
 def thermal_may_bind(
-    plant: FacilityPlant, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+    plant: FacilityPlant,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+    *,
+    limits: AmbientLimits | None = None,
 ) -> FloatArray:
     """Steps and halls where thermal limits *could* reduce throughput at some load ≤ design IT (bool array).
 
@@ -462,7 +499,9 @@ def thermal_may_bind(
     wb = np.asarray(wet_bulb_c, dtype=float)
     it = np.broadcast_to(plant.design_it_kw, np.broadcast_shapes(db.shape, plant.design_it_kw.shape))
     heat = it + plant.in_room_loss_kw(it)
-    capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
+    capacity = (
+        cool.cooling_capacity_kw(plant.cooling, db, wb) if limits is None else limits.cooling_capacity_kw
+    )
     temps = cool.cooling_temperatures(plant.cooling, heat, db, wb)
     cp = plant.cooling
     liquid_acc = cp.liquid_capture_frac >= 0.5
