@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,7 @@ __all__ = [
     "facility_flows",
     "facility_power_given_throughput_kw",
     "facility_power_kw",
+    "facility_power_kw_numpy",
     "max_it_power_under_limit_kw",
     "thermal_limit_throughput_frac",
     "thermal_may_bind",
@@ -110,6 +112,20 @@ class FacilityPlant:
     def can_throttle(self) -> bool:
         """The physics can reduce throughput (thermal limits), so the controller must look ahead."""
         return True
+
+    @cached_property
+    def power_params(self) -> FloatArray:
+        """Parameter table of the compiled facility power (:mod:`~gigawatt.physics.facility_kernel`)."""
+        from gigawatt.physics.facility_kernel import facility_power_params
+
+        return facility_power_params(
+            self.cooling,
+            (self.pdu_installed_kw, self.pdu_coeffs),
+            (self.ups_installed_kw, self.ups_coeffs),
+            (self.transformer_installed_kw, self.transformer_coeffs),
+            self.loss_heat_in_room_frac,
+            self.other_kw,
+        )
 
     def in_room_loss_kw(self, it_kw: FloatArray) -> FloatArray:
         """PDU + UPS losses released in the cooled space [kW] at IT power ``it_kw``."""
@@ -514,7 +530,18 @@ def facility_power_kw(
     plant: FacilityPlant, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
 ) -> FloatArray:
     """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``): ``facility_power_kw`` of
-    :func:`evaluate_it_power` alone (the same arithmetic, without capacity, temperatures and water)."""
+    :func:`evaluate_it_power` alone, compiled (:mod:`~gigawatt.physics.facility_kernel`: the same equations
+    in one pass over the elements; :func:`facility_power_kw_numpy` is the numpy form)."""
+    from gigawatt.physics.facility_kernel import facility_power_kw_compiled
+
+    return facility_power_kw_compiled(plant.power_params, it_kw, dry_bulb_c, wet_bulb_c)
+
+
+def facility_power_kw_numpy(
+    plant: FacilityPlant, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> FloatArray:
+    """:func:`facility_power_kw` in numpy (the reference of the compiled kernel; same arithmetic as
+    :func:`evaluate_it_power` without capacity, temperatures and water)."""
     it = np.maximum(np.asarray(it_kw, dtype=float), 0.0)
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), it.shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), it.shape)
