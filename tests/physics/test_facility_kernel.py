@@ -56,3 +56,18 @@ def test_compiled_broadcasts_like_numpy_and_follows_overrides() -> None:
     one_row = fm.facility_power_kw(plant, it[3], np.full(len(DESIGNS), db), np.full(len(DESIGNS), wb))
     assert one_row.shape == (len(DESIGNS),)
     assert_allclose(one_row, fm.facility_power_kw(plant, it, db, wb)[3], rtol=1e-15, atol=0)
+
+
+def test_compiled_power_at_given_throughput_equals_facility_flows() -> None:
+    plant = _plant()
+    rng = np.random.default_rng(7)
+    n, h = 3000, len(DESIGNS)
+    fixed = rng.uniform(0.0, 0.6, (n, h)) * plant.design_it_kw
+    dyn = rng.uniform(0.0, 0.8, (n, h)) * plant.design_it_kw
+    x = rng.uniform(0.2, 1.0, (n, h))
+    fan_frac = rng.uniform(0.0, 1.0, (n, h))
+    db = rng.uniform(-20.0, 45.0, (n, h))
+    wb = db - rng.uniform(0.0, 20.0, (n, h))
+    flows = fm.facility_flows(plant, fixed, dyn, db, wb, throughput_frac=x, server_fan_frac=fan_frac)
+    compiled = fm.facility_power_given_throughput_kw(plant, fixed, dyn, db, wb, x, fan_frac)
+    assert_allclose(compiled, flows["facility_power_kw"], rtol=1e-12, atol=1e-9)

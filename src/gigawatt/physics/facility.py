@@ -390,13 +390,18 @@ def facility_power_given_throughput_kw(
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
     x = np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
-    d = it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
-    fan_max_kw, heat_nominal = _nominal_heat_kw(plant, fixed, dyn, d, server_fan_frac)
-    fans = it_power.server_fan_power_w(
-        1.0, fan_max_kw, cool.inlet_temperature_c(plant.cooling, heat_nominal, db, wb)
+    from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
+
+    fan_max_kw = (
+        plant.server_fan_max_kw
+        if server_fan_frac is None
+        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
     )
-    it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
-    return facility_power_kw(plant, it, db, wb)
+    dyn_at_x = dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
+    _, _, fac = facility_power_given_throughput_compiled(
+        plant.power_params, fixed, dyn_at_x, fan_max_kw, db, wb
+    )
+    return fac
 
 
 def thermal_limit_throughput_frac(

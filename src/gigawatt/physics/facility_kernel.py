@@ -183,84 +183,162 @@ def _loop_power(
     return chiller_kw, fan_kw, pump_kw
 
 
+@numba.njit(cache=True, inline="always")
+def _inlet0(p: FloatArray, h: int, q: float, db: float, wb: float) -> float:
+    """Server inlet at design airflow per kW (``cooling.inlet_temperature_c``), ``q`` clipped at 0."""
+    c = p[_C, h]
+    d_air = p[_AL + _D, h]
+    ts_air, a_air = p[_AL + _TS, h], p[_AL + _A, h]
+    supply_air, air_sink = p[_C + 3, h], p[_C + 6, h]
+    q_air = (1.0 - c) * q
+    q_air_loop = q_air + _fan_cubed(p[_C + 1, h], d_air, q_air, p[_C + 2, h])
+    ql = _max(q_air_loop, 0.0)
+    dsafe = d_air if d_air > 0 else 1.0
+    sink = _sink(air_sink, db, wb, p[_AL + _EPS, h], ts_air - a_air * ql / dsafe)
+    if p[_AL + _CH, h] > 0:
+        supply = ts_air
+    else:
+        supply = _max(ts_air, sink + a_air * ql / dsafe)
+    if not d_air > 0:
+        supply = math.nan
+    if air_sink == SINK_OUTSIDE_AIR:
+        inlet = _max(supply, supply_air)
+    else:
+        inlet = _max(supply_air, supply + p[_C + 4, h])
+    return inlet if 1.0 - c > 1e-9 else supply_air + 0.0 * q
+
+
+@numba.njit(cache=True, inline="always")
+def _path_losses(p: FloatArray, h: int, it: float) -> tuple[float, float]:
+    pdu = _stage_loss(it, p[_E, h], p[_E + 1, h], p[_E + 2, h], p[_E + 3, h])
+    ups = _stage_loss(it + pdu, p[_E + 4, h], p[_E + 5, h], p[_E + 6, h], p[_E + 7, h])
+    return pdu, ups
+
+
+@numba.njit(cache=True)
+def _facility_at(p: FloatArray, h: int, it_in: float, db: float, wb: float, fan: FloatArray) -> float:
+    """Facility power [kW] of hall ``h`` at IT power ``it_in`` (``facility.facility_power_kw``)."""
+    it = _max(it_in, 0.0)
+    pdu, ups = _path_losses(p, h, it)
+    heat = it + p[_E + 12, h] * (pdu + ups)
+    # cooling power (cooling.cooling_power_kw)
+    c = p[_C, h]
+    q = _max(heat, 0.0)
+    q_liq = c * q
+    q_air = (1.0 - c) * q
+    fan_ref = _fan_speed_frac(p[_C + 3, h], fan[0], fan[1], fan[2])
+    factor = _fan_speed_frac(_inlet0(p, h, q, db, wb), fan[0], fan[1], fan[2]) / fan_ref
+    air_fan = _fan_cubed(p[_C + 1, h], p[_AL + _D, h], q_air * factor, p[_C + 2, h])
+    door_fan = _fan_cubed(p[_C + 5, h], p[_LL + _D, h], q_liq * factor, p[_C + 2, h])
+    l_ch, l_fan, l_pump = _loop_power(p, _LL, h, q_liq + door_fan, db, wb)
+    a_ch, a_fan, a_pump = _loop_power(p, _AL, h, q_air + air_fan, db, wb)
+    cooling = (l_ch + a_ch) + (l_fan + a_fan) + (l_pump + a_pump) + air_fan + door_fan
+    other = p[_E + 13, h]
+    tx = _stage_loss(
+        it + pdu + ups + cooling + other, p[_E + 8, h], p[_E + 9, h], p[_E + 10, h], p[_E + 11, h]
+    )
+    loss = pdu + ups + tx
+    return it + cooling + loss + other
+
+
 @numba.njit(cache=True)
 def _facility_power_kernel(
-    it_kw: FloatArray,
+    it_kw: FloatArray, db_c: FloatArray, wb_c: FloatArray, p: FloatArray, fan: FloatArray, out: FloatArray
+) -> None:
+    n, n_h = it_kw.shape
+    for i in range(n):
+        for h in range(n_h):
+            out[i, h] = _facility_at(p, h, it_kw[i, h], db_c[i, h], wb_c[i, h], fan)
+
+
+@numba.njit(cache=True)
+def _given_throughput_kernel(
+    fixed_kw: FloatArray,
+    dyn_at_x_kw: FloatArray,
+    fan_max_kw: FloatArray,
     db_c: FloatArray,
     wb_c: FloatArray,
     p: FloatArray,
-    fan_start_c: float,
-    fan_full_c: float,
-    fan_base: float,
+    fan: FloatArray,
+    fan_base_cubed: float,
+    it_out: FloatArray,
+    fans_out: FloatArray,
     out: FloatArray,
 ) -> None:
-    n, n_h = it_kw.shape
-    for h in range(n_h):
-        c = p[_C, h]
-        air_fan_kw_per_kw, air_fan_min, supply_air = p[_C + 1, h], p[_C + 2, h], p[_C + 3, h]
-        coil_approach, door_kw_per_kw, air_sink = p[_C + 4, h], p[_C + 5, h], p[_C + 6, h]
-        d_air, d_liq = p[_AL + _D, h], p[_LL + _D, h]
-        ts_air, a_air = p[_AL + _TS, h], p[_AL + _A, h]
-        fan_ref = _fan_speed_frac(supply_air, fan_start_c, fan_full_c, fan_base)
-        for i in range(n):
+    n, n_h = fixed_kw.shape
+    for i in range(n):
+        for h in range(n_h):
             db, wb = db_c[i, h], wb_c[i, h]
-            it = _max(it_kw[i, h], 0.0)
-            pdu = _stage_loss(it, p[_E, h], p[_E + 1, h], p[_E + 2, h], p[_E + 3, h])
-            ups = _stage_loss(it + pdu, p[_E + 4, h], p[_E + 5, h], p[_E + 6, h], p[_E + 7, h])
-            heat = it + p[_E + 12, h] * (pdu + ups)
-            # cooling power (cooling.cooling_power_kw)
-            q = _max(heat, 0.0)
-            q_liq = c * q
-            q_air = (1.0 - c) * q
-            # inlet at design airflow per kW (cooling.inlet_temperature_c)
-            q_air_loop = q_air + _fan_cubed(air_fan_kw_per_kw, d_air, q_air, air_fan_min)
-            ql = _max(q_air_loop, 0.0)
-            dsafe = d_air if d_air > 0 else 1.0
-            sink = _sink(air_sink, db, wb, p[_AL + _EPS, h], ts_air - a_air * ql / dsafe)
-            if p[_AL + _CH, h] > 0:
-                supply = ts_air
-            else:
-                supply = _max(ts_air, sink + a_air * ql / dsafe)
-            if not d_air > 0:
-                supply = math.nan
-            if air_sink == SINK_OUTSIDE_AIR:
-                inlet = _max(supply, supply_air)
-            else:
-                inlet = _max(supply_air, supply + coil_approach)
-            inlet0 = inlet if 1.0 - c > 1e-9 else supply_air + 0.0 * q
-            factor = _fan_speed_frac(inlet0, fan_start_c, fan_full_c, fan_base) / fan_ref
-            air_fan = _fan_cubed(air_fan_kw_per_kw, d_air, q_air * factor, air_fan_min)
-            door_fan = _fan_cubed(door_kw_per_kw, d_liq, q_liq * factor, air_fan_min)
-            l_ch, l_fan, l_pump = _loop_power(p, _LL, h, q_liq + door_fan, db, wb)
-            a_ch, a_fan, a_pump = _loop_power(p, _AL, h, q_air + air_fan, db, wb)
-            cooling = (l_ch + a_ch) + (l_fan + a_fan) + (l_pump + a_pump) + air_fan + door_fan
-            other = p[_E + 13, h]
-            tx = _stage_loss(
-                it + pdu + ups + cooling + other, p[_E + 8, h], p[_E + 9, h], p[_E + 10, h], p[_E + 11, h]
-            )
-            loss = pdu + ups + tx
-            out[i, h] = it + cooling + loss + other
+            fan_max = fan_max_kw[i, h]
+            # server fans at the nominal load with fans at base speed (facility._nominal_heat_kw)
+            it_nominal = fixed_kw[i, h] + fan_max * fan_base_cubed + dyn_at_x_kw[i, h]
+            pdu, ups = _path_losses(p, h, it_nominal)
+            heat = it_nominal + p[_E + 12, h] * (pdu + ups)
+            s = _fan_speed_frac(_inlet0(p, h, _max(heat, 0.0), db, wb), fan[0], fan[1], fan[2])
+            fans = 1.0 * fan_max * s**3.0
+            it = fixed_kw[i, h] + fans + dyn_at_x_kw[i, h]
+            it_out[i, h] = it
+            fans_out[i, h] = fans
+            out[i, h] = _facility_at(p, h, it, db, wb, fan)
+
+
+def _fan_constants() -> FloatArray:
+    return np.array([it_power.FAN_RAMP_START_C, it_power.FAN_RAMP_FULL_C, it_power.FAN_BASE_SPEED_FRAC])
+
+
+def _as2d(x: npt.ArrayLike, shape: tuple[int, ...], shape2: tuple[int, int]) -> FloatArray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), shape).reshape(shape2))
+
+
+def facility_power_given_throughput_compiled(
+    params: FloatArray,
+    fixed_kw: FloatArray,
+    dyn_at_x_kw: FloatArray,
+    fan_max_kw: npt.ArrayLike,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """IT power, server-fan power and facility power [kW] at a given throughput, arrays ``(n, n_halls)``:
+    ``dyn_at_x_kw`` is the dynamic IT power already scaled by the DVFS power fraction of the throughput,
+    ``fan_max_kw`` the installed server fans at full speed (``facility.facility_power_given_throughput_kw``)."""
+    shape = np.broadcast_shapes(np.shape(fixed_kw), np.shape(dyn_at_x_kw), np.shape(dry_bulb_c))
+    if len(shape) != 2:
+        raise ValueError("facility_power_given_throughput_compiled: arrays must be (n, n_halls)")
+    shape2 = (shape[0], shape[1])
+    it, fans, out = np.empty(shape2), np.empty(shape2), np.empty(shape2)
+    _given_throughput_kernel(
+        _as2d(fixed_kw, shape, shape2),
+        _as2d(dyn_at_x_kw, shape, shape2),
+        _as2d(fan_max_kw, shape, shape2),
+        _as2d(dry_bulb_c, shape, shape2),
+        _as2d(wet_bulb_c, shape, shape2),
+        params,
+        _fan_constants(),
+        it_power.FAN_BASE_SPEED_FRAC**3,
+        it,
+        fans,
+        out,
+    )
+    return it, fans, out
 
 
 def facility_power_kw_compiled(
     params: FloatArray, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
 ) -> FloatArray:
     """Facility power [kW] per element of ``it_kw`` ``(n, n_halls)`` (see module docstring)."""
-    it = np.asarray(it_kw, dtype=float)
-    shape = np.broadcast_shapes(it.shape, np.shape(dry_bulb_c), np.shape(wet_bulb_c), (params.shape[1],))
-    shape2 = shape if len(shape) == 2 else (1, *shape)[-2:]
-    it2 = np.ascontiguousarray(np.broadcast_to(it, shape).reshape(shape2))
-    db2 = np.ascontiguousarray(np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape).reshape(shape2))
-    wb2 = np.ascontiguousarray(np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape).reshape(shape2))
+    shape = np.broadcast_shapes(
+        np.shape(it_kw), np.shape(dry_bulb_c), np.shape(wet_bulb_c), (params.shape[1],)
+    )
+    if len(shape) > 2:
+        raise ValueError("facility_power_kw_compiled: arrays must be (n, n_halls) or (n_halls,)")
+    shape2 = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0])
     out = np.empty(shape2)
     _facility_power_kernel(
-        it2,
-        db2,
-        wb2,
+        _as2d(it_kw, shape, shape2),
+        _as2d(dry_bulb_c, shape, shape2),
+        _as2d(wet_bulb_c, shape, shape2),
         params,
-        it_power.FAN_RAMP_START_C,
-        it_power.FAN_RAMP_FULL_C,
-        it_power.FAN_BASE_SPEED_FRAC,
+        _fan_constants(),
         out,
     )
     return out.reshape(shape)
