@@ -442,6 +442,38 @@ class FacilityController:
         flows["wet_bulb_c_site"] = self.wet_bulb_site_c[t]
         return flows
 
+    def evaluate_power(
+        self,
+        occupancy: np.ndarray,
+        throughput_hall: np.ndarray,
+        step0: int,
+        running_hall: np.ndarray,
+        dark_hall: np.ndarray | None = None,
+        step_idx: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """``it_power_kw``, ``facility_power_kw`` (T, H) and ``site_facility_power_kw`` (T, S) of :meth:`evaluate`
+        at the given throughput, alone: what the supply stage's look-ahead reads, from the compiled facility
+        power (:func:`gigawatt.physics.facility.facility_power_given_throughput_kw`; the same equations)."""
+        from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
+
+        t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
+        it = self.it_power(occupancy, t)
+        dry_hall, wet_hall = self.hall_weather(t)
+        fan_frac = self.fan_frac(t)
+        plant = self.plant
+        fan_max_kw = plant.server_fan_max_kw if fan_frac is None else plant.server_fan_max_kw * fan_frac
+        dyn = it["dynamic_it_kw"] * running_hall
+        dyn_at_x = dyn * it_power.dvfs_dynamic_power_frac(throughput_hall, plant.dvfs_exponent)
+        it_kw, _, fac = facility_power_given_throughput_compiled(
+            plant.power_params, it["fixed_it_kw"], dyn_at_x, fan_max_kw, dry_hall, wet_hall
+        )
+        flows = {"it_power_kw": it_kw, "facility_power_kw": fac}
+        gone = self.absent(dark_hall, t)
+        if gone is not None and gone.any():
+            black_out(flows, gone, self.ctx.fleet.group_hall)
+        flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
+        return flows
+
     # ------------------------------------------------------------------------------------- feedback
     @property
     def needs_feedback(self) -> bool:
@@ -463,13 +495,13 @@ class FacilityController:
         ones = np.ones_like(thr)
         s0 = self._synced_step if self.supply.has_state else step0
         if s0 >= step0:
-            flows = self.evaluate(occ, thr, step0, running_hall=ones)
+            flows = self.evaluate_power(occ, thr, step0, running_hall=ones)
         else:  # one evaluation: the steps since the last decision as drawn and at full throughput (for the
             # gas commitment, as in finalize), then the block as predicted
             n0 = step0 - s0
             past = self.ctx.ledger.occupancy_range(s0, step0)
             no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
-            flows = self.evaluate(
+            flows = self.evaluate_power(
                 np.concatenate([past, past, occ]),
                 np.concatenate([self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]),
                 s0,
