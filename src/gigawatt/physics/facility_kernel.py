@@ -7,7 +7,7 @@ electrical chain (:mod:`~gigawatt.physics.electrical`), server-airflow factor an
 (:func:`~gigawatt.physics.cooling.cooling_power_kw`), both cooling loops (chiller, rejection fans, pumps) and
 the transformer. The numpy functions remain the reference (they also give capacity, temperatures and water);
 ``tests/physics/test_facility_kernel.py`` holds the two equal over every cooling design, random loads and
-weather, to 1e-12 relative (only ``pow`` may round differently, by an ulp).
+weather, to 1e-12 relative (cubes are multiplied out where numpy calls ``pow``: an ulp or two).
 """
 
 from __future__ import annotations
@@ -111,6 +111,22 @@ def _clip(x: float, lo: float, hi: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
+def _cube(x: float) -> float:  # numpy's x**3 is pow(x, 3): equal to within an ulp or two
+    return x * x * x
+
+
+@numba.njit(cache=True, inline="always")
+def _power(x: float, n: float) -> float:  # exact for the exponents of the shipped designs (0, 1, 2)
+    if n == 2.0:
+        return x * x
+    if n == 1.0:
+        return x
+    if n == 0.0:
+        return 1.0
+    return x**n
+
+
+@numba.njit(cache=True, inline="always")
 def _stage_loss(p: float, s: float, a0: float, a1: float, a2: float) -> float:
     safe = s if s > 0 else 1.0
     x = p / safe
@@ -132,7 +148,7 @@ def _sink(code: float, db: float, wb: float, eps: float, target: float) -> float
 def _fan_cubed(fan_kw_per_kw: float, design_kw: float, load_kw: float, min_speed: float) -> float:
     safe = design_kw if design_kw > 0 else 1.0
     s = _max(load_kw / safe, min_speed)
-    return fan_kw_per_kw * safe * _min(s, 1.5) ** 3.0 if design_kw > 0 else 0.0
+    return fan_kw_per_kw * safe * _cube(_min(s, 1.5)) if design_kw > 0 else 0.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -175,9 +191,9 @@ def _loop_power(
         speed = s_mech
     if not chiller:
         speed = s_free if t_ach <= ts else 1.0
-    fan_kw = p[o + _FAN, h] * d * speed**3.0
+    fan_kw = p[o + _FAN, h] * d * _cube(speed)
     flow = _max(qf, p[o + _PUMPMIN, h])
-    pump_kw = p[o + _PUMP, h] * d * flow ** p[o + _PUMPEXP, h]
+    pump_kw = p[o + _PUMP, h] * d * _power(flow, p[o + _PUMPEXP, h])
     if not present:
         return 0.0, 0.0, 0.0
     return chiller_kw, fan_kw, pump_kw
@@ -275,7 +291,7 @@ def _given_throughput_kernel(
             pdu, ups = _path_losses(p, h, it_nominal)
             heat = it_nominal + p[_E + 12, h] * (pdu + ups)
             s = _fan_speed_frac(_inlet0(p, h, _max(heat, 0.0), db, wb), fan[0], fan[1], fan[2])
-            fans = 1.0 * fan_max * s**3.0
+            fans = 1.0 * fan_max * _cube(s)
             it = fixed_kw[i, h] + fans + dyn_at_x_kw[i, h]
             it_out[i, h] = it
             fans_out[i, h] = fans
