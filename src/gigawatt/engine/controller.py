@@ -260,6 +260,7 @@ class FacilityController:
             )
         self.phase_w = power.phase_power_w(fleet.idle_w, fleet.tdp_w, fleet.training_power_frac)
         self.g2h = fleet.group_to_hall_matrix()
+        self._site_halls = [np.flatnonzero(fleet.hall_site == s) for s in range(fleet.n_sites)]
         self.h2s = fleet.hall_to_site_matrix()
         self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
         self.dry_bulb_site_c = np.stack([w["dry_bulb_c"] for w in self.weather], axis=1)  # (T, S)
@@ -378,7 +379,7 @@ class FacilityController:
         ``lit`` (H,) bool: halls with power (default all; a dark hall draws nothing).
         Pure evaluation of :func:`gigawatt.physics.facility.evaluate_it_power` (monotone in IT power).
         """
-        halls = np.flatnonzero(self.ctx.fleet.hall_site == site)
+        halls = self._site_halls[site]
         db, wb = self.hall_weather(np.asarray(step_idx))
         it = np.zeros((len(step_idx), self.ctx.fleet.n_halls))
         it[:, halls] = it_hall_kw
