@@ -9,11 +9,22 @@ Also reported, measured in the same run:
   the whole horizon and every hall, in one vectorised call;
 * a baseline: the same physics called once per feedback block (12 steps, i.e. the controller without its
   look-ahead window), measured on 30 days and scaled to the year; the ratio shows what the window buys.
+
+Campus scale (issue "campus scale"): the full reference scenario over one month, warm (second call in the
+process), wall and CPU time:
+
+* ``reference`` with ``horizon_h: 720``: target ≤ 0.6 s on the 2-core reference machine (was ≈ 1.8 s);
+* the same in July with the grid import capped at 60 MW, so that power capping binds (root finding on the
+  facility power every capped block): was ≈ 4.3 s, target "much faster".
+
+Also reported: the compiled facility power (:mod:`gigawatt.physics.facility_kernel`) against its numpy form on
+small arrays (what the capping root finding evaluates), per call.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -71,5 +82,43 @@ def main() -> None:
     )
 
 
+def month(capped: bool) -> gw.Scenario:
+    upd: dict[str, object] = {"horizon_h": 720}
+    if capped:
+        upd |= {"start": "2026-07-01T00:00:00", "sites[0].grid.import_capacity_mw": 60}
+    return gw.load_scenario("reference").updated(upd)
+
+
+def campus_month() -> None:
+    for capped, target in ((False, "target <= 0.6 s, was ~1.8 s"), (True, "was ~4.3 s")):
+        gw.simulate(month(capped))  # warm: imports, compiled kernels, weather
+        walls, cpus = [], []
+        for _ in range(3):
+            sc = month(capped)
+            c0, t0 = time.process_time(), time.perf_counter()
+            gw.simulate(sc)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+        label = "reference month, grid cap binds" if capped else "reference month"
+        print(f"  {label + ':':34s}{min(walls):8.3f} s wall, {min(cpus):.3f} s CPU   ({target})")
+    plant = facility.build_facility_plant(
+        cooling_presets=["dlc", "air"], design_it_kw=[65_000.0, 35_000.0], redundancy=["N+1", "2N"]
+    )
+    rng = np.random.default_rng(1)
+    it = rng.uniform(0.0, 70_000.0, (12, 2))
+    db, wb = rng.uniform(15.0, 35.0, (12, 2)), rng.uniform(10.0, 25.0, (12, 2))
+    facility.facility_power_kw(plant, it, db, wb)
+    n = 200
+    t_k, _ = best_of(lambda: [facility.facility_power_kw(plant, it, db, wb) for _ in range(n)], repeat=3)
+    t_np, _ = best_of(
+        lambda: [facility.facility_power_kw_numpy(plant, it, db, wb) for _ in range(n)], repeat=3
+    )
+    print(
+        f"  facility power, 12 steps x 2 halls: {t_k / n * 1e6:8.1f} µs compiled vs {t_np / n * 1e6:.1f} µs numpy "
+        f"({t_np / t_k:.1f}x)"
+    )
+
+
 if __name__ == "__main__":
     main()
+    campus_month()

@@ -140,6 +140,7 @@ class AcceleratorPreset:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
+@cache  # frozen result: read once per name (scenario validation asks for every server's preset)
 def accelerator(name: str) -> AcceleratorPreset:
     """The accelerator preset ``name`` (:class:`AcceleratorPreset`).
 

@@ -58,6 +58,9 @@ __all__ = [
 #: exactly after the run (:meth:`FacilityController.unsound_skips`), so the estimate decides speed, never the
 #: answer.
 SLOPE_ESTIMATE_MARGIN = 1.25
+#: Rows (weather sample × load) per evaluation when sampling the slope (a cache-sized chunk; any size gives
+#: the same numbers, the model being elementwise).
+_SLOPE_CHUNK_ROWS = 4096
 
 
 def marginal_facility_per_it_kw(
@@ -120,14 +123,22 @@ def marginal_facility_per_it_kw(
     frac = np.union1d(np.linspace(0.0, 1.0, n_load), np.geomspace(1e-4, 0.05, 32))
     n_load = frac.size
     h_kw = 0.001 * x_max
-    shape = (idx.size, n_load, n_h)
-    x = np.broadcast_to(frac[None, :, None] * x_max[None, None, :], shape).reshape(-1, n_h)
-    db = np.broadcast_to(dry_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
-    wb = np.broadcast_to(wet_bulb_c[idx][:, None, :], shape).reshape(-1, n_h)
-    ones = np.ones_like(x)
-    f0 = facility.facility_flows(plant, x, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
-    f1 = facility.facility_flows(plant, x + h_kw, 0.0, db, wb, throughput_frac=ones)["facility_power_kw"]
-    slope = np.max((f1 - f0) / h_kw, axis=0)
+    x_load = frac[:, None] * x_max[None, :]  # (n_load, H)
+    slope = np.full(n_h, -np.inf)
+    # elementwise model: evaluate in chunks of weather samples that keep the temporaries in cache
+    per_chunk = max(1, _SLOPE_CHUNK_ROWS // n_load)
+    for i0 in range(0, idx.size, per_chunk):
+        rows = idx[i0 : i0 + per_chunk]
+        shape = (rows.size, n_load, n_h)
+        x = np.broadcast_to(x_load[None, :, :], shape).reshape(-1, n_h)
+        db = np.broadcast_to(dry_bulb_c[rows][:, None, :], shape).reshape(-1, n_h)
+        wb = np.broadcast_to(wet_bulb_c[rows][:, None, :], shape).reshape(-1, n_h)
+        # both points in one evaluation: the facility power at x and at x + h
+        f = facility.facility_power_given_throughput_kw(
+            plant, np.concatenate([x, x + h_kw]), 0.0, np.concatenate([db, db]), np.concatenate([wb, wb]), 1.0
+        )
+        f0, f1 = f[: x.shape[0]], f[x.shape[0] :]
+        slope = np.maximum(slope, np.max((f1 - f0) / h_kw, axis=0))
     return np.asarray(np.maximum(slope, 1.0), dtype=float)
 
 
@@ -250,13 +261,16 @@ class FacilityController:
             )
         self.phase_w = power.phase_power_w(fleet.idle_w, fleet.tdp_w, fleet.training_power_frac)
         self.g2h = fleet.group_to_hall_matrix()
+        self._site_halls = [np.flatnonzero(fleet.hall_site == s) for s in range(fleet.n_sites)]
         self.h2s = fleet.hall_to_site_matrix()
         self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
         self.dry_bulb_site_c = np.stack([w["dry_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         self.wet_bulb_site_c = np.stack([w["wet_bulb_c"] for w in self.weather], axis=1)  # (T, S)
         db_all, wb_all = self.hall_weather(slice(None))
+        self.ambient = facility.ambient_limits(self.plant, db_all, wb_all)
+        """Cooling capacity and the IT power it admits per step and hall (they depend on the weather only)."""
         self.thermal_may_bind: np.ndarray = np.asarray(
-            facility.thermal_may_bind(self.plant, db_all, wb_all).any(axis=1)
+            facility.thermal_may_bind(self.plant, db_all, wb_all, limits=self.ambient).any(axis=1)
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
@@ -366,7 +380,7 @@ class FacilityController:
         ``lit`` (H,) bool: halls with power (default all; a dark hall draws nothing).
         Pure evaluation of :func:`gigawatt.physics.facility.evaluate_it_power` (monotone in IT power).
         """
-        halls = np.flatnonzero(self.ctx.fleet.hall_site == site)
+        halls = self._site_halls[site]
         db, wb = self.hall_weather(np.asarray(step_idx))
         it = np.zeros((len(step_idx), self.ctx.fleet.n_halls))
         it[:, halls] = it_hall_kw
@@ -408,6 +422,7 @@ class FacilityController:
             throughput_frac=throughput_hall,
             step_s=self.ctx.clock.step_s,
             server_fan_frac=self.fan_frac(t),
+            limits=self.ambient.rows(t),
         )
         f = self.ctx.fleet
         gone = self.absent(dark_hall, t)
@@ -427,6 +442,38 @@ class FacilityController:
         flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
         flows["dry_bulb_c_site"] = self.dry_bulb_site_c[t]
         flows["wet_bulb_c_site"] = self.wet_bulb_site_c[t]
+        return flows
+
+    def evaluate_power(
+        self,
+        occupancy: np.ndarray,
+        throughput_hall: np.ndarray,
+        step0: int,
+        running_hall: np.ndarray,
+        dark_hall: np.ndarray | None = None,
+        step_idx: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """``it_power_kw``, ``facility_power_kw`` (T, H) and ``site_facility_power_kw`` (T, S) of :meth:`evaluate`
+        at the given throughput, alone: what the supply stage's look-ahead reads, from the compiled facility
+        power (:func:`gigawatt.physics.facility.facility_power_given_throughput_kw`; the same equations)."""
+        from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
+
+        t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
+        it = self.it_power(occupancy, t)
+        dry_hall, wet_hall = self.hall_weather(t)
+        fan_frac = self.fan_frac(t)
+        plant = self.plant
+        fan_max_kw = plant.server_fan_max_kw if fan_frac is None else plant.server_fan_max_kw * fan_frac
+        dyn = it["dynamic_it_kw"] * running_hall
+        dyn_at_x = dyn * it_power.dvfs_dynamic_power_frac(throughput_hall, plant.dvfs_exponent)
+        it_kw, _, fac = facility_power_given_throughput_compiled(
+            plant.power_params, it["fixed_it_kw"], dyn_at_x, fan_max_kw, dry_hall, wet_hall
+        )
+        flows = {"it_power_kw": it_kw, "facility_power_kw": fac}
+        gone = self.absent(dark_hall, t)
+        if gone is not None and gone.any():
+            black_out(flows, gone, self.ctx.fleet.group_hall)
+        flows["site_facility_power_kw"] = flows["facility_power_kw"] @ self.h2s
         return flows
 
     # ------------------------------------------------------------------------------------- feedback
@@ -450,13 +497,13 @@ class FacilityController:
         ones = np.ones_like(thr)
         s0 = self._synced_step if self.supply.has_state else step0
         if s0 >= step0:
-            flows = self.evaluate(occ, thr, step0, running_hall=ones)
+            flows = self.evaluate_power(occ, thr, step0, running_hall=ones)
         else:  # one evaluation: the steps since the last decision as drawn and at full throughput (for the
             # gas commitment, as in finalize), then the block as predicted
             n0 = step0 - s0
             past = self.ctx.ledger.occupancy_range(s0, step0)
             no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
-            flows = self.evaluate(
+            flows = self.evaluate_power(
                 np.concatenate([past, past, occ]),
                 np.concatenate([self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]),
                 s0,
@@ -483,7 +530,13 @@ class FacilityController:
         it = self.it_power(occ, t)
         db, wb = self.hall_weather(t)
         thr = facility.thermal_limit_throughput_frac(
-            self.plant, it["fixed_it_kw"], it["dynamic_it_kw"], db, wb, self.fan_frac(t)
+            self.plant,
+            it["fixed_it_kw"],
+            it["dynamic_it_kw"],
+            db,
+            wb,
+            self.fan_frac(t),
+            limits=self.ambient.rows(t),
         )
         return np.clip(thr, 0.0, 1.0)
 
@@ -828,6 +881,7 @@ class FacilityController:
             wb,
             step_s=self.ctx.clock.step_s,
             server_fan_frac=self.fan_frac(steps),
+            limits=self.ambient.rows(steps),
         )
         bad = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
         bad |= (self.throughput_hall[steps] < 1.0).any(axis=1)

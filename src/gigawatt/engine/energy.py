@@ -933,7 +933,7 @@ def plan_power_cap(
         for j, h in enumerate(halls):
             for k, kind in enumerate(("other", "training", "inference")):
                 d = dyn_kind_kw[:, h, k]
-                if not np.any(d > 0):
+                if not (d > 0).any():
                     continue
                 share = training_priority_share[int(h)] if training_priority_share is not None else {}
                 if kind == "training" and share:

@@ -109,11 +109,11 @@ def _it_at_level(
     if dvfs_offset is None:
         pf = np.ones_like(x)
     else:
-        pf = 1.0 - np.clip(x - dvfs_offset, 0.0, 1.0) * (1.0 - min_power_frac)
+        pf = 1.0 - np.minimum(np.maximum(x - dvfs_offset, 0.0), 1.0) * (1.0 - min_power_frac)  # clip
     paused = np.zeros((x.size, dyn.shape[1]))
     for b, (offset, active) in enumerate(stage_of_block):
         if active:
-            paused[:, b] = np.clip(x - offset, 0.0, 1.0)
+            paused[:, b] = np.minimum(np.maximum(x - offset, 0.0), 1.0)  # clip, as two ufuncs (less overhead)
     block_power = dyn * pf[:, None] * (1.0 - paused)
     it = base.copy()
     for b in range(dyn.shape[1]):

@@ -57,6 +57,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,20 @@ class LoopPlant:
     pump_exponent: FloatArray
     flow_limit_frac: FloatArray
 
+    @cached_property
+    def derived(self) -> _LoopDerived:
+        """Per-hall quantities that depend on the parameters only (computed once per plant)."""
+        present = self.design_kw > 0
+        return _LoopDerived(
+            present=present,
+            design_safe_kw=np.where(present, self.design_kw, 1.0),
+            return_c=self.supply_c + self.delta_t_c,
+            economizer=self.economizer > 0,
+            chiller=self.has_chiller > 0,
+            evaporating_c=self.supply_c - self.evaporator_approach_c,
+            condenser_wet=self.condenser_sink == SINK_WET_BULB,
+        )
+
     @classmethod
     def stack(cls, params: list[dict[str, float]]) -> LoopPlant:
         """Build from one dict per hall (keys = field names)."""
@@ -145,6 +160,24 @@ class LoopPlant:
         if missing:
             raise KeyError(f"LoopPlant.stack: missing parameters {missing}")
         return cls(**{n: np.array([float(p[n]) for p in params], dtype=float) for n in names})
+
+
+@dataclass(frozen=True)
+class _LoopDerived:
+    """Constants of a :class:`LoopPlant` reused by every evaluation (arrays ``(n_halls,)``)."""
+
+    present: npt.NDArray[np.bool_]
+    design_safe_kw: FloatArray
+    return_c: FloatArray
+    economizer: npt.NDArray[np.bool_]
+    chiller: npt.NDArray[np.bool_]
+    evaporating_c: FloatArray
+    condenser_wet: npt.NDArray[np.bool_]
+
+
+def _clip(x: npt.ArrayLike, lo: npt.ArrayLike, hi: npt.ArrayLike) -> FloatArray:
+    """``np.clip`` as two ufuncs (the same values, less call overhead on small arrays)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 @dataclass(frozen=True)
@@ -215,7 +248,7 @@ def sink_temperature_c(
     wb = np.asarray(wet_bulb_c, dtype=float)
     eps = np.asarray(evaporative_effectiveness_frac, dtype=float)
     code = np.asarray(sink)
-    depth = np.clip(db - np.asarray(supply_c, dtype=float), 0.0, eps * (db - wb))
+    depth = _clip(db - np.asarray(supply_c, dtype=float), 0.0, eps * (db - wb))
     t = np.where(code == SINK_WET_BULB, wb, np.where(code == SINK_DRY_BULB, db, db - depth))
     return t, np.where(code == SINK_OUTSIDE_AIR, depth, 0.0)
 
@@ -310,50 +343,85 @@ def loop_performance(
     q = np.maximum(np.asarray(q_kw, dtype=float), 0.0)
     db = np.asarray(dry_bulb_c, dtype=float)
     wb = np.asarray(wet_bulb_c, dtype=float)
-    present = loop.design_kw > 0
-    d = np.where(present, loop.design_kw, 1.0)
+    k = _loop_core(loop, q, db, wb)
+    present, chiller, free = k["present"], k["chiller"], k["free"]
+    ts = loop.supply_c
+    supply = np.where(chiller, ts, np.maximum(ts, k["t_ach"]))
+    # heat to evaporative towers: economizer share through a wet-bulb device, chiller heat through a wet condenser
+    tower_free = np.where(loop.sink == SINK_WET_BULB, free * q, 0.0)
+    tower_cond = np.where(
+        loop.condenser_sink == SINK_WET_BULB, (k["q_mech"] + k["chiller_kw"]) * chiller, 0.0
+    )
+    capacity = loop_capacity_kw(loop, db, wb) if with_capacity else np.zeros_like(q)
+    zero = np.zeros_like(q)
+    return {
+        "free_frac": np.where(present, free, zero),
+        "chiller_kw": np.where(present, k["chiller_kw"], zero),
+        "fan_kw": np.where(present, k["fan_kw"], zero),
+        "pump_kw": np.where(present, k["pump_kw"], zero),
+        "cop": np.where(present & chiller, k["cop"], np.inf + zero),
+        "heat_to_tower_kw": np.where(present, tower_free + tower_cond, zero),
+        "evaporative_depth_c": np.where(present & (free > 0), k["evap_depth"], zero),
+        "supply_c": np.where(present, supply, np.nan + zero),
+        "capacity_kw": np.where(present, capacity, zero),
+    }
+
+
+def _loop_core(loop: LoopPlant, q: FloatArray, db: FloatArray, wb: FloatArray) -> dict[str, Any]:
+    """Intermediate quantities of :func:`loop_performance` (unmasked; ``q`` already clipped at 0)."""
+    k = loop.derived
+    present, d, chiller = k.present, k.design_safe_kw, k.chiller
     qf = q / d
     ts, dt, a = loop.supply_c, loop.delta_t_c, loop.approach_c
-    t_ret = ts + dt
+    t_ret = k.return_c
     sink, evap_depth = sink_temperature_c(loop.sink, db, wb, loop.evaporative_effectiveness_frac, ts - a * qf)
     t_ach = sink + a * qf
-    econ = loop.economizer > 0
-    chiller = loop.has_chiller > 0
-    free = np.where(econ, np.clip((t_ret - t_ach) / dt, 0.0, 1.0), 0.0)
+    free = np.where(k.economizer, _clip((t_ret - t_ach) / dt, 0.0, 1.0), 0.0)
     free = np.where(chiller, free, 1.0)  # no chiller: everything goes through the rejection device
     q_mech = (1.0 - free) * q
-    cond_sink, _ = sink_temperature_c(loop.condenser_sink, db, wb, 0.0, ts)
+    # condenser sink: a tower on the wet bulb or an air-cooled condenser on the dry bulb (no evaporative
+    # pre-cooling: sink_temperature_c with zero effectiveness)
+    cond_sink = np.where(k.condenser_wet, wb, db)
     t_cond = cond_sink + loop.condenser_approach_c * qf + loop.condenser_rise_c
-    cop = chiller_cop(ts - loop.evaporator_approach_c, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
+    cop = chiller_cop(k.evaporating_c, t_cond, loop.chiller_carnot_frac, loop.chiller_cop_max)
     chiller_kw = np.where(chiller, q_mech / cop, 0.0)
     # fan speed: hold the approach in free cooling, full speed in partial economizer, follow load otherwise
     margin = np.maximum(ts - sink, 1e-6)
-    s_free = np.clip(a * qf / margin, loop.fan_min_speed_frac, 1.0)
+    s_free = _clip(a * qf / margin, loop.fan_min_speed_frac, 1.0)
     # with the chiller running, towers/condensers run flat out (lowest condensing temperature saves more
     # compressor power than the fans cost, the usual control); scaled down only at part load below s_min
-    s_mech = np.clip(np.minimum(1.0, 2.0 * qf), loop.fan_min_speed_frac, 1.0)
+    s_mech = _clip(np.minimum(1.0, 2.0 * qf), loop.fan_min_speed_frac, 1.0)
     speed = np.where(free >= 1.0, s_free, np.where(free > 0.0, np.maximum(s_free, s_mech), s_mech))
     speed = np.where(chiller, speed, np.where(t_ach <= ts, s_free, 1.0))
     fan_kw = loop.fan_kw_per_kw * d * speed**3
     flow = np.maximum(qf, loop.pump_min_flow_frac)
     pump_kw = loop.pump_kw_per_kw * d * flow**loop.pump_exponent
-    supply = np.where(chiller, ts, np.maximum(ts, t_ach))
-    # heat to evaporative towers: economizer share through a wet-bulb device, chiller heat through a wet condenser
-    tower_free = np.where(loop.sink == SINK_WET_BULB, free * q, 0.0)
-    tower_cond = np.where(loop.condenser_sink == SINK_WET_BULB, (q_mech + chiller_kw) * chiller, 0.0)
-    capacity = loop_capacity_kw(loop, db, wb) if with_capacity else np.zeros_like(q)
-    zero = np.zeros_like(q)
     return {
-        "free_frac": np.where(present, free, zero),
-        "chiller_kw": np.where(present, chiller_kw, zero),
-        "fan_kw": np.where(present, fan_kw, zero),
-        "pump_kw": np.where(present, pump_kw, zero),
-        "cop": np.where(present & chiller, cop, np.inf + zero),
-        "heat_to_tower_kw": np.where(present, tower_free + tower_cond, zero),
-        "evaporative_depth_c": np.where(present & (free > 0), evap_depth, zero),
-        "supply_c": np.where(present, supply, np.nan + zero),
-        "capacity_kw": np.where(present, capacity, zero),
+        "present": present,
+        "chiller": chiller,
+        "free": free,
+        "q_mech": q_mech,
+        "t_ach": t_ach,
+        "evap_depth": evap_depth,
+        "cop": cop,
+        "chiller_kw": chiller_kw,
+        "fan_kw": fan_kw,
+        "pump_kw": pump_kw,
     }
+
+
+def _loop_power_kw(
+    loop: LoopPlant, q_kw: FloatArray, db: FloatArray, wb: FloatArray
+) -> tuple[FloatArray, ...]:
+    """``(chiller_kw, fan_kw, pump_kw)`` of :func:`loop_performance` only (same arithmetic, fewer outputs)."""
+    q = np.maximum(q_kw, 0.0)
+    k = _loop_core(loop, q, db, wb)
+    present, zero = k["present"], np.zeros_like(q)
+    return (
+        np.where(present, k["chiller_kw"], zero),
+        np.where(present, k["fan_kw"], zero),
+        np.where(present, k["pump_kw"], zero),
+    )
 
 
 def air_handler_fan_kw(air: AirSide, q_air_kw: npt.ArrayLike, design_air_kw: npt.ArrayLike) -> FloatArray:
@@ -413,17 +481,62 @@ def cooling_temperatures(
     """
     q = np.maximum(np.asarray(heat_kw, dtype=float), 0.0)
     c = plant.liquid_capture_frac
-    q_air = (1.0 - c) * q
-    q_air_loop = q_air + air_handler_fan_kw(plant.air, q_air, plant.air_loop.design_kw)
-    inlet = _inlet_c(plant, loop_supply_c(plant.air_loop, q_air_loop, dry_bulb_c, wet_bulb_c))
     return {
-        "inlet_c": np.where(1.0 - c > 1e-9, inlet, plant.air.supply_air_c + 0.0 * q),
+        "inlet_c": inlet_temperature_c(plant, q, dry_bulb_c, wet_bulb_c),
         "coolant_supply_c": loop_supply_c(plant.liquid_loop, c * q, dry_bulb_c, wet_bulb_c),
     }
 
 
-def cooling_performance(
+def inlet_temperature_c(
     plant: CoolingPlant, heat_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> FloatArray:
+    """Server inlet air [°C]: ``inlet_c`` of :func:`cooling_temperatures` alone."""
+    q = np.maximum(np.asarray(heat_kw, dtype=float), 0.0)
+    c = plant.liquid_capture_frac
+    q_air = (1.0 - c) * q
+    q_air_loop = q_air + air_handler_fan_kw(plant.air, q_air, plant.air_loop.design_kw)
+    inlet = _inlet_c(plant, loop_supply_c(plant.air_loop, q_air_loop, dry_bulb_c, wet_bulb_c))
+    return np.where(1.0 - c > 1e-9, inlet, plant.air.supply_air_c + 0.0 * q)
+
+
+def _fan_loads_kw(
+    plant: CoolingPlant, q: FloatArray, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(q_liq, q_air, air_fan_kw, door_fan_kw)`` of :func:`cooling_performance` (``q`` clipped at 0)."""
+    c = plant.liquid_capture_frac
+    q_liq = c * q
+    q_air = (1.0 - c) * q
+    # supply air at design airflow per kW → server airflow factor (servers speed up when the inlet warms,
+    # so the air handlers must move more air) → air-handler fans → air loop
+    inlet0 = inlet_temperature_c(plant, q, dry_bulb_c, wet_bulb_c)
+    airflow_factor = server_fan_speed_frac(inlet0) / server_fan_speed_frac(plant.air.supply_air_c)
+    air_fan = air_handler_fan_kw(plant.air, q_air * airflow_factor, plant.air_loop.design_kw)
+    # active rear doors: door fans track the server airflow through the coil; their heat goes to the door coil
+    door_fan = rear_door_fan_kw(plant, q_liq * airflow_factor)
+    return q_liq, q_air, air_fan, door_fan
+
+
+def cooling_power_kw(
+    plant: CoolingPlant, heat_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> FloatArray:
+    """Total cooling power [kW]: ``cooling_power_kw`` of :func:`cooling_performance` alone (the same
+    arithmetic without capacity, temperatures and water; what the power-capping root finding needs)."""
+    q = np.maximum(np.asarray(heat_kw, dtype=float), 0.0)
+    db = np.asarray(dry_bulb_c, dtype=float)
+    wb = np.asarray(wet_bulb_c, dtype=float)
+    q_liq, q_air, air_fan, door_fan = _fan_loads_kw(plant, q, db, wb)
+    liq_ch, liq_fan, liq_pump = _loop_power_kw(plant.liquid_loop, q_liq + door_fan, db, wb)
+    air_ch, air_fan_rej, air_pump = _loop_power_kw(plant.air_loop, q_air + air_fan, db, wb)
+    return (liq_ch + air_ch) + (liq_fan + air_fan_rej) + (liq_pump + air_pump) + air_fan + door_fan
+
+
+def cooling_performance(
+    plant: CoolingPlant,
+    heat_kw: npt.ArrayLike,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+    *,
+    capacity_kw: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
     """Cooling power by component, capacity and temperatures of every hall.
 
@@ -436,6 +549,9 @@ def cooling_performance(
         Heat released in the halls (IT + in-room electrical losses) [kW].
     dry_bulb_c, wet_bulb_c : array_like, shape (n, n_halls)
         Ambient temperatures [°C].
+    capacity_kw : array_like, shape (n, n_halls), optional
+        :func:`cooling_capacity_kw` at this ambient when the caller already has it (it depends on the
+        ambient only); computed otherwise.
 
     Returns
     -------
@@ -447,22 +563,18 @@ def cooling_performance(
     """
     q = np.maximum(np.asarray(heat_kw, dtype=float), 0.0)
     c = plant.liquid_capture_frac
-    q_liq = c * q
-    q_air = (1.0 - c) * q
-    # supply air at design airflow per kW → server airflow factor (servers speed up when the inlet warms,
-    # so the air handlers must move more air) → air-handler fans → air loop
-    inlet0 = cooling_temperatures(plant, q, dry_bulb_c, wet_bulb_c)["inlet_c"]
-    airflow_factor = server_fan_speed_frac(inlet0) / server_fan_speed_frac(plant.air.supply_air_c)
-    air_fan = air_handler_fan_kw(plant.air, q_air * airflow_factor, plant.air_loop.design_kw)
-    # active rear doors: door fans track the server airflow through the coil; their heat goes to the door coil
-    door_fan = rear_door_fan_kw(plant, q_liq * airflow_factor)
+    q_liq, q_air, air_fan, door_fan = _fan_loads_kw(plant, q, dry_bulb_c, wet_bulb_c)
     liq = loop_performance(plant.liquid_loop, q_liq + door_fan, dry_bulb_c, wet_bulb_c, with_capacity=False)
     air = loop_performance(plant.air_loop, q_air + air_fan, dry_bulb_c, wet_bulb_c, with_capacity=False)
     # outside-air evaporation: airflow m = Q_air / (cp ΔT_air), water = m cp depth / h_fg
     cp_air = 1.006  # kJ/(kg K)
     airflow_kg_per_s = (q_air + air_fan) / (cp_air * np.maximum(plant.air_loop.delta_t_c, 1e-6))
     evap_kg_per_s = airflow_kg_per_s * cp_air * air["evaporative_depth_c"] / 2430.0
-    capacity = cooling_capacity_kw(plant, dry_bulb_c, wet_bulb_c)
+    capacity = (
+        cooling_capacity_kw(plant, dry_bulb_c, wet_bulb_c)
+        if capacity_kw is None
+        else np.broadcast_to(np.asarray(capacity_kw, dtype=float), q.shape)
+    )
     inlet = _inlet_c(plant, air["supply_c"])
     chiller = liq["chiller_kw"] + air["chiller_kw"]
     rej_fan = liq["fan_kw"] + air["fan_kw"]

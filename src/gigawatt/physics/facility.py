@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -41,11 +42,15 @@ from gigawatt.physics import it_power, thermal, water
 __all__ = [
     "COOLING_CAPACITY_FRAC",
     "OTHER_POWER_FRAC_OF_DESIGN_IT",
+    "AmbientLimits",
     "FacilityPlant",
+    "ambient_limits",
     "build_facility_plant",
     "evaluate_it_power",
     "facility_flows",
+    "facility_power_given_throughput_kw",
     "facility_power_kw",
+    "facility_power_kw_numpy",
     "max_it_power_under_limit_kw",
     "thermal_limit_throughput_frac",
     "thermal_may_bind",
@@ -108,12 +113,49 @@ class FacilityPlant:
         """The physics can reduce throughput (thermal limits), so the controller must look ahead."""
         return True
 
+    @cached_property
+    def power_params(self) -> FloatArray:
+        """Parameter table of the compiled facility power (:mod:`~gigawatt.physics.facility_kernel`)."""
+        from gigawatt.physics.facility_kernel import facility_power_params
+
+        return facility_power_params(
+            self.cooling,
+            (self.pdu_installed_kw, self.pdu_coeffs),
+            (self.ups_installed_kw, self.ups_coeffs),
+            (self.transformer_installed_kw, self.transformer_coeffs),
+            self.loss_heat_in_room_frac,
+            self.other_kw,
+        )
+
     def in_room_loss_kw(self, it_kw: FloatArray) -> FloatArray:
         """PDU + UPS losses released in the cooled space [kW] at IT power ``it_kw``."""
         pdu, ups = elec.it_path_losses_kw(
             it_kw, self.pdu_installed_kw, self.pdu_coeffs, self.ups_installed_kw, self.ups_coeffs
         )
         return self.loss_heat_in_room_frac * (pdu + ups)
+
+
+@dataclass(frozen=True)
+class AmbientLimits:
+    """What the ambient alone fixes for a plant, per step and hall (arrays ``(n, n_halls)``): the cooling
+    capacity [kW] (:func:`~gigawatt.physics.cooling.cooling_capacity_kw`) and the largest IT power [kW] whose
+    heat fits in it (:func:`~gigawatt.physics.thermal.max_it_power_for_capacity_kw`). Computed once per run by
+    :func:`ambient_limits` and sliced per block (:meth:`rows`): the same numbers as computing them per call."""
+
+    cooling_capacity_kw: FloatArray
+    max_it_kw: FloatArray
+
+    def rows(self, t: slice | npt.NDArray[np.int64]) -> AmbientLimits:
+        """The limits of rows ``t``."""
+        return AmbientLimits(self.cooling_capacity_kw[t], self.max_it_kw[t])
+
+
+def ambient_limits(
+    plant: FacilityPlant, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> AmbientLimits:
+    """:class:`AmbientLimits` of ``plant`` at the ambient temperatures [°C], arrays ``(n, n_halls)``."""
+    capacity = cool.cooling_capacity_kw(plant.cooling, dry_bulb_c, wet_bulb_c)
+    return AmbientLimits(capacity, thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw))
 
 
 def _coeffs(kinds: list[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -210,8 +252,13 @@ def evaluate_it_power(
     dry_bulb_c: npt.ArrayLike,
     wet_bulb_c: npt.ArrayLike,
     step_s: float = 300.0,
+    *,
+    cooling_capacity_kw: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
     """Facility flows for a given IT power (no throttling), arrays ``(n, n_halls)``.
+
+    ``cooling_capacity_kw`` (optional): :func:`~gigawatt.physics.cooling.cooling_capacity_kw` at this ambient
+    when the caller already has it (it depends on the ambient only).
 
     Returns
     -------
@@ -229,7 +276,7 @@ def evaluate_it_power(
         it, plant.pdu_installed_kw, plant.pdu_coeffs, plant.ups_installed_kw, plant.ups_coeffs
     )
     heat = it + plant.loss_heat_in_room_frac * (pdu + ups)
-    c = cool.cooling_performance(plant.cooling, heat, db, wb)
+    c = cool.cooling_performance(plant.cooling, heat, db, wb, capacity_kw=cooling_capacity_kw)
     cooling_kw = c["cooling_power_kw"]
     other = np.broadcast_to(plant.other_kw, it.shape).astype(float)
     tx = elec.transformer_loss_kw(
@@ -282,20 +329,18 @@ def _thermal_solve(
     wb: FloatArray,
     d0: FloatArray,
     server_fan_frac: npt.ArrayLike | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """Thermal throughput limit and server-fan power [kW] at the nominal load ``fixed + dyn·d0``."""
+    limits: AmbientLimits | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Thermal throughput limit, server-fan power [kW] and cooling capacity [kW] at the nominal load
+    ``fixed + dyn·d0`` (``limits``: the :class:`AmbientLimits` of these rows, if known)."""
     # temperatures and capacity at the nominal load (capacity depends on the ambient only)
-    fan_max_kw = (
-        plant.server_fan_max_kw
-        if server_fan_frac is None
-        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
-    )
-    fan_base = fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
-    it_nominal = fixed + fan_base + dyn * d0
-    temps = cool.cooling_temperatures(plant.cooling, it_nominal + plant.in_room_loss_kw(it_nominal), db, wb)
+    fan_max_kw, heat_nominal = _nominal_heat_kw(plant, fixed, dyn, d0, server_fan_frac)
+    temps = cool.cooling_temperatures(plant.cooling, heat_nominal, db, wb)
     fans = it_power.server_fan_power_w(1.0, fan_max_kw, temps["inlet_c"])
-    capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
-    p_max = thermal.max_it_power_for_capacity_kw(capacity, plant.in_room_loss_kw)
+    if limits is None:
+        limits = ambient_limits(plant, db, wb)
+    capacity = np.broadcast_to(limits.cooling_capacity_kw, db.shape)
+    p_max = np.broadcast_to(limits.max_it_kw, db.shape)
     x_thermal = thermal.thermal_throughput_frac(
         p_max, fixed + fans, dyn, plant.dvfs_exponent, plant.min_throughput_frac
     )
@@ -305,7 +350,58 @@ def _thermal_solve(
     coolant = np.where(liquid_acc, temps["coolant_supply_c"], temps["inlet_c"])
     design_coolant = np.where(liquid_acc, cp.liquid_loop.supply_c, cp.air.supply_air_c)
     x_chip = it_power.chip_temperature_throughput_frac(coolant, design_coolant, plant.chip_derate_per_c)
-    return np.minimum(x_thermal, x_chip), fans
+    return np.minimum(x_thermal, x_chip), fans, capacity
+
+
+def _nominal_heat_kw(
+    plant: FacilityPlant,
+    fixed: FloatArray,
+    dyn: FloatArray,
+    d0: FloatArray,
+    server_fan_frac: npt.ArrayLike | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Server fans at full speed [kW] and the heat [kW] at the nominal load with fans at base speed."""
+    fan_max_kw = (
+        plant.server_fan_max_kw
+        if server_fan_frac is None
+        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
+    )
+    fan_base = fan_max_kw * it_power.FAN_BASE_SPEED_FRAC**3
+    it_nominal = fixed + fan_base + dyn * d0
+    return fan_max_kw, it_nominal + plant.in_room_loss_kw(it_nominal)
+
+
+def facility_power_given_throughput_kw(
+    plant: FacilityPlant,
+    fixed_it_kw: npt.ArrayLike,
+    dynamic_it_kw: npt.ArrayLike,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+    throughput_frac: npt.ArrayLike,
+    server_fan_frac: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """``facility_power_kw`` of :func:`facility_flows` with ``throughput_frac`` given, alone: the same
+    arithmetic without the thermal limit, capacity, temperatures and water (for sampling the facility curve)."""
+    fixed = np.asarray(fixed_it_kw, dtype=float)
+    dyn = np.asarray(dynamic_it_kw, dtype=float)
+    shape = np.broadcast_shapes(fixed.shape, dyn.shape)
+    fixed = np.broadcast_to(fixed, shape)
+    dyn = np.broadcast_to(dyn, shape)
+    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
+    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
+    x = np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
+    from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
+
+    fan_max_kw = (
+        plant.server_fan_max_kw
+        if server_fan_frac is None
+        else plant.server_fan_max_kw * np.asarray(server_fan_frac, dtype=float)
+    )
+    dyn_at_x = dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
+    _, _, fac = facility_power_given_throughput_compiled(
+        plant.power_params, fixed, dyn_at_x, fan_max_kw, db, wb
+    )
+    return fac
 
 
 def thermal_limit_throughput_frac(
@@ -315,16 +411,18 @@ def thermal_limit_throughput_frac(
     dry_bulb_c: npt.ArrayLike,
     wet_bulb_c: npt.ArrayLike,
     server_fan_frac: npt.ArrayLike | None = None,
+    *,
+    limits: AmbientLimits | None = None,
 ) -> FloatArray:
     """Throughput fraction the thermal limits allow (the ``throughput_frac`` of :func:`facility_flows` without
     a given throughput), without evaluating the rest of the facility: the controller's fast look-ahead.
-    ``server_fan_frac`` as in :func:`facility_flows`."""
+    ``server_fan_frac`` and ``limits`` as in :func:`facility_flows`."""
     fixed = np.asarray(fixed_it_kw, dtype=float)
     dyn = np.asarray(dynamic_it_kw, dtype=float)
     shape = np.broadcast_shapes(fixed.shape, dyn.shape)
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
-    x, _ = _thermal_solve(
+    x, _, _ = _thermal_solve(
         plant,
         np.broadcast_to(fixed, shape),
         np.broadcast_to(dyn, shape),
@@ -332,6 +430,7 @@ def thermal_limit_throughput_frac(
         wb,
         np.ones(shape),
         server_fan_frac,
+        limits,
     )
     return x
 
@@ -346,6 +445,7 @@ def facility_flows(
     throughput_frac: npt.ArrayLike | None = None,
     step_s: float = 300.0,
     server_fan_frac: npt.ArrayLike | None = None,
+    limits: AmbientLimits | None = None,
 ) -> dict[str, FloatArray]:
     """Facility flows per step and hall from an IT load split into fixed and throughput-scaled parts.
 
@@ -369,6 +469,9 @@ def facility_flows(
     server_fan_frac : array_like (n, n_halls), optional
         Share of the hall's server fans installed (a partly built or partly retired hall,
         ``docs/models/fleet_time.md``); default 1. The plant itself stays sized for the full design.
+    limits : AmbientLimits, optional
+        :func:`ambient_limits` of these rows when the caller computed them for the whole run (they depend on
+        the ambient only); computed here otherwise. The numbers are the same either way.
 
     Returns
     -------
@@ -388,10 +491,10 @@ def facility_flows(
     )
     x0 = np.ones(shape) if x_given is None else x_given
     d0 = it_power.dvfs_dynamic_power_frac(x0, plant.dvfs_exponent)
-    x_thermal, fans = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac)
+    x_thermal, fans, capacity = _thermal_solve(plant, fixed, dyn, db, wb, d0, server_fan_frac, limits)
     x = x_thermal if x_given is None else x_given
     it = fixed + fans + dyn * it_power.dvfs_dynamic_power_frac(x, plant.dvfs_exponent)
-    out = evaluate_it_power(plant, it, db, wb, step_s)
+    out = evaluate_it_power(plant, it, db, wb, step_s, cooling_capacity_kw=capacity)
     out["throughput_frac"] = np.asarray(x, dtype=float)
     out["thermal_throughput_frac"] = x_thermal
     out["server_fan_power_kw"] = fans
@@ -401,7 +504,11 @@ def facility_flows(
 
 
 def thermal_may_bind(
-    plant: FacilityPlant, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+    plant: FacilityPlant,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+    *,
+    limits: AmbientLimits | None = None,
 ) -> FloatArray:
     """Steps and halls where thermal limits *could* reduce throughput at some load ≤ design IT (bool array).
 
@@ -413,7 +520,9 @@ def thermal_may_bind(
     wb = np.asarray(wet_bulb_c, dtype=float)
     it = np.broadcast_to(plant.design_it_kw, np.broadcast_shapes(db.shape, plant.design_it_kw.shape))
     heat = it + plant.in_room_loss_kw(it)
-    capacity = cool.cooling_capacity_kw(plant.cooling, db, wb)
+    capacity = (
+        cool.cooling_capacity_kw(plant.cooling, db, wb) if limits is None else limits.cooling_capacity_kw
+    )
     temps = cool.cooling_temperatures(plant.cooling, heat, db, wb)
     cp = plant.cooling
     liquid_acc = cp.liquid_capture_frac >= 0.5
@@ -425,8 +534,33 @@ def thermal_may_bind(
 def facility_power_kw(
     plant: FacilityPlant, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
 ) -> FloatArray:
-    """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``)."""
-    return evaluate_it_power(plant, it_kw, dry_bulb_c, wet_bulb_c)["facility_power_kw"]
+    """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``): ``facility_power_kw`` of
+    :func:`evaluate_it_power` alone, compiled (:mod:`~gigawatt.physics.facility_kernel`: the same equations
+    in one pass over the elements; :func:`facility_power_kw_numpy` is the numpy form)."""
+    from gigawatt.physics.facility_kernel import facility_power_kw_compiled
+
+    return facility_power_kw_compiled(plant.power_params, it_kw, dry_bulb_c, wet_bulb_c)
+
+
+def facility_power_kw_numpy(
+    plant: FacilityPlant, it_kw: npt.ArrayLike, dry_bulb_c: npt.ArrayLike, wet_bulb_c: npt.ArrayLike
+) -> FloatArray:
+    """:func:`facility_power_kw` in numpy (the reference of the compiled kernel; same arithmetic as
+    :func:`evaluate_it_power` without capacity, temperatures and water)."""
+    it = np.maximum(np.asarray(it_kw, dtype=float), 0.0)
+    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), it.shape)
+    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), it.shape)
+    pdu, ups = elec.it_path_losses_kw(
+        it, plant.pdu_installed_kw, plant.pdu_coeffs, plant.ups_installed_kw, plant.ups_coeffs
+    )
+    heat = it + plant.loss_heat_in_room_frac * (pdu + ups)
+    cooling_kw = cool.cooling_power_kw(plant.cooling, heat, db, wb)
+    other = np.broadcast_to(plant.other_kw, it.shape).astype(float)
+    tx = elec.transformer_loss_kw(
+        it + pdu + ups + cooling_kw + other, plant.transformer_installed_kw, plant.transformer_coeffs
+    )
+    loss = pdu + ups + tx
+    return np.asarray(it + cooling_kw + loss + other, dtype=float)
 
 
 def max_it_power_under_limit_kw(

@@ -221,8 +221,39 @@ class _Curve:
     tpot_q_cache: dict[float, FloatArray] = field(default_factory=dict)
 
 
+#: Curves already tabulated in this process, by content of their inputs (a pure function): runs of a sweep
+#: that share a service (model, serving, hardware, token statistics) tabulate it once. Bounded; the arrays of a
+#: cached curve are read-only.
+_CURVES: dict[tuple[object, ...], _Curve] = {}
+_CURVES_MAX = 16
+
+
+def _content_key(perf: ReplicaPerf, ts: TokenStats, n_grid: int) -> tuple[object, ...]:
+    parts: list[object] = [perf, n_grid]
+    for name, v in vars(ts).items():
+        a = np.asarray(v)
+        parts.append((name, a.dtype.str, a.shape, a.tobytes()))
+    return tuple(parts)
+
+
 def replica_curve(perf: ReplicaPerf, ts: TokenStats, n_grid: int = 257) -> _Curve:
-    """Tabulate replica latency quantities against per-replica request rate (computed once per service)."""
+    """Tabulate replica latency quantities against per-replica request rate (computed once per service and
+    process: the same inputs give the same, shared, read-only curve)."""
+    key = _content_key(perf, ts, n_grid)
+    hit = _CURVES.get(key)
+    if hit is not None:
+        return hit
+    curve = _tabulate_curve(perf, ts, n_grid)
+    for v in vars(curve).values():
+        if isinstance(v, np.ndarray):
+            v.setflags(write=False)
+    if len(_CURVES) >= _CURVES_MAX:
+        _CURVES.pop(next(iter(_CURVES)))
+    _CURVES[key] = curve
+    return curve
+
+
+def _tabulate_curve(perf: ReplicaPerf, ts: TokenStats, n_grid: int) -> _Curve:
     mu = replica_capacity_per_s(perf, ts)
     x = np.linspace(0.0, 1.0, n_grid)
     lam = mu * 0.999 * (1.0 - (1.0 - x) ** 2)
