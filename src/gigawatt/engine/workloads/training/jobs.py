@@ -145,6 +145,7 @@ class JobLifecycle(EngineState):
         prio = job.spec.priority
         pool.prio_gpus[prio] = pool.prio_gpus.get(prio, 0) + job.spec.n_gpus
         pool.running[job.idx] = job
+        pool.unarmed[job.idx] = job
         self._event("start", job, job.pool, -1)
         job.phase = None
         job.phase_since = now
@@ -171,6 +172,7 @@ class JobLifecycle(EngineState):
         job.nodes_by_group = {}
         job.gpus_by_group = {}
         pool.running.pop(job.idx, None)
+        pool.unarmed.pop(job.idx, None)
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
         prio = job.spec.priority

@@ -8,6 +8,7 @@ when a failure, preemption, rate change or the end of the run interrupts it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 
@@ -89,6 +90,9 @@ class Progress(EngineState):
         job.seg_cycle = d + tau / rate if nck else math.inf
         job.seg_nck = nck
         job.seg_t_fin = self._now + max(work - p0, 0.0) / rate + nck * d
+        pool = self.pools[job.pool]
+        bisect.insort(pool.seg_ends, (job.seg_t_fin, job.n_nodes, job.idx))
+        pool.unarmed.pop(job.idx, None)
         self._timer(job, job.seg_t_fin - self._now, self._on_segment_end)
 
     def _on_segment_end(self, job: Job) -> None:
@@ -141,6 +145,10 @@ class Progress(EngineState):
         job.anchor_t = now
         job.seg_active = False
         job.epoch += 1  # cancel the segment-end timer
+        pool = self.pools[job.pool]
+        armed = pool.seg_ends
+        del armed[bisect.bisect_left(armed, (job.seg_t_fin, job.n_nodes, job.idx))]
+        pool.unarmed[job.idx] = job
         if in_ckpt:
             job.ckpt_start_progress_s = progress
             job.state = JobState.CHECKPOINT

@@ -7,7 +7,9 @@ References
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Iterable
 
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
 
@@ -51,23 +53,42 @@ class Scheduling(EngineState):
         window = pool.queue[1 : 1 + self.config.backfill_depth]
         if free <= 0 or all(self.jobs[idx].n_nodes > free for _key, idx in window):
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass (O(R log R))
-        ends = sorted((self._expected_end_s(j, self._rate(j)), j.n_nodes) for j in pool.running.values())
+        # running jobs in order of (expected end, nodes): the armed ones kept sorted as their segments are
+        # armed and closed, merged with the few whose end moves with time (sorted here)
+        ends: Iterable[tuple[float, int, int]] = pool.seg_ends
+        if pool.unarmed:
+            moving = sorted(
+                (self._expected_end_s(j, self._rate(j)), j.n_nodes, j.idx) for j in pool.unarmed.values()
+            )
+            ends = heapq.merge(pool.seg_ends, moving)
         avail, shadow_s = free, math.inf
-        for t_end, n in ends:
-            avail += n
-            if avail >= head.n_nodes:
-                shadow_s = t_end
+        need = head.n_nodes
+        for row in ends:
+            avail += row[1]
+            if avail >= need:
+                shadow_s = row[0]
                 break
         extra = avail - head.n_nodes if math.isfinite(shadow_s) else 0
         restart = self._startup_s
         started = False
-        for _key, idx in list(pool.queue[1 : 1 + self.config.backfill_depth]):
+        now = self._now
+        rates: dict[int, float] = {}  # a queued job's rate depends on its priority only (it holds no GPUs)
+        jobs = self.jobs
+        for _key, idx in window:
             if free <= 0:
                 break
-            job = self.jobs[idx]
+            job = jobs[idx]
             if job.n_nodes > free:
                 continue
-            end = self._expected_end_s(job, self._rate(job)) + restart
+            # _expected_end_s(job, _rate(job)) of a queued job (no armed segment), inlined: same operations
+            spec = job.spec
+            prio = spec.priority
+            rate = rates.get(prio)
+            if rate is None:
+                rate = rates[prio] = max(self._rate(job), 1e-3)
+            remaining = max(spec.work_s - job.progress_s, 0.0)
+            n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
+            end = now + remaining / rate + n_ckpt * spec.checkpoint_write_s + restart
             if end <= shadow_s:
                 pass
             elif job.n_nodes <= extra:

@@ -140,6 +140,11 @@ class Pool:
     queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
+    # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
+    # (segment end [s], nodes, job idx) -- the end is fixed until the segment closes -- and the others
+    # (starting, restarting, inside a checkpoint write, or at zero rate), whose end moves with time
+    seg_ends: list[tuple[float, int, int]] = field(default_factory=list)
+    unarmed: dict[int, Job] = field(default_factory=dict)
     rate: float = 1.0  # clock (throughput) factor of the hall
     paused: dict[int, float] = field(default_factory=dict)  # priority -> paused fraction (power capping)
     paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
