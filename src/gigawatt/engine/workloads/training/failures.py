@@ -184,6 +184,7 @@ class Failures(EngineState):
         if job.nodes_by_group[g_from] == 0:
             del job.nodes_by_group[g_from]
         job.nodes_by_group[g_to] = job.nodes_by_group.get(g_to, 0) + 1
+        pool.version += 1  # over several halls, the job's rate may change
         if g_from == g_to:
             return
         n = min(pool.spec.gpus_per_node, job.gpus_by_group[g_from])

@@ -92,7 +92,17 @@ class JobLifecycle(EngineState):
         job.state = JobState.QUEUED
         job.queued_since = self._now
         job.key = self._queue_key(job)
-        bisect.insort(pool.queue, (job.key, job.idx))
+        item = (job.key, job.idx)
+        i = bisect.bisect_right(pool.queue, item)
+        pool.queue.insert(i, item)
+        spec = job.spec
+        remaining = max(spec.work_s - job.progress_s, 0.0)  # as in Scheduling._expected_end_s
+        n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
+        pool.q_nodes.insert(i, job.n_nodes)
+        pool.q_rem_s.insert(i, remaining)
+        pool.q_ckpt_s.insert(i, n_ckpt * spec.checkpoint_write_s)
+        pool.q_prio.insert(i, spec.priority)
+        pool.version += 1
         self.n_queued += 1
         self._log_counts()
 
@@ -132,7 +142,12 @@ class JobLifecycle(EngineState):
             raise RuntimeError("internal: allocation without enough free nodes")
 
     def _start(self, pool: Pool, job: Job) -> None:
-        pool.queue.remove((job.key, job.idx))
+        item = (job.key, job.idx)
+        i = bisect.bisect_left(pool.queue, item)
+        if pool.queue[i] != item:
+            raise RuntimeError(f"internal: job {job.spec.name!r} is not queued")
+        del pool.queue[i], pool.q_nodes[i], pool.q_rem_s[i], pool.q_ckpt_s[i], pool.q_prio[i]
+        pool.version += 1
         self.n_queued -= 1
         self.n_running += 1
         pool.alloc_gpus += job.spec.n_gpus
@@ -173,6 +188,7 @@ class JobLifecycle(EngineState):
         job.gpus_by_group = {}
         pool.running.pop(job.idx, None)
         pool.unarmed.pop(job.idx, None)
+        pool.version += 1
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
         prio = job.spec.priority
@@ -209,6 +225,7 @@ class JobLifecycle(EngineState):
         lost = job.progress_s - job.ckpt_progress_s
         job.lost_work_s += lost
         job.progress_s = job.ckpt_progress_s
+        self.pools[job.pool].version += 1
         return lost
 
     def _requeue(self, job: Job, kind: str, cause: str = "") -> None:

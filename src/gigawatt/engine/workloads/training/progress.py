@@ -60,6 +60,7 @@ class Progress(EngineState):
                 done = rate * (now - job.anchor_t)
                 job.progress_s += done
                 job.work_done_s += done
+                self.pools[job.pool].version += 1
                 job.paused_work_s += (self._clock(job) - rate) * (now - job.anchor_t)
                 job.anchor_t = now
                 job.compute_wall_s += now - job.phase_since
@@ -68,6 +69,7 @@ class Progress(EngineState):
     def _arm_segment(self, job: Job) -> None:
         rate = self._rate(job)
         job.anchor_t = self._now
+        self.pools[job.pool].version += 1
         if rate <= 0:
             job.seg_active = False
             job.epoch += 1  # no progress: nothing to schedule until the rate recovers
@@ -146,6 +148,7 @@ class Progress(EngineState):
         job.seg_active = False
         job.epoch += 1  # cancel the segment-end timer
         pool = self.pools[job.pool]
+        pool.version += 1
         armed = pool.seg_ends
         del armed[bisect.bisect_left(armed, (job.seg_t_fin, job.n_nodes, job.idx))]
         pool.unarmed[job.idx] = job
@@ -227,6 +230,7 @@ class Progress(EngineState):
                 for job in jobs:
                     self._anchor(job)
                 pool.hall_factors[hall_idx] = (throughput_frac, dict(paused), paused_default_frac)
+                pool.version += 1
             else:
                 if (
                     pool.rate == throughput_frac
@@ -238,6 +242,7 @@ class Progress(EngineState):
                 for job in jobs:
                     self._anchor(job)
                 pool.rate = throughput_frac
+                pool.version += 1
                 pool.paused = dict(paused)
                 pool.paused_default = paused_default_frac
             for job in jobs:

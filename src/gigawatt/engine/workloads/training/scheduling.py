@@ -11,6 +11,8 @@ import heapq
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
 
 __all__ = ["Scheduling"]
@@ -49,10 +51,25 @@ class Scheduling(EngineState):
         """Extension point called after a scheduling pass started jobs (no-op)."""
 
     def _backfill(self, pool: Pool, head: Job) -> bool:
+        """EASY backfill (Lifka 1995): start jobs of the window behind the blocked ``head`` that do not delay it.
+
+        The head's reservation (shadow time) is the expected end at which enough running jobs have ended;
+        a job of the window starts if it fits the free nodes and ends by then, or if it fits the nodes the
+        head leaves spare at that time (``extra``). Window jobs are taken in queue order.
+        """
         free = pool.n_free
-        window = pool.queue[1 : 1 + self.config.backfill_depth]
-        if free <= 0 or all(self.jobs[idx].n_nodes > free for _key, idx in window):
-            return False  # nothing in the window fits the free nodes: skip the shadow-time pass (O(R log R))
+        # A pass that started nothing is not repeated while the pool's version and free nodes stay the same
+        # (e.g. a repaired node that becomes a hot spare): with time alone, a queued job's expected end only
+        # grows, so it still misses a shadow time that is no later, with no more extra nodes.
+        memo = pool.bf_memo
+        same = memo is not None and memo[0] == pool.version and memo[1] == free
+        if same and memo is not None and memo[2] is None:
+            return False  # still no job of the window fits the free nodes
+        stop = 1 + self.config.backfill_depth
+        nodes = pool.q_nodes[1:stop]
+        if not same and (free <= 0 or not nodes or min(nodes) > free):
+            pool.bf_memo = (pool.version, free, None, 0)
+            return False  # nothing in the window fits the free nodes: skip the shadow-time pass
         # running jobs in order of (expected end, nodes): the armed ones kept sorted as their segments are
         # armed and closed, merged with the few whose end moves with time (sorted here)
         ends: Iterable[tuple[float, int, int]] = pool.seg_ends
@@ -68,37 +85,45 @@ class Scheduling(EngineState):
             if avail >= need:
                 shadow_s = row[0]
                 break
-        extra = avail - head.n_nodes if math.isfinite(shadow_s) else 0
-        restart = self._startup_s
-        started = False
-        now = self._now
-        rates: dict[int, float] = {}  # a queued job's rate depends on its priority only (it holds no GPUs)
+        extra = avail - need if math.isfinite(shadow_s) else 0
+        if same and memo is not None and memo[2] is not None and shadow_s <= memo[2] and extra <= memo[3]:
+            return False  # every job of the window missed a later shadow time and more extra nodes
+        # expected ends of the window's jobs, vectorised: _expected_end_s(job, _rate(job)) + start-up time, the
+        # same operations in the same order (a queued job's rate depends on its priority only: it holds no GPUs)
+        window = pool.queue[1:stop]
         jobs = self.jobs
-        for _key, idx in window:
-            if free <= 0:
+        prios = pool.q_prio[1:stop]
+        rate: float | np.ndarray
+        if len(set(prios)) == 1:
+            rate = max(self._rate(jobs[window[0][1]]), 1e-3)
+        else:
+            prio = np.array(prios)
+            rate = np.empty(prio.size)
+            for p, k in zip(*np.unique(prio, return_index=True), strict=True):
+                rate[prio == p] = max(self._rate(jobs[window[int(k)][1]]), 1e-3)
+        end = self._now + np.array(pool.q_rem_s[1:stop]) / rate + np.array(pool.q_ckpt_s[1:stop])
+        end_ok = end + self._startup_s <= shadow_s
+        n = np.array(nodes)
+        started = False
+        lo = 0
+        pi = self._pool_index[pool.spec.name]
+        # the next job (in queue order) that fits the free nodes and ends in time or fits the extra nodes
+        while free > 0 and lo < n.size:
+            ok = (n[lo:] <= free) & (end_ok[lo:] | (n[lo:] <= extra))
+            k = int(ok.argmax())
+            if not ok[k]:
                 break
-            job = jobs[idx]
-            if job.n_nodes > free:
-                continue
-            # _expected_end_s(job, _rate(job)) of a queued job (no armed segment), inlined: same operations
-            spec = job.spec
-            prio = spec.priority
-            rate = rates.get(prio)
-            if rate is None:
-                rate = rates[prio] = max(self._rate(job), 1e-3)
-            remaining = max(spec.work_s - job.progress_s, 0.0)
-            n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
-            end = now + remaining / rate + n_ckpt * spec.checkpoint_write_s + restart
-            if end <= shadow_s:
-                pass
-            elif job.n_nodes <= extra:
+            k += lo
+            job = jobs[window[k][1]]
+            if not end_ok[k]:
                 extra -= job.n_nodes
-            else:
-                continue
             free -= job.n_nodes
             self._start(pool, job)
-            self._event("backfill", job, self._pool_index[pool.spec.name], -1)
+            self._event("backfill", job, pi, -1)
             started = True
+            lo = k + 1
+        if not started:
+            pool.bf_memo = (pool.version, free, shadow_s, extra)
         return started
 
     def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]:

@@ -138,6 +138,12 @@ class Pool:
     )  # group -> reclaimed spot nodes awaiting a new one
     external: dict[int, int] = field(default_factory=dict)  # group -> nodes lent to other workloads
     queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
+    # aligned with ``queue``: nodes, remaining work [s] and checkpoint time still to write [s] (fixed while a
+    # job waits) and priority of each queued job, for EASY backfill's vectorised pass
+    q_nodes: list[int] = field(default_factory=list)
+    q_rem_s: list[float] = field(default_factory=list)
+    q_ckpt_s: list[float] = field(default_factory=list)
+    q_prio: list[int] = field(default_factory=list)
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
     # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
@@ -145,6 +151,12 @@ class Pool:
     # (starting, restarting, inside a checkpoint write, or at zero rate), whose end moves with time
     seg_ends: list[tuple[float, int, int]] = field(default_factory=list)
     unarmed: dict[int, Job] = field(default_factory=dict)
+    # bumped whenever the queue, the running jobs' expected ends or the progress rates change (not the free node
+    # counts, compared by value); lets EASY backfill skip a pass that cannot start anything (``Scheduling``)
+    version: int = 0
+    # the last backfill pass that started nothing: (version, free nodes, shadow time or None when no job of the
+    # window fitted the free nodes, extra nodes)
+    bf_memo: tuple[int, int, float | None, int] | None = None
     rate: float = 1.0  # clock (throughput) factor of the hall
     paused: dict[int, float] = field(default_factory=dict)  # priority -> paused fraction (power capping)
     paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
