@@ -102,7 +102,6 @@ class JobLifecycle(EngineState):
         pool.q_rem_s.insert(i, remaining)
         pool.q_ckpt_s.insert(i, n_ckpt * spec.checkpoint_write_s)
         pool.q_prio.insert(i, spec.priority)
-        pool.version += 1
         self.n_queued += 1
         self._log_counts()
 
@@ -147,7 +146,6 @@ class JobLifecycle(EngineState):
         if pool.queue[i] != item:
             raise RuntimeError(f"internal: job {job.spec.name!r} is not queued")
         del pool.queue[i], pool.q_nodes[i], pool.q_rem_s[i], pool.q_ckpt_s[i], pool.q_prio[i]
-        pool.version += 1
         self.n_queued -= 1
         self.n_running += 1
         pool.alloc_gpus += job.spec.n_gpus
@@ -161,6 +159,7 @@ class JobLifecycle(EngineState):
         pool.prio_gpus[prio] = pool.prio_gpus.get(prio, 0) + job.spec.n_gpus
         pool.running[job.idx] = job
         pool.unarmed[job.idx] = job
+        pool.add_running(job)
         self._event("start", job, job.pool, -1)
         job.phase = None
         job.phase_since = now
@@ -186,9 +185,9 @@ class JobLifecycle(EngineState):
                 pool.free[g] += n
         job.nodes_by_group = {}
         job.gpus_by_group = {}
-        pool.running.pop(job.idx, None)
+        if pool.running.pop(job.idx, None) is not None:
+            pool.drop_running(job)
         pool.unarmed.pop(job.idx, None)
-        pool.version += 1
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
         prio = job.spec.priority
@@ -225,7 +224,6 @@ class JobLifecycle(EngineState):
         lost = job.progress_s - job.ckpt_progress_s
         job.lost_work_s += lost
         job.progress_s = job.ckpt_progress_s
-        self.pools[job.pool].version += 1
         return lost
 
     def _requeue(self, job: Job, kind: str, cause: str = "") -> None:

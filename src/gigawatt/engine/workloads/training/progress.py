@@ -60,7 +60,6 @@ class Progress(EngineState):
                 done = rate * (now - job.anchor_t)
                 job.progress_s += done
                 job.work_done_s += done
-                self.pools[job.pool].version += 1
                 job.paused_work_s += (self._clock(job) - rate) * (now - job.anchor_t)
                 job.anchor_t = now
                 job.compute_wall_s += now - job.phase_since
@@ -69,7 +68,6 @@ class Progress(EngineState):
     def _arm_segment(self, job: Job) -> None:
         rate = self._rate(job)
         job.anchor_t = self._now
-        self.pools[job.pool].version += 1
         if rate <= 0:
             job.seg_active = False
             job.epoch += 1  # no progress: nothing to schedule until the rate recovers
@@ -148,7 +146,6 @@ class Progress(EngineState):
         job.seg_active = False
         job.epoch += 1  # cancel the segment-end timer
         pool = self.pools[job.pool]
-        pool.version += 1
         armed = pool.seg_ends
         del armed[bisect.bisect_left(armed, (job.seg_t_fin, job.n_nodes, job.idx))]
         pool.unarmed[job.idx] = job
@@ -164,13 +161,18 @@ class Progress(EngineState):
         comp, stall = int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL)
         # per completed checkpoint, in time order: at start compute -n, stall +n; at end stall -n, compute +n;
         # a checkpoint still being written (starts has one more entry) adds only its start
-        t_all = np.column_stack([starts[:m], starts[:m], ends, ends]).ravel()
-        ph_all = np.tile([comp, stall, stall, comp], m)
-        sign = np.tile([-1.0, 1.0, -1.0, 1.0], m)
-        if starts.size > m:
-            t_all = np.append(t_all, [starts[m], starts[m]])
-            ph_all = np.append(ph_all, [comp, stall])
-            sign = np.append(sign, [-1.0, 1.0])
+        size = 4 * m + 2 * (starts.size - m)  # the tail (compute -n, stall +n) repeats the cycle's start
+        t_all = np.empty(size)
+        t_all[0::4] = starts
+        t_all[1::4] = starts
+        t_all[2::4] = ends
+        t_all[3::4] = ends
+        if size > self._ck_phase.size:
+            reps = size // 4 + 1
+            self._ck_phase = np.tile(np.array([comp, stall, stall, comp], dtype=np.int64), reps)
+            self._ck_sign = np.tile([-1.0, 1.0, -1.0, 1.0], reps)
+        ph_all = self._ck_phase[:size]
+        sign = self._ck_sign[:size]
         self._plchunks.append((t_all, ph_all, sign * n))
         for g, ng in job.gpus_by_group.items():
             if self._bulk:
@@ -230,7 +232,6 @@ class Progress(EngineState):
                 for job in jobs:
                     self._anchor(job)
                 pool.hall_factors[hall_idx] = (throughput_frac, dict(paused), paused_default_frac)
-                pool.version += 1
             else:
                 if (
                     pool.rate == throughput_frac
@@ -242,7 +243,6 @@ class Progress(EngineState):
                 for job in jobs:
                     self._anchor(job)
                 pool.rate = throughput_frac
-                pool.version += 1
                 pool.paused = dict(paused)
                 pool.paused_default = paused_default_frac
             for job in jobs:

@@ -75,6 +75,8 @@ class Reporting(EngineState):
         self._pld = []
         self._plchunks = []
         self._ev_ck = []  # checkpoint completions per segment: (times, job)
+        self._ck_phase = np.zeros(0, dtype=np.int64)  # grown on first use (Progress._record_checkpoints)
+        self._ck_sign = np.zeros(0)
 
     def _event(
         self,

@@ -58,17 +58,9 @@ class Scheduling(EngineState):
         head leaves spare at that time (``extra``). Window jobs are taken in queue order.
         """
         free = pool.n_free
-        # A pass that started nothing is not repeated while the pool's version and free nodes stay the same
-        # (e.g. a repaired node that becomes a hot spare): with time alone, a queued job's expected end only
-        # grows, so it still misses a shadow time that is no later, with no more extra nodes.
-        memo = pool.bf_memo
-        same = memo is not None and memo[0] == pool.version and memo[1] == free
-        if same and memo is not None and memo[2] is None:
-            return False  # still no job of the window fits the free nodes
         stop = 1 + self.config.backfill_depth
         nodes = pool.q_nodes[1:stop]
-        if not same and (free <= 0 or not nodes or min(nodes) > free):
-            pool.bf_memo = (pool.version, free, None, 0)
+        if free <= 0 or not nodes or min(nodes) > free:
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
         # running jobs in order of (expected end, nodes): the armed ones kept sorted as their segments are
         # armed and closed, merged with the few whose end moves with time (sorted here)
@@ -86,8 +78,6 @@ class Scheduling(EngineState):
                 shadow_s = row[0]
                 break
         extra = avail - need if math.isfinite(shadow_s) else 0
-        if same and memo is not None and memo[2] is not None and shadow_s <= memo[2] and extra <= memo[3]:
-            return False  # every job of the window missed a later shadow time and more extra nodes
         # expected ends of the window's jobs, vectorised: _expected_end_s(job, _rate(job)) + start-up time, the
         # same operations in the same order (a queued job's rate depends on its priority only: it holds no GPUs)
         window = pool.queue[1:stop]
@@ -122,8 +112,6 @@ class Scheduling(EngineState):
             self._event("backfill", job, pi, -1)
             started = True
             lo = k + 1
-        if not started:
-            pool.bf_memo = (pool.version, free, shadow_s, extra)
         return started
 
     def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]:
