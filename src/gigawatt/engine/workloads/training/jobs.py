@@ -149,6 +149,7 @@ class JobLifecycle(EngineState):
         self.n_queued -= 1
         self.n_running += 1
         pool.alloc_gpus += job.spec.n_gpus
+        self._alloc_gpus += job.spec.n_gpus
         self._log_counts()
         now = self._now
         job.queue_wait_s += now - job.queued_since
@@ -190,6 +191,7 @@ class JobLifecycle(EngineState):
         pool.unarmed.pop(job.idx, None)
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
+        self._alloc_gpus -= job.spec.n_gpus
         prio = job.spec.priority
         pool.prio_gpus[prio] -= job.spec.n_gpus
         if pool.prio_gpus[prio] == 0:

@@ -265,6 +265,7 @@ class EngineState:
     _ev: list[EventRow]
     _listeners: list[Callable[[str, int], None]]
     _count_log: list[tuple[float, int, int, int, int, int, int]]
+    _alloc_gpus: int
     _plt: list[float]
     _plp: list[int]
     _pld: list[float]
