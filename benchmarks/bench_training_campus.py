@@ -6,10 +6,9 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   year) with EASY backfill and Llama 3 failure rates, one year at 300 s steps -- 50 s before the campus-scale
   work; target well below that.
 * Campus: 2.4 million H100 (300,000 DGX servers) in one pool, one year at 300 s steps, at most 60 s. The job
-  mix is the default one with jobs 64× larger (64-131,072 GPUs, 864 jobs/day): the same number of jobs on
-  64× the GPUs, so what grows with servers (failure candidates, repairs) shows, not a 64× longer job list.
-  Durations grow with size^0.25, so the campus is busier per GPU than the Frontier-class fleet (an estimate
-  of a campus workload, not a trace).
+  mix is the default one with jobs 64× larger (64-131,072 GPUs) at 300 jobs/day: durations grow with
+  size^0.25, so this keeps the pool about as busy as the Frontier-class fleet (an estimate of a campus
+  workload, not a trace), while failures and repairs grow with its 64× more servers.
 
 ``python benchmarks/bench_training_campus.py [frontier|campus] [--horizon-h H] [--repeat N]`` (both cases by
 default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
@@ -63,10 +62,10 @@ def frontier_scenario(horizon_h: float = 8760.0, step_s: float = 300.0) -> gw.Sc
 
 
 def campus_scenario(horizon_h: float = 8760.0, step_s: float = 300.0) -> gw.Scenario:
-    """2.4 million H100 (300,000 DGX servers); the default mix's shape with 64× larger jobs, 864 jobs/day."""
+    """2.4 million H100 (300,000 DGX servers); the default mix's shape with 64× larger jobs, 300 jobs/day."""
     probs = list(JobMix().gpu_count_probs)
     mix = {
-        "jobs_per_day": 864.0,
+        "jobs_per_day": 300.0,
         "gpu_counts": [64 * n for n in _DEFAULT_GPU_COUNTS],
         "gpu_count_probs": probs,
     }
