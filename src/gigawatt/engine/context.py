@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,17 +9,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from gigawatt.engine.clock import Clock
+from gigawatt.engine.clock import Clock, wall_clock_offset_h
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
+from gigawatt.rng import stream_rng
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.workloads import GpuTarget, PoolTarget
+from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
 if TYPE_CHECKING:  # the engine of a training workload (a type only: no import of the workloads at run time)
     from gigawatt.engine.workloads.training import TrainingEngine
 
-__all__ = ["SimContext", "ThroughputBoard", "TrainingPools", "stream_rng"]
+__all__ = ["SimContext", "ThroughputBoard", "TrainingPools"]
 
 ThroughputListener = Callable[[float, float], None]
 TrainingListener = Callable[[float, float, dict[int, float], float], None]
@@ -29,15 +29,6 @@ TrainingSource = Callable[[], list[tuple[int, int, dict[int, int]]]]
 """Returns ``(hall, rack_group, {priority: allocated GPUs})`` of a training pool's running jobs, now."""
 PowerListener = Callable[[float, bool], None]
 """``(t_s, powered)``: the hall lost (False) or regained (True) power."""
-
-
-def stream_rng(seed: int, *key: str | int) -> np.random.Generator:
-    """The random stream named ``key`` of a run with ``seed``: ``SeedSequence(seed, spawn_key=crc32(key))``.
-
-    What :meth:`SimContext.rng` returns; also used by static checks that must draw what the run will draw.
-    """
-    words = tuple(zlib.crc32(str(k).encode()) for k in key)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=words))
 
 
 class ThroughputBoard:
@@ -231,8 +222,6 @@ class SimContext:
     def wall_clock_offset_h(self, groups: np.ndarray) -> float:
         """Offset from UTC [h] of the wall clock of hour-of-day rules for workloads on ``groups``
         (``Scenario.wall_clock``: the local standard time of the first group's site, or UTC)."""
-        from gigawatt.engine.clock import wall_clock_offset_h
-
         site = self.scenario.sites[int(self.fleet.group_site[int(groups[0])])] if len(groups) else None
         return wall_clock_offset_h(self.scenario.wall_clock, site, self.scenario.resolve_path)
 
