@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from numpy.testing import assert_allclose
-from tests.engine.workloads.training.helpers import POOL, run
+from tests.engine.workloads.training.helpers import POOL, fail_config, run
 
-from gigawatt.engine.workloads.training import SchedulerConfig, TrainingJobSpec
+from gigawatt.engine.workloads.training import PoolSpec, SchedulerConfig, TrainingJobSpec
 from gigawatt.physics.phases import Phase
 
 
@@ -78,3 +79,60 @@ def test_preemption_inside_a_checkpoint_loses_the_segment():
     assert_allclose(r.checkpoint_gpu_hours, 8 * (30 + 100) / 3600)
     assert list(ev.loc[ev.kind == "checkpoint", "time_s"]) == [280.0, 430.0]
     assert led.total(Phase.TRAIN_STALL) == 0 and led.total(Phase.TRAIN_COMPUTE) == 0
+
+
+def _check_maintained_structures(eng) -> None:
+    """The structures kept for backfill and failure candidates match what they summarise, recomputed."""
+    for pool in eng.pools:
+        armed = sorted((j.seg_t_fin, j.n_nodes, j.idx) for j in pool.running.values() if j.seg_active)
+        assert pool.seg_ends == armed
+        assert set(pool.unarmed) == {i for i, j in pool.running.items() if not j.seg_active}
+        queued = [eng.jobs[idx] for _key, idx in pool.queue]
+        assert pool.q_nodes == [j.n_nodes for j in queued]
+        assert pool.q_prio == [j.spec.priority for j in queued]
+        assert all(r >= 0.0 for r in pool.q_rem_s) and len(pool.q_rem_s) == len(pool.q_ckpt_s) == len(queued)
+        # running jobs' GPUs end to end in ``running`` order: every GPU slot maps to the job a scan finds
+        acc = 0
+        for job in pool.running.values():
+            for u in (acc, acc + job.spec.n_gpus - 0.5):
+                hit, before = pool.job_at_gpu(float(u))
+                assert hit is job and before == acc
+            acc += job.spec.n_gpus
+        assert acc == pool.alloc_gpus
+
+
+def test_backfill_and_failure_structures_stay_consistent_through_a_busy_run():
+    """A busy EASY-backfill pool with failures, restarts and repairs: checked every simulated 20 minutes."""
+    rng = np.random.default_rng(3)
+    pool = PoolSpec(
+        "p", hall_idx=0, group_idx=(0, 1), nodes_per_group=(24, 24), gpus_per_node=8, spare_nodes=2
+    )
+    jobs = [
+        TrainingJobSpec(
+            f"j{i}",
+            "p",
+            int(rng.choice([8, 16, 64, 128, 256])),
+            float(rng.uniform(600.0, 20_000.0)),
+            submit_s=float(rng.uniform(0.0, 4 * 86400.0)),
+            priority=int(rng.integers(0, 2)),
+            checkpoint_write_s=30.0,
+        )
+        for i in range(300)
+    ]
+    checks = [0]
+
+    def setup(env, eng):
+        def watch():
+            while True:
+                yield env.timeout(1200.0)
+                eng._sync()
+                _check_maintained_structures(eng)
+                checks[0] += 1
+
+        env.process(watch())
+
+    cfg = fail_config(x=200.0, policy="easy_backfill")
+    _, _, table, ev = run([pool], jobs, cfg, until=5 * 86400.0, setup=setup)
+    assert checks[0] > 300
+    assert {"backfill", "failure", "node_repaired"} <= set(ev.kind)  # the structures were exercised
+    assert (table.state == "finished").sum() > 100

@@ -50,23 +50,19 @@ class Failures(EngineState):
         planned = k == len(fm.names)
         spot = k == len(fm.names) + 1
         if u < pool.alloc_gpus:
-            acc = 0.0
-            for job in pool.running.values():
-                acc += job.spec.n_gpus
-                if u < acc:
-                    off = u - (acc - job.spec.n_gpus)
-                    a2 = 0.0
-                    g = -1
-                    for gg, n in job.gpus_by_group.items():
-                        a2 += n
-                        g = gg
-                        if off < a2:
-                            break
-                    if spot:
-                        self._reclaim(pool, pi, job, g)
-                    else:
-                        self._interrupt(pool, pi, job, g, k, planned)
+            job, before = pool.job_at_gpu(u)
+            off = u - before
+            a2 = 0.0
+            g = -1
+            for gg, n in job.gpus_by_group.items():
+                a2 += n
+                g = gg
+                if off < a2:
                     break
+            if spot:
+                self._reclaim(pool, pi, job, g)
+            else:
+                self._interrupt(pool, pi, job, g, k, planned)
         elif self.config.idle_node_failures and (planned or spot or fm.needs_repair[k]):
             node = int((u - pool.alloc_gpus) // gpn)
             acc_n = 0

@@ -92,7 +92,16 @@ class JobLifecycle(EngineState):
         job.state = JobState.QUEUED
         job.queued_since = self._now
         job.key = self._queue_key(job)
-        bisect.insort(pool.queue, (job.key, job.idx))
+        item = (job.key, job.idx)
+        i = bisect.bisect_right(pool.queue, item)
+        pool.queue.insert(i, item)
+        spec = job.spec
+        remaining = max(spec.work_s - job.progress_s, 0.0)  # as in Scheduling._expected_end_s
+        n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
+        pool.q_nodes.insert(i, job.n_nodes)
+        pool.q_rem_s.insert(i, remaining)
+        pool.q_ckpt_s.insert(i, n_ckpt * spec.checkpoint_write_s)
+        pool.q_prio.insert(i, spec.priority)
         self.n_queued += 1
         self._log_counts()
 
@@ -132,10 +141,15 @@ class JobLifecycle(EngineState):
             raise RuntimeError("internal: allocation without enough free nodes")
 
     def _start(self, pool: Pool, job: Job) -> None:
-        pool.queue.remove((job.key, job.idx))
+        item = (job.key, job.idx)
+        i = bisect.bisect_left(pool.queue, item)
+        if pool.queue[i] != item:
+            raise RuntimeError(f"internal: job {job.spec.name!r} is not queued")
+        del pool.queue[i], pool.q_nodes[i], pool.q_rem_s[i], pool.q_ckpt_s[i], pool.q_prio[i]
         self.n_queued -= 1
         self.n_running += 1
         pool.alloc_gpus += job.spec.n_gpus
+        self._alloc_gpus += job.spec.n_gpus
         self._log_counts()
         now = self._now
         job.queue_wait_s += now - job.queued_since
@@ -145,6 +159,8 @@ class JobLifecycle(EngineState):
         prio = job.spec.priority
         pool.prio_gpus[prio] = pool.prio_gpus.get(prio, 0) + job.spec.n_gpus
         pool.running[job.idx] = job
+        pool.unarmed[job.idx] = job
+        pool.add_running(job)
         self._event("start", job, job.pool, -1)
         job.phase = None
         job.phase_since = now
@@ -170,9 +186,12 @@ class JobLifecycle(EngineState):
                 pool.free[g] += n
         job.nodes_by_group = {}
         job.gpus_by_group = {}
-        pool.running.pop(job.idx, None)
+        if pool.running.pop(job.idx, None) is not None:
+            pool.drop_running(job)
+        pool.unarmed.pop(job.idx, None)
         pool.computing.pop(job.idx, None)
         pool.alloc_gpus -= job.spec.n_gpus
+        self._alloc_gpus -= job.spec.n_gpus
         prio = job.spec.priority
         pool.prio_gpus[prio] -= job.spec.n_gpus
         if pool.prio_gpus[prio] == 0:

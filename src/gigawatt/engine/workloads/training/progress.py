@@ -8,6 +8,7 @@ when a failure, preemption, rate change or the end of the run interrupts it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 
@@ -89,6 +90,9 @@ class Progress(EngineState):
         job.seg_cycle = d + tau / rate if nck else math.inf
         job.seg_nck = nck
         job.seg_t_fin = self._now + max(work - p0, 0.0) / rate + nck * d
+        pool = self.pools[job.pool]
+        bisect.insort(pool.seg_ends, (job.seg_t_fin, job.n_nodes, job.idx))
+        pool.unarmed.pop(job.idx, None)
         self._timer(job, job.seg_t_fin - self._now, self._on_segment_end)
 
     def _on_segment_end(self, job: Job) -> None:
@@ -141,6 +145,10 @@ class Progress(EngineState):
         job.anchor_t = now
         job.seg_active = False
         job.epoch += 1  # cancel the segment-end timer
+        pool = self.pools[job.pool]
+        armed = pool.seg_ends
+        del armed[bisect.bisect_left(armed, (job.seg_t_fin, job.n_nodes, job.idx))]
+        pool.unarmed[job.idx] = job
         if in_ckpt:
             job.ckpt_start_progress_s = progress
             job.state = JobState.CHECKPOINT
@@ -153,13 +161,18 @@ class Progress(EngineState):
         comp, stall = int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL)
         # per completed checkpoint, in time order: at start compute -n, stall +n; at end stall -n, compute +n;
         # a checkpoint still being written (starts has one more entry) adds only its start
-        t_all = np.column_stack([starts[:m], starts[:m], ends, ends]).ravel()
-        ph_all = np.tile([comp, stall, stall, comp], m)
-        sign = np.tile([-1.0, 1.0, -1.0, 1.0], m)
-        if starts.size > m:
-            t_all = np.append(t_all, [starts[m], starts[m]])
-            ph_all = np.append(ph_all, [comp, stall])
-            sign = np.append(sign, [-1.0, 1.0])
+        size = 4 * m + 2 * (starts.size - m)  # the tail (compute -n, stall +n) repeats the cycle's start
+        t_all = np.empty(size)
+        t_all[0::4] = starts
+        t_all[1::4] = starts
+        t_all[2::4] = ends
+        t_all[3::4] = ends
+        if size > self._ck_phase.size:
+            reps = size // 4 + 1
+            self._ck_phase = np.tile(np.array([comp, stall, stall, comp], dtype=np.int64), reps)
+            self._ck_sign = np.tile([-1.0, 1.0, -1.0, 1.0], reps)
+        ph_all = self._ck_phase[:size]
+        sign = self._ck_sign[:size]
         self._plchunks.append((t_all, ph_all, sign * n))
         for g, ng in job.gpus_by_group.items():
             if self._bulk:

@@ -70,11 +70,14 @@ class Reporting(EngineState):
         self._ev = []
         self._listeners = []
         self._count_log = []
+        self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
         self._pld = []
         self._plchunks = []
         self._ev_ck = []  # checkpoint completions per segment: (times, job)
+        self._ck_phase = np.zeros(0, dtype=np.int64)  # grown on first use (Progress._record_checkpoints)
+        self._ck_sign = np.zeros(0)
 
     def _event(
         self,
@@ -156,7 +159,7 @@ class Reporting(EngineState):
                 self.n_running,
                 self.n_finished,
                 self.n_failed,
-                sum(p.alloc_gpus for p in self.pools),
+                self._alloc_gpus,
             )
         )
 
@@ -217,47 +220,53 @@ class Reporting(EngineState):
 
     def jobs_table(self) -> pd.DataFrame:
         """One row per job (call :meth:`finalize` first). Units in column names; times in s since start."""
-        rows = []
-        for j in self.jobs:
-            n = j.spec.n_gpus
-            gh = n / 3600.0
-            wall = j.compute_wall_s + j.ckpt_wall_s + j.stall_wall_s
-            useful = j.progress_s
-            row = {
-                "job": j.spec.name,
-                "pool": j.spec.pool,
-                "state": JobState.NAMES[j.state],
-                "n_gpus": n,
-                "n_nodes": j.n_nodes,
-                "priority": j.spec.priority,
-                "submit_s": j.spec.submit_s,
-                "start_s": j.start_s,
-                "end_s": j.end_s,
-                "queue_wait_s": j.queue_wait_s,
-                "work_s": j.spec.work_s,
-                "progress_frac": useful / j.spec.work_s,
-                "checkpoint_interval_s": j.interval_s,
-                "n_checkpoints": j.n_checkpoints,
-                "gpu_hours": wall * gh,
-                "useful_gpu_hours": useful * gh,
-                "lost_work_gpu_hours": j.lost_work_s * gh,
-                "checkpoint_gpu_hours": j.ckpt_wall_s * gh,
-                "restart_gpu_hours": j.stall_wall_s * gh,
-                "throttled_gpu_hours": (j.compute_wall_s - j.work_done_s - j.paused_work_s) * gh,
-                "paused_gpu_hours": j.paused_work_s * gh,
-                "goodput_frac": useful / wall if wall > 0 else math.nan,
-                "n_interruptions": sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned"),
-                **{f"n_interruptions_{c}": j.n_int[c] for c in GROUP_COLUMNS},
-                "n_preemptions": j.n_preemptions,
-                "deadline_s": math.nan if j.spec.deadline_s is None else j.spec.deadline_s,
-                "deadline_met": (j.state == JobState.DONE and j.end_s <= j.spec.deadline_s)
-                if j.spec.deadline_s is not None
-                else None,
-            }
-            rows.append(row)
-        if not rows:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
+        jobs = self.jobs
+        if not jobs:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
             return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
-        return pd.DataFrame(rows)
+        specs = [j.spec for j in jobs]
+        n_gpus = [s.n_gpus for s in specs]
+        gh = [n / 3600.0 for n in n_gpus]
+        wall = [j.compute_wall_s + j.ckpt_wall_s + j.stall_wall_s for j in jobs]
+        useful = [j.progress_s for j in jobs]
+        names = JobState.NAMES
+        n_int = {c: [j.n_int[c] for j in jobs] for c in GROUP_COLUMNS}
+        cols = {
+            "job": [s.name for s in specs],
+            "pool": [s.pool for s in specs],
+            "state": [names[j.state] for j in jobs],
+            "n_gpus": n_gpus,
+            "n_nodes": [j.n_nodes for j in jobs],
+            "priority": [s.priority for s in specs],
+            "submit_s": [s.submit_s for s in specs],
+            "start_s": [j.start_s for j in jobs],
+            "end_s": [j.end_s for j in jobs],
+            "queue_wait_s": [j.queue_wait_s for j in jobs],
+            "work_s": [s.work_s for s in specs],
+            "progress_frac": [u / s.work_s for u, s in zip(useful, specs, strict=True)],
+            "checkpoint_interval_s": [j.interval_s for j in jobs],
+            "n_checkpoints": [j.n_checkpoints for j in jobs],
+            "gpu_hours": [w * g for w, g in zip(wall, gh, strict=True)],
+            "useful_gpu_hours": [u * g for u, g in zip(useful, gh, strict=True)],
+            "lost_work_gpu_hours": [j.lost_work_s * g for j, g in zip(jobs, gh, strict=True)],
+            "checkpoint_gpu_hours": [j.ckpt_wall_s * g for j, g in zip(jobs, gh, strict=True)],
+            "restart_gpu_hours": [j.stall_wall_s * g for j, g in zip(jobs, gh, strict=True)],
+            "throttled_gpu_hours": [
+                (j.compute_wall_s - j.work_done_s - j.paused_work_s) * g
+                for j, g in zip(jobs, gh, strict=True)
+            ],
+            "paused_gpu_hours": [j.paused_work_s * g for j, g in zip(jobs, gh, strict=True)],
+            "goodput_frac": [u / w if w > 0 else math.nan for u, w in zip(useful, wall, strict=True)],
+            # in GROUP_COLUMNS order, without planned maintenance (same sum order as one job at a time)
+            "n_interruptions": [sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned") for j in jobs],
+            **{f"n_interruptions_{c}": n_int[c] for c in GROUP_COLUMNS},
+            "n_preemptions": [j.n_preemptions for j in jobs],
+            "deadline_s": [math.nan if s.deadline_s is None else s.deadline_s for s in specs],
+            "deadline_met": [
+                (j.state == JobState.DONE and j.end_s <= s.deadline_s) if s.deadline_s is not None else None
+                for j, s in zip(jobs, specs, strict=True)
+            ],
+        }
+        return pd.DataFrame(cols)
 
     def events_table(self) -> pd.DataFrame:
         """Events in time order: time_s, job_idx, job, pool_idx, pool, kind, cause, lost_gpu_hours,
@@ -349,7 +358,8 @@ def workload_output(
     events = eng.events_table()
     events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
     events.insert(1, "workload", name)
-    events["rack_group"] = [group_keys[g] if g >= 0 else "" for g in events["group_idx"]]
+    keys = np.array([*group_keys, ""], dtype=object)  # index -1: no rack group
+    events["rack_group"] = keys[events["group_idx"].to_numpy(dtype=np.int64)]
 
     gh = jobs["gpu_hours"].sum()
     kpis = {

@@ -7,7 +7,11 @@ References
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Iterable
+
+import numpy as np
 
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
 
@@ -47,37 +51,67 @@ class Scheduling(EngineState):
         """Extension point called after a scheduling pass started jobs (no-op)."""
 
     def _backfill(self, pool: Pool, head: Job) -> bool:
+        """EASY backfill (Lifka 1995): start jobs of the window behind the blocked ``head`` that do not delay it.
+
+        The head's reservation (shadow time) is the expected end at which enough running jobs have ended;
+        a job of the window starts if it fits the free nodes and ends by then, or if it fits the nodes the
+        head leaves spare at that time (``extra``). Window jobs are taken in queue order.
+        """
         free = pool.n_free
-        window = pool.queue[1 : 1 + self.config.backfill_depth]
-        if free <= 0 or all(self.jobs[idx].n_nodes > free for _key, idx in window):
-            return False  # nothing in the window fits the free nodes: skip the shadow-time pass (O(R log R))
-        ends = sorted((self._expected_end_s(j, self._rate(j)), j.n_nodes) for j in pool.running.values())
+        stop = 1 + self.config.backfill_depth
+        nodes = pool.q_nodes[1:stop]
+        if free <= 0 or not nodes or min(nodes) > free:
+            return False  # nothing in the window fits the free nodes: skip the shadow-time pass
+        # running jobs in order of (expected end, nodes): the armed ones kept sorted as their segments are
+        # armed and closed, merged with the few whose end moves with time (sorted here)
+        ends: Iterable[tuple[float, int, int]] = pool.seg_ends
+        if pool.unarmed:
+            moving = sorted(
+                (self._expected_end_s(j, self._rate(j)), j.n_nodes, j.idx) for j in pool.unarmed.values()
+            )
+            ends = heapq.merge(pool.seg_ends, moving)
         avail, shadow_s = free, math.inf
-        for t_end, n in ends:
-            avail += n
-            if avail >= head.n_nodes:
-                shadow_s = t_end
+        need = head.n_nodes
+        for row in ends:
+            avail += row[1]
+            if avail >= need:
+                shadow_s = row[0]
                 break
-        extra = avail - head.n_nodes if math.isfinite(shadow_s) else 0
-        restart = self._startup_s
+        extra = avail - need if math.isfinite(shadow_s) else 0
+        # expected ends of the window's jobs, vectorised: _expected_end_s(job, _rate(job)) + start-up time, the
+        # same operations in the same order (a queued job's rate depends on its priority only: it holds no GPUs)
+        window = pool.queue[1:stop]
+        jobs = self.jobs
+        prios = pool.q_prio[1:stop]
+        rate: float | np.ndarray
+        if len(set(prios)) == 1:
+            rate = max(self._rate(jobs[window[0][1]]), 1e-3)
+        else:
+            prio = np.array(prios)
+            rate = np.empty(prio.size)
+            for p, k in zip(*np.unique(prio, return_index=True), strict=True):
+                rate[prio == p] = max(self._rate(jobs[window[int(k)][1]]), 1e-3)
+        end = self._now + np.array(pool.q_rem_s[1:stop]) / rate + np.array(pool.q_ckpt_s[1:stop])
+        end_ok = end + self._startup_s <= shadow_s
+        n = np.array(nodes)
         started = False
-        for _key, idx in list(pool.queue[1 : 1 + self.config.backfill_depth]):
-            if free <= 0:
+        lo = 0
+        pi = self._pool_index[pool.spec.name]
+        # the next job (in queue order) that fits the free nodes and ends in time or fits the extra nodes
+        while free > 0 and lo < n.size:
+            ok = (n[lo:] <= free) & (end_ok[lo:] | (n[lo:] <= extra))
+            k = int(ok.argmax())
+            if not ok[k]:
                 break
-            job = self.jobs[idx]
-            if job.n_nodes > free:
-                continue
-            end = self._expected_end_s(job, self._rate(job)) + restart
-            if end <= shadow_s:
-                pass
-            elif job.n_nodes <= extra:
+            k += lo
+            job = jobs[window[k][1]]
+            if not end_ok[k]:
                 extra -= job.n_nodes
-            else:
-                continue
             free -= job.n_nodes
             self._start(pool, job)
-            self._event("backfill", job, self._pool_index[pool.spec.name], -1)
+            self._event("backfill", job, pi, -1)
             started = True
+            lo = k + 1
         return started
 
     def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]:

@@ -70,6 +70,7 @@ class Job:
         "progress_s",
         "queue_wait_s",
         "queued_since",
+        "run_slot",
         "seg_a",
         "seg_active",
         "seg_c0",
@@ -114,6 +115,7 @@ class Job:
         self.end_s = math.nan
         self.queue_wait_s = 0.0
         self.queued_since = math.nan
+        self.run_slot = -1  # position among the pool's running jobs (Pool.job_at_gpu)
         self.n_checkpoints = 0
         self.n_int = dict.fromkeys(GROUP_COLUMNS, 0)
         self.n_preemptions = 0
@@ -138,8 +140,19 @@ class Pool:
     )  # group -> reclaimed spot nodes awaiting a new one
     external: dict[int, int] = field(default_factory=dict)  # group -> nodes lent to other workloads
     queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
+    # aligned with ``queue``: nodes, remaining work [s] and checkpoint time still to write [s] (fixed while a
+    # job waits) and priority of each queued job, for EASY backfill's vectorised pass
+    q_nodes: list[int] = field(default_factory=list)
+    q_rem_s: list[float] = field(default_factory=list)
+    q_ckpt_s: list[float] = field(default_factory=list)
+    q_prio: list[int] = field(default_factory=list)
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
+    # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
+    # (segment end [s], nodes, job idx) -- the end is fixed until the segment closes -- and the others
+    # (starting, restarting, inside a checkpoint write, or at zero rate), whose end moves with time
+    seg_ends: list[tuple[float, int, int]] = field(default_factory=list)
+    unarmed: dict[int, Job] = field(default_factory=dict)
     rate: float = 1.0  # clock (throughput) factor of the hall
     paused: dict[int, float] = field(default_factory=dict)  # priority -> paused fraction (power capping)
     paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
@@ -157,6 +170,46 @@ class Pool:
     rng: np.random.Generator | None = None
     # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
+
+    # running jobs in start order (the order of ``running``) with their GPUs, for failure candidates: a slot
+    # per start, emptied (0 GPUs, None) on release and compacted when more than half are empty
+    run_gpus: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
+    run_jobs: list[Job | None] = field(default_factory=list)
+    run_dead: int = 0
+
+    def add_running(self, job: Job) -> None:
+        """Give a starting job the next slot (after every running job, as in ``running``)."""
+        slot = len(self.run_jobs)
+        if slot == self.run_gpus.size:
+            self.run_gpus = np.concatenate([self.run_gpus, np.zeros(slot, dtype=np.int64)])
+        self.run_gpus[slot] = job.spec.n_gpus
+        self.run_jobs.append(job)
+        job.run_slot = slot
+
+    def drop_running(self, job: Job) -> None:
+        """Empty the slot of a job that stops running (compact the slots when most are empty)."""
+        self.run_gpus[job.run_slot] = 0
+        self.run_jobs[job.run_slot] = None
+        job.run_slot = -1
+        self.run_dead += 1
+        if self.run_dead > 64 and 2 * self.run_dead > len(self.run_jobs):
+            live = [j for j in self.run_jobs if j is not None]
+            for k, j in enumerate(live):
+                j.run_slot = k
+            self.run_gpus[: len(self.run_jobs)] = 0
+            self.run_gpus[: len(live)] = [j.spec.n_gpus for j in live]
+            self.run_jobs = list[Job | None](live)
+            self.run_dead = 0
+
+    def job_at_gpu(self, u: float) -> tuple[Job, int]:
+        """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
+        start order), and the GPUs before it."""
+        cum = np.cumsum(self.run_gpus[: len(self.run_jobs)])
+        k = int(np.searchsorted(cum, u, side="right"))
+        job = self.run_jobs[k]
+        if job is None:
+            raise RuntimeError("internal: failure candidate on an empty running slot")
+        return job, int(cum[k]) - job.spec.n_gpus
 
     @property
     def n_free(self) -> int:
@@ -212,11 +265,15 @@ class EngineState:
     _ev: list[EventRow]
     _listeners: list[Callable[[str, int], None]]
     _count_log: list[tuple[float, int, int, int, int, int, int]]
+    _alloc_gpus: int
     _plt: list[float]
     _plp: list[int]
     _pld: list[float]
     _plchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
     _ev_ck: list[tuple[np.ndarray, int]]
+    # phase and sign patterns of checkpoint ledger changes (progress.py), shared read-only slices
+    _ck_phase: np.ndarray
+    _ck_sign: np.ndarray
 
     if TYPE_CHECKING:  # what the parts call in each other (defined in the module named on each line)
 
