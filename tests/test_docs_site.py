@@ -1,0 +1,67 @@
+"""The documentation site's own code: docstring conversion, generated pages (the build itself: `make docs`,
+run by `make test` after the suite, fails on any warning)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+
+import pytest
+
+from tests.conftest import REPO
+
+pytest.importorskip("mkdocs_gen_files")  # the `docs` extra (installed by make setup)
+
+
+def _load(name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(f"gigawatt_docs_{name}", REPO / "docs" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rst_math_becomes_arithmatex_markdown() -> None:
+    rst = _load("griffe_rst").rst_to_markdown
+    text = "Energy.\n\n.. math::\n\n    E = P t\n\n    m = E I\n\nwith :math:`P_{it}` [kW]."
+    md = rst(text)
+    assert md.count("$$") == 4  # one block per equation
+    assert "$$\nE = P t\n$$" in md and "$$\nm = E I\n$$" in md
+    assert r"\(P_{it}\)" in md
+    inline = rst("Storage.\n.. math:: S_{t+1} = S_t + x\n    + y\nafter")
+    assert "$$\nS_{t+1} = S_t + x\n+ y\n$$" in inline and inline.endswith("after")
+
+
+def test_rst_roles_and_citations_become_plain_markdown() -> None:
+    rst = _load("griffe_rst").rst_to_markdown
+    assert rst(":func:`~gigawatt.engine.core.simulate`") == "`simulate`"
+    assert rst(":class:`gigawatt.Result`") == "`gigawatt.Result`"
+    # [kg] [EPA2024] would be a Markdown reference link: the second bracket is escaped, math and code are not
+    assert rst("CO2 [kg] [EPA2024]_.") == r"CO2 [kg] \[EPA2024]."
+    assert rst(":math:`[a] [b]` and ``[c] [d]``") == r"\([a] [b]\) and ``[c] [d]``"
+    assert rst(".. [EPA2024] U.S. EPA, 2024.") == "[EPA2024] U.S. EPA, 2024."
+
+
+def test_api_pages_cover_every_public_module() -> None:
+    gen = _load("gen_pages")
+    modules = {".".join(parts): page for parts, page, _ in gen.public_modules()}
+    expected = {
+        ".".join(p.relative_to(REPO / "src").with_suffix("").parts).removesuffix(".__init__")
+        for p in (REPO / "src" / "gigawatt").rglob("*.py")
+        if "__pycache__" not in p.parts and p.stem != "__main__"
+    }
+    expected = {m for m in expected if not any(part.startswith("_") for part in m.split("."))}
+    assert set(modules) == expected
+    assert modules["gigawatt"] == "api/gigawatt/index.md"
+    assert modules["gigawatt.engine.clock"] == "api/gigawatt/engine/clock.md"
+    assert "gigawatt._progress" not in modules
+
+
+def test_getting_started_follows_the_readme() -> None:
+    page = _load("gen_pages").getting_started()
+    assert page.startswith("# Getting started")
+    assert "make demo" in page and "## The scenario file" in page
+    assert "](docs/" not in page and "[docs/planning.md](planning.md)" in page
+    assert "## Documentation" not in page  # the site's navigation replaces that list
