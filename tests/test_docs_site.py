@@ -65,3 +65,37 @@ def test_getting_started_follows_the_readme() -> None:
     assert "make demo" in page and "## The scenario file" in page
     assert "](docs/" not in page and "[docs/planning.md](planning.md)" in page
     assert "## Documentation" not in page  # the site's navigation replaces that list
+
+
+def test_pages_named_in_backticks_become_links() -> None:
+    hooks = _load("hooks")
+    known = {"models/energy.md", "models/facility.md", "planning.md", "examples/quickstart.ipynb"}
+    md = hooks._linkify(
+        "See `docs/models/energy.md` §7, `docs/planning.md`, `examples/quickstart.ipynb`, `docs/missing.md`.",
+        "models/facility.md",
+        known,
+    )
+    assert "[`docs/models/energy.md`](energy.md)" in md
+    assert "[`docs/planning.md`](../planning.md)" in md
+    assert "[`examples/quickstart.ipynb`](../examples/quickstart.ipynb)" in md
+    assert "`docs/missing.md`." in md and "[`docs/missing.md`]" not in md
+
+
+def test_fenced_code_keeps_page_names_as_code() -> None:
+    hooks = _load("hooks")
+
+    class _File:
+        src_uri = "architecture.md"
+
+    class _Page:
+        file = _File()
+
+    class _F:
+        def __init__(self, uri: str) -> None:
+            self.src_uri = uri
+
+    md = "```\nsee `docs/planning.md`\n```\nand `docs/planning.md`\n"
+    out = hooks.on_page_markdown(
+        md, page=_Page(), config=None, files=[_F("planning.md"), _F("architecture.md")]
+    )
+    assert out == "```\nsee `docs/planning.md`\n```\nand [`docs/planning.md`](planning.md)\n"
