@@ -4,7 +4,7 @@ The docstrings follow numpydoc, whose equations and cross-references are reST (`
 ``:func:`name```). mkdocstrings renders docstrings as Markdown, so before parsing each docstring this turns
 ``:math:`x``` into ``\\(x\\)`` and each ``.. math::`` block into ``$$ ... $$`` blocks (rendered by
 pymdownx.arithmatex + MathJax, like the equations of the model pages), cross-reference roles into code
-(``:func:`~a.b``` → ``b``), and citation marks ``[Name]_`` / ``.. [Name]`` into plain ``[Name]``.
+(``:func:`~a.b``` → ``b``), and citation marks ``[Name]_`` into plain ``[Name]`` and each ``.. [Name]`` reference into a list item.
 The source keeps numpydoc (``help()`` and IDEs show it as written). Loaded by mkdocstrings (``mkdocs.yml``).
 """
 
@@ -84,7 +84,7 @@ def rst_to_markdown(text: str) -> str:
     text = _MATH_ROLE.sub(lambda m: f"\\({m.group(1)}\\)", text)
     text = _XREF_ROLE.sub(_xref, text)
     text = _CITATION_MARK.sub(r"[\1]", text)
-    text = _CITATION_DEF.sub(r"\1[\2] ", text)
+    text = _CITATION_DEF.sub(r"\1- [\2] ", text)  # one list item per reference
     return _no_reference_links(text)
 
 

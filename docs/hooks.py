@@ -1,14 +1,21 @@
-"""MkDocs hook (``mkdocs.yml`` ``hooks:``): the documents name each other as code, `` `docs/models/energy.md` ``,
-which reads well on GitHub and in an editor; on the site each such name (and `` `examples/x.ipynb` ``) becomes a
-link to that page, relative to the page it is on. Fenced code blocks are left alone; a name that matches no
-page stays code."""
+"""MkDocs hooks (``mkdocs.yml`` ``hooks:``).
+
+- Page names become links: the documents name each other as code, `` `docs/models/energy.md` ``, which reads
+  well on GitHub and in an editor; on the site each such name (and `` `examples/x.ipynb` ``) becomes a link to
+  that page, relative to the page it is on. Fenced code blocks are left alone; a name that matches no page
+  stays code.
+- Math that did not render is a warning (so ``mkdocs build --strict`` fails): a ``$$`` or ``\\(`` left in a
+  page's text outside code means arithmatex did not take an equation (e.g. no blank line before ``$$``).
+"""
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import re
 from typing import Any
 
+log = logging.getLogger("mkdocs.plugins.gigawatt_docs")
 _FENCE = re.compile(r"(?ms)^(?P<f>```|~~~).*?^(?P=f)[^\n]*$")
 _NAMED = re.compile(r"(?<!\[)`(?:docs/)?((?:models/)?[\w-]+\.md|examples/[\w-]+\.ipynb)`(?!\]|\()")
 
@@ -36,3 +43,21 @@ def on_page_markdown(markdown: str, *, page: Any, config: Any, files: Any) -> st
         pos = m.end()
     out.append(_linkify(markdown[pos:], here, known))
     return "".join(out)
+
+
+_MATH_OR_CODE = re.compile(
+    r'<(div|span) class="arithmatex">.*?</\1>|<pre\b.*?</pre>|<code\b.*?</code>|<script\b.*?</script>', re.S
+)
+
+
+def unrendered_math(html: str) -> list[str]:
+    """Snippets of ``$$`` / ``\\(`` left in the text of a rendered page (outside math, code and scripts)."""
+    text = _MATH_OR_CODE.sub(" ", html)
+    return [text[max(0, m.start() - 40) : m.end() + 40] for m in re.finditer(r"\$\$|\\\(", text)]
+
+
+def on_page_content(html: str, *, page: Any, config: Any, files: Any) -> str:
+    del config, files
+    for snippet in unrendered_math(html):
+        log.warning("%s: math not rendered near %r", page.file.src_uri, snippet)
+    return html

@@ -41,7 +41,7 @@ def test_rst_roles_and_citations_become_plain_markdown() -> None:
     # [kg] [EPA2024] would be a Markdown reference link: the second bracket is escaped, math and code are not
     assert rst("CO2 [kg] [EPA2024]_.") == r"CO2 [kg] \[EPA2024]."
     assert rst(":math:`[a] [b]` and ``[c] [d]``") == r"\([a] [b]\) and ``[c] [d]``"
-    assert rst(".. [EPA2024] U.S. EPA, 2024.") == "[EPA2024] U.S. EPA, 2024."
+    assert rst(".. [EPA2024] U.S. EPA, 2024.\n.. [1] Other.") == "- [EPA2024] U.S. EPA, 2024.\n- [1] Other."
 
 
 def test_api_pages_cover_every_public_module() -> None:
@@ -99,3 +99,10 @@ def test_fenced_code_keeps_page_names_as_code() -> None:
         md, page=_Page(), config=None, files=[_F("planning.md"), _F("architecture.md")]
     )
     assert out == "```\nsee `docs/planning.md`\n```\nand [`docs/planning.md`](planning.md)\n"
+
+
+def test_unrendered_math_is_found() -> None:
+    hooks = _load("hooks")
+    ok = '<p>a <span class="arithmatex">\\(x\\)</span> and $11.7M</p><div class="arithmatex">\\[y\\]</div><code>$$</code>'
+    assert hooks.unrendered_math(ok) == []
+    assert len(hooks.unrendered_math("<p>text\n$$\nE = P t\n$$</p>")) == 2
