@@ -10,10 +10,13 @@ The source keeps numpydoc (``help()`` and IDEs show it as written). Loaded by mk
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import griffe
+
+logger = logging.getLogger("mkdocs.plugins.gigawatt_docs")
 
 _MATH_ROLE = re.compile(r":math:`([^`]+)`")
 _XREF_ROLE = re.compile(r":(?:py:)?(?:func|meth|class|data|attr|mod|obj|exc|const|ref):`(~?)([^`]+)`")
@@ -78,8 +81,21 @@ def _no_reference_links(text: str) -> str:
     return "".join(p if i % 2 else _BRACKET_PAIR.sub(r"\1\\[", p) for i, p in enumerate(parts))
 
 
+# A TeX macro in a docstring that is not a raw string loses its backslash to a Python escape (``"\\bar"`` is
+# fine, ``"\bar"`` is a backspace + "ar"); these control characters have no other business in a docstring.
+_LOST_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
+
+
+def restore_tex_escapes(text: str) -> str:
+    """Put back the backslash of ``\\bar``, ``\\frac``, ``\\alpha``, ``\\vec`` typed in a non-raw docstring."""
+    for char, escaped in _LOST_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text
+
+
 def rst_to_markdown(text: str) -> str:
     """The conversion applied to every docstring (see the module docstring)."""
+    text = restore_tex_escapes(text)
     text = math_blocks(text)
     text = _MATH_ROLE.sub(lambda m: f"\\({m.group(1)}\\)", text)
     text = _XREF_ROLE.sub(_xref, text)
@@ -94,4 +110,6 @@ class RstToMarkdown(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         del kwargs
         if obj.docstring is not None:
+            if any(c in obj.docstring.value for c in _LOST_ESCAPES):
+                logger.info("%s: TeX backslash lost to a Python escape in the docstring (restored)", obj.path)
             obj.docstring.value = rst_to_markdown(obj.docstring.value)

@@ -34,6 +34,11 @@ def test_rst_math_becomes_arithmatex_markdown() -> None:
     assert "$$\nS_{t+1} = S_t + x\n+ y\n$$" in inline and inline.endswith("after")
 
 
+def test_tex_backslash_lost_to_a_python_escape_is_restored() -> None:
+    rst = _load("griffe_rst").rst_to_markdown
+    assert rst(":math:`B = (\bar O - 1)/N + \frac{a}{b}`") == r"\(B = (\bar O - 1)/N + \frac{a}{b}\)"
+
+
 def test_rst_roles_and_citations_become_plain_markdown() -> None:
     rst = _load("griffe_rst").rst_to_markdown
     assert rst(":func:`~gigawatt.engine.core.simulate`") == "`simulate`"
