@@ -33,7 +33,12 @@ def _linkify(text: str, here: str, known: set[str]) -> str:
 
 def on_page_markdown(markdown: str, *, page: Any, config: Any, files: Any) -> str:
     del config
-    known = {f.src_uri for f in files if f.src_uri.endswith((".md", ".ipynb"))}
+    known = {
+        f.src_uri
+        for f in files
+        if f.src_uri.endswith((".md", ".ipynb"))
+        and not (hasattr(f, "inclusion") and f.inclusion.is_excluded())
+    }
     here = page.file.src_uri
     out: list[str] = []
     pos = 0
