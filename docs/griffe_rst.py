@@ -3,15 +3,17 @@
 The docstrings follow numpydoc, whose equations and cross-references are reST (``:math:`x```, ``.. math::``,
 ``:func:`name```). mkdocstrings renders docstrings as Markdown, so before parsing each docstring this turns
 ``:math:`x``` into ``\\(x\\)`` and each ``.. math::`` block into ``$$ ... $$`` blocks (rendered by
-pymdownx.arithmatex + MathJax, like the equations of the model pages), cross-reference roles into code
-(``:func:`~a.b``` → ``b``), and citation marks ``[Name]_`` into plain ``[Name]`` and each ``.. [Name]`` reference into a list item.
+pymdownx.arithmatex + MathJax, like the equations of the model pages), cross-reference roles into links to
+the object's documentation where griffe resolves the name, else code (``:func:`~a.b``` → ``b``), and citation marks ``[Name]_`` into plain ``[Name]`` and each ``.. [Name]`` reference into a list item.
 The source keeps numpydoc (``help()`` and IDEs show it as written). Loaded by mkdocstrings (``mkdocs.yml``).
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import griffe
@@ -25,10 +27,25 @@ _CITATION_DEF = re.compile(r"^(\s*)\.\. \[([^\]]+)\]\s*", re.M)
 _MATH_DIRECTIVE = re.compile(r"^(\s*)\.\. math::[ \t]*(.*)$")
 
 
-def _xref(m: re.Match[str]) -> str:
-    short, target = m.group(1), m.group(2)
-    target = re.sub(r"^.*<(.+)>$", r"\1", target)  # :func:`title <target>`
-    return f"`{target.rsplit('.', 1)[-1] if short else target}`"
+Resolver = Callable[[str], "str | None"]
+
+
+def _xref_with(resolve: Resolver | None) -> Callable[[re.Match[str]], str]:
+    """A role becomes a link (an optional autoref: a plain name where the target is not documented) when
+    ``resolve`` finds its full path, else code."""
+
+    def sub(m: re.Match[str]) -> str:
+        short, target = m.group(1), m.group(2)
+        target = re.sub(r"^.*<(.+)>$", r"\1", target).strip()  # :func:`title <target>`
+        shown = target.rsplit(".", 1)[-1] if short else target
+        ident = resolve(target) if resolve is not None else None
+        if not ident:
+            return f"`{shown}`"
+        return (
+            f'<autoref identifier="{html.escape(ident)}" optional><code>{html.escape(shown)}</code></autoref>'
+        )
+
+    return sub
 
 
 def _indent_of(line: str) -> int:
@@ -93,23 +110,50 @@ def restore_tex_escapes(text: str) -> str:
     return text
 
 
-def rst_to_markdown(text: str) -> str:
-    """The conversion applied to every docstring (see the module docstring)."""
+def rst_to_markdown(text: str, resolve: Resolver | None = None) -> str:
+    """The conversion applied to every docstring (see the module docstring); ``resolve`` maps a role's target
+    to the full path of the object it names (None: not found)."""
     text = restore_tex_escapes(text)
     text = math_blocks(text)
     text = _MATH_ROLE.sub(lambda m: f"\\({m.group(1)}\\)", text)
-    text = _XREF_ROLE.sub(_xref, text)
+    text = _XREF_ROLE.sub(_xref_with(resolve), text)
     text = _CITATION_MARK.sub(r"[\1]", text)
     text = _CITATION_DEF.sub(r"\1- [\2] ", text)  # one list item per reference
     return _no_reference_links(text)
 
 
-class RstToMarkdown(griffe.Extension):
-    """Rewrite each docstring once, when griffe creates its object."""
+def _resolver(obj: griffe.Object) -> Resolver:
+    """Names as Python would see them from ``obj``: its members, its module's names and imports, then
+    absolute ``gigawatt.`` paths."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+    def resolve(name: str) -> str | None:
+        if name.startswith("gigawatt."):
+            return name
+        head, _, rest = name.partition(".")
+        try:
+            path = obj.resolve(head)
+        except Exception:  # griffe.NameResolutionError and friends: leave it as code
+            return None
+        return f"{path}.{rest}" if rest else path
+
+    return resolve
+
+
+def _objects(obj: griffe.Object) -> Iterator[griffe.Object]:
+    yield obj
+    for member in obj.members.values():
+        if not member.is_alias:
+            yield from _objects(member)  # type: ignore[arg-type]
+
+
+class RstToMarkdown(griffe.Extension):
+    """Rewrite every docstring of the package once it is loaded (so that cross-references resolve)."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         del kwargs
-        if obj.docstring is not None:
+        for obj in _objects(pkg):
+            if obj.docstring is None:
+                continue
             if any(c in obj.docstring.value for c in _LOST_ESCAPES):
                 logger.info("%s: TeX backslash lost to a Python escape in the docstring (restored)", obj.path)
-            obj.docstring.value = rst_to_markdown(obj.docstring.value)
+            obj.docstring.value = rst_to_markdown(obj.docstring.value, _resolver(obj))
