@@ -34,6 +34,16 @@ def test_rst_math_becomes_arithmatex_markdown() -> None:
     assert "$$\nS_{t+1} = S_t + x\n+ y\n$$" in inline and inline.endswith("after")
 
 
+def test_resolved_roles_become_optional_links() -> None:
+    rst = _load("griffe_rst").rst_to_markdown
+    paths = {"simulate": "gigawatt.engine.core.simulate"}
+    md = rst("Run :func:`simulate`, then :meth:`~Result.to_dir`.", paths.get)
+    assert (
+        '<autoref identifier="gigawatt.engine.core.simulate" optional><code>simulate</code></autoref>' in md
+    )
+    assert "`to_dir`" in md  # not resolved: plain code
+
+
 def test_tex_backslash_lost_to_a_python_escape_is_restored() -> None:
     rst = _load("griffe_rst").rst_to_markdown
     assert rst(":math:`B = (\bar O - 1)/N + \frac{a}{b}`") == r"\(B = (\bar O - 1)/N + \frac{a}{b}\)"
