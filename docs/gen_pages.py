@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import logging
 import os
 import re
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 import mkdocs_gen_files
 from mkdocs.structure.files import InclusionLevel
 
+log = logging.getLogger("mkdocs.plugins.gigawatt_docs.gen_pages")
 DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 SRC = REPO / "src"
@@ -184,11 +186,7 @@ def examples() -> list[tuple[str, str]]:
         errs = nbcache.errors(nb)
         if errs:
             raise RuntimeError(f"{path.name}: error output while executing: {errs[0].get('ename')}")
-        print(
-            f"INFO    -  gen_pages: {path.name} {'reused' if reused else 'executed'} "
-            f"in {time.perf_counter() - t0:.1f} s",
-            file=sys.stderr,
-        )
+        log.info("%s %s in %.1f s", path.name, "reused" if reused else "executed", time.perf_counter() - t0)
         raw = json.loads(nbformat.writes(nb))
         raw["metadata"].pop(nbcache.FINGERPRINT_KEY, None)
         with mkdocs_gen_files.open(f"examples/{path.name}", "w") as f:
