@@ -257,6 +257,8 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
 class Result:
     """Outcome of :func:`gigawatt.simulate`.
 
+    :meth:`to_dir` writes a result folder and :meth:`from_dir` (:func:`load_result`) reads it back.
+
     Attributes
     ----------
     scenario : Scenario
@@ -268,8 +270,6 @@ class Result:
     jobs, events, services, requests : pandas.DataFrame or None
         Per-job, per-event, per-service and per-request tables from the workloads that produce them
         (``events`` holds every event; :meth:`event_summary` aggregates the checkpoints per job).
-
-    :meth:`to_dir` writes a result folder and :meth:`from_dir` (:func:`load_result`) reads it back.
     """
 
     scenario: Scenario
@@ -404,11 +404,10 @@ class Result:
             Store the intensive time-series columns as float32 (:func:`compact_timeseries`; the columns that
             are summed into totals stay float64). ``False`` writes every column as in memory.
 
-        The files are written to a temporary folder next to ``path`` and moved into place at the end, so an
-        interrupted write never leaves a partial result at ``path``. An earlier result at ``path`` (a folder
-        with the marker) is replaced whole (no stale ``jobs`` table survives); an empty folder is used; any
-        other existing file or folder is refused before anything is written. Each file written is logged at
-        INFO level on the ``gigawatt`` logger.
+        Returns
+        -------
+        Path
+            The folder written.
 
         Raises
         ------
@@ -416,6 +415,14 @@ class Result:
             Unknown ``events`` or ``format``.
         FileExistsError, NotADirectoryError, PermissionError
             ``path`` is unusable (see :func:`check_output_dir`).
+
+        Notes
+        -----
+        The files are written to a temporary folder next to ``path`` and moved into place at the end, so an
+        interrupted write never leaves a partial result at ``path``. An earlier result at ``path`` (a folder
+        with the marker) is replaced whole (no stale ``jobs`` table survives); an empty folder is used; any
+        other existing file or folder is refused before anything is written. Each file written is logged at
+        INFO level on the ``gigawatt`` logger.
         """
 
         if events not in EVENT_LEVELS:
