@@ -188,10 +188,40 @@ def test_dask_local_cluster_gives_the_same_rows() -> None:
         on_dask = sweep(_base(), axes, seeds=2, executor=client)
         # the same code path through a scheduler address
         by_address = sweep(_base(), axes, seeds=2, scheduler=cluster.scheduler_address)
-    kp = ["facility_energy_mwh", "energy_cost_usd", "pue"]
+        restored = client.run(_mmapped_by_a_16_mib_array_b)  # the workers' malloc is left as the nanny set it
+    kp = [k for k in local.kpi_names() if k != "wall_s"]
+    assert len(kp) > 10
     for other in (on_dask, by_address):
         assert (other.table["status"] == "ok").all()
+        assert other.table["key"].tolist() == local.table["key"].tolist()
         assert_allclose(other.table[kp].to_numpy(), local.table[kp].to_numpy(), rtol=1e-12, atol=0.0)
+    assert all(b is None or b >= 2**21 * 8 for b in restored.values())
+
+
+_MALLINFO2_FIELDS = (
+    "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"  # glibc malloc.h
+)
+
+
+def _mmapped_by_a_16_mib_array_b() -> int | None:
+    """Bytes glibc maps on their own for a 16 MiB array in this process (None: not glibc >= 2.33)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in _MALLINFO2_FIELDS.split()]
+
+    mallinfo2.restype = MallInfo2
+    before = mallinfo2().hblkhd
+    a = np.ones(2**21)
+    out = int(mallinfo2().hblkhd - before)
+    del a
+    return out
 
 
 def test_cost_kpis_join_every_row() -> None:
@@ -204,3 +234,74 @@ def test_cost_kpis_join_every_row() -> None:
     assert "tco_usd_per_year" in t.columns and (t["tco_usd_per_year"] > 0).all()
     # doubling the energy price raises the energy cost and so the TCO (the capital side is the same)
     assert t.loc[80.0, "tco_usd_per_year"] > t.loc[40.0, "tco_usd_per_year"]
+
+
+_MMAP_PROBE = """
+import ctypes, sys
+import numpy as np
+from gigawatt.sweep import _MMAP_THRESHOLD_DYNAMIC_MAX_B, _set_mmap_threshold
+
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+applied = _set_mmap_threshold(_MMAP_THRESHOLD_DYNAMIC_MAX_B) if sys.argv[1] == "fix" else False
+before = libc.mallinfo2().hblkhd
+a = np.ones(2**21)  # 16 MiB: above the frozen 128 KiB threshold, below glibc's dynamic ceiling of 32 MiB
+print(int(applied), libc.mallinfo2().hblkhd - before)  # bytes in mmapped blocks added by that array
+"""
+
+
+def test_dask_workers_take_large_arrays_from_the_heap() -> None:
+    """Under the Dask nanny's MALLOC_TRIM_THRESHOLD_, glibc maps every array above 128 KiB afresh (its pages
+    fault in again on each allocation); the sweep's worker set-up lets such arrays come from the heap again,
+    and leaves processes without that variable, and a user's own MALLOC_MMAP_THRESHOLD_, alone."""
+    import ctypes
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc malloc only")
+    if not hasattr(ctypes.CDLL("libc.so.6"), "mallinfo2"):
+        pytest.skip("mallinfo2 needs glibc >= 2.33")
+
+    def probe(mode: str, **env: str) -> tuple[int, int]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+        out = subprocess.run(
+            [sys.executable, "-c", _MMAP_PROBE, mode],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        return int(out[0]), int(out[1])
+
+    array_b = 2**21 * 8
+    frozen = probe("as-is", MALLOC_TRIM_THRESHOLD_="65536")
+    fixed = probe("fix", MALLOC_TRIM_THRESHOLD_="65536")
+    assert frozen[0] == 0 and frozen[1] >= array_b  # mapped on its own
+    assert fixed[0] == 1 and fixed[1] < array_b  # from the heap
+    assert probe("fix")[0] == 0  # no Dask environment: nothing changed
+    user = probe("fix", MALLOC_TRIM_THRESHOLD_="65536", MALLOC_MMAP_THRESHOLD_="131072")
+    assert user[0] == 0 and user[1] >= array_b  # the user's own threshold is kept
+
+
+def test_a_worker_is_warmed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import gigawatt.engine.core
+
+    sweep_module = sys.modules["gigawatt.sweep"]
+    calls: list[Any] = []
+    monkeypatch.setattr(gigawatt.engine.core, "simulate", lambda sc, **kw: calls.append(sc))
+    monkeypatch.setattr(sweep_module, "_WARMED", False)
+    sweep_module._warm_worker()
+    sweep_module._warm_worker()
+    assert len(calls) == 1 and calls[0]["name"] == "warm-up"

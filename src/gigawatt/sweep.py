@@ -22,7 +22,9 @@ Local processes by default (a ``forkserver`` pool that imports gigawatt once), a
 ``concurrent.futures.Executor``, or a ``distributed.Client`` (a laptop ``LocalCluster`` or a scheduler
 address, the same code path; on SLURM or Kubernetes start the cluster with dask-jobqueue or dask-kubernetes
 and pass its client). Compiled kernels are cached on disk by numba (``cache=True``) and every worker is warmed
-once before the first task, so no worker compiles per task.
+once before the first task, so no worker compiles per task. On Dask workers the sweep lifts glibc's mmap
+threshold, frozen at 128 KiB by the nanny's ``MALLOC_TRIM_THRESHOLD_``, for its duration
+(:func:`_set_mmap_threshold`): otherwise every large array faults its pages in afresh, ~1.45× the CPU per run.
 
 Store
 -----
@@ -36,12 +38,14 @@ number of workers or the order in which tasks finish.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import hashlib
 import itertools
 import json
 import math
 import multiprocessing as mp
 import os
+import platform
 import sys
 import time
 import uuid
@@ -313,15 +317,71 @@ _WARM_SCENARIO: dict[str, Any] = {
 }
 
 
+_WARMED = False  # this process has run the warm-up (a Dask worker serves many sweeps: warm it once)
+
+
 def _warm_worker() -> str:
-    """Warm a worker process once: import the engine and run a tiny scenario (numba kernels loaded)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            simulate(_WARM_SCENARIO)
-        except Exception:  # a warm-up must never stop a sweep; the task reports any real problem
-            pass
+    """Warm a worker process once: import the engine and run a tiny scenario (numba kernels loaded).
+
+    Later calls in the same process return at once, so a sweep on an already warm cluster does not pay for
+    the warm-up again inside its wall time.
+    """
+    global _WARMED
+    if not _WARMED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                simulate(_WARM_SCENARIO)
+            except Exception:  # a warm-up must never stop a sweep; the task reports any real problem
+                pass
+        _WARMED = True
     return f"pid {os.getpid()}"
+
+
+#: ``mallopt`` parameter numbers of glibc's ``malloc.h`` (M_MMAP_THRESHOLD = -3).
+_M_MMAP_THRESHOLD = -3
+#: glibc's largest *dynamic* mmap threshold on 64-bit systems, ``DEFAULT_MMAP_THRESHOLD_MAX`` = 4 MiB ×
+#: sizeof(long) = 32 MiB (glibc ``malloc/malloc.c``; mallopt(3), Linux man-pages 6.x, 2023).
+_MMAP_THRESHOLD_DYNAMIC_MAX_B = 32 * 2**20
+#: glibc's initial (and, once dynamic adjustment is off, fixed) mmap threshold, ``DEFAULT_MMAP_THRESHOLD_MIN``
+#: = 128 KiB (same source).
+_MMAP_THRESHOLD_DEFAULT_B = 128 * 2**10
+
+
+def _set_mmap_threshold(threshold_b: int) -> bool:
+    """Set glibc's mmap threshold in this process when a ``MALLOC_TRIM_THRESHOLD_`` environment variable has
+    frozen it (the Dask nanny sets one for every worker); ``False`` when not applicable.
+
+    Why: setting any malloc threshold turns off glibc's dynamic mmap threshold, which otherwise rises to the
+    size of the large arrays a program frees (up to 32 MiB). Frozen at 128 KiB, every numpy/pandas array above
+    128 KiB is a fresh ``mmap`` and its pages fault in again on every allocation: measured on a one-week
+    reference variant, minor page faults ×7.6 (264 k → 2.0 M) and system time 0.4 s → 2.4 s for ~4 s of user
+    time, so a Dask worker needed ~1.45× the CPU of the same run in a plain process. Raising the mmap threshold
+    back to the dynamic ceiling restores the plain process's behaviour (300 k faults, 0.4 s system time) and
+    leaves the trim threshold — Dask's intent, returning freed heap to the system — as Dask set it. It changes
+    no number a simulation computes.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:  # the user chose one: keep it
+        return False
+    try:
+        if platform.libc_ver()[0] != "glibc":
+            return False
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, int(threshold_b)))
+    except (OSError, AttributeError):  # no glibc: nothing to do
+        return False
+
+
+def _prepare_dask_worker() -> str:
+    """Ready a Dask worker for a sweep: unfreeze large-array allocation (:func:`_set_mmap_threshold`), warm."""
+    _set_mmap_threshold(_MMAP_THRESHOLD_DYNAMIC_MAX_B)
+    return _warm_worker()
+
+
+def _release_dask_worker() -> bool:
+    """After a sweep: give the worker back glibc's threshold as the nanny's environment had left it."""
+    return _set_mmap_threshold(_MMAP_THRESHOLD_DEFAULT_B)
 
 
 def _version() -> str:
@@ -366,9 +426,18 @@ def _open_pool(executor: Any, workers: int | None, scheduler: str | None) -> _Po
         from distributed import Client  # lazy: dask distributed is optional and slow to import
 
         client = Client(scheduler) if scheduler is not None else executor
-        client.run(_warm_worker)  # once per worker, before any task
+        client.run(_prepare_dask_worker)  # every worker, before any task: malloc thresholds, warm once
         n = len(client.scheduler_info().get("workers", {})) or 1
-        close = client.close if scheduler is not None else (lambda: None)
+        own = scheduler is not None
+
+        def close() -> None:
+            try:
+                client.run(_release_dask_worker, on_error="ignore")
+            except Exception:  # a lost cluster must not hide the sweep's own outcome
+                pass
+            if own:
+                client.close()
+
         return _Pool(client.get_executor(pure=False), close, n, "dask")
     if executor is not None:
         if not isinstance(executor, cf.Executor):
