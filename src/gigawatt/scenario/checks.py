@@ -543,6 +543,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     from gigawatt.scenario.fleet_time import fleet_time_problems
     from gigawatt.scenario.limits import ResourceLimits, resource_problems
     from gigawatt.scenario.resolve import target_problems
+    from gigawatt.scenario.routing import routing_problems
 
     problems = target_problems(sc)
     files, rates = _file_problems(sc)
@@ -551,6 +552,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += _site_problems(sc)
     problems += fleet_time_problems(sc)
     problems += _jurisdiction_problems(sc)
+    problems += routing_problems(sc)
     problems += _grid_region_problems(sc)
     problems += _pool_problems(sc)
     problems += _replica_problems(sc)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
+from gigawatt.scenario.routing import Placement, RoutingSpec
 from gigawatt.scenario.workloads import GpuTarget
 
 if TYPE_CHECKING:
@@ -227,7 +228,8 @@ class InferenceWorkload(StrictModel):
     name: ScopeName
     """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget
-    """GPUs the service may use (its pool)."""
+    """GPUs the service may use (its pool). With ``placements`` it may be omitted (it is
+    ``placements[0].target``)."""
     model: str | ModelArchitecture
     """Preset name (``Llama-3-8B``, ``Llama-3-70B``, ``Llama-3-405B``, ``Mixtral-8x7B``, ...) or architecture."""
     serving: ServingSpec = ServingSpec()
@@ -242,6 +244,27 @@ class InferenceWorkload(StrictModel):
     """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
     ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
     ``gigawatt check`` rejects a target outside them."""
+    placements: list[Placement] | None = Field(None, min_length=1, max_length=100)
+    """Several GPU targets, possibly in different sites, that serve the service together (each sized by its
+    own autoscaler for the demand routed to it); ``None``: ``target`` only. See ``routing``."""
+    routing: RoutingSpec | None = None
+    """How demand is split between ``placements`` (policy, user regions, spill-over, failover)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_from_placements(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("target") is None and isinstance(data.get("placements"), list):
+            first = data["placements"][0] if data["placements"] else None
+            target = first.get("target") if isinstance(first, dict) else getattr(first, "target", None)
+            if target is not None:
+                data = {**data, "target": target}
+        return data
+
+    @model_validator(mode="after")
+    def _placements_target(self) -> InferenceWorkload:
+        if self.placements and self.target != self.placements[0].target:
+            raise ValueError("with placements, target must be placements[0].target (or be omitted)")
+        return self
 
     @model_validator(mode="after")
     def _disaggregation_limits(self) -> InferenceWorkload:
