@@ -1,0 +1,127 @@
+"""An inference service on three sites: routing policies, spill-over, energy per site, determinism
+(gigawatt.engine.workloads.multisite; docs/models/inference.md §10)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from tests.conftest import small_scenario_dict
+from tests.multisite_case import SITES, USERS, three_sites_dict
+
+import gigawatt
+
+NAMES = [s[0] for s in SITES]
+
+
+def _shares(r: gigawatt.Result) -> np.ndarray:
+    ts = r.timeseries
+    return np.array([ts[f"chat@{n}:served_rps"].sum() for n in NAMES]) / ts["chat:demand_rps"].sum()
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, gigawatt.Result]:
+    out = {}
+    for policy in ("nearest", "lowest_latency", "lowest_price", "lowest_carbon", "weighted"):
+        d = three_sites_dict(policy)
+        if policy == "weighted":
+            for p, w in zip(d["workloads"][0]["placements"], (0.5, 0.3, 0.2), strict=True):
+                p["weight_frac"] = w
+        out[policy] = gigawatt.simulate(d)
+    return out
+
+
+def test_nearest_sends_each_user_region_to_its_closest_site(runs: dict[str, gigawatt.Result]) -> None:
+    # New York -> Virginia, San Francisco -> Oregon, London -> Frankfurt; capacity to spare everywhere
+    assert_allclose(_shares(runs["nearest"]), [u["share_frac"] for u in USERS], rtol=1e-9, atol=1e-9)
+    assert_allclose(runs["nearest"].summary()["chat:remote_share_frac"], 0.0, atol=1e-12)
+    # the same hardware everywhere: the lowest latency is the nearest site
+    assert_allclose(_shares(runs["lowest_latency"]), _shares(runs["nearest"]), rtol=1e-9, atol=1e-9)
+
+
+def test_price_and_carbon_policies_pick_the_cheapest_and_cleanest_site(
+    runs: dict[str, gigawatt.Result],
+) -> None:
+    assert_allclose(_shares(runs["lowest_price"]), [1.0, 0.0, 0.0], atol=1e-9)  # Virginia 60 USD/MWh
+    assert_allclose(_shares(runs["lowest_carbon"]), [0.0, 1.0, 0.0], atol=1e-9)  # Oregon 120 gCO2/kWh
+    # remote users pay the round trip: more network latency than nearest
+    rtt = {k: float(r.timeseries["chat:network_rtt_s"].mean()) for k, r in runs.items()}
+    assert rtt["lowest_price"] > rtt["nearest"] and rtt["lowest_carbon"] > rtt["nearest"]
+
+
+def test_weighted_policy_splits_by_the_weights(runs: dict[str, gigawatt.Result]) -> None:
+    assert_allclose(_shares(runs["weighted"]), [0.5, 0.3, 0.2], rtol=1e-9, atol=1e-9)
+
+
+def test_energy_of_the_replicas_lands_in_the_site_that_serves(runs: dict[str, gigawatt.Result]) -> None:
+    price, carbon = runs["lowest_price"].timeseries, runs["lowest_carbon"].timeseries
+    assert price["virginia:it_power_mw"].sum() > carbon["virginia:it_power_mw"].sum()
+    assert carbon["oregon:it_power_mw"].sum() > price["oregon:it_power_mw"].sum()
+    for ts in (price, carbon):
+        total = sum(ts[f"chat@{n}:gpu_power_mw"] for n in NAMES)
+        assert_allclose(ts["chat:gpu_power_mw"], total, rtol=1e-12, atol=1e-12)
+        assert_allclose(ts["chat@frankfurt:served_rps"], 0.0, atol=1e-12)
+
+
+def test_served_plus_dropped_is_demand_for_every_policy(runs: dict[str, gigawatt.Result]) -> None:
+    for r in runs.values():
+        ts = r.timeseries
+        assert_allclose(
+            ts["chat:served_rps"] + ts["chat:dropped_rps"], ts["chat:demand_rps"], rtol=1e-12, atol=1e-9
+        )
+        routed = sum(ts[f"chat@{n}:demand_rps"] for n in NAMES)
+        assert_allclose(routed + ts["chat:unrouted_rps"], ts["chat:demand_rps"], rtol=1e-12, atol=1e-9)
+
+
+def test_a_full_site_spills_over_to_the_next_choice() -> None:
+    d = three_sites_dict("lowest_price", peak_rps=20.0, capacity_utilization_frac=0.4)
+    for p in d["workloads"][0]["placements"]:
+        p["target"]["gpus"] = 16  # four replicas per site
+    r = gigawatt.simulate(d)
+    s = _shares(r)
+    assert s[0] > 0.3 and s[1] > 0.05  # Virginia full at the peak: spill-over to the next cheapest, Oregon
+    assert s[1] > s[2]
+    ts = r.timeseries
+    peak = int(np.argmax(ts["chat:demand_rps"].to_numpy()))
+    assert ts["chat@oregon:demand_rps"].iloc[peak] > 0
+    night = int(np.argmin(ts["chat:demand_rps"].to_numpy()))
+    assert_allclose(ts["chat@oregon:demand_rps"].iloc[night], 0.0, atol=1e-12)  # fits Virginia at night
+
+
+def test_same_seed_same_numbers() -> None:
+    d = three_sites_dict("nearest", outage=True)
+    a, b = gigawatt.simulate(d), gigawatt.simulate(copy.deepcopy(d))
+    cols = [c for c in a.timeseries.columns if c.startswith("chat")]
+    assert_allclose(
+        a.timeseries[cols].to_numpy(), b.timeseries[cols].to_numpy(), rtol=1e-12, atol=1e-12, equal_nan=True
+    )
+
+
+def test_one_placement_without_users_is_the_single_site_service() -> None:
+    """Cross-check: the multi-site handler with one placement reproduces the single-target service."""
+    d = small_scenario_dict(horizon_h=24)
+    svc = {
+        "kind": "inference",
+        "name": "chat",
+        "target": {"hall": "air", "gpus": 160},
+        "model": "Llama-3-70B",
+        "serving": {"tensor_parallel": 4},
+        "slo": {"ttft_s": 1.5, "tpot_s": 0.1},
+        "demand": {"kind": "profile", "peak_rps": 25.0, "daily_trough_frac": 0.3, "burst_factor": 2.0},
+    }
+    d["workloads"] = [svc]
+    one = copy.deepcopy(d)
+    w = one["workloads"][0]
+    w["placements"] = [{"target": w.pop("target"), "weight_frac": 1.0}]
+    w["routing"] = {"policy": "weighted"}
+    a, b = gigawatt.simulate(d), gigawatt.simulate(one)
+    for c in ("served_rps", "dropped_rps", "replicas", "gpu_power_mw", "slo_attainment_frac", "ttft_p99_s"):
+        assert_allclose(
+            b.timeseries[f"chat:{c}"], a.timeseries[f"chat:{c}"], rtol=1e-9, atol=1e-12, equal_nan=True
+        )
+    assert_allclose(b.timeseries["it_power_mw"], a.timeseries["it_power_mw"], rtol=1e-9, atol=1e-12)
+    assert_allclose(
+        b.summary()["chat:slo_attainment_frac"], a.summary()["chat:slo_attainment_frac"], rtol=1e-9
+    )
