@@ -122,7 +122,7 @@ def test_new_york_london_round_trip_is_the_rule_of_thumb(validation) -> None:
 
 
 def test_a_site_outage_moves_all_its_traffic_within_the_failover_delay(
-    outage: gigawatt.Result, validation
+    outage: gigawatt.Result, free: gigawatt.Result, validation
 ) -> None:
     ts = outage.timeseries
     step_s = 300.0
