@@ -1,5 +1,5 @@
 """An inference service on three sites: routing policies, spill-over, energy per site, determinism
-(gigawatt.engine.workloads.multisite; docs/models/inference.md §10)."""
+(gigawatt.engine.workloads.multisite; docs/models/inference.md §9)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """An inference service on three sites (Virginia, Oregon, Frankfurt) with users in New York, San Francisco and
-London (inference model §10): requests are conserved through routing and serving, the network round trip added
+London (inference model §9): requests are conserved through routing and serving, the network round trip added
 to TTFT is the hand-computed one for known city pairs, and when Virginia's grid is disconnected (no backup, its
 hall dark for 2 h) all its traffic moves to the other sites within the failover delay.
 """

@@ -1,7 +1,7 @@
 """An inference service placed on several sites: placements, user regions and the routing policy.
 
 ``InferenceWorkload.placements`` lists where replicas may run; ``InferenceWorkload.routing`` says how demand is
-split between them, when it spills over and how it fails over. See ``docs/models/inference.md`` §10 and
+split between them, when it spills over and how it fails over. See ``docs/models/inference.md`` §9 and
 :mod:`gigawatt.perf.routing`.
 """
 

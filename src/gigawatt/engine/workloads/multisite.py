@@ -4,7 +4,7 @@ One :class:`~gigawatt.engine.workloads.inference.InferenceHandler` per placement
 there (its own autoscaler, hardware, hall throughput and blackouts); this handler splits the service's demand
 between them with :mod:`gigawatt.perf.routing` and puts the results together.
 
-Sequence (one pass, like the single-site service; see ``docs/models/inference.md`` §10):
+Sequence (one pass, like the single-site service; see ``docs/models/inference.md`` §9):
 
 1. ``start``: the service's demand and token lengths (the same streams as a single-site service), the routing
    cost of every user region and placement (distance, round trip, the site's energy price or grid carbon
