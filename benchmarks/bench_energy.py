@@ -68,14 +68,16 @@ def main() -> None:
     def one_pass() -> dsp.DispatchResult:
         return dsp.dispatch(
             x["demand"],
-            STEP_H,
-            x["cap"],
-            5.0,
-            x["mr"],
-            x["gas"],
-            x["battery"],
-            "price_arbitrage",
-            price_usd_per_mwh=x["price"],
+            dsp.DispatchInputs(
+                STEP_H,
+                x["cap"],
+                5.0,
+                x["mr"],
+                x["gas"],
+                x["battery"],
+                "price_arbitrage",
+                price_usd_per_mwh=x["price"],
+            ),
         )
 
     one_pass()  # compile (numba cache)
@@ -84,16 +86,18 @@ def main() -> None:
 
     prepared = dsp.prepare_dispatch(
         N,
-        STEP_H,
-        x["cap"],
-        5.0,
-        x["mr"],
-        x["gas"],
-        x["battery"],
-        "price_arbitrage",
-        price_usd_per_mwh=x["price"],
-        charge_mask=ch,
-        discharge_mask=dis,
+        dsp.DispatchInputs(
+            STEP_H,
+            x["cap"],
+            5.0,
+            x["mr"],
+            x["gas"],
+            x["battery"],
+            "price_arbitrage",
+            price_usd_per_mwh=x["price"],
+            charge_mask=ch,
+            discharge_mask=dis,
+        ),
     )
 
     def blocks() -> None:

@@ -19,17 +19,12 @@ import numpy as np
 import simpy
 
 from gigawatt.engine.inference_sim import ROUTERS, RequestResult
-from gigawatt.perf.llm import IterationCoeffs
+from gigawatt.perf.roofline import IterationCoefficients, roofline_time_s
 
 
-def _iter_time(c: tuple[float, ...], n_tok: int, kv_read: int, pairs: float, speed: float) -> float:
-    nf = float(n_tok)
-    w = c[1]
-    if c[2] != 0.0:
-        w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
-    mem = w + c[4] * float(kv_read)
-    comp = c[5] * nf + c[6] * pairs
-    return (c[0] + max(mem, comp) + c[7] * nf) / speed
+def _iter_time(c: list[float], n_tok: int, kv_read: int, pairs: float, speed: float) -> float:
+    # c: IterationCoefficients.packed() as Python floats; the same roofline formula as the kernel
+    return float(roofline_time_s(c, float(n_tok), float(kv_read), pairs)) / speed
 
 
 class _Replica:
@@ -59,7 +54,7 @@ class SimpySim:
         prompt_tokens,
         output_tokens,
         n_replicas,
-        coeffs: IterationCoeffs,  # type: ignore[no-untyped-def]
+        coeffs: IterationCoefficients,  # type: ignore[no-untyped-def]
         kv_capacity_tokens,
         *,
         max_batch_tokens=8192,
@@ -76,7 +71,7 @@ class SimpySim:
         self.mode_exp = service_s is not None
         self.n = len(self.arr)
         self.router = ROUTERS.index(router)
-        self.c = tuple(float(x) for x in coeffs)
+        self.c: list[float] = coeffs.packed().tolist()
         self.kv_cap = int(kv_capacity_tokens)
         self.max_tok = int(max_batch_tokens)
         self.max_seqs = int(max_batch_seqs)

@@ -20,9 +20,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from gigawatt.physics import cooling, facility, weather
+from gigawatt.physics import facility, weather
+from gigawatt.physics.cooling_designs import cooling_design, cooling_designs
 
-DESIGNS = list(cooling.COOLING_PRESETS)  # every design, in catalog order
+DESIGNS = list(cooling_designs())  # every design, in catalog order
 CLIMATES = ["greensboro", "phoenix", "miami", "singapore"]
 LOAD_FRAC = 0.75
 
@@ -79,7 +80,7 @@ def main(out_dir: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5))
     for d in DESIGNS:
         sub = table[table["design"] == d]
-        liquid = cooling.COOLING_PRESETS[d]["liquid_capture_frac"] > 0.5
+        liquid = cooling_design(d).liquid_capture_frac > 0.5
         ax.plot(
             sub["wet_bulb_bin_c"], sub["pue_median"], marker="o", ms=3, ls="-" if liquid else "--", label=d
         )

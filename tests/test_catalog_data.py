@@ -40,7 +40,6 @@ COOLING_COLUMNS = [
     "description",
     "max_rack_density_kw",
     "typical_rack_density_kw",
-    "design_pue",
     "liquid_capture_frac",
     "source",
     "notes",
@@ -258,13 +257,6 @@ def test_air_limit_near_physical_ceiling(cooling: pd.DataFrame) -> None:
 def test_cooling_typical_below_max(cooling: pd.DataFrame) -> None:
     typical, peak = cooling["typical_rack_density_kw"], cooling["max_rack_density_kw"]
     assert ((typical > 0) & (typical <= peak)).all()
-
-
-def test_design_pue_in_range_and_ordered(cooling: pd.DataFrame) -> None:
-    pue = _by_name(cooling)["design_pue"]
-    assert pue.between(1.03, 2.0).all(), pue.to_dict()
-    # More heat to liquid means less fan and chiller work: design PUE must not rise with capture.
-    assert pue["air"] >= pue["rdhx"] >= pue["dlc"] >= pue["immersion"]
 
 
 def test_liquid_capture_frac(cooling: pd.DataFrame) -> None:

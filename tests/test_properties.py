@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gigawatt as gw
-from gigawatt.scenario.limits import ResourceLimits
+from gigawatt.checks.limits import ResourceLimits
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # absurd generated inputs may warn
 

@@ -12,10 +12,11 @@ supply, and training and inference workloads, run together in a discrete-event e
 import logging
 
 from gigawatt import catalog, economics
+from gigawatt.checks import load_scenario
 from gigawatt.engine.core import simulate
 from gigawatt.errors import GigawattWarning, ScenarioError
 from gigawatt.result import Result, load_result
-from gigawatt.scenario import Scenario, load_scenario, save_scenario, scenario_schema
+from gigawatt.scenario import Scenario, save_scenario, scenario_schema
 from gigawatt.solve import SolveResult, optimize, pareto_front, solve
 from gigawatt.sweep import Range, SweepResult, sweep
 

@@ -14,25 +14,28 @@ Examples
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from gigawatt.scenario.hardware import AcceleratorSpec
+from gigawatt.physics import weather as wx
 
 __all__ = [
+    "AcceleratorPreset",
     "accelerator",
     "accelerator_names",
     "accelerators",
+    "climate",
     "climate_names",
     "climates",
     "cooling",
     "cooling_names",
     "cooling_technologies",
+    "cost_catalog",
     "data_path",
     "scenario_names",
     "scenario_path",
@@ -103,19 +106,55 @@ def _clean(row: pd.Series) -> dict[str, Any]:
     return out
 
 
-def accelerator(name: str) -> AcceleratorSpec:
-    """The accelerator preset ``name`` as an :class:`~gigawatt.scenario.hardware.AcceleratorSpec`.
+@dataclass(frozen=True)
+class AcceleratorPreset:
+    """One row of ``data/accelerators.csv``: the figures of an accelerator preset, with their source.
+
+    Plain data; a scenario turns it into a validated :class:`gigawatt.scenario.hardware.AcceleratorSpec`
+    (``ServerSpec.accelerator_spec()``), whose fields these are.
+    """
+
+    name: str
+    vendor: str
+    tdp_w: float
+    """Thermal design power / total graphics power [W]."""
+    idle_w: float
+    """Power when powered on and idle [W]."""
+    bf16_dense_tflops: float
+    """Dense (non-sparse) BF16 peak [TFLOP/s]."""
+    fp8_dense_tflops: float | None
+    """Dense FP8 peak [TFLOP/s]; ``None`` when not supported."""
+    hbm_gb: float
+    """High-bandwidth memory capacity [GB]."""
+    hbm_bandwidth_tbps: float
+    """HBM bandwidth [TB/s]."""
+    training_power_frac: float
+    """Mean power during large-scale training as a fraction of TDP."""
+    list_price_usd: float | None
+    """List or street price [USD], when public."""
+    source: str
+    """Citation for these figures."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures given (``None`` left out), as keyword arguments of an ``AcceleratorSpec``."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+def accelerator(name: str) -> AcceleratorPreset:
+    """The accelerator preset ``name`` (:class:`AcceleratorPreset`).
 
     Raises
     ------
     KeyError
         Unknown name; the message suggests the closest preset ("did you mean H100-SXM?").
     """
-    from gigawatt.scenario.hardware import AcceleratorSpec
-
     row = _clean(_lookup(_read_csv("accelerators.csv"), name, "accelerator"))
-    fields = AcceleratorSpec.model_fields
-    return AcceleratorSpec(**{k: v for k, v in row.items() if k in fields and v is not None})
+    text = ("name", "vendor", "source")
+    kw: dict[str, Any] = {
+        f.name: (str(v) if f.name in text else float(v)) if (v := row.get(f.name)) is not None else None
+        for f in fields(AcceleratorPreset)
+    }
+    return AcceleratorPreset(**kw)
 
 
 def cooling_technologies() -> pd.DataFrame:
@@ -129,22 +168,38 @@ def cooling_names() -> list[str]:
 
 
 def cooling(name: str) -> dict[str, Any]:
-    """One cooling technology preset as a dict (``max_rack_density_kw``, ``design_pue``, ``source``, ...)."""
+    """One cooling technology preset as a dict (``max_rack_density_kw``, ``liquid_capture_frac``, ``source``, ...).
+
+    The plant designs of each technology are in :mod:`gigawatt.physics.cooling_designs`."""
     return _clean(_lookup(_read_csv("cooling.csv"), name, "cooling technology"))
 
 
 def climates() -> pd.DataFrame:
     """Named climates (``climate: {kind: named, name: ...}``): category, Köppen class, kind, station and source."""
-    from gigawatt.physics.weather import climate_table
-
-    return climate_table()
+    return wx.climate_table()
 
 
 def climate_names() -> list[str]:
     """Names of the bundled climates (``greensboro``, ``phoenix``, ``singapore``, ...)."""
-    from gigawatt.physics.weather import climate_names as names
+    return wx.climate_names()
 
-    return names()
+
+def climate(name: str) -> wx.ClimateInfo:
+    """The registry entry of the named climate ``name`` (station, position, time zone, source).
+
+    Raises
+    ------
+    KeyError
+        Unknown name, with a suggestion.
+    """
+    return wx.climate_info(name)
+
+
+def cost_catalog() -> pd.DataFrame:
+    """Cost items (``data/costs.csv``): ``name`` (units in the name), ``category`` (capex/opex/finance),
+    ``asset_class``, ``value`` in ``unit``, plausible range ``low``–``high``, ``price_year``, ``currency``,
+    ``is_estimate``, ``source``, ``notes``. Also ``gigawatt.economics.cost_catalog``."""
+    return _read_csv("costs.csv").copy()
 
 
 def scenario_names() -> list[str]:

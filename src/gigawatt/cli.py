@@ -51,7 +51,7 @@ def _fmt(v: float) -> str:
 
 def _limits(args: argparse.Namespace) -> object:
     """Resource limits from ``--no-limits`` / ``--limit KEY=VALUE`` (over the environment's)."""
-    from gigawatt.scenario.limits import ResourceLimits
+    from gigawatt.checks.limits import ResourceLimits
 
     if args.no_limits:
         return False
@@ -96,7 +96,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     import gigawatt as gw
-    from gigawatt.scenario.feasibility import scenario_warnings
+    from gigawatt.checks.feasibility import scenario_warnings
 
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]  # errors (exit 2) include the static feasibility errors
     _say(
@@ -143,11 +143,18 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(df[cols].to_string())
         elif args.what == "cooling":
             df = catalog.cooling_technologies()
-            print(
-                df[
-                    ["max_rack_density_kw", "typical_rack_density_kw", "design_pue", "liquid_capture_frac"]
-                ].to_string()
-            )
+            print(df[["max_rack_density_kw", "typical_rack_density_kw", "liquid_capture_frac"]].to_string())
+            from gigawatt.physics.cooling_designs import cooling_designs
+
+            designs = pd.DataFrame(
+                [
+                    (d.name, d.technology, d.liquid_capture_frac, d.extends or "")
+                    for d in cooling_designs().values()
+                ],
+                columns=["design", "technology", "liquid_capture_frac", "extends"],
+            ).set_index("design")
+            print("\nplant designs (cooling.design):")
+            print(designs.to_string())
         elif args.what == "climates":
             df = catalog.climates()
             print(df[["category", "koppen", "kind", "station"]].to_string())

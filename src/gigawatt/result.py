@@ -495,7 +495,7 @@ class Result:
         FileNotFoundError
             ``path`` is not a complete gigawatt result (no :data:`RESULT_MARKER`).
         """
-        from gigawatt.scenario.io import load_scenario
+        from gigawatt.checks.load import load_scenario
 
         src = Path(path).expanduser()
         marker = src / RESULT_MARKER

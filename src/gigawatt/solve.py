@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gigawatt.scenario.io import load_scenario
+from gigawatt.checks.load import load_scenario
 from gigawatt.scenario.root import Scenario
 from gigawatt.sweep import KpiFunction, Range, _open_pool, _seed_list, run_variants
 

@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gigawatt.checks.load import load_scenario
 from gigawatt.errors import ScenarioError
-from gigawatt.scenario.io import load_scenario
 from gigawatt.scenario.root import Scenario
 
 __all__ = [

@@ -11,7 +11,7 @@ from tests.conftest import small_scenario_dict
 import gigawatt as gw
 import gigawatt.engine.controller as controller_mod
 from gigawatt.physics import facility, weather
-from gigawatt.physics.cooling import COOLING_PRESETS
+from gigawatt.physics.cooling_designs import cooling_designs
 from gigawatt.scenario.hardware import COOLING_DESIGNS
 
 
@@ -188,7 +188,7 @@ _CLIMATES = ["greensboro", "miami", "sand_point", "phoenix", "singapore", "dubli
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    design=st.sampled_from(sorted(COOLING_PRESETS)),
+    design=st.sampled_from(sorted(cooling_designs())),
     climate=st.sampled_from(_CLIMATES),
     # the schema's range (0, 3], weighted towards plants that bind on some hours only
     capacity_frac=st.one_of(st.floats(0.05, 3.0), st.floats(0.8, 1.2), st.floats(0.8, 1.2)),

@@ -378,7 +378,7 @@ def test_installed_utilization_counts_only_installed_gpus() -> None:
 
 
 def test_a_training_job_larger_than_the_installed_pool_is_a_warning() -> None:
-    from gigawatt.scenario.feasibility import scenario_warnings
+    from gigawatt.checks.feasibility import scenario_warnings
 
     d = _two_group_training(
         {"gpus": 640, "duration_h": 4},
@@ -390,7 +390,7 @@ def test_a_training_job_larger_than_the_installed_pool_is_a_warning() -> None:
 
 
 def test_example_campus_counts_a_refresh_once_in_the_hall_design() -> None:
-    from gigawatt.scenario.feasibility import scenario_warnings
+    from gigawatt.checks.feasibility import scenario_warnings
 
     sc = gw.load_scenario("examples/scenarios/fleet_over_time.yaml")
     assert scenario_warnings(sc) == []

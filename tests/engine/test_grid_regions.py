@@ -8,9 +8,9 @@ from numpy.testing import assert_allclose
 
 import gigawatt
 from gigawatt.engine.clock import Clock
-from gigawatt.engine.context import stream_rng
 from gigawatt.engine.energy import SupplyStage, regional_curtailment_events
 from gigawatt.engine.weather import site_weather
+from gigawatt.rng import stream_rng
 from gigawatt.scenario.site import Site
 
 CLOCK = Clock(pd.Timestamp("2026-01-01"), 3600, 24 * 365)

@@ -11,10 +11,10 @@ from numpy.testing import assert_allclose
 from tests.conftest import small_scenario_dict
 
 import gigawatt
+from gigawatt.checks.load import load_scenario
 from gigawatt.engine.controller import hall_blackout_order
 from gigawatt.engine.workloads.inference import dark_replicas
 from gigawatt.errors import ScenarioError
-from gigawatt.scenario.io import load_scenario
 
 WINDOW = ("2026-07-01T10:00:00", "2026-07-01T12:00:00")
 T_WINDOW_S = 10 * 3600.0

@@ -50,15 +50,17 @@ def test_balance_and_soc_exact_every_policy(policy):
     ]
     r = dp.dispatch(
         d,
-        DT,
-        cap,
-        10.0,
-        {"solar": solar, "smr": np.full(n, 15.0)},
-        gas,
-        b,
-        policy,
-        price_usd_per_mwh=price,
-        carbon_gco2_per_kwh=carbon,
+        dp.DispatchInputs(
+            DT,
+            cap,
+            10.0,
+            {"solar": solar, "smr": np.full(n, 15.0)},
+            gas,
+            b,
+            policy,
+            price_usd_per_mwh=price,
+            carbon_gco2_per_kwh=carbon,
+        ),
     )
     _check_invariants(r, b)
     assert np.all(r.grid_import_mw <= cap + 1e-12)
@@ -80,7 +82,7 @@ def test_backup_only_keeps_battery_full_and_rides_outage():
     cap = np.full(n, 100.0)
     cap[100:124] = 0.0  # 2 h outage
     b = Battery(200.0, 60.0, initial_soc_frac=0.95)
-    r = dp.dispatch(d, DT, cap, battery=b, policy="backup_only")
+    r = dp.dispatch(d, dp.DispatchInputs(DT, cap, battery=b, policy="backup_only"))
     _check_invariants(r, b)
     assert np.all(r.battery_soc_frac[:100] == 0.95)
     assert r.unserved_mw.sum() == 0.0
@@ -94,7 +96,9 @@ def test_peak_shaving_holds_target_until_reserve():
     n = 12 * 24
     d, _ = _day_profile(n, 100.0, 20.0)
     b = Battery(100.0, 30.0, reserve_soc_frac=0.2, initial_soc_frac=0.95)
-    r = dp.dispatch(d, DT, 200.0, battery=b, policy="peak_shaving", peak_shaving_target_mw=110.0)
+    r = dp.dispatch(
+        d, dp.DispatchInputs(DT, 200.0, battery=b, policy="peak_shaving", peak_shaving_target_mw=110.0)
+    )
     _check_invariants(r, b)
     shaved = r.battery_discharge_mw > 0
     assert shaved.any()
@@ -112,8 +116,10 @@ def test_price_arbitrage_lowers_cost_and_follows_signal():
     t = np.arange(n) * DT
     price = np.where((t % 24 >= 17) & (t % 24 < 21), 200.0, 40.0)
     b = Battery(200.0, 50.0, round_trip_efficiency_frac=0.85, initial_soc_frac=0.5, reserve_soc_frac=0.1)
-    arb = dp.dispatch(d, DT, 150.0, battery=b, policy="price_arbitrage", price_usd_per_mwh=price)
-    base = dp.dispatch(d, DT, 150.0, policy="backup_only")
+    arb = dp.dispatch(
+        d, dp.DispatchInputs(DT, 150.0, battery=b, policy="price_arbitrage", price_usd_per_mwh=price)
+    )
+    base = dp.dispatch(d, dp.DispatchInputs(DT, 150.0, policy="backup_only"))
     _check_invariants(arb, b)
     assert np.all(arb.battery_discharge_mw[price < 100] == 0.0)
     assert arb.battery_discharge_mw[price > 100].sum() > 0
@@ -123,11 +129,11 @@ def test_price_arbitrage_lowers_cost_and_follows_signal():
 
 def test_carbon_aware_needs_signal():
     with pytest.raises(ValueError, match="carbon_gco2_per_kwh"):
-        dp.dispatch(np.ones(10), DT, 5.0, battery=Battery(1.0, 1.0), policy="carbon_aware")
+        dp.dispatch(np.ones(10), dp.DispatchInputs(DT, 5.0, battery=Battery(1.0, 1.0), policy="carbon_aware"))
     with pytest.raises(ValueError, match="policy"):
-        dp.dispatch(np.ones(10), DT, 5.0, policy="cheapest")
+        dp.dispatch(np.ones(10), dp.DispatchInputs(DT, 5.0, policy="cheapest"))
     with pytest.raises(ValueError, match="demand_mw"):
-        dp.dispatch(-np.ones(10), DT, 5.0)
+        dp.dispatch(-np.ones(10), dp.DispatchInputs(DT, 5.0))
 
 
 def test_gas_start_delay_and_min_load():
@@ -136,7 +142,7 @@ def test_gas_start_delay_and_min_load():
     cap = np.full(n, 100.0)
     cap[10:] = 0.0
     g = GasUnit("eng", 50.0, min_load_frac=0.8, start_time_s=900.0, fuel_price_usd_per_mmbtu=20.0)
-    r = dp.dispatch(d, DT, cap, gas_units=[g])
+    r = dp.dispatch(d, dp.DispatchInputs(DT, cap, gas_units=[g]))
     _check_invariants(r, None)
     # 15 min start = 3 steps of 5 min: unserved for 3 steps, then min load 40 MW > 30 MW demand
     assert_allclose(r.unserved_mw[10:13], 30.0)
@@ -151,7 +157,7 @@ def test_economic_gas_runs_before_grid():
     d = np.full(n, 30.0)
     g = GasUnit("cheap", 20.0, 0.0, 0.0, heat_rate_btu_per_kwh=8000, fuel_price_usd_per_mmbtu=2.0)
     price = np.where(np.arange(n) < 12, 20.0, 100.0)  # gas marginal cost 21 USD/MWh
-    r = dp.dispatch(d, DT, 100.0, gas_units=[g], price_usd_per_mwh=price)
+    r = dp.dispatch(d, dp.DispatchInputs(DT, 100.0, gas_units=[g], price_usd_per_mwh=price))
     assert_allclose(r.generation_mw["cheap"][:12], 0.0, atol=1e-9)
     assert_allclose(r.generation_mw["cheap"][12:], 20.0)
     assert_allclose(r.grid_import_mw[12:], 10.0)
@@ -161,7 +167,9 @@ def test_surplus_goes_to_battery_then_export_then_curtailment():
     n = 6
     d = np.full(n, 10.0)
     b = Battery(10.0, 5.0, round_trip_efficiency_frac=1.0, initial_soc_frac=0.05, soc_max_frac=1.0)
-    r = dp.dispatch(d, DT, 0.0, 3.0, {"wind": np.full(n, 30.0)}, battery=b, policy="backup_only")
+    r = dp.dispatch(
+        d, dp.DispatchInputs(DT, 0.0, 3.0, {"wind": np.full(n, 30.0)}, battery=b, policy="backup_only")
+    )
     _check_invariants(r, b)
     assert_allclose(r.battery_charge_mw, 5.0)
     assert_allclose(r.grid_export_mw, 3.0)
@@ -226,9 +234,9 @@ def test_block_by_block_dispatch_equals_one_pass():
         GasUnit("a", 30.0, 0.3, 600.0, fuel_price_usd_per_mmbtu=9.0),
     ]
     kw = dict(must_run_mw=None, gas_units=gas, battery=b, policy="price_arbitrage", price_usd_per_mwh=price)
-    whole = dp.dispatch(d, DT, cap, **kw)
+    whole = dp.dispatch(d, dp.DispatchInputs(DT, cap, **kw))
     ch, dis = dp.daily_signal_masks(price, 288, 30, 30)
-    whole = dp.dispatch(d, DT, cap, charge_mask=ch, discharge_mask=dis, **kw)
+    whole = dp.dispatch(d, dp.DispatchInputs(DT, cap, charge_mask=ch, discharge_mask=dis, **kw))
     state = None
     parts = []
     for s0 in range(0, n, 12):
@@ -236,12 +244,8 @@ def test_block_by_block_dispatch_equals_one_pass():
         kwb = dict(kw, price_usd_per_mwh=price[s0:s1])
         r = dp.dispatch(
             d[s0:s1],
-            DT,
-            cap[s0:s1],
-            charge_mask=ch[s0:s1],
-            discharge_mask=dis[s0:s1],
+            dp.DispatchInputs(DT, cap[s0:s1], charge_mask=ch[s0:s1], discharge_mask=dis[s0:s1], **kwb),
             initial_state=state,
-            **kwb,
         )
         state = r.final_state
         parts.append(r)
@@ -259,10 +263,14 @@ def test_commit_demand_keeps_gas_commitment_when_unserved_load_is_removed():
     cap[100:160] = 0.0
     gas = [GasUnit("g", 40.0, 0.3, 900.0)]
     b = Battery(20.0, 30.0, reserve_soc_frac=0.05)
-    full = dp.dispatch(d, DT, cap, gas_units=gas, battery=b, policy="peak_shaving")
+    full = dp.dispatch(d, dp.DispatchInputs(DT, cap, gas_units=gas, battery=b, policy="peak_shaving"))
     assert full.unserved_mw.sum() > 0
     served = d - full.unserved_mw  # what power capping leaves
-    again = dp.dispatch(served, DT, cap, gas_units=gas, battery=b, policy="peak_shaving", commit_demand_mw=d)
+    again = dp.dispatch(
+        served,
+        dp.DispatchInputs(DT, cap, gas_units=gas, battery=b, policy="peak_shaving"),
+        commit_demand_mw=d,
+    )
     assert_allclose(again.generation_mw["g"], full.generation_mw["g"], atol=1e-9)
     assert_allclose(again.battery_soc_frac, full.battery_soc_frac, atol=1e-9)
     assert_allclose(again.unserved_mw, 0.0, atol=1e-9)

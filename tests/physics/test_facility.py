@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.physics import facility as fm
-from gigawatt.physics.cooling import COOLING_PRESETS
+from gigawatt.physics.cooling_designs import cooling_designs
 from gigawatt.physics.it_power import dvfs_dynamic_power_frac
 
 
@@ -15,7 +15,7 @@ def _plant(presets: list[str], **kw: object) -> fm.FacilityPlant:
     )
 
 
-PRESETS = list(COOLING_PRESETS)  # every design, in catalog order
+PRESETS = list(cooling_designs())  # every design, in catalog order
 
 
 def _weather(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

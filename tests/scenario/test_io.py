@@ -10,7 +10,8 @@ import yaml
 from tests.conftest import REPO, small_scenario_dict
 
 import gigawatt as gw
-from gigawatt.scenario.io import load_scenario, save_scenario, scenario_schema
+from gigawatt.checks.load import load_scenario
+from gigawatt.scenario.io import save_scenario, scenario_schema
 
 
 def _problems(data, tmp_path: Path | None = None, text: str | None = None) -> dict[str, str]:

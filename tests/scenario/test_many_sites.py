@@ -11,8 +11,8 @@ import yaml
 from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
-from gigawatt.scenario.checks import site_jurisdictions
-from gigawatt.scenario.io import load_scenario
+from gigawatt.checks.load import load_scenario
+from gigawatt.checks.problems import site_jurisdictions
 
 
 def _two_sites(country_b: str = "DE") -> dict[str, Any]:

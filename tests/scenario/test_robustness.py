@@ -14,8 +14,8 @@ import yaml
 from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
-from gigawatt.scenario.io import load_scenario
-from gigawatt.scenario.limits import ResourceLimits, estimate_resources
+from gigawatt.checks.limits import ResourceLimits, estimate_resources
+from gigawatt.checks.load import load_scenario
 
 
 def _write(

@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
-from gigawatt.scenario.io import load_scenario
+from gigawatt.checks.load import load_scenario
 from gigawatt.scenario.training import TrainingWorkload
 
 

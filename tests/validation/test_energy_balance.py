@@ -65,15 +65,17 @@ def test_year_energy_balance_and_soc_exact(year, policy, validation):
     ]
     r = dp.dispatch(
         year["demand"],
-        STEP_H,
-        year["cap"],
-        20.0,
-        {"solar": year["solar"], "wind": year["wind"], "smr": year["smr"]},
-        gas,
-        b,
-        policy,
-        price_usd_per_mwh=year["price"],
-        carbon_gco2_per_kwh=year["carbon"],
+        dp.DispatchInputs(
+            STEP_H,
+            year["cap"],
+            20.0,
+            {"solar": year["solar"], "wind": year["wind"], "smr": year["smr"]},
+            gas,
+            b,
+            policy,
+            price_usd_per_mwh=year["price"],
+            carbon_gco2_per_kwh=year["carbon"],
+        ),
     )
     # every source contributed
     for name in ("solar", "wind", "smr", "recip", "aero"):

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.testing import assert_allclose
 
 from gigawatt.physics.capping import LoadBlock, solve_power_cap
-from gigawatt.physics.dispatch import dispatch
+from gigawatt.physics.dispatch import DispatchInputs, dispatch
 
 STEP_H = 5 / 60
 PUE = 1.2
@@ -24,7 +24,7 @@ def test_grid_cap_solver_finds_the_analytic_dvfs_fraction(validation):
     dyn = 70.0 + 15.0 * np.clip(np.sin(2 * np.pi * (hours - 9) / 24), 0, None)
     demand = PUE * (base_it[:, 0] + dyn)
     cap = 125.0  # below the 138 MW afternoon peak, above the 120 MW off-peak demand
-    supply = dispatch(demand, STEP_H, cap)
+    supply = dispatch(demand, DispatchInputs(STEP_H, cap))
     assert supply.unserved_mw.max() > 0
     assert 0 < int((supply.unserved_mw > 0).sum()) < n  # binds on afternoons only
     available = demand - supply.unserved_mw

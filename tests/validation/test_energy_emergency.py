@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.testing import assert_allclose
 
 from gigawatt.physics.capping import LoadBlock, solve_power_cap
-from gigawatt.physics.dispatch import CurtailmentEvent, curtailment_cap_frac, dispatch
+from gigawatt.physics.dispatch import CurtailmentEvent, DispatchInputs, curtailment_cap_frac, dispatch
 from gigawatt.physics.generation import GasUnit
 from gigawatt.physics.storage import Battery
 
@@ -36,7 +36,7 @@ def test_enough_battery_and_gas_nothing_shed(validation):
     assert demand.max() > 90
     gas = [GasUnit("gt1", 50.0, 0.3, 600.0), GasUnit("gt2", 50.0, 0.3, 600.0)]
     b = Battery(100.0, 100.0)  # bridges the 10-minute start at full load
-    r = dispatch(demand, STEP_H, cap, gas_units=gas, battery=b)
+    r = dispatch(demand, DispatchInputs(STEP_H, cap, gas_units=gas, battery=b))
     ev = cap == 0
     src = "invariant: on-site supply covers demand, so nothing is shed (scenario: Texas SB 6, 2025, disconnection)"
     onsite = r.generation_mw["gt1"] + r.generation_mw["gt2"] + r.battery_discharge_mw
@@ -70,7 +70,7 @@ def test_too_little_supply_sheds_exactly_the_shortfall(validation):
     base, dyn, gpus, demand, cap = _site()
     b = Battery(120.0, 40.0, soc_min_frac=0.05, soc_max_frac=0.95, initial_soc_frac=0.95)
     gas = [GasUnit("recip", 30.0, 0.0, 300.0)]
-    r = dispatch(demand, STEP_H, cap, gas_units=gas, battery=b)
+    r = dispatch(demand, DispatchInputs(STEP_H, cap, gas_units=gas, battery=b))
     ev = cap == 0
     # shortfall by hand: battery limited to 40 MW and 108 MWh x eta_d usable; gas 30 MW after 1 step
     usable_mwh = 0.9 * 120.0 * b.eta_discharge

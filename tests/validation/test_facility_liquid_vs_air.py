@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gigawatt.physics import cooling as co
 from gigawatt.physics import facility as fm
 from gigawatt.physics import weather as w
+from gigawatt.physics.cooling_designs import cooling_design
 
 TIMES = pd.date_range("2026-01-01 00:30", periods=8760, freq="h")
-RETROFIT = {"liquid_loop": {**co.COOLING_PRESETS["air"]["air_loop"], "pump_kw_per_kw": 0.035}}
+RETROFIT = {"liquid_loop": {**cooling_design("air").air_loop.plant_params(), "pump_kw_per_kw": 0.035}}
 
 
 def cooling_savings(climate: str) -> tuple[float, float]:

@@ -13,10 +13,19 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.engine.inference_sim import simulate_requests
-from gigawatt.perf.llm import IterationCoeffs
 from gigawatt.perf.queueing import erlang_c, mmc_wait_mean_s, mmc_wait_percentile_s
+from gigawatt.perf.roofline import IterationCoefficients
 
-UNUSED = IterationCoeffs(0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)
+UNUSED = IterationCoefficients(
+    fixed_s=0.0,
+    dense_weights_s=0.0,
+    expert_weights_s=0.0,
+    expert_hit_frac=1.0,
+    kv_per_token_s=0.0,
+    flop_per_token_s=0.0,
+    attn_per_pair_s=0.0,
+    comm_per_token_s=0.0,
+)
 
 
 def _run(lam: float, mu: float, c: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

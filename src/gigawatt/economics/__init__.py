@@ -15,8 +15,9 @@ default; :func:`spot_training_overhead`) runs the scenario once more with spot r
 See ``docs/models/economics.md`` for every equation and source.
 """
 
+from gigawatt.catalog import cost_catalog
 from gigawatt.economics.allocation import Allocation, allocate, allocation_sensitivity, frontier_lab_example
-from gigawatt.economics.catalog import PriceBook, cloud_prices, cloud_providers, cost_catalog
+from gigawatt.economics.catalog import PriceBook, cloud_prices, cloud_providers
 from gigawatt.economics.cloud import (
     break_even_table,
     break_even_utilization,

@@ -1,5 +1,6 @@
 """Cost and cloud-price catalogs shipped with gigawatt (``gigawatt/data/costs.csv``, ``cloud_prices.csv``,
-``cloud_providers.csv``): every row with a ``source``, an estimate flag and a price year or date."""
+``cloud_providers.csv``): every row with a ``source``, an estimate flag and a price year or date. The cost
+items themselves are :func:`gigawatt.catalog.cost_catalog` (the scenario validates prices against them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from gigawatt.catalog import data_path
 
-__all__ = ["PriceBook", "cloud_prices", "cloud_providers", "cost_catalog"]
+__all__ = ["PriceBook", "cloud_prices", "cloud_providers"]
 
 
 @cache
@@ -19,13 +20,6 @@ def _read(name: str, index: str | None) -> pd.DataFrame:
     with data_path(name).open("r", encoding="utf-8") as fh:
         df = pd.read_csv(fh)
     return df.set_index(index, drop=False) if index else df
-
-
-def cost_catalog() -> pd.DataFrame:
-    """Cost items: ``name`` (units in the name), ``category`` (capex/opex/finance), ``asset_class``,
-    ``value`` in ``unit``, plausible range ``low``–``high``, ``price_year``, ``currency``, ``is_estimate``,
-    ``source``, ``notes``."""
-    return _read("costs.csv", "name").copy()
 
 
 def cloud_prices() -> pd.DataFrame:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
-from gigawatt.engine.clock import Clock
+from gigawatt.engine.clock import Clock, wall_clock_offset_h
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
+from gigawatt.rng import stream_rng
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.workloads import GpuTarget, PoolTarget
+from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
-__all__ = ["SimContext", "ThroughputBoard", "stream_rng"]
+if TYPE_CHECKING:  # the engine of a training workload (a type only: no import of the workloads at run time)
+    from gigawatt.engine.workloads.training import TrainingEngine
+
+__all__ = ["SimContext", "ThroughputBoard", "TrainingPools"]
 
 ThroughputListener = Callable[[float, float], None]
 TrainingListener = Callable[[float, float, dict[int, float], float], None]
@@ -26,15 +29,6 @@ TrainingSource = Callable[[], list[tuple[int, int, dict[int, int]]]]
 """Returns ``(hall, rack_group, {priority: allocated GPUs})`` of a training pool's running jobs, now."""
 PowerListener = Callable[[float, bool], None]
 """``(t_s, powered)``: the hall lost (False) or regained (True) power."""
-
-
-def stream_rng(seed: int, *key: str | int) -> np.random.Generator:
-    """The random stream named ``key`` of a run with ``seed``: ``SeedSequence(seed, spawn_key=crc32(key))``.
-
-    What :meth:`SimContext.rng` returns; also used by static checks that must draw what the run will draw.
-    """
-    words = tuple(zlib.crc32(str(k).encode()) for k in key)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=words))
 
 
 class ThroughputBoard:
@@ -161,6 +155,46 @@ class ThroughputBoard:
         return [row for src in self._sources for row in src()]
 
 
+class TrainingPools:
+    """The training engines of a run by workload name, for workloads that borrow their nodes.
+
+    A ``kind: training`` handler registers its engine when it starts; an inference service with
+    ``shared_with_training`` looks it up by the training workload's name.
+    """
+
+    def __init__(self) -> None:
+        self._engines: dict[str, TrainingEngine] = {}
+
+    def register(self, name: str, engine: TrainingEngine) -> None:
+        """Make ``engine`` the training engine of workload ``name`` (a name is registered once)."""
+        if name in self._engines:
+            raise ValueError(f"training workload {name!r} is registered twice")
+        self._engines[name] = engine
+
+    def lookup(self, name: str, field_path: str = "") -> TrainingEngine:
+        """The engine of training workload ``name``.
+
+        Raises
+        ------
+        LookupError
+            No training workload of that name has started (``field_path``, e.g.
+            ``workloads[2].shared_with_training``, names the field that asked for it).
+        """
+        try:
+            return self._engines[name]
+        except KeyError:
+            where = f"{field_path}: " if field_path else ""
+            raise LookupError(
+                f"{where}no training workload named {name!r} (training workloads: {sorted(self._engines)})"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._engines
+
+    def __len__(self) -> int:
+        return len(self._engines)
+
+
 @dataclass
 class SimContext:
     """Shared simulation state handed to workload handlers."""
@@ -173,7 +207,9 @@ class SimContext:
     env: simpy.Environment
     throughput: ThroughputBoard
     extras: dict[str, Any] = field(default_factory=dict)
-    """Scratch space for cooperation between handlers (e.g. a shared GPU pool registry)."""
+    """Scratch space for cooperation between handlers."""
+    training_pools: TrainingPools = field(default_factory=TrainingPools)
+    """Training engines by workload name (inference services borrow their nodes)."""
 
     def rng(self, *key: str | int) -> np.random.Generator:
         """An independent random stream named by ``key`` (e.g. ``("workload", "pretrain", "failures")``).
@@ -186,8 +222,6 @@ class SimContext:
     def wall_clock_offset_h(self, groups: np.ndarray) -> float:
         """Offset from UTC [h] of the wall clock of hour-of-day rules for workloads on ``groups``
         (``Scenario.wall_clock``: the local standard time of the first group's site, or UTC)."""
-        from gigawatt.engine.clock import wall_clock_offset_h
-
         site = self.scenario.sites[int(self.fleet.group_site[int(groups[0])])] if len(groups) else None
         return wall_clock_offset_h(self.scenario.wall_clock, site, self.scenario.resolve_path)
 

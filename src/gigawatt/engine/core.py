@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from gigawatt.checks.load import load_scenario
 from gigawatt.engine.clock import Clock
 from gigawatt.engine.context import SimContext, ThroughputBoard
 from gigawatt.engine.controller import FacilityController
@@ -19,7 +20,6 @@ from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads import HANDLERS, WorkloadHandler, WorkloadOutput
 from gigawatt.result import Result, build_timeseries
-from gigawatt.scenario.io import load_scenario
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["simulate"]

@@ -10,7 +10,7 @@ at the end (for the recorded energy flows, costs and emissions).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -272,13 +272,13 @@ class SiteSupply:
         battery = None
         if b is not None:
             battery = Battery(
-                b.energy_mwh,
-                b.power_mw,
-                b.round_trip_efficiency_frac,
-                b.soc_min_frac,
-                b.soc_max_frac,
-                b.initial_soc_frac,
-                b.reserve_soc_frac,
+                energy_mwh=b.energy_mwh,
+                power_mw=b.power_mw,
+                round_trip_efficiency_frac=b.round_trip_efficiency_frac,
+                soc_min_frac=b.soc_min_frac,
+                soc_max_frac=b.soc_max_frac,
+                initial_soc_frac=b.initial_soc_frac,
+                reserve_soc_frac=b.reserve_soc_frac,
             )
         out = cls(
             site=site,
@@ -315,20 +315,22 @@ class SiteSupply:
             out.flex_pause_frac = np.where(flag, pc.flexible_training_frac, 0.0)
         out.prepared = dsp.prepare_dispatch(
             n,
-            step_h,
-            out.grid_cap_mw,
-            out.export_cap_mw,
-            out.must_run_mw,
-            out.gas_units,
-            out.battery,
-            out.policy,
-            price_usd_per_mwh=price,
-            carbon_gco2_per_kwh=carbon,
-            peak_shaving_target_mw=out.peak_target_mw,
-            charge_mask=out.charge_mask,
-            discharge_mask=out.discharge_mask,
-            gas_available_frac=np.array(gas_avail).reshape(len(gas), n) if gas else None,
-            battery_available_frac=online(b) if b is not None else None,
+            dsp.DispatchInputs(
+                step_h,
+                out.grid_cap_mw,
+                out.export_cap_mw,
+                out.must_run_mw,
+                out.gas_units,
+                out.battery,
+                out.policy,
+                price_usd_per_mwh=price,
+                carbon_gco2_per_kwh=carbon,
+                peak_shaving_target_mw=out.peak_target_mw,
+                charge_mask=out.charge_mask,
+                discharge_mask=out.discharge_mask,
+                gas_available_frac=np.array(gas_avail).reshape(len(gas), n) if gas else None,
+                battery_available_frac=online(b) if b is not None else None,
+            ),
         )
         return out
 
@@ -594,17 +596,9 @@ class SiteSupply:
         }
         b = self.battery
         if b is not None:
-            b = Battery(
-                b.energy_mwh,
-                b.power_mw,
-                b.round_trip_efficiency_frac,
-                b.soc_min_frac,
-                b.soc_max_frac,
-                b.soc_max_frac,
-                b.soc_min_frac,
-                b.charge_efficiency_frac,
-                b.discharge_efficiency_frac,
-            )
+            b = replace(
+                b, initial_soc_frac=b.soc_max_frac, reserve_soc_frac=b.soc_min_frac
+            )  # full, all usable
         n = max(1, round(horizon_h / self.clock.step_h))
         must = {k: np.repeat(v, n) for k, v in firm.items()}
         return dsp.islanded_ride_through_h(load_mw, self.clock.step_h, must, self.gas_units, b, horizon_h)

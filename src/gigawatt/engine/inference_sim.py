@@ -22,8 +22,10 @@ Serving model (per replica, one iteration at a time)
   blocking). A request larger than the KV capacity of a replica is rejected (``status = 1``).
 * A request's first token is produced at the end of the iteration that completes its prefill (TTFT); each
   following iteration adds one token; it finishes at the end of the iteration producing its last token.
-* Iteration duration: :func:`gigawatt.perf.llm.iteration_time_s` of (new tokens, KV tokens read, attention
-  pairs), divided by ``speed_frac`` (facility throughput factor). A prefill chunk of ``c`` tokens starting at
+* Iteration duration: the roofline :func:`gigawatt.perf.roofline.roofline_time_s` (the formula of
+  :func:`gigawatt.perf.llm.iteration_time_s`, compiled into the kernel from the packed
+  :class:`~gigawatt.perf.roofline.IterationCoefficients`) of (new tokens, KV tokens read, attention pairs),
+  divided by ``speed_frac`` (facility throughput factor). A prefill chunk of ``c`` tokens starting at
   prompt position ``s`` reads ``s`` cached tokens and attends ``c s + c (c+1)/2`` pairs; a decode with context
   ``x`` (prompt + generated tokens) reads and attends ``x``.
 
@@ -53,7 +55,7 @@ import numpy.typing as npt
 import pandas as pd
 from numba import njit
 
-from gigawatt.perf.llm import IterationCoeffs
+from gigawatt.perf.roofline import IterationCoefficients, roofline_time_s_jit
 
 __all__ = ["ROUTERS", "RequestResult", "Router", "simulate_requests"]
 
@@ -182,13 +184,8 @@ def _dpop(dkey, dreq, r, n):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _iter_time(c, n_tok, kv_read, pairs, speed):
-    nf = float(n_tok)
-    w = c[1]
-    if c[2] != 0.0:
-        w = c[1] + c[2] * (1.0 - (1.0 - c[3]) ** nf)
-    mem = w + c[4] * float(kv_read)
-    comp = c[5] * nf + c[6] * pairs
-    return (c[0] + max(mem, comp) + c[7] * nf) / speed
+    # c: IterationCoefficients.packed(); the one roofline formula, throttled by the facility's speed factor
+    return roofline_time_s_jit(c, float(n_tok), float(kv_read), pairs) / speed
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -581,7 +578,7 @@ def simulate_requests(
     prompt_tokens: npt.ArrayLike,
     output_tokens: npt.ArrayLike,
     n_replicas: int,
-    coeffs: IterationCoeffs,
+    coeffs: IterationCoefficients,
     kv_capacity_tokens: int,
     *,
     max_batch_tokens: int = 8192,
@@ -600,7 +597,7 @@ def simulate_requests(
     prompt_tokens, output_tokens : array_like
         Prompt and output lengths [tokens], ≥ 1.
     n_replicas : int
-    coeffs : IterationCoeffs
+    coeffs : IterationCoefficients
         From :func:`gigawatt.perf.llm.iteration_coeffs`.
     kv_capacity_tokens : int
         KV-cache capacity per replica [tokens] (:func:`gigawatt.perf.llm.kv_cache_capacity_tokens`).
@@ -663,7 +660,7 @@ def simulate_requests(
             int(max_batch_tokens),
             int(max_batch_seqs),
             int(kv_capacity_tokens),
-            np.asarray(coeffs, dtype=np.float64),
+            coeffs.packed(),
             float(speed_frac),
             rep,
             start,

@@ -25,8 +25,9 @@ Special cases: a **prefill** of a ``P``-token prompt is an iteration with ``n = 
 ``A = P(P+1)/2`` (compute-bound for ``P`` in the hundreds and above); a **decode** step of a batch of ``B``
 sequences with mean context ``c`` has ``n = B``, ``K = A = B c`` (memory-bound until ``B`` is in the hundreds).
 
-The coefficients are bundled once in :class:`IterationCoeffs` so that the request-level simulator's compiled
-kernel evaluates exactly the same formula (:func:`iteration_time_s`).
+The coefficients are bundled once in :class:`~gigawatt.perf.roofline.IterationCoefficients` and the formula is
+written once, :func:`gigawatt.perf.roofline.roofline_time_s`, which this module, fleet mode and the
+request-level simulator's compiled kernel all evaluate (:func:`iteration_time_s`).
 
 Defaults
 --------
@@ -66,16 +67,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from gigawatt.perf.roofline import IterationCoefficients, roofline_time_s
 
 __all__ = [
     "DECODE_POWER_FRAC_OF_TDP",
     "MODEL_PRESETS",
     "AcceleratorPerf",
-    "IterationCoeffs",
     "ModelSpec",
     "ServingConfig",
     "decode_step_time_s",
@@ -276,13 +278,16 @@ class AcceleratorPerf:
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any] | Any) -> AcceleratorPerf:
-        """Build from a catalog row, a dict or a pydantic ``AcceleratorSpec`` (extra keys ignored).
+        """Build from a catalog preset (:class:`gigawatt.catalog.AcceleratorPreset`), a catalog row, a dict or a
+        pydantic ``AcceleratorSpec`` (extra keys ignored).
 
         Missing FP8 → NaN (BF16 is used). ``scaleup_bandwidth_gbps`` defaults to
         :data:`DEFAULT_SCALEUP_BANDWIDTH_GBPS` by name, else 450.
         """
         if hasattr(row, "model_dump"):
             row = row.model_dump()
+        elif hasattr(row, "as_dict"):
+            row = row.as_dict()
         missing = [k for k in ("bf16_dense_tflops", "hbm_gb", "hbm_bandwidth_tbps", "tdp_w") if k not in row]
         if missing:
             raise ValueError(f"accelerator: missing field(s) {', '.join(missing)}")
@@ -389,19 +394,6 @@ class ServingConfig:
         return replace(self, weight_bytes=wb, kv_bytes=kb)
 
 
-class IterationCoeffs(NamedTuple):
-    """Per-replica coefficients of :func:`iteration_time_s` [s and s per unit]; see module docstring."""
-
-    fixed_s: float
-    dense_weights_s: float
-    expert_weights_s: float
-    expert_hit_frac: float
-    kv_per_token_s: float
-    flop_per_token_s: float
-    attn_per_pair_s: float
-    comm_per_token_s: float
-
-
 def weight_bytes(model: ModelSpec, config: ServingConfig | None = None) -> float:
     """Weight memory of the whole model [bytes] = ``n_params × weight_bytes``."""
     cfg = (config or ServingConfig()).resolved(model)
@@ -437,7 +429,9 @@ def kv_cache_capacity_tokens(model: ModelSpec, accel: AcceleratorPerf, config: S
     return int(free // kv_bytes_per_token(model, cfg))
 
 
-def iteration_coeffs(model: ModelSpec, accel: AcceleratorPerf, config: ServingConfig) -> IterationCoeffs:
+def iteration_coeffs(
+    model: ModelSpec, accel: AcceleratorPerf, config: ServingConfig
+) -> IterationCoefficients:
     """Coefficients of the iteration-time roofline for ``model`` on ``config.tp`` × ``accel``."""
     cfg = config.resolved(model)
     assert cfg.weight_bytes is not None
@@ -455,7 +449,7 @@ def iteration_coeffs(model: ModelSpec, accel: AcceleratorPerf, config: ServingCo
     else:
         comm_tok = 0.0
         fixed = cfg.iteration_overhead_s
-    return IterationCoeffs(
+    return IterationCoefficients(
         fixed_s=float(fixed),
         dense_weights_s=float((w_total - w_exp) / bw),
         expert_weights_s=float(w_exp / bw),
@@ -471,7 +465,7 @@ def iteration_coeffs(model: ModelSpec, accel: AcceleratorPerf, config: ServingCo
 
 
 def iteration_time_s(
-    coeffs: IterationCoeffs,
+    coeffs: IterationCoefficients,
     n_tokens: npt.ArrayLike,
     kv_read_tokens: npt.ArrayLike,
     attn_pairs: npt.ArrayLike,
@@ -480,7 +474,7 @@ def iteration_time_s(
 
     Parameters
     ----------
-    coeffs : IterationCoeffs
+    coeffs : IterationCoefficients
     n_tokens : array_like
         New tokens processed in the iteration (decodes + prefill chunk tokens) [-], > 0.
     kv_read_tokens : array_like
@@ -491,14 +485,18 @@ def iteration_time_s(
     Returns
     -------
     numpy.ndarray
-        Iteration time [s]. The compiled simulator evaluates the identical expression.
+        Iteration time [s] (:func:`gigawatt.perf.roofline.roofline_time_s`, the formula the compiled
+        simulator evaluates too).
     """
-    n = np.asarray(n_tokens, dtype=np.float64)
-    c = coeffs
-    w = c.dense_weights_s + c.expert_weights_s * (1.0 - (1.0 - c.expert_hit_frac) ** n)
-    mem = w + c.kv_per_token_s * np.asarray(kv_read_tokens, dtype=np.float64)
-    comp = c.flop_per_token_s * n + c.attn_per_pair_s * np.asarray(attn_pairs, dtype=np.float64)
-    return np.asarray(c.fixed_s + np.maximum(mem, comp) + c.comm_per_token_s * n, dtype=np.float64)
+    return np.asarray(
+        roofline_time_s(
+            coeffs.packed(),
+            np.asarray(n_tokens, dtype=np.float64),
+            np.asarray(kv_read_tokens, dtype=np.float64),
+            np.asarray(attn_pairs, dtype=np.float64),
+        ),
+        dtype=np.float64,
+    )
 
 
 def prefill_time_s(

@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gigawatt.physics.cooling_designs import cooling_design, cooling_designs, default_loop
 from gigawatt.physics.it_power import server_fan_speed_frac
 
 FloatArray = npt.NDArray[np.float64]
@@ -486,368 +487,12 @@ def cooling_performance(
     }
 
 
-# ------------------------------------------------------------------------------------------ presets
-_LOOP_OFF: dict[str, float] = {
-    "design_kw": 0.0,
-    "supply_c": 20.0,
-    "supply_max_c": 30.0,
-    "delta_t_c": 10.0,
-    "sink": SINK_WET_BULB,
-    "approach_c": 4.0,
-    "economizer": 0,
-    "evaporative_effectiveness_frac": 0.0,
-    "has_chiller": 0,
-    "chiller_capacity_frac": 0.0,
-    "chiller_carnot_frac": 0.5,
-    "chiller_cop_max": 10.0,
-    "condenser_sink": SINK_WET_BULB,
-    "condenser_approach_c": 4.0,
-    "condenser_rise_c": 7.0,
-    "chiller_max_condensing_c": 45.0,
-    "chiller_derate_per_c": 0.01,
-    "chiller_rated_condensing_c": 35.0,
-    "evaporator_approach_c": EVAPORATOR_APPROACH_K,
-    "fan_kw_per_kw": 0.0,
-    "fan_min_speed_frac": 0.2,
-    "pump_kw_per_kw": 0.0,
-    "pump_min_flow_frac": 0.3,
-    "pump_exponent": 2.0,
-    "flow_limit_frac": 1.1,
-}
-
-#: Cooling design presets. Each maps to (liquid capture, air side, air loop, liquid loop) parameters; values
-#: are engineering estimates within the cited ranges (see ``docs/models/facility.md`` for the table and
-#: sources). Scenario fields override any entry.
-COOLING_PRESETS: dict[str, dict[str, Any]] = {
-    # Legacy enterprise hall: constant-speed CRAC/CRAH fans, 7 °C chilled water, water-cooled chillers with
-    # towers, no economizer, 20 °C supply air (Shehabi et al. 2016; Uptime 2025 average PUE 1.54).
-    "air_legacy": {
-        "liquid_capture_frac": 0.0,
-        "air": {
-            "fan_kw_per_kw": 0.065,
-            "fan_min_speed_frac": 1.0,
-            "supply_air_c": 20.0,
-            "coil_approach_c": 6.0,
-        },
-        "air_loop": {
-            "supply_c": 7.0,
-            "supply_max_c": 12.0,
-            "delta_t_c": 5.5,
-            "sink": SINK_WET_BULB,
-            "approach_c": 4.0,
-            "economizer": 0,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.2,
-            "chiller_carnot_frac": 0.45,
-            "chiller_cop_max": 7.0,
-            "condenser_sink": SINK_WET_BULB,
-            "condenser_approach_c": 4.0,
-            "fan_kw_per_kw": 0.012,
-            "fan_min_speed_frac": 1.0,
-            "pump_kw_per_kw": 0.04,
-            "pump_exponent": 0.0,
-        },
-        "liquid_loop": {},
-    },
-    # Modern air hall: EC/VFD CRAH fans, 18 °C chilled water, water-side economizer through a plate HX,
-    # towers, 25 °C supply air (ASHRAE TC 9.9 recommended envelope).
-    "air": {
-        "liquid_capture_frac": 0.0,
-        "air": {
-            "fan_kw_per_kw": 0.04,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 25.0,
-            "coil_approach_c": 5.0,
-        },
-        "air_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 22.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_WET_BULB,
-            "approach_c": 5.5,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.55,
-            "chiller_cop_max": 12.0,
-            "condenser_sink": SINK_WET_BULB,
-            "condenser_approach_c": 4.0,
-            "fan_kw_per_kw": 0.012,
-            "pump_kw_per_kw": 0.025,
-            "pump_exponent": 2.0,
-        },
-        "liquid_loop": {},
-    },
-    # Hyperscale air: 100 % outside-air economizer with direct evaporative cooling (Meta Prineville / OCP
-    # mechanical spec) and a DX trim on an air-cooled condenser for the hours whose wet bulb + approach exceeds
-    # the supply set point (ASHRAE HVAC Applications 2019 ch. 53: staged evaporative with DX trim in humid
-    # climates). Trim capacity 0.6 of the design heat and its efficiency are estimates: COP = 0.45 · Carnot
-    # at a 10 K coil approach gives COP ≈ 3.6 at 35 °C outdoor (ASHRAE 90.1-2019 minimum 2.8-2.9, current
-    # units 3.2-3.5). Supply 24 °C, ASHRAE TC 9.9 A1 recommended ≤ 27 °C.
-    "air_evaporative": {
-        "liquid_capture_frac": 0.0,
-        "air": {
-            "fan_kw_per_kw": 0.055,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 24.0,
-            "coil_approach_c": 0.0,
-        },
-        "air_loop": {
-            "supply_c": 24.0,
-            "supply_max_c": 30.0,
-            "delta_t_c": 12.0,
-            "sink": SINK_OUTSIDE_AIR,
-            "approach_c": 1.0,
-            "economizer": 1,
-            "evaporative_effectiveness_frac": 0.85,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 0.6,
-            "chiller_carnot_frac": 0.45,
-            "chiller_cop_max": 8.0,
-            "evaporator_approach_c": 10.0,
-            "condenser_sink": SINK_DRY_BULB,
-            "condenser_approach_c": 8.0,
-            "chiller_max_condensing_c": 60.0,
-            "chiller_rated_condensing_c": 50.0,
-            "fan_kw_per_kw": 0.0,
-            "pump_kw_per_kw": 0.002,
-            "pump_exponent": 1.0,
-            "flow_limit_frac": 1.2,
-        },
-        "liquid_loop": {},
-    },
-    # Fully chiller-less air hall: the same outside air + direct evaporative plant with no mechanical cooling
-    # at all (Meta Prineville as built, 2011). When the wet bulb + approach exceeds the set point the supply
-    # floats up to 30 °C (inside ASHRAE A1 allowable, ≤ 32 °C); beyond that capacity derates and the hall
-    # throttles (thermal limit), and accelerators derate with the warmer inlet.
-    "air_chillerless": {
-        "liquid_capture_frac": 0.0,
-        "air": {
-            "fan_kw_per_kw": 0.055,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 24.0,
-            "coil_approach_c": 0.0,
-        },
-        "air_loop": {
-            "supply_c": 24.0,
-            "supply_max_c": 30.0,
-            "delta_t_c": 12.0,
-            "sink": SINK_OUTSIDE_AIR,
-            "approach_c": 1.0,
-            "economizer": 1,
-            "evaporative_effectiveness_frac": 0.85,
-            "has_chiller": 0,
-            "fan_kw_per_kw": 0.0,
-            "pump_kw_per_kw": 0.002,
-            "pump_exponent": 1.0,
-            "flow_limit_frac": 1.2,
-        },
-        "liquid_loop": {},
-    },
-    # Rear-door heat exchangers on 18 °C water (doors take ~90 % of rack heat), CRAH for the rest, water-side
-    # economizer + chillers on towers. Active (fan-assisted) doors, as needed above ~30-35 kW/rack: door fans
-    # move the server airflow (≈ 0.055 m³/s per kW at a 15 K server ΔT) through the coil (≈ 60-100 Pa) at
-    # fan+motor efficiency ≈ 0.5 ⇒ ≈ 0.007-0.011 kW per kW of door heat (estimate); passive doors: set 0.
-    "rdhx": {
-        "liquid_capture_frac": 0.9,
-        "air": {
-            "door_fan_kw_per_kw": 0.01,
-            "fan_kw_per_kw": 0.04,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 25.0,
-            "coil_approach_c": 5.0,
-        },
-        "air_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 22.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_WET_BULB,
-            "approach_c": 5.5,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.55,
-            "chiller_cop_max": 12.0,
-            "fan_kw_per_kw": 0.012,
-            "pump_kw_per_kw": 0.025,
-        },
-        "liquid_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 24.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_WET_BULB,
-            "approach_c": 5.5,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.55,
-            "chiller_cop_max": 12.0,
-            "fan_kw_per_kw": 0.012,
-            "pump_kw_per_kw": 0.03,
-        },
-    },
-    # Direct-to-chip liquid, W32 facility water (ASHRAE W32; GB200-class cold plates accept 25-45 °C),
-    # cooling towers with a plate HX and CDU (approach 4 + 1.5 + 2 K), trim chillers; residual air via CRAH on
-    # the chilled-water plant.
-    "dlc": {
-        "liquid_capture_frac": 0.8,
-        "air": {
-            "fan_kw_per_kw": 0.04,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 25.0,
-            "coil_approach_c": 5.0,
-        },
-        "air_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 22.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_WET_BULB,
-            "approach_c": 5.5,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.55,
-            "chiller_cop_max": 12.0,
-            "fan_kw_per_kw": 0.012,
-            "pump_kw_per_kw": 0.025,
-        },
-        "liquid_loop": {
-            "supply_c": 32.0,
-            "supply_max_c": 40.0,
-            "delta_t_c": 10.0,
-            "sink": SINK_WET_BULB,
-            "approach_c": 7.5,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 0.5,
-            "chiller_carnot_frac": 0.55,
-            "chiller_cop_max": 12.0,
-            "fan_kw_per_kw": 0.012,
-            "pump_kw_per_kw": 0.02,
-        },
-    },
-    # Direct-to-chip liquid on dry coolers (no water use), no chillers on the liquid loop: W40 class.
-    "dlc_dry": {
-        "liquid_capture_frac": 0.8,
-        "air": {
-            "fan_kw_per_kw": 0.04,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 25.0,
-            "coil_approach_c": 5.0,
-        },
-        "air_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 22.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_DRY_BULB,
-            "approach_c": 9.0,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.5,
-            "chiller_cop_max": 10.0,
-            "condenser_sink": SINK_DRY_BULB,
-            "condenser_approach_c": 10.0,
-            "chiller_max_condensing_c": 60.0,
-            "chiller_rated_condensing_c": 45.0,
-            "fan_kw_per_kw": 0.025,
-            "pump_kw_per_kw": 0.025,
-        },
-        "liquid_loop": {
-            "supply_c": 35.0,
-            "supply_max_c": 45.0,
-            "delta_t_c": 10.0,
-            "sink": SINK_DRY_BULB,
-            "approach_c": 10.0,
-            "economizer": 1,
-            "has_chiller": 0,
-            "fan_kw_per_kw": 0.025,
-            "pump_kw_per_kw": 0.02,
-        },
-    },
-    # Fully chiller-less liquid hall: cold plates on W40 facility water from dry coolers (ASHRAE W40; GB200-class
-    # cold plates accept up to 45 °C) and the residual room air on outside air with direct evaporative cooling,
-    # no mechanical cooling anywhere. Hot hours float the coolant up to 45 °C (accelerators derate) and then
-    # capacity derates (thermal throttling). Values are estimates inside the cited ranges.
-    "dlc_chillerless": {
-        "liquid_capture_frac": 0.8,
-        "air": {
-            "fan_kw_per_kw": 0.055,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 24.0,
-            "coil_approach_c": 0.0,
-        },
-        "air_loop": {
-            "supply_c": 24.0,
-            "supply_max_c": 30.0,
-            "delta_t_c": 12.0,
-            "sink": SINK_OUTSIDE_AIR,
-            "approach_c": 1.0,
-            "economizer": 1,
-            "evaporative_effectiveness_frac": 0.85,
-            "has_chiller": 0,
-            "fan_kw_per_kw": 0.0,
-            "pump_kw_per_kw": 0.002,
-            "pump_exponent": 1.0,
-            "flow_limit_frac": 1.2,
-        },
-        "liquid_loop": {
-            "supply_c": 40.0,
-            "supply_max_c": 45.0,
-            "delta_t_c": 10.0,
-            "sink": SINK_DRY_BULB,
-            "approach_c": 10.0,
-            "economizer": 1,
-            "has_chiller": 0,
-            "fan_kw_per_kw": 0.025,
-            "pump_kw_per_kw": 0.02,
-        },
-    },
-    # Single-phase immersion: ~97 % of heat into the fluid, CDU to dry coolers at W40, small room-air share.
-    "immersion": {
-        "liquid_capture_frac": 0.97,
-        "air": {
-            "fan_kw_per_kw": 0.04,
-            "fan_min_speed_frac": 0.3,
-            "supply_air_c": 27.0,
-            "coil_approach_c": 5.0,
-        },
-        "air_loop": {
-            "supply_c": 18.0,
-            "supply_max_c": 22.0,
-            "delta_t_c": 8.0,
-            "sink": SINK_DRY_BULB,
-            "approach_c": 9.0,
-            "economizer": 1,
-            "has_chiller": 1,
-            "chiller_capacity_frac": 1.1,
-            "chiller_carnot_frac": 0.5,
-            "chiller_cop_max": 10.0,
-            "condenser_sink": SINK_DRY_BULB,
-            "condenser_approach_c": 10.0,
-            "chiller_max_condensing_c": 60.0,
-            "chiller_rated_condensing_c": 45.0,
-            "fan_kw_per_kw": 0.025,
-            "pump_kw_per_kw": 0.025,
-        },
-        "liquid_loop": {
-            "supply_c": 35.0,
-            "supply_max_c": 45.0,
-            "delta_t_c": 10.0,
-            "sink": SINK_DRY_BULB,
-            "approach_c": 10.0,
-            "economizer": 1,
-            "has_chiller": 0,
-            "fan_kw_per_kw": 0.025,
-            "pump_kw_per_kw": 0.03,
-        },
-    },
-}
+# ------------------------------------------------------------------------------------------ plant from designs
 
 
 def preset_names() -> list[str]:
-    """Names of :data:`COOLING_PRESETS`."""
-    return sorted(COOLING_PRESETS)
+    """Names of the cooling designs (:func:`gigawatt.physics.cooling_designs.cooling_designs`), sorted."""
+    return sorted(cooling_designs())
 
 
 def build_cooling_plant(
@@ -864,32 +509,23 @@ def build_cooling_plant(
         raise ValueError("build_cooling_plant: presets, design_heat_kw and overrides need one entry per hall")
     caps, airs, air_loops, liq_loops = [], [], [], []
     for name, qd, ov in zip(presets, design, overrides, strict=True):
-        if name not in COOLING_PRESETS:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(COOLING_PRESETS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise KeyError(f"unknown cooling preset {name!r}{hint} (known: {', '.join(preset_names())})")
-        p = COOLING_PRESETS[name]
-        c = float(ov.get("liquid_capture_frac", p["liquid_capture_frac"]))
+        p = cooling_design(name)
+        c = float(ov.get("liquid_capture_frac", p.liquid_capture_frac))
         caps.append(c)
-        airs.append({**p["air"], **ov.get("air", {})})
-        al = {**_LOOP_OFF, **p["air_loop"], **ov.get("air_loop", {})}
+        airs.append({**p.air.plant_params(), **ov.get("air", {})})
+        al = {**p.air_loop.plant_params(), **ov.get("air_loop", {})}
         al["design_kw"] = (1.0 - c) * qd if (1.0 - c) > 1e-9 else 0.0
         air_loops.append(al)
-        ll = {**_LOOP_OFF, **p["liquid_loop"], **ov.get("liquid_loop", {})}
-        ll["design_kw"] = c * qd if (p["liquid_loop"] or ov.get("liquid_loop")) and c > 0 else 0.0
+        # no liquid loop in the design: the data file's loop defaults (a loop the overrides may add)
+        ll = {**(p.liquid_loop or default_loop()).plant_params(), **ov.get("liquid_loop", {})}
+        ll["design_kw"] = c * qd if (p.liquid_loop is not None or ov.get("liquid_loop")) and c > 0 else 0.0
         liq_loops.append(ll)
     if any(c > 0 and ll["design_kw"] == 0 for c, ll in zip(caps, liq_loops, strict=True)):
         raise ValueError("build_cooling_plant: liquid_capture_frac > 0 needs a liquid loop")
     return CoolingPlant(
         liquid_capture_frac=np.array(caps, dtype=float),
         air=AirSide(
-            **{
-                k: np.array([a[k] for a in airs], dtype=float)
-                for k in ("fan_kw_per_kw", "fan_min_speed_frac", "supply_air_c", "coil_approach_c")
-            },
-            door_fan_kw_per_kw=np.array([a.get("door_fan_kw_per_kw", 0.0) for a in airs], dtype=float),
+            **{k.name: np.array([a[k.name] for a in airs], dtype=float) for k in fields(AirSide)},
         ),
         air_loop=LoopPlant.stack(air_loops),
         liquid_loop=LoopPlant.stack(liq_loops),

@@ -67,6 +67,7 @@ BoolArray = NDArray[np.bool_]
 __all__ = [
     "POLICIES",
     "CurtailmentEvent",
+    "DispatchInputs",
     "DispatchResult",
     "DispatchState",
     "PreparedDispatch",
@@ -523,31 +524,12 @@ def _as_series(x: ArrayLike | float, n: int, name: str) -> FloatArray:
     return a
 
 
-def dispatch(
-    demand_mw: ArrayLike,
-    step_h: float,
-    grid_cap_mw: ArrayLike | float,
-    export_cap_mw: ArrayLike | float = 0.0,
-    must_run_mw: Mapping[str, ArrayLike] | None = None,
-    gas_units: Sequence[GasUnit] = (),
-    battery: Battery | None = None,
-    policy: str = "backup_only",
-    price_usd_per_mwh: ArrayLike | None = None,
-    carbon_gco2_per_kwh: ArrayLike | None = None,
-    peak_shaving_target_mw: ArrayLike | float | None = None,
-    steps_per_day: int | None = None,
-    arbitrage_hours_per_day: float | None = None,
-    initial_state: DispatchState | None = None,
-    charge_mask: ArrayLike | None = None,
-    discharge_mask: ArrayLike | None = None,
-    commit_demand_mw: ArrayLike | None = None,
-) -> DispatchResult:
-    """Dispatch one site's supply against its demand, step by step.
+@dataclass(frozen=True)
+class DispatchInputs:
+    """Supply side of one site's dispatch: everything :func:`dispatch` needs besides the demand.
 
-    Parameters
+    Attributes
     ----------
-    demand_mw : array_like, shape (n,)
-        Facility demand at full throughput [MW] (>= 0).
     step_h : float
         Step length [h].
     grid_cap_mw : float or array_like, shape (n,)
@@ -564,21 +546,62 @@ def dispatch(
     battery : Battery, optional
     policy : {"backup_only", "peak_shaving", "price_arbitrage", "carbon_aware"}
     price_usd_per_mwh : array_like, optional
-        Grid price per step (needed for ``price_arbitrage``; used for economic gas).
+        Grid price per step [USD/MWh] (needed for ``price_arbitrage``; used for economic gas).
     carbon_gco2_per_kwh : array_like, optional
-        Grid carbon intensity per step (needed for ``carbon_aware``).
+        Grid carbon intensity per step [gCO2/kWh] (needed for ``carbon_aware``).
     peak_shaving_target_mw : float or array_like, optional
-        Grid import target for ``peak_shaving`` (default: the import cap).
+        Grid import target for ``peak_shaving`` [MW] (default: the import cap).
     steps_per_day : int, optional
         Steps per day for the daily ranking (default ``round(24/step_h)``).
     arbitrage_hours_per_day : float, optional
-        Charge and discharge hours per day for the signal policies (default: battery duration).
-    initial_state : DispatchState, optional
-        State at the first step (default: the battery's initial SoC, every gas unit off); pass the previous
-        call's ``final_state`` to dispatch a horizon block by block.
+        Charge and discharge hours per day for the signal policies [h] (default: battery duration).
     charge_mask, discharge_mask : array_like of bool, optional
         Precomputed signal masks for ``price_arbitrage``/``carbon_aware`` (e.g. the slice of masks ranked over
         the whole horizon when dispatching block by block).
+    gas_available_frac : array_like, shape (n_gas, n), optional
+        Installed share of each gas unit (in the order of ``gas_units``) per step, 0 before its commissioning
+        and after its decommissioning (fractional on the step of a date); scales its capacity and minimum load.
+    battery_available_frac : array_like, shape (n,), optional
+        Likewise for the battery's charge and discharge power (its state of charge is held while it is not
+        installed).
+    """
+
+    step_h: float
+    grid_cap_mw: ArrayLike | float
+    export_cap_mw: ArrayLike | float = 0.0
+    must_run_mw: Mapping[str, ArrayLike] | None = None
+    gas_units: Sequence[GasUnit] = ()
+    battery: Battery | None = None
+    policy: str = "backup_only"
+    price_usd_per_mwh: ArrayLike | None = None
+    carbon_gco2_per_kwh: ArrayLike | None = None
+    peak_shaving_target_mw: ArrayLike | float | None = None
+    steps_per_day: int | None = None
+    arbitrage_hours_per_day: float | None = None
+    charge_mask: ArrayLike | None = None
+    discharge_mask: ArrayLike | None = None
+    gas_available_frac: ArrayLike | None = None
+    battery_available_frac: ArrayLike | None = None
+
+
+def dispatch(
+    demand_mw: ArrayLike,
+    supply: DispatchInputs,
+    *,
+    initial_state: DispatchState | None = None,
+    commit_demand_mw: ArrayLike | None = None,
+) -> DispatchResult:
+    """Dispatch one site's supply against its demand, step by step.
+
+    Parameters
+    ----------
+    demand_mw : array_like, shape (n,)
+        Facility demand at full throughput [MW] (>= 0).
+    supply : DispatchInputs
+        Grid caps, on-site sources, battery, policy and signals (see there).
+    initial_state : DispatchState, optional
+        State at the first step (default: the battery's initial SoC, every gas unit off); pass the previous
+        call's ``final_state`` to dispatch a horizon block by block.
     commit_demand_mw : array_like, optional
         Demand that decides gas unit commitment (starts, aborted starts, stops), default ``demand_mw``. The
         engine passes the demand at full throughput when it re-dispatches the power actually drawn after
@@ -593,61 +616,26 @@ def dispatch(
         raise ValueError("demand_mw: must be 1-D (one value per step)")
     if not np.all(np.isfinite(d)) or np.any(d < 0):
         raise ValueError("demand_mw: must be finite and >= 0")
-    prepared = prepare_dispatch(
-        d.size,
-        step_h,
-        grid_cap_mw,
-        export_cap_mw,
-        must_run_mw,
-        gas_units,
-        battery,
-        policy,
-        price_usd_per_mwh,
-        carbon_gco2_per_kwh,
-        peak_shaving_target_mw,
-        steps_per_day,
-        arbitrage_hours_per_day,
-        charge_mask,
-        discharge_mask,
-    )
-    return prepared.run(d, 0, initial_state, commit_demand_mw)
+    return prepare_dispatch(d.size, supply).run(d, 0, initial_state, commit_demand_mw)
 
 
-def prepare_dispatch(
-    n_steps: int,
-    step_h: float,
-    grid_cap_mw: ArrayLike | float,
-    export_cap_mw: ArrayLike | float = 0.0,
-    must_run_mw: Mapping[str, ArrayLike] | None = None,
-    gas_units: Sequence[GasUnit] = (),
-    battery: Battery | None = None,
-    policy: str = "backup_only",
-    price_usd_per_mwh: ArrayLike | None = None,
-    carbon_gco2_per_kwh: ArrayLike | None = None,
-    peak_shaving_target_mw: ArrayLike | float | None = None,
-    steps_per_day: int | None = None,
-    arbitrage_hours_per_day: float | None = None,
-    charge_mask: ArrayLike | None = None,
-    discharge_mask: ArrayLike | None = None,
-    gas_available_frac: ArrayLike | None = None,
-    battery_available_frac: ArrayLike | None = None,
-) -> PreparedDispatch:
-    """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps (see there).
-
-    ``gas_available_frac`` (n_gas, n_steps), optional: installed share of each gas unit (in the order of
-    ``gas_units``) per step, 0 before its commissioning and after its decommissioning (fractional on the step of
-    a date); scales its capacity and minimum load. ``battery_available_frac`` (n_steps,), optional: likewise for
-    the battery's charge and discharge power (its state of charge is held while it is not installed)."""
+def prepare_dispatch(n_steps: int, supply: DispatchInputs) -> PreparedDispatch:
+    """Validate and precompute the inputs of :func:`dispatch` for ``n_steps`` steps."""
+    step_h, policy, battery = supply.step_h, supply.policy, supply.battery
+    gas_units = supply.gas_units
+    peak_shaving_target_mw = supply.peak_shaving_target_mw
+    charge_mask, discharge_mask = supply.charge_mask, supply.discharge_mask
+    gas_available_frac, battery_available_frac = supply.gas_available_frac, supply.battery_available_frac
     if step_h <= 0:
         raise ValueError("step_h: must be > 0")
     if policy not in POLICIES:
         raise ValueError(f"policy: {policy!r} is not one of {', '.join(POLICIES)}")
     n = int(n_steps)
-    cap = _as_series(grid_cap_mw, n, "grid_cap_mw")
-    xcap = _as_series(export_cap_mw, n, "export_cap_mw")
+    cap = _as_series(supply.grid_cap_mw, n, "grid_cap_mw")
+    xcap = _as_series(supply.export_cap_mw, n, "export_cap_mw")
     if np.any(cap < 0) or np.any(xcap < 0):
         raise ValueError("grid_cap_mw/export_cap_mw: must be >= 0")
-    mr_map = dict(must_run_mw or {})
+    mr_map = dict(supply.must_run_mw or {})
     names = list(mr_map)
     mr = np.zeros((len(names), n))
     for i, name in enumerate(names):
@@ -658,7 +646,11 @@ def prepare_dispatch(
     gas_names = [u.name for u in units]
     if len(set(names + gas_names)) != len(names) + len(gas_names):
         raise ValueError("generation source names must be unique across must-run sources and gas units")
-    price = None if price_usd_per_mwh is None else _as_series(price_usd_per_mwh, n, "price_usd_per_mwh")
+    price = (
+        None
+        if supply.price_usd_per_mwh is None
+        else _as_series(supply.price_usd_per_mwh, n, "price_usd_per_mwh")
+    )
     econ = np.zeros((len(units), n), dtype=np.bool_)
     if price is not None:
         for i, u in enumerate(units):
@@ -687,7 +679,7 @@ def prepare_dispatch(
             else _as_series(peak_shaving_target_mw, n, "peak_shaving_target_mw")
         )
     elif policy in ("price_arbitrage", "carbon_aware"):
-        sig = price if policy == "price_arbitrage" else carbon_gco2_per_kwh
+        sig = price if policy == "price_arbitrage" else supply.carbon_gco2_per_kwh
         if sig is None:
             need = "price_usd_per_mwh" if policy == "price_arbitrage" else "carbon_gco2_per_kwh"
             raise ValueError(f"policy {policy!r} needs {need}")
@@ -696,8 +688,12 @@ def prepare_dispatch(
             charge_sig = np.asarray(charge_mask, dtype=np.bool_).reshape(n)
             dis_sig = np.asarray(discharge_mask, dtype=np.bool_).reshape(n)
         elif battery is not None:
-            spd = steps_per_day or round(24.0 / step_h)
-            hours = battery.duration_h if arbitrage_hours_per_day is None else arbitrage_hours_per_day
+            spd = supply.steps_per_day or round(24.0 / step_h)
+            hours = (
+                battery.duration_h
+                if supply.arbitrage_hours_per_day is None
+                else supply.arbitrage_hours_per_day
+            )
             k = max(1, round(hours / step_h))
             charge_sig, dis_sig = daily_signal_masks(sig, spd, k, k)
 
@@ -740,7 +736,7 @@ def prepare_dispatch(
 class PreparedDispatch:
     """Validated whole-horizon dispatch inputs; :meth:`run` dispatches any block of steps from a state.
 
-    Built by :func:`prepare_dispatch` (same arguments as :func:`dispatch` without the demand). Used by the
+    Built by :func:`prepare_dispatch` from :class:`DispatchInputs`. Used by the
     engine to dispatch feedback blocks with little per-call overhead.
     """
 
@@ -897,7 +893,7 @@ def islanded_ride_through_h(
     """
     n = max(1, round(horizon_h / step_h))
     load = _as_series(load_mw, n, "load_mw")
-    res = dispatch(load, step_h, 0.0, 0.0, must_run_mw, gas_units, battery, "backup_only")
+    res = dispatch(load, DispatchInputs(step_h, 0.0, 0.0, must_run_mw, gas_units, battery, "backup_only"))
     short = np.flatnonzero(res.unserved_mw > 1e-9 * max(1.0, float(load.max())))
     if short.size == 0:
         return float("inf")

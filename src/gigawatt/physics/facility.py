@@ -152,7 +152,7 @@ def build_facility_plant(
     Parameters
     ----------
     cooling_presets : list of str
-        :data:`gigawatt.physics.cooling.COOLING_PRESETS` names, one per hall.
+        :func:`gigawatt.physics.cooling_designs.cooling_designs` names, one per hall.
     design_it_kw : array_like (H,)
         Design IT load [kW]; cooling is sized for its heat (incl. in-room losses) × ``cooling_capacity_frac``.
     redundancy : list of str

@@ -1,6 +1,7 @@
 """Scenario model: pydantic classes only — declarative, validated, no behaviour.
 
-See ``docs/scenario.md`` for every field, unit and default.
+See ``docs/scenario.md`` for every field, unit and default. Loading a scenario (fields, then the
+whole-scenario checks) is :func:`gigawatt.load_scenario` (:mod:`gigawatt.checks`).
 """
 
 from gigawatt.scenario.hardware import (
@@ -12,7 +13,7 @@ from gigawatt.scenario.hardware import (
     RackGroup,
     ServerSpec,
 )
-from gigawatt.scenario.io import load_scenario, save_scenario, scenario_schema, validate_scenario
+from gigawatt.scenario.io import save_scenario, scenario_schema
 from gigawatt.scenario.root import Scenario
 from gigawatt.scenario.site import (
     ConstantClimate,
@@ -22,14 +23,8 @@ from gigawatt.scenario.site import (
     Site,
     SyntheticClimate,
 )
-from gigawatt.scenario.workloads import (
-    ConstantProfile,
-    DailyProfile,
-    GpuTarget,
-    PoolTarget,
-    TraceProfile,
-    UtilizationWorkload,
-)
+from gigawatt.scenario.targets import GpuTarget, PoolTarget
+from gigawatt.scenario.workloads import ConstantProfile, DailyProfile, TraceProfile, UtilizationWorkload
 
 __all__ = [
     "AcceleratorSpec",
@@ -52,8 +47,6 @@ __all__ = [
     "SyntheticClimate",
     "TraceProfile",
     "UtilizationWorkload",
-    "load_scenario",
     "save_scenario",
     "scenario_schema",
-    "validate_scenario",
 ]

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-__all__ = ["EARLIEST_DATE", "LATEST_DATE", "Jurisdiction", "ScopeName", "StrictModel", "UtcDatetime"]
+__all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
+    "Jurisdiction",
+    "ScopeName",
+    "StrictModel",
+    "UtcDatetime",
+    "models_in",
+]
 
 #: Range of dates a scenario may use. pandas nanosecond timestamps span 1677-09-21 … 2262-04-11; the range
 #: is narrower so that a start plus a long horizon (and the weather/tariff calendars built on it) stays
@@ -68,3 +76,16 @@ class StrictModel(BaseModel):
         use_attribute_docstrings=True,
         allow_inf_nan=False,
     )
+
+
+def models_in(tp: Any) -> list[type[BaseModel]]:
+    """The pydantic models a field annotation may hold (unwrapping lists, optionals, unions, ``Annotated``)."""
+    out: list[type[BaseModel]] = []
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    for arg in getattr(tp, "__args__", ()) or ():
+        out.extend(models_in(arg))
+    meta = getattr(tp, "__metadata__", None)
+    if meta is not None:
+        out.extend(models_in(getattr(tp, "__origin__", None)))
+    return out

@@ -35,6 +35,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 from collections.abc import Mapping
@@ -46,6 +47,8 @@ from pydantic import Field, NonNegativeFloat, ValidationError, field_validator, 
 
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.io import _describe, _parse_text
+from gigawatt.scenario.update import _walk, parse_path
 
 __all__ = [
     "BuildoutPlan",
@@ -514,8 +517,6 @@ def _field_names() -> set[str]:
 
 
 def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    from gigawatt.scenario.io import _describe
-
     problems: list[tuple[str, str]] = []
     for err in exc.errors():
         path = ""
@@ -571,18 +572,12 @@ def load_buildout(source: str | Path | Mapping[str, Any] | BuildoutPlan) -> Buil
     path = Path(source)
     if not path.exists():
         raise ScenarioError([(str(path), "file not found")], str(path))
-    from gigawatt.scenario.io import _parse_text
-
     data, _node = _parse_text(path.read_text(encoding="utf-8"), str(path), path.suffix.lower())
     return validate_buildout(data, source=str(path))
 
 
 def updated_buildout(plan: BuildoutPlan, updates: Mapping[str, Any]) -> BuildoutPlan:
     """A new, validated plan with ``updates`` (``{dotted path: value}``) applied to ``plan``'s input."""
-    import copy
-
-    from gigawatt.scenario.update import _walk, parse_path
-
     data = copy.deepcopy(plan.model_dump(mode="python", exclude_unset=True))
     problems: list[tuple[str, str]] = []
     for path, value in updates.items():

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
+from gigawatt.catalog import cost_catalog, suggest
 from gigawatt.scenario.base import StrictModel
 
 __all__ = ["CloudOption", "Economics"]
@@ -22,9 +23,6 @@ UNIT_MIXUP_FACTOR = 30.0
 
 
 def _known_item(name: str) -> str:
-    from gigawatt.catalog import suggest
-    from gigawatt.economics.catalog import cost_catalog
-
     names = [str(i) for i in cost_catalog().index]
     if name not in names:
         hint = suggest(name, names)
@@ -84,8 +82,6 @@ class Economics(StrictModel):
     @field_validator("prices")
     @classmethod
     def _plausible(cls, prices: dict[str, float]) -> dict[str, float]:
-        from gigawatt.economics.catalog import cost_catalog
-
         table = cost_catalog()
         problems = []
         for key, value in prices.items():

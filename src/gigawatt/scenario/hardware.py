@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
 
+from gigawatt import catalog
+from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
+from gigawatt.physics.cooling_designs import cooling_design
 from gigawatt.scenario.base import ScopeName, StrictModel, UtcDatetime
 
 __all__ = [
@@ -102,8 +105,6 @@ class ServerSpec(StrictModel):
     @classmethod
     def _known_accelerator(cls, v: str | AcceleratorSpec) -> str | AcceleratorSpec:
         if isinstance(v, str):
-            from gigawatt import catalog
-
             try:
                 return catalog.accelerator(v).name  # canonical spelling
             except KeyError as exc:
@@ -112,11 +113,9 @@ class ServerSpec(StrictModel):
 
     def accelerator_spec(self) -> AcceleratorSpec:
         """The resolved accelerator spec (catalog lookup for a name)."""
-        from gigawatt import catalog
-
-        return (
-            catalog.accelerator(self.accelerator) if isinstance(self.accelerator, str) else self.accelerator
-        )
+        if isinstance(self.accelerator, str):
+            return AcceleratorSpec(**catalog.accelerator(self.accelerator).as_dict())
+        return self.accelerator
 
     @model_validator(mode="after")
     def _fans_within_host(self) -> ServerSpec:
@@ -214,7 +213,7 @@ class NetworkFabric(StrictModel):
     port at ≈ 20-25 W per 400G port plus optics; ``docs/models/facility.md`` §2)."""
 
 
-#: Default cooling design (preset of :data:`gigawatt.physics.cooling.COOLING_PRESETS`) per technology.
+#: Default cooling design (:func:`gigawatt.physics.cooling_designs.cooling_designs`) per technology.
 DEFAULT_COOLING_DESIGN = {"air": "air", "rdhx": "rdhx", "dlc": "dlc", "immersion": "immersion"}
 #: Cooling designs allowed per technology.
 COOLING_DESIGNS = {
@@ -291,10 +290,8 @@ class CoolingSpec(StrictModel):
         ):
             raise ValueError("liquid_supply_max_c must be above liquid_supply_c")
         if self.liquid_capture_frac:
-            from gigawatt.physics.cooling import COOLING_PRESETS
-
             if not (
-                COOLING_PRESETS[self.resolved_design()]["liquid_loop"]
+                cooling_design(self.resolved_design()).liquid_loop is not None
                 or self.plant_overrides()["liquid_loop"]
             ):
                 raise ValueError(
@@ -311,21 +308,15 @@ class CoolingSpec(StrictModel):
         """Liquid capture share: the field, or the design preset's value."""
         if self.liquid_capture_frac is not None:
             return self.liquid_capture_frac
-        from gigawatt.physics.cooling import COOLING_PRESETS
-
-        return float(COOLING_PRESETS[self.resolved_design()]["liquid_capture_frac"])
+        return cooling_design(self.resolved_design()).liquid_capture_frac
 
     def resolved_max_rack_density_kw(self) -> float:
-        from gigawatt import catalog
-
         if self.max_rack_density_kw is not None:
             return self.max_rack_density_kw
         return float(catalog.cooling(self.technology)["max_rack_density_kw"])
 
     def plant_overrides(self) -> dict[str, Any]:
         """Overrides of the design preset for :func:`gigawatt.physics.cooling.build_cooling_plant`."""
-        from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
-
         out: dict[str, Any] = {"air": {}, "liquid_loop": {}}
         if self.liquid_capture_frac is not None:
             out["liquid_capture_frac"] = self.liquid_capture_frac

@@ -6,16 +6,13 @@ simulate every request of chosen periods with continuous batching. See ``docs/mo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
 from gigawatt.scenario.routing import Placement, RoutingSpec
-from gigawatt.scenario.workloads import GpuTarget
-
-if TYPE_CHECKING:
-    from gigawatt.scenario.root import Scenario
+from gigawatt.scenario.targets import GpuTarget
 
 __all__ = [
     "AutoscalingSpec",
@@ -30,7 +27,6 @@ __all__ = [
     "ServingSpec",
     "TokenLengthSpec",
     "TraceDemand",
-    "inference_problems",
 ]
 
 
@@ -274,76 +270,3 @@ class InferenceWorkload(StrictModel):
             if self.request_windows:
                 raise ValueError("request_windows are not supported with serving.disaggregation yet")
         return self
-
-
-def inference_problems(sc: Scenario, wi: int, wl: Any) -> list[tuple[str, str]]:
-    """Cross-checks of an inference service: model preset, fit on the accelerators, shared pool, traces."""
-    from gigawatt.perf.llm import MODEL_PRESETS, AcceleratorPerf, kv_cache_capacity_tokens
-    from gigawatt.scenario.resolve import target_groups
-
-    path = f"workloads[{wi}]"
-    problems: list[tuple[str, str]] = []
-    if isinstance(wl.model, str) and wl.model not in MODEL_PRESETS:
-        import difflib
-
-        hint = difflib.get_close_matches(wl.model, list(MODEL_PRESETS), n=1)
-        extra = f" (did you mean {hint[0]}?)" if hint else f"; known: {', '.join(MODEL_PRESETS)}"
-        problems.append((f"{path}.model", f"unknown model preset {wl.model!r}{extra}"))
-    if wl.shared_with_training is not None and not any(
-        getattr(o, "kind", None) == "training" and o.name == wl.shared_with_training for o in sc.workloads
-    ):
-        problems.append(
-            (f"{path}.shared_with_training", f"no training workload named {wl.shared_with_training!r}")
-        )
-    for sub, p in (
-        ("demand.path", getattr(wl.demand, "path", None)),
-        ("demand.tokens.trace_path", getattr(getattr(wl.demand, "tokens", None), "trace_path", None)),
-    ):
-        if p is not None and not sc.resolve_path(p).exists():
-            problems.append((f"{path}.{sub}", f"trace file not found: {sc.resolve_path(p)}"))
-    if problems:
-        return problems
-    try:
-        groups = target_groups(sc, wl.target)
-    except KeyError:
-        return problems  # reported with the target
-    s, h, g = groups[0]
-    accel = AcceleratorPerf.from_mapping(sc.sites[s].halls[h].racks[g].server.accelerator_spec())
-    from dataclasses import replace
-
-    from gigawatt.engine.workloads.inference import model_spec, serving_config
-
-    try:
-        kv_cache_capacity_tokens(model_spec(wl.model), accel, serving_config(wl))
-    except ValueError as exc:
-        problems.append((f"{path}.serving.tensor_parallel", str(exc).removeprefix("tp: ")))
-    dis = wl.serving.disaggregation
-    if dis is not None:
-        try:
-            pg = target_groups(sc, dis.prefill_target)
-        except KeyError as exc:
-            problems.append((f"{path}.serving.disaggregation.prefill_target", str(exc.args[0])))
-        else:
-            ps, ph, pgi = pg[0]
-            p_acc = AcceleratorPerf.from_mapping(sc.sites[ps].halls[ph].racks[pgi].server.accelerator_spec())
-            p_cfg = replace(serving_config(wl), tp=dis.prefill_tensor_parallel or wl.serving.tensor_parallel)
-            try:
-                kv_cache_capacity_tokens(model_spec(wl.model), p_acc, p_cfg)
-            except ValueError as exc:
-                problems.append(
-                    (f"{path}.serving.disaggregation.prefill_tensor_parallel", str(exc).removeprefix("tp: "))
-                )
-    cap = sum(sc.sites[a].halls[b].racks[c].n_accelerators for a, b, c in groups)
-    n = wl.target.gpus if wl.target.gpus is not None else cap
-    if wl.serving.tensor_parallel > n:
-        problems.append(
-            (
-                f"{path}.serving.tensor_parallel",
-                f"{wl.serving.tensor_parallel} GPUs per replica exceed the service's {n} GPUs",
-            )
-        )
-    if not problems:  # an SLO no replica count can meet (gigawatt.scenario.feasibility)
-        from gigawatt.scenario.feasibility import slo_problems
-
-        problems.extend(slo_problems(sc, wi, wl))
-    return problems

@@ -1,7 +1,9 @@
-"""Loading, saving, validating and describing scenarios.
+"""Reading, saving and describing scenarios: parsing YAML/JSON once (with line numbers), field errors as
+``path: message`` with the YAML line, saving and the JSON schema.
 
-All input problems are gathered and raised together as one :class:`~gigawatt.ScenarioError`, each as
-``path: message`` with the YAML line where it is known.
+Loading a scenario (:func:`gigawatt.load_scenario`: fields, then the whole-scenario checks) is
+:mod:`gigawatt.checks.load`, the layer above, which gathers every problem into one
+:class:`~gigawatt.ScenarioError`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from gigawatt.catalog import suggest
 from gigawatt.errors import ScenarioError
-from gigawatt.scenario.checks import scenario_problems
-from gigawatt.scenario.limits import ResourceLimits
+from gigawatt.scenario.base import models_in
 from gigawatt.scenario.root import Scenario
 
-__all__ = ["load_scenario", "save_scenario", "scenario_schema", "scenario_to_dict", "validate_scenario"]
+__all__ = ["save_scenario", "scenario_schema", "scenario_to_dict"]
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -246,21 +248,9 @@ def _all_field_names(model: type[BaseModel], seen: set[type] | None = None) -> s
     seen.add(model)
     names = set(model.model_fields)
     for f in model.model_fields.values():
-        for sub in _models_in(f.annotation):
+        for sub in models_in(f.annotation):
             names |= _all_field_names(sub, seen)
     return names
-
-
-def _models_in(tp: Any) -> list[type[BaseModel]]:
-    out: list[type[BaseModel]] = []
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [tp]
-    for arg in getattr(tp, "__args__", ()) or ():
-        out.extend(_models_in(arg))
-    meta = getattr(tp, "__metadata__", None)
-    if meta is not None:
-        out.extend(_models_in(getattr(tp, "__origin__", None)))
-    return out
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any, err_type: str = "") -> tuple[tuple[Any, ...], str]:
@@ -369,8 +359,6 @@ def _with_lines(
 def _raw_reference_problems(data: Mapping[str, Any], base_dir: Path | None) -> list[tuple[str, str]]:
     """Reference problems found in the raw data, reported with field errors (when the scenario does not
     validate, the full cross-checks cannot run): unknown halls and rack groups, missing files."""
-    from gigawatt.catalog import suggest
-
     problems: list[tuple[str, str]] = []
     halls: dict[str, list[str]] = {}
     sites = data.get("sites")
@@ -432,155 +420,7 @@ def _raw_reference_problems(data: Mapping[str, Any], base_dir: Path | None) -> l
     return problems
 
 
-_WORKLOAD_INDEX = re.compile(r"^workloads\[(\d+)\]")
-
-
-def _partial_problems(data: Mapping[str, Any], base_dir: Path | None) -> list[tuple[str, str]]:
-    """Whole-scenario checks on the valid part of an invalid scenario: when only some workloads fail their
-    fields, the others are cross-checked (targets, GPU claims, pools, files) against the sites, so a single
-    ``check`` reports both kinds of problem."""
-    workloads = data.get("workloads")
-    if not isinstance(workloads, list) or not workloads:
-        return []
-    try:
-        Scenario.model_validate({**data, "workloads": []})
-    except (ValidationError, RecursionError):
-        return []  # the sites themselves fail: nothing sound to check against
-    keep: list[int] = []
-    for i, wl in enumerate(workloads):
-        try:
-            Scenario.model_validate({**data, "workloads": [wl]})
-        except (ValidationError, RecursionError):
-            continue
-        keep.append(i)
-    if len(keep) == len(workloads):
-        return []  # the failure is a whole-scenario rule; its message says it
-    try:
-        sc = Scenario.model_validate({**data, "workloads": [workloads[i] for i in keep]})
-    except (ValidationError, RecursionError):
-        return []
-    sc._base_dir = base_dir
-    out: list[tuple[str, str]] = []
-    for path, msg in scenario_problems(sc, False):
-        m = _WORKLOAD_INDEX.match(path)
-        if m is not None:
-            path = f"workloads[{keep[int(m.group(1))]}]" + path[m.end() :]
-        out.append((path, msg))
-    return out
-
-
 # ----------------------------------------------------------------------------------------------- public
-def validate_scenario(data: Any, *, source: str = "<dict>", _node: yaml.Node | None = None) -> Scenario:
-    """Validate a plain mapping into a :class:`Scenario` (fields only), raising one ScenarioError with every
-    problem."""
-    return _validate(data, source, _node, None)
-
-
-def _validate(data: Any, source: str, node: yaml.Node | None, base_dir: Path | None) -> Scenario:
-    if not _FIELD_NAMES:
-        _FIELD_NAMES.update(_all_field_names(Scenario))
-    if not isinstance(data, Mapping):
-        raise ScenarioError(
-            [("", f"a scenario must be a mapping of fields, got {type(data).__name__}")], source
-        )
-    try:
-        sc = Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = _validation_problems(exc, data, node, source)
-        seen = {p for p, _ in problems}
-        extra = [p for p in _raw_reference_problems(data, base_dir) if p[0] not in seen]
-        seen |= {p for p, _ in extra}
-        extra += [p for p in _partial_problems(data, base_dir) if p[0] not in seen]
-        raise ScenarioError(problems + _with_lines(extra, node, source), source) from None
-    except RecursionError:
-        raise ScenarioError([("", "scenario nested too deeply")], source) from None
-    sc._base_dir = base_dir
-    return sc
-
-
-def load_scenario(
-    source: str | Path | Mapping[str, Any] | Scenario, *, limits: ResourceLimits | bool | None = None
-) -> Scenario:
-    """Load and validate a scenario.
-
-    Parameters
-    ----------
-    source
-        A path to a ``.yaml``/``.yml``/``.json`` file, the name of a bundled scenario (``"reference"``;
-        see ``gigawatt catalog scenarios``), a mapping, or a :class:`Scenario` (checked, returned unchanged).
-    limits
-        Resource limits (:class:`gigawatt.scenario.limits.ResourceLimits`); ``None``: the defaults with
-        ``GIGAWATT_LIMITS`` overrides; ``False``: none.
-
-    Raises
-    ------
-    ScenarioError
-        Listing every problem (syntax errors with line numbers, duplicate keys, unknown fields, wrong types,
-        bad values, unknown catalog names with a suggestion, physically impossible designs, bad references,
-        unreadable or invalid files it names, work or memory beyond the resource limits).
-    """
-    lim: Any = None if limits is True else limits
-    if lim is None:
-        lim = ResourceLimits.from_env()
-        lim = False if lim is None else lim
-    if isinstance(source, Scenario):
-        if _CHECKED.get(id(source)) == _fingerprint(source):
-            return source  # checked by an earlier load (with the limits given then) and unchanged since
-        problems = scenario_problems(source, lim)
-        if problems:
-            raise ScenarioError(problems, "<Scenario>")
-        _remember(source)
-        return source
-    node = None
-    base_dir: Path | None = None
-    if isinstance(source, Mapping):
-        data: Any = dict(source)
-        name = "<dict>"
-    else:
-        path = Path(source)
-        if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-            if not path.exists():
-                raise ScenarioError([(str(path), "file not found")], str(path))
-            text = _read_text(path, lim.max_file_mb * 1e6 if lim is not False else float("inf"))
-            name = str(path)
-            base_dir = path.resolve().parent
-        else:
-            from gigawatt import catalog
-
-            try:
-                traversable = catalog.scenario_path(str(source))
-            except KeyError as exc:
-                raise ScenarioError(
-                    [(str(source), f"no such file, and {exc.args[0]}")], str(source)
-                ) from None
-            text = traversable.read_text(encoding="utf-8")
-            name = f"{source}.yaml"
-            base_dir = None
-        data, node = _parse_text(text, name, path.suffix.lower())
-    sc = _validate(data, name, node, base_dir)
-    problems = scenario_problems(sc, lim)
-    if problems:
-        raise ScenarioError(_with_lines(problems, node, name), name)
-    _remember(sc)
-    return sc
-
-
-#: Scenarios that passed :func:`load_scenario`, by ``id`` → fingerprint, so that ``simulate(scenario)`` does not
-#: re-check (and re-apply default limits to) a scenario loaded with other limits; a changed scenario (or a new
-#: object reusing the id) has another fingerprint and is checked again.
-_CHECKED: dict[int, str] = {}
-
-
-def _fingerprint(sc: Scenario) -> str:
-    return f"{sc._base_dir}|{sc.model_dump_json()}"
-
-
-def _remember(sc: Scenario) -> None:
-    if len(_CHECKED) >= 256:
-        _CHECKED.pop(next(iter(_CHECKED)))
-    _CHECKED[id(sc)] = _fingerprint(sc)
-
-
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """The fully resolved scenario as plain JSON-compatible data (defaults filled in)."""
     return scenario.model_dump(mode="json")

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from gigawatt._html import scenario_html
 from gigawatt.scenario.base import LATEST_DATE, StrictModel, UtcDatetime
 from gigawatt.scenario.economics import Economics
 from gigawatt.scenario.energy import GridRegion
 from gigawatt.scenario.site import Site
+from gigawatt.scenario.update import value_at
 from gigawatt.scenario.workloads import Workload
 
-__all__ = ["Scenario"]
+__all__ = ["Scenario", "set_updater"]
+
+#: What :meth:`Scenario.updated` runs: :func:`gigawatt.checks.load.updated_scenario`, which validates the edited
+#: scenario like a loaded file (fields, then the whole-scenario checks of the checks layer above this one). The
+#: checks layer sets it when it is imported, which ``import gigawatt`` (run before any ``gigawatt.*`` module)
+#: does; the model declares the entry point, the layer above provides the validation.
+_UPDATER: Callable[..., Scenario] | None = None
+
+
+def set_updater(updater: Callable[..., Scenario]) -> None:
+    """Install the validated update behind :meth:`Scenario.updated` (called by :mod:`gigawatt.checks.load`)."""
+    global _UPDATER
+    _UPDATER = updater
 
 
 class Scenario(StrictModel):
@@ -90,16 +104,14 @@ class Scenario(StrictModel):
         ``sites[0].halls[1].cooling.technology``); the whole result is validated like a loaded file, so a bad
         path or value raises one :class:`~gigawatt.ScenarioError` listing every problem. Prefer this to
         pydantic's ``model_copy(update=...)``, which neither validates nor reaches nested fields. See
-        :mod:`gigawatt.scenario.update`.
+        :mod:`gigawatt.scenario.update` (paths) and :func:`gigawatt.checks.load.updated_scenario`.
         """
-        from gigawatt.scenario.update import updated_scenario  # it validates through io, which imports root
-
-        return updated_scenario(self, updates, limits=limits)
+        if _UPDATER is None:  # pragma: no cover - set when gigawatt is imported, before any scenario exists
+            raise RuntimeError("Scenario.updated needs gigawatt.checks; import gigawatt first")
+        return _UPDATER(self, updates, limits=limits)
 
     def value_at(self, path: str) -> Any:
         """The value of the field at a dotted path (same syntax as :meth:`updated`), defaults included."""
-        from gigawatt.scenario.update import value_at
-
         return value_at(self, path)
 
     def resolve_path(self, path: str) -> Path:
@@ -122,6 +134,4 @@ class Scenario(StrictModel):
         return [f"{s.name}/{h.name}" for s in self.sites for h in s.halls]
 
     def _repr_html_(self) -> str:
-        from gigawatt._html import scenario_html
-
         return scenario_html(self)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from gigawatt import catalog
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel, UtcDatetime
 from gigawatt.scenario.energy import (
     CarbonSettings,
@@ -95,10 +97,8 @@ class NamedClimate(StrictModel):
 
     @model_validator(mode="after")
     def _known(self) -> NamedClimate:
-        from gigawatt.physics.weather import climate_info
-
         try:
-            climate_info(self.name)
+            catalog.climate(self.name)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
         return self
@@ -114,8 +114,6 @@ class WeatherFileClimate(StrictModel):
 
     @model_validator(mode="after")
     def _suffix(self) -> WeatherFileClimate:
-        from pathlib import Path
-
         if Path(self.path).suffix.lower() not in (".tm2", ".csv", ".epw"):
             raise ValueError(f"weather file {self.path!r}: use a .tm2, .csv (TMY3) or .epw file")
         return self
@@ -139,7 +137,9 @@ class NormalsClimate(StrictModel):
     mean-preserving daily interpolation of the monthly values, a seeded AR(1) day-to-day anomaly, an asymmetric
     diurnal cycle with the stated daily range, dew point held through the day, clear-sky irradiance × clearness.
     Values are January first. Give the humidity as ``dew_point_c`` or ``relative_humidity_frac`` (one of them).
-    Position, elevation and time zone come from the site's ``location``.
+    Position, elevation and time zone come from the site's ``location``. Values that no climate can have
+    (a dew point above the dry bulb, a daily minimum below −90 °C, ...) are refused by
+    :func:`gigawatt.load_scenario` (:func:`gigawatt.checks.problems.normals_problems`).
     """
 
     kind: Literal["normals"] = "normals"
@@ -161,22 +161,6 @@ class NormalsClimate(StrictModel):
     seed: int = Field(0, ge=0)
     """Seed of the day-to-day anomalies: fixes the typical year (like the bundled climates), independent of
     the scenario seed."""
-
-    @model_validator(mode="after")
-    def _physical(self) -> NormalsClimate:
-        from gigawatt.physics.weather import check_monthly_normals
-
-        problems = check_monthly_normals(
-            dry_bulb_mean_c=self.dry_bulb_mean_c,
-            daily_range_c=self.daily_range_c,
-            dew_point_c=self.dew_point_c,
-            relative_humidity_frac=self.relative_humidity_frac,
-            wind_speed_m_per_s=self.wind_speed_m_per_s,
-            clearness_index_frac=self.clearness_index_frac,
-        )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
 
 Climate = Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
-from gigawatt.scenario.workloads import GpuTarget, PoolTarget
+from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
 __all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "SpotSpec", "TrainingJob", "TrainingWorkload"]
 

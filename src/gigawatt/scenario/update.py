@@ -7,10 +7,11 @@ A *path* names one field anywhere in a scenario, in the same spelling as the err
     sites[0].halls[1].racks[0].count              # or by position (negative positions count from the end)
     workloads["chat/eu"].target.gpus              # quote names that contain brackets, dots or slashes
 
-:func:`updated_scenario` applies a mapping ``{path: value}`` to the scenario's *input* (the fields the user
-set, not the defaults filled in, so that a changed ``cooling.technology`` brings its own default design) and
-validates the result as a whole, exactly like :func:`gigawatt.load_scenario`: a new :class:`Scenario`, or one
-:class:`~gigawatt.ScenarioError` listing every problem (bad paths and bad values together). The same syntax
+:func:`apply_updates` applies a mapping ``{path: value}`` to the scenario's *input* (the fields the user
+set, not the defaults filled in, so that a changed ``cooling.technology`` brings its own default design);
+:func:`gigawatt.checks.load.updated_scenario` (:meth:`Scenario.updated`) validates the result as a whole,
+exactly like :func:`gigawatt.load_scenario`: a new :class:`Scenario`, or one :class:`~gigawatt.ScenarioError`
+listing every problem (bad paths and bad values together). The same syntax
 names sweep axes.
 """
 
@@ -25,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from gigawatt.errors import ScenarioError
+from gigawatt.scenario.base import models_in
 
 if TYPE_CHECKING:
     from gigawatt.scenario.root import Scenario
 
-__all__ = ["format_path", "parse_path", "updated_scenario", "value_at"]
+__all__ = ["apply_updates", "format_path", "parse_path", "value_at"]
 
 Key = str | int
 _TOKEN = re.compile(
@@ -129,9 +131,7 @@ def _submodels(model: type[BaseModel] | None, field: str) -> list[type[BaseModel
     """The pydantic models a field may hold (unwrapping lists, optionals and unions)."""
     if model is None or field not in model.model_fields:
         return []
-    from gigawatt.scenario.io import _models_in  # io imports this module's caller
-
-    return list(dict.fromkeys(_models_in(model.model_fields[field].annotation)))
+    return list(dict.fromkeys(models_in(model.model_fields[field].annotation)))
 
 
 def _pick(models: list[type[BaseModel]], value: Any) -> type[BaseModel] | None:
@@ -185,33 +185,18 @@ def _walk(data: Any, keys: list[Key], model: type[BaseModel] | None, *, create: 
     raise KeyError("empty path")  # unreachable: parse_path never returns an empty list
 
 
-def updated_scenario(scenario: Scenario, updates: Mapping[str, Any], *, limits: Any = None) -> Scenario:
-    """A new, validated scenario with ``updates`` (``{path: value}``) applied to ``scenario``'s input.
-
-    Parameters
-    ----------
-    scenario
-        The scenario to start from (left unchanged).
-    updates
-        Field paths (see the module docstring) and their new values. A value may be a whole sub-tree
-        (a mapping or list), which replaces the old one. Applied in the given order.
-    limits
-        Resource limits, as for :func:`gigawatt.load_scenario` (default: the standard limits).
-
-    Returns
-    -------
-    Scenario
-        Validated as a whole (field values, cross-references, files); relative paths keep resolving against
-        the original scenario file's folder.
+def apply_updates(
+    scenario: Scenario, updates: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The scenario's input (the fields the user set) with ``updates`` (``{path: value}``) applied in order,
+    and the problems of the paths that could not be applied (``(path, message)``); not validated yet (that is
+    :func:`gigawatt.checks.load.updated_scenario`).
 
     Raises
     ------
     ScenarioError
-        Listing every bad path and every invalid value at once.
+        When ``updates`` is not a mapping.
     """
-    from gigawatt.scenario.io import _validate, load_scenario  # io imports root
-    from gigawatt.scenario.root import Scenario as _Scenario
-
     if not isinstance(updates, Mapping):
         raise ScenarioError(
             [("", f"updates must be a mapping of path -> value, got {type(updates).__name__}")]
@@ -221,26 +206,13 @@ def updated_scenario(scenario: Scenario, updates: Mapping[str, Any], *, limits: 
     for path, value in updates.items():
         try:
             keys = parse_path(path)
-            container, key = _walk(data, keys, _Scenario, create=True)
+            container, key = _walk(data, keys, type(scenario), create=True)
         except (ValueError, KeyError) as exc:
             msg = exc.args[0] if exc.args else str(exc)
             problems.append((str(path), f"cannot update: {msg}"))
             continue
         container[key] = copy.deepcopy(value)
-    source = f"update of scenario {scenario.name!r}"
-    # as for a loaded file: field values (with relative paths resolved against the original file's folder),
-    # then cross-references, files and resource limits
-    try:
-        new = _validate(data, source, None, scenario._base_dir)
-    except ScenarioError as exc:
-        raise ScenarioError(problems + exc.problems, source) from None
-    try:
-        load_scenario(new, limits=limits)
-    except ScenarioError as exc:
-        problems += exc.problems
-    if problems:
-        raise ScenarioError(problems, source)
-    return new
+    return data, problems
 
 
 def value_at(scenario: Scenario, path: str) -> Any:
@@ -251,11 +223,9 @@ def value_at(scenario: Scenario, path: str) -> Any:
     KeyError
         When the path names no field (the message says which part and suggests a spelling).
     """
-    from gigawatt.scenario.root import Scenario as _Scenario
-
     data = scenario.model_dump(mode="python", by_alias=True)
     keys = parse_path(path)
-    container, key = _walk(data, keys, _Scenario, create=False)
+    container, key = _walk(data, keys, type(scenario), create=False)
     try:
         return container[key]
     except (KeyError, IndexError):

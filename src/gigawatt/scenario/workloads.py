@@ -12,49 +12,18 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
+from gigawatt.scenario.inference import InferenceWorkload
+from gigawatt.scenario.targets import GpuTarget
+from gigawatt.scenario.training import TrainingWorkload
 
 __all__ = [
     "ConstantProfile",
     "DailyProfile",
-    "GpuTarget",
-    "PoolTarget",
     "TraceProfile",
     "UtilizationProfile",
     "UtilizationWorkload",
     "Workload",
 ]
-
-
-class GpuTarget(StrictModel):
-    """Which GPUs a workload uses: a hall (``site/hall``, or ``hall`` when unique), optionally one rack group,
-    optionally only part of it."""
-
-    hall: str
-    """Hall reference: ``"<site>/<hall>"`` or just ``"<hall>"`` when the name is unique in the scenario."""
-    rack_group: str | None = None
-    """Restrict to one rack group of the hall (by name)."""
-    gpus: int | None = Field(None, gt=0, le=100_000_000)
-    """Number of GPUs used; default all GPUs of the target."""
-
-
-class PoolTarget(StrictModel):
-    """A training pool over several halls of one site: ``halls`` (hall references) or ``site`` (every hall of
-    the site), optionally only a number of GPUs. Every hall must hold the same accelerator type."""
-
-    halls: list[str] | None = Field(None, min_length=1)
-    """Hall references (``"<site>/<hall>"`` or a unique ``"<hall>"``), all in one site."""
-    site: str | None = None
-    """Site name: the pool spans every hall of the site."""
-    gpus: int | None = Field(None, gt=0, le=100_000_000)
-    """Number of GPUs used; default all GPUs of the halls."""
-
-    @model_validator(mode="after")
-    def _one_way(self) -> PoolTarget:
-        if (self.halls is None) == (self.site is None):
-            raise ValueError("name the pool's halls (halls: [...]) or its site (site: ...), one of the two")
-        if self.halls is not None and len(set(self.halls)) != len(self.halls):
-            raise ValueError("halls must not repeat")
-        return self
 
 
 class ConstantProfile(StrictModel):
@@ -115,8 +84,5 @@ class UtilizationWorkload(StrictModel):
             raise ValueError("name must not be empty")
         return self
 
-
-from gigawatt.scenario.inference import InferenceWorkload  # noqa: E402  (needs GpuTarget above)
-from gigawatt.scenario.training import TrainingWorkload  # noqa: E402  (needs GpuTarget above)
 
 Workload = Annotated[UtilizationWorkload | TrainingWorkload | InferenceWorkload, Field(discriminator="kind")]

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from gigawatt.checks.inference import model_spec, serving_config, token_samples
 from gigawatt.engine.inference_sim import simulate_requests
 from gigawatt.engine.ledger import Phase
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
@@ -45,24 +46,18 @@ from gigawatt.perf.fleet import (
 )
 from gigawatt.perf.llm import (
     AcceleratorPerf,
-    ModelSpec,
     ServingConfig,
     iteration_coeffs,
     kv_bytes_per_token,
     kv_cache_capacity_tokens,
-    model_preset,
     phase_power_w,
 )
-from gigawatt.scenario.inference import InferenceWorkload, ModelArchitecture, ProfileDemand, TraceDemand
+from gigawatt.scenario.inference import InferenceWorkload, ProfileDemand, TraceDemand
 
 __all__ = [
     "SERVICE_COLUMNS",
     "InferenceHandler",
     "dark_replicas",
-    "model_spec",
-    "replica_perf",
-    "serving_config",
-    "token_samples",
 ]
 
 #: Per-service time-series columns (prefixed ``"<service>:"``).
@@ -79,7 +74,6 @@ SERVICE_COLUMNS = (
     "slo_attainment_frac",
     "tokens_per_s",
 )
-_TOKEN_SAMPLES = 20_000
 
 
 def dark_replicas(
@@ -104,79 +98,6 @@ def dark_replicas(
     ready = np.where(recovering | d, 0, ready)
     starting = np.where(d, 0, starting)
     return ready, starting
-
-
-def model_spec(model: str | ModelArchitecture) -> ModelSpec:
-    """Resolve a preset name or an inline architecture."""
-    if isinstance(model, str):
-        return model_preset(model)
-    return ModelSpec(
-        name=model.name,
-        n_params=model.n_params,
-        n_active_params=model.n_active_params or model.n_params,
-        n_layers=model.n_layers,
-        hidden_size=model.hidden_size,
-        n_heads=model.n_heads,
-        n_kv_heads=model.n_kv_heads,
-        head_dim=model.head_dim or model.hidden_size // model.n_heads,
-        n_experts=model.n_experts,
-        n_experts_active=model.n_experts_active,
-        expert_params_frac=model.expert_params_frac,
-        source="user-supplied",
-    )
-
-
-def serving_config(spec: InferenceWorkload) -> ServingConfig:
-    """The :class:`~gigawatt.perf.llm.ServingConfig` of a service."""
-    s = spec.serving
-    kw: dict[str, Any] = {}
-    for f in ("compute_efficiency_frac", "bandwidth_efficiency_frac", "kv_bandwidth_efficiency_frac"):
-        if getattr(s, f) is not None:
-            kw[f] = getattr(s, f)
-    wb = 1.0 if s.precision == "fp8" else 2.0
-    kb = wb if s.kv_precision is None else (1.0 if s.kv_precision == "fp8" else 2.0)
-    return ServingConfig(
-        tp=s.tensor_parallel,
-        weight_bytes=wb,
-        kv_bytes=kb,
-        memory_utilization_frac=s.memory_utilization_frac,
-        **kw,
-    )
-
-
-def token_samples(
-    spec: InferenceWorkload, scenario: Any, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prompt and output length samples [tokens] of a service (trace columns, or log-normal draws from ``rng``)."""
-    d = spec.demand
-    if isinstance(d, TraceDemand):
-        data, _ = dm.read_azure_trace(scenario.resolve_path(d.path))
-        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-    t = d.tokens
-    if t.trace_path is not None:
-        data, _ = dm.read_azure_trace(scenario.resolve_path(t.trace_path))
-        return data["prompt_tokens"].to_numpy(), data["output_tokens"].to_numpy()
-    P = dm.lognormal_tokens(
-        _TOKEN_SAMPLES, t.prompt_median_tokens, t.prompt_sigma, rng, max_tokens=t.max_prompt_tokens
-    )
-    O = dm.lognormal_tokens(
-        _TOKEN_SAMPLES, t.output_median_tokens, t.output_sigma, rng, max_tokens=t.max_output_tokens
-    )
-    return P, O
-
-
-def replica_perf(spec: InferenceWorkload, accelerator: Any) -> ReplicaPerf:
-    """One replica's performance (:class:`~gigawatt.perf.fleet.ReplicaPerf`) on an accelerator spec."""
-    accel = AcceleratorPerf.from_mapping(accelerator)
-    model = model_spec(spec.model)
-    cfg = serving_config(spec)
-    return ReplicaPerf(
-        iteration_coeffs(model, accel, cfg),
-        kv_cache_capacity_tokens(model, accel, cfg),
-        spec.serving.max_batch_tokens,
-        spec.serving.max_batch_seqs,
-        int(spec.serving.tensor_parallel),
-    )
 
 
 class InferenceHandler(WorkloadHandler):
@@ -423,12 +344,7 @@ class InferenceHandler(WorkloadHandler):
         """Take/return training-pool nodes as the service's GPU need changes (one event per change)."""
         ctx = self.ctx
         name = self.spec.shared_with_training
-        engines = ctx.extras.get("training_engines", {})
-        eng = engines.get(name)
-        if eng is None:
-            raise ValueError(
-                f"workloads[{self.index}].shared_with_training: no training workload named {name!r}"
-            )
+        eng = ctx.training_pools.lookup(name, f"workloads[{self.index}].shared_with_training")
         pool = eng.pool_index(name)
         node_gpus = int(eng.pools[pool].spec.gpus_per_node)
         held: dict[int, int] = {}

@@ -12,6 +12,8 @@ import datetime as dt
 from typing import Any
 
 from gigawatt.scenario.hardware import online_span
+from gigawatt.scenario.resolve import target_groups
+from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
 __all__ = ["fleet_time_problems", "fleet_time_warnings", "group_online_span", "horizon_end"]
 
@@ -40,9 +42,6 @@ def fleet_time_problems(sc: Any) -> list[tuple[str, str]]:
     disaggregated inference service whose targets are installed or retired *during* the horizon, or an
     inference service sharing the nodes of a training pool that has such groups (not modelled yet).
     """
-    from gigawatt.scenario.resolve import target_groups
-    from gigawatt.scenario.workloads import GpuTarget, PoolTarget
-
     problems: list[tuple[str, str]] = []
     for si, site in enumerate(sc.sites):
         for hi, hall in enumerate(site.halls):
@@ -164,9 +163,6 @@ def _peak_installed_gpus(sc: Any, groups: list[tuple[int, int, int]]) -> int:
 def fleet_time_warnings(sc: Any) -> list[tuple[str, str]]:
     """Warnings ``(path, message)``: training jobs larger than the most GPUs of their pool installed at one
     time during the horizon (they would wait in the queue to the end)."""
-    from gigawatt.scenario.resolve import target_groups
-    from gigawatt.scenario.workloads import GpuTarget, PoolTarget
-
     out: list[tuple[str, str]] = []
     for wi, wl in enumerate(sc.workloads):
         if getattr(wl, "kind", None) != "training" or not isinstance(wl.target, GpuTarget | PoolTarget):

@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
-from gigawatt.scenario.feasibility import scenario_warnings
+from gigawatt.checks.feasibility import scenario_warnings
 
 
 def mi300x_scenario(tp: int = 1, ttft_s: float = 2.0, **service: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def test_run_bypassing_the_check_warns_and_stops_at_the_knee() -> None:
     with pytest.raises(gw.ScenarioError, match="cannot be met at any replica count"):
         gw.simulate(sc)  # simulate checks a Scenario object too
     # the run-time path, for what a static check cannot foresee: mark the scenario as checked (test only)
-    from gigawatt.scenario.io import _remember
+    from gigawatt.checks.load import _remember
 
     _remember(sc)
     with pytest.warns(gw.GigawattWarning, match="cannot be met at any replica count"):

@@ -4,12 +4,12 @@ Two severities (``gigawatt check`` lists both; only errors make it exit 2, and o
 :func:`~gigawatt.load_scenario`):
 
 Errors (impossible whatever the run does), reported through the scenario cross-checks
-(:func:`gigawatt.scenario.resolve.target_problems`):
+(:func:`gigawatt.checks.targets.target_problems`):
 
 * an inference SLO no replica count can meet: on an idle replica (the best case, unlimited replicas) fewer
   than ``slo.quantile`` of the prompts prefill within ``slo.ttft_s`` at the service's tensor parallelism, or
-  a batch-of-one decode step exceeds ``slo.tpot_s`` (:func:`gigawatt.perf.fleet.slo_ceiling`, on the same
-  token samples and quadrature the run uses);
+  a batch-of-one decode step exceeds ``slo.tpot_s`` (:func:`gigawatt.checks.inference.slo_problems` with
+  :func:`gigawatt.perf.fleet.slo_ceiling`, on the same token samples and quadrature the run uses);
 * a training job larger than its pool, or than its usable GPUs (whole nodes minus hot spares,
   :func:`training_usable_gpus`; checked with the targets).
 
@@ -30,75 +30,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "slo_problems", "training_usable_gpus"]
+from gigawatt.checks.fleet_time import fleet_time_warnings
+from gigawatt.perf import demand as dm
+from gigawatt.perf import training as pt
+from gigawatt.scenario.resolve import target_groups
+
+__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "training_usable_gpus"]
 
 #: Memory per request of a request-level window (requests table columns + kernel state) [bytes]; estimate.
 BYTES_PER_SIMULATED_REQUEST = 300
 
 
-def _service_perf(sc: Any, wl: Any) -> tuple[Any, Any, Any] | None:
-    """(ReplicaPerf, TokenStats, SLO) of a colocated service, or None when it cannot be built."""
-    from gigawatt.engine.context import stream_rng
-    from gigawatt.engine.workloads.inference import replica_perf, token_samples
-    from gigawatt.perf.fleet import SLO, TokenStats
-    from gigawatt.scenario.resolve import target_groups
-
-    s, h, g = target_groups(sc, wl.target)[0]
-    perf = replica_perf(wl, sc.sites[s].halls[h].racks[g].server.accelerator_spec())
-    P, O = token_samples(wl, sc, stream_rng(sc.seed, "workload", wl.name, "tokens"))
-    ts = TokenStats.from_samples(P, O)
-    slo = SLO(wl.slo.ttft_s, wl.slo.tpot_s, wl.slo.quantile, wl.slo.attainment_frac)
-    return perf, ts, slo
-
-
-def slo_problems(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
-    """Errors: an inference SLO that no replica count can meet (see module docstring)."""
-    from gigawatt.perf.fleet import slo_ceiling
-
-    if wl.serving.disaggregation is not None or wl.autoscaling.policy != "slo":
-        return []
-    try:
-        built = _service_perf(sc, wl)
-    except Exception:  # a check that cannot be evaluated is skipped: other cross-checks or the run report it
-        return []
-    if built is None:
-        return []
-    perf, ts, slo = built
-    c = slo_ceiling(perf, ts, slo)
-    path = f"workloads[{wi}].slo"
-    tp = wl.serving.tensor_parallel
-    problems: list[tuple[str, str]] = []
-    if c["ttft_frac_max"] < slo.quantile:
-        order = np.argsort(ts.prompt_nodes)
-        k = int(np.searchsorted(np.cumsum(ts.prompt_weights[order]), slo.quantile - 1e-12))
-        q_tok = float(ts.prompt_nodes[order][min(k, order.size - 1)])
-        problems.append(
-            (
-                f"{path}.ttft_s",
-                f"p{slo.quantile * 100:g} TTFT <= {slo.ttft_s:g} s cannot be met at any replica count: on an "
-                f"idle replica at tensor_parallel {tp}, prefill alone of the p{slo.quantile * 100:g} prompt "
-                f"(~{q_tok:,.0f} tokens) takes {c['ttft_quantile_min_s']:.3g} s (only "
-                f"{c['ttft_frac_max'] * 100:.1f} % of prompts prefill within {slo.ttft_s:g} s); raise ttft_s "
-                f"to >= {c['ttft_quantile_min_s']:.3g} s, raise serving.tensor_parallel, lower slo.quantile or "
-                "cap the prompt length",
-            )
-        )
-    if c["tpot_min_s"] > slo.tpot_s:
-        problems.append(
-            (
-                f"{path}.tpot_s",
-                f"TPOT <= {slo.tpot_s:g} s cannot be met at any replica count: one decode step of a single "
-                f"sequence takes {c['tpot_min_s']:.3g} s at tensor_parallel {tp}; raise tpot_s or "
-                "serving.tensor_parallel",
-            )
-        )
-    return problems
-
-
 def _expected_requests(sc: Any, wl: Any, t0_s: float, t1_s: float) -> float | None:
     """Mean number of requests of a service in ``[t0_s, t1_s)`` (profile demand, or a trace's mean rate)."""
-    from gigawatt.perf import demand as dm
-
     d = wl.demand
     if d.kind == "trace":
         try:
@@ -143,8 +87,6 @@ def training_usable_gpus(sc: Any, wl: Any) -> tuple[int, int]:
 
     Mirrors the engine's pool construction (nodes of 72 GPUs on NVL72-class racks, else one server).
     """
-    from gigawatt.scenario.resolve import target_groups
-
     groups = target_groups(sc, wl.target)
     budget = wl.target.gpus if wl.target.gpus is not None else None
     s, h, g = groups[0]
@@ -165,9 +107,6 @@ def training_usable_gpus(sc: Any, wl: Any) -> tuple[int, int]:
 
 
 def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
-    from gigawatt.perf import training as pt
-    from gigawatt.scenario.resolve import target_groups
-
     out: list[tuple[str, str]] = []
     try:
         s, h, g = target_groups(sc, wl.target)[0]
@@ -254,7 +193,5 @@ def scenario_warnings(sc: Any) -> list[tuple[str, str]]:
                 out.extend(_window_warnings(sc, wi, wl))
         except Exception:  # pragma: no cover - a warning that cannot be evaluated is not given
             continue
-    from gigawatt.scenario.fleet_time import fleet_time_warnings
-
     out.extend(fleet_time_warnings(sc))
     return out

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gigawatt.errors import ScenarioError
+from gigawatt.scenario.resolve import target_capacity_gpus
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["ENV_VAR", "ResourceLimits", "estimate_resources", "resource_problems"]
@@ -135,8 +136,6 @@ def estimate_resources(sc: Scenario, trace_rates_rps: Mapping[str, float] | None
     ``trace_rates_rps`` maps demand-trace paths to their mean request rate [1/s] (read by the file checks);
     traces not in it count as zero.
     """
-    from gigawatt.scenario.resolve import target_capacity_gpus
-
     rates = trace_rates_rps or {}
     steps = sc.horizon_h * 3600.0 / sc.step_s
     horizon_s = sc.horizon_h * 3600.0

@@ -1,11 +1,12 @@
 """Checks that need the whole scenario or the files it names, run by :func:`gigawatt.load_scenario`.
 
-* references: workload targets, GPU claims, pools (:mod:`gigawatt.scenario.resolve`), spare nodes, climates
+* references: workload targets, GPU claims, pools (:mod:`gigawatt.checks.targets`), spare nodes, climates
   that must supply what on-site generation needs;
+* climates from monthly normals: physically possible values (:func:`normals_problems`);
 * file contents: utilisation traces, price series, weather files and Azure LLM traces are read and checked
   row by row, so that a bad file is reported at ``gigawatt check`` with its file, line and column instead of
   failing the run;
-* resources: the work and memory the scenario implies (:mod:`gigawatt.scenario.limits`).
+* resources: the work and memory the scenario implies (:mod:`gigawatt.checks.limits`).
 
 Each check returns ``(path, message)`` pairs; :func:`scenario_problems` gathers them all.
 """
@@ -21,10 +22,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gigawatt.catalog import suggest
+from gigawatt.checks.fleet_time import fleet_time_problems
+from gigawatt.checks.limits import ResourceLimits, resource_problems
+from gigawatt.checks.routing import routing_problems
+from gigawatt.checks.targets import target_problems
+from gigawatt.physics import weather as wx
+from gigawatt.scenario.resolve import resolve_hall, target_capacity_gpus, target_groups
 from gigawatt.scenario.root import Scenario
+from gigawatt.scenario.site import NamedClimate, NormalsClimate
 
 __all__ = [
     "azure_trace_problems",
+    "climate_problems",
+    "normals_problems",
     "price_series_problems",
     "scenario_problems",
     "utilization_trace_problems",
@@ -204,8 +215,6 @@ def azure_trace_problems(p: Path, *, need_times: bool = True) -> tuple[str | Non
 
 @lru_cache(maxsize=16)
 def _weather_file(key: tuple[str, int, int]) -> tuple[str | None, bool]:
-    from gigawatt.physics import weather as wx
-
     p = Path(key[0])
     try:
         # derived columns (wet bulb) of impossible values warn; the values are checked right below
@@ -296,14 +305,35 @@ def _climate_has_wind(sc: Scenario, si: int) -> bool | None:
     if getattr(site.climate, "kind", None) == "file":
         msg, wind = weather_file_problems(sc.resolve_path(site.climate.path))  # type: ignore[union-attr]
         return None if msg else wind
-    from gigawatt.engine.clock import Clock
-    from gigawatt.engine.weather import site_weather
+    # the weather a run builds from a climate (gigawatt.engine.weather.site_weather): named and normals climates
+    # yield every canonical column (wind included), synthetic and constant ones temperature and humidity only
+    if isinstance(site.climate, NormalsClimate) and normals_problems(site.climate):
+        return None  # reported by the climate's own check
+    if isinstance(site.climate, NamedClimate | NormalsClimate):
+        return "wind_speed_m_per_s" in wx.CANONICAL_COLUMNS
+    return False
 
-    try:
-        w = site_weather(site, Clock(pd.Timestamp(sc.start), sc.step_s, 1), sc.resolve_path)
-    except Exception:  # reported by the climate's own checks
-        return None
-    return "wind_speed_m_per_s" in w
+
+def normals_problems(climate: NormalsClimate) -> list[str]:
+    """Problems with the monthly normals of a ``kind: normals`` climate (empty: physically possible), the same
+    check :func:`gigawatt.physics.weather.typical_year_from_monthly_normals` makes before synthesizing."""
+    return wx.check_monthly_normals(
+        dry_bulb_mean_c=climate.dry_bulb_mean_c,
+        daily_range_c=climate.daily_range_c,
+        dew_point_c=climate.dew_point_c,
+        relative_humidity_frac=climate.relative_humidity_frac,
+        wind_speed_m_per_s=climate.wind_speed_m_per_s,
+        clearness_index_frac=climate.clearness_index_frac,
+    )
+
+
+def climate_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """Problems of the sites' climates that field validation cannot see: monthly normals out of physics."""
+    return [
+        (f"sites[{si}].climate", "; ".join(msgs))
+        for si, site in enumerate(sc.sites)
+        if isinstance(site.climate, NormalsClimate) and (msgs := normals_problems(site.climate))
+    ]
 
 
 def _site_problems(sc: Scenario) -> list[tuple[str, str]]:
@@ -350,8 +380,6 @@ def site_jurisdictions(site: Any) -> frozenset[str]:
 
 def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
     """Data residency: every hall or site a workload targets must lie in one of its allowed jurisdictions."""
-    from gigawatt.scenario.resolve import resolve_hall
-
     problems: list[tuple[str, str]] = []
     for wi, wl in enumerate(sc.workloads):
         allowed = getattr(wl, "allowed_jurisdictions", None)
@@ -393,8 +421,6 @@ def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
 def _grid_region_problems(sc: Scenario) -> list[tuple[str, str]]:
     """Sites sharing a grid region draw one set of stochastic events: their rate and durations must agree;
     every ``grid_regions[]`` entry names a region some site is in."""
-    from gigawatt.catalog import suggest
-
     problems: list[tuple[str, str]] = []
     used = sorted({s.grid.region for s in sc.sites if s.grid.region is not None})
     for ri, region in enumerate(sc.grid_regions):
@@ -455,8 +481,6 @@ def _node_gpus(group: Any, override: int | None) -> int:
 
 def _pool_problems(sc: Scenario) -> list[tuple[str, str]]:
     """Training pools: one node size, at least one whole node, spare nodes below the pool's node count."""
-    from gigawatt.scenario.resolve import target_groups
-
     problems: list[tuple[str, str]] = []
     for wi, wl in enumerate(sc.workloads):
         if getattr(wl, "kind", None) != "training":
@@ -505,8 +529,6 @@ def _pool_problems(sc: Scenario) -> list[tuple[str, str]]:
 
 def _replica_problems(sc: Scenario) -> list[tuple[str, str]]:
     """Inference autoscaling: the minimum replica count must fit the service's GPUs."""
-    from gigawatt.scenario.resolve import target_capacity_gpus
-
     problems: list[tuple[str, str]] = []
     for wi, wl in enumerate(sc.workloads):
         if getattr(wl, "kind", None) != "inference":
@@ -537,15 +559,10 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     sc
         A field-validated scenario.
     limits
-        :class:`gigawatt.scenario.limits.ResourceLimits`; ``None``: the defaults with environment overrides;
+        :class:`gigawatt.checks.limits.ResourceLimits`; ``None``: the defaults with environment overrides;
         ``False``: no resource limits.
     """
-    from gigawatt.scenario.fleet_time import fleet_time_problems
-    from gigawatt.scenario.limits import ResourceLimits, resource_problems
-    from gigawatt.scenario.resolve import target_problems
-    from gigawatt.scenario.routing import routing_problems
-
-    problems = target_problems(sc)
+    problems = climate_problems(sc) + target_problems(sc)
     files, rates = _file_problems(sc)
     have = {p for p, _ in problems}
     problems += [p for p in files if p[0] not in have]

@@ -12,7 +12,7 @@ import yaml
 from tests.multisite_case import three_sites_dict
 
 import gigawatt as gw
-from gigawatt.scenario.io import load_scenario
+from gigawatt.checks.load import load_scenario
 from gigawatt.scenario.routing import placement_names
 
 

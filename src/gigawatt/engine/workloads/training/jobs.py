@@ -1,0 +1,218 @@
+"""Job life cycle and GPU-hour accounting: submit, queue, allocate, start, state transitions, release, finish.
+
+Each state transition closes the time bucket of the state left (compute, checkpoint or stall wall time, the
+terms of the accounting identity in :mod:`gigawatt.engine.workloads.training`) and moves the job's GPUs
+between ledger phases.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from gigawatt.engine.ledger import Phase
+from gigawatt.engine.workloads.training.specs import TrainingJobSpec
+from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
+
+__all__ = ["JobLifecycle"]
+
+
+class JobLifecycle(EngineState):
+    """The job state machine of the engine."""
+
+    def _interval(self, spec: TrainingJobSpec) -> float:
+        if spec.checkpoint_interval_s is not None:
+            return spec.checkpoint_interval_s
+        fm = self.config.failures
+        lam = 0.0 if fm is None else fm.lossy_rate_per_gpu_h(spec.checkpoint_write_s)
+        if lam <= 0:
+            return math.inf
+        mtbf = 3600.0 / (spec.n_gpus * lam)  # job_mtbf_s, scalar (failures and lossy spot reclaims)
+        d = spec.checkpoint_write_s
+        if self.config.checkpoint_method == "young":
+            return max(math.sqrt(2.0 * d * mtbf), 1.0)
+        # daly_interval_s, scalar (this runs once per job)
+        if d >= 2.0 * mtbf:
+            return mtbf
+        x = d / (2.0 * mtbf)
+        return max(math.sqrt(2.0 * d * mtbf) * (1.0 + math.sqrt(x) / 3.0 + x / 9.0) - d, 1.0)
+
+    def _transition(self, job: Job, state: int, phase: int | None) -> None:
+        """Close the time bucket of the current state, move the GPUs between ledger phases, set ``state``."""
+        now = self._now
+        dt = now - job.phase_since
+        if job.phase is not None:
+            if job.state == JobState.COMPUTE:
+                job.compute_wall_s += dt
+            elif job.state == JobState.CHECKPOINT:
+                job.ckpt_wall_s += dt
+            else:
+                job.stall_wall_s += dt
+        job.phase_since = now
+        job.state = state
+        if job.phase != phase:
+            n_gpus = job.spec.n_gpus
+            if job.phase is not None:
+                self._plt.append(now)
+                self._plp.append(job.phase)
+                self._pld.append(-n_gpus)
+            if phase is not None:
+                self._plt.append(now)
+                self._plp.append(phase)
+                self._pld.append(n_gpus)
+            old = job.phase
+            if self._bulk:
+                lt, lg, lp, ld = self._lt, self._lg, self._lp, self._ld
+                for g, n in job.gpus_by_group.items():
+                    if old is not None:
+                        lt.append(now)
+                        lg.append(g)
+                        lp.append(old)
+                        ld.append(-n)
+                    if phase is not None:
+                        lt.append(now)
+                        lg.append(g)
+                        lp.append(phase)
+                        ld.append(n)
+            else:
+                for g, n in job.gpus_by_group.items():
+                    if old is not None:
+                        self.ledger.change(now, g, old, -n)
+                    if phase is not None:
+                        self.ledger.change(now, g, phase, n)
+            job.phase = phase
+
+    def _queue_key(self, job: Job) -> tuple[float, ...]:
+        if self.config.policy == "fifo":
+            return (job.spec.submit_s, job.idx)
+        return (-job.spec.priority, job.spec.submit_s, job.idx)
+
+    def _enqueue(self, job: Job) -> None:
+        pool = self.pools[job.pool]
+        job.state = JobState.QUEUED
+        job.queued_since = self._now
+        job.key = self._queue_key(job)
+        bisect.insort(pool.queue, (job.key, job.idx))
+        self.n_queued += 1
+        self._log_counts()
+
+    def _submit(self, job: Job) -> None:
+        self.n_submitted += 1
+        pool = self.pools[job.pool]
+        usable = pool.spec.n_nodes - pool.spec.spare_nodes
+        if job.n_nodes > usable:
+            job.state = JobState.FAILED
+            job.end_s = self._now
+            self.n_failed += 1
+            self._log_counts()
+            self._event("rejected", job, job.pool, -1, f"needs {job.n_nodes} nodes, pool has {usable}")
+            return
+        self._event("submit", job, job.pool, -1)
+        self._enqueue(job)
+        self._schedule(pool)
+
+    def _allocate(self, pool: Pool, job: Job) -> None:
+        need = job.n_nodes
+        gpn = pool.spec.gpus_per_node
+        left_gpus = job.spec.n_gpus
+        job.nodes_by_group = {}
+        job.gpus_by_group = {}
+        for g in pool.spec.group_idx:
+            if need == 0:
+                break
+            take = min(need, pool.free[g])
+            if take:
+                pool.free[g] -= take
+                need -= take
+                job.nodes_by_group[g] = take
+                gpus = min(take * gpn, left_gpus)
+                job.gpus_by_group[g] = gpus
+                left_gpus -= gpus
+        if need:
+            raise RuntimeError("internal: allocation without enough free nodes")
+
+    def _start(self, pool: Pool, job: Job) -> None:
+        pool.queue.remove((job.key, job.idx))
+        self.n_queued -= 1
+        self.n_running += 1
+        pool.alloc_gpus += job.spec.n_gpus
+        self._log_counts()
+        now = self._now
+        job.queue_wait_s += now - job.queued_since
+        if math.isnan(job.start_s):
+            job.start_s = now
+        self._allocate(pool, job)
+        prio = job.spec.priority
+        pool.prio_gpus[prio] = pool.prio_gpus.get(prio, 0) + job.spec.n_gpus
+        pool.running[job.idx] = job
+        self._event("start", job, job.pool, -1)
+        job.phase = None
+        job.phase_since = now
+        self._transition(job, JobState.STALL, Phase.TRAIN_STALL)
+        restart = self._startup_s
+        self._timer(job, restart, self._begin_compute)
+        self._notify("start", job.pool)
+
+    def _begin_compute(self, job: Job) -> None:
+        self._transition(job, JobState.COMPUTE, Phase.TRAIN_COMPUTE)
+        self.pools[job.pool].computing[job.idx] = job
+        self._arm_segment(job)
+
+    def _leave_compute(self, job: Job) -> None:
+        self._anchor(job)
+        self.pools[job.pool].computing.pop(job.idx, None)
+
+    def _release(self, job: Job) -> None:
+        """Return the job's nodes to the pool (GPUs must already be out of the ledger)."""
+        pool = self.pools[job.pool]
+        for g, n in job.nodes_by_group.items():
+            if g not in pool.retired:  # nodes of a decommissioned group are gone
+                pool.free[g] += n
+        job.nodes_by_group = {}
+        job.gpus_by_group = {}
+        pool.running.pop(job.idx, None)
+        pool.computing.pop(job.idx, None)
+        pool.alloc_gpus -= job.spec.n_gpus
+        prio = job.spec.priority
+        pool.prio_gpus[prio] -= job.spec.n_gpus
+        if pool.prio_gpus[prio] == 0:
+            del pool.prio_gpus[prio]
+        job.epoch += 1
+        self.n_running -= 1
+
+    def _finish(self, job: Job) -> None:
+        self._transition(job, JobState.DONE, None)
+        self._release(job)
+        job.end_s = self._now
+        self.n_finished += 1
+        self._log_counts()
+        self._event("finish", job, job.pool, -1)
+        self._notify("end", job.pool)
+        self._schedule(self.pools[job.pool])
+
+    def _fail_job(self, job: Job, reason: str) -> None:
+        self._leave_compute(job)
+        self._transition(job, JobState.FAILED, None)
+        self._release(job)
+        job.end_s = self._now
+        self.n_failed += 1
+        self._log_counts()
+        self._event("job_failed", job, job.pool, -1, reason)
+        self._notify("end", job.pool)
+        self._schedule(self.pools[job.pool])
+
+    def _lose_work(self, job: Job) -> float:
+        """Roll progress back to the last completed checkpoint; returns the lost work [s]."""
+        self._leave_compute(job)
+        lost = job.progress_s - job.ckpt_progress_s
+        job.lost_work_s += lost
+        job.progress_s = job.ckpt_progress_s
+        return lost
+
+    def _requeue(self, job: Job, kind: str, cause: str = "") -> None:
+        """Release the job's nodes and put it back in the queue with its checkpointed progress."""
+        self._transition(job, JobState.QUEUED, None)
+        self._release(job)
+        self._event(kind, job, job.pool, -1, cause)
+        self._enqueue(job)
+        self._notify("requeue", job.pool)

@@ -1,0 +1,371 @@
+"""Records of the training engine and its outputs: events and jobs tables, counters, phase occupancy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.engine.clock import Clock
+from gigawatt.engine.ledger import Phase
+from gigawatt.engine.workloads.base import WorkloadOutput
+from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS, TrainingJobSpec
+from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
+
+__all__ = ["Reporting", "workload_output"]
+
+
+def _step_average(t_s: np.ndarray, delta: np.ndarray, step_s: float, n_steps: int) -> np.ndarray:
+    """Step averages of a piecewise-constant level given its changes ``delta`` at times ``t_s``.
+
+    A change ``d`` at ``t`` in step ``k`` adds ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d`` to later steps.
+    """
+    k = np.floor(t_s / step_s).astype(np.int64)
+    inside = k < n_steps
+    k, t_s, delta = k[inside], t_s[inside], delta[inside]
+    full = np.bincount(k + 1, weights=delta, minlength=n_steps + 1)[: n_steps + 1]
+    level = np.cumsum(full)[:n_steps]
+    part = np.bincount(k, weights=delta * ((k + 1) * step_s - t_s) / step_s, minlength=n_steps)[:n_steps]
+    return level + part
+
+
+#: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
+_JOB_TABLE_COLUMNS = (
+    "job",
+    "pool",
+    "state",
+    "n_gpus",
+    "n_nodes",
+    "priority",
+    "submit_s",
+    "start_s",
+    "end_s",
+    "queue_wait_s",
+    "work_s",
+    "progress_frac",
+    "checkpoint_interval_s",
+    "n_checkpoints",
+    "gpu_hours",
+    "useful_gpu_hours",
+    "lost_work_gpu_hours",
+    "checkpoint_gpu_hours",
+    "restart_gpu_hours",
+    "throttled_gpu_hours",
+    "paused_gpu_hours",
+    "goodput_frac",
+    "n_interruptions",
+    *(f"n_interruptions_{c}" for c in GROUP_COLUMNS),
+    "n_preemptions",
+    "deadline_s",
+    "deadline_met",
+)
+
+
+class Reporting(EngineState):
+    """What the engine records as it runs, and the tables and arrays built from it."""
+
+    def _init_records(self) -> None:
+        self._ev = []
+        self._listeners = []
+        self._count_log = []
+        self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
+        self._plp = []
+        self._pld = []
+        self._plchunks = []
+        self._ev_ck = []  # checkpoint completions per segment: (times, job)
+
+    def _event(
+        self,
+        kind: str,
+        job: Job | None,
+        pool: int,
+        group: int,
+        cause: str = "",
+        lost_gpu_h: float = 0.0,
+        duration_s: float = 0.0,
+    ) -> None:
+        self._ev.append(
+            (
+                self._now,
+                -1 if job is None else job.idx,
+                "" if job is None else job.spec.name,
+                pool,
+                self.pools[pool].spec.name,
+                kind,
+                cause,
+                lost_gpu_h,
+                duration_s,
+                group,
+            )
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Job counters now: submitted, queued, running, finished, failed."""
+        return {
+            "submitted": self.n_submitted,
+            "queued": self.n_queued,
+            "running": self.n_running,
+            "finished": self.n_finished,
+            "failed": self.n_failed,
+        }
+
+    def pool_nodes(self, pool_idx: int) -> dict[str, int]:
+        """Node counts of a pool now: total, allocated, free, spare, repair, replacing (reclaimed spot nodes
+        awaiting their replacement), external."""
+        pool = self.pools[pool_idx]
+        alloc = sum(sum(j.nodes_by_group.values()) for j in pool.running.values())
+        return {
+            "total": pool.spec.n_nodes,
+            "allocated": alloc,
+            "free": pool.n_free,
+            "spare": pool.n_spare,
+            "repair": sum(pool.repair.values()),
+            "replacing": sum(pool.replacing.values()),
+            "external": sum(pool.external.values()),
+        }
+
+    def allocated_gpus_by_priority(self, pool_idx: int) -> dict[int, int]:
+        """GPUs allocated to running jobs of the pool, by job priority (kept as jobs start and end)."""
+        return dict(self.pools[pool_idx].prio_gpus)
+
+    def allocated_gpus_by_hall_priority(self, pool_idx: int) -> dict[int, dict[int, int]]:
+        """GPUs allocated to running jobs of the pool, per hall and job priority (O(running jobs))."""
+        pool = self.pools[pool_idx]
+        if not pool.hall_factors:
+            return {pool.spec.hall_idx: dict(pool.prio_gpus)}
+        out: dict[int, dict[int, int]] = {h: {} for h in pool.spec.halls}
+        for job in pool.running.values():
+            by = out
+            for g, n in job.gpus_by_group.items():
+                row = by[pool.spec.hall_of(g)]
+                row[job.spec.priority] = row.get(job.spec.priority, 0) + n
+        return out
+
+    def allocated_gpus(self, pool_idx: int) -> int:
+        """GPUs held by running training jobs in the pool now."""
+        return self.pools[pool_idx].alloc_gpus
+
+    def _log_counts(self) -> None:
+        self._count_log.append(
+            (
+                self._now,
+                self.n_submitted,
+                self.n_queued,
+                self.n_running,
+                self.n_finished,
+                self.n_failed,
+                sum(p.alloc_gpus for p in self.pools),
+            )
+        )
+
+    def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
+        """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
+
+        Returns
+        -------
+        dict of numpy.ndarray
+            ``submitted``, ``queued``, ``running``, ``finished``, ``failed``, ``allocated_gpus`` per time.
+            ``submitted = finished + running + queued + failed`` holds at every time.
+        """
+        keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
+        t = np.asarray(times_s, dtype=float)
+        if not self._count_log:
+            return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
+        log = np.asarray(self._count_log, dtype=float)
+        idx = np.searchsorted(log[:, 0], t, side="right") - 1
+        vals = np.vstack([np.zeros((1, log.shape[1])), log])[idx + 1]
+        return {k: vals[:, i + 1].astype(np.int64) for i, k in enumerate(keys)}
+
+    def phase_occupancy(self, step_s: float, n_steps: int) -> dict[int, np.ndarray]:
+        """Step-averaged GPUs of this engine's jobs per ledger phase (exact time weighting).
+
+        Returns
+        -------
+        dict of int to numpy.ndarray
+            ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
+        """
+        out = {}
+        ch = self._plchunks
+        t = np.concatenate([np.asarray(self._plt, dtype=float), *(c[0] for c in ch)])
+        p = np.concatenate([np.asarray(self._plp, dtype=np.int64), *(c[1] for c in ch)])
+        d = np.concatenate([np.asarray(self._pld, dtype=float), *(c[2] for c in ch)])
+        for ph in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
+            sel = p == int(ph)
+            out[int(ph)] = _step_average(t[sel], d[sel], step_s, n_steps)
+        return out
+
+    def finalize(self) -> None:
+        """Close the time buckets of running jobs at ``env.now`` (call once, at the end of the run)."""
+        self._sync()
+        for job in self.jobs:
+            if job.state in (JobState.STALL, JobState.COMPUTE, JobState.CHECKPOINT):
+                self._anchor(job)
+                now = self._now
+                dt = now - job.phase_since
+                if job.state == JobState.COMPUTE:
+                    job.compute_wall_s += dt
+                elif job.state == JobState.CHECKPOINT:
+                    job.ckpt_wall_s += dt
+                else:
+                    job.stall_wall_s += dt
+                job.phase_since = now
+            elif job.state == JobState.QUEUED:
+                job.queue_wait_s += self._now - job.queued_since
+                job.queued_since = self._now
+
+    def jobs_table(self) -> pd.DataFrame:
+        """One row per job (call :meth:`finalize` first). Units in column names; times in s since start."""
+        rows = []
+        for j in self.jobs:
+            n = j.spec.n_gpus
+            gh = n / 3600.0
+            wall = j.compute_wall_s + j.ckpt_wall_s + j.stall_wall_s
+            useful = j.progress_s
+            row = {
+                "job": j.spec.name,
+                "pool": j.spec.pool,
+                "state": JobState.NAMES[j.state],
+                "n_gpus": n,
+                "n_nodes": j.n_nodes,
+                "priority": j.spec.priority,
+                "submit_s": j.spec.submit_s,
+                "start_s": j.start_s,
+                "end_s": j.end_s,
+                "queue_wait_s": j.queue_wait_s,
+                "work_s": j.spec.work_s,
+                "progress_frac": useful / j.spec.work_s,
+                "checkpoint_interval_s": j.interval_s,
+                "n_checkpoints": j.n_checkpoints,
+                "gpu_hours": wall * gh,
+                "useful_gpu_hours": useful * gh,
+                "lost_work_gpu_hours": j.lost_work_s * gh,
+                "checkpoint_gpu_hours": j.ckpt_wall_s * gh,
+                "restart_gpu_hours": j.stall_wall_s * gh,
+                "throttled_gpu_hours": (j.compute_wall_s - j.work_done_s - j.paused_work_s) * gh,
+                "paused_gpu_hours": j.paused_work_s * gh,
+                "goodput_frac": useful / wall if wall > 0 else math.nan,
+                "n_interruptions": sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned"),
+                **{f"n_interruptions_{c}": j.n_int[c] for c in GROUP_COLUMNS},
+                "n_preemptions": j.n_preemptions,
+                "deadline_s": math.nan if j.spec.deadline_s is None else j.spec.deadline_s,
+                "deadline_met": (j.state == JobState.DONE and j.end_s <= j.spec.deadline_s)
+                if j.spec.deadline_s is not None
+                else None,
+            }
+            rows.append(row)
+        if not rows:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
+        return pd.DataFrame(rows)
+
+    def events_table(self) -> pd.DataFrame:
+        """Events in time order: time_s, job_idx, job, pool_idx, pool, kind, cause, lost_gpu_hours,
+        duration_s, group_idx (-1 where not applicable)."""
+        cols = [
+            "time_s",
+            "job_idx",
+            "job",
+            "pool_idx",
+            "pool",
+            "kind",
+            "cause",
+            "lost_gpu_hours",
+            "duration_s",
+            "group_idx",
+        ]
+        df = pd.DataFrame(self._ev, columns=cols)
+        if self._ev_ck:
+            times = np.concatenate([c[0] for c in self._ev_ck])
+            idx = np.concatenate([np.full(c[0].size, c[1], dtype=np.int64) for c in self._ev_ck])
+            names = np.array([j.spec.name for j in self.jobs], dtype=object)
+            pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
+            pnames = np.array([p.spec.name for p in self.pools], dtype=object)
+            write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
+            ck = pd.DataFrame(
+                {
+                    "time_s": times,
+                    "job_idx": idx,
+                    "job": names[idx],
+                    "pool_idx": pidx[idx],
+                    "pool": pnames[pidx[idx]],
+                    "kind": "checkpoint",
+                    "cause": "",
+                    "lost_gpu_hours": 0.0,
+                    "duration_s": write[idx],
+                    "group_idx": -1,
+                }
+            )
+            df = pd.concat([df, ck], ignore_index=True) if len(df) else ck
+        return df.sort_values("time_s", kind="stable", ignore_index=True)
+
+
+def workload_output(
+    eng: Reporting,
+    name: str,
+    clock: Clock,
+    group_keys: Sequence[str],
+    specs: Sequence[TrainingJobSpec],
+    job_info: Sequence[Mapping[str, float]],
+    pool_gpus: int,
+) -> WorkloadOutput:
+    """Time-series columns, jobs and events tables and KPIs of one ``kind: training`` workload.
+
+    Parameters
+    ----------
+    eng : TrainingEngine
+        The workload's engine, finalized (:meth:`Reporting.finalize`).
+    name : str
+        Workload name (column prefix ``"<name>:"``).
+    clock : Clock
+        Simulation clock (steps, start time).
+    group_keys : sequence of str
+        Rack-group key of every ledger group (``rack_group`` column of the events table).
+    specs, job_info : sequence
+        The engine's jobs in order, and their ``mfu_frac`` and ``tflops_per_gpu``.
+    pool_gpus : int
+        GPUs of the pool (denominator of ``allocation_frac``).
+    """
+    occ = eng.phase_occupancy(clock.step_s, clock.n_steps)
+    compute = occ[Phase.TRAIN_COMPUTE]
+    stall = occ[Phase.TRAIN_STALL]
+    cols: dict[str, np.ndarray] = {
+        f"{name}:training_compute_gpus": compute,
+        f"{name}:training_stall_gpus": stall,
+        f"{name}:allocated_gpus": compute + stall,
+        f"{name}:allocation_frac": (compute + stall) / pool_gpus,
+    }
+    counts = eng.counter_samples(clock.step_start_s)
+    for key in ("submitted", "queued", "running", "finished", "failed"):
+        cols[f"{name}:{key}_jobs"] = counts[key].astype(float)
+
+    jobs = eng.jobs_table()
+    jobs.insert(0, "workload", name)
+    jobs["mfu_frac"] = [i["mfu_frac"] for i in job_info]
+    jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in job_info]
+    jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in specs]
+    for col in ("submit", "start", "end"):
+        jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
+    events = eng.events_table()
+    events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
+    events.insert(1, "workload", name)
+    events["rack_group"] = [group_keys[g] if g >= 0 else "" for g in events["group_idx"]]
+
+    gh = jobs["gpu_hours"].sum()
+    kpis = {
+        f"{name}:jobs_submitted": float(eng.n_submitted),
+        f"{name}:jobs_finished": float(eng.n_finished),
+        f"{name}:jobs_failed": float(eng.n_failed),
+        f"{name}:interruptions": float(jobs["n_interruptions"].sum()),
+        f"{name}:power_interruptions": float(jobs["n_interruptions_power"].sum()),
+        f"{name}:gpu_hours": float(gh),
+        f"{name}:useful_gpu_hours": float(jobs["useful_gpu_hours"].sum()),
+        f"{name}:lost_work_gpu_hours": float(jobs["lost_work_gpu_hours"].sum()),
+        f"{name}:checkpoint_gpu_hours": float(jobs["checkpoint_gpu_hours"].sum()),
+        f"{name}:restart_gpu_hours": float(jobs["restart_gpu_hours"].sum()),
+        f"{name}:throttled_gpu_hours": float(jobs["throttled_gpu_hours"].sum()),
+        f"{name}:paused_gpu_hours": float(jobs["paused_gpu_hours"].sum()),
+        f"{name}:goodput_frac": float(jobs["useful_gpu_hours"].sum() / gh) if gh > 0 else math.nan,
+        f"{name}:mean_allocation_frac": float(np.mean(cols[f"{name}:allocation_frac"])),
+    }
+    return WorkloadOutput(columns=cols, jobs=jobs, events=events, kpis=kpis)

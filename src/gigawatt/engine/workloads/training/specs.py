@@ -1,0 +1,199 @@
+"""Inputs of the training engine: pools, jobs, scheduler settings, and what it needs from the ledger."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+from gigawatt.engine.ledger import Phase
+from gigawatt.perf.reliability import FailureModel
+
+__all__ = [
+    "DEFAULT_CHECKPOINT_TB",
+    "GROUP_COLUMNS",
+    "LedgerLike",
+    "Policy",
+    "PoolSpec",
+    "SchedulerConfig",
+    "TrainingJobSpec",
+]
+
+Policy = Literal["fifo", "priority", "easy_backfill"]
+#: Interruption groups reported as ``n_interruptions_<group>`` columns of the jobs table.
+GROUP_COLUMNS = ("gpu", "network", "host", "software", "planned", "power", "spot")
+#: Checkpoint size when a job gives neither ``checkpoint_size_tb`` nor ``model_params`` [TB] (estimate).
+DEFAULT_CHECKPOINT_TB: Final = 1.0
+
+
+class LedgerLike(Protocol):
+    """What the engine needs from :class:`gigawatt.engine.ledger.LoadLedger`."""
+
+    def change(self, t_s: float, group: int, phase: Phase | int, delta_gpus: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A gang-scheduling pool: the nodes of one accelerator type in one hall, or in several halls of a site.
+
+    Attributes
+    ----------
+    name : str
+        Pool identifier (jobs name it).
+    hall_idx : int
+        Hall whose ``throughput_frac`` sets the progress rate (the first hall of a multi-hall pool).
+    group_idx : tuple of int
+        Ledger rack-group indices whose nodes form the pool.
+    nodes_per_group : tuple of int
+        Nodes (servers or NVL72 domains) contributed by each group.
+    gpus_per_node : int
+        Accelerators per node: 8 for HGX servers, 72 for NVL72 domains.
+    spare_nodes : int
+        Hot-standby nodes held back from scheduling to replace failed nodes at once.
+    group_hall : tuple of int, optional
+        Hall of each group, for a pool over several halls (default: every group in ``hall_idx``). A job
+        progresses at the slowest factor of the halls its nodes are in.
+    group_online_s : tuple of (float, float), optional
+        Per group: commissioning and decommissioning time [s] (``±inf`` when undated; a fleet that changes
+        over time, ``docs/models/fleet_time.md``). A group's nodes join the pool when it is commissioned
+        and leave it when it is decommissioned (jobs on them are requeued with their last checkpoint).
+        Default: every group installed throughout.
+    """
+
+    name: str
+    hall_idx: int
+    group_idx: tuple[int, ...]
+    nodes_per_group: tuple[int, ...]
+    gpus_per_node: int = 8
+    spare_nodes: int = 0
+    group_hall: tuple[int, ...] | None = None
+    group_online_s: tuple[tuple[float, float], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.group_online_s is not None and len(self.group_online_s) != len(self.group_idx):
+            raise ValueError(
+                f"pool {self.name!r}: group_online_s needs one (commission, decommission) per group"
+            )
+        if len(self.group_idx) == 0 or len(self.group_idx) != len(self.nodes_per_group):
+            raise ValueError(
+                f"pool {self.name!r}: group_idx and nodes_per_group must be non-empty, equal length"
+            )
+        if any(n < 0 for n in self.nodes_per_group) or self.gpus_per_node <= 0:
+            raise ValueError(f"pool {self.name!r}: node counts must be >= 0 and gpus_per_node > 0")
+        if not 0 <= self.spare_nodes <= sum(self.nodes_per_group):
+            raise ValueError(f"pool {self.name!r}: spare_nodes must be between 0 and the pool's node count")
+        if self.group_hall is not None and len(self.group_hall) != len(self.group_idx):
+            raise ValueError(f"pool {self.name!r}: group_hall needs one hall per group")
+
+    @property
+    def halls(self) -> tuple[int, ...]:
+        """Halls of the pool (in first-seen group order)."""
+        if self.group_hall is None:
+            return (self.hall_idx,)
+        return tuple(dict.fromkeys(self.group_hall))
+
+    def hall_of(self, group: int) -> int:
+        """Hall of a group of the pool."""
+        if self.group_hall is None:
+            return self.hall_idx
+        return self.group_hall[self.group_idx.index(group)]
+
+    @property
+    def n_nodes(self) -> int:
+        return int(sum(self.nodes_per_group))
+
+
+@dataclass(frozen=True)
+class TrainingJobSpec:
+    """One training job.
+
+    Attributes
+    ----------
+    name : str
+        Identifier in the jobs/events tables.
+    pool : str
+        Pool name.
+    n_gpus : int
+        GPUs requested (gang-scheduled on ``ceil(n_gpus / gpus_per_node)`` whole nodes).
+    work_s : float
+        Failure-free compute time at full throughput [s] (see :func:`gigawatt.perf.training.compute_time_s`).
+    submit_s : float
+        Submission time [s since simulation start].
+    priority : int
+        Higher runs first under ``priority``/``easy_backfill``; preemption only hits lower priorities.
+    checkpoint_interval_s : float or None
+        Compute time between checkpoints [s]; ``None`` = Daly optimum from the job's MTBF.
+    checkpoint_write_s : float
+        Blocking checkpoint write time [s] (:func:`gigawatt.perf.training.checkpoint_write_time_s`).
+    preemptible : bool
+        May be preempted by higher-priority jobs or by :meth:`TrainingEngine.acquire_nodes`.
+    deadline_s : float or None
+        Optional completion deadline [s since start]; reported as ``deadline_met``.
+    max_interruptions : int or None
+        Job is marked failed after more interruptions than this (``None`` = never).
+    """
+
+    name: str
+    pool: str
+    n_gpus: int
+    work_s: float
+    submit_s: float = 0.0
+    priority: int = 0
+    checkpoint_interval_s: float | None = None
+    checkpoint_write_s: float = 60.0
+    preemptible: bool = False
+    deadline_s: float | None = None
+    max_interruptions: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_gpus <= 0:
+            raise ValueError(f"job {self.name!r}: n_gpus must be > 0")
+        if not self.work_s > 0 or not math.isfinite(self.work_s):
+            raise ValueError(f"job {self.name!r}: work_s must be a finite number > 0")
+        if self.submit_s < 0:
+            raise ValueError(f"job {self.name!r}: submit_s must be >= 0")
+        if self.checkpoint_interval_s is not None and not self.checkpoint_interval_s > 0:
+            raise ValueError(
+                f"job {self.name!r}: checkpoint_interval_s must be > 0 (or None for Daly's optimum)"
+            )
+        if self.checkpoint_write_s < 0:
+            raise ValueError(f"job {self.name!r}: checkpoint_write_s must be >= 0")
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Scheduling and reliability settings.
+
+    Attributes
+    ----------
+    policy : {"fifo", "priority", "easy_backfill"}
+        Queue order: submission (``fifo``), priority then submission (``priority``), or priority order with
+        EASY backfilling (the head job gets a reservation; later jobs start if they do not delay it).
+    preemption : bool
+        A blocked head job may preempt lower-priority preemptible jobs.
+    backfill_depth : int
+        Queue entries examined per backfill pass (like Slurm's ``bf_max_job_test``).
+    failures : FailureModel or None
+        Failure processes; ``None`` disables failures and planned maintenance.
+    idle_node_failures : bool
+        Hardware failures also strike idle nodes (they leave the pool for repair).
+    checkpoint_method : {"daly", "young"}
+        Optimum used when a job leaves ``checkpoint_interval_s`` unset.
+    startup_s : float or None
+        Launch time of a job (stall before its first compute) [s]; ``None``: the failure model's
+        ``restart_s`` (0 without a failure model).
+    """
+
+    policy: Policy = "fifo"
+    preemption: bool = False
+    backfill_depth: int = 100
+    failures: FailureModel | None = None
+    idle_node_failures: bool = True
+    checkpoint_method: Literal["daly", "young"] = "daly"
+    startup_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("fifo", "priority", "easy_backfill"):
+            raise ValueError(f"policy must be 'fifo', 'priority' or 'easy_backfill', got {self.policy!r}")
+        if self.backfill_depth < 1:
+            raise ValueError("backfill_depth must be >= 1")

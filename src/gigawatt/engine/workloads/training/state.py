@@ -1,0 +1,260 @@
+"""Run-time state of the training engine: job and pool records, and the state every part shares.
+
+:class:`EngineState` declares the attributes of :class:`~gigawatt.engine.workloads.training.engine.TrainingEngine`
+and (for type checking only) the methods one part of the engine calls in another; each part
+(:mod:`.events`, :mod:`.jobs`, :mod:`.progress`, :mod:`.scheduling`, :mod:`.lending`, :mod:`.failures`,
+:mod:`.commissioning`, :mod:`.report`) is a mixin over it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from gigawatt.engine.workloads.training.specs import (
+    GROUP_COLUMNS,
+    LedgerLike,
+    PoolSpec,
+    SchedulerConfig,
+    TrainingJobSpec,
+)
+
+__all__ = ["EngineState", "Job", "JobState", "Pool"]
+
+
+class JobState:
+    """Job states (plain ints for speed)."""
+
+    PENDING = 0
+    QUEUED = 1
+    STALL = 2  # start-up, detection + restart
+    COMPUTE = 3
+    CHECKPOINT = 4
+    DONE = 5
+    FAILED = 6
+    NAMES = ("pending", "queued", "running", "running", "running", "finished", "failed")
+
+
+class Job:
+    """A job at run time: state, epoch token of its pending timer, nodes held, progress, time buckets
+    (the terms of the accounting identity) and its current compute/checkpoint segment (``seg_*``)."""
+
+    __slots__ = (
+        "anchor_t",
+        "ckpt_end_t",
+        "ckpt_progress_s",
+        "ckpt_start_progress_s",
+        "ckpt_wall_s",
+        "compute_wall_s",
+        "end_s",
+        "epoch",
+        "gpus_by_group",
+        "idx",
+        "interval_s",
+        "key",
+        "lost_work_s",
+        "n_checkpoints",
+        "n_int",
+        "n_nodes",
+        "n_preemptions",
+        "nodes_by_group",
+        "paused_work_s",
+        "phase",
+        "phase_since",
+        "pool",
+        "progress_s",
+        "queue_wait_s",
+        "queued_since",
+        "seg_a",
+        "seg_active",
+        "seg_c0",
+        "seg_clock",
+        "seg_cycle",
+        "seg_nck",
+        "seg_p0",
+        "seg_rate",
+        "seg_t0",
+        "seg_t_fin",
+        "spec",
+        "stall_wall_s",
+        "start_s",
+        "state",
+        "work_done_s",
+    )
+
+    def __init__(self, idx: int, spec: TrainingJobSpec, pool: int, n_nodes: int, interval_s: float) -> None:
+        self.idx = idx
+        self.spec = spec
+        self.pool = pool
+        self.n_nodes = n_nodes
+        self.interval_s = interval_s
+        self.state = JobState.PENDING
+        self.key: tuple[float, ...] = ()
+        self.epoch = 0
+        self.nodes_by_group: dict[int, int] = {}
+        self.gpus_by_group: dict[int, int] = {}
+        self.phase: int | None = None
+        self.phase_since = 0.0
+        self.progress_s = 0.0
+        self.anchor_t = 0.0
+        self.ckpt_progress_s = 0.0
+        self.ckpt_start_progress_s = 0.0
+        self.work_done_s = 0.0
+        self.lost_work_s = 0.0
+        self.paused_work_s = 0.0
+        self.compute_wall_s = 0.0
+        self.ckpt_wall_s = 0.0
+        self.stall_wall_s = 0.0
+        self.start_s = math.nan
+        self.end_s = math.nan
+        self.queue_wait_s = 0.0
+        self.queued_since = math.nan
+        self.n_checkpoints = 0
+        self.n_int = dict.fromkeys(GROUP_COLUMNS, 0)
+        self.n_preemptions = 0
+        self.ckpt_end_t = 0.0
+        self.seg_active = False
+        self.seg_t0 = self.seg_p0 = self.seg_c0 = self.seg_rate = self.seg_a = self.seg_cycle = 0.0
+        self.seg_clock = 0.0
+        self.seg_t_fin = 0.0
+        self.seg_nck = 0
+
+
+@dataclass
+class Pool:
+    """A pool at run time: node counters per rack group, queue, running jobs, rate factors, power state."""
+
+    spec: PoolSpec
+    free: dict[int, int]  # group -> free nodes (schedulable)
+    spare: dict[int, int]  # group -> hot spares
+    repair: dict[int, int] = field(default_factory=dict)  # group -> nodes out for repair/maintenance
+    replacing: dict[int, int] = field(
+        default_factory=dict
+    )  # group -> reclaimed spot nodes awaiting a new one
+    external: dict[int, int] = field(default_factory=dict)  # group -> nodes lent to other workloads
+    queue: list[tuple[tuple[float, ...], int]] = field(default_factory=list)  # sorted (key, job idx)
+    running: dict[int, Job] = field(default_factory=dict)
+    computing: dict[int, Job] = field(default_factory=dict)
+    rate: float = 1.0  # clock (throughput) factor of the hall
+    paused: dict[int, float] = field(default_factory=dict)  # priority -> paused fraction (power capping)
+    paused_default: float = 0.0  # paused fraction of priorities not in ``paused``
+    prio_gpus: dict[int, int] = field(default_factory=dict)  # priority -> allocated GPUs of running jobs
+    alloc_gpus: int = 0
+    dark_halls: set[int] = field(default_factory=set)  # halls of the pool without power (blackout)
+    pending: dict[int, int] = field(default_factory=dict)  # group -> nodes not yet commissioned
+    retired: set[int] = field(default_factory=set)  # decommissioned groups (their nodes are gone)
+
+    @property
+    def dark(self) -> bool:
+        """The pool (any of its halls) has no power: nothing runs or starts."""
+        return bool(self.dark_halls)
+
+    rng: np.random.Generator | None = None
+    # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
+    hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
+
+    @property
+    def n_free(self) -> int:
+        return sum(self.free.values())
+
+    @property
+    def n_spare(self) -> int:
+        return sum(self.spare.values())
+
+
+#: One entry of the engine's event heap: (time [s], sequence, callback, job or None, job epoch).
+HeapEntry = tuple[float, int, Callable[..., None], "Job | None", int]
+#: One row of the events table (see :meth:`~.report.Reporting.events_table`).
+EventRow = tuple[float, int, str, int, str, str, str, float, float, int]
+
+
+class EngineState:
+    """Attributes shared by the parts of the training engine (set in ``TrainingEngine.__init__``)."""
+
+    env: simpy.Environment
+    ledger: LedgerLike
+    config: SchedulerConfig
+    horizon_s: float
+    pools: list[Pool]
+    jobs: list[Job]
+    n_submitted: int
+    n_queued: int
+    n_running: int
+    n_finished: int
+    n_failed: int
+    # event heap (events.py)
+    _heap: list[HeapEntry]
+    _seq: int
+    _now: float
+    _in_batch: bool
+    _alarm_t: float
+    _alarm_ev: simpy.Event | None
+    # ledger changes buffered during a batch (events.py)
+    _bulk: bool
+    _lt: list[float]
+    _lg: list[int]
+    _lp: list[int]
+    _ld: list[float]
+    _lchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    # pools
+    _pool_index: dict[str, int]
+    _hall_pools: dict[int, list[Pool]]
+    # jobs and failures
+    _startup_s: float
+    _fail_rate_per_gpu_s: float
+    _class_cum: np.ndarray
+    # records (report.py) and allocation listeners (lending.py)
+    _ev: list[EventRow]
+    _listeners: list[Callable[[str, int], None]]
+    _count_log: list[tuple[float, int, int, int, int, int, int]]
+    _plt: list[float]
+    _plp: list[int]
+    _pld: list[float]
+    _plchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    _ev_ck: list[tuple[np.ndarray, int]]
+
+    if TYPE_CHECKING:  # what the parts call in each other (defined in the module named on each line)
+
+        def _sync(self) -> None: ...  # events
+        def _flush(self) -> None: ...  # events
+        def _lchange(self, t_s: float, group: int, phase: int, delta: float) -> None: ...  # events
+        def _at(self, t_s: float, fn: Callable[[], None]) -> None: ...  # events
+        def _timer(self, job: Job, delay_s: float, fn: Callable[[Job], None]) -> None: ...  # events
+        def _transition(self, job: Job, state: int, phase: int | None) -> None: ...  # jobs
+        def _enqueue(self, job: Job) -> None: ...  # jobs
+        def _start(self, pool: Pool, job: Job) -> None: ...  # jobs
+        def _begin_compute(self, job: Job) -> None: ...  # jobs
+        def _leave_compute(self, job: Job) -> None: ...  # jobs
+        def _finish(self, job: Job) -> None: ...  # jobs
+        def _fail_job(self, job: Job, reason: str) -> None: ...  # jobs
+        def _lose_work(self, job: Job) -> float: ...  # jobs
+        def _requeue(self, job: Job, kind: str, cause: str = "") -> None: ...  # jobs
+        def _rate(self, job: Job) -> float: ...  # progress
+        def _clock(self, job: Job) -> float: ...  # progress
+        def _anchor(self, job: Job) -> None: ...  # progress
+        def _arm_segment(self, job: Job) -> None: ...  # progress
+        def _schedule(self, pool: Pool) -> None: ...  # scheduling
+        def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]: ...  # scheduling
+        def _preempt(self, job: Job, cause: str) -> None: ...  # scheduling
+        def _notify(self, what: str, pool: int) -> None: ...  # lending
+        def _arm_failure(self, pool: Pool) -> None: ...  # failures
+        def _commission(self, pool: Pool, g: int) -> None: ...  # commissioning
+        def _decommission(self, pool: Pool, g: int) -> None: ...  # commissioning
+        def _submit(self, job: Job) -> None: ...  # jobs
+        def _interval(self, spec: TrainingJobSpec) -> float: ...  # jobs
+        def _event(
+            self,
+            kind: str,
+            job: Job | None,
+            pool: int,
+            group: int,
+            cause: str = "",
+            lost_gpu_h: float = 0.0,
+            duration_s: float = 0.0,
+        ) -> None: ...  # report
+        def _log_counts(self) -> None: ...  # report
