@@ -112,3 +112,10 @@ def test_gigawatt_check_lists_routing_problems(tmp_path: Path) -> None:
     assert "workloads[0].placements[2].target: unknown hall 'frankfurt/hall9'" in r.stderr
     assert "workloads[0].target.hall: site 'virginia'" in r.stderr  # placements[0] is the service's target
     assert "workloads[0].placements[1].target.hall: site 'oregon'" in r.stderr
+
+
+def test_an_slo_a_placement_cannot_meet_is_reported_with_the_placement() -> None:
+    d = three_sites_dict()
+    d["sites"][2]["halls"][0]["racks"][0]["server"]["accelerator"] = "A100-SXM"  # 2.65 s p99 prefill
+    probs = _problems(d)
+    assert "on placements[2] (frankfurt)" in probs["workloads[0].slo.ttft_s"]

@@ -125,3 +125,26 @@ def test_one_placement_without_users_is_the_single_site_service() -> None:
     assert_allclose(
         b.summary()["chat:slo_attainment_frac"], a.summary()["chat:slo_attainment_frac"], rtol=1e-9
     )
+
+
+def test_lowest_latency_weighs_the_prefill_time_of_the_hardware() -> None:
+    """Frankfurt on A100 (≈3x slower prefill than H100 for a 70B model): London's users are answered sooner
+    from Virginia (≈110 ms more round trip, ≈250 ms less prefill), so lowest_latency differs from nearest."""
+    d = three_sites_dict("lowest_latency")
+    d["sites"][2]["halls"][0]["racks"][0]["server"]["accelerator"] = "A100-SXM"
+    d["workloads"][0]["slo"]["ttft_s"] = 3.0  # the A100 p99 prompt prefills in 2.65 s
+    r = gigawatt.simulate(d)
+    assert_allclose(_shares(r), [0.8, 0.2, 0.0], rtol=1e-9, atol=1e-9)
+    assert r.summary()["chat:remote_share_frac"] == pytest.approx(0.3, abs=1e-9)
+
+
+def test_the_example_scenario_is_the_test_case() -> None:
+    from pathlib import Path
+
+    from gigawatt.checks.load import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "multisite_inference.yaml"
+    ex = load_scenario(path)
+    case = load_scenario(three_sites_dict("nearest", outage=True, failover_delay_s=120))
+    assert ex.workloads == case.workloads
+    assert ex.sites == case.sites

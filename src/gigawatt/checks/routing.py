@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gigawatt.checks.inference import model_spec, serving_config
+from gigawatt.checks.inference import model_spec, serving_config, slo_problems
 from gigawatt.perf.llm import MODEL_PRESETS, AcceleratorPerf, kv_cache_capacity_tokens
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.root import Scenario
@@ -117,4 +117,7 @@ def routing_problems(sc: Scenario) -> list[tuple[str, str]]:
                     kv_cache_capacity_tokens(model_spec(wl.model), accel, serving_config(wl))
                 except ValueError as exc:
                     problems.append((f"{ppath}.hall", f"the model does not fit here: {exc}"))
+                else:  # an SLO this placement's hardware cannot meet at any replica count
+                    for spath, msg in slo_problems(sc, wi, wl.model_copy(update={"target": p.target})):
+                        problems.append((spath, f"on placements[{k}] ({sc.sites[s].name}): {msg}"))
     return problems
