@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from tests.conftest import small_scenario_dict
@@ -148,3 +149,27 @@ def test_the_example_scenario_is_the_test_case() -> None:
     case = load_scenario(three_sites_dict("nearest", outage=True, failover_delay_s=120))
     assert ex.workloads == case.workloads
     assert ex.sites == case.sites
+
+
+def test_a_regional_outage_of_two_sites_sends_everything_to_the_third() -> None:
+    d = three_sites_dict("nearest", failover_delay_s=0.0)
+    for s in d["sites"][:2]:  # Virginia and Oregon share a (hypothetical) grid region
+        s["grid"].update(import_capacity_mw=50.0, region="us-grid")
+    d["grid_regions"] = [
+        {
+            "name": "us-grid",
+            "curtailment_windows": [
+                {"start": "2026-07-01T10:00:00", "end": "2026-07-01T12:00:00", "cap_frac": 0.0}
+            ],
+        }
+    ]
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    win = slice(
+        ts.index.get_loc(pd.Timestamp("2026-07-01T10:00:00")),
+        ts.index.get_loc(pd.Timestamp("2026-07-01T12:00:00")),
+    )
+    assert_allclose(ts["chat@frankfurt:demand_rps"].iloc[win], ts["chat:demand_rps"].iloc[win], rtol=1e-12)
+    assert_allclose(ts["chat:dropped_rps"].iloc[win], 0.0, atol=1e-9)  # no delay, Frankfurt has room
+    assert r.summary()["chat:failover_events"] == 2
+    assert set(r.events.loc[r.events["kind"] == "failover", "placement"]) == {"virginia", "oregon"}
