@@ -251,28 +251,36 @@ class MultiSiteInferenceHandler(WorkloadHandler):
         for u in range(a.shape[1]):
             b = round(max(sub.spec.slo.ttft_s - float(self.rtt_s[u, k]), 1e-6), 9)
             budgets[b] = budgets.get(b, np.zeros_like(tot)) + a[:, u]
+        own = round(sub.slo.ttft_s, 9)  # the budget the placement was sized and evaluated with
         for b, rate in budgets.items():
-            slo = SLO(
-                ttft_s=b,
-                tpot_s=sub.slo.tpot_s,
-                quantile=sub.slo.quantile,
-                attainment_frac=sub.slo.attainment_frac,
-            )
-            res = evaluate_fleet(
-                sub.demand_rps,
-                self.ctx.clock.step_s,
-                sub.perf,
-                self.tokens,
-                ready,
-                starting,
-                slo=slo,
-                overload=sub.autoscaler.overload,
-                max_queue_s=sub.autoscaler.max_queue_s,
-                router=sub.spec.serving.router,
-                throughput_frac=thr,
-                phase_power_w=sub.power,
-            )
-            att = res.frame["slo_attainment_frac"].to_numpy(dtype=float)
+            if b == own:
+                att = served_att
+            else:  # with overload "drop" steps are independent: evaluate only where this budget has traffic
+                idx = np.flatnonzero(rate > 0) if sub.autoscaler.overload == "drop" else np.arange(tot.size)
+                if idx.size == 0:
+                    continue
+                slo = SLO(
+                    ttft_s=b,
+                    tpot_s=sub.slo.tpot_s,
+                    quantile=sub.slo.quantile,
+                    attainment_frac=sub.slo.attainment_frac,
+                )
+                res = evaluate_fleet(
+                    sub.demand_rps[idx],
+                    self.ctx.clock.step_s,
+                    sub.perf,
+                    self.tokens,
+                    np.asarray(ready)[idx],
+                    np.asarray(starting)[idx],
+                    slo=slo,
+                    overload=sub.autoscaler.overload,
+                    max_queue_s=sub.autoscaler.max_queue_s,
+                    router=sub.spec.serving.router,
+                    throughput_frac=np.broadcast_to(thr, tot.shape)[idx],
+                    phase_power_w=sub.power,
+                )
+                att = np.zeros_like(tot)
+                att[idx] = res.frame["slo_attainment_frac"].to_numpy(dtype=float)
             out += np.divide(rate, tot, out=np.zeros_like(tot), where=tot > 0) * att
         return out
 
