@@ -119,3 +119,18 @@ def test_an_slo_a_placement_cannot_meet_is_reported_with_the_placement() -> None
     d["sites"][2]["halls"][0]["racks"][0]["server"]["accelerator"] = "A100-SXM"  # 2.65 s p99 prefill
     probs = _problems(d)
     assert "on placements[2] (frankfurt)" in probs["workloads[0].slo.ttft_s"]
+
+
+def test_dotted_path_edits_of_placements_carry_over_to_the_target() -> None:
+    sc = load_scenario(three_sites_dict())
+    u = sc.updated(
+        {"workloads[0].placements[0].target.gpus": 80, "workloads[0].routing.policy": "lowest_price"}
+    )
+    assert u.workloads[0].target.gpus == 80 and u.workloads[0].routing.policy == "lowest_price"
+    assert "target" not in sc.workloads[0].model_dump(exclude_unset=True)  # derived, not written back
+
+
+def test_a_service_needs_a_target_or_placements() -> None:
+    d = three_sites_dict()
+    del d["workloads"][0]["placements"], d["workloads"][0]["routing"]
+    assert "target is required" in _problems(d)["workloads[0]"]

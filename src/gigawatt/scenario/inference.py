@@ -6,7 +6,7 @@ simulate every request of chosen periods with continuous batching. See ``docs/mo
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -223,8 +223,8 @@ class InferenceWorkload(StrictModel):
     kind: Literal["inference"] = "inference"
     name: ScopeName
     """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
-    target: GpuTarget
-    """GPUs the service may use (its pool). With ``placements`` it may be omitted (it is
+    target: GpuTarget = None  # type: ignore[assignment]
+    """GPUs the service may use (its pool); required unless ``placements`` are given (it is then
     ``placements[0].target``)."""
     model: str | ModelArchitecture
     """Preset name (``Llama-3-8B``, ``Llama-3-70B``, ``Llama-3-405B``, ``Mixtral-8x7B``, ...) or architecture."""
@@ -246,19 +246,14 @@ class InferenceWorkload(StrictModel):
     routing: RoutingSpec | None = None
     """How demand is split between ``placements`` (policy, user regions, spill-over, failover)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _target_from_placements(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("target") is None and isinstance(data.get("placements"), list):
-            first = data["placements"][0] if data["placements"] else None
-            target = first.get("target") if isinstance(first, dict) else getattr(first, "target", None)
-            if target is not None:
-                data = {**data, "target": target}
-        return data
-
     @model_validator(mode="after")
     def _placements_target(self) -> InferenceWorkload:
-        if self.placements and self.target != self.placements[0].target:
+        if self.target is None:
+            if not self.placements:
+                raise ValueError("target is required (or placements: a list of GPU targets)")
+            # derived, not marked as set: edits of placements[0] carry over, and a dump leaves it out
+            object.__setattr__(self, "target", self.placements[0].target)
+        elif self.placements and self.target != self.placements[0].target:
             raise ValueError("with placements, target must be placements[0].target (or be omitted)")
         return self
 
