@@ -173,3 +173,28 @@ def test_a_regional_outage_of_two_sites_sends_everything_to_the_third() -> None:
     assert_allclose(ts["chat:dropped_rps"].iloc[win], 0.0, atol=1e-9)  # no delay, Frankfurt has room
     assert r.summary()["chat:failover_events"] == 2
     assert set(r.events.loc[r.events["kind"] == "failover", "placement"]) == {"virginia", "oregon"}
+
+
+def test_power_capping_below_the_threshold_fails_over_like_a_dark_hall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Capping that leaves under ``failover_below_frac`` of Virginia's hall running (set directly on the
+    controller's record, 10:00-11:00) counts as down: a failover event with that cause, nothing routed there
+    after the delay, and the capped hall's throughput in force for what is served there before."""
+    from gigawatt.engine.workloads.multisite import MultiSiteInferenceHandler
+
+    original = MultiSiteInferenceHandler.before_finalize
+
+    def capped(self: MultiSiteInferenceHandler) -> None:
+        ctl = self.ctx.extras["controller"]
+        ctl.running_frac_hall[120:132, int(self.halls[0])] = 0.3  # 10:00-11:00 on 5-minute steps
+        original(self)
+
+    monkeypatch.setattr(MultiSiteInferenceHandler, "before_finalize", capped)
+    r = gigawatt.simulate(three_sites_dict("nearest", failover_delay_s=0.0))
+    ev = r.events[r.events["kind"] == "failover"]
+    assert list(ev["cause"]) == ["power capping below failover_below_frac"]
+    assert_allclose(ev["duration_s"].iloc[0], 3600.0, rtol=1e-12)
+    ts = r.timeseries
+    assert_allclose(ts["chat@virginia:demand_rps"].iloc[120:133], 0.0, atol=1e-12)  # + one step of recovery
+    assert (ts["chat@oregon:demand_rps"].iloc[120:133] > 0.5 * ts["chat:demand_rps"].iloc[120:133]).all()
