@@ -198,3 +198,14 @@ def test_power_capping_below_the_threshold_fails_over_like_a_dark_hall(
     ts = r.timeseries
     assert_allclose(ts["chat@virginia:demand_rps"].iloc[120:133], 0.0, atol=1e-12)  # + one step of recovery
     assert (ts["chat@oregon:demand_rps"].iloc[120:133] > 0.5 * ts["chat:demand_rps"].iloc[120:133]).all()
+
+
+def test_a_placement_not_yet_commissioned_gets_no_traffic_and_no_failover() -> None:
+    d = three_sites_dict("nearest")
+    d["sites"][2]["halls"][0]["racks"][0]["commission_date"] = "2026-07-01T12:00:00"  # Frankfurt at noon
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    noon = int(ts.index.get_loc(pd.Timestamp("2026-07-01T12:00:00")))
+    assert_allclose(ts["chat@frankfurt:demand_rps"].iloc[:noon], 0.0, atol=1e-12)
+    assert (ts["chat@frankfurt:demand_rps"].iloc[noon + 1 :] > 0).all()
+    assert r.summary()["chat:failover_events"] == 0

@@ -202,7 +202,7 @@ class MultiSiteInferenceHandler(WorkloadHandler):
             dark = np.asarray(ctl.dark_hall, dtype=bool)[:, self.halls]
             eff = (np.asarray(ctl.throughput_hall) * np.asarray(ctl.running_frac_hall))[:, self.halls]
             capped = eff < self.routing.failover_below_frac
-            self.down = dark | capped
+            self.down = (dark | capped) & self.installed  # a hall not yet in service is not an outage
             self.down_cause = [dark, capped]
             if self.down.any():
                 self.failover_frac = rt.failover_fraction(
