@@ -209,3 +209,20 @@ def test_a_placement_not_yet_commissioned_gets_no_traffic_and_no_failover() -> N
     assert_allclose(ts["chat@frankfurt:demand_rps"].iloc[:noon], 0.0, atol=1e-12)
     assert (ts["chat@frankfurt:demand_rps"].iloc[noon + 1 :] > 0).all()
     assert r.summary()["chat:failover_events"] == 0
+
+
+def test_lowest_price_follows_a_time_of_use_tariff_step_by_step() -> None:
+    """Virginia's peak price 14:00-20:00 local (UTC-5: 19:00-01:00 UTC) sends the service to Oregon then."""
+    d = three_sites_dict("lowest_price")
+    d["sites"][0]["grid"]["tariff"] = {
+        "kind": "time_of_use",
+        "base_price_usd_per_mwh": 60.0,
+        "periods": [{"price_usd_per_mwh": 200.0, "start_hour": 14, "end_hour": 20}],
+    }
+    r = gigawatt.simulate(d)
+    ts = r.timeseries
+    hours = ts.index.hour
+    peak = (hours >= 19) | (hours < 1)
+    assert_allclose(ts.loc[peak, "chat@virginia:demand_rps"], 0.0, atol=1e-12)
+    assert_allclose(ts.loc[peak, "chat@oregon:demand_rps"], ts.loc[peak, "chat:demand_rps"], rtol=1e-12)
+    assert_allclose(ts.loc[~peak, "chat@virginia:demand_rps"], ts.loc[~peak, "chat:demand_rps"], rtol=1e-12)
