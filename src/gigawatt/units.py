@@ -60,6 +60,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "tpot_p99_s": ("p99 time per output token", "s"),
     "slo_attainment_frac": ("SLO attainment", "fraction"),
     "tokens_per_s": ("Output tokens", "tokens/s"),
+    "unrouted_rps": ("Requests with no available site", "requests/s"),
+    "network_rtt_s": ("Network round trip", "s"),
+    "remote_share_frac": ("Share of traffic from users nearer another site", "fraction"),
+    "failover_frac": ("Share of the step the router left the site out", "fraction"),
 }
 
 _SUFFIX_UNITS = {
@@ -76,6 +80,7 @@ _SUFFIX_UNITS = {
     "_l": "L",
     "_m3": "m³",
     "_rps": "requests/s",
+    "_km_per_s": "km/s",
     "_kgco2": "kgCO2",
 }
 

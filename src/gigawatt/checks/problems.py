@@ -25,6 +25,7 @@ import pandas as pd
 from gigawatt.catalog import suggest
 from gigawatt.checks.fleet_time import fleet_time_problems
 from gigawatt.checks.limits import ResourceLimits, resource_problems
+from gigawatt.checks.routing import routing_problems
 from gigawatt.checks.targets import target_problems
 from gigawatt.physics import weather as wx
 from gigawatt.scenario.resolve import resolve_hall, target_capacity_gpus, target_groups
@@ -568,6 +569,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += _site_problems(sc)
     problems += fleet_time_problems(sc)
     problems += _jurisdiction_problems(sc)
+    problems += routing_problems(sc)
     problems += _grid_region_problems(sc)
     problems += _pool_problems(sc)
     problems += _replica_problems(sc)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
+from gigawatt.scenario.routing import Placement, RoutingSpec
 from gigawatt.scenario.targets import GpuTarget
 
 __all__ = [
@@ -222,8 +223,9 @@ class InferenceWorkload(StrictModel):
     kind: Literal["inference"] = "inference"
     name: ScopeName
     """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
-    target: GpuTarget
-    """GPUs the service may use (its pool)."""
+    target: GpuTarget = None  # type: ignore[assignment]
+    """GPUs the service may use (its pool); required unless ``placements`` are given (it is then
+    ``placements[0].target``)."""
     model: str | ModelArchitecture
     """Preset name (``Llama-3-8B``, ``Llama-3-70B``, ``Llama-3-405B``, ``Mixtral-8x7B``, ...) or architecture."""
     serving: ServingSpec = ServingSpec()
@@ -238,6 +240,22 @@ class InferenceWorkload(StrictModel):
     """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
     ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
     ``gigawatt check`` rejects a target outside them."""
+    placements: list[Placement] | None = Field(None, min_length=1, max_length=100)
+    """Several GPU targets, possibly in different sites, that serve the service together (each sized by its
+    own autoscaler for the demand routed to it); ``None``: ``target`` only. See ``routing``."""
+    routing: RoutingSpec | None = None
+    """How demand is split between ``placements`` (policy, user regions, spill-over, failover)."""
+
+    @model_validator(mode="after")
+    def _placements_target(self) -> InferenceWorkload:
+        if self.target is None:
+            if not self.placements:
+                raise ValueError("target is required (or placements: a list of GPU targets)")
+            # derived, not marked as set: edits of placements[0] carry over, and a dump leaves it out
+            object.__setattr__(self, "target", self.placements[0].target)
+        elif self.placements and self.target != self.placements[0].target:
+            raise ValueError("with placements, target must be placements[0].target (or be omitted)")
+        return self
 
     @model_validator(mode="after")
     def _disaggregation_limits(self) -> InferenceWorkload:

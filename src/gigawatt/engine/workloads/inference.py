@@ -266,18 +266,24 @@ class InferenceHandler(WorkloadHandler):
 
     # -------------------------------------------------------------------------------------------- start
     def start(self) -> None:
-        spec = self.spec
         P, O = self._tokens()
         self.token_samples = (P, O)
         self.tokens = TokenStats.from_samples(P, O)
         self.demand_rps = self._demand()
+        self.start_fleet()
+
+    def start_fleet(self) -> None:
+        """Size the fleet for ``self.demand_rps`` and add its GPU occupancy to the ledger (profiles kept in
+        ``self.profiles`` so that :meth:`withdraw_fleet` can take them back)."""
+        spec = self.spec
+        self.profiles: list[tuple[int, Phase, np.ndarray]] = []
         if self.disagg is not None:
             self.fleet_result = self._disaggregated(1.0, 1.0, f"workloads[{self.index}] ({spec.name})")
             f = self.fleet_result.frame
             for g, share in zip(self.p_groups, self.p_share, strict=True):
-                self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
+                self._profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share)
             for g, share in zip(self.groups, self.group_share, strict=True):
-                self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share)
+                self._profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share)
             return
         res = simulate_fleet(
             self.demand_rps,
@@ -300,11 +306,22 @@ class InferenceHandler(WorkloadHandler):
             keep = np.ones_like(active)
             np.divide(usable.astype(float), active, out=keep, where=active > usable)
         for g, share in zip(self.groups, self.group_share, strict=True):
-            self.ctx.ledger.add_profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share * keep)
-            self.ctx.ledger.add_profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share * keep)
+            self._profile(int(g), Phase.PREFILL, f["prefill_gpus"].to_numpy() * share * keep)
+            self._profile(int(g), Phase.DECODE, f["decode_gpus"].to_numpy() * share * keep)
         if spec.shared_with_training is not None:
             self.obtained = np.zeros(self.ctx.clock.n_steps, dtype=np.int64)
             self.ctx.env.process(self._borrow_nodes(f["gpus"].to_numpy()))
+
+    def _profile(self, group: int, phase: Phase, gpus: np.ndarray) -> None:
+        self.ctx.ledger.add_profile(group, phase, gpus)
+        self.profiles.append((group, phase, gpus))
+
+    def withdraw_fleet(self) -> None:
+        """Take the fleet's ledger profiles back (before sizing it again for other demand; not with a shared
+        pool)."""
+        for g, phase, gpus in self.profiles:
+            self.ctx.ledger.add_profile(g, phase, -gpus)
+        self.profiles = []
 
     def _disaggregated(self, thr_p: Any, thr_d: Any, label: str | None = None) -> FleetResult:
         assert self.disagg is not None
@@ -428,6 +445,7 @@ class InferenceHandler(WorkloadHandler):
                 throughput_frac=thr,
                 phase_power_w=self.power,
             )
+        self.final_replicas = (ready, starting, thr)
         f = res.frame
         cols = {f"{name}:{c}": f[c].to_numpy(dtype=float) for c in SERVICE_COLUMNS}
         cols[f"{name}:gpus"] = f["gpus"].to_numpy(dtype=float)
