@@ -136,7 +136,7 @@ def main() -> None:
         if distributed is not None:
             with (
                 distributed.LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
                 ) as cl,
                 distributed.Client(cl) as client,
             ):

@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "gigawatt.rng": 0,
     "gigawatt._html": 0,
     "gigawatt._version": 0,
+    "gigawatt.jit": 0,
     "gigawatt.physics": 1,
     "gigawatt.perf": 2,
     "gigawatt.catalog": 3,
@@ -62,6 +63,8 @@ LAYERS: dict[str, int] = {
     "gigawatt": 9,
     "gigawatt.cli": 9,
     "gigawatt.__main__": 9,
+    "gigawatt.jit.warm": 9,
+    "gigawatt.jit.__main__": 9,
 }
 LAYER_NAMES = [
     "base",

@@ -181,7 +181,7 @@ def test_dask_local_cluster_gives_the_same_rows() -> None:
     local = sweep(_base(), axes, seeds=2, workers=1)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

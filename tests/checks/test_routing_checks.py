@@ -13,7 +13,7 @@ from tests.multisite_case import three_sites_dict
 
 import gigawatt as gw
 from gigawatt.checks.load import load_scenario
-from gigawatt.scenario.routing import placement_names
+from gigawatt.scenario.resolve import placement_names
 
 
 def _problems(d: dict[str, Any]) -> dict[str, str]:

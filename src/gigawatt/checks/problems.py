@@ -24,6 +24,7 @@ import pandas as pd
 
 from gigawatt.catalog import suggest
 from gigawatt.checks.fleet_time import fleet_time_problems
+from gigawatt.checks.jurisdictions import site_jurisdictions
 from gigawatt.checks.limits import ResourceLimits, resource_problems
 from gigawatt.checks.routing import routing_problems
 from gigawatt.checks.targets import target_problems
@@ -359,23 +360,6 @@ def _site_problems(sc: Scenario) -> list[tuple[str, str]]:
                     )
                 )
     return problems
-
-
-#: EU member states (ISO 3166-1 alpha-2; Greece is ``GR`` in ISO although the EU writes ``EL``): the 27 since
-#: the United Kingdom left on 2020-02-01 (Treaty on European Union Art. 49/50; europa.eu, "EU countries").
-#: ``allowed_jurisdictions: [EU]`` admits a site whose jurisdiction or country code is one of them.
-EU_MEMBER_COUNTRY_CODES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
-
-
-def site_jurisdictions(site: Any) -> frozenset[str]:
-    """Jurisdictions a site belongs to: its ``jurisdiction`` (default ``location.country_code``), its country
-    code, and ``EU`` when either is an EU member state."""
-    own = {site.jurisdiction or site.location.country_code, site.location.country_code}
-    if own & EU_MEMBER_COUNTRY_CODES:
-        own.add("EU")
-    return frozenset(own)
 
 
 def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:

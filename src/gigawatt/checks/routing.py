@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from gigawatt.checks.inference import model_spec, serving_config, slo_problems
+from gigawatt.checks.jurisdictions import site_jurisdictions
 from gigawatt.perf.llm import MODEL_PRESETS, AcceleratorPerf, kv_cache_capacity_tokens
-from gigawatt.scenario.resolve import target_groups
+from gigawatt.scenario.resolve import placement_names, target_groups
 from gigawatt.scenario.root import Scenario
-from gigawatt.scenario.routing import SUM_TOL, placement_names
+from gigawatt.scenario.routing import SUM_TOL
 
 __all__ = ["routing_problems"]
 
@@ -25,8 +26,6 @@ def routing_problems(sc: Scenario) -> list[tuple[str, str]]:
     ``allowed_jurisdictions`` (data residency: the router never sends a request outside them); ``weighted``
     needs a weight on every placement, summing to 1; features that do not combine with placements yet.
     """
-    from gigawatt.checks.problems import site_jurisdictions  # a cycle at import time otherwise
-
     problems: list[tuple[str, str]] = []
     wl: Any
     for wi, wl in enumerate(sc.workloads):

@@ -42,6 +42,7 @@ from gigawatt.engine.plant import build_plant
 from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.physics import facility, it_power, power
+from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
 from gigawatt.physics.phases import Phase
 
 __all__ = [
@@ -456,8 +457,6 @@ class FacilityController:
         """``it_power_kw``, ``facility_power_kw`` (T, H) and ``site_facility_power_kw`` (T, S) of :meth:`evaluate`
         at the given throughput, alone: what the supply stage's look-ahead reads, from the compiled facility
         power (:func:`gigawatt.physics.facility.facility_power_given_throughput_kw`; the same equations)."""
-        from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
-
         t: slice | np.ndarray = slice(step0, step0 + occupancy.shape[0]) if step_idx is None else step_idx
         it = self.it_power(occupancy, t)
         dry_hall, wet_hall = self.hall_weather(t)

@@ -22,7 +22,7 @@ interpreted tier runs the callees' Python source as well.
 ``GIGAWATT_JIT`` chooses the policy: ``tiered`` (default), ``compiled`` (always call the compiled kernels,
 numba's plain behaviour) or ``interpreted`` (never compile; for tests and debugging). To have every kernel
 compiled before the first run, e.g. when building a container image or after installing on a cluster,
-warm the cache once: ``python -m gigawatt.jit`` (:func:`warm_cache`).
+warm the cache once: ``python -m gigawatt.jit`` (:func:`gigawatt.jit.warm.warm_cache`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ __all__ = [
     "kernel_sources_digest",
     "tiered",
     "user_cache_dir",
-    "warm_cache",
 ]
 
 #: Policies of :class:`TieredKernel` (environment variable ``GIGAWATT_JIT``).
@@ -56,7 +55,7 @@ _mode_override: list[str] = []
 
 
 def jit_mode() -> str:
-    """The policy in force: ``GIGAWATT_JIT`` (default ``tiered``), or the one :func:`warm_cache` sets."""
+    """The policy in force: ``GIGAWATT_JIT`` (default ``tiered``), or the one :func:`gigawatt.jit.warm.warm_cache` sets."""
     if _mode_override:
         return _mode_override[-1]
     mode = os.environ.get("GIGAWATT_JIT", "tiered").strip().lower() or "tiered"
@@ -197,46 +196,6 @@ def tiered(work: Callable[..., float], budget: float) -> Callable[[Dispatcher], 
         return TieredKernel(dispatcher, work, budget)
 
     return wrap
-
-
-def warm_cache() -> dict[str, int]:
-    """Compile every kernel a simulation uses, for the argument types it passes, into numba's cache.
-
-    Runs a one-day reference scenario and the request-level, queueing and TTFT-quantile kernels on tiny inputs
-    with the ``compiled`` policy. Afterwards tiered kernels find their compiled versions in the cache and
-    use them from the first call. Returns the number of compiled signatures per kernel.
-    """
-    import numpy as np
-
-    import gigawatt as gw
-    from gigawatt.engine import inference_sim
-    from gigawatt.perf.fleet import colocated, latency
-    from gigawatt.perf.llm import ServingConfig, iteration_coeffs, kv_cache_capacity_tokens, model_preset
-    from gigawatt.physics import dispatch, psychrometrics
-
-    _mode_override.append("compiled")
-    try:
-        gw.simulate(gw.load_scenario("reference").updated({"horizon_h": 24}))
-        acc = gw.catalog.accelerator("H100-SXM")
-        from gigawatt.perf.llm import AcceleratorPerf
-
-        a, m, cfg = AcceleratorPerf.from_mapping(acc), model_preset("Llama-3-8B"), ServingConfig()
-        inference_sim.simulate_requests(
-            [0.0, 0.1], [10, 20], [5, 5], 1, iteration_coeffs(m, a, cfg), kv_cache_capacity_tokens(m, a, cfg)
-        )
-        colocated._serve_queue(np.ones(2), np.ones(2), 300.0, 60.0)
-        one = np.ones(1)
-        latency._ttft_quantiles_kernel(0.5, np.ones((1, 2)), np.full(2, 0.5), one, one, one)
-    finally:
-        _mode_override.pop()
-    kernels = {
-        "dispatch": dispatch._dispatch_kernel,
-        "wet_bulb": psychrometrics._wet_bulb_kernel,
-        "request_level": inference_sim._simulate_kernel,
-        "autoscaler": gw.perf.fleet.autoscaler._autoscale_kernel,
-        "serve_queue": colocated._serve_queue,
-    }
-    return {name: len(k.dispatcher.signatures) for name, k in kernels.items()}
 
 
 #: The numba cache directory in use (set when gigawatt is imported, before any kernel is defined).

@@ -2,7 +2,8 @@
 
 import time
 
-from gigawatt.jit import CACHE_DIR, warm_cache
+from gigawatt.jit import CACHE_DIR
+from gigawatt.jit.warm import warm_cache
 
 t0 = time.perf_counter()
 compiled = warm_cache()

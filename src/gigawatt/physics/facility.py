@@ -38,6 +38,11 @@ import numpy.typing as npt
 from gigawatt.physics import cooling as cool
 from gigawatt.physics import electrical as elec
 from gigawatt.physics import it_power, thermal, water
+from gigawatt.physics.facility_kernel import (
+    facility_power_given_throughput_compiled,
+    facility_power_kw_compiled,
+    facility_power_params,
+)
 
 __all__ = [
     "COOLING_CAPACITY_FRAC",
@@ -116,8 +121,6 @@ class FacilityPlant:
     @cached_property
     def power_params(self) -> FloatArray:
         """Parameter table of the compiled facility power (:mod:`~gigawatt.physics.facility_kernel`)."""
-        from gigawatt.physics.facility_kernel import facility_power_params
-
         return facility_power_params(
             self.cooling,
             (self.pdu_installed_kw, self.pdu_coeffs),
@@ -390,8 +393,6 @@ def facility_power_given_throughput_kw(
     db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
     wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
     x = np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
-    from gigawatt.physics.facility_kernel import facility_power_given_throughput_compiled
-
     fan_max_kw = (
         plant.server_fan_max_kw
         if server_fan_frac is None
@@ -537,8 +538,6 @@ def facility_power_kw(
     """Facility power [kW] of a given IT power (monotone increasing in ``it_kw``): ``facility_power_kw`` of
     :func:`evaluate_it_power` alone, compiled (:mod:`~gigawatt.physics.facility_kernel`: the same equations
     in one pass over the elements; :func:`facility_power_kw_numpy` is the numpy form)."""
-    from gigawatt.physics.facility_kernel import facility_power_kw_compiled
-
     return facility_power_kw_compiled(plant.power_params, it_kw, dry_bulb_c, wet_bulb_c)
 
 

@@ -4,6 +4,8 @@ The checks of those references live in :mod:`gigawatt.checks.targets`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from gigawatt.catalog import suggest
 from gigawatt.scenario.root import Scenario
 from gigawatt.scenario.targets import GpuTarget, PoolTarget
@@ -72,3 +74,26 @@ def target_groups(sc: Scenario, target: GpuTarget | PoolTarget) -> list[tuple[in
 def target_capacity_gpus(sc: Scenario, target: GpuTarget | PoolTarget) -> int:
     """Number of GPUs in the halls/groups a target covers."""
     return sum(sc.sites[si].halls[hi].racks[gi].n_accelerators for si, hi, gi in target_groups(sc, target))
+
+
+def placement_names(wl: Any, sc: Scenario | None = None) -> list[str]:
+    """Labels of a service's placements (``placements[].name``, default the site, or ``<site>-<hall>``)."""
+    out: list[str] = []
+    refs = [p.target.hall for p in wl.placements]
+    sites: list[str] = []
+    for ref in refs:
+        site = ref.split("/", 1)[0] if "/" in ref else None
+        if site is None and sc is not None:
+            try:
+                site = sc.sites[resolve_hall(sc, ref)[0]].name
+            except KeyError:
+                site = None
+        sites.append(site or ref)
+    for p, site, ref in zip(wl.placements, sites, refs, strict=True):
+        if p.name is not None:
+            out.append(p.name)
+        elif sites.count(site) > 1:
+            out.append(f"{site}-{ref.rsplit('/', 1)[-1]}")
+        else:
+            out.append(site)
+    return out

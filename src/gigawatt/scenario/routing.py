@@ -7,7 +7,7 @@ split between them, when it spills over and how it fails over. See ``docs/models
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,9 +15,9 @@ from gigawatt.scenario.base import ScopeName, StrictModel
 from gigawatt.scenario.targets import GpuTarget
 
 if TYPE_CHECKING:
-    from gigawatt.scenario.root import Scenario
+    pass
 
-__all__ = ["Placement", "RoutingSpec", "UserRegion", "placement_names"]
+__all__ = ["Placement", "RoutingSpec", "UserRegion"]
 
 #: Tolerance on shares that must sum to 1.
 SUM_TOL = 1e-6
@@ -87,28 +87,3 @@ class RoutingSpec(StrictModel):
         if self.policy in ("nearest", "lowest_latency") and not self.users:
             raise ValueError(f"policy {self.policy!r} needs users (regions with latitude, longitude, share)")
         return self
-
-
-def placement_names(wl: Any, sc: Scenario | None = None) -> list[str]:
-    """Labels of a service's placements (``placements[].name``, default the site, or ``<site>-<hall>``)."""
-    out: list[str] = []
-    refs = [p.target.hall for p in wl.placements]
-    sites: list[str] = []
-    for ref in refs:
-        site = ref.split("/", 1)[0] if "/" in ref else None
-        if site is None and sc is not None:
-            from gigawatt.scenario.resolve import resolve_hall
-
-            try:
-                site = sc.sites[resolve_hall(sc, ref)[0]].name
-            except KeyError:
-                site = None
-        sites.append(site or ref)
-    for p, site, ref in zip(wl.placements, sites, refs, strict=True):
-        if p.name is not None:
-            out.append(p.name)
-        elif sites.count(site) > 1:
-            out.append(f"{site}-{ref.rsplit('/', 1)[-1]}")
-        else:
-            out.append(site)
-    return out

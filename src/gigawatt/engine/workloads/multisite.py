@@ -28,11 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gigawatt.engine.clock import wall_clock_offset_h
+from gigawatt.engine.energy import FlatTariff, SiteSupply
+from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.engine.workloads.inference import SERVICE_COLUMNS, InferenceHandler
 from gigawatt.perf import routing as rt
 from gigawatt.perf.fleet import SLO, TokenStats, evaluate_fleet, prefill_time_idle_s, replica_capacity_per_s
-from gigawatt.scenario.routing import placement_names
+from gigawatt.scenario.resolve import placement_names
 
 __all__ = ["MultiSiteInferenceHandler", "inference_handler"]
 
@@ -90,10 +93,6 @@ class MultiSiteInferenceHandler(WorkloadHandler):
     # ------------------------------------------------------------------------------------------ routing
     def _site_signal(self, what: str) -> np.ndarray:
         """(T, P) grid energy price [USD/MWh] or carbon intensity [gCO2/kWh] of each placement's site."""
-        from gigawatt.engine.clock import wall_clock_offset_h
-        from gigawatt.engine.energy import FlatTariff, SiteSupply
-        from gigawatt.engine.weather import site_weather
-
         sc, clock = self.ctx.scenario, self.ctx.clock
         cache: dict[int, np.ndarray] = {}
         for si in np.unique(self.site_idx):
