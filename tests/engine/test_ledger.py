@@ -53,3 +53,38 @@ def test_negative_occupancy_is_a_bug() -> None:
     led = LoadLedger(_clock(), 1)
     with pytest.raises(RuntimeError, match="negative"):
         led.change(10.0, 0, Phase.PREFILL, -1)
+
+
+def test_range_queries_moving_forward_fold_the_past_and_match_the_whole_horizon() -> None:
+    """The controller's queries move forward: changes before a query's start are folded once (whole GPUs only),
+    and every answer equals the same slice of the whole-horizon occupancy, including changes recorded late
+    (time-stamped before a folded step), fractional changes (never folded) and a query going back in time."""
+    rng = np.random.default_rng(7)
+    n, step_s = 200, 60.0
+    led = LoadLedger(_clock(n, step_s), 3)
+    reference = LoadLedger(_clock(n, step_s), 3)
+    for s0 in range(0, n - 10, 10):
+        for _ in range(25):
+            t = float(
+                rng.uniform(max(0.0, (s0 - 30) * step_s), (s0 + 10) * step_s)
+            )  # some before folded steps
+            g, ph = int(rng.integers(3)), int(rng.integers(N_PHASES))
+            d = float(rng.integers(1, 9)) if rng.random() < 0.8 else float(rng.uniform(0.1, 3.0))
+            for lg in (led, reference):
+                lg.change(t, g, ph, d)
+        if s0 % 40 == 0:  # batched changes too
+            tb = rng.uniform(s0 * step_s, (s0 + 10) * step_s, 5)
+            gb, pb, db = (
+                rng.integers(3, size=5),
+                rng.integers(N_PHASES, size=5),
+                rng.integers(1, 5, 5).astype(float),
+            )
+            for lg in (led, reference):
+                lg.change_many(tb, gb, pb, db)
+        got = led.occupancy_range(s0, s0 + 10)
+        assert_allclose(got, reference.occupancy()[s0 : s0 + 10], rtol=1e-12, atol=1e-9)
+    assert led._fold_step > 0 and led._folded.sum() > 0  # the past was folded, not re-read
+    assert_allclose(
+        led.occupancy_range(5, 25), reference.occupancy()[5:25], rtol=1e-12, atol=1e-9
+    )  # back in time
+    assert_allclose(led.occupancy(), reference.occupancy(), rtol=1e-12, atol=1e-9)

@@ -35,6 +35,14 @@ class LoadLedger:
         self._d: list[float] = []
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # from change_many
         self._n_chunked = 0
+        # range queries (`occupancy_range`) see the changes not yet folded: whole-GPU changes before the
+        # earliest step a query starts at are summed once into `_folded` (exact: sums of integers), so a
+        # controller asking about the steps since its last decision costs O(new changes), not O(all changes)
+        self._rq: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._rq_n_list = 0  # entries of the `_t` lists already handed to `_rq`
+        self._rq_n_chunks = 0  # chunks of `_chunks` already handed to `_rq`
+        self._folded = np.zeros(n_groups * N_PHASES)
+        self._fold_step = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
         self._profiles: np.ndarray | None = None
@@ -106,22 +114,44 @@ class LoadLedger:
             return np.zeros((idx.size, self.n_groups, N_PHASES))
         return self._profiles[idx]
 
-    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """All changes as four arrays, merged into one chunk so repeated reads stay O(changes) in numpy
-        (``n_changes`` is unchanged)."""
-        if len(self._chunks) != 1 or self._t:
-            t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
-            g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
-            p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
-            d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
-            self._n_chunked += len(self._t)
-            self._t, self._g, self._p, self._d = [], [], [], []
-            self._chunks = [(t, g, p, d)]
-        return self._chunks[0]
+    def _unfolded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The changes not yet folded into ``_folded`` (the new ones since the last range query appended)."""
+        if self._rq_n_list < len(self._t):
+            a = self._rq_n_list
+            self._rq.append(
+                (
+                    np.asarray(self._t[a:], dtype=float),
+                    np.asarray(self._g[a:], dtype=np.int64),
+                    np.asarray(self._p[a:], dtype=np.int64),
+                    np.asarray(self._d[a:], dtype=float),
+                )
+            )
+            self._rq_n_list = len(self._t)
+        if self._rq_n_chunks < len(self._chunks):
+            self._rq.extend(self._chunks[self._rq_n_chunks :])
+            self._rq_n_chunks = len(self._chunks)
+        if len(self._rq) > 1:
+            rq = self._rq
+            self._rq = [
+                (
+                    np.concatenate([c[0] for c in rq]),
+                    np.concatenate([c[1] for c in rq]),
+                    np.concatenate([c[2] for c in rq]),
+                    np.concatenate([c[3] for c in rq]),
+                )
+            ]
+        if not self._rq:
+            return (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        return self._rq[0]
 
     def occupancy_range(self, step0: int, step1: int) -> np.ndarray:
         """Step-averaged active GPUs ``(step1-step0, n_groups, N_PHASES)`` of steps ``step0..step1`` from the
-        changes recorded so far (same time weighting as :meth:`occupancy`; cost O(changes), not O(horizon))."""
+        changes recorded so far (same time weighting as :meth:`occupancy`).
+
+        Cost O(changes since the last query) when queries move forward in time, as the controller's do:
+        whole-GPU changes before ``step0`` are folded into one level per group and phase (exact, being sums of
+        integers) and not read again. A query that starts before the folded steps reads every change.
+        """
         n, dt = step1 - step0, self.clock.step_s
         out = (
             np.zeros((n, self.n_groups, N_PHASES))
@@ -130,18 +160,35 @@ class LoadLedger:
         )
         if n <= 0 or not (self._t or self._chunks):
             return out
-        t, g, p, d = self._compact()
-        k = np.floor(t / dt).astype(np.int64)
         m = self.n_groups * N_PHASES
+        if step0 >= self._fold_step:
+            t, g, p, d = self._unfolded()
+            folded = self._folded
+        else:  # before the folded steps: every change
+            t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
+            g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
+            p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
+            d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
+            folded = np.zeros(m)
+        k = np.floor(t / dt).astype(np.int64)
         cell = g * N_PHASES + p
         before = k < step0
-        start = np.bincount(cell[before], weights=d[before], minlength=m).reshape(self.n_groups, N_PHASES)
+        start = (folded + np.bincount(cell[before], weights=d[before], minlength=m)).reshape(
+            self.n_groups, N_PHASES
+        )
         inside = (k >= step0) & (k < step1)
         ki, ci, di = k[inside] - step0, cell[inside], d[inside]
         full = np.bincount((ki + 1) * m + ci, weights=di, minlength=(n + 1) * m).reshape(n + 1, -1)
         frac = ((k[inside] + 1) * dt - t[inside]) / dt
         part = np.bincount(ki * m + ci, weights=di * frac, minlength=n * m).reshape(n, -1)
         level = np.cumsum(full, axis=0)[:n] + part
+        if step0 >= self._fold_step and before.any():
+            fold = before & (d == np.round(d)) & (np.abs(d) < 2.0**50)
+            if fold.any():
+                self._folded = self._folded + np.bincount(cell[fold], weights=d[fold], minlength=m)
+                keep = ~fold
+                self._rq = [(t[keep], g[keep], p[keep], d[keep])]
+            self._fold_step = step0
         return out + start + level.reshape(n, self.n_groups, N_PHASES)
 
     def occupancy(self) -> np.ndarray:
