@@ -296,11 +296,9 @@ def test_dask_workers_take_large_arrays_from_the_heap() -> None:
 def test_a_worker_is_warmed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    import gigawatt.engine.core
-
     sweep_module = sys.modules["gigawatt.sweep"]
     calls: list[Any] = []
-    monkeypatch.setattr(gigawatt.engine.core, "simulate", lambda sc, **kw: calls.append(sc))
+    monkeypatch.setattr(sweep_module, "simulate", lambda sc, **kw: calls.append(sc))
     monkeypatch.setattr(sweep_module, "_WARMED", False)
     sweep_module._warm_worker()
     sweep_module._warm_worker()
