@@ -39,7 +39,6 @@ class LoadLedger:
         # earliest step a query starts at are summed once into `_folded` (exact: sums of integers), so a
         # controller asking about the steps since its last decision costs O(new changes), not O(all changes)
         self._rq: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._rq_n_list = 0  # entries of the `_t` lists already handed to `_rq`
         self._rq_n_chunks = 0  # chunks of `_chunks` already handed to `_rq`
         self._folded = np.zeros(n_groups * N_PHASES)
         self._fold_step = 0
@@ -116,17 +115,17 @@ class LoadLedger:
 
     def _unfolded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The changes not yet folded into ``_folded`` (the new ones since the last range query appended)."""
-        if self._rq_n_list < len(self._t):
-            a = self._rq_n_list
-            self._rq.append(
+        if self._t:  # single changes become one more chunk (the lists are not kept: memory)
+            self._chunks.append(
                 (
-                    np.asarray(self._t[a:], dtype=float),
-                    np.asarray(self._g[a:], dtype=np.int64),
-                    np.asarray(self._p[a:], dtype=np.int64),
-                    np.asarray(self._d[a:], dtype=float),
+                    np.asarray(self._t, dtype=float),
+                    np.asarray(self._g, dtype=np.int64),
+                    np.asarray(self._p, dtype=np.int64),
+                    np.asarray(self._d, dtype=float),
                 )
             )
-            self._rq_n_list = len(self._t)
+            self._n_chunked += len(self._t)
+            self._t, self._g, self._p, self._d = [], [], [], []
         if self._rq_n_chunks < len(self._chunks):
             self._rq.extend(self._chunks[self._rq_n_chunks :])
             self._rq_n_chunks = len(self._chunks)
