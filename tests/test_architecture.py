@@ -34,8 +34,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 SRC = Path(os.environ.get("GIGAWATT_ARCH_SRC", Path(__file__).resolve().parents[1] / "src" / "gigawatt"))
 
 #: Layers by module prefix (longest prefix wins), lowest first.
@@ -88,16 +86,6 @@ SCENARIO_MAY_IMPORT: dict[str, str] = {
 
 #: Third-party modules that may be imported inside a function (start-up cost; optional features).
 LAZY_THIRD_PARTY = {"matplotlib", "pvlib", "scipy", "tqdm", "distributed", "dask"}
-
-#: Import cycles through files other helpers are splitting right now (engine/workloads/training.py,
-#: perf/fleet.py, engine/inference_sim.py, physics/cooling.py, physics/dispatch.py, physics/storage.py,
-#: sweep.py), as frozensets of module names → why. Expected failures (strict): the lead removes an entry once the
-#: cycle is cut after merging; a cut cycle still listed here fails its test.
-XFAIL_CYCLES_IN_FILES_BEING_SPLIT: dict[frozenset[str], str] = {}
-
-#: Function-local imports in files being split, ``(module, imported module)`` → why. Expected failures (strict),
-#: like :data:`XFAIL_CYCLES_IN_FILES_BEING_SPLIT`.
-XFAIL_LOCAL_IMPORTS_IN_FILES_BEING_SPLIT: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -263,7 +251,7 @@ def _upward_imports(imports: list[Import], modules: dict[str, Path]) -> list[str
 def _local_import_problems(imports: list[Import]) -> list[str]:
     bad = []
     for imp in imports:
-        if not imp.local or (imp.module, imp.target) in XFAIL_LOCAL_IMPORTS_IN_FILES_BEING_SPLIT:
+        if not imp.local:
             continue
         if imp.target not in LAZY_THIRD_PARTY:
             bad.append(f"{_edge(imp)}: import it at the top of the module")
@@ -280,21 +268,10 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_no_import_cycles() -> None:
-    cycles = [c for c in _cycles(IMPORTS, MODULES) if frozenset(c) not in XFAIL_CYCLES_IN_FILES_BEING_SPLIT]
+    cycles = _cycles(IMPORTS, MODULES)
     assert not cycles, "import cycles (module-level and function-local imports):\n" + "\n".join(
         "  " + " → ".join(c) for c in cycles
     )
-
-
-@pytest.mark.parametrize(
-    "cycle",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(reason=why, strict=True))
-        for c, why in XFAIL_CYCLES_IN_FILES_BEING_SPLIT.items()
-    ],
-)
-def test_known_cycle_is_cut(cycle: frozenset[str]) -> None:
-    assert all(frozenset(c) != cycle for c in _cycles(IMPORTS, MODULES)), f"still a cycle: {sorted(cycle)}"
 
 
 def test_layers_import_only_downwards() -> None:
@@ -318,17 +295,6 @@ def test_scenario_imports_only_catalog_and_constant_tables() -> None:
 def test_function_local_imports_only_for_heavy_third_party_modules() -> None:
     bad = _local_import_problems(IMPORTS)
     assert not bad, "function-local imports:\n" + "\n".join("  " + b for b in bad)
-
-
-@pytest.mark.parametrize(
-    ("module", "target"),
-    [
-        pytest.param(m, t, marks=pytest.mark.xfail(reason=why, strict=True))
-        for (m, t), why in XFAIL_LOCAL_IMPORTS_IN_FILES_BEING_SPLIT.items()
-    ],
-)
-def test_known_local_import_is_gone(module: str, target: str) -> None:
-    assert not any(i.local and i.module == module and i.target == target for i in IMPORTS)
 
 
 def test_the_rules_can_fail(tmp_path: Path) -> None:
