@@ -374,6 +374,25 @@ def _nominal_heat_kw(
     return fan_max_kw, it_nominal + plant.in_room_loss_kw(it_nominal)
 
 
+def _broadcast_inputs(
+    fixed_it_kw: npt.ArrayLike,
+    dynamic_it_kw: npt.ArrayLike,
+    dry_bulb_c: npt.ArrayLike,
+    wet_bulb_c: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Fixed and dynamic IT power [kW] and ambient dry/wet bulb [°C] as float arrays of the IT powers' common
+    shape (read-only broadcast views)."""
+    fixed = np.asarray(fixed_it_kw, dtype=float)
+    dyn = np.asarray(dynamic_it_kw, dtype=float)
+    shape = np.broadcast_shapes(fixed.shape, dyn.shape)
+    return (
+        np.broadcast_to(fixed, shape),
+        np.broadcast_to(dyn, shape),
+        np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape),
+        np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape),
+    )
+
+
 def facility_power_given_throughput_kw(
     plant: FacilityPlant,
     fixed_it_kw: npt.ArrayLike,
@@ -385,13 +404,8 @@ def facility_power_given_throughput_kw(
 ) -> FloatArray:
     """``facility_power_kw`` of :func:`facility_flows` with ``throughput_frac`` given, alone: the same
     arithmetic without the thermal limit, capacity, temperatures and water (for sampling the facility curve)."""
-    fixed = np.asarray(fixed_it_kw, dtype=float)
-    dyn = np.asarray(dynamic_it_kw, dtype=float)
-    shape = np.broadcast_shapes(fixed.shape, dyn.shape)
-    fixed = np.broadcast_to(fixed, shape)
-    dyn = np.broadcast_to(dyn, shape)
-    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
-    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
+    fixed, dyn, db, wb = _broadcast_inputs(fixed_it_kw, dynamic_it_kw, dry_bulb_c, wet_bulb_c)
+    shape = fixed.shape
     x = np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
     fan_max_kw = (
         plant.server_fan_max_kw
@@ -480,13 +494,8 @@ def facility_flows(
         :func:`evaluate_it_power` outputs plus ``throughput_frac``, ``thermal_throughput_frac`` (what the
         thermal limit alone allows), ``server_fan_power_kw``, ``ambient_dry_bulb_c``, ``ambient_wet_bulb_c``.
     """
-    fixed = np.asarray(fixed_it_kw, dtype=float)
-    dyn = np.asarray(dynamic_it_kw, dtype=float)
-    shape = np.broadcast_shapes(fixed.shape, dyn.shape)
-    fixed = np.broadcast_to(fixed, shape)
-    dyn = np.broadcast_to(dyn, shape)
-    db = np.broadcast_to(np.asarray(dry_bulb_c, dtype=float), shape)
-    wb = np.broadcast_to(np.asarray(wet_bulb_c, dtype=float), shape)
+    fixed, dyn, db, wb = _broadcast_inputs(fixed_it_kw, dynamic_it_kw, dry_bulb_c, wet_bulb_c)
+    shape = fixed.shape
     x_given = (
         None if throughput_frac is None else np.broadcast_to(np.asarray(throughput_frac, dtype=float), shape)
     )
