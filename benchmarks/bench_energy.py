@@ -10,6 +10,7 @@ naive implementation the numba kernel replaces), on the first 10,000 steps, extr
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -65,40 +66,25 @@ def python_loop(demand: np.ndarray, cap: np.ndarray, mr: np.ndarray, b: Battery,
 def main() -> None:
     x = inputs()
 
+    supply = dsp.DispatchInputs(
+        step_h=STEP_H,
+        grid_cap_mw=x["cap"],
+        export_cap_mw=5.0,
+        must_run_mw=x["mr"],
+        gas_units=x["gas"],
+        battery=x["battery"],
+        policy="price_arbitrage",
+        price_usd_per_mwh=x["price"],
+    )
+
     def one_pass() -> dsp.DispatchResult:
-        return dsp.dispatch(
-            x["demand"],
-            dsp.DispatchInputs(
-                STEP_H,
-                x["cap"],
-                5.0,
-                x["mr"],
-                x["gas"],
-                x["battery"],
-                "price_arbitrage",
-                price_usd_per_mwh=x["price"],
-            ),
-        )
+        return dsp.dispatch(x["demand"], supply)
 
     one_pass()  # compile (numba cache)
     t_one, res = best_of(one_pass)
     ch, dis = dsp.daily_signal_masks(x["price"], 288, 48, 48)
 
-    prepared = dsp.prepare_dispatch(
-        N,
-        dsp.DispatchInputs(
-            STEP_H,
-            x["cap"],
-            5.0,
-            x["mr"],
-            x["gas"],
-            x["battery"],
-            "price_arbitrage",
-            price_usd_per_mwh=x["price"],
-            charge_mask=ch,
-            discharge_mask=dis,
-        ),
-    )
+    prepared = dsp.prepare_dispatch(N, dataclasses.replace(supply, charge_mask=ch, discharge_mask=dis))
 
     def blocks() -> None:
         soc, online, countdown = prepared._initial(None)
