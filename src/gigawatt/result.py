@@ -61,8 +61,10 @@ __all__ = [
     "build_timeseries",
     "check_output_dir",
     "compact_timeseries",
+    "frame_from_columns",
     "load_result",
     "summarize_events",
+    "timeseries_columns",
 ]
 
 log = logging.getLogger(__name__)
@@ -177,9 +179,42 @@ def _it_scope2_location_kgco2(fleet: Fleet, flows: dict[str, np.ndarray]) -> np.
 
 def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> pd.DataFrame:
     """Assemble the canonical time-series DataFrame from the controller's arrays."""
+    return frame_from_columns(timeseries_columns(clock, fleet, flows), clock.times)
+
+
+def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """A DataFrame holding the given 1-D arrays as its columns without copying them.
+
+    ``pd.DataFrame(columns)`` stacks every column of a dtype into one 2-D block, a copy of the whole time
+    series (a year at 15-s steps: about 17 MB per column); here each column stays its own block. An array
+    passed for two columns is copied for the second, so that no two columns share memory. Falls back to
+    ``pd.DataFrame`` where pandas lacks ``pandas.api.internals.create_dataframe_from_blocks`` (before 2.3).
+    """
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pragma: no cover - pandas < 2.3
+        return pd.DataFrame(columns, index=index)
+    blocks = []
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    for i, arr in enumerate(columns.values()):
+        a = np.asarray(arr)
+        if a.ndim != 1 or a.shape[0] != len(index) or a.dtype == object:
+            return pd.DataFrame(columns, index=index)
+        key = (a.__array_interface__["data"][0], a.strides)
+        if key in seen:
+            a = a.copy()
+        seen.add((a.__array_interface__["data"][0], a.strides))
+        blocks.append((a[None, :], np.array([i], dtype=np.intp)))
+    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
+
+
+def timeseries_columns(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of :func:`build_timeseries` (name → array (T,)), in order."""
     cols: dict[str, np.ndarray] = {}
     n_h, n_s = fleet.n_halls, fleet.n_sites
-    occ_group = flows["occupancy_gpus"].sum(axis=2)  # (T, G) active GPU-equivalents
+    occ_group = (  # (T, G) active GPU-equivalents
+        flows["active_gpus"] if "active_gpus" in flows else flows["occupancy_gpus"].sum(axis=2)
+    )
     gpus_hall = fleet.n_gpus @ fleet.group_to_hall_matrix()  # (H,)
     occ_hall = occ_group @ fleet.group_to_hall_matrix()  # (T, H)
     thr = flows["throughput_frac"]
@@ -250,7 +285,7 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
                 cols[f"{key}:coolant_supply_c"] = flows["coolant_supply_c"][:, h]
                 cols[f"{key}:server_inlet_c"] = flows["inlet_c"][:, h]
                 cols[f"{key}:cooling_capacity_mw"] = flows["cooling_capacity_kw"][:, h] / 1e3
-    return pd.DataFrame(cols, index=clock.times)
+    return cols
 
 
 @dataclass

@@ -47,6 +47,8 @@ from gigawatt.physics.phases import Phase
 
 __all__ = [
     "BLACKOUT_TOL_FRAC",
+    "FINALIZE_CHUNK_STEPS",
+    "FINAL_FLOWS",
     "SLOPE_ESTIMATE_MARGIN",
     "FacilityController",
     "black_out",
@@ -171,6 +173,32 @@ class _Window:
         assert self.thr is not None
         return self.thr[step - self.start : end - self.start]
 
+
+#: Steps per block of :meth:`FacilityController.finalize` and :meth:`FacilityController.unsound_skips` (an
+#: engineering choice: a few MB of temporaries per block for a few halls, large enough that the per-block
+#: Python overhead is negligible; any size gives the same numbers, the model being elementwise in time).
+FINALIZE_CHUNK_STEPS = 1 << 15
+
+#: Flows that :meth:`FacilityController.finalize` keeps for the whole horizon (what the result's time series,
+#: the supply stage and the workloads read); the facility model's other outputs are dropped block by block.
+FINAL_FLOWS = (
+    "it_power_kw",
+    "cooling_power_kw",
+    "electrical_loss_kw",
+    "other_power_kw",
+    "facility_power_kw",
+    "server_fan_power_kw",
+    "water_l",
+    "thermal_overload_kw",
+    "coolant_supply_c",
+    "inlet_c",
+    "cooling_capacity_kw",
+    "accel_power_kw",
+    "host_power_kw",
+    "site_facility_power_kw",
+    "dry_bulb_c_site",
+    "wet_bulb_c_site",
+)
 
 #: A site's residual shortfall after every capping action counts as a blackout above this fraction of its
 #: facility demand (numerical tolerance of the capping bisection, which returns 0 where it fits).
@@ -866,31 +894,42 @@ class FacilityController:
         spans = [(a, b, lvl) for a, b, lvl in self._skips if b > a]
         if not spans:
             return set()
-        steps = np.concatenate([np.arange(a, b) for a, b, _ in spans])
-        owner = np.concatenate([np.full(b - a, i) for i, (a, b, _) in enumerate(spans)])
-        levels = np.stack([lvl for _, _, lvl in spans])[owner]  # (n, G, P)
-        occ = levels + self.ctx.ledger.profiles_at(steps)
-        it = self.it_power(occ, steps)
-        db, wb = self.hall_weather(steps)
-        flows = facility.facility_flows(
-            self.plant,
-            it["fixed_it_kw"],
-            it["dynamic_it_kw"],
-            db,
-            wb,
-            step_s=self.ctx.clock.step_s,
-            server_fan_frac=self.fan_frac(steps),
-            limits=self.ambient.rows(steps),
+        starts = np.array([a for a, _, _ in spans], dtype=np.int64)
+        lengths = np.array([b - a for a, b, _ in spans], dtype=np.int64)
+        # skipped step i belongs to span owner[i] (spans are in time order and do not overlap)
+        owner = np.repeat(np.arange(len(spans)), lengths)
+        steps = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
+            owner.size
         )
-        bad = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
-        bad |= (self.throughput_hall[steps] < 1.0).any(axis=1)
-        if self.supply.needs_feedback:
-            fac = flows["facility_power_kw"]
-            if self.hall_present is not None:
-                fac = fac * self.hall_present[steps]
-            demand = fac @ self.h2s
-            firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps)[steps]
-            bad |= (demand > firm).any(axis=1)
+        span_levels = np.stack([lvl for _, _, lvl in spans])  # (n_spans, G, P)
+        firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps) if self.supply.needs_feedback else None
+        bad = np.zeros(owner.size, dtype=bool)
+        # one facility evaluation per block of skipped steps (elementwise: the same numbers as one evaluation
+        # of them all, without whole-horizon temporaries)
+        for i0 in range(0, owner.size, FINALIZE_CHUNK_STEPS):
+            sl = slice(i0, i0 + FINALIZE_CHUNK_STEPS)
+            st = steps[sl]
+            occ = span_levels[owner[sl]] + self.ctx.ledger.profiles_at(st)
+            it = self.it_power(occ, st)
+            db, wb = self.hall_weather(st)
+            flows = facility.facility_flows(
+                self.plant,
+                it["fixed_it_kw"],
+                it["dynamic_it_kw"],
+                db,
+                wb,
+                step_s=self.ctx.clock.step_s,
+                server_fan_frac=self.fan_frac(st),
+                limits=self.ambient.rows(st),
+            )
+            b = (flows["thermal_throughput_frac"] < 1.0).any(axis=1)
+            b |= (self.throughput_hall[st] < 1.0).any(axis=1)
+            if firm is not None:
+                fac = flows["facility_power_kw"]
+                if self.hall_present is not None:
+                    fac = fac * self.hall_present[st]
+                b |= (fac @ self.h2s > firm[st]).any(axis=1)
+            bad[sl] = b
         return {spans[i][0] for i in np.unique(owner[bad])}
 
     def _announce_power(self, step: int, end: int) -> None:
@@ -947,40 +986,70 @@ class FacilityController:
         paused = [{prio: float(q[h]) for prio, q in per_prio.items()} for h in range(clock.size)]
         board.publish_training(now, clock, paused, dflt)
 
-    def finalize(self) -> dict[str, np.ndarray]:
-        """Evaluate every stage over the whole horizon with the exact occupancy."""
-        occ = self.ctx.ledger.occupancy()
-        dark = self.dark_hall
-        flows = self.evaluate(occ, self.throughput_hall, 0, dark_hall=dark)
+    def finalize(self, chunk_steps: int = FINALIZE_CHUNK_STEPS) -> dict[str, np.ndarray]:
+        """Evaluate every stage over the whole horizon with the exact occupancy.
+
+        The facility stages run over blocks of ``chunk_steps`` steps (the model is elementwise in time, so
+        the numbers do not depend on the block size): only the flows listed in :data:`FINAL_FLOWS` are kept
+        for the whole horizon, never the facility model's temporaries or the ``(T, G, P)`` occupancy. The
+        supply stage then dispatches the whole horizon at once (its battery and generator state carries from
+        step to step).
+
+        Returns
+        -------
+        dict of arrays
+            :data:`FINAL_FLOWS` (those the plant produces) per step and hall, rack group or site, plus
+            ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
+            GPU-equivalents per rack group, and the supply stage's ``site_*`` flows (T, S).
+        """
+        clock, f = self.ctx.clock, self.ctx.fleet
+        n, dark = clock.n_steps, self.dark_hall
+        feedback = self.supply.needs_feedback
+        flows: dict[str, np.ndarray] = {}
+        active = np.zeros((n, f.n_groups))
+        site_demand = np.zeros((n, f.n_sites)) if feedback else None
+        dark_site = np.zeros((n, f.n_sites))
+        for s0, s1, occ in self.ctx.ledger.occupancy_blocks(chunk_steps):
+            t = slice(s0, s1)
+            part = self.evaluate(occ, self.throughput_hall[t], s0, dark_hall=dark[t])
+            for key in FINAL_FLOWS:
+                if key in part:
+                    if key not in flows:
+                        flows[key] = np.empty((n, *part[key].shape[1:]), dtype=part[key].dtype)
+                    flows[key][t] = part[key]
+            del part
+            active[t] = occ.sum(axis=2)
+            if site_demand is not None:  # demand at the throughput the facility alone allows
+                ones = np.ones((s1 - s0, f.n_halls))
+                full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
+                site_demand[t] = full["site_facility_power_kw"]
+                if dark[t].any():  # what the dark halls would have drawn
+                    dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
+                del full
+            del occ
+        if "site_facility_power_kw" not in flows:  # an empty horizon
+            flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
         site_power = flows["site_facility_power_kw"]
-        dark_site = np.zeros_like(site_power)
-        if self.supply.needs_feedback:  # demand at the throughput the facility alone allows
-            ones = np.ones_like(self.running_frac_hall)
-            full = self.evaluate(occ, self.thermal_throughput_hall, 0, running_hall=ones)
-            site_demand = full["site_facility_power_kw"]
-            if dark.any():  # what the dark halls would have drawn
-                dark_site = (full["facility_power_kw"] * dark) @ self.h2s
-        else:
-            site_demand = site_power
-        supply_flows_, columns, kpis, events = self.supply.finalize(site_power, site_demand, dark_site)
+        supply_flows_, columns, kpis, events = self.supply.finalize(
+            site_power, site_power if site_demand is None else site_demand, dark_site
+        )
+        del site_demand, dark_site
         flows.update(supply_flows_)
         columns["dark_halls"] = dark.sum(axis=1).astype(float)
-        if self.ctx.fleet.n_sites > 1:
-            for si, name in enumerate(self.ctx.fleet.site_names):
-                columns[f"{name}:dark_halls"] = (
-                    dark[:, self.ctx.fleet.hall_site == si].sum(axis=1).astype(float)
-                )
-        kpis["blackout_hall_hours_h"] = float(dark.sum() * self.ctx.clock.step_h)
-        self._installed_columns(columns, kpis, occ)
+        if f.n_sites > 1:
+            for si, name in enumerate(f.site_names):
+                columns[f"{name}:dark_halls"] = dark[:, f.hall_site == si].sum(axis=1).astype(float)
+        kpis["blackout_hall_hours_h"] = float(dark.sum() * clock.step_h)
+        self._installed_columns(columns, kpis, active)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
         flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
-        flows["occupancy_gpus"] = occ
+        flows["active_gpus"] = active
         flows["dark_hall"] = dark
         return flows
 
     def _installed_columns(
-        self, columns: dict[str, np.ndarray], kpis: dict[str, float], occ: np.ndarray
+        self, columns: dict[str, np.ndarray], kpis: dict[str, float], active: np.ndarray
     ) -> None:
         """Installed accelerators, installed IT capacity (rack nameplate of the installed racks) and the
         utilisation of the installed accelerators (active GPU-equivalents / installed GPUs, 0 when none) per
@@ -994,7 +1063,7 @@ class FacilityController:
         rack_kw = np.array([rg.rack_power_kw() for h in f.halls for rg in h.racks], dtype=float)
         gpus_hall = (inst * f.n_gpus) @ self.g2h  # (T, H)
         cap_hall = (inst * (f.n_racks * rack_kw)) @ self.g2h / 1e3
-        active_hall = occ.sum(axis=2) @ self.g2h
+        active_hall = active @ self.g2h  # active (T, G): GPU-equivalents per rack group
 
         def util(active: np.ndarray, gpus: np.ndarray) -> np.ndarray:
             return np.asarray(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from gigawatt.engine.controller import FacilityController
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads import HANDLERS, WorkloadHandler, WorkloadOutput
-from gigawatt.result import Result, build_timeseries
+from gigawatt.result import Result, frame_from_columns, timeseries_columns
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["simulate"]
@@ -91,6 +92,11 @@ def simulate(
     flows = controller.finalize()
     outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
     outputs.append(controller.energy_output())
+    # the run's state (controller arrays, workload engines, ledger) is no longer needed: free it before the
+    # result is assembled (it holds reference cycles through the simulation context)
+    controller.ctx.extras.clear()
+    del handlers, controller
+    gc.collect()
     return _assemble(sc, seed, clock, fleet, flows, outputs)
 
 
@@ -154,19 +160,19 @@ def _assemble(
     flows: dict[str, np.ndarray],
     outputs: list[WorkloadOutput],
 ) -> Result:
-    ts = build_timeseries(clock, fleet, flows)
-    extra_cols: dict[str, np.ndarray] = {}
+    cols = timeseries_columns(clock, fleet, flows)
+    flows.clear()  # the columns keep what they use (views); the rest of the flows is freed here
     kpis: dict[str, float] = {}
     tables: dict[str, list[pd.DataFrame]] = {"jobs": [], "events": [], "services": [], "requests": []}
     for out in outputs:
-        extra_cols.update(out.columns)
+        cols.update(out.columns)
         kpis.update(out.kpis)
         for name in tables:
             df = getattr(out, name)
             if df is not None and len(df):
                 tables[name].append(df)
-    if extra_cols:
-        ts = pd.concat([ts, pd.DataFrame(extra_cols, index=ts.index)], axis=1)
+    ts = frame_from_columns(cols, clock.times)
+    del cols
 
     def cat(name: str) -> pd.DataFrame | None:
         return pd.concat(tables[name], ignore_index=True) if tables[name] else None

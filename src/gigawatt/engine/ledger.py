@@ -7,6 +7,8 @@ turns both into step-averaged active-GPU counts, exactly time-weighted, for the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from gigawatt.engine.clock import Clock
@@ -196,21 +198,56 @@ class LoadLedger:
         A change of ``d`` at time ``t`` inside step ``k`` contributes ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d``
         to every later step, so energies computed from it are exact for piecewise-constant load.
         """
+        n = self.clock.n_steps
+        blocks = [occ for _, _, occ in self.occupancy_blocks(max(n, 1))]
+        return blocks[0] if blocks else np.zeros((0, self.n_groups, N_PHASES))
+
+    def occupancy_blocks(self, block_steps: int) -> Iterator[tuple[int, int, np.ndarray]]:
+        """:meth:`occupancy` in consecutive blocks of at most ``block_steps`` steps: ``(step0, step1, occ)``.
+
+        The same numbers as :meth:`occupancy` (the same additions in the same order: the level carried from
+        one block into the next starts the next block's running sum), without a whole-horizon array: memory
+        grows with the block, not the horizon.
+        """
         n, dt = self.clock.n_steps, self.clock.step_s
-        out = np.zeros((n, self.n_groups, N_PHASES)) if self._profiles is None else self._profiles.copy()
+        size = max(1, int(block_steps))
+        shape = (self.n_groups, N_PHASES)
         if self._t or self._chunks:
             t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
             g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
             p = np.concatenate([np.asarray(self._p, dtype=np.int64), *(c[2] for c in self._chunks)])
             d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
             k = np.floor(t / dt).astype(np.int64)
-            inside = k < n
             k_in = np.clip(k, 0, n)
-            full = np.zeros((n + 1, self.n_groups, N_PHASES))
-            np.add.at(full, (np.minimum(k_in + 1, n), g, p), d)
-            cum = np.cumsum(full, axis=0)[:n]
-            part = np.zeros((n, self.n_groups, N_PHASES))
-            frac = ((k + 1) * dt - t) / dt
-            np.add.at(part, (k_in[inside], g[inside], p[inside]), (d * frac)[inside])
-            out += cum + part
-        return out
+            # rows of the running sum (``d`` from step k+1 on; n: past the horizon) and of the partial step
+            # (changes inside the horizon), each in a stable order so that every cell adds its changes in the
+            # order they were recorded
+            row_full = np.minimum(k_in + 1, n)
+            of = np.argsort(row_full, kind="stable")
+            rf, gf, pf, df = row_full[of], g[of], p[of], d[of]
+            inside = np.flatnonzero(k < n)
+            op = inside[np.argsort(k_in[inside], kind="stable")]
+            rp, gp, pp = k_in[op], g[op], p[op]
+            dp = (d * (((k + 1) * dt - t) / dt))[op]
+            del t, g, p, d, k, k_in, row_full, of, inside, op
+        else:
+            rf = rp = np.zeros(0, dtype=np.int64)
+            gf = pf = gp = pp = rf
+            df = dp = np.zeros(0)
+        carry = np.zeros(shape)  # the running sum up to the step before the block
+        for s0 in range(0, n, size):
+            s1 = min(s0 + size, n)
+            m = s1 - s0
+            full = np.zeros((m, *shape))
+            a, b = np.searchsorted(rf, [s0, s1])
+            np.add.at(full, (rf[a:b] - s0, gf[a:b], pf[a:b]), df[a:b])
+            full[0] += carry
+            cum = np.cumsum(full, axis=0)
+            carry = cum[-1].copy()
+            part = np.zeros((m, *shape))
+            a, b = np.searchsorted(rp, [s0, s1])
+            np.add.at(part, (rp[a:b] - s0, gp[a:b], pp[a:b]), dp[a:b])
+            out = np.zeros((m, *shape)) if self._profiles is None else self._profiles[s0:s1].copy()
+            if rf.size or rp.size:
+                out += cum + part
+            yield s0, s1, out
