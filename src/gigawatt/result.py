@@ -48,6 +48,11 @@ from gigawatt.checks.load import load_scenario
 from gigawatt.scenario.io import save_scenario
 from gigawatt.scenario.root import Scenario
 
+try:  # pandas >= 2.3: a DataFrame from existing blocks, without consolidating (copying) them
+    from pandas.api.internals import create_dataframe_from_blocks as _create_dataframe_from_blocks
+except ImportError:  # pragma: no cover - pandas < 2.3
+    _create_dataframe_from_blocks = None
+
 if TYPE_CHECKING:
     from gigawatt.engine.clock import Clock
     from gigawatt.engine.fleet import Fleet
@@ -190,9 +195,7 @@ def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.Da
     passed for two columns is copied for the second, so that no two columns share memory. Falls back to
     ``pd.DataFrame`` where pandas lacks ``pandas.api.internals.create_dataframe_from_blocks`` (before 2.3).
     """
-    try:
-        from pandas.api.internals import create_dataframe_from_blocks
-    except ImportError:  # pragma: no cover - pandas < 2.3
+    if _create_dataframe_from_blocks is None:  # pragma: no cover - pandas < 2.3
         return pd.DataFrame(columns, index=index)
     blocks = []
     seen: set[tuple[int, tuple[int, ...]]] = set()
@@ -205,7 +208,7 @@ def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.Da
             a = a.copy()
         seen.add((a.__array_interface__["data"][0], a.strides))
         blocks.append((a[None, :], np.array([i], dtype=np.intp)))
-    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
+    return _create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
 
 
 def timeseries_columns(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1119,6 +1119,16 @@ class FacilityController:
             out = pd.concat([events, out], ignore_index=True)
         return out.sort_values("time", kind="stable", ignore_index=True)
 
+    def release(self) -> None:
+        """Drop the run's per-step state (weather, ambient limits, decisions, supply inputs, skipped stretches)
+        once :meth:`finalize` has run: the controller then only answers :meth:`energy_output`. (A year at 15-s
+        steps holds about 17 MB per array; the workloads' outputs are built after this.)"""
+        if self._energy is None:
+            raise RuntimeError("release() needs finalize() first")
+        for name in list(vars(self)):
+            if name not in ("ctx", "_energy"):
+                del self.__dict__[name]
+
     def energy_output(self) -> WorkloadOutput:
         """Energy-supply columns, KPIs and grid events for the Result (after :meth:`finalize`)."""
         if self._energy is None:

@@ -87,14 +87,9 @@ def simulate(
         forced |= unsound
         log.info("re-running with %d controller re-decision(s) forced", len(unsound))
     log.info("simulated %r in %.1f s; assembling the result", sc.name, time.perf_counter() - t0)
-    for h in handlers:
-        h.before_finalize()
-    flows = controller.finalize()
-    outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
-    outputs.append(controller.energy_output())
-    # the run's state (controller arrays, workload engines, ledger) is no longer needed: free it before the
-    # result is assembled (it holds reference cycles through the simulation context)
-    controller.ctx.extras.clear()
+    flows, outputs = _finish(handlers, controller)
+    # the run's state (controller arrays, workload engines, ledger, simpy environment) is no longer needed:
+    # free it before the result is assembled (it holds reference cycles through the simulation context)
     del handlers, controller
     gc.collect()
     return _assemble(sc, seed, clock, fleet, flows, outputs)
@@ -136,6 +131,21 @@ def _run(
     else:
         _run_in_chunks(env, clock, hook)
     return handlers, controller
+
+
+def _finish(
+    handlers: list[WorkloadHandler], controller: FacilityController
+) -> tuple[dict[str, np.ndarray], list[WorkloadOutput]]:
+    """Whole-horizon flows of the run and every workload's output (the energy supply's last)."""
+    for h in handlers:
+        h.before_finalize()
+    flows = controller.finalize()
+    energy = controller.energy_output()
+    controller.release()  # its per-step arrays are not needed by the workloads' outputs
+    outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
+    outputs.append(energy)
+    controller.ctx.extras.clear()
+    return flows, outputs
 
 
 def _run_in_chunks(env: simpy.Environment, clock: Clock, hook: Callable[[float, float], None]) -> None:
