@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,10 @@ from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
 import gigawatt.engine.controller as controller_mod
+import gigawatt.engine.core as core_mod
+from gigawatt.checks.load import load_scenario
+from gigawatt.engine.clock import Clock
+from gigawatt.engine.fleet import Fleet
 from gigawatt.physics import facility, weather
 from gigawatt.physics.cooling_designs import cooling_designs
 from gigawatt.scenario.hardware import COOLING_DESIGNS
@@ -106,7 +111,6 @@ def test_night_start_on_a_marginal_dry_cooled_hall(monkeypatch: pytest.MonkeyPat
 def test_unsound_skip_is_found_and_redecided(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a slope bound of zero every change looks harmless; the verification after the run finds the
     skips a binding grid cap makes wrong, and the repeated run decides exactly as without the skip."""
-    import gigawatt.engine.core as core_mod
 
     d = _capped_training_scenario()
     free = gw.simulate(d)
@@ -233,3 +237,66 @@ def test_property_skip_keeps_every_decision(
     finally:
         cls.skip_harmless_changes = True
     _assert_same_decisions(with_skip, without_skip)
+
+
+def _capped_result(monkeypatch: pytest.MonkeyPatch, **patch: object) -> gw.Result:
+    d = _capped_training_scenario()
+    d["sites"][0]["grid"]["import_capacity_mw"] = 0.93 * float(
+        gw.simulate(_capped_training_scenario()).timeseries["facility_power_mw"].max()
+    )
+    with monkeypatch.context() as m:
+        for name, value in patch.items():
+            m.setattr(controller_mod, name, value)
+        return gw.simulate(d)
+
+
+def test_finalize_in_blocks_equals_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-horizon evaluation in blocks of 7 steps (and the skip verification with it) gives the
+    numbers of one block over the horizon: the facility model is elementwise in time, and the ledger's
+    blocks carry its running sum (equal to rounding; in practice bit for bit)."""
+    small = _capped_result(monkeypatch, FINALIZE_CHUNK_STEPS=7)
+    whole = _capped_result(monkeypatch, FINALIZE_CHUNK_STEPS=10**9)
+    assert small.summary()["hours_capped_h"] > 0  # the decisions capped power: not a trivial run
+    assert list(small.timeseries.columns) == list(whole.timeseries.columns)
+    np.testing.assert_allclose(
+        small.timeseries.to_numpy(dtype=float), whole.timeseries.to_numpy(dtype=float), rtol=1e-15, atol=0
+    )
+    s, w = small.summary(), whole.summary()
+    np.testing.assert_allclose(s.to_numpy(), w[s.index].to_numpy(), rtol=1e-15, atol=0)
+
+
+def test_plain_blocks_publish_nothing_new(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the publication of unconstrained blocks (all ones after all ones) changes nothing: the same
+    run with every block published gives the same time series, jobs and KPIs."""
+    skipped = _capped_result(monkeypatch)
+    with monkeypatch.context() as m:
+        m.setattr(controller_mod.FacilityController, "_plain", lambda self, a, b, thr: False)
+        published = _capped_result(monkeypatch)
+    np.testing.assert_allclose(
+        skipped.timeseries.to_numpy(dtype=float),
+        published.timeseries.to_numpy(dtype=float),
+        rtol=1e-15,
+        atol=0,
+    )
+    assert skipped.jobs is not None and published.jobs is not None
+    np.testing.assert_allclose(
+        skipped.jobs[["end_s", "gpu_hours", "throttled_gpu_hours"]].to_numpy(dtype=float),
+        published.jobs[["end_s", "gpu_hours", "throttled_gpu_hours"]].to_numpy(dtype=float),
+        rtol=1e-15,
+    )
+
+
+def test_release_keeps_only_the_energy_output() -> None:
+    """After finalize, release() drops the per-step arrays; energy_output() still answers."""
+    sc = load_scenario(small_scenario_dict(horizon_h=24))
+    clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
+    _handlers, ctrl = core_mod._run(sc, sc.seed, clock, Fleet.from_scenario(sc), 12, set())
+    with pytest.raises(RuntimeError, match="finalize"):
+        ctrl.release()
+    flows = ctrl.finalize()
+    assert set(controller_mod.FINAL_FLOWS) <= set(flows) | {"server_fan_power_kw", "accel_power_kw"}
+    assert flows["active_gpus"].shape == (sc.n_steps, ctrl.ctx.fleet.n_groups)
+    before = ctrl.energy_output()
+    ctrl.release()
+    assert not hasattr(ctrl, "throughput_hall") and not hasattr(ctrl, "weather")
+    assert ctrl.energy_output().kpis == before.kpis

@@ -88,3 +88,33 @@ def test_range_queries_moving_forward_fold_the_past_and_match_the_whole_horizon(
         led.occupancy_range(5, 25), reference.occupancy()[5:25], rtol=1e-12, atol=1e-9
     )  # back in time
     assert_allclose(led.occupancy(), reference.occupancy(), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("block_steps", [1, 3, 7, 40, 1000])
+def test_occupancy_blocks_equal_the_whole_horizon(block_steps: int) -> None:
+    """Blocks of any size give the whole-horizon occupancy: the same additions in the same order (the level
+    carried into each block starts its running sum), with changes before the start, inside and past the
+    horizon, fractional GPU counts, several at one time and a profile."""
+    rng = np.random.default_rng(3)
+    clock = _clock(40, 15.0)
+    led = LoadLedger(clock, 3)
+    for _ in range(30):
+        n = int(rng.integers(1, 20))
+        t = np.sort(rng.uniform(-20.0, 40 * 15.0 * 1.1, n))
+        led.change_many(
+            t, rng.integers(0, 3, n), rng.integers(0, N_PHASES, n), rng.uniform(0.5, 4.0, n).round(2)
+        )
+    led.change(150.0, 1, Phase.DECODE, 2.0)
+    led.change(150.0, 1, Phase.DECODE, 0.3)
+    led.add_profile(2, Phase.UTIL, rng.uniform(0.0, 5.0, 40))
+    blocks = list(led.occupancy_blocks(block_steps))
+    assert [b[0] for b in blocks] == list(range(0, 40, block_steps))
+    assert blocks[-1][1] == 40
+    got = np.concatenate([occ for _, _, occ in blocks])
+    assert_allclose(got, led.occupancy(), rtol=1e-15, atol=0)  # bit for bit in practice
+    assert got[-1].sum() > 100.0  # the changes add up (not an empty ledger)
+
+
+def test_occupancy_blocks_without_changes() -> None:
+    led = LoadLedger(_clock(5), 2)
+    assert_allclose(np.concatenate([o for _, _, o in led.occupancy_blocks(2)]), np.zeros((5, 2, N_PHASES)))

@@ -159,6 +159,8 @@ class _Window:
         self.n_changes = -1
         self.level: np.ndarray | None = None
         self.size = block_steps
+        self.plain = False
+        """Whether the decided steps run unconstrained (see :meth:`FacilityController._plain`)."""
 
     def covers(self, step1: int) -> bool:
         """Whether the window has decided every step before ``step1``."""
@@ -302,6 +304,9 @@ class FacilityController:
             facility.thermal_may_bind(self.plant, db_all, wb_all, limits=self.ambient).any(axis=1)
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
+        self._bind_steps = np.flatnonzero(self.thermal_may_bind)
+        """The steps where :attr:`thermal_may_bind` is True, in order (the first one after a step is found by
+        bisection, not by scanning the look-ahead window block after block)."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
         """Throughput (clock) factor in force per step and hall (decided block by block)."""
         self.thermal_throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
@@ -322,6 +327,9 @@ class FacilityController:
             pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
             self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
         self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        self._progress_plain = self._training_plain = True
+        """Whether the last progress (training) publication was plain (all ones, nothing paused: the board's
+        initial state), so that publishing a plain block again can be skipped."""
         self._synced_step = 0
         """Steps before this one have had their supply state re-dispatched with the power actually drawn."""
         self._dark_training_kw = np.zeros(fleet.n_halls)
@@ -340,9 +348,8 @@ class FacilityController:
             region_windows={r.name: r.curtailment_windows for r in sc.grid_regions},
         )
         self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
-        self._supply_headroom_kw: np.ndarray | None = None
-        """Per site: least supply headroom (available − demand) [kW] over the last decided window; None when
-        that decision capped or paused load (then any load change is re-decided)."""
+        self._headroom_kw: np.ndarray | None = None
+        self._headroom_unbounded = False
         self._upper_kw_per_gpu = (
             self.phase_w.max(axis=1) + fleet.host_w_per_server / np.maximum(fleet.gpus_per_server, 1)
         ) / 1e3
@@ -816,18 +823,29 @@ class FacilityController:
         supply headroom measured at the decision. The window is cut before the first step where a thermal
         limit may bind. Every skip is verified exactly after the run (:meth:`unsound_skips`).
         """
-        binds = np.flatnonzero(self.thermal_may_bind[step0:step1])
-        until = step0 + int(binds[0]) if binds.size else step1
+        i = int(np.searchsorted(self._bind_steps, step0))
+        until = min(int(self._bind_steps[i]), step1) if i < self._bind_steps.size else step1
         if until == step0 or not self.fits_headroom(level_at_decision):
             return step0
         return until
+
+    @property
+    def _supply_headroom_kw(self) -> np.ndarray | None:
+        """Per site: least supply headroom (available − demand) [kW] over the last decided window; None when
+        that decision capped or paused load (then any load change is re-decided)."""
+        return self._headroom_kw
+
+    @_supply_headroom_kw.setter
+    def _supply_headroom_kw(self, value: np.ndarray | None) -> None:
+        self._headroom_kw = value
+        self._headroom_unbounded = value is not None and bool(np.all(np.isinf(value)))
 
     def fits_headroom(self, level_at_decision: np.ndarray) -> bool:
         """Whether the largest possible facility increase of the event-driven load change since the last
         decision fits every site's firm supply headroom measured at that decision (see :meth:`harmless_until`)."""
         if self._supply_headroom_kw is None:
             return False
-        if np.all(np.isinf(self._supply_headroom_kw)):
+        if self._headroom_unbounded:
             return True
         delta_gpus = np.abs(self.ctx.ledger.level - level_at_decision).sum(axis=1)  # (G,)
         delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * self.slope_hall) @ self.h2s
@@ -864,16 +882,35 @@ class FacilityController:
                 start, stop = step, min(step + max(win.size, end - step), clock.n_steps)
                 self._close_skip(step)
                 win.set(self.decide_block(start, stop), start, ledger.n_changes, ledger.level.copy())
+                win.plain = self._plain(start, stop, win.thr)
             thr = win.block(step, end)
             self.throughput_hall[step:end] = thr
-            progress = thr * self.running_frac_hall[step:end]
-            self.ctx.throughput.publish(env.now, progress.mean(axis=0))
-            if self.ctx.throughput.has_training_listeners:
+            board = self.ctx.throughput
+            # a plain block publishes exactly what a plain block published before (a no-op on the board)
+            if not (win.plain and self._progress_plain):
+                progress = thr * self.running_frac_hall[step:end]
+                board.publish(env.now, progress.mean(axis=0))
+                self._progress_plain = win.plain
+            if board.has_training_listeners and not (win.plain and self._training_plain):
                 self._publish_training(thr, step, end)
+                self._training_plain = win.plain
             if self._dark_announced.any() or self.dark_hall[step:end].any():
                 self._announce_power(step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
+
+    def _plain(self, step0: int, step1: int, thr: np.ndarray | None) -> bool:
+        """Whether the decided steps ``step0..step1`` run unconstrained: throughput and running fractions
+        exactly 1, nothing paused, no hall dark (then every block of them publishes ones and no pause)."""
+        t = slice(step0, step1)
+        return bool(
+            thr is not None
+            and np.all(thr == 1.0)
+            and np.all(self.running_frac_hall[t] == 1.0)
+            and not self.training_paused_default[t].any()
+            and not any(arr[t].any() for arr in self.training_paused.values())
+            and not self.dark_hall[t].any()
+        )
 
     def _close_skip(self, step: int) -> None:
         """End the open skipped stretch (if any) at ``step``: later steps follow a newer decision or skip."""
