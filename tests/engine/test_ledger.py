@@ -118,3 +118,38 @@ def test_occupancy_blocks_equal_the_whole_horizon(block_steps: int) -> None:
 def test_occupancy_blocks_without_changes() -> None:
     led = LoadLedger(_clock(5), 2)
     assert_allclose(np.concatenate([o for _, _, o in led.occupancy_blocks(2)]), np.zeros((5, 2, N_PHASES)))
+
+
+def test_many_small_chunks_are_merged_without_changing_the_occupancy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """change_many merges its small chunks (every 4 here) into one: the chunk count stays small and the
+    occupancy and range queries between the calls are those of the unmerged changes."""
+    import gigawatt.engine.ledger as ledger_mod
+
+    rng = np.random.default_rng(5)
+    clock = _clock(60, 10.0)
+    calls = []
+    for k in range(40):
+        n = int(rng.integers(1, 5))
+        t = np.sort(rng.uniform(k * 15.0, (k + 1) * 15.0, n))
+        calls.append((t, rng.integers(0, 2, n), rng.integers(0, N_PHASES, n), rng.integers(1, 4, n) * 1.0))
+
+    def fill(led: LoadLedger) -> list[np.ndarray]:
+        ranges = []
+        for k, c in enumerate(calls):
+            led.change_many(*c)
+            if k % 7 == 6:  # the controller's range queries move forward between the calls
+                s0 = int(c[0][0] // 10.0)
+                ranges.append(led.occupancy_range(s0, min(s0 + 5, 60)))
+        return ranges
+
+    merged = LoadLedger(clock, 2)
+    monkeypatch.setattr(ledger_mod, "_MERGE_CHUNKS", 4)
+    got = fill(merged)
+    monkeypatch.setattr(ledger_mod, "_MERGE_CHUNKS", 10**9)
+    plain = LoadLedger(clock, 2)
+    ref = fill(plain)
+    assert len(merged._chunks) < len(plain._chunks) / 2
+    assert merged.n_changes == plain.n_changes
+    for a, b in zip(got, ref, strict=True):
+        assert_allclose(a, b, rtol=1e-15, atol=0)
+    assert_allclose(merged.occupancy(), plain.occupancy(), rtol=1e-15, atol=0)

@@ -210,6 +210,13 @@ BLACKOUT_TOL_FRAC = 1e-9
 _KEEP_IN_DARK = ("cooling_capacity_kw",)
 
 
+def _site_columns(arrays: list[np.ndarray]) -> np.ndarray:
+    """Per-site series (T,) as one array (T, S): a view of the only one, else stacked."""
+    if len(arrays) == 1:
+        return np.asarray(arrays[0], dtype=float)[:, None]
+    return np.stack(arrays, axis=1)
+
+
 def hall_blackout_order(site_hall_names: list[str], blackout_order: list[str]) -> list[int]:
     """Positions (in declaration order) of a site's halls in the order they lose power.
 
@@ -295,8 +302,9 @@ class FacilityController:
         self._site_halls = [np.flatnonzero(fleet.hall_site == s) for s in range(fleet.n_sites)]
         self.h2s = fleet.hall_to_site_matrix()
         self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
-        self.dry_bulb_site_c = np.stack([w["dry_bulb_c"] for w in self.weather], axis=1)  # (T, S)
-        self.wet_bulb_site_c = np.stack([w["wet_bulb_c"] for w in self.weather], axis=1)  # (T, S)
+        # (T, S) per site; one site's columns are views of its weather (no whole-horizon copy)
+        self.dry_bulb_site_c = _site_columns([w["dry_bulb_c"] for w in self.weather])
+        self.wet_bulb_site_c = _site_columns([w["wet_bulb_c"] for w in self.weather])
         db_all, wb_all = self.hall_weather(slice(None))
         self.ambient = facility.ambient_limits(self.plant, db_all, wb_all)
         """Cooling capacity and the IT power it admits per step and hall (they depend on the weather only)."""

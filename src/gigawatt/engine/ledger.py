@@ -16,6 +16,10 @@ from gigawatt.physics.phases import N_PHASES, Phase
 
 __all__ = ["LoadLedger"]
 
+#: Small chunks of changes that :meth:`LoadLedger.change_many` collects before merging them into one (an
+#: engineering choice: the merge copies each change once; fewer, larger chunks save the per-array overhead).
+_MERGE_CHUNKS = 256
+
 
 class LoadLedger:
     """Active-GPU counts per rack group and phase.
@@ -37,6 +41,7 @@ class LoadLedger:
         self._d: list[float] = []
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # from change_many
         self._n_chunked = 0
+        self._n_merged = 0  # chunks before this one are not merged again (see `_merge_tail`)
         # range queries (`occupancy_range`) see the changes not yet folded: whole-GPU changes before the
         # earliest step a query starts at are summed once into `_folded` (exact: sums of integers), so a
         # controller asking about the steps since its last decision costs O(new changes), not O(all changes)
@@ -77,10 +82,33 @@ class LoadLedger:
             raise ValueError("change_many: t_s, group, phase and delta_gpus must have the same length")
         self._chunks.append((t, g, p, d))
         self._n_chunked += t.size
+        if len(self._chunks) - self._n_merged >= _MERGE_CHUNKS:
+            self._merge_tail()
         np.add.at(self.level, (g, p), d)
         if self.level.min() < -1e-6:
             gi, pi = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
             raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
+
+    def _merge_tail(self) -> None:
+        """Merge the chunks recorded since the last merge (and not yet handed to range queries) into one.
+
+        A workload that flushes its changes block by block leaves many small chunks (a year at 15-s steps:
+        hundreds of thousands), each four arrays with their own overhead; merged, the changes cost their 32
+        bytes each. Every change is copied at most once (a merged chunk is not merged again) and the order of
+        the changes, hence every sum over them, is unchanged.
+        """
+        lo = max(self._n_merged, self._rq_n_chunks)
+        tail = self._chunks[lo:]
+        if len(tail) > 1:
+            self._chunks[lo:] = [
+                (
+                    np.concatenate([c[0] for c in tail]),
+                    np.concatenate([c[1] for c in tail]),
+                    np.concatenate([c[2] for c in tail]),
+                    np.concatenate([c[3] for c in tail]),
+                )
+            ]
+        self._n_merged = len(self._chunks)
 
     def add_profile(self, group: int, phase: Phase | int, gpus_per_step: np.ndarray) -> None:
         """Add a per-step profile of step-averaged active GPUs (shape ``(n_steps,)``)."""
