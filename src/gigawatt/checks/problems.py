@@ -380,6 +380,10 @@ def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
                 if getattr(t, "site", None) is not None:
                     if t.site in names:  # type: ignore[union-attr]
                         refs.append((f"workloads[{wi}].{field}.site", names.index(t.site)))  # type: ignore[union-attr]
+                elif getattr(t, "sites", None) is not None:  # a pool over several sites: every one of them
+                    for k, site in enumerate(t.sites):  # type: ignore[union-attr]
+                        if site in names:
+                            refs.append((f"workloads[{wi}].{field}.sites[{k}]", names.index(site)))
                 elif getattr(t, "halls", None) is not None:
                     for k, ref in enumerate(t.halls):  # type: ignore[union-attr]
                         refs.append((f"workloads[{wi}].{field}.halls[{k}]", resolve_hall(sc, ref)[0]))

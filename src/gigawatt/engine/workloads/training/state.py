@@ -50,6 +50,8 @@ class Job:
         "ckpt_progress_s",
         "ckpt_start_progress_s",
         "ckpt_wall_s",
+        "comm_factor",
+        "comm_work_s",
         "compute_wall_s",
         "end_s",
         "epoch",
@@ -81,6 +83,8 @@ class Job:
         "seg_rate",
         "seg_t0",
         "seg_t_fin",
+        "span_halls",
+        "span_sites",
         "spec",
         "stall_wall_s",
         "start_s",
@@ -125,6 +129,12 @@ class Job:
         self.seg_clock = 0.0
         self.seg_t_fin = 0.0
         self.seg_nck = 0
+        # across halls/sites (spanning.py): communication factor of the current placement, the compute time
+        # it cost [s], and the most halls and sites the job's GPUs were in
+        self.comm_factor = 1.0
+        self.comm_work_s = 0.0
+        self.span_halls = 0
+        self.span_sites = 0
 
 
 @dataclass
@@ -295,6 +305,8 @@ class EngineState:
         def _clock(self, job: Job) -> float: ...  # progress
         def _anchor(self, job: Job) -> None: ...  # progress
         def _arm_segment(self, job: Job) -> None: ...  # progress
+        def _allocate_packed(self, pool: Pool, job: Job) -> None: ...  # spanning
+        def _update_span(self, job: Job) -> None: ...  # spanning
         def _schedule(self, pool: Pool) -> None: ...  # scheduling
         def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]: ...  # scheduling
         def _preempt(self, job: Job, cause: str) -> None: ...  # scheduling
