@@ -202,3 +202,59 @@ class Spanning(EngineState):
         job.comm_factor = f
         job.span_halls = max(job.span_halls, n_halls)
         job.span_sites = max(job.span_sites, n_sites)
+
+    def _hold_unpowered(self, pool: Pool, groups: Sequence[int]) -> None:
+        """Move the idle (free and spare) nodes of dark groups out of reach of the scheduler."""
+        for g in groups:
+            pool.unpowered[g] = pool.unpowered.get(g, 0) + pool.free.get(g, 0) + pool.spare.get(g, 0)
+            pool.free[g] = 0
+            pool.spare[g] = 0
+
+    def _set_power_span(self, pool: Pool, hall_idx: int, powered: bool, cause: str) -> None:
+        """A hall of a pool with priced links loses or regains power.
+
+        On loss, every running job with nodes in the hall is interrupted as by a failure of class ``power``
+        (work since its last checkpoint lost; a job spanning halls or sites computes in lockstep, so all of it
+        stops) and requeued; the hall's idle nodes leave the scheduler's reach (nodes repaired or replaced
+        meanwhile join them). Jobs elsewhere keep running, and the queue is scheduled on the lit halls (a
+        requeued job may restart there at once, paying its start-up time and, if it now spans, its
+        communication factor). On return the held nodes rejoin (spares topped up first) and the pool is
+        scheduled. Events ``power_lost``/``power_restored`` carry the hall's first rack group.
+        """
+        spec = pool.spec
+        pi = self._pool_index[spec.name]
+        groups = [g for g in spec.group_idx if spec.hall_of(g) == hall_idx]
+        if powered:
+            if hall_idx not in pool.span_dark:
+                return
+            pool.span_dark.discard(hall_idx)
+            self._event("power_restored", None, pi, groups[0], cause)
+            for g in groups:
+                n = pool.unpowered.pop(g, 0)
+                if g in pool.retired:
+                    continue
+                to_spare = min(n, max(spec.spare_nodes - pool.n_spare, 0))
+                pool.spare[g] = pool.spare.get(g, 0) + to_spare
+                pool.free[g] += n - to_spare
+            self._schedule(pool)
+            return
+        if hall_idx in pool.span_dark:
+            return
+        pool.span_dark.add(hall_idx)
+        self._event("power_lost", None, pi, groups[0], cause)
+        self._hold_unpowered(pool, groups)  # before any interruption can schedule onto them
+        dark = set(groups)
+        for job in sorted(pool.running.values(), key=lambda j: j.idx):
+            if not any(g in dark for g in job.nodes_by_group):
+                continue
+            lost = self._lose_work(job)
+            job.n_int["power"] += 1
+            self._event("power_loss", job, pi, -1, cause, lost * job.spec.n_gpus / 3600.0)
+            for g in [g for g in job.nodes_by_group if g in dark]:  # its dark nodes stay held, not freed
+                pool.unpowered[g] += job.nodes_by_group.pop(g)
+            mx = job.spec.max_interruptions
+            if mx is not None and sum(job.n_int.values()) > mx:
+                self._fail_job(job, f"more than {mx} interruptions")
+            else:
+                self._requeue(job, "requeue", cause)
+        self._schedule(pool)

@@ -171,6 +171,9 @@ class Pool:
     dark_halls: set[int] = field(default_factory=set)  # halls of the pool without power (blackout)
     pending: dict[int, int] = field(default_factory=dict)  # group -> nodes not yet commissioned
     retired: set[int] = field(default_factory=set)  # decommissioned groups (their nodes are gone)
+    # pools with priced links (spanning.py): dark halls, and per group the idle nodes held while it is dark
+    span_dark: set[int] = field(default_factory=set)
+    unpowered: dict[int, int] = field(default_factory=dict)
 
     @property
     def dark(self) -> bool:
@@ -307,6 +310,9 @@ class EngineState:
         def _arm_segment(self, job: Job) -> None: ...  # progress
         def _allocate_packed(self, pool: Pool, job: Job) -> None: ...  # spanning
         def _update_span(self, job: Job) -> None: ...  # spanning
+        def _set_power_span(
+            self, pool: Pool, hall_idx: int, powered: bool, cause: str
+        ) -> None: ...  # spanning
         def _schedule(self, pool: Pool) -> None: ...  # scheduling
         def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]: ...  # scheduling
         def _preempt(self, job: Job, cause: str) -> None: ...  # scheduling
