@@ -31,7 +31,8 @@ per GPU (6·N FLOPs per token, Kaplan et al. 2020):
 **Overlap.** A share :math:`o` of the compute window that runs beside the communication hides it:
 :math:`e = \\max(t_{comm} - o\\,t_{window}, 0)` with :math:`t_{window} = t_c` for a per-step all-reduce and
 :math:`H t_c` for an outer step overlapped with the next inner phase (Streaming DiLoCo, Douillard et al. 2025;
-eager updates, Kale et al. 2025). INTELLECT-1 blocked on its outer all-reduce (:math:`o = 0`).
+eager updates, Kale et al. 2025). INTELLECT-1 is taken as blocking on its outer all-reduce (:math:`o = 0`; an
+assumption).
 
 **Throughput factor** (compute utilisation: the share of wall time spent computing), with campus links
 between halls of a site (synchronous, every step: exposed :math:`e_c`) and a wide-area link between sites
@@ -46,8 +47,8 @@ a dedicated long-haul route).
 
 Limits: the ring over islands assumes the islands exchange over links of equal bandwidth (the bottleneck is
 used); congestion from other jobs on the same links, TCP window limits over long round trips and stragglers
-are not modelled; the factor is constant for a placement (no bandwidth variability, which INTELLECT-1 names as
-its main source of idle time).
+are not modelled; the factor is constant for a placement (no bandwidth variability, which INTELLECT-1 names
+among its remaining challenges).
 
 References
 ----------

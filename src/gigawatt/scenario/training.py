@@ -315,7 +315,7 @@ class CrossSiteSpec(StrictModel):
     """Compression of the payload across sites [-] (INTELLECT-1's int8 of FP32: 4; Streaming DiLoCo's FP4: 8)."""
     overlap_frac: float = Field(0.0, ge=0, le=1)
     """Share of the compute window (a step, or the ``inner_steps`` of an outer step) that hides the cross-site
-    all-reduce (0: blocking, as INTELLECT-1; ≈ 1: Streaming DiLoCo / eager updates)."""
+    all-reduce (0: blocking, assumed for INTELLECT-1; ≈ 1: Streaming DiLoCo / eager updates)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> CrossSiteSpec:

@@ -161,3 +161,65 @@ def test_requeued_job_restarts_in_a_lit_hall_while_its_site_is_dark() -> None:
     assert row.state == "finished" and row.span_halls == 1
     assert_allclose(row.end_s, 11_000.0)
     assert np.isfinite(row.comm_factor)
+
+
+def _site(name: str, lat: float, lon: float, outage: bool = False) -> dict:
+    grid: dict = {"energy_price_usd_per_mwh": 50.0}
+    if outage:  # disconnected from 04:00 to 08:00 (no backup): its hall goes dark
+        grid["curtailment_windows"] = [{"start": "2026-03-01T04:00:00", "end": "2026-03-01T08:00:00"}]
+    return {
+        "name": name,
+        "location": {"latitude_deg": lat, "longitude_deg": lon, "country_code": "US"},
+        "climate": {"kind": "constant", "dry_bulb_c": 15.0, "relative_humidity_frac": 0.5},
+        "grid": grid,
+        "halls": [
+            {
+                "name": f"{name}-h",
+                "cooling": {"technology": "air"},
+                "racks": [
+                    {"name": "r", "count": 1, "servers_per_rack": 4, "server": {"accelerator": "H100-SXM"}}
+                ],
+            }
+        ],
+    }
+
+
+def test_site_outage_in_simulate_stops_the_spanning_job_not_the_other_site() -> None:
+    import gigawatt as gw
+
+    sc = gw.load_scenario(
+        {
+            "name": "two-sites",
+            "start": "2026-03-01T00:00:00",
+            "horizon_h": 24,
+            "step_s": 300,
+            "seed": 1,
+            "sites": [_site("wi", 42.7, -87.9), _site("atl", 33.75, -84.39, outage=True)],
+            "workloads": [
+                {
+                    "kind": "training",
+                    "name": "pool",
+                    "target": {"sites": ["wi", "atl"]},
+                    "cross_site": {"bandwidth_gbit_per_s": 400, "method": "diloco", "compression": 4},
+                    "reliability": {"failures": "none"},
+                    "jobs": [
+                        {"name": "local", "gpus": 8, "model_params": 7e9, "duration_h": 8},
+                        {"name": "wide", "gpus": 48, "model_params": 70e9, "duration_h": 8},
+                    ],
+                }
+            ],
+        }
+    )
+    res = gw.simulate(sc)
+    jobs = res.jobs.set_index("job")
+    assert jobs.loc["wide", "spanned"] == "sites" and 0 < jobs.loc["wide", "comm_factor"] < 1
+    assert jobs.loc["wide", "n_interruptions_power"] == 1
+    # "local" starts first, in the first of two equally free halls (Wisconsin, which keeps its power);
+    # "wide" then needs both sites
+    assert jobs.loc["local", "spanned"] == "" and jobs.loc["local", "n_interruptions_power"] == 0
+    assert jobs.loc["local", "end_s"] == pytest.approx(8 * 3600 + 300, rel=1e-9)  # + start-up (restart_s)
+    ev = res.events
+    assert set(ev.loc[ev["kind"] == "power_lost", "rack_group"]) == {"atl/atl-h/r"}
+    kpis = res.summary()
+    assert kpis["pool:comm_gpu_hours"] == pytest.approx(jobs["comm_gpu_hours"].sum(), rel=1e-12)
+    assert kpis["pool:jobs_spanning_sites"] == pytest.approx(1.0)

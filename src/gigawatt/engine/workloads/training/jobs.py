@@ -144,7 +144,7 @@ class JobLifecycle(EngineState):
             raise RuntimeError("internal: allocation without enough free nodes")
         # halls and sites the job is in (a pool without priced links lies in one site)
         spec = pool.spec
-        n_halls = 1 if spec.group_hall is None else len({spec.hall_of(g) for g in job.gpus_by_group})
+        n_halls = 1 if spec.group_hall is None else len({spec.hall_map[g] for g in job.gpus_by_group})
         job.span_halls = max(job.span_halls, n_halls)
         job.span_sites = 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
@@ -168,6 +169,11 @@ class PoolSpec:
         if self.group_hall is None:
             return (self.hall_idx,)
         return tuple(dict.fromkeys(self.group_hall))
+
+    @functools.cached_property
+    def hall_map(self) -> dict[int, int]:
+        """Hall of each group of the pool (a dict, for lookups per job start)."""
+        return {g: self.hall_of(g) for g in self.group_idx}
 
     def hall_of(self, group: int) -> int:
         """Hall of a group of the pool."""
