@@ -223,3 +223,35 @@ def test_site_outage_in_simulate_stops_the_spanning_job_not_the_other_site() -> 
     kpis = res.summary()
     assert kpis["pool:comm_gpu_hours"] == pytest.approx(jobs["comm_gpu_hours"].sum(), rel=1e-12)
     assert kpis["pool:jobs_spanning_sites"] == pytest.approx(1.0)
+
+
+def test_replacement_node_comes_from_nearby() -> None:
+    eng, _, _, _ = run([_pool()], [])
+    pool = eng.pools[0]
+    pool.free.update({0: 2, 1: 0, 2: 4, 3: 0})
+    assert eng._take_replacement_near(pool, 1) == 0  # same hall (group 0), before site or elsewhere
+    pool.free[0] = 0
+    assert eng._take_replacement_near(pool, 1) == 2  # same site (hall 1)
+    assert eng._take_replacement_near(pool, 3) == 2  # nothing in site 1: anywhere
+    pool.spare[2] = 1
+    assert eng._take_replacement_near(pool, 2) == 2 and pool.spare[2] == 0  # a spare first
+    pool.free.update({0: 0, 1: 0, 2: 0, 3: 0})
+    assert eng._take_replacement_near(pool, 0) is None
+
+
+def test_crosssite_example_scenario() -> None:
+    from pathlib import Path
+
+    import gigawatt as gw
+
+    path = Path(__file__).resolve().parents[4] / "examples" / "scenarios" / "crosssite_training.yaml"
+    res = gw.simulate(gw.load_scenario(path))
+    jobs = res.jobs.set_index("job")
+    run = jobs.loc["pretrain-70b"]
+    assert run.state == "finished" and run.spanned == "sites" and run.n_interruptions_power == 1
+    assert 0.99 < run.comm_factor < 1.0  # DiLoCo, H = 100, int8 at 800 Gbit/s
+    mix = jobs.drop(index="pretrain-70b")
+    assert (mix["span_sites"] <= 1).all()  # small jobs are packed into one site
+    lost = res.events[res.events["kind"] == "power_lost"]
+    assert list(lost["rack_group"]) == ["atlanta/fw-2/dgx"]
+    assert res.summary()["fairwater:jobs_spanning_sites"] == pytest.approx(1.0)

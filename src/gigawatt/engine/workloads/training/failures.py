@@ -227,7 +227,7 @@ class Failures(EngineState):
             self._fail_job(job, f"more than {mx} interruptions")
             return
         if needs_node:
-            repl = self._take_replacement(pool)
+            repl = self._take_replacement_near(pool, g) if pool.spec.span else self._take_replacement(pool)
             self._to_repair(pool, g, out_s)
             if repl is None:
                 job.nodes_by_group[g] -= 1  # this node goes to repair, the rest back to the pool

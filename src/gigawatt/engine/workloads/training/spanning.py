@@ -203,6 +203,28 @@ class Spanning(EngineState):
         job.span_halls = max(job.span_halls, n_halls)
         job.span_sites = max(job.span_sites, n_sites)
 
+    def _take_replacement_near(self, pool: Pool, g: int) -> int | None:
+        """A replacement node for a failed node of group ``g``: the nearest one — same group, then same hall,
+        then same site, then anywhere — a hot spare before a free node at each distance (a failure should not
+        move a job to another site when a node is at hand nearby). ``None``: no idle node."""
+        spec = pool.spec
+        assert spec.span is not None
+        hall, site = spec.hall_map[g], spec.span.group_site[spec.group_idx.index(g)]
+        sites = dict(zip(spec.group_idx, spec.span.group_site, strict=True))
+        tiers = (
+            lambda gg: gg == g,
+            lambda gg: spec.hall_map[gg] == hall,
+            lambda gg: sites[gg] == site,
+            lambda gg: True,
+        )
+        for near in tiers:
+            for bucket in (pool.spare, pool.free):
+                for gg, n in bucket.items():
+                    if n > 0 and near(gg):
+                        bucket[gg] -= 1
+                        return gg
+        return None
+
     def _hold_unpowered(self, pool: Pool, groups: Sequence[int]) -> None:
         """Move the idle (free and spare) nodes of dark groups out of reach of the scheduler."""
         for g in groups:

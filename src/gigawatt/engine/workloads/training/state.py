@@ -310,6 +310,7 @@ class EngineState:
         def _arm_segment(self, job: Job) -> None: ...  # progress
         def _allocate_packed(self, pool: Pool, job: Job) -> None: ...  # spanning
         def _update_span(self, job: Job) -> None: ...  # spanning
+        def _take_replacement_near(self, pool: Pool, g: int) -> int | None: ...  # spanning
         def _set_power_span(
             self, pool: Pool, hall_idx: int, powered: bool, cause: str
         ) -> None: ...  # spanning
