@@ -88,6 +88,7 @@ def test_job_across_sites_progresses_at_its_comm_factor_and_accounts_for_it() ->
     wan = float(cs.ring_allreduce_s(2e9, 2, 100.0, 0.01))
     f = float(cs.span_throughput_factor(1.0, campus, wan))
     assert row.spanned == "sites" and row.span_halls == 3 and row.span_sites == 2
+    assert row.spanned_halls == (0, 1, 2)  # hall indices (named by the workload's output)
     assert_allclose(row.end_s, 10_000.0 / f, rtol=1e-12)
     assert_allclose(row.comm_factor, f, rtol=1e-12)
     assert_allclose(row.comm_gpu_hours, 112 / 3600 * 10_000.0 * (1 / f - 1), rtol=1e-9)
@@ -213,6 +214,9 @@ def test_site_outage_in_simulate_stops_the_spanning_job_not_the_other_site() -> 
     res = gw.simulate(sc)
     jobs = res.jobs.set_index("job")
     assert jobs.loc["wide", "spanned"] == "sites" and 0 < jobs.loc["wide", "comm_factor"] < 1
+    assert (
+        jobs.loc["wide", "spanned_halls"] == "wi/wi-h;atl/atl-h" and jobs.loc["local", "spanned_halls"] == ""
+    )
     assert jobs.loc["wide", "n_interruptions_power"] == 1
     # "local" starts first, in the first of two equally free halls (Wisconsin, which keeps its power);
     # "wide" then needs both sites

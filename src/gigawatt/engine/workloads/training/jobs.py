@@ -144,9 +144,15 @@ class JobLifecycle(EngineState):
             raise RuntimeError("internal: allocation without enough free nodes")
         # halls and sites the job is in (a pool without priced links lies in one site)
         spec = pool.spec
-        n_halls = 1 if spec.group_hall is None else len({spec.hall_map[g] for g in job.gpus_by_group})
-        job.span_halls = max(job.span_halls, n_halls)
         job.span_sites = 1
+        if spec.group_hall is None:
+            job.span_halls = max(job.span_halls, 1)
+            return
+        halls = {spec.hall_map[g] for g in job.gpus_by_group}
+        if len(halls) > job.span_halls:
+            job.span_halls = len(halls)
+            if len(halls) > 1:
+                job.span_where = tuple(sorted(halls))
 
     def _start(self, pool: Pool, job: Job) -> None:
         item = (job.key, job.idx)

@@ -64,6 +64,7 @@ _JOB_TABLE_COLUMNS = (
     "span_halls",
     "span_sites",
     "spanned",
+    "spanned_halls",
     "comm_factor",
 )
 
@@ -277,6 +278,7 @@ class Reporting(EngineState):
             "span_halls": [j.span_halls for j in jobs],
             "span_sites": [j.span_sites for j in jobs],
             "spanned": ["sites" if j.span_sites > 1 else "halls" if j.span_halls > 1 else "" for j in jobs],
+            "spanned_halls": [j.span_where for j in jobs],  # hall indices; named in workload_output
             "comm_factor": [
                 j.work_done_s / (j.work_done_s + j.comm_work_s) if j.comm_work_s > 0 else 1.0 for j in jobs
             ],
@@ -365,6 +367,11 @@ def workload_output(
 
     jobs = eng.jobs_table()
     jobs.insert(0, "workload", name)
+    if len(jobs):  # the halls of a job's widest placement over several halls, by name ("site/hall;...")
+        hall_key = {
+            p.spec.hall_of(g): group_keys[g].rsplit("/", 1)[0] for p in eng.pools for g in p.spec.group_idx
+        }
+        jobs["spanned_halls"] = [";".join(hall_key[h] for h in where) for where in jobs["spanned_halls"]]
     jobs["mfu_frac"] = [i["mfu_frac"] for i in job_info]
     jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in job_info]
     jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in specs]

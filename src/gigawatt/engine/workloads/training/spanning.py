@@ -200,7 +200,10 @@ class Spanning(EngineState):
             span, pool.spec, job.gpus_by_group, job.spec.model_params, job.spec.step_s
         )
         job.comm_factor = f
-        job.span_halls = max(job.span_halls, n_halls)
+        if n_halls > job.span_halls:
+            job.span_halls = n_halls
+            if n_halls > 1:
+                job.span_where = tuple(sorted({pool.spec.hall_map[g] for g in job.gpus_by_group}))
         job.span_sites = max(job.span_sites, n_sites)
 
     def _take_replacement_near(self, pool: Pool, g: int) -> int | None:

@@ -85,6 +85,7 @@ class Job:
         "seg_t_fin",
         "span_halls",
         "span_sites",
+        "span_where",
         "spec",
         "stall_wall_s",
         "start_s",
@@ -135,6 +136,7 @@ class Job:
         self.comm_work_s = 0.0
         self.span_halls = 0
         self.span_sites = 0
+        self.span_where: tuple[int, ...] = ()  # halls of its widest placement over several halls
 
 
 @dataclass
