@@ -354,7 +354,7 @@ class TrainingWorkload(StrictModel):
     allowed_jurisdictions: list[Jurisdiction] | None = Field(None, min_length=1)
     """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
     ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
-    ``gigawatt check`` rejects a target outside them."""
+    ``gigawatt check`` rejects a target outside them (every site of a pool over several sites)."""
 
     @model_validator(mode="after")
     def _has_work(self) -> TrainingWorkload:
