@@ -259,3 +259,45 @@ def test_crosssite_example_scenario() -> None:
     lost = res.events[res.events["kind"] == "power_lost"]
     assert list(lost["rack_group"]) == ["atlanta/fw-2/dgx"]
     assert res.summary()["fairwater:jobs_spanning_sites"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_runs_with_failures_and_dark_halls_conserve_nodes_and_gpu_hours(seed: int) -> None:
+    from gigawatt.perf.reliability import llama3_failure_model
+
+    rng = np.random.default_rng(seed)
+    pool = PoolSpec("p", 0, (0, 1, 2, 3), (4, 4, 4, 4), 8, spare_nodes=1, group_hall=GROUP_HALL, span=SPAN)
+    jobs = [
+        _job(f"j{i}", int(rng.integers(1, 15)), work_s=float(rng.uniform(2e3, 4e4)), submit_s=float(t))
+        for i, t in enumerate(np.sort(rng.uniform(0, 2e5, 40)))
+    ]
+    cfg = SchedulerConfig(
+        policy=("fifo", "priority", "easy_backfill")[seed % 3],
+        failures=llama3_failure_model(60.0, 120.0).scaled(30.0),  # ~ one failure per 13 h on 128 GPUs
+    )
+    bad: list[str] = []
+
+    def setup(env, eng):
+        for t in np.sort(rng.uniform(0, 2.5e5, 30)):
+            hall, powered = int(rng.integers(0, 3)), bool(rng.integers(0, 2))
+            ev = env.timeout(float(t))
+            ev.callbacks.append(lambda _e, h=hall, p=powered: eng.set_power(h, p))
+
+        def probe():
+            while True:
+                yield env.timeout(613.0)
+                n = eng.pool_nodes(0)
+                parts = ("allocated", "free", "spare", "repair", "replacing", "external", "unpowered")
+                if sum(n[k] for k in parts) != n["total"] or min(n.values()) < 0:
+                    bad.append(f"{env.now}: {n}")
+
+        env.process(probe())
+
+    until = 4e5
+    eng, _led, jt, _ev = run([pool], jobs, cfg, until=until, seed=seed, setup=setup)
+    assert not bad, bad[:3]
+    kinds = ("useful", "lost_work", "checkpoint", "restart", "throttled", "paused", "comm")
+    assert_allclose(sum(jt[f"{k}_gpu_hours"] for k in kinds), jt["gpu_hours"], rtol=1e-9, atol=1e-9)
+    assert jt["n_interruptions_power"].sum() > 0 and (jt["spanned"] != "").any()
+    c = eng.counts()
+    assert c["submitted"] == c["finished"] + c["running"] + c["queued"] + c["failed"] == 40

@@ -122,7 +122,8 @@ class Reporting(EngineState):
 
     def pool_nodes(self, pool_idx: int) -> dict[str, int]:
         """Node counts of a pool now: total, allocated, free, spare, repair, replacing (reclaimed spot nodes
-        awaiting their replacement), external."""
+        awaiting their replacement), external, unpowered (idle nodes of a dark hall held by a pool with priced
+        links, :mod:`.spanning`)."""
         pool = self.pools[pool_idx]
         alloc = sum(sum(j.nodes_by_group.values()) for j in pool.running.values())
         return {
@@ -133,6 +134,7 @@ class Reporting(EngineState):
             "repair": sum(pool.repair.values()),
             "replacing": sum(pool.replacing.values()),
             "external": sum(pool.external.values()),
+            "unpowered": sum(pool.unpowered.values()),
         }
 
     def allocated_gpus_by_priority(self, pool_idx: int) -> dict[int, int]:
