@@ -301,3 +301,28 @@ def test_random_runs_with_failures_and_dark_halls_conserve_nodes_and_gpu_hours(s
     assert jt["n_interruptions_power"].sum() > 0 and (jt["spanned"] != "").any()
     c = eng.counts()
     assert c["submitted"] == c["finished"] + c["running"] + c["queued"] + c["failed"] == 40
+
+
+def test_nodes_commissioned_in_a_dark_hall_wait_for_its_power() -> None:
+    inf = float("inf")
+    pool = PoolSpec(
+        "p",
+        0,
+        (0, 1, 2, 3),
+        (4, 4, 4, 4),
+        8,
+        group_hall=GROUP_HALL,
+        span=SPAN,
+        group_online_s=((-inf, inf), (-inf, inf), (-inf, inf), (2_000.0, inf)),  # hall 2 joins at 2,000 s
+    )
+    a = _job("a", 12)  # fills site 0
+    b = _job("b", 4, submit_s=2_500.0)  # only hall 2 could hold it
+
+    def setup(env, eng):
+        for t_s, powered in ((1_000.0, False), (5_000.0, True)):
+            ev = env.timeout(t_s)
+            ev.callbacks.append(lambda _e, p=powered: eng.set_power(2, p))
+
+    _eng, _, jt, ev = run([pool], [a, b], setup=setup)
+    assert_allclose(jt.set_index("job").loc["b", "start_s"], 5_000.0)
+    assert "nodes_commissioned" in set(ev["kind"])
