@@ -240,8 +240,8 @@ class Spanning(EngineState):
 
         On loss, every running job with nodes in the hall is interrupted as by a failure of class ``power``
         (work since its last checkpoint lost; a job spanning halls or sites computes in lockstep, so all of it
-        stops) and requeued; the hall's idle nodes leave the scheduler's reach (nodes repaired or replaced
-        meanwhile join them). Jobs elsewhere keep running, and the queue is scheduled on the lit halls (a
+        stops) and requeued; the hall's idle nodes leave the scheduler's reach (nodes repaired, replaced,
+        commissioned or given back by another workload meanwhile join them). Jobs elsewhere keep running, and the queue is scheduled on the lit halls (a
         requeued job may restart there at once, paying its start-up time and, if it now spans, its
         communication factor). On return the held nodes rejoin (spares topped up first) and the pool is
         scheduled. Events ``power_lost``/``power_restored`` carry the hall's first rack group.
