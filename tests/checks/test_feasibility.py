@@ -200,3 +200,7 @@ def test_job_that_must_span_sites_on_a_thin_link_is_warned() -> None:
         )
     )
     assert not scenario_warnings(_two_site_pool({"bandwidth_gbit_per_s": 100}, gpus=144))
+    sc = _two_site_pool({"bandwidth_gbit_per_s": 1000})
+    job = sc.workloads[0].jobs[0].model_copy(update={"model_params": None})
+    sc.workloads[0].jobs[0] = job
+    assert "gradient size is unknown" in dict(scenario_warnings(sc))["workloads[0].jobs[0].model_params"]

@@ -19,7 +19,8 @@ Warnings (:func:`scenario_warnings`; the run goes ahead and may tell more):
   queueing, no throttling): ``submit + work / (GPUs × peak × MFU) > deadline``;
 * a training job larger than any one site of its pool (it must span sites) whose communication factor
   across them (:func:`gigawatt.perf.crosssite.span_throughput_factor`, on the fewest sites that hold it and the
-  job's full-speed step) is below :data:`SPAN_WARN_BELOW_FRAC`;
+  job's full-speed step) is below :data:`SPAN_WARN_BELOW_FRAC`, or that gives no ``model_params`` (it would
+  span without paying for it);
 * a request-level window whose expected request count (mean of the demand profile over the window and its
   warm-up) may exceed ``max_requests`` (the run stops there), or whose requests table would take more than
   half of this machine's memory (an **estimate** of ~300 bytes per simulated request).
@@ -180,7 +181,17 @@ def _span_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
     gpn = wl.scheduler.node_gpus or (72 if rack_gpus == 72 else rg.server.accelerators_per_server)
     order = sorted(site_gpus, key=lambda k: -site_gpus[k])
     for ji, job in enumerate(wl.jobs):
-        if job.model_params is None or job.gpus <= site_gpus[order[0]]:
+        if job.gpus <= site_gpus[order[0]]:
+            continue
+        if job.model_params is None:
+            out.append(
+                (
+                    f"workloads[{wi}].jobs[{ji}].model_params",
+                    f"no site of the pool holds the job's {job.gpus:,} GPUs, so it will span sites, but without "
+                    "model_params its gradient size is unknown and it pays no cross-site communication; give "
+                    "model_params (and batch_tokens)",
+                )
+            )
             continue
         used, left = [], job.gpus
         for site in order:
