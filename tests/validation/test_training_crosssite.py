@@ -44,7 +44,7 @@ TOKENS_PER_NODE_STEP = 128 * 8192
 MFU = (0.362 + 0.414) / 2
 NODE_GBIT_PER_S = 1.0  # a-priori estimate (see the module docstring)
 SOURCE = (
-    "Jaghouar et al. (2024), INTELLECT-1 Technical Report, arXiv:2412.01152 (abstract and §3: 83 % compute "
+    "Jaghouar et al. (2024), INTELLECT-1 Technical Report, arXiv:2412.01152 (abstract: 83 % compute "
     "utilisation across 3 continents, 96 % US-only); configs/10B/H100_intellect1.toml (PrimeIntellect-ai/prime)"
 )
 
