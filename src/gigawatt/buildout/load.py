@@ -23,6 +23,7 @@ from gigawatt.scenario.buildout import (
     Item,
     LeadTime,
     Phase,
+    set_checker,
     set_updater,
 )
 from gigawatt.scenario.io import _describe, _parse_text
@@ -304,3 +305,4 @@ def updated_buildout(plan: BuildoutPlan, updates: Mapping[str, Any]) -> Buildout
 
 
 set_updater(updated_buildout)
+set_checker(buildout_problems)
