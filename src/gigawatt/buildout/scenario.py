@@ -5,7 +5,7 @@ phases' ``brings_online`` name the halls, rack groups, grid connections and plan
 (:func:`gigawatt.scenario.buildout.plan_links`). Loaded, the scenario holds the plan's *target* dates, and
 that is what :func:`gigawatt.simulate` runs. :func:`with_buildout` (what :meth:`gigawatt.Scenario.with_buildout`
 runs) gives the scenario of another outcome: a quantile of each phase's online date over the Monte Carlo
-draws, or one draw (``docs/models/buildout.md`` §8).
+draws, or one draw (``docs/models/buildout.md`` §7).
 """
 
 from __future__ import annotations

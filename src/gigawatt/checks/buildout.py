@@ -1,5 +1,5 @@
 """Checks of a scenario's build-out plan (``buildout``) against the fleet it builds (``docs/models/buildout.md``
-§8): the plan's own cross-field checks, what its phases bring online (``brings_online``, ``scenario_path``),
+§7): the plan's own cross-field checks, what its phases bring online (``brings_online``, ``scenario_path``),
 dates written in the scenario that contradict the plan, and the plan's calendar against the simulated period.
 """
 

@@ -4,7 +4,7 @@ A :class:`BuildoutPlan` is loaded on its own (:func:`gigawatt.buildout.load_buil
 cross-field checks of :mod:`gigawatt.buildout.load`) or as the ``buildout`` section of a
 :class:`~gigawatt.Scenario`, whose phases name the scenario objects they bring online (``brings_online``; see
 :func:`plan_links`): one file then carries the fleet and the plan, and a simulation uses the plan's target
-dates (``docs/models/buildout.md`` §8). Time is counted in **weeks from the plan's** ``start_date`` (``order_week``,
+dates (``docs/models/buildout.md`` §7). Time is counted in **weeks from the plan's** ``start_date`` (``order_week``,
 ``target_online_week``, ``decommission_week``; negative = before the start, e.g. an item already on order).
 Weeks keep every decision a plain number that a solver can move.
 
