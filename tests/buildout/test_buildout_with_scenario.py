@@ -119,3 +119,17 @@ def test_simulate_uses_the_target_dates_and_an_outcome_its_own(sc: gw.Scenario) 
     col = gw.simulate(late).timeseries["campus/hall-a:installed_gpus"]
     assert_allclose(col[col.index < on90], 0.0, rtol=0, atol=1e-12)
     assert_allclose(col[col.index >= on90], 64.0, rtol=0, atol=1e-12)
+
+
+def test_the_example_campus_with_its_plan() -> None:
+    sc = gw.load_scenario("examples/buildout/campus_with_plan.yaml")
+    assert gw.checks.scenario_warnings(sc) == []
+    site = sc.sites[0]
+    assert str(site.grid.energisation_date.date()) == "2029-11-05"  # week 200
+    assert str(site.energy.generation[0].commission_date.date()) == "2030-08-12"  # week 240
+    racks = {rg.name: rg for rg in site.halls[0].racks}
+    assert racks["gb300"].commission_date == racks["nvl72"].decommission_date
+    p90 = sc.with_buildout("p90", draws=300)
+    r90 = {rg.name: rg for rg in p90.sites[0].halls[0].racks}
+    assert r90["gb300"].commission_date == r90["nvl72"].decommission_date  # the old racks wait for the new
+    assert p90.sites[0].halls[0].commission_date != site.halls[0].commission_date

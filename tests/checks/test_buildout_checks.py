@@ -120,3 +120,20 @@ def test_index_path() -> None:
         index_path(sc, "sites[campus].halls[nope].commission_date")
         == "sites[campus].halls[nope].commission_date"
     )
+
+
+def test_plan_field_errors_in_a_scenario_file(tmp_path: Path) -> None:
+    d = fleet_with_plan()
+    _phase(d, "hall-a")["items"][0]["lead_time"] = {
+        "distribution": "triangular",
+        "low_weeks": -3,
+        "mode_weeks": 5,
+        "high_weeks": 9,
+    }
+    _phase(d, "hall-b")["itemz"] = []
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    p = _problems(f)
+    assert set(p) == {"buildout.phases[1].items[0].lead_time.low_weeks", "buildout.phases[2].itemz"}
+    assert "did you mean 'items'" in p["buildout.phases[2].itemz"]
+    assert all("s.yaml line" in m for m in p.values())

@@ -230,7 +230,9 @@ def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
         for k in err["loc"]:
             if isinstance(k, int):
                 path += f"[{k}]"
-            elif k in ("str", "LeadTime") or str(k).startswith(("function", "union")):
+            elif k in ("str", "LeadTime", "lead-time-name", "lead-time-spec") or str(k).startswith(
+                ("function", "union")
+            ):
                 continue  # union branch names
             else:
                 path += f".{k}" if path else str(k)

@@ -43,9 +43,17 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, NonNegativeFloat, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from gigawatt.scenario.base import StrictModel
 from gigawatt.scenario.update import _Name, format_path
@@ -190,13 +198,25 @@ class LeadTime(StrictModel):
         return self
 
 
+def _lead_time_tag(value: Any) -> str:
+    return "lead-time-name" if isinstance(value, str) else "lead-time-spec"
+
+
+#: A lead time: a catalog name or an inline :class:`LeadTime` (a tagged union, so that a bad inline
+#: distribution reports its own problems, not also "not a string").
+LeadTimeRef = Annotated[
+    Annotated[str, Tag("lead-time-name")] | Annotated[LeadTime, Tag("lead-time-spec")],
+    Discriminator(_lead_time_tag),
+]
+
+
 class Item(StrictModel):
     """A long-lead item (or task) of a phase: transformer, switchgear, GPUs, construction, ..."""
 
     name: str = Field(min_length=1)
     """Name, unique within its phase (no '/'); other items refer to it as ``name`` (same phase) or
     ``phase/name``."""
-    lead_time: str | LeadTime
+    lead_time: LeadTimeRef
     """A name from the lead-time catalog (``gigawatt.buildout.leadtimes.lead_time_names()``, e.g.
     ``utility-transformer``) or an inline :class:`LeadTime`."""
     order_week: float = 0.0

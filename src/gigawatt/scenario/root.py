@@ -142,7 +142,7 @@ class Scenario(StrictModel):
     def _planned_dates(cls, data: Any) -> Any:
         """Give every object the plan brings online the plan's date where the input gives none (a date the
         input gives is kept: ``gigawatt check`` reports it when it disagrees)."""
-        if not isinstance(data, Mapping):
+        if not isinstance(data, Mapping) or not isinstance(data.get("sites"), list):
             return data
         planned = _planned(data)
         if not planned:
