@@ -108,3 +108,18 @@ def test_a_scenario_without_a_plan_is_unchanged() -> None:
     del d["buildout"]
     sc = gw.load_scenario(d)
     assert sc.buildout is None and sc.sites[0].halls[0].commission_date is None
+
+
+def test_a_linked_refresh_keeps_its_date_so_a_moved_target_is_a_contradiction() -> None:
+    """The old group of a refresh retires at the refresh date: moving only the target would part the two."""
+    sc = gw.load_scenario(fleet_with_plan())
+    with pytest.raises(gw.ScenarioError, match="contradicts the build-out plan"):
+        sc.updated({"buildout.phases[hall-b].target_online_week": 110})
+    moved = sc.updated(
+        {
+            "buildout.phases[hall-b].target_online_week": 110,
+            "sites[campus].halls[hall-b].racks[old].decommission_date": "2028-02-14",
+            "sites[campus].halls[hall-b].racks[old-refresh1].commission_date": "2028-02-14",
+        }
+    )
+    assert moved.sites[0].halls[1].racks[2].commission_date == planned_datetime(moved.buildout, 110)

@@ -57,10 +57,10 @@ def _plain(x: Any) -> Any:
     return x
 
 
-def _planned(data: Mapping[str, Any]) -> list[tuple[str, dt.datetime]] | None:
-    """``(path, planned date)`` of every field a valid ``buildout`` plan in raw scenario input sets: online
-    dates at the phases' targets, offline dates at their decommission weeks; ``None`` when there is no (valid)
-    plan."""
+def _planned(data: Mapping[str, Any]) -> list[tuple[str, dt.datetime, bool]] | None:
+    """``(path, planned date, whether the path may create its parent)`` of every field a valid ``buildout``
+    plan in raw scenario input sets: online dates at the phases' targets, offline dates at their decommission
+    weeks; ``None`` when there is no (valid) plan. Only a grid connection may be created (it has defaults)."""
     raw = data.get("buildout")
     if raw is None:
         return None
@@ -74,9 +74,9 @@ def _planned(data: Mapping[str, Any]) -> list[tuple[str, dt.datetime]] | None:
         ph = plan.phases[ln.phase]
         week = planned_week(ph)
         if week is not None:
-            out.append((ln.online_path, planned_datetime(plan, week)))
+            out.append((ln.online_path, planned_datetime(plan, week), ln.kind == "grid"))
         if ph.decommission_week is not None and ln.offline_path is not None:
-            out.append((ln.offline_path, planned_datetime(plan, ph.decommission_week)))
+            out.append((ln.offline_path, planned_datetime(plan, ph.decommission_week), False))
     return out
 
 
@@ -148,9 +148,9 @@ class Scenario(StrictModel):
         if not planned:
             return data
         data = {**data, "sites": _plain(data.get("sites"))}
-        for path, when in planned:
+        for path, when, create in planned:
             try:
-                container, key = _walk(data, parse_path(path), cls, create=True)
+                container, key = _walk(data, parse_path(path), cls, create=create)
             except (KeyError, ValueError, TypeError):
                 continue  # a rack group added by a refresh (dated by the refresh), or a broken input
             if isinstance(container, dict) and container.get(key) is None:
@@ -173,8 +173,14 @@ class Scenario(StrictModel):
                 if path is None or week is None:
                     continue
                 at = _model_at(self, path)
-                if at is not None and getattr(at[0], at[1], None) == planned_datetime(self.buildout, week):
-                    at[0].__pydantic_fields_set__.discard(at[1])
+                when = planned_datetime(self.buildout, week)
+                if at is None or getattr(at[0], at[1], None) != when:
+                    continue
+                if ln.kind == "rack_group" and ln.hall_path is not None:
+                    hall = _model_at(self, ln.hall_path + ".racks")
+                    if hall is not None and any(rg.decommission_date == when for rg in hall[0].racks):
+                        continue  # a refresh: the old group retires at this date too; the date stays written
+                at[0].__pydantic_fields_set__.discard(at[1])
         return self
 
     @model_validator(mode="after")
