@@ -226,9 +226,13 @@ def test_refresh_after_its_hall_is_retired_names_the_refresh(tmp_path: Path) -> 
     )
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
-    p = _problems(f)
-    msg = p["sites[0].halls[0].racks[0].refresh.date"]  # the new group's date is the refresh's
-    assert "h100-refresh1" in msg and "after its hall is decommissioned" in msg and "s.yaml line" in msg
+    with pytest.raises(gw.ScenarioError) as info:
+        gw.load_scenario(f)
+    # both the old group's retirement and the new group's installation are the refresh's date
+    msgs = [m for p, m in info.value.problems if p == "sites[0].halls[0].racks[0].refresh.date"]
+    assert len(msgs) == 2 and all("s.yaml line" in m for m in msgs)
+    assert any("'h100' is decommissioned" in m for m in msgs)
+    assert any("'h100-refresh1'" in m and "after its hall is decommissioned" in m for m in msgs)
 
 
 def test_derived_name_that_clashes_is_reported() -> None:

@@ -41,12 +41,14 @@ def refresh_source_paths(problems: list[tuple[str, str]], data: Any) -> list[tup
             for ri, rack in enumerate(racks):
                 ref = rack.get("refresh") if isinstance(rack, dict) else None
                 entries = [ref] if isinstance(ref, dict) else ref if isinstance(ref, list) else []
+                src = f"sites[{si}].halls[{hi}].racks[{ri}]"
                 for k in range(len(entries)):
                     tag = "refresh" if isinstance(ref, dict) else f"refresh[{k}]"
-                    names[f"sites[{si}].halls[{hi}].racks[{j}]"] = (
-                        f"sites[{si}].halls[{hi}].racks[{ri}].{tag}"
-                    )
+                    names[f"sites[{si}].halls[{hi}].racks[{j}]"] = f"{src}.{tag}"
                     j += 1
+                if entries and "decommission_date" not in rack:  # the old group retires at the first refresh
+                    first = "refresh" if isinstance(ref, dict) else "refresh[0]"
+                    names[f"{src}.decommission_date"] = f"{src}.{first}.date"
     if not names:
         return problems
     out = []
@@ -54,7 +56,7 @@ def refresh_source_paths(problems: list[tuple[str, str]], data: Any) -> list[tup
         for old, new in names.items():
             if path == old or path.startswith(old + ".") or path.startswith(old + "["):
                 rest = path[len(old) :]
-                rest = ".date" if rest == ".commission_date" else rest
+                rest = ".date" if rest == ".commission_date" and not new.endswith(".date") else rest
                 path = new + rest
                 break
         out.append((path, msg))
