@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from gigawatt.checks.buildout import plan_link_warnings
 from gigawatt.checks.fleet_time import fleet_time_warnings
 from gigawatt.perf import crosssite as cs
 from gigawatt.perf import demand as dm
@@ -296,4 +297,5 @@ def scenario_warnings(sc: Any) -> list[tuple[str, str]]:
         except Exception:  # pragma: no cover - a warning that cannot be evaluated is not given
             continue
     out.extend(fleet_time_warnings(sc))
+    out.extend(plan_link_warnings(sc))
     return out

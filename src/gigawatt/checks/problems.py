@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.catalog import suggest
+from gigawatt.checks.buildout import plan_link_problems
 from gigawatt.checks.fleet_time import fleet_time_problems
 from gigawatt.checks.jurisdictions import site_jurisdictions
 from gigawatt.checks.limits import ResourceLimits, resource_problems
@@ -556,6 +557,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += [p for p in files if p[0] not in have]
     problems += _site_problems(sc)
     problems += fleet_time_problems(sc)
+    problems += plan_link_problems(sc)
     problems += _jurisdiction_problems(sc)
     problems += routing_problems(sc)
     problems += _grid_region_problems(sc)
