@@ -10,6 +10,14 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   size^0.25, so this keeps the pool about as busy as the Frontier-class fleet (an estimate of a campus
   workload, not a trace), while failures and repairs grow with its 64× more servers.
 
+* Frontier-class at 15-s steps (2.1 million control steps a year): at most 30 s of ``simulate`` CPU time and
+  under 2 GB peak RSS for ``simulate`` + ``Result.to_dir`` (50.8 s and 5.5 GB before the memory work). With
+  ``GW_BENCH_CAMPUS_15S=1`` the Frontier-class case also runs at 15-s steps and at 300-s steps, each in a
+  fresh process (its own peak RSS), and prints for each the ``simulate`` and ``to_dir`` CPU time, the peak
+  RSS and the size written, with the 15-s figures as ratios to the 300-s ones (the machine may be shared:
+  the ratios are what to compare). ``GW_BENCH_BASELINE_PYTHON=/path/to/python`` runs the 15-s case with
+  another installation as well (e.g. the main branch's ``.venv/bin/python``) and prints the ratios to it.
+
 ``python benchmarks/bench_training_campus.py [frontier|campus] [--horizon-h H] [--repeat N]`` (both cases by
 default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
 profile the training engine.
@@ -18,7 +26,12 @@ profile the training engine.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +96,59 @@ def _report(label: str, sc: gw.Scenario, repeat: int, target_s: float) -> None:
     )
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def resources(horizon_h: float, step_s: float) -> dict[str, float]:
+    """CPU time of ``simulate`` and of ``Result.to_dir`` (no plots) [s], peak RSS of the process [GB] and the
+    size written [MB] for the Frontier-class scenario (run it in a fresh process: the peak is the process's)."""
+    sc = frontier_scenario(horizon_h=horizon_h, step_s=step_s)
+    c0 = _cpu_s()
+    res = gw.simulate(sc)
+    c1 = _cpu_s()
+    with tempfile.TemporaryDirectory() as d:
+        out = res.to_dir(Path(d) / "result", plots=False)
+        c2 = _cpu_s()
+        size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # ru_maxrss in KiB (Linux)
+    return {"simulate_cpu_s": c1 - c0, "write_cpu_s": c2 - c1, "peak_rss_gb": rss_gb, "output_mb": size_mb}
+
+
+def _resources_in_fresh_process(
+    horizon_h: float, step_s: float, python: str = sys.executable
+) -> dict[str, float]:
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+        f"import bench_training_campus as b; print(json.dumps(b.resources({horizon_h!r}, {step_s!r})))"
+    )
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _report_resources(horizon_h: float) -> None:
+    """The 15-s case against the 300-s case (and a baseline installation), each in a fresh process."""
+    fine = _resources_in_fresh_process(horizon_h, 15.0)
+    coarse = _resources_in_fresh_process(horizon_h, 300.0)
+    rows = [("15-s steps", fine), ("300-s steps", coarse)]
+    base_py = os.environ.get("GW_BENCH_BASELINE_PYTHON")
+    base = _resources_in_fresh_process(horizon_h, 15.0, base_py) if base_py else None
+    if base is not None:
+        rows.append(("15-s steps, baseline", base))
+    for label, r in rows:
+        print(
+            f"Frontier-class {horizon_h:g} h, {label}: simulate {r['simulate_cpu_s']:.1f} s CPU, to_dir "
+            f"{r['write_cpu_s']:.1f} s CPU, peak RSS {r['peak_rss_gb']:.2f} GB, written {r['output_mb']:.0f} MB"
+        )
+    for label, ref in (("300-s steps", coarse), ("baseline", base)):
+        if ref is not None:
+            print(
+                f"15-s steps / {label}: "
+                + ", ".join(f"{k} x{fine[k] / ref[k]:.2f}" for k in fine if ref[k] > 0)
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("case", nargs="?", choices=["frontier", "campus", "both"], default="both")
@@ -93,6 +159,8 @@ def main() -> None:
         _report("Frontier-class", frontier_scenario(a.horizon_h), a.repeat, 50.0)
     if a.case in ("campus", "both"):
         _report("Campus", campus_scenario(a.horizon_h), a.repeat, 60.0)
+    if a.case in ("frontier", "both") and os.environ.get("GW_BENCH_CAMPUS_15S") == "1":
+        _report_resources(a.horizon_h)
 
 
 if __name__ == "__main__":

@@ -311,3 +311,19 @@ def test_plain_progress_lines() -> None:
     lines = buf.getvalue().splitlines()
     assert len(lines) == 4 and lines[-1].startswith("demo: 100% simulated (up to 2026-01-01 01:00)")
     assert "ETA" in lines[0]
+
+
+def test_frame_from_columns_keeps_the_arrays_and_copies_a_repeat() -> None:
+    """The time series is made from its column arrays without a copy (each its own block); an array given for
+    two columns is copied for the second, so that writing one column never changes another."""
+    from gigawatt.result import frame_from_columns
+
+    idx = pd.date_range("2026-01-01", periods=5, freq="15s", name="time")
+    a, b = np.arange(5.0), np.ones(5)
+    df = frame_from_columns({"a_mw": a, "b_frac": b, "c_frac": b, "n": np.arange(5)}, idx)
+    assert list(df.columns) == ["a_mw", "b_frac", "c_frac", "n"]
+    assert df.index.equals(idx)
+    assert np.shares_memory(df["a_mw"].to_numpy(), a)
+    assert not np.shares_memory(df["c_frac"].to_numpy(), df["b_frac"].to_numpy())
+    assert df["a_mw"].dtype == np.float64 and df["n"].dtype == np.int64
+    np.testing.assert_allclose(df["c_frac"], 1.0)
