@@ -320,10 +320,16 @@ def test_frame_from_columns_keeps_the_arrays_and_copies_a_repeat() -> None:
 
     idx = pd.date_range("2026-01-01", periods=5, freq="15s", name="time")
     a, b = np.arange(5.0), np.ones(5)
-    df = frame_from_columns({"a_mw": a, "b_frac": b, "c_frac": b, "n": np.arange(5)}, idx)
-    assert list(df.columns) == ["a_mw", "b_frac", "c_frac", "n"]
+    ro = np.zeros(5)
+    ro.flags.writeable = False
+    df = frame_from_columns({"a_mw": a, "b_frac": b, "c_frac": b, "n": np.arange(5), "r_mw": ro}, idx)
+    assert list(df.columns) == ["a_mw", "b_frac", "c_frac", "n", "r_mw"]
     assert df.index.equals(idx)
     assert np.shares_memory(df["a_mw"].to_numpy(), a)
     assert not np.shares_memory(df["c_frac"].to_numpy(), df["b_frac"].to_numpy())
     assert df["a_mw"].dtype == np.float64 and df["n"].dtype == np.int64
     np.testing.assert_allclose(df["c_frac"], 1.0)
+    df.loc[df.index[1], "r_mw"] = 2.0  # every column can be written in place
+    df.loc[df.index[1], "c_frac"] = 3.0
+    np.testing.assert_allclose(df["r_mw"], [0.0, 2.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(df["b_frac"], 1.0)

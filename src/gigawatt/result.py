@@ -192,7 +192,8 @@ def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.Da
 
     ``pd.DataFrame(columns)`` stacks every column of a dtype into one 2-D block, a copy of the whole time
     series (a year at 15-s steps: about 17 MB per column); here each column stays its own block. An array
-    passed for two columns is copied for the second, so that no two columns share memory. Falls back to
+    passed for two columns is copied for the second, so that no two columns share memory, and a read-only
+    array is copied, so that every column can be written in place. Falls back to
     ``pd.DataFrame`` where pandas lacks ``pandas.api.internals.create_dataframe_from_blocks`` (before 2.3).
     """
     if _create_dataframe_from_blocks is None:  # pragma: no cover - pandas < 2.3
@@ -204,7 +205,7 @@ def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.Da
         if a.ndim != 1 or a.shape[0] != len(index) or a.dtype == object:
             return pd.DataFrame(columns, index=index)
         key = (a.__array_interface__["data"][0], a.strides)
-        if key in seen:
+        if key in seen or not a.flags.writeable:  # (a read-only view, e.g. of a pandas frame: own copy)
             a = a.copy()
         seen.add((a.__array_interface__["data"][0], a.strides))
         blocks.append((a[None, :], np.array([i], dtype=np.intp)))

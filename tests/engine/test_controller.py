@@ -15,6 +15,7 @@ import gigawatt.engine.core as core_mod
 from gigawatt.checks.load import load_scenario
 from gigawatt.engine.clock import Clock
 from gigawatt.engine.fleet import Fleet
+from gigawatt.engine.ledger import LoadLedger
 from gigawatt.physics import facility, weather
 from gigawatt.physics.cooling_designs import cooling_designs
 from gigawatt.scenario.hardware import COOLING_DESIGNS
@@ -254,8 +255,18 @@ def test_finalize_in_blocks_equals_one_block(monkeypatch: pytest.MonkeyPatch) ->
     """The whole-horizon evaluation in blocks of 7 steps (and the skip verification with it) gives the
     numbers of one block over the horizon: the facility model is elementwise in time, and the ledger's
     blocks carry its running sum (equal to rounding; in practice bit for bit)."""
+    sizes: list[int] = []
+    blocks = LoadLedger.occupancy_blocks
+
+    def spy(self: LoadLedger, block_steps: int):  # type: ignore[no-untyped-def]
+        sizes.append(block_steps)
+        return blocks(self, block_steps)
+
+    monkeypatch.setattr(LoadLedger, "occupancy_blocks", spy)
     small = _capped_result(monkeypatch, FINALIZE_CHUNK_STEPS=7)
+    assert sizes and sizes[-1] == 7
     whole = _capped_result(monkeypatch, FINALIZE_CHUNK_STEPS=10**9)
+    assert sizes[-1] == 10**9
     assert small.summary()["hours_capped_h"] > 0  # the decisions capped power: not a trivial run
     assert list(small.timeseries.columns) == list(whole.timeseries.columns)
     np.testing.assert_allclose(

@@ -1031,14 +1031,14 @@ class FacilityController:
         paused = [{prio: float(q[h]) for prio, q in per_prio.items()} for h in range(clock.size)]
         board.publish_training(now, clock, paused, dflt)
 
-    def finalize(self, chunk_steps: int = FINALIZE_CHUNK_STEPS) -> dict[str, np.ndarray]:
+    def finalize(self, chunk_steps: int | None = None) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy.
 
-        The facility stages run over blocks of ``chunk_steps`` steps (the model is elementwise in time, so
-        the numbers do not depend on the block size): only the flows listed in :data:`FINAL_FLOWS` are kept
-        for the whole horizon, never the facility model's temporaries or the ``(T, G, P)`` occupancy. The
-        supply stage then dispatches the whole horizon at once (its battery and generator state carries from
-        step to step).
+        The facility stages run over blocks of ``chunk_steps`` steps (default :data:`FINALIZE_CHUNK_STEPS`;
+        the model is elementwise in time, so the numbers do not depend on the block size): only the flows
+        listed in :data:`FINAL_FLOWS` are kept for the whole horizon, never the facility model's temporaries
+        or the ``(T, G, P)`` occupancy. The supply stage then dispatches the whole horizon at once (its
+        battery and generator state carries from step to step).
 
         Returns
         -------
@@ -1054,7 +1054,8 @@ class FacilityController:
         active = np.zeros((n, f.n_groups))
         site_demand = np.zeros((n, f.n_sites)) if feedback else None
         dark_site = np.zeros((n, f.n_sites))
-        for s0, s1, occ in self.ctx.ledger.occupancy_blocks(chunk_steps):
+        block = FINALIZE_CHUNK_STEPS if chunk_steps is None else chunk_steps
+        for s0, s1, occ in self.ctx.ledger.occupancy_blocks(block):
             t = slice(s0, s1)
             part = self.evaluate(occ, self.throughput_hall[t], s0, dark_hall=dark[t])
             for key in FINAL_FLOWS:
