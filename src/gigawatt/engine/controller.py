@@ -1066,12 +1066,19 @@ class FacilityController:
             del part
             active[t] = occ.sum(axis=2)
             if site_demand is not None:  # demand at the throughput the facility alone allows
-                ones = np.ones((s1 - s0, f.n_halls))
-                full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
-                site_demand[t] = full["site_facility_power_kw"]
-                if dark[t].any():  # what the dark halls would have drawn
-                    dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
-                del full
+                if (
+                    not dark[t].any()
+                    and np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
+                    and np.all(self.running_frac_hall[t] == 1.0)
+                ):  # nothing capped, paused or dark here: the same evaluation as the one above
+                    site_demand[t] = flows["site_facility_power_kw"][t]
+                else:
+                    ones = np.ones((s1 - s0, f.n_halls))
+                    full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
+                    site_demand[t] = full["site_facility_power_kw"]
+                    if dark[t].any():  # what the dark halls would have drawn
+                        dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
+                    del full
             del occ
         if "site_facility_power_kw" not in flows:  # an empty horizon
             flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
