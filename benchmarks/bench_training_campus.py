@@ -9,7 +9,6 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   mix is the default one with jobs 64× larger (64-131,072 GPUs) at 300 jobs/day: durations grow with
   size^0.25, so this keeps the pool about as busy as the Frontier-class fleet (an estimate of a campus
   workload, not a trace), while failures and repairs grow with its 64× more servers.
-
 * Frontier-class at 15-s steps (2.1 million control steps a year): at most 30 s of ``simulate`` CPU time and
   under 2 GB peak RSS for ``simulate`` + ``Result.to_dir`` (50.8 s and 5.5 GB before the memory work). With
   ``GW_BENCH_CAMPUS_15S=1`` the Frontier-class case also runs at 15-s steps and at 300-s steps, each in a
@@ -19,11 +18,12 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   another installation as well (e.g. the main branch's ``.venv/bin/python``) and prints the ratios to it.
   Measured after the memory work (whole-horizon evaluations in blocks of steps, lean final flows, the run
   state freed before the result is built; 2-core machine shared with three other jobs, so CPU times are
-  inflated ×1.8 against the quiet machine's 22.1 s for the 300-s year): 15-s year 65.9 s CPU and 3.15 GB
-  peak, against 75.9 s and 4.90 GB for the code before it in the same conditions (×0.87 CPU, ×0.64 peak
-  RSS); the 300-s year 40.0 s and 2.23 GB in the same run (15-s / 300-s: ×1.65 CPU, ×1.41 peak RSS). What
-  grows with the step count is now ≈0.9 GB of the peak (≈2.7 GB before); the rest, ≈2.2 GB, is there at
-  300-s steps too: the training engine's state for 315,000 jobs and the jobs and events tables it builds.
+  inflated ×1.8-2.1 against the quiet machine's 22.1 s for the 300-s year), two runs: 15-s year 65.9 / 70.7 s
+  CPU and 3.15 / 3.16 GB peak, against 75.9 / 82.4 s and 4.90 GB for the code before it in the same
+  conditions (×0.87 / ×0.86 CPU, ×0.64 peak RSS); the 300-s year 40.0 / 47.3 s and 2.23 GB in the same runs
+  (15-s / 300-s: ×1.65 / ×1.50 CPU, ×1.41 peak RSS, so about 33-36 s on the quiet machine). What grows with
+  the step count is now ≈0.9 GB of the peak (≈2.7 GB before); the rest, ≈2.2 GB, is there at 300-s steps
+  too: the training engine's state for 315,000 jobs and the jobs and events tables it builds.
 
 ``python benchmarks/bench_training_campus.py [frontier|campus] [--horizon-h H] [--repeat N]`` (both cases by
 default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
