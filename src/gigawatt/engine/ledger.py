@@ -206,11 +206,15 @@ class LoadLedger:
             k = np.floor(t / dt).astype(np.int64)
             inside = k < n
             k_in = np.clip(k, 0, n)
-            full = np.zeros((n + 1, self.n_groups, N_PHASES))
-            np.add.at(full, (np.minimum(k_in + 1, n), g, p), d)
-            cum = np.cumsum(full, axis=0)[:n]
-            part = np.zeros((n, self.n_groups, N_PHASES))
+            # sums per (step, group, phase) cell by bincount: the same additions in the same (input) order as
+            # np.add.at, so the same result, at a fraction of the cost
+            m = self.n_groups * N_PHASES
+            cell = g * N_PHASES + p
+            full = np.bincount(np.minimum(k_in + 1, n) * m + cell, weights=d, minlength=(n + 1) * m)
+            cum = np.cumsum(full.reshape(n + 1, self.n_groups, N_PHASES), axis=0)[:n]
             frac = ((k + 1) * dt - t) / dt
-            np.add.at(part, (k_in[inside], g[inside], p[inside]), (d * frac)[inside])
+            part = np.bincount(
+                k_in[inside] * m + cell[inside], weights=(d * frac)[inside], minlength=n * m
+            ).reshape(n, self.n_groups, N_PHASES)
             out += cum + part
         return out

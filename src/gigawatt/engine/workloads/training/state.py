@@ -222,8 +222,9 @@ class Pool:
 
 #: One entry of the engine's event heap: (time [s], sequence, callback, job or None, job epoch).
 HeapEntry = tuple[float, int, Callable[..., None], "Job | None", int]
-#: One row of the events table (see :meth:`~.report.Reporting.events_table`).
-EventRow = tuple[float, int, str, int, str, str, str, float, float, int]
+#: One recorded event: (time [s], job idx or -1, pool idx, kind, cause, lost GPU-hours, duration [s], group
+#: idx or -1); :meth:`~.report.Reporting.events_table` adds the job and pool names.
+EventRow = tuple[float, int, int, str, str, float, float, int]
 
 
 class EngineState:
