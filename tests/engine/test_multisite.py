@@ -76,6 +76,25 @@ def test_served_plus_dropped_is_demand_for_every_policy(runs: dict[str, gigawatt
         assert_allclose(routed + ts["chat:unrouted_rps"], ts["chat:demand_rps"], rtol=1e-12, atol=1e-9)
 
 
+def test_service_latency_quantiles_are_those_of_all_its_requests(runs: dict[str, gigawatt.Result]) -> None:
+    """The service's p50/p99 are quantiles of the mixture of its placements' requests (each user region with
+    its own round trip), so they lie between the placements' own, and the p99 below the slowest placement's
+    (which the service reported before, an upper bound) where several placements serve."""
+    for policy in ("nearest", "weighted"):
+        ts = runs[policy].timeseries
+        for q in ("ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s"):
+            per = np.stack([ts[f"chat@{n}:{q}"].to_numpy() for n in NAMES], axis=1)
+            serving = np.stack([ts[f"chat@{n}:served_rps"].to_numpy() > 0 for n in NAMES], axis=1)
+            lo = np.where(serving, per, np.inf).min(axis=1)
+            hi = np.where(serving, per, -np.inf).max(axis=1)
+            svc = ts[f"chat:{q}"].to_numpy()
+            ok = serving.any(axis=1)
+            assert np.all(svc[ok] >= lo[ok] * (1 - 1e-9)) and np.all(svc[ok] <= hi[ok] * (1 + 1e-9))
+            if q == "ttft_p99_s":  # three sites serve at once: strictly below the slowest
+                several = serving.sum(axis=1) > 1
+                assert several.any() and np.all(svc[several] < hi[several])
+
+
 def test_a_full_site_spills_over_to_the_next_choice() -> None:
     d = three_sites_dict("lowest_price", peak_rps=20.0, capacity_utilization_frac=0.4)
     for p in d["workloads"][0]["placements"]:

@@ -42,6 +42,11 @@ def warm_cache() -> dict[str, int]:
         colocated._serve_queue(np.ones(2), np.ones(2), 300.0, 60.0)
         one = np.ones(1)
         latency._ttft_quantiles_kernel(0.5, np.ones((1, 2)), np.full(2, 0.5), one, one, one)
+        two = np.ones((1, 1))
+        latency._mixture_ttft_kernel(
+            0.5, np.ones((1, 1, 2)), np.full(2, 0.5), two, two, two, np.zeros(1, np.int64), two, two,
+            np.zeros(1, np.int64), np.zeros(1), np.full(1, 2.0), 1e-12,
+        )  # fmt: skip
     finally:
         jit._mode_override.pop()
     kernels = {

@@ -205,6 +205,7 @@ class InferenceHandler(WorkloadHandler):
                 min_utilization_frac=a.min_utilization_frac,
             )
         self.fleet_result: FleetResult | None = None
+        self.final_fleet_result: FleetResult | None = None  # as evaluated in finish (throttling, blackouts)
         self.trace_arrivals: pd.DataFrame | None = None
         self.obtained: np.ndarray | None = None
 
@@ -446,6 +447,7 @@ class InferenceHandler(WorkloadHandler):
                 phase_power_w=self.power,
             )
         self.final_replicas = (ready, starting, thr)
+        self.final_fleet_result = res
         f = res.frame
         cols = {f"{name}:{c}": f[c].to_numpy(dtype=float) for c in SERVICE_COLUMNS}
         cols[f"{name}:gpus"] = f["gpus"].to_numpy(dtype=float)

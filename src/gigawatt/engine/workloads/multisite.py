@@ -34,7 +34,15 @@ from gigawatt.engine.weather import site_weather
 from gigawatt.engine.workloads.base import WorkloadHandler, WorkloadOutput
 from gigawatt.engine.workloads.inference import SERVICE_COLUMNS, InferenceHandler
 from gigawatt.perf import routing as rt
-from gigawatt.perf.fleet import SLO, TokenStats, evaluate_fleet, prefill_time_idle_s, replica_capacity_per_s
+from gigawatt.perf.fleet import (
+    SLO,
+    LatencyDistribution,
+    TokenStats,
+    evaluate_fleet,
+    mixture_quantile,
+    prefill_time_idle_s,
+    replica_capacity_per_s,
+)
 from gigawatt.scenario.resolve import placement_names
 
 __all__ = ["MultiSiteInferenceHandler", "inference_handler"]
@@ -283,6 +291,32 @@ class MultiSiteInferenceHandler(WorkloadHandler):
             out += np.divide(rate, tot, out=np.zeros_like(tot), where=tot > 0) * att
         return out
 
+    def _latency(self, k: int) -> LatencyDistribution:
+        """The latency distributions of placement ``k`` as evaluated in its ``finish``."""
+        res = self.subs[k].final_fleet_result
+        if res is None or res.latency is None:  # placements are colocated fleets (checked at load time)
+            raise RuntimeError(f"placement {self.names[k]}: no latency distribution (finish not run?)")
+        return res.latency
+
+    def _ttft_mixture(
+        self, q: float, own: np.ndarray, a: np.ndarray, placements: list[int], served: np.ndarray
+    ) -> np.ndarray:
+        """(T,) TTFT ``q``-quantile of the requests served by ``placements`` [s], each user region's round trip
+        added (a mixture over placements and user regions, :func:`~gigawatt.perf.fleet.mixture_quantile`).
+
+        ``own`` (T, P): each placement's own quantile without network; ``a`` (T, U, P) routed demand; a
+        placement's requests of region ``u`` count with its served fraction.
+        """
+        demand = a.sum(axis=1)
+        served_frac = np.divide(served, demand, out=np.zeros_like(served), where=demand > 0)
+        parts, known = [], []
+        for k in placements:
+            dist = self._latency(k)
+            for u in range(a.shape[1]):
+                parts.append((dist, a[:, u, k] * served_frac[:, k], np.full(a.shape[0], self.rtt_s[u, k])))
+                known.append(own[:, k])
+        return mixture_quantile(q, parts, "ttft", known)
+
     def finish(self, flows: dict[str, np.ndarray]) -> WorkloadOutput:
         spec, clock = self.spec, self.ctx.clock
         name, step_s = spec.name, clock.step_s
@@ -302,7 +336,6 @@ class MultiSiteInferenceHandler(WorkloadHandler):
         rtt_mean = np.divide(
             (a * self.rtt_s[None]).sum(axis=1), rate, out=np.zeros_like(rate), where=rate > 0
         )
-        rtt_max = np.where(a > 0, self.rtt_s[None], 0.0).max(axis=1)
         remote = np.divide(
             (a * (nearest[:, None] != np.arange(P)[None, :])[None]).sum(axis=1),
             rate,
@@ -316,8 +349,8 @@ class MultiSiteInferenceHandler(WorkloadHandler):
             for key, arr in o.columns.items():
                 cols[f"{name}@{pl}:{key.split(':', 1)[1]}"] = arr
             cols[f"{name}@{pl}:slo_attainment_frac"] = att[:, k]
-            cols[f"{name}@{pl}:ttft_p50_s"] = per["ttft_p50_s"][:, k] + rtt_mean[:, k]
-            cols[f"{name}@{pl}:ttft_p99_s"] = per["ttft_p99_s"][:, k] + rtt_max[:, k]
+            for q, col in ((0.5, "ttft_p50_s"), (0.99, "ttft_p99_s")):
+                cols[f"{name}@{pl}:{col}"] = self._ttft_mixture(q, per[col], a, [k], served)
             cols[f"{name}@{pl}:network_rtt_s"] = rtt_mean[:, k]
             cols[f"{name}@{pl}:remote_share_frac"] = remote[:, k]
             cols[f"{name}@{pl}:failover_frac"] = self.failover_frac[:, k]
@@ -334,17 +367,12 @@ class MultiSiteInferenceHandler(WorkloadHandler):
             where=reps > 0,
         )
         w = np.where(served > 0, served, 0.0)
-        with np.errstate(invalid="ignore"):
-            for q in ("ttft_p50_s", "tpot_p50_s"):
-                x = np.stack([cols[f"{name}@{pl}:{q}"] for pl in self.names], axis=1)
-                num = np.nansum(np.where(w > 0, x * w, 0.0), axis=1)
-                cols[f"{name}:{q}"] = np.where(
-                    total_served > 0, num / np.where(total_served > 0, total_served, 1.0), np.nan
-                )
-            for q in ("ttft_p99_s", "tpot_p99_s"):  # the slowest placement serving (an upper bound)
-                x = np.stack([cols[f"{name}@{pl}:{q}"] for pl in self.names], axis=1)
-                x = np.where(w > 0, x, -np.inf).max(axis=1)
-                cols[f"{name}:{q}"] = np.where(np.isfinite(x), x, np.nan)
+        # the quantiles of all the service's requests: a mixture over placements (and user regions for TTFT)
+        for q, col in ((0.5, "ttft_p50_s"), (0.99, "ttft_p99_s")):
+            cols[f"{name}:{col}"] = self._ttft_mixture(q, per[col], a, list(range(P)), served)
+        for q, col in ((0.5, "tpot_p50_s"), (0.99, "tpot_p99_s")):
+            parts = [(self._latency(k), w[:, k], np.zeros(D.size)) for k in range(P)]
+            cols[f"{name}:{col}"] = mixture_quantile(q, parts, "tpot", [per[col][:, k] for k in range(P)])
         rate_k = per["demand_rps"]
         cols[f"{name}:slo_attainment_frac"] = np.divide(
             (att * rate_k).sum(axis=1), D, out=np.ones_like(D), where=D > 0

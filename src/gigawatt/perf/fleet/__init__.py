@@ -40,7 +40,7 @@ from gigawatt.perf.fleet.autoscaler import (
 )
 from gigawatt.perf.fleet.colocated import FleetResult, evaluate_fleet, simulate_fleet
 from gigawatt.perf.fleet.disaggregated import DisaggregatedPerf, simulate_disaggregated_fleet
-from gigawatt.perf.fleet.latency import SLO, slo_ceiling
+from gigawatt.perf.fleet.latency import SLO, LatencyDistribution, mixture_quantile, slo_ceiling
 from gigawatt.perf.fleet.operating_point import (
     ReplicaPerf,
     TokenStats,
@@ -56,11 +56,13 @@ __all__ = [
     "AutoscalerConfig",
     "DisaggregatedPerf",
     "FleetResult",
+    "LatencyDistribution",
     "ReplicaPerf",
     "TokenStats",
     "autoscale_replicas",
     "economical_max_replicas",
     "evaluate_fleet",
+    "mixture_quantile",
     "prefill_time_idle_s",
     "replica_capacity_per_s",
     "replica_curve",

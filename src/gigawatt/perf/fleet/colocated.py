@@ -27,6 +27,7 @@ from gigawatt.perf.fleet.autoscaler import (
 )
 from gigawatt.perf.fleet.latency import (
     SLO,
+    LatencyDistribution,
     _latency,
     _ServiceModel,
     _tpot_prob_within,
@@ -55,6 +56,10 @@ class FleetResult:
     frame: pd.DataFrame
     summary: pd.Series
     diagnostics: dict[str, float | int | bool] = field(default_factory=dict)
+    latency: LatencyDistribution | None = None
+    """The per-step TTFT/TPOT distributions behind ``frame``'s quantiles (colocated fleets; ``None`` for
+    disaggregated ones), for quantiles of several fleets together
+    (:func:`~gigawatt.perf.fleet.latency.mixture_quantile`)."""
 
 
 def simulate_fleet(
@@ -188,7 +193,7 @@ def simulate_fleet(
         phase_power_w=phase_power_w,
         curve=curve,
     )
-    return FleetResult(res.frame, res.summary, diag)
+    return FleetResult(res.frame, res.summary, diag, latency=res.latency)
 
 
 def evaluate_fleet(
@@ -271,7 +276,9 @@ def evaluate_fleet(
             + decode_g * phase_power_w["decode"]
             + idle_g * phase_power_w["idle"]
         )
-    return FleetResult(frame, _summary(frame, step_s, slo))
+    return FleetResult(
+        frame, _summary(frame, step_s, slo), latency=LatencyDistribution.of(lat, curve, tokens, speed)
+    )
 
 
 @dataclass(frozen=True)

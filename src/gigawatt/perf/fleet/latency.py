@@ -37,7 +37,7 @@ from gigawatt.perf.fleet.operating_point import (
 )
 from gigawatt.perf.queueing import erlang_c
 
-__all__ = ["SLO", "slo_ceiling"]
+__all__ = ["SLO", "LatencyDistribution", "mixture_quantile", "slo_ceiling"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -383,3 +383,265 @@ def slo_ceiling(perf: ReplicaPerf, tokens: TokenStats, slo: SLO) -> dict[str, fl
         "tpot_min_s": tpot,
         "reachable": bool(frac >= slo.quantile and tpot <= slo.tpot_s),
     }
+
+
+@dataclass(frozen=True)
+class LatencyDistribution:
+    """Per-step TTFT and TPOT distributions of a colocated fleet: the model its quantiles come from.
+
+    TTFT of a request in step ``k`` is ``shift_k + W_k + S_kj`` with prompt node ``j`` drawn with weight
+    ``w_j`` and :math:`W_k \\sim (1 - p_{w,k})\\,δ_0 + p_{w,k}\\,\\mathrm{Exp}(θ_k)`; TPOT is the
+    compound-Poisson variable of :func:`_tpot_cdf_arrays`, read (as for the SLO attainment) from the fleet's
+    table of :math:`P(TPOT ≤ s)` over request rate × ``s``, with ``s`` scaled by the throughput factor. Kept
+    by :func:`evaluate_fleet <gigawatt.perf.fleet.colocated.evaluate_fleet>` so that quantiles of *mixtures*
+    of fleets (a service on several sites, each user region with its own network round trip) can be computed
+    (:func:`mixture_quantile`) instead of bounded by the slowest fleet.
+    """
+
+    S: FloatArray  # own-prefill time per prompt node [s], (T, nodes), nondecreasing along nodes
+    w: FloatArray  # prompt node weights, (nodes,)
+    pw: FloatArray  # probability of waiting for prefill capacity, (T,)
+    theta: FloatArray  # tail decay rate of that wait [1/s], (T,)
+    shift: FloatArray  # deterministic delay [s], (T,) (inf: unstable step)
+    stable: npt.NDArray[np.bool_]  # (T,)
+    tpot_s_grid: FloatArray  # s grid of the TPOT CDF table [s] (unthrottled)
+    tpot_table: FloatArray  # P(TPOT <= s) on (rate grid × s grid)
+    rate_i: npt.NDArray[np.intp]  # lower rate-grid index of each step
+    rate_f: FloatArray  # interpolation weight towards rate_i + 1
+    speed: FloatArray  # throughput factor of each step
+
+    @classmethod
+    def of(cls, lat: _Latency, curve: _Curve, tokens: TokenStats, speed: FloatArray) -> LatencyDistribution:
+        """The distributions behind a :class:`_Latency` evaluation of ``curve`` at ``speed``."""
+        s_grid, table = _tpot_cdf_table(curve, tokens)
+        i, f = _lookup(curve, lat.lam_eff)
+        return cls(
+            lat.S, tokens.prompt_weights, lat.pw, lat.theta, lat.shift, lat.stable, s_grid, table, i, f, speed
+        )
+
+    def ttft_dead(self) -> npt.NDArray[np.bool_]:
+        """Steps whose TTFT is unbounded (unstable queue): no finite quantile."""
+        return np.asarray(~np.isfinite(self.shift) | ((self.pw > 0.0) & (self.theta <= 0.0)))
+
+    def ttft_upper_s(self, q: FloatArray, rows: npt.NDArray[np.intp]) -> FloatArray:
+        """A time [s] by which P(TTFT > t) ≤ 1 − ``q`` in steps ``rows`` (the bracket of the bisection)."""
+        th, pw = self.theta[rows], self.pw[rows]
+        hi = self.shift[rows] + self.S[rows, -1] + 1e-9
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            tail = np.where((th > 0.0) & (pw > 1.0 - q), np.log(pw / (1.0 - q)) / th, 0.0)
+        return np.asarray(hi + tail)
+
+    def tpot_dead(self) -> npt.NDArray[np.bool_]:
+        """Steps whose TPOT is unbounded (unstable)."""
+        return np.asarray(~self.stable)
+
+    def tpot_exceed(self, t_s: FloatArray, rows: npt.NDArray[np.intp]) -> FloatArray:
+        """P(TPOT > ``t_s``) in steps ``rows``: the tabulated CDF, bilinear in rate and log ``s`` (1 if unstable)."""
+        g_s = self.tpot_s_grid
+        x_s = t_s * self.speed[rows]
+        lg = np.log(g_s)
+        with np.errstate(divide="ignore"):
+            x = np.log(np.clip(x_s, g_s[0], g_s[-1]))
+        j = np.clip(np.searchsorted(lg, x, side="right") - 1, 0, lg.size - 2)
+        g = (x - lg[j]) / (lg[j + 1] - lg[j])
+        i, f, tab = self.rate_i[rows], self.rate_f[rows], self.tpot_table
+        p = (tab[i, j] * (1.0 - g) + tab[i, j + 1] * g) * (1.0 - f) + (
+            tab[i + 1, j] * (1.0 - g) + tab[i + 1, j + 1] * g
+        ) * f
+        p = np.where(x_s < g_s[0], 0.0, np.where(x_s > g_s[-1], 1.0, p))
+        return np.asarray(np.where(self.stable[rows], 1.0 - p, 1.0))
+
+    def tpot_upper_s(self, q: FloatArray, rows: npt.NDArray[np.intp]) -> FloatArray:
+        """A time [s] where the tabulated TPOT CDF reaches 1 (the end of its ``s`` grid, throttled)."""
+        del q
+        return np.asarray(self.tpot_s_grid[-1] / self.speed[rows] * (1.0 + 1e-9))
+
+
+@njit(cache=True)
+def _mixture_ttft_kernel(
+    q, S, w, pw, theta, shift, fleet, share, delay, rows, lo, hi, tol
+):  # pragma: no cover
+    # P(L > t) = sum_c share_c P(TTFT_fleet(c) > t - delay_c), bisection per row (see mixture_quantile).
+    # Prompt nodes are sorted (S nondecreasing): nodes j < split(t) have t - d - shift - S_j >= 0 and add
+    # w_j a_j exp(-theta (t - d - shift - smax)) to the exponential tail, the others w_j to the atom part.
+    n_c = fleet.shape[0]
+    m = w.shape[0]
+    out = np.empty(rows.shape[0])
+    cw = np.zeros((n_c, m + 1))  # cumulative w_j a_j over nodes
+    wsum = np.zeros(m + 1)
+    for j in range(m):
+        wsum[j + 1] = wsum[j] + w[j]
+    for r in range(rows.shape[0]):
+        k = rows[r]
+        for c in range(n_c):
+            f = fleet[c]
+            th = theta[f, k]
+            smax = S[f, k, m - 1]
+            for j in range(m):
+                a = np.exp(th * (S[f, k, j] - smax)) if th > 0.0 else 0.0
+                cw[c, j + 1] = cw[c, j] + w[j] * a
+        a_lo = lo[r]
+        a_hi = hi[r]
+        while a_hi - a_lo > tol * max(abs(a_hi), 1e-12):
+            mid = 0.5 * (a_lo + a_hi)
+            ex = 0.0
+            for c in range(n_c):
+                sc = share[c, k]
+                if sc <= 0.0:
+                    continue
+                f = fleet[c]
+                x0 = mid - delay[c, k] - shift[f, k]
+                # split: number of nodes with S_j <= x0 (binary search on the sorted nodes)
+                a0 = 0
+                b0 = m
+                while a0 < b0:
+                    h = (a0 + b0) // 2
+                    if S[f, k, h] <= x0:
+                        a0 = h + 1
+                    else:
+                        b0 = h
+                above = wsum[m] - wsum[a0]  # nodes not reached yet: TTFT > t for sure
+                th = theta[f, k]
+                if th > 0.0:
+                    xm = x0 - S[f, k, m - 1]
+                    tail = cw[c, a0]
+                    if tail > 0.0:
+                        if -th * xm < 700.0:
+                            above += pw[f, k] * np.exp(-th * xm) * tail
+                        else:  # exp(-th xm) overflows: node by node (each term <= w_j)
+                            for j in range(a0):
+                                above += pw[f, k] * w[j] * np.exp(-th * (x0 - S[f, k, j]))
+                elif pw[f, k] > 0.0:
+                    above += wsum[a0]
+                ex += sc * above
+            if ex > 1.0 - q:
+                a_lo = mid
+            else:
+                a_hi = mid
+        out[r] = a_hi
+    return out
+
+
+#: Relative width [-] at which :func:`mixture_quantile` stops its bisection (1e-12 of the quantile).
+MIXTURE_RTOL: Final = 1e-12
+
+
+def mixture_quantile(
+    q: float,
+    parts: list[tuple[LatencyDistribution, FloatArray, FloatArray]],
+    what: str = "ttft",
+    known_s: list[FloatArray] | None = None,
+) -> FloatArray:
+    """``q``-quantile per step [s] of the latency of requests drawn from several fleets (a mixture).
+
+    Each part ``c`` is ``(distribution, weight_c, delay_s_c)``: a fleet's per-step latency distribution, the
+    requests it serves per step (any unit; only the shares count) and a deterministic delay added to its
+    latency (e.g. a user region's network round trip, [s]; 0 for TPOT). The mixture's exceedance is
+
+    .. math:: P(L > t) = \\sum_c \\frac{λ_c}{\\sum_{c'} λ_{c'}}\\, P(L_c > t - d_c)
+
+    and its ``q``-quantile is found by bisection per step to a relative width of :data:`MIXTURE_RTOL` (TTFT in
+    a compiled kernel; TPOT vectorised over steps on the fleets' tabulated CDFs). It lies between the smallest
+    and the largest of the parts' own ``q``-quantiles (plus delays), so the largest, which the service used to
+    report, is an upper bound of it. With ``known_s`` (the parts' own quantiles [s] without delay, as each
+    fleet reports them): a step where one part carries all requests returns that value plus its delay, and
+    the bisection is bracketed by, and its result kept within, the parts' range (the per-fleet TPOT quantile
+    table and the CDF table differ in the last digits). NaN in steps without requests; ``inf`` where unbounded
+    parts (unstable queues) carry at least ``1 - q`` of the requests.
+
+    Parameters
+    ----------
+    q : float
+        Quantile in (0, 1).
+    parts : list of (LatencyDistribution, ndarray (T,), ndarray (T,))
+        Fleets, their served requests per step [1/s] and added delays [s].
+    what : {"ttft", "tpot"}
+        Which latency.
+    known_s : list of ndarray (T,), optional
+        The parts' own ``q``-quantiles [s].
+    """
+    if not 0.0 < q < 1.0:
+        raise ValueError("q: must be in (0, 1)")
+    if what not in ("ttft", "tpot"):
+        raise ValueError("what: 'ttft' or 'tpot'")
+    if not parts:
+        raise ValueError("parts: at least one fleet")
+    n = parts[0][1].shape[0]
+    lam = np.stack([np.maximum(np.asarray(p[1], dtype=np.float64), 0.0) for p in parts])  # (C, T)
+    delay = np.stack([np.broadcast_to(np.asarray(p[2], dtype=np.float64), (n,)) for p in parts])
+    tot = lam.sum(axis=0)
+    share = np.divide(lam, tot, out=np.zeros_like(lam), where=tot > 0)
+    dead = np.stack([p[0].ttft_dead() if what == "ttft" else p[0].tpot_dead() for p in parts]) & (lam > 0)
+    dead_share = np.where(dead, share, 0.0).sum(axis=0)
+    out = np.full(n, np.nan)
+    active = lam > 0
+    live = active & ~dead
+    out[(tot > 0) & (dead_share >= 1.0 - q)] = np.inf
+    todo = (tot > 0) & (dead_share < 1.0 - q)
+    known = None
+    if known_s is not None:
+        known = np.stack([np.asarray(k, dtype=np.float64) for k in known_s]) + delay  # (C, T)
+        single = todo & (active.sum(axis=0) == 1)
+        c1 = np.argmax(active, axis=0)
+        out[single] = known[c1[single], np.flatnonzero(single)]
+        todo &= ~single
+    rows = np.flatnonzero(todo)
+    if rows.size == 0:
+        return out
+    # bracket: [0, a bound above every live part's quantile at the level the dead share leaves]
+    d = dead_share[rows]
+    q_live = np.clip((q - d) / np.maximum(1.0 - d, 1e-300), q, 1.0 - 1e-15)
+    lo = np.zeros(rows.size)
+    hi = np.zeros(rows.size)
+    for c, (dist, _, _) in enumerate(parts):
+        lv = live[c, rows]
+        if lv.any():
+            up = dist.ttft_upper_s(q_live, rows) if what == "ttft" else dist.tpot_upper_s(q_live, rows)
+            hi = np.where(lv, np.maximum(hi, up + delay[c, rows]), hi)
+    k_lo = k_hi = None
+    if known is not None and d.max(initial=0.0) <= 0.0:  # the parts' own quantiles bracket the mixture's
+        k_rows = np.where(live[:, rows], known[:, rows], np.nan)
+        k_lo, k_hi = np.fmin.reduce(k_rows, axis=0), np.fmax.reduce(k_rows, axis=0)
+        ok = np.isfinite(k_lo) & np.isfinite(k_hi)
+        lo = np.where(ok, np.maximum(lo, k_lo * (1.0 - 1e-6)), lo)
+        hi = np.where(ok, np.minimum(hi, k_hi * (1.0 + 1e-6) + 1e-12), hi)
+    if what == "ttft":
+        fleets: list[LatencyDistribution] = []
+        for dist, _, _ in parts:
+            if not any(dist is f for f in fleets):
+                fleets.append(dist)
+        fleet = np.array([next(i for i, f in enumerate(fleets) if f is p[0]) for p in parts], dtype=np.int64)
+        res = _mixture_ttft_kernel(
+            q,
+            np.stack([f.S for f in fleets]),
+            fleets[0].w,
+            np.stack([f.pw for f in fleets]),
+            np.stack([f.theta for f in fleets]),
+            np.stack([f.shift for f in fleets]),
+            fleet,
+            share,
+            delay,
+            rows.astype(np.int64),
+            lo,
+            hi,
+            MIXTURE_RTOL,
+        )
+    else:
+        for _ in range(200):  # halves the bracket each time; ends long before (relative width 1e-12)
+            mid = 0.5 * (lo + hi)
+            ex = np.zeros(rows.size)
+            for c, (dist, _, _) in enumerate(parts):
+                sc = share[c, rows]
+                if np.any(sc > 0):
+                    ex += np.where(sc > 0, sc * dist.tpot_exceed(mid - delay[c, rows], rows), 0.0)
+            exceeds = ex > 1.0 - q
+            lo = np.where(exceeds, mid, lo)
+            hi = np.where(exceeds, hi, mid)
+            if np.all(hi - lo <= MIXTURE_RTOL * np.maximum(np.abs(hi), 1e-12)):
+                break
+        res = hi
+    if k_lo is not None and k_hi is not None:
+        res = np.where(np.isnan(k_lo), res, np.maximum(res, k_lo))
+        res = np.where(np.isnan(k_hi), res, np.minimum(res, k_hi))
+    out[rows] = res
+    return np.asarray(out)
