@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -308,24 +309,22 @@ class Reporting(EngineState):
         # segment); strings as codes into short lists, turned into string columns once, after the sort
         kinds: dict[str, int] = {}
         causes: dict[str, int] = {}
-        if ev:
-            t_e, j_e, p_e, kind_e, cause_e, lost_e, dur_e, g_e = zip(*ev, strict=True)
-            kind_c = [kinds.setdefault(x, len(kinds)) for x in kind_e]
-            cause_c = [causes.setdefault(x, len(causes)) for x in cause_e]
-        else:
-            t_e = j_e = p_e = lost_e = dur_e = g_e = ()
-            kind_c = cause_c = []
-        parts_t = [np.array(t_e, dtype=float)]
-        parts_j = [np.array(j_e, dtype=np.int64)]
-        parts_p = [np.array(p_e, dtype=np.int64)]
-        parts_k = [np.array(kind_c, dtype=np.int64)]
-        parts_c = [np.array(cause_c, dtype=np.int64)]
-        parts_l = [np.array(lost_e, dtype=float)]
-        parts_d = [np.array(dur_e, dtype=float)]
-        parts_g = [np.array(g_e, dtype=np.int64)]
+        n = len(ev)
+
+        def col(k: int, dtype: type) -> np.ndarray:
+            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
+
+        parts_t = [col(0, float)]
+        parts_j = [col(1, np.int64)]
+        parts_p = [col(2, np.int64)]
+        parts_k = [np.array([kinds.setdefault(r[3], len(kinds)) for r in ev], dtype=np.int64)]
+        parts_c = [np.array([causes.setdefault(r[4], len(causes)) for r in ev], dtype=np.int64)]
+        parts_l = [col(5, float)]
+        parts_d = [col(6, float)]
+        parts_g = [col(7, np.int64)]
         if ck:
             times = np.concatenate([c[0] for c in ck])
-            idx = np.concatenate([np.full(c[0].size, c[1], dtype=np.int64) for c in ck])
+            idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
             pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
             write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
             m = times.size
