@@ -124,14 +124,13 @@ class Scheduling(EngineState):
         prios = pool.q_prio[1:stop]
         rem_s = pool.q_rem_s[1:stop]
         ckpt_s = pool.q_ckpt_s[1:stop]
-        rates: dict[int, float] = {}
-        for k, p in enumerate(prios):  # every rate before any start (a start may notify other workloads)
-            if p not in rates:
-                rates[p] = max(self._rate(jobs[window[k][1]]), 1e-3)
+        # every rate before any start (a start may notify other workloads)
+        rates = {p: max(self._rate(jobs[window[prios.index(p)][1]]), 1e-3) for p in set(prios)}
         now, startup_s = self._now, self._startup_s
         started = False
         pi = self._pool_index[pool.spec.name]
-        for k, n_k in enumerate(nodes):
+        for k in [k for k, n_k in enumerate(nodes) if n_k <= free]:  # those that fit the free nodes now
+            n_k = nodes[k]
             if n_k > free:
                 continue
             end_ok = now + rem_s[k] / rates[prios[k]] + ckpt_s[k] + startup_s <= shadow_s

@@ -204,8 +204,8 @@ class Pool:
     def job_at_gpu(self, u: float) -> tuple[Job, int]:
         """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
         start order), and the GPUs before it."""
-        cum = np.cumsum(self.run_gpus[: len(self.run_jobs)])
-        k = int(np.searchsorted(cum, u, side="right"))
+        cum = self.run_gpus[: len(self.run_jobs)].cumsum()
+        k = int(cum.searchsorted(u, side="right"))
         job = self.run_jobs[k]
         if job is None:
             raise RuntimeError("internal: failure candidate on an empty running slot")
