@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.buildout._plans import fleet_with_plan
 from tests.conftest import small_scenario_dict
 
 
@@ -323,3 +324,19 @@ def test_run_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
     text = b"".join(chunks).decode("utf-8", errors="replace")
     assert "small: 100%" in text and "12/12 sim h" in text and text.count("\r") > 5
     assert "simulated (up to" not in text  # the bar, not the plain lines
+
+
+def test_run_and_buildout_of_a_scenario_with_a_plan(tmp_path: Path) -> None:
+    d = fleet_with_plan()
+    d["horizon_h"] = 24 * 7 * 70
+    scen = tmp_path / "planned.yaml"
+    scen.write_text(yaml.safe_dump(d, sort_keys=False))
+    r = run("buildout", str(scen), "--draws", "100")
+    assert r.returncode == 0, r.stderr
+    assert "100 draws of 3 phase(s)" in r.stdout
+    r = run("run", str(scen), "--buildout", "p90", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    r = run("run", str(scen), "--buildout", "draw:1000", "--no-progress")
+    assert r.returncode == 2 and "--buildout" in r.stderr and "Traceback" not in r.stderr
+    r = run("run", str(scen), "--buildout", "p9x", "--no-progress")
+    assert r.returncode == 2 and "unknown outcome" in r.stderr

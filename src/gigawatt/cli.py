@@ -23,7 +23,7 @@ import yaml
 
 import gigawatt as gw
 from gigawatt import catalog, economics
-from gigawatt.buildout import lead_times, load_buildout, run_buildout
+from gigawatt.buildout import BuildoutPlan, lead_times, load_buildout, run_buildout
 from gigawatt.checks.feasibility import scenario_warnings
 from gigawatt.checks.limits import ResourceLimits
 from gigawatt.errors import GigawattWarning, ScenarioError
@@ -82,6 +82,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             raise ScenarioError([("--out", str(exc))], "the command line") from None
     sc = gw.load_scenario(args.scenario, limits=_limits(args))  # type: ignore[arg-type]
+    if args.buildout is not None:
+        sc = _buildout_outcome(sc, args.buildout)
     _say(
         f"Simulating {sc.name!r}: {sc.n_accelerators:,} accelerators, {sc.horizon_h:g} h at {sc.step_s:g} s steps ..."
     )
@@ -98,6 +100,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
             + ", ".join(files)
         )
     return 0
+
+
+def _buildout_outcome(sc: gw.Scenario, outcome: str) -> gw.Scenario:
+    """The scenario of one outcome of its build-out plan (``--buildout``: target, pNN, mean, a fraction or
+    draw:i)."""
+    if sc.buildout is None:
+        raise ScenarioError([("--buildout", "the scenario has no buildout plan")], "the command line")
+    text = outcome.strip().lower()
+    try:
+        if text.startswith("draw:"):
+            return sc.with_buildout(draw=int(text.removeprefix("draw:")))
+        try:
+            return sc.with_buildout(float(text))
+        except ValueError:
+            return sc.with_buildout(text)
+    except (ValueError, IndexError) as exc:
+        raise ScenarioError(
+            [("--buildout", f"{exc} (use target, pNN, mean, a fraction or draw:i)")], "the command line"
+        ) from None
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -229,9 +250,20 @@ def _cmd_costs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_scenario_file(path: str) -> bool:
+    """Whether a file holds a scenario (its top level has ``sites``) rather than a plan on its own."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "sites" in data
+
+
 def _cmd_buildout(args: argparse.Namespace) -> int:
-    plan = load_buildout(args.plan)
-    draws = run_buildout(plan, draws=args.draws, seed=args.seed)
+    source: gw.Scenario | BuildoutPlan = (
+        gw.load_scenario(args.plan) if _is_scenario_file(args.plan) else load_buildout(args.plan)
+    )
+    draws = run_buildout(source, draws=args.draws, seed=args.seed)
     with pd.option_context("display.width", 200, "display.max_columns", 12):
         _say(f"{draws.n_draws:,} draws of {len(draws.phase_names)} phase(s)")
         _say(draws.summary().to_string())
@@ -323,6 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
         "earlier result, which is replaced)",
     )
     r.add_argument("--seed", type=_seed, default=None, help="override the scenario seed (an integer >= 0)")
+    r.add_argument(
+        "--buildout",
+        default=None,
+        metavar="OUTCOME",
+        help="simulate this outcome of the scenario's build-out plan: target (what the scenario holds), pNN "
+        "(each phase at that percentile of its online date), mean, a fraction, or draw:i (one Monte Carlo draw)",
+    )
     r.add_argument("--no-plots", action="store_true", help="skip plots when writing --out")
     r.add_argument(
         "--events",
@@ -383,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--out", "-o", type=_out_dir, help="write the cost table, KPIs and plots here")
     co.set_defaults(func=_cmd_costs)
     b = sub.add_parser("buildout", help="Monte Carlo of a build-out plan: online dates under lead-time risk")
-    b.add_argument("plan", help="build-out plan (YAML)")
+    b.add_argument("plan", help="build-out plan (YAML), or a scenario with a buildout section")
     b.add_argument("--draws", type=_positive_int, default=None, help="override the plan's number of draws")
     b.add_argument("--seed", type=_seed, default=None)
     b.add_argument("--out", "-o", type=_out_dir, help="write summary.csv and draws.parquet here")

@@ -164,3 +164,43 @@ def test_cli_check_lists_errors_and_warnings(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("OK:")
     assert "1 warning(s):" in r.stdout
     assert "warning: workloads[0].jobs[0].deadline_h: deadline 48 h cannot be met" in r.stdout
+
+
+def _two_site_pool(cross_site: dict[str, Any], gpus: int = 432) -> gw.Scenario:
+    """Two sites with one GB200 hall each (288 GPUs), a cross-site pool and a 70B job of ``gpus`` GPUs."""
+    import copy
+
+    d = small_scenario_dict()
+    d["sites"][0]["halls"] = d["sites"][0]["halls"][:1]
+    b = copy.deepcopy(d["sites"][0])
+    b["name"] = "site-b"
+    b["location"] = {"latitude_deg": 33.75, "longitude_deg": -84.39, "country_code": "US"}
+    b["halls"][0]["name"] = "liquid-b"
+    d["sites"].append(b)
+    d["workloads"] = [
+        {
+            "kind": "training",
+            "name": "pre",
+            "target": {"sites": ["site-a", "site-b"]},
+            "cross_site": cross_site,
+            "jobs": [{"name": "j", "gpus": gpus, "model_params": 70e9, "duration_h": 10}],
+        }
+    ]
+    return gw.load_scenario(d)
+
+
+def test_job_that_must_span_sites_on_a_thin_link_is_warned() -> None:
+    warn = dict(scenario_warnings(_two_site_pool({"bandwidth_gbit_per_s": 1000})))
+    msg = warn["workloads[0].jobs[0].gpus"]
+    assert "must span 2 sites" in msg and "cross_site.bandwidth_gbit_per_s" in msg
+    # the same link is plenty for DiLoCo with int8 (every 100 steps); a job that fits one site is never warned
+    assert "workloads[0].jobs[0].gpus" not in dict(
+        scenario_warnings(
+            _two_site_pool({"bandwidth_gbit_per_s": 1000, "method": "diloco", "compression": 4})
+        )
+    )
+    assert not scenario_warnings(_two_site_pool({"bandwidth_gbit_per_s": 100}, gpus=144))
+    sc = _two_site_pool({"bandwidth_gbit_per_s": 1000})
+    job = sc.workloads[0].jobs[0].model_copy(update={"model_params": None})
+    sc.workloads[0].jobs[0] = job
+    assert "gradient size is unknown" in dict(scenario_warnings(sc))["workloads[0].jobs[0].model_params"]

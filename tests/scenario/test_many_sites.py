@@ -231,3 +231,34 @@ def test_disaggregated_prefill_pool_in_another_jurisdiction(tmp_path: Path) -> N
     probs = _problems(d, tmp_path)
     assert list(probs) == ["workloads[0].serving.disaggregation.prefill_target.hall"]
     assert "site 'site-a'" in probs["workloads[0].serving.disaggregation.prefill_target.hall"]
+
+
+def test_pool_across_sites_must_respect_jurisdictions_of_every_site(tmp_path: Path) -> None:
+    d = _two_sites()  # site-a in the US, site-b in Germany
+    d["workloads"][0]["target"] = {"hall": "site-a/air", "gpus": 160}
+    d["workloads"][1]["target"] = {"hall": "site-b/air", "gpus": 160}
+    for s in d["sites"]:
+        s["halls"] = [h for h in s["halls"] if h["name"] != "liquid"] + [
+            h for h in s["halls"] if h["name"] == "liquid"
+        ]
+    d["workloads"].append(
+        {
+            "kind": "training",
+            "name": "pretrain",
+            "target": {"halls": ["site-a/liquid", "site-b/liquid"]},
+            "cross_site": {"bandwidth_gbit_per_s": 400},
+            "allowed_jurisdictions": ["US"],
+            "jobs": [{"name": "j", "gpus": 72, "duration_h": 10}],
+        }
+    )
+    probs = _problems(d, tmp_path)
+    assert list(probs) == ["workloads[2].target.halls[1]"]
+    d["workloads"][2]["target"] = {"sites": ["site-a", "site-b"], "gpus": 288}
+    d["workloads"] = [d["workloads"][2]]
+    for s in d["sites"]:
+        s["halls"] = [h for h in s["halls"] if h["name"] == "liquid"]
+    probs = _problems(d, tmp_path)
+    assert list(probs) == ["workloads[0].target.sites[1]"]
+    assert "'DE'" in probs["workloads[0].target.sites[1]"]
+    d["workloads"][0]["allowed_jurisdictions"] = ["US", "EU"]
+    assert load_scenario(d).workloads[0].target.sites == ["site-a", "site-b"]

@@ -136,3 +136,94 @@ def test_spot_needs_exactly_one_rate() -> None:
     assert any("reclaim rate exactly one way" in m for m in probs.values())
     probs = _problems(_training(reliability={"spot": {"reclaims_per_gpu_hour": -1}}))
     assert any("spot.reclaims_per_gpu_hour" in p for p in probs)
+
+
+def _two_site_dict(workload: dict, liquid_only: bool = False) -> dict:
+    import copy
+
+    d = small_scenario_dict()
+    if liquid_only:
+        d["sites"][0]["halls"] = d["sites"][0]["halls"][:1]
+    b = copy.deepcopy(d["sites"][0])
+    b["name"] = "site-b"
+    b["location"] = {"latitude_deg": 41.9, "longitude_deg": -87.6, "country_code": "US"}
+    for h in b["halls"]:
+        h["name"] += "-b"
+    d["sites"].append(b)
+    d["workloads"] = [workload]
+    return d
+
+
+def test_pool_across_sites_loads_with_a_cross_site_link() -> None:
+    wl = _training(
+        target={"halls": ["site-a/liquid", "site-b/liquid-b"]},
+        cross_site={"bandwidth_gbit_per_s": 400, "method": "diloco", "compression": 4},
+        campus_link={"bandwidth_gbit_per_s_per_gpu": 200},
+    )
+    sc = load_scenario(_two_site_dict(wl))
+    x = sc.workloads[0].cross_site
+    assert x.method == "diloco" and x.inner_steps is None and x.compression == pytest.approx(4.0)
+    assert x.latency_ms is None and x.route_factor == pytest.approx(2.1)  # latency from the distance
+    by_sites = load_scenario(
+        _two_site_dict(
+            _training(target={"sites": ["site-a", "site-b"], "gpus": 288}, cross_site=wl["cross_site"]),
+            liquid_only=True,
+        )
+    )
+    assert by_sites.workloads[0].target.sites == ["site-a", "site-b"]
+
+
+def test_pool_across_sites_without_a_link_names_the_fix() -> None:
+    with pytest.raises(gw.ScenarioError) as info:
+        load_scenario(_two_site_dict(_training(target={"halls": ["site-a/liquid", "site-b/liquid-b"]})))
+    msg = dict(info.value.problems)["workloads[0].target"]
+    assert "must be in one site" in msg and "cross_site" in msg and "bandwidth_gbit_per_s" in msg
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "fragment"),
+    [
+        (
+            {"cross_site": {"method": "diloco"}},
+            "workloads[0].cross_site",
+            "give the cross-site link a bandwidth",
+        ),
+        (
+            {"cross_site": {"bandwidth_gbit_per_s": 10, "inner_steps": 50}},
+            "workloads[0].cross_site",
+            "inner_steps is for method: diloco",
+        ),
+        ({"cross_site": {"bandwidth_gbit_per_s": 10, "compression": 0.5}}, "cross_site.compression", "1.0"),
+        ({"cross_site": {"bandwidth_gbit_per_s": -1}}, "cross_site.bandwidth_gbit_per_s", "> 0"),
+        ({"cross_site": {"bandwidth_gbit_per_s": 10, "overlap_frac": 2}}, "cross_site.overlap_frac", "1"),
+        ({"cross_site": {"bandwidth_gbit_per_s": 10, "method": "gossip"}}, "cross_site.method", "diloco"),
+        (
+            {"campus_link": {"bandwidth_gbit_per_s_per_gpu": None}},
+            "workloads[0].campus_link",
+            "give the campus link a bandwidth",
+        ),
+        ({"campus_link": {"latency_ms": -1}}, "campus_link.latency_ms", "0"),
+    ],
+)
+def test_bad_links(extra, path, fragment) -> None:
+    wl = _training(target={"halls": ["site-a/liquid", "site-b/liquid-b"]}, **extra)
+    with pytest.raises(gw.ScenarioError) as info:
+        load_scenario(_two_site_dict(wl))
+    probs = dict(info.value.problems)
+    assert any(path in p and fragment in m for p, m in probs.items()), probs
+
+
+def test_links_need_a_pool_that_uses_them() -> None:
+    probs = _problems(_training(cross_site={"bandwidth_gbit_per_s": 10}))
+    assert "lies in one site" in probs["workloads[0].cross_site"]
+    probs = _problems(_training(campus_link={}))
+    assert "the pool is one hall" in probs["workloads[0].campus_link"]
+
+
+def test_pool_target_three_ways() -> None:
+    probs = _problems(_training(target={"site": "site-a", "sites": ["site-a"]}))
+    assert any("one of the three" in m for m in probs.values())
+    probs = _problems(_training(target={"sites": ["site-a", "site-a"]}))
+    assert any("sites must not repeat" in m for m in probs.values())
+    probs = _problems(_training(target={"sites": ["site-x"]}))
+    assert any("unknown site 'site-x'" in m for m in probs.values())

@@ -290,7 +290,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "Evidence still missing (no citable figure compared yet): published WUE of individual sites by "
         "climate; per-campus PUE beyond one site (Google publishes a trailing-twelve-month PUE per campus); "
         "measured serving throughput of engines other than TensorRT-LLM (vLLM, SGLang) and of continuous "
-        "batching (MLPerf Inference); measured facility power of a training cluster over time.",
+        "batching (MLPerf Inference); measured facility power of a training cluster over time; the slowdown of a "
+        "synchronous training run across datacenters on dedicated links (Gemini, Fairwater: none published).",
         "",
     ]
     by_file: dict[str, tuple[list[Record], list[Band]]] = {}

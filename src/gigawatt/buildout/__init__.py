@@ -5,7 +5,9 @@
 * :mod:`~gigawatt.buildout.demand`: training and inference demand curves (exponential, logistic, table);
 * :mod:`~gigawatt.buildout.gap`: unmet demand per period over the draws, cloud bridging cost;
 * :mod:`~gigawatt.buildout.planning`: flat KPIs for solvers, ``solve_plan``, latest order dates for P90 on time;
-* :mod:`~gigawatt.buildout.plot`: fan charts and P(online by date).
+* :mod:`~gigawatt.buildout.plot`: fan charts and P(online by date);
+* :mod:`~gigawatt.buildout.scenario`: a scenario's ``buildout`` plan → the scenario of one outcome
+  (``Scenario.with_buildout``).
 
 >>> from gigawatt.buildout import load_buildout, run_buildout   # doctest: +SKIP
 >>> res = run_buildout(load_buildout("plan.yaml"))              # doctest: +SKIP
@@ -30,6 +32,7 @@ from gigawatt.buildout.plot import (
     plot_online_probability,
     plot_unmet_demand,
 )
+from gigawatt.buildout.scenario import outcome_updates, with_buildout
 from gigawatt.scenario.buildout import BuildoutPlan, Demand, DemandCurve
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "lead_times",
     "load_buildout",
     "optimize_plan",
+    "outcome_updates",
     "plan_kpis",
     "plot_capacity_fan",
     "plot_driving_items",
@@ -58,4 +62,5 @@ __all__ = [
     "run_buildout",
     "solve_plan",
     "week_to_date",
+    "with_buildout",
 ]

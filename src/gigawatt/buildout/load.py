@@ -23,6 +23,7 @@ from gigawatt.scenario.buildout import (
     Item,
     LeadTime,
     Phase,
+    set_checker,
     set_updater,
 )
 from gigawatt.scenario.io import _describe, _parse_text
@@ -229,7 +230,9 @@ def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
         for k in err["loc"]:
             if isinstance(k, int):
                 path += f"[{k}]"
-            elif k in ("str", "LeadTime") or str(k).startswith(("function", "union")):
+            elif k in ("str", "LeadTime", "lead-time-name", "lead-time-spec") or str(k).startswith(
+                ("function", "union")
+            ):
                 continue  # union branch names
             else:
                 path += f".{k}" if path else str(k)
@@ -304,3 +307,4 @@ def updated_buildout(plan: BuildoutPlan, updates: Mapping[str, Any]) -> Buildout
 
 
 set_updater(updated_buildout)
+set_checker(buildout_problems)

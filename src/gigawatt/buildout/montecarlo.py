@@ -30,7 +30,9 @@ from scipy.special import ndtr
 
 from gigawatt.buildout.leadtimes import LeadTimeDist, lead_time
 from gigawatt.buildout.load import _topo, check_buildout
-from gigawatt.scenario.buildout import BuildoutPlan
+from gigawatt.errors import ScenarioError
+from gigawatt.scenario.buildout import BuildoutPlan, plan_links
+from gigawatt.scenario.root import Scenario
 
 __all__ = ["BuildoutDraws", "Network", "compile_plan", "propagate", "run_buildout", "week_to_date"]
 
@@ -215,6 +217,8 @@ class BuildoutDraws:
     online_week: np.ndarray
     """Online week of each phase, ``(draws, phases)``."""
     _crit: np.ndarray | None = field(default=None, repr=False)
+    scenario: Scenario | None = field(default=None, repr=False)
+    """The scenario whose ``buildout`` this is (``run_buildout(scenario)``), or ``None``."""
 
     # --------------------------------------------------------------------------------------- basics
     @property
@@ -417,24 +421,58 @@ class BuildoutDraws:
         """The online date of every phase in one draw."""
         return {n: self.to_date(self.online_week[draw, k]) for k, n in enumerate(self.phase_names)}
 
-    def scenario_updates(self, draw: int, paths: Mapping[str, str] | None = None) -> dict[str, str]:
-        """One draw as ``{dotted scenario path: ISO online date}``, ready for ``Scenario.updated``.
+    def scenario_updates(
+        self,
+        draw: int | None = None,
+        paths: Mapping[str, str | Sequence[str]] | None = None,
+        *,
+        quantile: float | None = None,
+    ) -> dict[str, str]:
+        """One outcome as ``{dotted scenario path: ISO online date}``, ready for ``Scenario.updated``.
 
+        The outcome is one ``draw`` or, with ``quantile``, each phase at that quantile of its online dates.
         Online dates are rounded up to the next whole day (a phase is online from that date).
 
-        ``paths`` maps phase name → scenario path; default: each phase's ``scenario_path`` (phases without one
-        are left out).
+        ``paths`` maps phase name → scenario path(s); default: each phase's ``scenario_path`` and, for the
+        draws of a scenario's plan (``run_buildout(scenario)``), the online dates of the objects its
+        ``brings_online`` names (phases without either are left out). For the whole outcome of a scenario's
+        plan (decommission dates, refreshed groups) use :meth:`gigawatt.Scenario.with_buildout`.
         """
-        paths = (
-            dict(paths)
-            if paths is not None
-            else {p.name: p.scenario_path for p in self.plan.phases if p.scenario_path}
-        )
+        weeks = self._outcome_weeks(draw, quantile)
+        if paths is None:
+            by_phase: dict[str, list[str]] = {}
+            if self.scenario is not None:
+                links, _ = plan_links(self.plan, self.scenario.sites)
+                for ln in links:
+                    by_phase.setdefault(self.phase_names[ln.phase], []).append(ln.online_path)
+            else:
+                for p in self.plan.phases:
+                    if p.scenario_path:
+                        by_phase[p.name] = [p.scenario_path]
+        else:
+            by_phase = {k: [v] if isinstance(v, str) else list(v) for k, v in paths.items()}
         out = {}
-        for name, path in paths.items():
+        for name, ps in by_phase.items():
             k = self._phase_index(name)[0]
-            out[path] = self.to_date(self.online_week[draw, k]).ceil("D").date().isoformat()
+            day = self.to_date(weeks[k]).ceil("D").date().isoformat()
+            for path in ps:
+                out[path] = day
         return out
+
+    def _outcome_weeks(self, draw: int | None, quantile: float | None) -> np.ndarray:
+        """Online week per phase of one draw or of a quantile over the draws."""
+        if (draw is None) == (quantile is None):
+            raise ValueError("give one of draw (a draw index) or quantile (a fraction in (0, 1))")
+        if quantile is not None:
+            if not 0.0 <= quantile <= 1.0:
+                raise ValueError(f"quantile must be within [0, 1], got {quantile}")
+            return np.quantile(self.online_week, quantile, axis=0)
+        assert draw is not None
+        if not -self.n_draws <= draw < self.n_draws:
+            raise IndexError(
+                f"draw {draw} does not exist: there are {self.n_draws} draws (0-{self.n_draws - 1})"
+            )
+        return self.online_week[draw]
 
     def summary(self) -> pd.DataFrame:
         """Per phase: online quantiles, P(on time), and the item that most often drives the online date (the
@@ -452,7 +490,7 @@ def _is_numeric(x: Any) -> bool:
 
 
 def run_buildout(
-    plan: BuildoutPlan,
+    plan: BuildoutPlan | Scenario,
     draws: int | None = None,
     seed: int | None = None,
     *,
@@ -464,7 +502,9 @@ def run_buildout(
     Parameters
     ----------
     plan
-        A :class:`~gigawatt.scenario.buildout.BuildoutPlan` (checked for cross-field problems first).
+        A :class:`~gigawatt.scenario.buildout.BuildoutPlan` (checked for cross-field problems first), or a
+        :class:`~gigawatt.Scenario` with a ``buildout`` plan (its draws then know the scenario objects the
+        phases bring online: ``scenario_updates``; ``Scenario.with_buildout`` gives an outcome's scenario).
     draws, seed
         Override ``plan.draws`` and ``plan.seed``.
     lead_weeks
@@ -479,6 +519,20 @@ def run_buildout(
     -------
     BuildoutDraws
     """
+    scenario = None
+    if isinstance(plan, Scenario):
+        scenario = plan
+        if scenario.buildout is None:
+            raise ScenarioError(
+                [
+                    (
+                        "buildout",
+                        "the scenario has no build-out plan: add a buildout section (docs/models/buildout.md)",
+                    )
+                ],
+                f"scenario {scenario.name!r}",
+            )
+        plan = scenario.buildout
     net = compile_plan(plan)
     n = int(draws if draws is not None else plan.draws)
     s = int(seed if seed is not None else plan.seed)
@@ -504,4 +558,5 @@ def run_buildout(
         lead_weeks=lw.T.copy(),
         arrival_week=finish[net.item_nodes].T.copy(),
         online_week=finish[net.phase_nodes].T.copy(),
+        scenario=scenario,
     )

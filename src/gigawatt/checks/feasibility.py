@@ -17,6 +17,10 @@ Warnings (:func:`scenario_warnings`; the run goes ahead and may tell more):
 
 * a training job whose deadline cannot be met even at full speed from its submission (no failures, no
   queueing, no throttling): ``submit + work / (GPUs × peak × MFU) > deadline``;
+* a training job larger than any one site of its pool (it must span sites) whose communication factor
+  across them (:func:`gigawatt.perf.crosssite.span_throughput_factor`, on the fewest sites that hold it and the
+  job's full-speed step) is below :data:`SPAN_WARN_BELOW_FRAC`, or that gives no ``model_params`` (it would
+  span without paying for it);
 * a request-level window whose expected request count (mean of the demand profile over the window and its
   warm-up) may exceed ``max_requests`` (the run stops there), or whose requests table would take more than
   half of this machine's memory (an **estimate** of ~300 bytes per simulated request).
@@ -30,15 +34,21 @@ from typing import Any
 
 import numpy as np
 
+from gigawatt.checks.buildout import plan_link_warnings
 from gigawatt.checks.fleet_time import fleet_time_warnings
+from gigawatt.perf import crosssite as cs
 from gigawatt.perf import demand as dm
 from gigawatt.perf import training as pt
+from gigawatt.perf.routing import great_circle_km
 from gigawatt.scenario.resolve import target_groups
 
-__all__ = ["BYTES_PER_SIMULATED_REQUEST", "scenario_warnings", "training_usable_gpus"]
+__all__ = ["BYTES_PER_SIMULATED_REQUEST", "SPAN_WARN_BELOW_FRAC", "scenario_warnings", "training_usable_gpus"]
 
 #: Memory per request of a request-level window (requests table columns + kernel state) [bytes]; estimate.
 BYTES_PER_SIMULATED_REQUEST = 300
+#: A job that must span sites is flagged when its communication factor across them is below this [-]
+#: (a planning threshold: 10 % of the job's GPU time lost to the wide-area link).
+SPAN_WARN_BELOW_FRAC = 0.9
 
 
 def _expected_requests(sc: Any, wl: Any, t0_s: float, t1_s: float) -> float | None:
@@ -149,6 +159,98 @@ def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _span_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
+    """Jobs that no single site of a cross-site pool holds, and that would lose much of their speed across sites.
+
+    The estimate takes the fewest sites that hold the job (largest first), the job's GPUs in the last of them
+    as the smallest island, the largest one-way latency between them, and the job's step at full speed
+    (``6 N T_b / (n F)``, peak × MFU as the engine computes it); the campus term is left out.
+    """
+    out: list[tuple[str, str]] = []
+    x = wl.cross_site
+    if x is None:
+        return out
+    groups = target_groups(sc, wl.target)
+    site_gpus: dict[int, int] = {}
+    for s, h, g in groups:
+        site_gpus[s] = site_gpus.get(s, 0) + sc.sites[s].halls[h].racks[g].n_accelerators
+    s0, h0, g0 = groups[0]
+    hall = sc.sites[s0].halls[h0]
+    rg = hall.racks[g0]
+    acc = rg.server.accelerator_spec()
+    rack_gpus = rg.n_accelerators // max(rg.count, 1)
+    gpn = wl.scheduler.node_gpus or (72 if rack_gpus == 72 else rg.server.accelerators_per_server)
+    order = sorted(site_gpus, key=lambda k: -site_gpus[k])
+    for ji, job in enumerate(wl.jobs):
+        if job.gpus <= site_gpus[order[0]]:
+            continue
+        if job.model_params is None:
+            out.append(
+                (
+                    f"workloads[{wi}].jobs[{ji}].model_params",
+                    f"no site of the pool holds the job's {job.gpus:,} GPUs, so it will span sites, but without "
+                    "model_params its gradient size is unknown and it pays no cross-site communication; give "
+                    "model_params (and batch_tokens)",
+                )
+            )
+            continue
+        used, left = [], job.gpus
+        for site in order:
+            used.append(site)
+            take = min(left, site_gpus[site])
+            left -= take
+            if left <= 0:
+                break
+        smallest = take
+        peak = acc.bf16_dense_tflops if job.precision == "bf16" else acc.fp8_dense_tflops
+        if peak is None:
+            continue
+        mfu = job.mfu_frac
+        if mfu is None:
+            mfu = float(
+                pt.effective_mfu_frac(
+                    job.mfu_node_frac, job.gpus, hall.fabric.kind, hall.fabric.oversubscription, gpn
+                )
+            )
+        tflops = float(pt.achieved_tflops_per_gpu(peak, mfu))
+        batch = job.batch_tokens or cs.DEFAULT_TOKENS_PER_GPU_PER_STEP * job.gpus
+        step_s = float(cs.step_compute_s(job.model_params, batch, job.gpus, tflops))
+        if x.latency_ms is not None:
+            lat = x.latency_ms / 1000.0
+        else:
+            locs = [sc.sites[k].location for k in used]
+            lat = max(
+                float(
+                    cs.fibre_latency_s(
+                        great_circle_km(a.latitude_deg, a.longitude_deg, b.latitude_deg, b.longitude_deg),
+                        x.route_factor,
+                        x.fibre_speed_km_per_s,
+                    )
+                )
+                for i, a in enumerate(locs)
+                for b in locs[i + 1 :]
+            )
+        diloco = x.method == "diloco"
+        b = x.bytes_per_param or (
+            cs.DEFAULT_DILOCO_BYTES_PER_PARAM if diloco else cs.DEFAULT_DP_BYTES_PER_PARAM
+        )
+        bw = min(x.bandwidth_gbit_per_s or math.inf, (x.bandwidth_gbit_per_s_per_gpu or math.inf) * smallest)
+        h = (x.inner_steps or cs.DEFAULT_DILOCO_INNER_STEPS) if diloco else 1
+        comm = float(cs.ring_allreduce_s(job.model_params * b / x.compression, len(used), bw, lat))
+        f = float(cs.span_throughput_factor(step_s, 0.0, comm, h, 0.0, x.overlap_frac))
+        if f < SPAN_WARN_BELOW_FRAC:
+            out.append(
+                (
+                    f"workloads[{wi}].jobs[{ji}].gpus",
+                    f"no site of the pool holds the job's {job.gpus:,} GPUs: it must span {len(used)} sites and "
+                    f"would run at ≈ {f:.2f} of its speed ({comm:,.2f} s of all-reduce per "
+                    f"{h * step_s:,.2f} s of compute); raise cross_site.bandwidth_gbit_per_s, use method: "
+                    "diloco or compression, give batch_tokens if the batch is larger, or use fewer GPUs",
+                )
+            )
+    return out
+
+
 def _window_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     mem = _memory_bytes()
@@ -189,9 +291,11 @@ def scenario_warnings(sc: Any) -> list[tuple[str, str]]:
         try:
             if kind == "training":
                 out.extend(_deadline_warnings(sc, wi, wl))
+                out.extend(_span_warnings(sc, wi, wl))
             elif kind == "inference":
                 out.extend(_window_warnings(sc, wi, wl))
         except Exception:  # pragma: no cover - a warning that cannot be evaluated is not given
             continue
     out.extend(fleet_time_warnings(sc))
+    out.extend(plan_link_warnings(sc))
     return out

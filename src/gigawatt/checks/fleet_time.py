@@ -15,7 +15,52 @@ from gigawatt.scenario.hardware import online_span
 from gigawatt.scenario.resolve import target_groups
 from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
-__all__ = ["fleet_time_problems", "fleet_time_warnings", "group_online_span", "horizon_end"]
+__all__ = [
+    "fleet_time_problems",
+    "fleet_time_warnings",
+    "group_online_span",
+    "horizon_end",
+    "refresh_source_paths",
+]
+
+
+def refresh_source_paths(problems: list[tuple[str, str]], data: Any) -> list[tuple[str, str]]:
+    """``problems`` with the paths of rack groups added by a ``refresh`` (appended after a hall's groups in
+    the loaded scenario, so their positions are not in the file) turned into the path of the refresh that
+    wrote them (``…racks[i].refresh`` or ``…racks[i].refresh[k]``; a ``commission_date`` is its ``date``), so
+    that the message names what the user wrote and carries its line. ``data`` is the raw input."""
+    names: dict[str, str] = {}
+    sites = data.get("sites") if isinstance(data, dict) else None
+    for si, site in enumerate(sites if isinstance(sites, list) else []):
+        halls = site.get("halls") if isinstance(site, dict) else None
+        for hi, hall in enumerate(halls if isinstance(halls, list) else []):
+            racks = hall.get("racks") if isinstance(hall, dict) else None
+            if not isinstance(racks, list):
+                continue
+            j = len(racks)
+            for ri, rack in enumerate(racks):
+                ref = rack.get("refresh") if isinstance(rack, dict) else None
+                entries = [ref] if isinstance(ref, dict) else ref if isinstance(ref, list) else []
+                src = f"sites[{si}].halls[{hi}].racks[{ri}]"
+                for k in range(len(entries)):
+                    tag = "refresh" if isinstance(ref, dict) else f"refresh[{k}]"
+                    names[f"sites[{si}].halls[{hi}].racks[{j}]"] = f"{src}.{tag}"
+                    j += 1
+                if entries and "decommission_date" not in rack:  # the old group retires at the first refresh
+                    first = "refresh" if isinstance(ref, dict) else "refresh[0]"
+                    names[f"{src}.decommission_date"] = f"{src}.{first}.date"
+    if not names:
+        return problems
+    out = []
+    for path, msg in problems:
+        for old, new in names.items():
+            if path == old or path.startswith(old + ".") or path.startswith(old + "["):
+                rest = path[len(old) :]
+                rest = ".date" if rest == ".commission_date" and not new.endswith(".date") else rest
+                path = new + rest
+                break
+        out.append((path, msg))
+    return out
 
 
 def horizon_end(sc: Any) -> dt.datetime:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from gigawatt import catalog
+from gigawatt.checks.fleet_time import refresh_source_paths
 from gigawatt.checks.limits import ResourceLimits
 from gigawatt.checks.problems import climate_problems, normals_problems, scenario_problems
 from gigawatt.errors import ScenarioError
@@ -185,6 +186,7 @@ def load_scenario(
     sc = _validate(data, name, node, base_dir)
     problems = scenario_problems(sc, lim)
     if problems:
+        problems = refresh_source_paths(problems, data)
         raise ScenarioError(_with_lines(problems, node, name), name)
     _remember(sc)
     return sc

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.catalog import suggest
+from gigawatt.checks.buildout import plan_link_problems
 from gigawatt.checks.fleet_time import fleet_time_problems
 from gigawatt.checks.jurisdictions import site_jurisdictions
 from gigawatt.checks.limits import ResourceLimits, resource_problems
@@ -380,6 +381,10 @@ def _jurisdiction_problems(sc: Scenario) -> list[tuple[str, str]]:
                 if getattr(t, "site", None) is not None:
                     if t.site in names:  # type: ignore[union-attr]
                         refs.append((f"workloads[{wi}].{field}.site", names.index(t.site)))  # type: ignore[union-attr]
+                elif getattr(t, "sites", None) is not None:  # a pool over several sites: every one of them
+                    for k, site in enumerate(t.sites):  # type: ignore[union-attr]
+                        if site in names:
+                            refs.append((f"workloads[{wi}].{field}.sites[{k}]", names.index(site)))
                 elif getattr(t, "halls", None) is not None:
                     for k, ref in enumerate(t.halls):  # type: ignore[union-attr]
                         refs.append((f"workloads[{wi}].{field}.halls[{k}]", resolve_hall(sc, ref)[0]))
@@ -552,6 +557,7 @@ def scenario_problems(sc: Scenario, limits: Any = None) -> list[tuple[str, str]]
     problems += [p for p in files if p[0] not in have]
     problems += _site_problems(sc)
     problems += fleet_time_problems(sc)
+    problems += plan_link_problems(sc)
     problems += _jurisdiction_problems(sc)
     problems += routing_problems(sc)
     problems += _grid_region_problems(sc)

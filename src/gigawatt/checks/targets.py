@@ -14,6 +14,42 @@ from gigawatt.scenario.targets import GpuTarget, PoolTarget
 __all__ = ["target_problems"]
 
 
+def _span_problems(
+    sc: Scenario, wi: int, wl: Any, groups: list[tuple[int, int, int]]
+) -> list[tuple[str, str]]:
+    """A training pool over several sites needs ``cross_site``; ``cross_site`` and ``campus_link`` need a pool
+    that can use them."""
+    sites = sorted({s for s, _, _ in groups})
+    halls = {(s, h) for s, h, _ in groups}
+    out: list[tuple[str, str]] = []
+    if len(sites) > 1 and wl.cross_site is None:
+        names = [sc.sites[s].name for s in sites]
+        out.append(
+            (
+                f"workloads[{wi}].target",
+                f"a training pool's halls must be in one site unless the workload gives cross_site; these halls "
+                f"lie in sites {names}: add cross_site (the link's bandwidth_gbit_per_s and the jobs' method: "
+                "data_parallel | diloco; docs/models/training.md §4) or target halls of one site",
+            )
+        )
+    if len(sites) == 1 and wl.cross_site is not None:
+        out.append(
+            (
+                f"workloads[{wi}].cross_site",
+                f"the pool lies in one site ({sc.sites[sites[0]].name!r}): remove cross_site or add halls of "
+                "other sites to the target (halls: [...] or sites: [...])",
+            )
+        )
+    if len(halls) == 1 and wl.campus_link is not None:
+        out.append(
+            (
+                f"workloads[{wi}].campus_link",
+                "the pool is one hall: remove campus_link or target several halls (halls: [...] or site: ...)",
+            )
+        )
+    return out
+
+
 def target_problems(sc: Scenario) -> list[tuple[str, str]]:
     """Problems with workload references: unknown halls or groups, GPU groups larger than what they target,
     exclusive GPU claims that add up to more than a hall has, missing trace files."""
@@ -47,6 +83,7 @@ def target_problems(sc: Scenario) -> list[tuple[str, str]]:
             for s, h, g in groups:  # spread proportionally to group size
                 claimed[(s, h, g)] += n * sc.sites[s].halls[h].racks[g].n_accelerators / cap
         if getattr(wl, "kind", None) == "training":
+            problems.extend(_span_problems(sc, wi, wl, groups))
             pool = target.gpus if target.gpus is not None else cap
             usable, gpn = training_usable_gpus(sc, wl)
             spare = wl.scheduler.spare_nodes  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from gigawatt.scenario.hardware import (
     Hall,
     NetworkFabric,
     RackGroup,
+    Refresh,
     ServerSpec,
 )
 from gigawatt.scenario.io import save_scenario, scenario_schema
@@ -41,6 +42,7 @@ __all__ = [
     "NormalsClimate",
     "PoolTarget",
     "RackGroup",
+    "Refresh",
     "Scenario",
     "ServerSpec",
     "Site",

@@ -1,8 +1,10 @@
 """Build-out plan and demand curves: phases, long-lead items, lead-time distributions, demand growth.
 
 A :class:`BuildoutPlan` is loaded on its own (:func:`gigawatt.buildout.load_buildout`, which also runs the
-cross-field checks of :mod:`gigawatt.buildout.load`); it is not (yet) a field of
-:class:`~gigawatt.Scenario`. Time is counted in **weeks from the plan's** ``start_date`` (``order_week``,
+cross-field checks of :mod:`gigawatt.buildout.load`) or as the ``buildout`` section of a
+:class:`~gigawatt.Scenario`, whose phases name the scenario objects they bring online (``brings_online``; see
+:func:`plan_links`): one file then carries the fleet and the plan, and a simulation uses the plan's target
+dates (``docs/models/buildout.md`` §7). Time is counted in **weeks from the plan's** ``start_date`` (``order_week``,
 ``target_online_week``, ``decommission_week``; negative = before the start, e.g. an item already on order).
 Weeks keep every decision a plain number that a solver can move.
 
@@ -36,13 +38,25 @@ Example
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from gigawatt.scenario.base import StrictModel
+from gigawatt.scenario.update import _Name, format_path
 
 __all__ = [
     "BuildoutPlan",
@@ -51,6 +65,12 @@ __all__ = [
     "Item",
     "LeadTime",
     "Phase",
+    "PlanLink",
+    "plan_links",
+    "plan_problems",
+    "planned_datetime",
+    "planned_week",
+    "set_checker",
     "set_updater",
 ]
 
@@ -69,6 +89,24 @@ def set_updater(updater: Callable[[BuildoutPlan, Mapping[str, Any]], BuildoutPla
     :mod:`gigawatt.buildout.load`)."""
     global _UPDATER
     _UPDATER = updater
+
+
+#: What :func:`plan_problems` runs: :func:`gigawatt.buildout.load.buildout_problems` (names, references, cycles,
+#: impossible dates; it needs the lead-time catalog of a layer above). Set when ``gigawatt.buildout`` is
+#: imported, which ``import gigawatt`` does.
+_CHECKER: Callable[[BuildoutPlan], list[tuple[str, str]]] | None = None
+
+
+def set_checker(checker: Callable[[BuildoutPlan], list[tuple[str, str]]]) -> None:
+    """Install the cross-field checks behind :func:`plan_problems` (called by :mod:`gigawatt.buildout.load`)."""
+    global _CHECKER
+    _CHECKER = checker
+
+
+def plan_problems(plan: BuildoutPlan) -> list[tuple[str, str]]:
+    """Every cross-field problem of ``plan`` as ``(path, message)`` (paths relative to the plan), found by the
+    installed checker (``[]`` before ``gigawatt.buildout`` is imported)."""
+    return [] if _CHECKER is None else _CHECKER(plan)
 
 
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -160,13 +198,25 @@ class LeadTime(StrictModel):
         return self
 
 
+def _lead_time_tag(value: Any) -> str:
+    return "lead-time-name" if isinstance(value, str) else "lead-time-spec"
+
+
+#: A lead time: a catalog name or an inline :class:`LeadTime` (a tagged union, so that a bad inline
+#: distribution reports its own problems, not also "not a string").
+LeadTimeRef = Annotated[
+    Annotated[str, Tag("lead-time-name")] | Annotated[LeadTime, Tag("lead-time-spec")],
+    Discriminator(_lead_time_tag),
+]
+
+
 class Item(StrictModel):
     """A long-lead item (or task) of a phase: transformer, switchgear, GPUs, construction, ..."""
 
     name: str = Field(min_length=1)
     """Name, unique within its phase (no '/'); other items refer to it as ``name`` (same phase) or
     ``phase/name``."""
-    lead_time: str | LeadTime
+    lead_time: LeadTimeRef
     """A name from the lead-time catalog (``gigawatt.buildout.leadtimes.lead_time_names()``, e.g.
     ``utility-transformer``) or an inline :class:`LeadTime`."""
     order_week: float = 0.0
@@ -200,6 +250,13 @@ class Phase(StrictModel):
     scenario_path: str | None = None
     """Dotted path of the scenario field that takes this phase's online date (e.g.
     ``sites[a].halls[hall-1].commission_date``); used by ``BuildoutDraws.scenario_updates``."""
+    brings_online: list[str] = Field(default_factory=list)
+    """Scenario objects this phase brings online, when the plan is a scenario's ``buildout``: a hall
+    (``hall`` or ``site/hall``), a rack group (``hall/group`` or ``site/hall/group``; a two-part name is
+    ``site/hall`` when that hall exists), a site's grid connection (``grid:site``), on-site plant
+    (``plant:name`` or ``plant:site/name``) or battery (``battery:site``); ``grid``/``battery`` alone on a
+    one-site scenario. They come online at the phase's online date (the target, unless a build-out outcome
+    is simulated) and go out of service at its ``decommission_week``."""
 
     @field_validator("name")
     @classmethod
@@ -328,3 +385,220 @@ class BuildoutPlan(StrictModel):
             if p.name == name:
                 return p
         raise KeyError(f"no phase named {name!r}; phases: {', '.join(p.name for p in self.phases)}")
+
+
+# --------------------------------------------------------------------------------- links to a scenario
+@dataclass(frozen=True)
+class PlanLink:
+    """One scenario object a phase brings online (:attr:`Phase.brings_online` or :attr:`Phase.scenario_path`)."""
+
+    phase: int
+    """Index of the phase in ``plan.phases``."""
+    entry: int | None
+    """Index in the phase's ``brings_online``; ``None`` for its ``scenario_path``."""
+    kind: Literal["hall", "rack_group", "grid", "plant", "battery", "path"]
+    """What the link names."""
+    online_path: str
+    """Dotted scenario path of the field that takes the online date."""
+    offline_path: str | None
+    """Dotted scenario path of the field that takes the decommission date (``None``: none)."""
+    hall_path: str | None = None
+    """For a rack group: the path of its hall (``sites[s].halls[h]``)."""
+
+
+def _get(obj: Any, key: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    if isinstance(obj, BaseModel):
+        return getattr(obj, key, None)
+    return None
+
+
+def _refresh_group_names(rack: Any) -> list[str]:
+    """Names of the groups a raw rack group's ``refresh`` adds (mirrors
+    :func:`gigawatt.scenario.hardware.refresh_name`, which the expanded model uses)."""
+    ref = _get(rack, "refresh")
+    if isinstance(ref, Mapping):
+        ref = [ref]
+    name = _get(rack, "name")
+    out = []
+    for k, r in enumerate(ref if isinstance(ref, list) else []):
+        given = _get(r, "name")
+        out.append(str(given) if isinstance(given, str) and given else f"{name}-refresh{k + 1}")
+    return out
+
+
+def _name_tree(sites: Any) -> list[tuple[str, dict[str, list[str]], list[str], bool]]:
+    """``(site, {hall: [rack groups]}, [plant names], has battery)`` per site, from validated models or raw
+    input (broken parts are left out: their own field errors report them)."""
+    tree = []
+    for site in sites if isinstance(sites, list) else []:
+        sname = _get(site, "name")
+        if not isinstance(sname, str):
+            continue
+        halls: dict[str, list[str]] = {}
+        for hall in _get(site, "halls") or []:
+            hname = _get(hall, "name")
+            if not isinstance(hname, str):
+                continue
+            racks = _get(hall, "racks") or []
+            names = [str(_get(r, "name")) for r in racks if isinstance(_get(r, "name"), str)]
+            for r in racks:
+                names += _refresh_group_names(r)
+            halls[hname] = names
+        energy = _get(site, "energy")
+        plants = [
+            str(_get(g, "name"))
+            for g in (_get(energy, "generation") or [])
+            if isinstance(_get(g, "name"), str)
+        ]
+        tree.append((sname, halls, plants, _get(energy, "battery") is not None))
+    return tree
+
+
+def _path(*keys: str | _Name) -> str:
+    return format_path(list(keys))
+
+
+def _unknown(what: str, name: str, known: list[str], where: str = "") -> str:
+    hint = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    return f"unknown {what} {name!r}{where}" + (
+        f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(known) or 'none'})"
+    )
+
+
+def _resolve(
+    text: str, tree: list[tuple[str, dict[str, list[str]], list[str], bool]]
+) -> tuple[Any, str | None]:
+    """``(kind, online path, offline path, hall path)`` of one ``brings_online`` entry, or ``(None, message)``."""
+    sites = [t[0] for t in tree]
+    by_site = {t[0]: t for t in tree}
+    kind, _, rest = text.partition(":") if ":" in text else ("", "", text)
+    kind, rest = kind.strip(), rest.strip()
+    if not kind and rest in ("grid", "battery") and not any(rest in t[1] for t in tree):
+        kind, rest = (
+            rest,
+            "",
+        )  # 'grid' / 'battery' alone (a hall of that name wins; 'grid:' then names the grid)
+    if kind in ("grid", "battery"):
+        if not rest:
+            if len(sites) != 1:
+                return None, f"name the site: '{kind}:<site>' (sites: {', '.join(sites)})"
+            rest = sites[0]
+        if rest not in by_site:
+            return None, _unknown("site", rest, sites)
+        s = _Name(rest)
+        if kind == "grid":
+            return ("grid", _path("sites", s, "grid", "energisation_date"), None, None), None
+        if not by_site[rest][3]:
+            return None, f"site {rest!r} has no battery (sites[{rest}].energy.battery)"
+        return (
+            "battery",
+            _path("sites", s, "energy", "battery", "commission_date"),
+            _path("sites", s, "energy", "battery", "decommission_date"),
+            None,
+        ), None
+    if kind == "plant":
+        hits = [(t[0], rest) for t in tree if rest in t[2]]
+        if not hits and "/" in rest:
+            sname, pname = rest.split("/", 1)
+            if sname in by_site and pname in by_site[sname][2]:
+                hits = [(sname, pname)]
+        if len(hits) > 1:
+            return None, f"plant {rest!r} is on several sites; name it 'plant:<site>/{rest}'"
+        if not hits:
+            return None, _unknown("on-site plant", rest, [p for t in tree for p in t[2]])
+        sn, pn = hits[0]
+        base = ("sites", _Name(sn), "energy", "generation", _Name(pn))
+        return ("plant", _path(*base, "commission_date"), _path(*base, "decommission_date"), None), None
+    if kind:
+        return (
+            None,
+            f"unknown kind {kind!r} in {text!r}; use grid:, plant: or battery: (or a hall or hall/group)",
+        )
+    parts = [p.strip() for p in text.split("/")]
+    halls = [(t[0], h) for t in tree for h in t[1]]
+
+    def hall_of(name: str) -> tuple[tuple[str, str] | None, str | None]:
+        found = [sh for sh in halls if sh[1] == name]
+        if len(found) > 1:
+            return None, f"hall {name!r} is on several sites; name it '<site>/{name}'"
+        if not found:
+            return None, _unknown("hall", name, sorted({h for _, h in halls}))
+        return found[0], None
+
+    def group(site: str, hall: str, name: str) -> tuple[Any, str | None]:
+        groups = by_site[site][1][hall]
+        if name not in groups:
+            return None, _unknown("rack group", name, groups, f" in hall {hall!r}")
+        hp = ("sites", _Name(site), "halls", _Name(hall))
+        gp = (*hp, "racks", _Name(name))
+        return (
+            "rack_group",
+            _path(*gp, "commission_date"),
+            _path(*gp, "decommission_date"),
+            _path(*hp),
+        ), None
+
+    if len(parts) == 1 or (len(parts) == 2 and parts[0] in by_site and parts[1] in by_site[parts[0]][1]):
+        if len(parts) == 2:
+            sh: tuple[str, str] | None = (parts[0], parts[1])
+        else:
+            sh, msg = hall_of(parts[0])
+        if sh is None:
+            return None, msg
+        hp = ("sites", _Name(sh[0]), "halls", _Name(sh[1]))
+        return ("hall", _path(*hp, "commission_date"), _path(*hp, "decommission_date"), None), None
+    if len(parts) == 2:
+        sh, msg = hall_of(parts[0])
+        if sh is None:
+            if parts[0] in by_site:
+                return None, _unknown("hall", parts[1], list(by_site[parts[0]][1]), f" on site {parts[0]!r}")
+            return None, msg
+        return group(sh[0], sh[1], parts[1])
+    if len(parts) == 3:
+        if parts[0] not in by_site:
+            return None, _unknown("site", parts[0], sites)
+        if parts[1] not in by_site[parts[0]][1]:
+            return None, _unknown("hall", parts[1], list(by_site[parts[0]][1]), f" on site {parts[0]!r}")
+        return group(parts[0], parts[1], parts[2])
+    return (
+        None,
+        f"cannot read {text!r}: use hall, site/hall, hall/group, site/hall/group, grid:, plant: or battery:",
+    )
+
+
+def plan_links(plan: BuildoutPlan, sites: Any) -> tuple[list[PlanLink], list[tuple[str, str]]]:
+    """The scenario objects the plan's phases bring online, resolved against ``sites`` (validated models or
+    raw input), and the problems of the entries that name nothing (``(path, message)``, paths relative to the
+    plan: ``phases[i].brings_online[j]``). A phase's ``scenario_path`` is a link of kind ``path``."""
+    tree = _name_tree(sites)
+    links: list[PlanLink] = []
+    problems: list[tuple[str, str]] = []
+    for i, ph in enumerate(plan.phases):
+        for j, text in enumerate(ph.brings_online):
+            got, msg = _resolve(text, tree)
+            if got is None:
+                problems.append((f"phases[{i}].brings_online[{j}]", f"{msg}"))
+                continue
+            kind, on, off, hall = got
+            links.append(PlanLink(i, j, kind, on, off, hall))
+        if ph.scenario_path:
+            links.append(PlanLink(i, None, "path", ph.scenario_path, None))
+    return links, problems
+
+
+def planned_week(phase: Phase) -> float | None:
+    """The week a simulation of the plan's scenario has the phase online: its ``target_online_week``; week 0
+    for a phase with neither items nor dependencies (existing capacity); else ``None``."""
+    if phase.target_online_week is not None:
+        return phase.target_online_week
+    return 0.0 if not phase.items and not phase.after else None
+
+
+def planned_datetime(plan: BuildoutPlan, week: float) -> dt.datetime:
+    """The date of a plan week, rounded up to the next midnight (a phase is online from that day on, as in
+    ``BuildoutDraws.scenario_updates``)."""
+    t = dt.datetime.combine(plan.start_date, dt.time()) + dt.timedelta(weeks=float(week))
+    day = dt.datetime.combine(t.date(), dt.time())
+    return day if t == day else day + dt.timedelta(days=1)

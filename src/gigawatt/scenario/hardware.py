@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, PositiveFloat, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    PositiveFloat,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gigawatt import catalog
 from gigawatt.physics.cooling import SINK_DRY_BULB, SINK_WET_BULB
@@ -19,6 +28,7 @@ __all__ = [
     "Hall",
     "NetworkFabric",
     "RackGroup",
+    "Refresh",
     "ServerSpec",
 ]
 
@@ -78,6 +88,17 @@ AcceleratorRef = Annotated[
 ]
 
 
+def _known_accelerator(v: str | AcceleratorSpec) -> str | AcceleratorSpec:
+    """A catalog name in its canonical spelling (or an inline spec); an unknown name raises with the closest
+    match or the known names."""
+    if isinstance(v, str):
+        try:
+            return catalog.accelerator(v).name  # canonical spelling
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+    return v
+
+
 class ServerSpec(StrictModel):
     """A server (or NVL72 compute tray): its accelerators and the rest of its power."""
 
@@ -104,12 +125,7 @@ class ServerSpec(StrictModel):
     @field_validator("accelerator")
     @classmethod
     def _known_accelerator(cls, v: str | AcceleratorSpec) -> str | AcceleratorSpec:
-        if isinstance(v, str):
-            try:
-                return catalog.accelerator(v).name  # canonical spelling
-            except KeyError as exc:
-                raise ValueError(str(exc.args[0])) from None
-        return v
+        return _known_accelerator(v)
 
     def accelerator_spec(self) -> AcceleratorSpec:
         """The resolved accelerator spec (catalog lookup for a name)."""
@@ -164,6 +180,46 @@ def online_span(
     return (a, b) if b > a else None
 
 
+class Refresh(StrictModel):
+    """A GPU refresh of a rack group: at ``date`` its racks are retired and new ones installed in their place.
+
+    Shorthand for two rack groups in one hall (``docs/models/fleet_time.md`` §1): loading expands it into the
+    old group with ``decommission_date: date`` and a new group with ``commission_date: date``, appended after
+    the hall's other groups. The new group is a copy of the old one with the fields given here changed.
+    """
+
+    date: UtcDatetime
+    """When the old racks are retired and the new ones installed (UTC); strictly between the group's
+    ``commission_date`` and ``decommission_date`` (and after the previous refresh)."""
+    name: str | None = Field(None, min_length=1)
+    """Name of the new rack group; default ``<group>-refresh<k>`` (``k`` = 1, 2, … for the group's first,
+    second, … refresh)."""
+    accelerator: AcceleratorRef | None = None
+    """The new accelerator (catalog name or inline spec): the old ``server`` with its accelerator replaced;
+    ``accelerators_per_server`` and ``cooling_variant`` carry over, ``host_overhead_w`` and ``fan_max_w`` (the
+    old accelerator's figures) do not. Give ``server`` instead to describe the new server in full."""
+    server: ServerSpec | None = None
+    """The new server in full (replaces the old one); exclusive with ``accelerator``. Neither: like for like."""
+    count: int | None = Field(None, gt=0, le=1_000_000)
+    """Racks of the new group; default: the old group's."""
+    servers_per_rack: int | None = Field(None, gt=0, le=1000)
+    """Servers per rack of the new group; default: the old group's."""
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, v: str | AcceleratorSpec | None) -> str | AcceleratorSpec | None:
+        return None if v is None else _known_accelerator(v)
+
+    @model_validator(mode="after")
+    def _one_server(self) -> Refresh:
+        if self.accelerator is not None and self.server is not None:
+            raise ValueError(
+                "give either accelerator (the old server with a new accelerator) or server (a new server in "
+                "full), not both; put the accelerator in server.accelerator"
+            )
+        return self
+
+
 class RackGroup(StrictModel):
     """Identical racks, simulated together as one group (arrays, not objects per GPU)."""
 
@@ -176,10 +232,48 @@ class RackGroup(StrictModel):
     """When the racks are installed and powered (UTC); before it they do not exist (draw nothing, serve
     nothing). ``None``: installed from the start (or from the hall's ``commission_date``). A GPU refresh is two
     rack groups in one hall: the old one with ``decommission_date`` and the new one with ``commission_date``
-    at the same date (``docs/models/fleet_time.md``)."""
+    at the same date (``docs/models/fleet_time.md``), or the ``refresh`` shorthand."""
     decommission_date: UtcDatetime | None = None
     """When the racks are retired (UTC); from then on they do not exist. ``None``: never within the run (or
     the hall's ``decommission_date``)."""
+    refresh: list[Refresh] | None = None
+    """GPU refresh(es) of this group (one mapping, or a list in date order): expanded when the hall is loaded
+    into this group retired at the (first) refresh date and one new group per refresh, installed at its date
+    and retired at the next refresh's (the last at this group's ``decommission_date``), exactly as if
+    written by hand. A loaded scenario holds the expanded groups (``refresh`` is then empty)."""
+
+    @field_validator("refresh", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+    @field_validator("refresh")
+    @classmethod
+    def _refresh_dates(cls, v: list[Refresh] | None, info: ValidationInfo) -> list[Refresh] | None:
+        if not v:
+            return None
+        problems = []
+        c, d = info.data.get("commission_date"), info.data.get("decommission_date")
+        tag = (lambda k: "date") if len(v) == 1 else (lambda k: f"[{k}].date")
+        for k, r in enumerate(v):
+            if c is not None and r.date <= c:
+                problems.append(
+                    f"{tag(k)} ({r.date.isoformat()}) is not after the group's commission_date "
+                    f"({c.isoformat()}): refresh later, or give the new racks their own group"
+                )
+            if d is not None and r.date >= d:
+                problems.append(
+                    f"{tag(k)} ({r.date.isoformat()}) is not before the group's decommission_date "
+                    f"({d.isoformat()}): refresh earlier, or retire the group later"
+                )
+            if k and r.date <= v[k - 1].date:
+                problems.append(
+                    f"{tag(k)} ({r.date.isoformat()}) is not after the previous refresh "
+                    f"({v[k - 1].date.isoformat()}): list the refreshes in date order"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RackGroup:
@@ -197,6 +291,64 @@ class RackGroup(StrictModel):
     def rack_power_kw(self) -> float:
         """Rack nameplate power [kW] (all accelerators at TDP)."""
         return self.servers_per_rack * self.server.nameplate_power_w() / 1e3
+
+
+def refresh_name(group: str, k: int, refresh: Refresh | None = None) -> str:
+    """Name of the rack group installed by the ``k``-th (0-based) refresh of ``group``: the refresh's
+    ``name``, or ``<group>-refresh<k+1>``."""
+    if refresh is not None and refresh.name:
+        return refresh.name
+    return f"{group}-refresh{k + 1}"
+
+
+def expand_refreshes(racks: list[RackGroup]) -> list[RackGroup]:
+    """Rack groups with every ``refresh`` written out: the refreshed group retired at its first refresh date
+    (in place), and one new group per refresh appended after the others, installed at its date and retired at
+    the next one (the last at the old group's ``decommission_date``). Each new group is the old one with the
+    refresh's fields changed (:class:`Refresh`). Groups without a refresh are returned unchanged."""
+    if not any(rg.refresh for rg in racks):
+        return racks
+    kept: list[RackGroup] = []
+    added: list[RackGroup] = []
+    for rg in racks:
+        if not rg.refresh:
+            kept.append(rg)
+            continue
+        base = rg.model_dump(exclude_unset=True, exclude={"refresh", "commission_date", "decommission_date"})
+        old = dict(base)
+        if rg.commission_date is not None:
+            old["commission_date"] = rg.commission_date
+        old["decommission_date"] = rg.refresh[0].date
+        kept.append(RackGroup.model_validate(old))
+        server = base["server"]
+        for k, r in enumerate(rg.refresh):
+            if r.server is not None:
+                server = r.server.model_dump(exclude_unset=True)
+            elif r.accelerator is not None:
+                server = {
+                    key: val for key, val in server.items() if key not in ("host_overhead_w", "fan_max_w")
+                }
+                server["accelerator"] = (
+                    r.accelerator
+                    if isinstance(r.accelerator, str)
+                    else r.accelerator.model_dump(exclude_unset=True)
+                )
+            new: dict[str, Any] = {**base, "name": refresh_name(rg.name, k, r), "server": server}
+            if r.count is not None:
+                new["count"] = r.count
+            if r.servers_per_rack is not None:
+                new["servers_per_rack"] = r.servers_per_rack
+            new["commission_date"] = r.date
+            end = rg.refresh[k + 1].date if k + 1 < len(rg.refresh) else rg.decommission_date
+            if end is not None:
+                new["decommission_date"] = end
+            try:
+                added.append(RackGroup.model_validate(new))
+            except ValidationError as exc:
+                msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"refresh of rack group {rg.name!r} ({new['name']}): {msgs}") from None
+            base = {**base, "count": new["count"], "servers_per_rack": new["servers_per_rack"]}
+    return kept + added
 
 
 class NetworkFabric(StrictModel):
@@ -377,6 +529,11 @@ class Hall(StrictModel):
     the start."""
     decommission_date: UtcDatetime | None = None
     """When the hall goes out of service (UTC), with every rack group in it. ``None``: never within the run."""
+
+    @field_validator("racks")
+    @classmethod
+    def _expand_refreshes(cls, v: list[RackGroup]) -> list[RackGroup]:
+        return expand_refreshes(v)
 
     @model_validator(mode="after")
     def _physically_possible(self) -> Hall:

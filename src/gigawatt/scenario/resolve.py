@@ -38,22 +38,23 @@ def resolve_hall(sc: Scenario, ref: str) -> tuple[int, int]:
 
 def target_groups(sc: Scenario, target: GpuTarget | PoolTarget) -> list[tuple[int, int, int]]:
     """``(site, hall, rack_group)`` indices a target covers (all groups of the hall unless one is named; all
-    groups of every hall of a :class:`PoolTarget`)."""
+    groups of every hall of a :class:`PoolTarget`, whose halls may lie in several sites: whether the workload
+    allows that is checked in :mod:`gigawatt.checks.targets`)."""
     if isinstance(target, PoolTarget):
-        if target.site is not None:
+        if target.site is not None or target.sites is not None:
             names = [s.name for s in sc.sites]
-            if target.site not in names:
-                hint = suggest(target.site, names)
-                raise KeyError(
-                    f"unknown site {target.site!r}"
-                    + (f"; did you mean {hint!r}?" if hint else f"; sites: {names}")
-                )
-            si = names.index(target.site)
-            pairs = [(si, hi) for hi in range(len(sc.sites[si].halls))]
+            pairs = []
+            for site in [target.site] if target.site is not None else target.sites or []:
+                if site not in names:
+                    hint = suggest(site, names)
+                    raise KeyError(
+                        f"unknown site {site!r}"
+                        + (f"; did you mean {hint!r}?" if hint else f"; sites: {names}")
+                    )
+                si = names.index(site)
+                pairs += [(si, hi) for hi in range(len(sc.sites[si].halls))]
         else:
             pairs = [resolve_hall(sc, ref) for ref in target.halls or []]
-            if len({si for si, _ in pairs}) > 1:
-                raise KeyError("a training pool's halls must be in one site")
             if len(set(pairs)) != len(pairs):
                 raise KeyError("a hall is named twice")
         return [(si, hi, gi) for si, hi in pairs for gi in range(len(sc.sites[si].halls[hi].racks))]

@@ -8,17 +8,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
 from gigawatt._html import scenario_html
 from gigawatt.scenario.base import LATEST_DATE, StrictModel, UtcDatetime
+from gigawatt.scenario.buildout import BuildoutPlan, plan_links, planned_datetime, planned_week
 from gigawatt.scenario.economics import Economics
 from gigawatt.scenario.energy import GridRegion
 from gigawatt.scenario.site import Site
-from gigawatt.scenario.update import value_at
+from gigawatt.scenario.update import _walk, parse_path, value_at
 from gigawatt.scenario.workloads import Workload
 
-__all__ = ["Scenario", "set_updater"]
+__all__ = ["Scenario", "set_buildout_runner", "set_updater"]
 
 #: What :meth:`Scenario.updated` runs: :func:`gigawatt.checks.load.updated_scenario`, which validates the edited
 #: scenario like a loaded file (fields, then the whole-scenario checks of the checks layer above this one). The
@@ -31,6 +32,68 @@ def set_updater(updater: Callable[..., Scenario]) -> None:
     """Install the validated update behind :meth:`Scenario.updated` (called by :mod:`gigawatt.checks.load`)."""
     global _UPDATER
     _UPDATER = updater
+
+
+#: What :meth:`Scenario.with_buildout` runs: :func:`gigawatt.buildout.scenario.with_buildout` (the Monte Carlo of
+#: the planning layer). Set when ``gigawatt.buildout`` is imported, which ``import gigawatt`` does.
+_BUILDOUT_RUNNER: Callable[..., Scenario] | None = None
+
+
+def set_buildout_runner(runner: Callable[..., Scenario]) -> None:
+    """Install the build-out outcome behind :meth:`Scenario.with_buildout` (called by
+    :mod:`gigawatt.buildout.scenario`)."""
+    global _BUILDOUT_RUNNER
+    _BUILDOUT_RUNNER = runner
+
+
+def _plain(x: Any) -> Any:
+    """Input data with every model written out as the fields it was given."""
+    if isinstance(x, BaseModel):
+        return x.model_dump(mode="python", exclude_unset=True, by_alias=True)
+    if isinstance(x, Mapping):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    return x
+
+
+def _planned(data: Mapping[str, Any]) -> list[tuple[str, dt.datetime, bool]] | None:
+    """``(path, planned date, whether the path may create its parent)`` of every field a valid ``buildout``
+    plan in raw scenario input sets: online dates at the phases' targets, offline dates at their decommission
+    weeks; ``None`` when there is no (valid) plan. Only a grid connection may be created (it has defaults)."""
+    raw = data.get("buildout")
+    if raw is None:
+        return None
+    try:
+        plan = raw if isinstance(raw, BuildoutPlan) else BuildoutPlan.model_validate(raw)
+    except (ValidationError, TypeError, ValueError):
+        return None  # reported with the fields
+    links, _ = plan_links(plan, data.get("sites"))
+    out = []
+    for ln in links:
+        ph = plan.phases[ln.phase]
+        week = planned_week(ph)
+        if week is not None:
+            out.append((ln.online_path, planned_datetime(plan, week), ln.kind == "grid"))
+        if ph.decommission_week is not None and ln.offline_path is not None:
+            out.append((ln.offline_path, planned_datetime(plan, ph.decommission_week), False))
+    return out
+
+
+def _model_at(root: Any, path: str) -> tuple[Any, str] | None:
+    """The model holding the field at ``path`` and the field's name, or ``None``."""
+    keys = parse_path(path)
+    cur = root
+    for key in keys[:-1]:
+        if isinstance(key, int) and isinstance(cur, list):
+            cur = cur[key] if -len(cur) <= key < len(cur) else None
+        elif isinstance(cur, list):
+            cur = next((x for x in cur if getattr(x, "name", None) == key), None)
+        else:
+            cur = getattr(cur, str(key), None)
+        if cur is None:
+            return None
+    return (cur, str(keys[-1])) if isinstance(cur, BaseModel) else None
 
 
 class Scenario(StrictModel):
@@ -63,9 +126,62 @@ class Scenario(StrictModel):
     economics: Economics | None = None
     """Prices and finance assumptions for :func:`gigawatt.economics.costs` (``None``: catalog defaults). Not
     used by the simulation: costs are computed from the Result afterwards."""
+    buildout: BuildoutPlan | None = None
+    """Build-out plan of this fleet (phases, long-lead items, lead times; ``docs/models/buildout.md``): its
+    phases name the halls, rack groups, grid connections and plant they bring online (``brings_online``).
+    Loading sets their dates from the plan's targets (``target_online_week``, ``decommission_week``; a date
+    written in the scenario must agree), so a simulation runs the planned build-out; ``with_buildout`` gives
+    the scenario of a drawn outcome (a quantile or one Monte Carlo draw), ``gigawatt.buildout.run_buildout``
+    the Monte Carlo."""
 
     _base_dir: Path | None = PrivateAttr(default=None)
     """Folder of the file the scenario was loaded from (relative paths in it resolve against it)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _planned_dates(cls, data: Any) -> Any:
+        """Give every object the plan brings online the plan's date where the input gives none (a date the
+        input gives is kept: ``gigawatt check`` reports it when it disagrees)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("sites"), list):
+            return data
+        planned = _planned(data)
+        if not planned:
+            return data
+        data = {**data, "sites": _plain(data.get("sites"))}
+        for path, when, create in planned:
+            try:
+                container, key = _walk(data, parse_path(path), cls, create=create)
+            except (KeyError, ValueError, TypeError):
+                continue  # a rack group added by a refresh (dated by the refresh), or a broken input
+            if isinstance(container, dict) and container.get(key) is None:
+                container[key] = when
+        return data
+
+    @model_validator(mode="after")
+    def _plan_owns_planned_dates(self) -> Scenario:
+        """Dates equal to the plan's are the plan's: not part of the input (so an update of a target moves
+        them, and a saved scenario's input is the plan)."""
+        if self.buildout is None:
+            return self
+        links, _ = plan_links(self.buildout, self.sites)
+        for ln in links:
+            ph = self.buildout.phases[ln.phase]
+            for path, week in (
+                (ln.online_path, planned_week(ph)),
+                (ln.offline_path, ph.decommission_week),
+            ):
+                if path is None or week is None:
+                    continue
+                at = _model_at(self, path)
+                when = planned_datetime(self.buildout, week)
+                if at is None or getattr(at[0], at[1], None) != when:
+                    continue
+                if ln.kind == "rack_group" and ln.hall_path is not None:
+                    hall = _model_at(self, ln.hall_path + ".racks")
+                    if hall is not None and any(rg.decommission_date == when for rg in hall[0].racks):
+                        continue  # a refresh: the old group retires at this date too; the date stays written
+                at[0].__pydantic_fields_set__.discard(at[1])
+        return self
 
     @model_validator(mode="after")
     def _time_frame(self) -> Scenario:
@@ -109,6 +225,29 @@ class Scenario(StrictModel):
         if _UPDATER is None:  # pragma: no cover - set when gigawatt is imported, before any scenario exists
             raise RuntimeError("Scenario.updated needs gigawatt.checks; import gigawatt first")
         return _UPDATER(self, updates, limits=limits)
+
+    def with_buildout(
+        self,
+        outcome: str | float | None = None,
+        *,
+        draw: int | None = None,
+        draws: int | None = None,
+        seed: int | None = None,
+    ) -> Scenario:
+        """The scenario of one build-out outcome: every object the plan brings online dated by that outcome.
+
+        >>> sc.with_buildout("p90")     # each phase online at its 90th-percentile date   # doctest: +SKIP
+        >>> sc.with_buildout(draw=17)   # one Monte Carlo draw (a consistent joint outcome)  # doctest: +SKIP
+
+        ``outcome``: ``"target"`` (the plan's target dates: what :func:`gigawatt.simulate` of this scenario
+        uses), ``"pNN"`` or a fraction in (0, 1) (each phase at that quantile of its online date over the
+        draws), or ``"mean"``; or ``draw=i``. ``draws``/``seed`` override the plan's. The returned scenario
+        has the dates written in and no ``buildout`` (its description names the outcome). See
+        :func:`gigawatt.buildout.scenario.with_buildout`.
+        """
+        if _BUILDOUT_RUNNER is None:  # pragma: no cover - set when gigawatt is imported
+            raise RuntimeError("Scenario.with_buildout needs gigawatt.buildout; import gigawatt first")
+        return _BUILDOUT_RUNNER(self, outcome, draw=draw, draws=draws, seed=seed)
 
     def value_at(self, path: str) -> Any:
         """The value of the field at a dotted path (same syntax as :meth:`updated`), defaults included."""

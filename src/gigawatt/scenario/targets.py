@@ -22,20 +22,31 @@ class GpuTarget(StrictModel):
 
 
 class PoolTarget(StrictModel):
-    """A training pool over several halls of one site: ``halls`` (hall references) or ``site`` (every hall of
-    the site), optionally only a number of GPUs. Every hall must hold the same accelerator type."""
+    """A training pool over several halls: ``halls`` (hall references), ``site`` (every hall of the site) or
+    ``sites`` (every hall of each site), optionally only a number of GPUs. Every hall must hold the same
+    accelerator type. Halls of several sites need the workload's ``cross_site`` link (bandwidth, latency and
+    the job's synchronisation method across sites; ``docs/models/training.md`` §4)."""
 
     halls: list[str] | None = Field(None, min_length=1)
-    """Hall references (``"<site>/<hall>"`` or a unique ``"<hall>"``), all in one site."""
+    """Hall references (``"<site>/<hall>"`` or a unique ``"<hall>"``); halls of several sites need the
+    workload's ``cross_site``."""
     site: str | None = None
     """Site name: the pool spans every hall of the site."""
+    sites: list[str] | None = Field(None, min_length=1)
+    """Site names: the pool spans every hall of each site (needs the workload's ``cross_site``)."""
     gpus: int | None = Field(None, gt=0, le=100_000_000)
     """Number of GPUs used; default all GPUs of the halls."""
 
     @model_validator(mode="after")
     def _one_way(self) -> PoolTarget:
-        if (self.halls is None) == (self.site is None):
-            raise ValueError("name the pool's halls (halls: [...]) or its site (site: ...), one of the two")
+        given = [n for n in ("halls", "site", "sites") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "name the pool's halls (halls: [...]), its site (site: ...) or its sites (sites: [...]), one of "
+                f"the three (got {given or 'none'})"
+            )
         if self.halls is not None and len(set(self.halls)) != len(self.halls):
             raise ValueError("halls must not repeat")
+        if self.sites is not None and len(set(self.sites)) != len(self.sites):
+            raise ValueError("sites must not repeat")
         return self

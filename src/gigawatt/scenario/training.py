@@ -13,7 +13,16 @@ from pydantic import Field, PositiveInt, model_validator
 from gigawatt.scenario.base import Jurisdiction, ScopeName, StrictModel
 from gigawatt.scenario.targets import GpuTarget, PoolTarget
 
-__all__ = ["JobMixSpec", "ReliabilitySpec", "SchedulerSpec", "SpotSpec", "TrainingJob", "TrainingWorkload"]
+__all__ = [
+    "CampusLinkSpec",
+    "CrossSiteSpec",
+    "JobMixSpec",
+    "ReliabilitySpec",
+    "SchedulerSpec",
+    "SpotSpec",
+    "TrainingJob",
+    "TrainingWorkload",
+]
 
 
 class TrainingJob(StrictModel):
@@ -53,6 +62,10 @@ class TrainingJob(StrictModel):
     """Checkpoint size [TB]; default 14 bytes per parameter (needs ``model_params``), else 1 TB (estimate)."""
     max_interruptions: PositiveInt | None = None
     """Mark the job failed after more interruptions than this."""
+    batch_tokens: float | None = Field(None, gt=0, le=1e12)
+    """Global batch per optimizer (inner) step [tokens], for the communication penalty of a job placed across
+    halls or sites (compute per step ``6 · model_params · batch_tokens / (gpus · F)``); default 1,024 tokens
+    per GPU (Llama 3 405B: 16M tokens on 16,384 GPUs; an estimate)."""
 
     @model_validator(mode="after")
     def _one_work_spec(self) -> TrainingJob:
@@ -234,6 +247,91 @@ class ReliabilitySpec(StrictModel):
         return self
 
 
+class CampusLinkSpec(StrictModel):
+    """Links between the halls (buildings) of one site that a training job placed in several halls crosses.
+
+    Halls are islands of a hierarchical all-reduce: each job step reduces inside every hall, then all-reduces
+    across the halls over these links (ring, ``2(k−1)/k`` of the gradient per hall, plus ``2(k−1)`` one-way
+    latencies), then broadcasts inside. Synchronous: every optimizer step (``docs/models/training.md`` §4).
+    Without ``campus_link`` the halls are assumed joined at their own fabric's bandwidth (no penalty).
+    """
+
+    bandwidth_gbit_per_s_per_gpu: float | None = Field(100.0, gt=0, le=1e5)
+    """Boundary bandwidth per GPU of the job in its smallest hall [Gbit/s] (default 100: a 400 Gbit/s NIC per
+    GPU with 4:1 oversubscription at the building boundary; an estimate). ``None``: only the aggregate."""
+    bandwidth_gbit_per_s: float | None = Field(None, gt=0, le=1e9)
+    """Aggregate bandwidth between two halls [Gbit/s] (the smaller of the two limits applies)."""
+    latency_ms: float = Field(0.01, ge=0, le=1000)
+    """One-way latency between halls [ms] (default 0.01: ≈ 2 km of fibre at ≈ 5 µs/km; an estimate)."""
+    gradient_bytes_per_param: float = Field(2.0, gt=0, le=16)
+    """Bytes per gradient value all-reduced across halls (default 2: BF16 gradients)."""
+    overlap_frac: float = Field(0.0, ge=0, le=1)
+    """Share of a step's compute that hides the cross-hall all-reduce (default 0: none, conservative;
+    gradient bucketing overlaps the backward pass, at most ≈ 2/3 of a step)."""
+
+    @model_validator(mode="after")
+    def _some_bandwidth(self) -> CampusLinkSpec:
+        if self.bandwidth_gbit_per_s_per_gpu is None and self.bandwidth_gbit_per_s is None:
+            raise ValueError(
+                "give the campus link a bandwidth: bandwidth_gbit_per_s_per_gpu and/or bandwidth_gbit_per_s"
+            )
+        return self
+
+
+class CrossSiteSpec(StrictModel):
+    """The wide-area link between the sites of a training pool and how a job synchronises across it.
+
+    Giving it allows a pool over halls of several sites (``target: {sites: [...]}`` or halls of several
+    sites). A job placed in several sites all-reduces across them (ring over the sites): its gradient every
+    step (``method: data_parallel``) or its compressed outer pseudo-gradient every ``inner_steps`` steps
+    (``method: diloco``, Douillard et al. 2023); the job then progresses at its compute utilisation
+    ``H t_c / (H (t_c + e_campus) + e_wan)`` (``docs/models/training.md`` §4). Published figures: INTELLECT-1
+    (10B parameters, DiLoCo, 100 inner steps, int8) reached 83 % compute utilisation across three continents
+    over the public internet and 96 % within the US (Jaghouar et al. 2024).
+    """
+
+    bandwidth_gbit_per_s: float | None = Field(None, gt=0, le=1e9)
+    """Aggregate bandwidth between each pair of sites available to one job [Gbit/s]."""
+    bandwidth_gbit_per_s_per_gpu: float | None = Field(None, gt=0, le=1e5)
+    """Bandwidth per GPU of the job in its smallest site [Gbit/s] (the smaller of the two limits applies)."""
+    latency_ms: float | None = Field(None, ge=0, le=10_000)
+    """One-way latency between sites [ms]; default from the great-circle distance between the sites'
+    locations × ``route_factor`` / ``fibre_speed_km_per_s`` (≈ 5 µs/km of fibre)."""
+    route_factor: float = Field(2.1, ge=1, le=10)
+    """Fibre route length / great-circle distance [-] (2.1: Bozkurt et al. 2018, Internet paths; a dedicated
+    long-haul route is shorter)."""
+    fibre_speed_km_per_s: float = Field(2.0e5, gt=1e4, le=3e5)
+    """Propagation speed in fibre [km/s] (≈ 2.0e5: 4.9-5 µs/km, ITU-T G.652 group index ≈ 1.47)."""
+    method: Literal["data_parallel", "diloco"] = "data_parallel"
+    """``data_parallel``: synchronous all-reduce of the gradient every step; ``diloco``: the outer
+    pseudo-gradient every ``inner_steps`` steps (DiLoCo, Streaming DiLoCo, INTELLECT-1)."""
+    inner_steps: int | None = Field(None, ge=1, le=1_000_000)
+    """Steps between synchronisations across sites (``diloco`` only; default 100 as INTELLECT-1; DiLoCo's
+    paper used 500)."""
+    bytes_per_param: float | None = Field(None, gt=0, le=16)
+    """Bytes per value sent across sites before compression (default 2 for ``data_parallel``: BF16
+    gradients; 4 for ``diloco``: FP32 pseudo-gradients)."""
+    compression: float = Field(1.0, ge=1, le=1000)
+    """Compression of the payload across sites [-] (INTELLECT-1's int8 of FP32: 4; Streaming DiLoCo's FP4: 8)."""
+    overlap_frac: float = Field(0.0, ge=0, le=1)
+    """Share of the compute window (a step, or the ``inner_steps`` of an outer step) that hides the cross-site
+    all-reduce (0: blocking, assumed for INTELLECT-1; ≈ 1: Streaming DiLoCo / eager updates)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CrossSiteSpec:
+        problems = []
+        if self.bandwidth_gbit_per_s is None and self.bandwidth_gbit_per_s_per_gpu is None:
+            problems.append(
+                "give the cross-site link a bandwidth: bandwidth_gbit_per_s (per site pair) and/or "
+                "bandwidth_gbit_per_s_per_gpu"
+            )
+        if self.method == "data_parallel" and self.inner_steps not in (None, 1):
+            problems.append("inner_steps is for method: diloco; remove it or set method: diloco")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class TrainingWorkload(StrictModel):
     """Training jobs on a gang-scheduled GPU pool, with failures, checkpoints and facility coupling."""
 
@@ -241,17 +339,22 @@ class TrainingWorkload(StrictModel):
     name: ScopeName
     """Workload name (no ``/`` or ``:``; it prefixes the workload's result columns)."""
     target: GpuTarget | PoolTarget
-    """The pool: a hall (optionally one rack group, optionally a GPU count), or several halls of one site
-    (``halls: [...]`` or ``site: ...``, see ``docs/models/training.md`` for the fabric assumption); one
-    accelerator type."""
+    """The pool: a hall (optionally one rack group, optionally a GPU count), or several halls (``halls: [...]``,
+    ``site: ...`` or ``sites: [...]``; halls of several sites need ``cross_site``); one accelerator type."""
     jobs: list[TrainingJob] = Field(default_factory=list)
     mix: JobMixSpec | None = None
     scheduler: SchedulerSpec = SchedulerSpec()
     reliability: ReliabilitySpec = ReliabilitySpec()
+    campus_link: CampusLinkSpec | None = None
+    """Links between the pool's halls within a site: a job placed in several halls of a site pays a
+    cross-hall all-reduce every step. ``None``: halls joined at their own fabric's bandwidth (no penalty)."""
+    cross_site: CrossSiteSpec | None = None
+    """Link between the pool's sites and the jobs' synchronisation method across it; required for a pool over
+    several sites."""
     allowed_jurisdictions: list[Jurisdiction] | None = Field(None, min_length=1)
     """Data residency / sovereignty: the jurisdictions whose sites may run this workload (a site's
     ``jurisdiction``, its ``location.country_code``, or ``EU`` for a site in an EU member state); ``None``: any.
-    ``gigawatt check`` rejects a target outside them."""
+    ``gigawatt check`` rejects a target outside them (every site of a pool over several sites)."""
 
     @model_validator(mode="after")
     def _has_work(self) -> TrainingWorkload:

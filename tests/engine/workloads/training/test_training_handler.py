@@ -309,7 +309,7 @@ def test_pool_over_halls_errors() -> None:
         gw.simulate(_two_air_halls({"site": "site-a"}, with_liquid=True))
     with pytest.raises(gw.ScenarioError, match="unknown site"):
         gw.simulate(_two_air_halls({"site": "nowhere"}))
-    with pytest.raises(gw.ScenarioError, match="one of the two"):
+    with pytest.raises(gw.ScenarioError, match="one of the three"):
         gw.simulate(_two_air_halls({"site": "site-a", "halls": ["air"]}))
 
 

@@ -44,15 +44,16 @@ a swing of (compute − stall power) × 16,384 ≈ 10 MW of IT power.
 Accounting identity per job (exact)::
 
     gpu_hours = useful_gpu_hours + lost_work_gpu_hours + checkpoint_gpu_hours + restart_gpu_hours
-                + throttled_gpu_hours + paused_gpu_hours
+                + throttled_gpu_hours + paused_gpu_hours + comm_gpu_hours
 
 (``throttled``: compute time lost to a clock factor below 1; ``paused``: compute time lost to the power-capping
-pause of the job's priority level, ``∫ c·q_p dt`` while computing.)
+pause of the job's priority level, ``∫ c·q_p dt`` while computing; ``comm``: compute time lost to the
+communication factor of a job placed across halls or sites, :mod:`.spanning`.)
 
 Package layout: :mod:`.specs` (inputs: pools, jobs, scheduler settings), :mod:`.state` (run-time records),
 :mod:`.engine` (:class:`TrainingEngine`, wiring one mixin per part: :mod:`.events`, :mod:`.jobs`,
 :mod:`.progress`, :mod:`.scheduling`, :mod:`.lending`, :mod:`.failures`, :mod:`.commissioning`,
-:mod:`.report`), :mod:`.build` (scenario to engine inputs) and :mod:`.handler` (``kind: training``).
+:mod:`.spanning`, :mod:`.report`), :mod:`.build` (scenario to engine inputs) and :mod:`.handler` (``kind: training``).
 
 References
 ----------

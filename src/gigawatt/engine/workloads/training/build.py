@@ -17,15 +17,19 @@ from gigawatt.engine.workloads.training.specs import (
     DEFAULT_CHECKPOINT_TB,
     PoolSpec,
     SchedulerConfig,
+    SpanLink,
+    SpanSpec,
     TrainingJobSpec,
 )
 from gigawatt.errors import ScenarioError
+from gigawatt.perf import crosssite
 from gigawatt.perf import training as perf_training
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
 from gigawatt.perf.reliability import FailureModel, llama3_failure_model, rate_per_gpu_h, spot_rate_per_gpu_h
+from gigawatt.perf.routing import great_circle_km
 from gigawatt.scenario.training import JobMixSpec, TrainingWorkload
 
-__all__ = ["failure_model", "mix_jobs", "pool_spec", "scenario_jobs", "scheduler_config"]
+__all__ = ["failure_model", "mix_jobs", "pool_spec", "scenario_jobs", "scheduler_config", "span_spec"]
 
 #: Per job: ``{"mfu_frac": ..., "tflops_per_gpu": ...}`` (NaN for jobs of a mix), columns of the jobs table.
 JobInfo = dict[str, float]
@@ -77,6 +81,7 @@ def pool_spec(wl: TrainingWorkload, ctx: SimContext, path: str) -> PoolSpec:
         )
     group_hall = tuple(int(fleet.group_hall[g]) for g in groups)
     n_halls = len(set(group_hall))
+    span = span_spec(wl, ctx, groups, path)
     return PoolSpec(
         wl.name,
         group_hall[0],
@@ -90,7 +95,80 @@ def pool_spec(wl: TrainingWorkload, ctx: SimContext, path: str) -> PoolSpec:
             if np.isfinite(fleet.group_online_s[groups]).any()
             else None
         ),
+        span,
     )
+
+
+def span_spec(wl: TrainingWorkload, ctx: SimContext, groups: list[int], path: str) -> SpanSpec | None:
+    """The links a job of the pool crosses (``campus_link``, ``cross_site``), or ``None`` when none is priced.
+
+    The one-way latency between two sites defaults to their great-circle distance × route factor / fibre
+    speed (:func:`gigawatt.perf.crosssite.fibre_latency_s`).
+    """
+    fleet = ctx.fleet
+    group_site = tuple(int(fleet.group_site[g]) for g in groups)
+    sites = sorted(set(group_site))
+    if len(sites) > 1 and wl.cross_site is None:
+        names = [fleet.site_names[s] for s in sites]
+        raise ScenarioError(
+            [
+                (
+                    f"{path}.target",
+                    f"a training pool's halls must be in one site unless the workload gives cross_site; these "
+                    f"halls lie in sites {names}: add cross_site or target halls of one site",
+                )
+            ]
+        )
+    if wl.campus_link is None and wl.cross_site is None:
+        return None
+    campus = None
+    if wl.campus_link is not None:
+        c = wl.campus_link
+        campus = SpanLink(
+            bandwidth_gbit_per_s=math.inf if c.bandwidth_gbit_per_s is None else c.bandwidth_gbit_per_s,
+            bandwidth_gbit_per_s_per_gpu=(
+                math.inf if c.bandwidth_gbit_per_s_per_gpu is None else c.bandwidth_gbit_per_s_per_gpu
+            ),
+            latency_s=c.latency_ms / 1000.0,
+            bytes_per_param=c.gradient_bytes_per_param,
+            overlap_frac=c.overlap_frac,
+        )
+    wan = None
+    inner = 1
+    x = wl.cross_site
+    if x is not None and len(sites) > 1:
+        diloco = x.method == "diloco"
+        default_bytes = (
+            crosssite.DEFAULT_DILOCO_BYTES_PER_PARAM if diloco else crosssite.DEFAULT_DP_BYTES_PER_PARAM
+        )
+        pairs: list[tuple[tuple[int, int], float]] = []
+        locs = [ctx.scenario.sites[s].location for s in sites]
+        for i, a in enumerate(sites):
+            for j in range(i + 1, len(sites)):
+                if x.latency_ms is not None:
+                    lat = x.latency_ms / 1000.0
+                else:
+                    d = great_circle_km(
+                        locs[i].latitude_deg,
+                        locs[i].longitude_deg,
+                        locs[j].latitude_deg,
+                        locs[j].longitude_deg,
+                    )
+                    lat = float(crosssite.fibre_latency_s(d, x.route_factor, x.fibre_speed_km_per_s))
+                pairs.append(((a, sites[j]), lat))
+        wan = SpanLink(
+            bandwidth_gbit_per_s=math.inf if x.bandwidth_gbit_per_s is None else x.bandwidth_gbit_per_s,
+            bandwidth_gbit_per_s_per_gpu=(
+                math.inf if x.bandwidth_gbit_per_s_per_gpu is None else x.bandwidth_gbit_per_s_per_gpu
+            ),
+            latency_s=max(lat for _, lat in pairs),
+            bytes_per_param=(x.bytes_per_param or default_bytes) / x.compression,
+            overlap_frac=x.overlap_frac,
+            pair_latency_s=tuple(pairs),
+        )
+        if diloco:
+            inner = x.inner_steps or crosssite.DEFAULT_DILOCO_INNER_STEPS
+    return SpanSpec(group_site=group_site, campus=campus, wan=wan, inner_steps=inner)
 
 
 def scenario_jobs(
@@ -103,8 +181,9 @@ def scenario_jobs(
     """
     gpn = pool.gpus_per_node
     accel = fleet.accelerators[pool.group_idx[0]]
-    # a pool over several halls: jobs may span them; the halls are assumed joined at their own fabric's
-    # bandwidth (no extra cross-building penalty, an estimate), and the slowest-scaling fabric applies
+    # a pool over several halls: jobs may span them; inside each hall the slowest-scaling fabric applies, and
+    # the boundaries a job crosses cost what the workload's campus_link / cross_site say (spanning.py;
+    # without them halls are assumed joined at their own fabric's bandwidth)
     fabrics = [fleet.halls[h].fabric for h in pool.halls]
     usable_gpus = (pool.n_nodes - pool.spare_nodes) * gpn
     problems: list[tuple[str, str]] = []
@@ -155,6 +234,14 @@ def scenario_jobs(
             if rel.storage_bandwidth_cap_gb_per_s is not None:
                 bw = min(bw, rel.storage_bandwidth_cap_gb_per_s)
             write_s = float(perf_training.checkpoint_write_time_s(size_tb, bw))
+        step_s = None
+        if job.model_params is not None:  # compute per optimizer step, for the penalty across halls/sites
+            batch = (
+                job.batch_tokens
+                if job.batch_tokens is not None
+                else crosssite.DEFAULT_TOKENS_PER_GPU_PER_STEP * job.gpus
+            )
+            step_s = float(crosssite.step_compute_s(job.model_params, batch, job.gpus, tflops))
         specs.append(
             TrainingJobSpec(
                 name=job.name,
@@ -168,6 +255,8 @@ def scenario_jobs(
                 preemptible=job.preemptible,
                 deadline_s=None if job.deadline_h is None else job.deadline_h * 3600.0,
                 max_interruptions=job.max_interruptions,
+                model_params=job.model_params,
+                step_s=step_s,
             )
         )
         info.append({"mfu_frac": mfu, "tflops_per_gpu": tflops})

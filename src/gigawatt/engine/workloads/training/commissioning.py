@@ -15,6 +15,10 @@ class Commissioning(EngineState):
         n = pool.pending.pop(g, 0)
         if n <= 0 or g in pool.retired:
             return
+        if g in pool.unpowered:  # its hall is dark (pool with priced links): the nodes join with the power
+            pool.unpowered[g] += n
+            self._event("nodes_commissioned", None, self._pool_index[pool.spec.name], g, "commissioning")
+            return
         to_spare = min(n, max(pool.spec.spare_nodes - pool.n_spare, 0))
         if to_spare:
             pool.spare[g] = pool.spare.get(g, 0) + to_spare

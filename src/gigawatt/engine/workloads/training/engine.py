@@ -10,6 +10,7 @@
 :mod:`.lending`        nodes lent to other workloads (``acquire_nodes``/``release_nodes``), listeners
 :mod:`.failures`       failures, repair, spot reclaims, planned maintenance, power loss (``set_power``)
 :mod:`.commissioning`  rack groups joining and leaving a pool over time
+:mod:`.spanning`       packing placement and the communication factor of jobs across halls and sites
 :mod:`.report`         events/jobs tables, counters, phase occupancy
 =====================  ==============================================================================
 
@@ -33,6 +34,7 @@ from gigawatt.engine.workloads.training.lending import Lending
 from gigawatt.engine.workloads.training.progress import Progress
 from gigawatt.engine.workloads.training.report import Reporting
 from gigawatt.engine.workloads.training.scheduling import Scheduling
+from gigawatt.engine.workloads.training.spanning import Spanning
 from gigawatt.engine.workloads.training.specs import LedgerLike, PoolSpec, SchedulerConfig, TrainingJobSpec
 from gigawatt.engine.workloads.training.state import Job, Pool
 
@@ -40,7 +42,7 @@ __all__ = ["TrainingEngine"]
 
 
 class TrainingEngine(
-    EventQueue, JobLifecycle, Progress, Scheduling, Lending, Failures, Commissioning, Reporting
+    EventQueue, JobLifecycle, Progress, Scheduling, Lending, Failures, Commissioning, Spanning, Reporting
 ):
     """Event-driven training scheduler and reliability model on simpy.
 

@@ -96,6 +96,9 @@ class Failures(EngineState):
         pool.repair[g] -= 1
         if g in pool.retired:  # decommissioned while in repair: the node does not come back
             return
+        if g in pool.unpowered:  # its hall is dark (pool with priced links): it rejoins with the power
+            pool.unpowered[g] += 1
+            return
         if pool.n_spare < pool.spec.spare_nodes:
             pool.spare[g] = pool.spare.get(g, 0) + 1
         else:
@@ -110,6 +113,9 @@ class Failures(EngineState):
 
     def _replaced(self, pool: Pool, g: int) -> None:
         pool.replacing[g] -= 1
+        if g in pool.unpowered:  # its hall is dark (pool with priced links): it joins with the power
+            pool.unpowered[g] += 1
+            return
         if pool.n_spare < pool.spec.spare_nodes:
             pool.spare[g] = pool.spare.get(g, 0) + 1
         else:
@@ -221,7 +227,7 @@ class Failures(EngineState):
             self._fail_job(job, f"more than {mx} interruptions")
             return
         if needs_node:
-            repl = self._take_replacement(pool)
+            repl = self._take_replacement_near(pool, g) if pool.spec.span else self._take_replacement(pool)
             self._to_repair(pool, g, out_s)
             if repl is None:
                 job.nodes_by_group[g] -= 1  # this node goes to repair, the rest back to the pool
@@ -238,7 +244,9 @@ class Failures(EngineState):
         """The hall loses (``powered=False``) or regains power from now on.
 
         A pool spanning several halls stops as a whole while any of its halls is dark (conservative: a job
-        placed only on the lit halls is interrupted too; gang-scheduled jobs of such pools usually span them).
+        placed only on the lit halls is interrupted too; gang-scheduled jobs of such pools usually span them);
+        a pool with priced links (``campus_link``/``cross_site``) stops only the jobs with GPUs in the dark
+        hall and keeps scheduling on its lit halls (:meth:`~.spanning.Spanning._set_power_span`).
 
         On loss, every running job of the hall's pools (starting, computing or writing a checkpoint) is
         interrupted like a failure of class ``power``: the work since its last completed checkpoint is lost
@@ -259,6 +267,9 @@ class Failures(EngineState):
         """
         self._sync()
         for pool in self._hall_pools.get(hall_idx, ()):
+            if pool.spec.span is not None:  # priced links: only the jobs touching the hall stop (spanning.py)
+                self._set_power_span(pool, hall_idx, powered, cause)
+                continue
             was_dark = pool.dark
             if powered:
                 pool.dark_halls.discard(hall_idx)

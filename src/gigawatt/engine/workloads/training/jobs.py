@@ -121,6 +121,9 @@ class JobLifecycle(EngineState):
         self._schedule(pool)
 
     def _allocate(self, pool: Pool, job: Job) -> None:
+        if pool.spec.span is not None:  # pools with priced links: pack into one hall, then one site
+            self._allocate_packed(pool, job)
+            return
         need = job.n_nodes
         gpn = pool.spec.gpus_per_node
         left_gpus = job.spec.n_gpus
@@ -139,6 +142,17 @@ class JobLifecycle(EngineState):
                 left_gpus -= gpus
         if need:
             raise RuntimeError("internal: allocation without enough free nodes")
+        # halls and sites the job is in (a pool without priced links lies in one site)
+        spec = pool.spec
+        job.span_sites = 1
+        if spec.group_hall is None:
+            job.span_halls = max(job.span_halls, 1)
+            return
+        halls = {spec.hall_map[g] for g in job.gpus_by_group}
+        if len(halls) > job.span_halls:
+            job.span_halls = len(halls)
+            if len(halls) > 1:
+                job.span_where = tuple(sorted(halls))
 
     def _start(self, pool: Pool, job: Job) -> None:
         item = (job.key, job.idx)
@@ -171,7 +185,10 @@ class JobLifecycle(EngineState):
 
     def _begin_compute(self, job: Job) -> None:
         self._transition(job, JobState.COMPUTE, Phase.TRAIN_COMPUTE)
-        self.pools[job.pool].computing[job.idx] = job
+        pool = self.pools[job.pool]
+        pool.computing[job.idx] = job
+        if pool.spec.span is not None:  # a replacement node may have moved the job to another hall or site
+            self._update_span(job)
         self._arm_segment(job)
 
     def _leave_compute(self, job: Job) -> None:
@@ -186,6 +203,7 @@ class JobLifecycle(EngineState):
                 pool.free[g] += n
         job.nodes_by_group = {}
         job.gpus_by_group = {}
+        job.comm_factor = 1.0
         if pool.running.pop(job.idx, None) is not None:
             pool.drop_running(job)
         pool.unarmed.pop(job.idx, None)

@@ -74,7 +74,9 @@ class Lending(EngineState):
             if n < 0 or pool.external.get(g, 0) < n:
                 raise ValueError(f"releasing {n} nodes of group {g} that were not acquired")
             pool.external[g] -= n
-            if g not in pool.retired:
+            if g in pool.unpowered:  # its hall is dark (pool with priced links): back with the power
+                pool.unpowered[g] += n
+            elif g not in pool.retired:
                 pool.free[g] += n
         self._schedule(pool)
         self._flush()

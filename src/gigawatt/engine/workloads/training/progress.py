@@ -25,11 +25,12 @@ class Progress(EngineState):
 
     def _rate(self, job: Job) -> float:
         """Progress rate of a computing job: clock factor × (1 − paused fraction of its priority level); over
-        several halls the slowest of the job's halls."""
+        several halls the slowest of the job's halls; × the job's communication factor across halls/sites
+        (1 unless it spans priced links, :mod:`.spanning`)."""
         pool = self.pools[job.pool]
         if pool.hall_factors:
-            return self._hall_clock_rate(pool, job)[1]
-        return pool.rate * (1.0 - pool.paused.get(job.spec.priority, pool.paused_default))
+            return self._hall_clock_rate(pool, job)[1] * job.comm_factor
+        return pool.rate * (1.0 - pool.paused.get(job.spec.priority, pool.paused_default)) * job.comm_factor
 
     def _clock(self, job: Job) -> float:
         """Clock (throughput) factor a job runs at: its hall's, or the slowest of its halls'."""
@@ -57,10 +58,12 @@ class Progress(EngineState):
             else:
                 now = self._now
                 rate = self._rate(job)
+                base = rate / job.comm_factor  # the rate without the communication factor
                 done = rate * (now - job.anchor_t)
                 job.progress_s += done
                 job.work_done_s += done
-                job.paused_work_s += (self._clock(job) - rate) * (now - job.anchor_t)
+                job.paused_work_s += (self._clock(job) - base) * (now - job.anchor_t)
+                job.comm_work_s += (base - rate) * (now - job.anchor_t)
                 job.anchor_t = now
                 job.compute_wall_s += now - job.phase_since
                 job.phase_since = now
@@ -135,7 +138,9 @@ class Progress(EngineState):
                 job.ckpt_end_t = starts[m] + d
             self._record_checkpoints(job, starts, ends)
         job.compute_wall_s += e - ckpt_time
-        job.paused_work_s += (job.seg_clock - r) * (e - ckpt_time)
+        base = r / job.comm_factor  # the factor is fixed while a segment runs (placement changes stop it)
+        job.paused_work_s += (job.seg_clock - base) * (e - ckpt_time)
+        job.comm_work_s += (base - r) * (e - ckpt_time)
         job.ckpt_wall_s += ckpt_time
         job.work_done_s += progress - p0
         job.progress_s = progress

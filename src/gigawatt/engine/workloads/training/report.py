@@ -68,12 +68,18 @@ _JOB_TABLE_COLUMNS = (
     "restart_gpu_hours",
     "throttled_gpu_hours",
     "paused_gpu_hours",
+    "comm_gpu_hours",
     "goodput_frac",
     "n_interruptions",
     *(f"n_interruptions_{c}" for c in GROUP_COLUMNS),
     "n_preemptions",
     "deadline_s",
     "deadline_met",
+    "span_halls",
+    "span_sites",
+    "spanned",
+    "spanned_halls",
+    "comm_factor",
 )
 
 
@@ -129,7 +135,8 @@ class Reporting(EngineState):
 
     def pool_nodes(self, pool_idx: int) -> dict[str, int]:
         """Node counts of a pool now: total, allocated, free, spare, repair, replacing (reclaimed spot nodes
-        awaiting their replacement), external."""
+        awaiting their replacement), external, unpowered (idle nodes of a dark hall held by a pool with priced
+        links, :mod:`.spanning`)."""
         pool = self.pools[pool_idx]
         alloc = sum(sum(j.nodes_by_group.values()) for j in pool.running.values())
         return {
@@ -140,6 +147,7 @@ class Reporting(EngineState):
             "repair": sum(pool.repair.values()),
             "replacing": sum(pool.replacing.values()),
             "external": sum(pool.external.values()),
+            "unpowered": sum(pool.unpowered.values()),
         }
 
     def allocated_gpus_by_priority(self, pool_idx: int) -> dict[int, int]:
@@ -270,10 +278,11 @@ class Reporting(EngineState):
             "checkpoint_gpu_hours": [j.ckpt_wall_s * g for j, g in zip(jobs, gh, strict=True)],
             "restart_gpu_hours": [j.stall_wall_s * g for j, g in zip(jobs, gh, strict=True)],
             "throttled_gpu_hours": [
-                (j.compute_wall_s - j.work_done_s - j.paused_work_s) * g
+                (j.compute_wall_s - j.work_done_s - j.paused_work_s - j.comm_work_s) * g
                 for j, g in zip(jobs, gh, strict=True)
             ],
             "paused_gpu_hours": [j.paused_work_s * g for j, g in zip(jobs, gh, strict=True)],
+            "comm_gpu_hours": [j.comm_work_s * g for j, g in zip(jobs, gh, strict=True)],
             "goodput_frac": [u / w if w > 0 else math.nan for u, w in zip(useful, wall, strict=True)],
             # in GROUP_COLUMNS order, without planned maintenance (same sum order as one job at a time)
             "n_interruptions": [sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned") for j in jobs],
@@ -283,6 +292,16 @@ class Reporting(EngineState):
             "deadline_met": [
                 (j.state == JobState.DONE and j.end_s <= s.deadline_s) if s.deadline_s is not None else None
                 for j, s in zip(jobs, specs, strict=True)
+            ],
+            # across halls/sites (spanning.py): the most halls and sites the job's GPUs were in, what it
+            # spanned ("" / "halls" / "sites"), and its compute utilisation under the communication factor
+            # (work done / (work done + work lost to communication); 1 when it never paid any)
+            "span_halls": [j.span_halls for j in jobs],
+            "span_sites": [j.span_sites for j in jobs],
+            "spanned": ["sites" if j.span_sites > 1 else "halls" if j.span_halls > 1 else "" for j in jobs],
+            "spanned_halls": [j.span_where for j in jobs],  # hall indices; named in workload_output
+            "comm_factor": [
+                j.work_done_s / (j.work_done_s + j.comm_work_s) if j.comm_work_s > 0 else 1.0 for j in jobs
             ],
         }
         return pd.DataFrame(cols)
@@ -400,6 +419,11 @@ def workload_output(
 
     jobs = eng.jobs_table()
     jobs.insert(0, "workload", name)
+    if len(jobs):  # the halls of a job's widest placement over several halls, by name ("site/hall;...")
+        hall_key = {
+            p.spec.hall_of(g): group_keys[g].rsplit("/", 1)[0] for p in eng.pools for g in p.spec.group_idx
+        }
+        jobs["spanned_halls"] = [";".join(hall_key[h] for h in where) for where in jobs["spanned_halls"]]
     jobs["mfu_frac"] = [i["mfu_frac"] for i in job_info]
     jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in job_info]
     jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in specs]
@@ -428,6 +452,9 @@ def workload_output(
         f"{name}:restart_gpu_hours": float(jobs["restart_gpu_hours"].sum()),
         f"{name}:throttled_gpu_hours": float(jobs["throttled_gpu_hours"].sum()),
         f"{name}:paused_gpu_hours": float(jobs["paused_gpu_hours"].sum()),
+        f"{name}:comm_gpu_hours": float(jobs["comm_gpu_hours"].sum()),
+        f"{name}:comm_loss_frac": float(jobs["comm_gpu_hours"].sum() / gh) if gh > 0 else math.nan,
+        f"{name}:jobs_spanning_sites": float((jobs["span_sites"] > 1).sum()),
         f"{name}:goodput_frac": float(jobs["useful_gpu_hours"].sum() / gh) if gh > 0 else math.nan,
         f"{name}:mean_allocation_frac": float(np.mean(cols[f"{name}:allocation_frac"])),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
@@ -16,6 +17,8 @@ __all__ = [
     "Policy",
     "PoolSpec",
     "SchedulerConfig",
+    "SpanLink",
+    "SpanSpec",
     "TrainingJobSpec",
 ]
 
@@ -30,6 +33,75 @@ class LedgerLike(Protocol):
     """What the engine needs from :class:`gigawatt.engine.ledger.LoadLedger`."""
 
     def change(self, t_s: float, group: int, phase: Phase | int, delta_gpus: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class SpanLink:
+    """A boundary link a job crosses (between halls of a site, or between sites); see
+    :mod:`gigawatt.perf.crosssite`.
+
+    Attributes
+    ----------
+    bandwidth_gbit_per_s : float
+        Aggregate bandwidth between two islands [Gbit/s] (``inf``: no aggregate limit).
+    bandwidth_gbit_per_s_per_gpu : float
+        Bandwidth per GPU of the job in its smallest island [Gbit/s] (``inf``: no per-GPU limit).
+    latency_s : float
+        One-way latency [s] (for sites: the default when a pair is missing from ``pair_latency_s``).
+    bytes_per_param : float
+        Bytes per parameter sent per synchronisation, after compression [B].
+    overlap_frac : float
+        Share of the compute window hiding the communication [0-1].
+    pair_latency_s : tuple of ((int, int), float)
+        One-way latency per pair of islands (site indices, smaller first) [s].
+    """
+
+    bandwidth_gbit_per_s: float = math.inf
+    bandwidth_gbit_per_s_per_gpu: float = math.inf
+    latency_s: float = 0.0
+    bytes_per_param: float = 2.0
+    overlap_frac: float = 0.0
+    pair_latency_s: tuple[tuple[tuple[int, int], float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (self.bandwidth_gbit_per_s > 0 and self.bandwidth_gbit_per_s_per_gpu > 0):
+            raise ValueError("span link bandwidths must be > 0")
+        if math.isinf(self.bandwidth_gbit_per_s) and math.isinf(self.bandwidth_gbit_per_s_per_gpu):
+            raise ValueError("a span link needs a finite aggregate or per-GPU bandwidth")
+        if not 0.0 <= self.overlap_frac <= 1.0:
+            raise ValueError("span link overlap_frac must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class SpanSpec:
+    """What a job of a pool pays when placed across halls or sites (``None`` on a pool: nothing, and jobs are
+    placed first-fit over the groups as before).
+
+    With a span spec the pool packs each job into one hall if one has room, else into one site, and spans
+    only when it must (:func:`~gigawatt.engine.workloads.training.spanning.pack_nodes`); a job placed in
+    several halls/sites progresses at its throughput factor
+    (:func:`gigawatt.perf.crosssite.span_throughput_factor`).
+
+    Attributes
+    ----------
+    group_site : tuple of int
+        Site of each group of the pool (aligned with ``PoolSpec.group_idx``).
+    campus : SpanLink or None
+        Link between halls of one site (synchronous every step); ``None``: no cross-hall penalty.
+    wan : SpanLink or None
+        Link between sites; ``None``: the pool is in one site.
+    inner_steps : int
+        Steps between synchronisations across sites (1: synchronous data parallelism; DiLoCo: H).
+    """
+
+    group_site: tuple[int, ...]
+    campus: SpanLink | None = None
+    wan: SpanLink | None = None
+    inner_steps: int = 1
+
+    def __post_init__(self) -> None:
+        if self.inner_steps < 1:
+            raise ValueError("span inner_steps must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -58,6 +130,9 @@ class PoolSpec:
         over time, ``docs/models/fleet_time.md``). A group's nodes join the pool when it is commissioned
         and leave it when it is decommissioned (jobs on them are requeued with their last checkpoint).
         Default: every group installed throughout.
+    span : SpanSpec, optional
+        Links between the pool's halls and sites and the communication penalty of a job placed across
+        them; ``None``: no penalty (halls joined at their own fabric's bandwidth), first-fit placement.
     """
 
     name: str
@@ -68,8 +143,11 @@ class PoolSpec:
     spare_nodes: int = 0
     group_hall: tuple[int, ...] | None = None
     group_online_s: tuple[tuple[float, float], ...] | None = None
+    span: SpanSpec | None = None
 
     def __post_init__(self) -> None:
+        if self.span is not None and len(self.span.group_site) != len(self.group_idx):
+            raise ValueError(f"pool {self.name!r}: span.group_site needs one site per group")
         if self.group_online_s is not None and len(self.group_online_s) != len(self.group_idx):
             raise ValueError(
                 f"pool {self.name!r}: group_online_s needs one (commission, decommission) per group"
@@ -91,6 +169,11 @@ class PoolSpec:
         if self.group_hall is None:
             return (self.hall_idx,)
         return tuple(dict.fromkeys(self.group_hall))
+
+    @functools.cached_property
+    def hall_map(self) -> dict[int, int]:
+        """Hall of each group of the pool (a dict, for lookups per job start)."""
+        return {g: self.hall_of(g) for g in self.group_idx}
 
     def hall_of(self, group: int) -> int:
         """Hall of a group of the pool."""
@@ -131,6 +214,12 @@ class TrainingJobSpec:
         Optional completion deadline [s since start]; reported as ``deadline_met``.
     max_interruptions : int or None
         Job is marked failed after more interruptions than this (``None`` = never).
+    model_params : float or None
+        Parameters N, the size of what a job placed across halls/sites all-reduces over the boundary
+        (``None``: unknown; such a job pays no communication penalty).
+    step_s : float or None
+        Compute time of one optimizer (inner) step at full throughput [s]
+        (:func:`gigawatt.perf.crosssite.step_compute_s`); needed with ``model_params`` for the penalty.
     """
 
     name: str
@@ -144,8 +233,12 @@ class TrainingJobSpec:
     preemptible: bool = False
     deadline_s: float | None = None
     max_interruptions: int | None = None
+    model_params: float | None = None
+    step_s: float | None = None
 
     def __post_init__(self) -> None:
+        if self.step_s is not None and not self.step_s > 0:
+            raise ValueError(f"job {self.name!r}: step_s must be > 0")
         if self.n_gpus <= 0:
             raise ValueError(f"job {self.name!r}: n_gpus must be > 0")
         if not self.work_s > 0 or not math.isfinite(self.work_s):

@@ -50,6 +50,8 @@ class Job:
         "ckpt_progress_s",
         "ckpt_start_progress_s",
         "ckpt_wall_s",
+        "comm_factor",
+        "comm_work_s",
         "compute_wall_s",
         "end_s",
         "epoch",
@@ -81,6 +83,9 @@ class Job:
         "seg_rate",
         "seg_t0",
         "seg_t_fin",
+        "span_halls",
+        "span_sites",
+        "span_where",
         "spec",
         "stall_wall_s",
         "start_s",
@@ -125,6 +130,13 @@ class Job:
         self.seg_clock = 0.0
         self.seg_t_fin = 0.0
         self.seg_nck = 0
+        # across halls/sites (spanning.py): communication factor of the current placement, the compute time
+        # it cost [s], and the most halls and sites the job's GPUs were in
+        self.comm_factor = 1.0
+        self.comm_work_s = 0.0
+        self.span_halls = 0
+        self.span_sites = 0
+        self.span_where: tuple[int, ...] = ()  # halls of its widest placement over several halls
 
 
 @dataclass
@@ -161,6 +173,9 @@ class Pool:
     dark_halls: set[int] = field(default_factory=set)  # halls of the pool without power (blackout)
     pending: dict[int, int] = field(default_factory=dict)  # group -> nodes not yet commissioned
     retired: set[int] = field(default_factory=set)  # decommissioned groups (their nodes are gone)
+    # pools with priced links (spanning.py): dark halls, and per group the idle nodes held while it is dark
+    span_dark: set[int] = field(default_factory=set)
+    unpowered: dict[int, int] = field(default_factory=dict)
 
     @property
     def dark(self) -> bool:
@@ -296,6 +311,12 @@ class EngineState:
         def _clock(self, job: Job) -> float: ...  # progress
         def _anchor(self, job: Job) -> None: ...  # progress
         def _arm_segment(self, job: Job) -> None: ...  # progress
+        def _allocate_packed(self, pool: Pool, job: Job) -> None: ...  # spanning
+        def _update_span(self, job: Job) -> None: ...  # spanning
+        def _take_replacement_near(self, pool: Pool, g: int) -> int | None: ...  # spanning
+        def _set_power_span(
+            self, pool: Pool, hall_idx: int, powered: bool, cause: str
+        ) -> None: ...  # spanning
         def _schedule(self, pool: Pool) -> None: ...  # scheduling
         def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]: ...  # scheduling
         def _preempt(self, job: Job, cause: str) -> None: ...  # scheduling
