@@ -25,23 +25,19 @@ class Scheduling(EngineState):
         return self._now + remaining / max(rate, 1e-3) + n_ckpt * job.spec.checkpoint_write_s
 
     def _unarmed_ends(self, pool: Pool) -> list[tuple[float, int, int]]:
-        """``(expected end [s], nodes, job idx)`` of the pool's running jobs without an armed segment: the
-        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined for a one-hall pool."""
-        if pool.hall_factors:
-            return [(self._expected_end_s(j, self._rate(j)), j.n_nodes, j.idx) for j in pool.unarmed.values()]
-        now, clock, paused, dflt = self._now, pool.rate, pool.paused, pool.paused_default
+        """``(expected end [s], nodes, job idx)`` of the pool's running jobs without an armed segment (the
+        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined)."""
+        now, rate_of = self._now, self._rate
         out = []
         for j in pool.unarmed.values():
             if j.seg_active:
                 out.append((j.seg_t_fin, j.n_nodes, j.idx))
                 continue
             spec = j.spec
-            rate = clock * (1.0 - paused.get(spec.priority, dflt))
             remaining = max(spec.work_s - j.progress_s, 0.0)
             n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
-            out.append(
-                (now + remaining / max(rate, 1e-3) + n_ckpt * spec.checkpoint_write_s, j.n_nodes, j.idx)
-            )
+            end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
+            out.append((end_s, j.n_nodes, j.idx))
         return out
 
     def _schedule(self, pool: Pool) -> None:
