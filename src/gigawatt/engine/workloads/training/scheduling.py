@@ -72,7 +72,7 @@ class Scheduling(EngineState):
         free = pool.n_free
         stop = 1 + self.config.backfill_depth
         nodes = pool.q_nodes[1:stop]
-        if free <= 0 or not nodes or min(nodes) > free:
+        if free <= 0 or not nodes or (min_nodes := min(nodes)) > free:
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
         need = head.n_nodes
         # running jobs in order of (expected end, nodes, job idx): the armed ones kept sorted as their segments
@@ -123,13 +123,28 @@ class Scheduling(EngineState):
         # every rate before any start (a start may notify other workloads)
         rates = {p: max(self._rate(jobs[window[prios.index(p)][1]]), 1e-3) for p in set(prios)}
         now, startup_s = self._now, self._startup_s
+        memo = pool.bf_memo
+        if (
+            memo is not None
+            and memo[0] == pool.q_version
+            and memo[1] == rates
+            and memo[2] <= now
+            and memo[3] > shadow_s
+            and min_nodes > min(free, extra)
+        ):
+            # the same window at the same rates as a pass that started nothing: each job's expected end +
+            # start-up time, the same float operations on a later ``now``, can only have grown, and the
+            # earliest is past this shadow time; so only a job that fits the extra nodes could start, and
+            # none does (exactly what the loop below would find)
+            return False
+        # expected end + start-up time of each job of the window, in queue order
+        ends = [now + rem_s[k] / rates[p] + ckpt_s[k] + startup_s for k, p in enumerate(prios)]
         started = False
         pi = self._pool_index[pool.spec.name]
-        for k in [k for k, n_k in enumerate(nodes) if n_k <= free]:  # those that fit the free nodes now
-            n_k = nodes[k]
+        for k, n_k in enumerate(nodes):
             if n_k > free:
                 continue
-            end_ok = now + rem_s[k] / rates[prios[k]] + ckpt_s[k] + startup_s <= shadow_s
+            end_ok = ends[k] <= shadow_s
             if not end_ok and n_k > extra:
                 continue
             job = jobs[window[k][1]]
@@ -141,6 +156,8 @@ class Scheduling(EngineState):
             started = True
             if free <= 0:
                 break
+        if not started:
+            pool.bf_memo = (pool.q_version, rates, now, min(ends))
         return started
 
     def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]:

@@ -158,6 +158,11 @@ class Pool:
     q_rem_s: list[float] = field(default_factory=list)
     q_ckpt_s: list[float] = field(default_factory=list)
     q_prio: list[int] = field(default_factory=list)
+    # changes whenever the backfill window (the queue's first 1 + backfill_depth entries) changes, and what the
+    # last EASY pass that started nothing learnt: (window version, rate per priority, time [s], the earliest
+    # expected end + start-up time of the window's jobs [s])
+    q_version: int = 0
+    bf_memo: tuple[int, dict[int, float], float, float] | None = None
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
     # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
