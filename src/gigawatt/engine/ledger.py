@@ -240,6 +240,7 @@ class LoadLedger:
         n, dt = self.clock.n_steps, self.clock.step_s
         size = max(1, int(block_steps))
         shape = (self.n_groups, N_PHASES)
+        n_cells = self.n_groups * N_PHASES
         if self._t or self._chunks:
             t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
             g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
@@ -252,29 +253,37 @@ class LoadLedger:
             # order they were recorded
             row_full = np.minimum(k_in + 1, n)
             of = np.argsort(row_full, kind="stable")
-            rf, gf, pf, df = row_full[of], g[of], p[of], d[of]
+            cell = g * N_PHASES + p
+            rf, cf, df = row_full[of], cell[of], d[of]
             inside = np.flatnonzero(k < n)
             op = inside[np.argsort(k_in[inside], kind="stable")]
-            rp, gp, pp = k_in[op], g[op], p[op]
+            rp, cp = k_in[op], cell[op]
             dp = (d * (((k + 1) * dt - t) / dt))[op]
-            del t, g, p, d, k, k_in, row_full, of, inside, op
+            del t, g, p, d, k, k_in, row_full, of, inside, op, cell
         else:
-            rf = rp = np.zeros(0, dtype=np.int64)
-            gf = pf = gp = pp = rf
+            rf = rp = cf = cp = np.zeros(0, dtype=np.int64)
             df = dp = np.zeros(0)
         carry = np.zeros(shape)  # the running sum up to the step before the block
         for s0 in range(0, n, size):
             s1 = min(s0 + size, n)
             m = s1 - s0
-            full = np.zeros((m, *shape))
+            # sums per (step, group, phase) cell by bincount: the same additions in the same (recorded) order
+            # as np.add.at, so the same result, at a fraction of the cost
             a, b = np.searchsorted(rf, [s0, s1])
-            np.add.at(full, (rf[a:b] - s0, gf[a:b], pf[a:b]), df[a:b])
+            full = (  # (float even for a block without changes: bincount of nothing is an int array)
+                np.bincount((rf[a:b] - s0) * n_cells + cf[a:b], weights=df[a:b], minlength=m * n_cells)
+                .astype(float, copy=False)
+                .reshape(m, *shape)
+            )
             full[0] += carry
             cum = np.cumsum(full, axis=0)
             carry = cum[-1].copy()
-            part = np.zeros((m, *shape))
             a, b = np.searchsorted(rp, [s0, s1])
-            np.add.at(part, (rp[a:b] - s0, gp[a:b], pp[a:b]), dp[a:b])
+            part = (
+                np.bincount((rp[a:b] - s0) * n_cells + cp[a:b], weights=dp[a:b], minlength=m * n_cells)
+                .astype(float, copy=False)
+                .reshape(m, *shape)
+            )
             out = np.zeros((m, *shape)) if self._profiles is None else self._profiles[s0:s1].copy()
             if rf.size or rp.size:
                 out += cum + part

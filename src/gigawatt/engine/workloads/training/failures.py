@@ -9,9 +9,8 @@ progress.
 
 from __future__ import annotations
 
+import bisect
 import functools
-
-import numpy as np
 
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
 from gigawatt.physics.phases import Phase
@@ -46,7 +45,8 @@ class Failures(EngineState):
             self._arm_failure(pool)
             return
         u = pool.rng.random() * spec.n_nodes * gpn
-        k = min(int(np.searchsorted(self._class_cum, pool.rng.random(), side="right")), len(fm.names) + 1)
+        # the class: bisect_right over the cumulative shares, as np.searchsorted(side="right") (a tenth of the cost)
+        k = min(bisect.bisect_right(self._class_cum, pool.rng.random()), len(fm.names) + 1)
         planned = k == len(fm.names)
         spot = k == len(fm.names) + 1
         if u < pool.alloc_gpus:

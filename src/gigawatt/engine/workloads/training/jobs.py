@@ -102,6 +102,8 @@ class JobLifecycle(EngineState):
         pool.q_rem_s.insert(i, remaining)
         pool.q_ckpt_s.insert(i, n_ckpt * spec.checkpoint_write_s)
         pool.q_prio.insert(i, spec.priority)
+        if i <= self.config.backfill_depth:  # inside the backfill window
+            pool.q_version += 1
         self.n_queued += 1
         self._log_counts()
 
@@ -160,6 +162,8 @@ class JobLifecycle(EngineState):
         if pool.queue[i] != item:
             raise RuntimeError(f"internal: job {job.spec.name!r} is not queued")
         del pool.queue[i], pool.q_nodes[i], pool.q_rem_s[i], pool.q_ckpt_s[i], pool.q_prio[i]
+        if i <= self.config.backfill_depth:  # inside the backfill window
+            pool.q_version += 1
         self.n_queued -= 1
         self.n_running += 1
         pool.alloc_gpus += job.spec.n_gpus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -17,18 +18,31 @@ from gigawatt.physics.phases import Phase
 __all__ = ["Reporting", "workload_output"]
 
 
-def _step_average(t_s: np.ndarray, delta: np.ndarray, step_s: float, n_steps: int) -> np.ndarray:
-    """Step averages of a piecewise-constant level given its changes ``delta`` at times ``t_s``.
+def _step_average(
+    t_s: np.ndarray,
+    delta: np.ndarray,
+    step_s: float,
+    n_steps: int,
+    series: np.ndarray | None = None,
+    n_series: int = 1,
+) -> np.ndarray:
+    """Step averages of piecewise-constant levels given their changes ``delta`` at times ``t_s``.
 
-    A change ``d`` at ``t`` in step ``k`` adds ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d`` to later steps.
+    A change ``d`` at ``t`` in step ``k`` adds ``d·((k+1)Δ − t)/Δ`` to step ``k`` and ``d`` to later steps. With
+    ``series`` (index in ``[0, n_series)`` of the level each change belongs to) the result has shape
+    ``(n_steps, n_series)``, else ``(n_steps,)``; each level sums its changes in the order given.
     """
     k = np.floor(t_s / step_s).astype(np.int64)
     inside = k < n_steps
     k, t_s, delta = k[inside], t_s[inside], delta[inside]
-    full = np.bincount(k + 1, weights=delta, minlength=n_steps + 1)[: n_steps + 1]
-    level = np.cumsum(full)[:n_steps]
-    part = np.bincount(k, weights=delta * ((k + 1) * step_s - t_s) / step_s, minlength=n_steps)[:n_steps]
-    return level + part
+    s = 0 if series is None else series[inside]
+    m = n_series
+    full = np.bincount((k + 1) * m + s, weights=delta, minlength=(n_steps + 1) * m)[: (n_steps + 1) * m]
+    level = np.cumsum(full.reshape(n_steps + 1, m), axis=0)[:n_steps]
+    frac = delta * ((k + 1) * step_s - t_s) / step_s
+    part = np.bincount(k * m + s, weights=frac, minlength=n_steps * m)[: n_steps * m]
+    out = level + part.reshape(n_steps, m)
+    return out[:, 0] if series is None else out
 
 
 #: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
@@ -95,13 +109,12 @@ class Reporting(EngineState):
         lost_gpu_h: float = 0.0,
         duration_s: float = 0.0,
     ) -> None:
+        # job and pool names, and the columns' order, are filled in by events_table
         self._ev.append(
             (
                 self._now,
                 -1 if job is None else job.idx,
-                "" if job is None else job.spec.name,
                 pool,
-                self.pools[pool].spec.name,
                 kind,
                 cause,
                 lost_gpu_h,
@@ -197,15 +210,21 @@ class Reporting(EngineState):
         dict of int to numpy.ndarray
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
-        out = {}
         ch = self._plchunks
         t = np.concatenate([np.asarray(self._plt, dtype=float), *(c[0] for c in ch)])
         p = np.concatenate([np.asarray(self._plp, dtype=np.int64), *(c[1] for c in ch)])
         d = np.concatenate([np.asarray(self._pld, dtype=float), *(c[2] for c in ch)])
-        for ph in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
-            sel = p == int(ph)
-            out[int(ph)] = _step_average(t[sel], d[sel], step_s, n_steps)
-        return out
+        phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
+        # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
+        # sums as one _step_average per phase
+        slot = np.full(p.size, -1, dtype=np.int64)
+        for i, ph in enumerate(phases):
+            slot[p == ph] = i
+        keep = slot >= 0
+        if not keep.all():
+            t, d, slot = t[keep], d[keep], slot[keep]
+        both = _step_average(t, d, step_s, n_steps, slot, len(phases))
+        return {ph: both[:, i].copy() for i, ph in enumerate(phases)}
 
     def finalize(self) -> None:
         """Close the time buckets of running jobs at ``env.now`` (call once, at the end of the run)."""
@@ -302,30 +321,61 @@ class Reporting(EngineState):
             "duration_s",
             "group_idx",
         ]
-        df = pd.DataFrame(self._ev, columns=cols)
-        if self._ev_ck:
-            times = np.concatenate([c[0] for c in self._ev_ck])
-            idx = np.concatenate([np.full(c[0].size, c[1], dtype=np.int64) for c in self._ev_ck])
-            names = np.array([j.spec.name for j in self.jobs], dtype=object)
+        ev, ck = self._ev, self._ev_ck
+        if not ev and not ck:
+            return pd.DataFrame([], columns=cols)
+        # column arrays of the recorded events, then the checkpoints (one chunk of completion times per
+        # segment); strings as codes into short lists, turned into string columns once, after the sort
+        kinds: dict[str, int] = {}
+        causes: dict[str, int] = {}
+        n = len(ev)
+
+        def col(k: int, dtype: type) -> np.ndarray:
+            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
+
+        parts_t = [col(0, float)]
+        parts_j = [col(1, np.int64)]
+        parts_p = [col(2, np.int64)]
+        parts_k = [np.array([kinds.setdefault(r[3], len(kinds)) for r in ev], dtype=np.int64)]
+        parts_c = [np.array([causes.setdefault(r[4], len(causes)) for r in ev], dtype=np.int64)]
+        parts_l = [col(5, float)]
+        parts_d = [col(6, float)]
+        parts_g = [col(7, np.int64)]
+        if ck:
+            times = np.concatenate([c[0] for c in ck])
+            idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
             pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
-            pnames = np.array([p.spec.name for p in self.pools], dtype=object)
             write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
-            ck = pd.DataFrame(
-                {
-                    "time_s": times,
-                    "job_idx": idx,
-                    "job": names[idx],
-                    "pool_idx": pidx[idx],
-                    "pool": pnames[pidx[idx]],
-                    "kind": "checkpoint",
-                    "cause": "",
-                    "lost_gpu_hours": 0.0,
-                    "duration_s": write[idx],
-                    "group_idx": -1,
-                }
-            )
-            df = pd.concat([df, ck], ignore_index=True) if len(df) else ck
-        return df.sort_values("time_s", kind="stable", ignore_index=True)
+            m = times.size
+            parts_t.append(times)
+            parts_j.append(idx)
+            parts_p.append(pidx[idx])
+            parts_k.append(np.full(m, kinds.setdefault("checkpoint", len(kinds)), dtype=np.int64))
+            parts_c.append(np.full(m, causes.setdefault("", len(causes)), dtype=np.int64))
+            parts_l.append(np.zeros(m))
+            parts_d.append(write[idx])
+            parts_g.append(np.full(m, -1, dtype=np.int64))
+        t = np.concatenate(parts_t)
+        order = np.argsort(t, kind="stable")  # time order; events at one time in the order recorded
+        j_idx = np.concatenate(parts_j)[order]
+        p_idx = np.concatenate(parts_p)[order]
+        # index -1 (no job) takes the trailing ""
+        names = pd.array([*(j.spec.name for j in self.jobs), ""], dtype="str")
+        pnames = pd.array([p.spec.name for p in self.pools], dtype="str")
+        return pd.DataFrame(
+            {
+                "time_s": t[order],
+                "job_idx": j_idx,
+                "job": names.take(j_idx),
+                "pool_idx": p_idx,
+                "pool": pnames.take(p_idx),
+                "kind": pd.array(list(kinds), dtype="str").take(np.concatenate(parts_k)[order]),
+                "cause": pd.array(list(causes), dtype="str").take(np.concatenate(parts_c)[order]),
+                "lost_gpu_hours": np.concatenate(parts_l)[order],
+                "duration_s": np.concatenate(parts_d)[order],
+                "group_idx": np.concatenate(parts_g)[order],
+            }
+        )
 
 
 def workload_output(
@@ -382,8 +432,11 @@ def workload_output(
     events = eng.events_table()
     events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
     events.insert(1, "workload", name)
-    keys = np.array([*group_keys, ""], dtype=object)  # index -1: no rack group
-    events["rack_group"] = keys[events["group_idx"].to_numpy(dtype=np.int64)]
+    g_idx = events["group_idx"].to_numpy(dtype=np.int64)
+    if g_idx.size:  # index -1: no rack group
+        events["rack_group"] = pd.array([*group_keys, ""], dtype="str").take(g_idx)
+    else:
+        events["rack_group"] = np.array([], dtype=object)
 
     gh = jobs["gpu_hours"].sum()
     kpis = {

@@ -7,11 +7,7 @@ References
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Iterable
-
-import numpy as np
 
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
 
@@ -27,6 +23,22 @@ class Scheduling(EngineState):
         remaining = max(job.spec.work_s - job.progress_s, 0.0)
         n_ckpt = 0.0 if math.isinf(job.interval_s) else remaining / job.interval_s
         return self._now + remaining / max(rate, 1e-3) + n_ckpt * job.spec.checkpoint_write_s
+
+    def _unarmed_ends(self, pool: Pool) -> list[tuple[float, int, int]]:
+        """``(expected end [s], nodes, job idx)`` of the pool's running jobs without an armed segment (the
+        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined)."""
+        now, rate_of = self._now, self._rate
+        out = []
+        for j in pool.unarmed.values():
+            if j.seg_active:
+                out.append((j.seg_t_fin, j.n_nodes, j.idx))
+                continue
+            spec = j.spec
+            remaining = max(spec.work_s - j.progress_s, 0.0)
+            n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
+            end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
+            out.append((end_s, j.n_nodes, j.idx))
+        return out
 
     def _schedule(self, pool: Pool) -> None:
         """Start queued jobs by policy (gang: all nodes or none)."""
@@ -60,58 +72,92 @@ class Scheduling(EngineState):
         free = pool.n_free
         stop = 1 + self.config.backfill_depth
         nodes = pool.q_nodes[1:stop]
-        if free <= 0 or not nodes or min(nodes) > free:
+        if free <= 0 or not nodes or (min_nodes := min(nodes)) > free:
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
-        # running jobs in order of (expected end, nodes): the armed ones kept sorted as their segments are
-        # armed and closed, merged with the few whose end moves with time (sorted here)
-        ends: Iterable[tuple[float, int, int]] = pool.seg_ends
-        if pool.unarmed:
-            moving = sorted(
-                (self._expected_end_s(j, self._rate(j)), j.n_nodes, j.idx) for j in pool.unarmed.values()
-            )
-            ends = heapq.merge(pool.seg_ends, moving)
-        avail, shadow_s = free, math.inf
         need = head.n_nodes
-        for row in ends:
-            avail += row[1]
-            if avail >= need:
-                shadow_s = row[0]
-                break
+        # running jobs in order of (expected end, nodes, job idx): the armed ones kept sorted as their segments
+        # are armed and closed, merged with the few whose end moves with time (sorted here); the walk stops at
+        # the first job whose end frees enough nodes for the head (a few dozen rows: plain loops, no merge
+        # generator)
+        avail, shadow_s = free, math.inf
+        armed = pool.seg_ends
+        if not pool.unarmed:
+            for row in armed:
+                avail += row[1]
+                if avail >= need:
+                    shadow_s = row[0]
+                    break
+        else:
+            moving = sorted(self._unarmed_ends(pool))
+            m_iter = iter(moving)
+            m_row = next(m_iter, None)
+            found = False
+            for row in armed:
+                while m_row is not None and m_row < row:  # unarmed rows before this armed one
+                    avail += m_row[1]
+                    if avail >= need:
+                        shadow_s, found = m_row[0], True
+                        break
+                    m_row = next(m_iter, None)
+                if found:
+                    break
+                avail += row[1]
+                if avail >= need:
+                    shadow_s, found = row[0], True
+                    break
+            while not found and m_row is not None:  # armed rows exhausted
+                avail += m_row[1]
+                if avail >= need:
+                    shadow_s, found = m_row[0], True
+                    break
+                m_row = next(m_iter, None)
         extra = avail - need if math.isfinite(shadow_s) else 0
-        # expected ends of the window's jobs, vectorised: _expected_end_s(job, _rate(job)) + start-up time, the
-        # same operations in the same order (a queued job's rate depends on its priority only: it holds no GPUs)
+        # the window's jobs in queue order: the next one that fits the free nodes and ends by the shadow time
+        # (expected end _expected_end_s(job, _rate(job)) + start-up time, the same operations in the same
+        # order; a queued job's rate depends on its priority only: it holds no GPUs), or fits the extra nodes
         window = pool.queue[1:stop]
         jobs = self.jobs
         prios = pool.q_prio[1:stop]
-        rate: float | np.ndarray
-        if len(set(prios)) == 1:
-            rate = max(self._rate(jobs[window[0][1]]), 1e-3)
-        else:
-            prio = np.array(prios)
-            rate = np.empty(prio.size)
-            for p, k in zip(*np.unique(prio, return_index=True), strict=True):
-                rate[prio == p] = max(self._rate(jobs[window[int(k)][1]]), 1e-3)
-        end = self._now + np.array(pool.q_rem_s[1:stop]) / rate + np.array(pool.q_ckpt_s[1:stop])
-        end_ok = end + self._startup_s <= shadow_s
-        n = np.array(nodes)
+        rem_s = pool.q_rem_s[1:stop]
+        ckpt_s = pool.q_ckpt_s[1:stop]
+        # every rate before any start (a start may notify other workloads)
+        rates = {p: max(self._rate(jobs[window[prios.index(p)][1]]), 1e-3) for p in set(prios)}
+        now, startup_s = self._now, self._startup_s
+        memo = pool.bf_memo
+        if (
+            memo is not None
+            and memo[0] == pool.q_version
+            and memo[1] == rates
+            and memo[2] <= now
+            and memo[3] > shadow_s
+            and min_nodes > min(free, extra)
+        ):
+            # the same window at the same rates as a pass that started nothing: each job's expected end +
+            # start-up time, the same float operations on a later ``now``, can only have grown, and the
+            # earliest is past this shadow time; so only a job that fits the extra nodes could start, and
+            # none does (exactly what the loop below would find)
+            return False
+        # expected end + start-up time of each job of the window, in queue order
+        ends = [now + rem_s[k] / rates[p] + ckpt_s[k] + startup_s for k, p in enumerate(prios)]
         started = False
-        lo = 0
         pi = self._pool_index[pool.spec.name]
-        # the next job (in queue order) that fits the free nodes and ends in time or fits the extra nodes
-        while free > 0 and lo < n.size:
-            ok = (n[lo:] <= free) & (end_ok[lo:] | (n[lo:] <= extra))
-            k = int(ok.argmax())
-            if not ok[k]:
-                break
-            k += lo
+        for k, n_k in enumerate(nodes):
+            if n_k > free:
+                continue
+            end_ok = ends[k] <= shadow_s
+            if not end_ok and n_k > extra:
+                continue
             job = jobs[window[k][1]]
-            if not end_ok[k]:
-                extra -= job.n_nodes
-            free -= job.n_nodes
+            if not end_ok:
+                extra -= n_k
+            free -= n_k
             self._start(pool, job)
             self._event("backfill", job, pi, -1)
             started = True
-            lo = k + 1
+            if free <= 0:
+                break
+        if not started:
+            pool.bf_memo = (pool.q_version, rates, now, min(ends))
         return started
 
     def _preemptable(self, pool: Pool, below_priority: float) -> list[Job]:

@@ -158,6 +158,11 @@ class Pool:
     q_rem_s: list[float] = field(default_factory=list)
     q_ckpt_s: list[float] = field(default_factory=list)
     q_prio: list[int] = field(default_factory=list)
+    # changes whenever the backfill window (the queue's first 1 + backfill_depth entries) changes, and what the
+    # last EASY pass that started nothing learnt: (window version, rate per priority, time [s], the earliest
+    # expected end + start-up time of the window's jobs [s])
+    q_version: int = 0
+    bf_memo: tuple[int, dict[int, float], float, float] | None = None
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
     # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
@@ -219,8 +224,8 @@ class Pool:
     def job_at_gpu(self, u: float) -> tuple[Job, int]:
         """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
         start order), and the GPUs before it."""
-        cum = np.cumsum(self.run_gpus[: len(self.run_jobs)])
-        k = int(np.searchsorted(cum, u, side="right"))
+        cum = self.run_gpus[: len(self.run_jobs)].cumsum()
+        k = int(cum.searchsorted(u, side="right"))
         job = self.run_jobs[k]
         if job is None:
             raise RuntimeError("internal: failure candidate on an empty running slot")
@@ -237,8 +242,9 @@ class Pool:
 
 #: One entry of the engine's event heap: (time [s], sequence, callback, job or None, job epoch).
 HeapEntry = tuple[float, int, Callable[..., None], "Job | None", int]
-#: One row of the events table (see :meth:`~.report.Reporting.events_table`).
-EventRow = tuple[float, int, str, int, str, str, str, float, float, int]
+#: One recorded event: (time [s], job idx or -1, pool idx, kind, cause, lost GPU-hours, duration [s], group
+#: idx or -1); :meth:`~.report.Reporting.events_table` adds the job and pool names.
+EventRow = tuple[float, int, int, str, str, float, float, int]
 
 
 class EngineState:
