@@ -25,7 +25,10 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   conditions (×0.87 / ×0.86 CPU, ×0.64 peak RSS); the 300-s year 40.0 / 47.3 s and 2.23 GB in the same runs
   (15-s / 300-s: ×1.65 / ×1.50 CPU, ×1.41 peak RSS, so about 33-36 s on the quiet machine). What grows with
   the step count is now ≈0.9 GB of the peak (≈2.7 GB before); the rest, ≈2.2 GB, is there at 300-s steps
-  too: the training engine's state for 315,000 jobs and the jobs and events tables it builds.
+  too: the training engine's state for 315,000 jobs and the jobs and events tables it builds. A third run,
+  with main's faster training engine on both sides: 49.5 s CPU and 3.11 GB against 79.0 s and 4.91 GB
+  (×0.63 CPU, ×0.63 peak RSS; the CPU ratio is partly the shared machine's noise), 300-s year 38.1 s and
+  2.18 GB (15-s / 300-s ×1.30 CPU).
 
 ``python benchmarks/bench_training_campus.py [frontier|campus|campus-light] [--horizon-h H] [--repeat N]``
 (Frontier-class and campus by default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
