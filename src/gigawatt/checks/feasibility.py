@@ -116,6 +116,23 @@ def training_usable_gpus(sc: Any, wl: Any) -> tuple[int, int]:
     return max(nodes - wl.scheduler.spare_nodes, 0) * gpn, gpn
 
 
+def _achieved_tflops_per_gpu(job: Any, acc: Any, hall: Any, gpn: int) -> float | None:
+    """Achieved dense TFLOP/s per GPU of a training job on ``acc`` in ``hall`` (its ``mfu_frac``, else the
+    node MFU × the hall fabric's scaling efficiency at the job's size); ``None`` when the accelerator has no
+    peak for the job's precision."""
+    peak = acc.bf16_dense_tflops if job.precision == "bf16" else acc.fp8_dense_tflops
+    if peak is None:
+        return None
+    mfu = job.mfu_frac
+    if mfu is None:
+        mfu = float(
+            pt.effective_mfu_frac(
+                job.mfu_node_frac, job.gpus, hall.fabric.kind, hall.fabric.oversubscription, gpn
+            )
+        )
+    return float(pt.achieved_tflops_per_gpu(peak, mfu))
+
+
 def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     try:
@@ -133,18 +150,11 @@ def _deadline_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
         if job.duration_h is not None:
             work_h = job.duration_h
         else:
-            peak = acc.bf16_dense_tflops if job.precision == "bf16" else acc.fp8_dense_tflops
-            if peak is None:
+            tflops_or_none = _achieved_tflops_per_gpu(job, acc, hall, gpn)
+            if tflops_or_none is None:
                 continue
-            mfu = job.mfu_frac
-            if mfu is None:
-                mfu = float(
-                    pt.effective_mfu_frac(
-                        job.mfu_node_frac, job.gpus, hall.fabric.kind, hall.fabric.oversubscription, gpn
-                    )
-                )
+            tflops = tflops_or_none
             flops = job.flops if job.flops is not None else pt.training_flops(job.model_params, job.tokens)
-            tflops = float(pt.achieved_tflops_per_gpu(peak, mfu))
             work_h = float(pt.compute_time_s(flops, job.gpus, tflops)) / 3600.0
         if job.submit_h + work_h > job.deadline_h:
             out.append(
@@ -202,17 +212,10 @@ def _span_warnings(sc: Any, wi: int, wl: Any) -> list[tuple[str, str]]:
             if left <= 0:
                 break
         smallest = take
-        peak = acc.bf16_dense_tflops if job.precision == "bf16" else acc.fp8_dense_tflops
-        if peak is None:
+        tflops_or_none = _achieved_tflops_per_gpu(job, acc, hall, gpn)
+        if tflops_or_none is None:
             continue
-        mfu = job.mfu_frac
-        if mfu is None:
-            mfu = float(
-                pt.effective_mfu_frac(
-                    job.mfu_node_frac, job.gpus, hall.fabric.kind, hall.fabric.oversubscription, gpn
-                )
-            )
-        tflops = float(pt.achieved_tflops_per_gpu(peak, mfu))
+        tflops = tflops_or_none
         batch = job.batch_tokens or cs.DEFAULT_TOKENS_PER_GPU_PER_STEP * job.gpus
         step_s = float(cs.step_compute_s(job.model_params, batch, job.gpus, tflops))
         if x.latency_ms is not None:
