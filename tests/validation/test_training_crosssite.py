@@ -43,6 +43,8 @@ N_PARAMS = 10e9
 TOKENS_PER_NODE_STEP = 128 * 8192
 MFU = (0.362 + 0.414) / 2
 NODE_GBIT_PER_S = 1.0  # a-priori estimate (see the module docstring)
+#: H100 SXM dense BF16 peak [TFLOP/s], from the catalog (its row carries the datasheet source)
+H100_BF16_DENSE_TFLOPS = float(gw.catalog.accelerator("H100-SXM").bf16_dense_tflops or 0.0)
 SOURCE = (
     "Jaghouar et al. (2024), INTELLECT-1 Technical Report, arXiv:2412.01152 (abstract: 83 % compute "
     "utilisation across 3 continents, 96 % US-only); configs/10B/H100_intellect1.toml (PrimeIntellect-ai/prime)"
@@ -136,7 +138,7 @@ def test_intellect1_compute_utilisation_across_continents(validation) -> None:
     implied = [
         float(
             cs.span_throughput_factor(
-                cs.step_compute_s(N_PARAMS, TOKENS_PER_NODE_STEP, 8, 989.0 * MFU),
+                cs.step_compute_s(N_PARAMS, TOKENS_PER_NODE_STEP, 8, H100_BF16_DENSE_TFLOPS * MFU),
                 0.0,
                 cs.ring_allreduce_s(N_PARAMS, 14, bw, 0.0),
                 100,
