@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from tests.conftest import small_scenario_dict
 
 import gigawatt as gw
 from gigawatt import catalog
+from gigawatt.engine import core
 from gigawatt.engine.workloads import HANDLERS
 from gigawatt.physics import power
 from gigawatt.result import POWER_COLUMNS
@@ -148,3 +150,34 @@ def test_seed_override_and_rng_streams_independent() -> None:
     a2 = ctx.rng("workload", "x").random(3)
     assert_allclose(a1, a2)
     assert not np.allclose(a1, ctx.rng("workload", "y").random(3))
+
+
+def test_cyclic_gc_paused_during_the_run_and_restored_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """simulate() runs with the cyclic collector off (the run's cycles collected once at its end) and gives the
+    collector back as it found it: on after a run, still off for a caller who turned it off, on after a raise."""
+    seen: list[bool] = []
+    real_run = core._run
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "_run", spy)
+    assert gc.isenabled()
+    gw.simulate(small_scenario_dict())
+    assert seen == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        gw.simulate(small_scenario_dict())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def boom(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(core, "_run", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        gw.simulate(small_scenario_dict())
+    assert gc.isenabled()
