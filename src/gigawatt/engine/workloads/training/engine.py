@@ -136,8 +136,7 @@ class TrainingEngine(
 
         self.n_submitted = self.n_queued = self.n_running = self.n_finished = self.n_failed = 0
         self._init_records()
-        for job in self.jobs:
-            self._at(job.spec.submit_s, functools.partial(self._submit, job))
+        self._init_submissions()  # one pending submission in the heap at a time (events.py)
         for pool in self.pools:
             for j, (c, d) in enumerate(pool.spec.group_online_s or ()):
                 g = pool.spec.group_idx[j]

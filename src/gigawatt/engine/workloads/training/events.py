@@ -46,8 +46,8 @@ class EventQueue(EngineState):
             self._now = self.env.now
 
     def _push(self, t_s: float, fn: Callable[..., None], job: Job | None = None, epoch: int = -1) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (t_s, self._seq, fn, job, epoch))
+        self._seq = seq = self._seq + 1
+        heapq.heappush(self._heap, (t_s, seq, fn, job, epoch))
         if not self._in_batch and t_s < self._alarm_t:
             self._set_alarm(t_s)
 
@@ -115,8 +115,56 @@ class EventQueue(EngineState):
             self._lchunks = []
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:
-        self._push(max(t_s, self._now), fn)
+        # _push, inlined (one call less on the hot path)
+        if t_s < self._now:
+            t_s = self._now
+        self._seq = seq = self._seq + 1
+        heapq.heappush(self._heap, (t_s, seq, fn, None, -1))
+        if not self._in_batch and t_s < self._alarm_t:
+            self._set_alarm(t_s)
 
     def _timer(self, job: Job, delay_s: float, fn: Callable[[Job], None]) -> None:
-        job.epoch += 1
-        self._push(self._now + max(delay_s, 0.0), fn, job, job.epoch)
+        # _push, inlined (one call less on the hot path)
+        job.epoch = epoch = job.epoch + 1
+        t_s = self._now + max(delay_s, 0.0)
+        self._seq = seq = self._seq + 1
+        heapq.heappush(self._heap, (t_s, seq, fn, job, epoch))
+        if not self._in_batch and t_s < self._alarm_t:
+            self._set_alarm(t_s)
+
+    def _init_submissions(self) -> None:
+        """Feed the jobs' submissions into the heap one at a time, in (time, job) order.
+
+        Each submission keeps the heap position it would have had if all were pushed at the start, in job
+        order (``_at(submit_s, ...)``: time ``max(submit_s, now)`` and sequence ``1 + its job index`` after
+        the entries already pushed), so entries are popped in exactly the same order; the heap only holds the
+        next one (:meth:`_submit_next` pushes its successor), which keeps it small (the year's 183,000
+        submissions of a campus would otherwise sit in it from the start). The alarms are set as those pushes
+        would have set them.
+        """
+        now = self._now
+        jobs = self.jobs
+        n = len(jobs)
+        t = [max(j.spec.submit_s, now) for j in jobs]  # the times _at gives them
+        for t_s in t:  # the alarms of the pushes in job order (an earlier time supersedes the pending one)
+            if t_s < self._alarm_t:
+                self._set_alarm(t_s)
+        order = np.argsort(np.asarray(t, dtype=float), kind="stable").tolist()  # ties in job order
+        base = self._seq + 1
+        self._seq += n
+        self._sub_t = [t[i] for i in order]
+        self._sub_seq = [base + i for i in order]
+        self._sub_jobs = [jobs[i] for i in order]
+        self._sub_k = 0
+        if n:
+            heapq.heappush(self._heap, (self._sub_t[0], self._sub_seq[0], self._submit_next, None, -1))
+
+    def _submit_next(self) -> None:
+        """Submit the next job in submission order, and push the one after it."""
+        k = self._sub_k
+        job = self._sub_jobs[k]
+        k += 1
+        self._sub_k = k
+        if k < len(self._sub_t):
+            heapq.heappush(self._heap, (self._sub_t[k], self._sub_seq[k], self._submit_next, None, -1))
+        self._submit(job)

@@ -23,12 +23,17 @@ class Failures(EngineState):
 
     def _arm_failure(self, pool: Pool) -> None:
         assert pool.rng is not None
-        lam = self._fail_rate_per_gpu_s * pool.spec.n_nodes * pool.spec.gpus_per_node
+        lam = pool.fail_lam
+        if lam is None:  # first use: the pool's candidate rate, and its callback (made once, reused)
+            lam = pool.fail_lam = self._fail_rate_per_gpu_s * pool.spec.n_nodes * pool.spec.gpus_per_node
+            pool.fail_cb = functools.partial(self._on_failure_candidate, pool)
+            pool.fail_nodes = pool.spec.n_nodes
         if lam <= 0:
             return
         t = self._now + pool.rng.exponential(1.0 / lam)
         if t < self.horizon_s:
-            self._at(t, functools.partial(self._on_failure_candidate, pool))
+            assert pool.fail_cb is not None
+            self._at(t, pool.fail_cb)
 
     def _on_failure_candidate(self, pool: Pool) -> None:
         """Thinning: a candidate at the pool's full-capacity rate hits a uniformly random GPU slot.
@@ -44,7 +49,7 @@ class Failures(EngineState):
         if pool.dark:  # unpowered hardware does not fail (the candidate is thinned away)
             self._arm_failure(pool)
             return
-        u = pool.rng.random() * spec.n_nodes * gpn
+        u = pool.rng.random() * pool.fail_nodes * gpn
         # the class: bisect_right over the cumulative shares, as np.searchsorted(side="right") (a tenth of the cost)
         k = min(bisect.bisect_right(self._class_cum, pool.rng.random()), len(fm.names) + 1)
         planned = k == len(fm.names)
@@ -90,7 +95,10 @@ class Failures(EngineState):
 
     def _to_repair(self, pool: Pool, g: int, out_s: float) -> None:
         pool.repair[g] = pool.repair.get(g, 0) + 1
-        self._at(self._now + out_s, lambda: self._repaired(pool, g))
+        cb = pool.repair_cb.get(g)
+        if cb is None:  # one callback per group, made once
+            cb = pool.repair_cb[g] = functools.partial(self._repaired, pool, g)
+        self._at(self._now + out_s, cb)
 
     def _repaired(self, pool: Pool, g: int) -> None:
         pool.repair[g] -= 1
@@ -109,7 +117,10 @@ class Failures(EngineState):
     def _to_replacement(self, pool: Pool, g: int, delay_s: float) -> None:
         """A reclaimed spot node leaves the pool; a new one arrives after ``delay_s`` (no repair)."""
         pool.replacing[g] = pool.replacing.get(g, 0) + 1
-        self._at(self._now + delay_s, lambda: self._replaced(pool, g))
+        cb = pool.replaced_cb.get(g)
+        if cb is None:  # one callback per group, made once
+            cb = pool.replaced_cb[g] = functools.partial(self._replaced, pool, g)
+        self._at(self._now + delay_s, cb)
 
     def _replaced(self, pool: Pool, g: int) -> None:
         pool.replacing[g] -= 1
@@ -147,7 +158,7 @@ class Failures(EngineState):
         else:
             lost = self._lose_work(job)
             stall_s = restart_s
-        job.n_int["spot"] += 1
+        job.count_interruption("spot")
         self._event("spot_reclaim", job, pi, g, "spot", lost * job.spec.n_gpus / 3600.0)
         delay = fm.spot_replacement_delay_s
         mx = job.spec.max_interruptions
@@ -215,7 +226,7 @@ class Failures(EngineState):
             needs_node, out_s = bool(fm.needs_repair[k]), float(fm.mttr_s[k])
             lost = self._lose_work(job)
             stall_s = fm.recovery_s
-        job.n_int[group] += 1
+        job.count_interruption(group)
         self._event(
             "maintenance" if planned else "failure", job, pi, g, cause, lost * job.spec.n_gpus / 3600.0
         )
@@ -285,7 +296,7 @@ class Failures(EngineState):
             self._event("power_lost", None, pi, -1, cause)
             for job in sorted(pool.running.values(), key=lambda j: j.idx):
                 lost = self._lose_work(job)
-                job.n_int["power"] += 1
+                job.count_interruption("power")
                 self._event("power_loss", job, pi, -1, cause, lost * job.spec.n_gpus / 3600.0)
                 mx = job.spec.max_interruptions
                 if mx is not None and sum(job.n_int.values()) > mx:

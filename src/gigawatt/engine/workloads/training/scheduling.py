@@ -26,9 +26,23 @@ class Scheduling(EngineState):
 
     def _unarmed_ends(self, pool: Pool) -> list[tuple[float, int, int]]:
         """``(expected end [s], nodes, job idx)`` of the pool's running jobs without an armed segment (the
-        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined)."""
-        now, rate_of = self._now, self._rate
+        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined: for a pool of one hall the rate
+        ``clock × (1 − paused fraction of the priority) × communication factor`` of ``Progress._rate``)."""
+        now = self._now
         out = []
+        if pool.hall_factors:
+            rate_of = self._rate
+            for j in pool.unarmed.values():
+                if j.seg_active:
+                    out.append((j.seg_t_fin, j.n_nodes, j.idx))
+                    continue
+                spec = j.spec
+                remaining = max(spec.work_s - j.progress_s, 0.0)
+                n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
+                end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
+                out.append((end_s, j.n_nodes, j.idx))
+            return out
+        clock, paused, dflt = pool.rate, pool.paused, pool.paused_default
         for j in pool.unarmed.values():
             if j.seg_active:
                 out.append((j.seg_t_fin, j.n_nodes, j.idx))
@@ -36,9 +50,22 @@ class Scheduling(EngineState):
             spec = j.spec
             remaining = max(spec.work_s - j.progress_s, 0.0)
             n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
-            end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
+            rate = clock * (1.0 - paused.get(spec.priority, dflt)) * j.comm_factor
+            end_s = now + remaining / max(rate, 1e-3) + n_ckpt * spec.checkpoint_write_s
             out.append((end_s, j.n_nodes, j.idx))
         return out
+
+    def _window(self, pool: Pool) -> tuple[int, int, list[tuple[int, int]]]:
+        """The backfill window's summary, kept while it does not change (``q_version``): (version, fewest
+        nodes of its jobs or 0 for an empty window, and each priority in it with its first position)."""
+        win = pool.bf_win
+        if win is None or win[0] != pool.q_version:
+            stop = 1 + self.config.backfill_depth
+            nodes = pool.q_nodes[1:stop]
+            prios = pool.q_prio[1:stop]
+            first = [(p, prios.index(p)) for p in dict.fromkeys(prios)]
+            win = pool.bf_win = (pool.q_version, min(nodes) if nodes else 0, first)
+        return win
 
     def _schedule(self, pool: Pool) -> None:
         """Start queued jobs by policy (gang: all nodes or none)."""
@@ -70,10 +97,10 @@ class Scheduling(EngineState):
         head leaves spare at that time (``extra``). Window jobs are taken in queue order.
         """
         free = pool.n_free
-        stop = 1 + self.config.backfill_depth
-        nodes = pool.q_nodes[1:stop]
-        if free <= 0 or not nodes or (min_nodes := min(nodes)) > free:
+        _version, min_nodes, first = self._window(pool)
+        if free <= 0 or not first or min_nodes > free:
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
+        stop = 1 + self.config.backfill_depth
         need = head.n_nodes
         # running jobs in order of (expected end, nodes, job idx): the armed ones kept sorted as their segments
         # are armed and closed, merged with the few whose end moves with time (sorted here); the walk stops at
@@ -115,13 +142,11 @@ class Scheduling(EngineState):
         # the window's jobs in queue order: the next one that fits the free nodes and ends by the shadow time
         # (expected end _expected_end_s(job, _rate(job)) + start-up time, the same operations in the same
         # order; a queued job's rate depends on its priority only: it holds no GPUs), or fits the extra nodes
-        window = pool.queue[1:stop]
+        queue = pool.queue
         jobs = self.jobs
-        prios = pool.q_prio[1:stop]
-        rem_s = pool.q_rem_s[1:stop]
-        ckpt_s = pool.q_ckpt_s[1:stop]
-        # every rate before any start (a start may notify other workloads)
-        rates = {p: max(self._rate(jobs[window[prios.index(p)][1]]), 1e-3) for p in set(prios)}
+        # every rate before any start (a start may notify other workloads): the rate of the window's first job
+        # of each priority
+        rates = {p: max(self._rate(jobs[queue[1 + k][1]]), 1e-3) for p, k in first}
         now, startup_s = self._now, self._startup_s
         memo = pool.bf_memo
         if (
@@ -138,7 +163,16 @@ class Scheduling(EngineState):
             # none does (exactly what the loop below would find)
             return False
         # expected end + start-up time of each job of the window, in queue order
-        ends = [now + rem_s[k] / rates[p] + ckpt_s[k] + startup_s for k, p in enumerate(prios)]
+        rem_s = pool.q_rem_s[1:stop]
+        ckpt_s = pool.q_ckpt_s[1:stop]
+        if len(first) == 1:
+            rate = rates[first[0][0]]
+            ends = [now + r / rate + c + startup_s for r, c in zip(rem_s, ckpt_s, strict=True)]
+        else:
+            prios = pool.q_prio[1:stop]
+            ends = [now + r / rates[p] + c + startup_s for r, c, p in zip(rem_s, ckpt_s, prios, strict=True)]
+        window = queue[1:stop]
+        nodes = pool.q_nodes[1:stop]
         started = False
         pi = self._pool_index[pool.spec.name]
         for k, n_k in enumerate(nodes):

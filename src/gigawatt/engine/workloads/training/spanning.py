@@ -273,7 +273,7 @@ class Spanning(EngineState):
             if not any(g in dark for g in job.nodes_by_group):
                 continue
             lost = self._lose_work(job)
-            job.n_int["power"] += 1
+            job.count_interruption("power")
             self._event("power_loss", job, pi, -1, cause, lost * job.spec.n_gpus / 3600.0)
             for g in [g for g in job.nodes_by_group if g in dark]:  # its dark nodes stay held, not freed
                 pool.unpowered[g] += job.nodes_by_group.pop(g)

@@ -9,8 +9,9 @@ and (for type checking only) the methods one part of the engine calls in another
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,7 +123,9 @@ class Job:
         self.queued_since = math.nan
         self.run_slot = -1  # position among the pool's running jobs (Pool.job_at_gpu)
         self.n_checkpoints = 0
-        self.n_int = dict.fromkeys(GROUP_COLUMNS, 0)
+        self.n_int: Mapping[str, int] = (
+            _NO_INTERRUPTIONS  # shared until the first interruption (count_interruption)
+        )
         self.n_preemptions = 0
         self.ckpt_end_t = 0.0
         self.seg_active = False
@@ -137,6 +140,18 @@ class Job:
         self.span_halls = 0
         self.span_sites = 0
         self.span_where: tuple[int, ...] = ()  # halls of its widest placement over several halls
+
+    def count_interruption(self, group: str) -> None:
+        """Count an interruption of class ``group`` (a column of ``GROUP_COLUMNS``)."""
+        n_int = self.n_int
+        if not isinstance(n_int, dict):  # the shared zeros: the job's own counts from now on
+            n_int = dict.fromkeys(GROUP_COLUMNS, 0)
+            self.n_int = n_int
+        n_int[group] += 1
+
+
+#: The interruption counts of a job never interrupted (shared read-only; a job gets its own on the first).
+_NO_INTERRUPTIONS: Mapping[str, int] = MappingProxyType(dict.fromkeys(GROUP_COLUMNS, 0))
 
 
 @dataclass
@@ -163,6 +178,9 @@ class Pool:
     # expected end + start-up time of the window's jobs [s])
     q_version: int = 0
     bf_memo: tuple[int, dict[int, float], float, float] | None = None
+    # the window's summary while it does not change (Scheduling._window): (window version, fewest nodes of its
+    # jobs, each priority in it with its first position)
+    bf_win: tuple[int, int, list[tuple[int, int]]] | None = None
     running: dict[int, Job] = field(default_factory=dict)
     computing: dict[int, Job] = field(default_factory=dict)
     # running jobs by expected end (EASY backfill's shadow time): those with an armed compute segment as sorted
@@ -191,41 +209,55 @@ class Pool:
     # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
 
-    # running jobs in start order (the order of ``running``) with their GPUs, for failure candidates: a slot
-    # per start, emptied (0 GPUs, None) on release and compacted when more than half are empty
-    run_gpus: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
+    # running jobs in start order (the order of ``running``) with the cumulative sum of their GPUs, for failure
+    # candidates: a slot per start, emptied (None, its GPUs taken off the sums from it on) on release and
+    # compacted when more than half are empty; the sums are kept up to date as slots fill and empty, so a
+    # candidate's lookup is one binary search (the slots past the last hold 0 and are never searched)
+    run_cum: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
     run_jobs: list[Job | None] = field(default_factory=list)
     run_dead: int = 0
+    # failure candidates (failures.py): their rate at full capacity [1/s], set on first use, and callback
+    fail_lam: float | None = None
+    fail_nodes: int = 0  # nodes of the pool (``spec.n_nodes``)
+    fail_cb: Callable[[], None] | None = None
+    # node repairs and replacements (failures.py): one callback per rack group, made on first use
+    repair_cb: dict[int, Callable[[], None]] = field(default_factory=dict)
+    replaced_cb: dict[int, Callable[[], None]] = field(default_factory=dict)
 
     def add_running(self, job: Job) -> None:
         """Give a starting job the next slot (after every running job, as in ``running``)."""
         slot = len(self.run_jobs)
-        if slot == self.run_gpus.size:
-            self.run_gpus = np.concatenate([self.run_gpus, np.zeros(slot, dtype=np.int64)])
-        self.run_gpus[slot] = job.spec.n_gpus
+        cum = self.run_cum
+        if slot == cum.size:
+            self.run_cum = cum = np.concatenate([cum, np.zeros(slot, dtype=np.int64)])
+        cum[slot] = job.spec.n_gpus + (int(cum[slot - 1]) if slot else 0)
         self.run_jobs.append(job)
         job.run_slot = slot
 
     def drop_running(self, job: Job) -> None:
         """Empty the slot of a job that stops running (compact the slots when most are empty)."""
-        self.run_gpus[job.run_slot] = 0
-        self.run_jobs[job.run_slot] = None
+        slot = job.run_slot
+        n_slots = len(self.run_jobs)
+        self.run_cum[slot:n_slots] -= job.spec.n_gpus
+        self.run_jobs[slot] = None
         job.run_slot = -1
         self.run_dead += 1
-        if self.run_dead > 64 and 2 * self.run_dead > len(self.run_jobs):
+        if self.run_dead > 64 and 2 * self.run_dead > n_slots:
             live = [j for j in self.run_jobs if j is not None]
             for k, j in enumerate(live):
                 j.run_slot = k
-            self.run_gpus[: len(self.run_jobs)] = 0
-            self.run_gpus[: len(live)] = [j.spec.n_gpus for j in live]
+            self.run_cum[:n_slots] = 0
+            self.run_cum[: len(live)] = np.cumsum([j.spec.n_gpus for j in live], dtype=np.int64)
             self.run_jobs = list[Job | None](live)
             self.run_dead = 0
 
     def job_at_gpu(self, u: float) -> tuple[Job, int]:
         """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
         start order), and the GPUs before it."""
-        cum = self.run_gpus[: len(self.run_jobs)].cumsum()
-        k = int(cum.searchsorted(u, side="right"))
+        cum = self.run_cum[: len(self.run_jobs)]
+        # the first slot whose cumulative sum exceeds u, i.e. its integer part (the sums are integers): an
+        # integer search (a float would convert the whole array first)
+        k = int(cum.searchsorted(int(u), side="right"))
         job = self.run_jobs[k]
         if job is None:
             raise RuntimeError("internal: failure candidate on an empty running slot")
@@ -268,6 +300,11 @@ class EngineState:
     _in_batch: bool
     _alarm_t: float
     _alarm_ev: simpy.Event | None
+    # submissions fed into the heap one at a time (events.py): time, sequence and job in submission order
+    _sub_t: list[float]
+    _sub_seq: list[int]
+    _sub_jobs: list[Job]
+    _sub_k: int
     # ledger changes buffered during a batch (events.py)
     _bulk: bool
     _lt: list[float]
@@ -330,6 +367,7 @@ class EngineState:
         def _commission(self, pool: Pool, g: int) -> None: ...  # commissioning
         def _decommission(self, pool: Pool, g: int) -> None: ...  # commissioning
         def _submit(self, job: Job) -> None: ...  # jobs
+        def _init_submissions(self) -> None: ...  # events
         def _interval(self, spec: TrainingJobSpec) -> float: ...  # jobs
         def _event(
             self,
