@@ -100,7 +100,17 @@ class TrainingEngine(
                 spare[g] = take
                 free[g] -= take
                 left -= take
-            self.pools.append(Pool(spec=p, free=free, spare=spare, rng=child[i], pending=pending))
+            self.pools.append(
+                Pool(
+                    spec=p,
+                    free=free,
+                    spare=spare,
+                    rng=child[i],
+                    pending=pending,
+                    idx=i,
+                    usable_nodes=p.n_nodes - p.spare_nodes,
+                )
+            )
         self._hall_pools = {}
         for pool in self.pools:
             for h in pool.spec.halls:
@@ -121,6 +131,12 @@ class TrainingEngine(
             rates = np.append(fm.rate_per_gpu_h, [fm.planned_rate_per_gpu_h, fm.spot_rate_per_gpu_h])
             self._class_cum = np.cumsum(rates) / rates.sum() if rates.sum() > 0 else np.ones(1)
             self._class_cum[-1] = 1.0
+            # the same values as plain Python lists and floats, for the per-candidate code (failures.py)
+            self._class_cum_list = self._class_cum.tolist()
+            self._fail_classes = list(
+                zip(fm.names, fm.groups, fm.needs_repair.tolist(), fm.mttr_s.tolist(), strict=True)
+            )
+            self._recovery_s = fm.recovery_s
 
         self.jobs = []
         names_seen: set[str] = set()

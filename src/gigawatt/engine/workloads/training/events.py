@@ -72,10 +72,14 @@ class EventQueue(EngineState):
             self._alarm_ev = None
         limit = max(self.env.peek(), now)
         heap = self._heap
+        pop = heapq.heappop
         self._in_batch = True
         try:
-            while heap and (heap[0][0] < limit or heap[0][0] <= now):
-                t_s, _seq, fn, job, epoch = heapq.heappop(heap)
+            while heap:
+                t_s = heap[0][0]
+                if not (t_s < limit or t_s <= now):
+                    break
+                _t, _seq, fn, job, epoch = pop(heap)
                 self._now = t_s
                 if job is None:
                     fn()

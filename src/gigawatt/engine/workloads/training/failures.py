@@ -43,17 +43,19 @@ class Failures(EngineState):
         """
         assert pool.rng is not None and self.config.failures is not None
         fm = self.config.failures
-        spec = pool.spec
-        pi = self._pool_index[spec.name]
-        gpn = spec.gpus_per_node
+        pi = pool.idx
+        gpn = pool.spec.gpus_per_node
         if pool.dark:  # unpowered hardware does not fail (the candidate is thinned away)
             self._arm_failure(pool)
             return
-        u = pool.rng.random() * pool.fail_nodes * gpn
-        # the class: bisect_right over the cumulative shares, as np.searchsorted(side="right") (a tenth of the cost)
-        k = min(bisect.bisect_right(self._class_cum, pool.rng.random()), len(fm.names) + 1)
-        planned = k == len(fm.names)
-        spot = k == len(fm.names) + 1
+        rng = pool.rng
+        u = rng.random() * pool.fail_nodes * gpn
+        # the class: bisect_right over the cumulative shares (a list of the same floats), as
+        # np.searchsorted(side="right")
+        n_cls = len(self._fail_classes)
+        k = min(bisect.bisect_right(self._class_cum_list, rng.random()), n_cls + 1)
+        planned = k == n_cls
+        spot = k == n_cls + 1
         if u < pool.alloc_gpus:
             job, before = pool.job_at_gpu(u)
             off = u - before
@@ -111,7 +113,7 @@ class Failures(EngineState):
             pool.spare[g] = pool.spare.get(g, 0) + 1
         else:
             pool.free[g] += 1
-        self._event("node_repaired", None, self._pool_index[pool.spec.name], g)
+        self._event("node_repaired", None, pool.idx, g)
         self._schedule(pool)
 
     def _to_replacement(self, pool: Pool, g: int, delay_s: float) -> None:
@@ -131,7 +133,7 @@ class Failures(EngineState):
             pool.spare[g] = pool.spare.get(g, 0) + 1
         else:
             pool.free[g] += 1
-        self._event("node_replaced", None, self._pool_index[pool.spec.name], g, "spot")
+        self._event("node_replaced", None, pool.idx, g, "spot")
         self._schedule(pool)
 
     def _reclaim(self, pool: Pool, pi: int, job: Job, g: int) -> None:
@@ -222,10 +224,9 @@ class Failures(EngineState):
                 stall_s = fm.restart_s
             lost = 0.0
         else:
-            cause, group = fm.names[k], fm.groups[k]
-            needs_node, out_s = bool(fm.needs_repair[k]), float(fm.mttr_s[k])
+            cause, group, needs_node, out_s = self._fail_classes[k]
             lost = self._lose_work(job)
-            stall_s = fm.recovery_s
+            stall_s = self._recovery_s
         job.count_interruption(group)
         self._event(
             "maintenance" if planned else "failure", job, pi, g, cause, lost * job.spec.n_gpus / 3600.0

@@ -110,7 +110,7 @@ class JobLifecycle(EngineState):
     def _submit(self, job: Job) -> None:
         self.n_submitted += 1
         pool = self.pools[job.pool]
-        usable = pool.spec.n_nodes - pool.spec.spare_nodes
+        usable = pool.usable_nodes
         if job.n_nodes > usable:
             job.state = JobState.FAILED
             job.end_s = self._now
@@ -156,9 +156,11 @@ class JobLifecycle(EngineState):
             if len(halls) > 1:
                 job.span_where = tuple(sorted(halls))
 
-    def _start(self, pool: Pool, job: Job) -> None:
+    def _start(self, pool: Pool, job: Job, at: int = -1) -> None:
+        """Start queued ``job`` (at position ``at`` of the queue if known, else found by bisection)."""
         item = (job.key, job.idx)
-        i = bisect.bisect_left(pool.queue, item)
+        queue = pool.queue
+        i = at if 0 <= at < len(queue) and queue[at][1] == job.idx else bisect.bisect_left(queue, item)
         if pool.queue[i] != item:
             raise RuntimeError(f"internal: job {job.spec.name!r} is not queued")
         del pool.queue[i], pool.q_nodes[i], pool.q_rem_s[i], pool.q_ckpt_s[i], pool.q_prio[i]

@@ -69,18 +69,19 @@ class Scheduling(EngineState):
 
     def _schedule(self, pool: Pool) -> None:
         """Start queued jobs by policy (gang: all nodes or none)."""
-        if pool.dark:
+        if pool.dark_halls:  # pool.dark
             return
         started = False
-        while pool.queue:
-            head = self.jobs[pool.queue[0][1]]
-            if head.n_nodes <= pool.n_free:
-                self._start(pool, head)
+        queue, free, cfg = pool.queue, pool.free, self.config
+        while queue:
+            head = self.jobs[queue[0][1]]
+            if head.n_nodes <= sum(free.values()):  # pool.n_free
+                self._start(pool, head, 0)
                 started = True
                 continue
-            if self.config.preemption and self._preempt_for(pool, head):
+            if cfg.preemption and self._preempt_for(pool, head):
                 continue
-            if self.config.policy == "easy_backfill":
+            if cfg.policy == "easy_backfill":
                 started |= self._backfill(pool, head)
             break
         if started:
@@ -96,7 +97,7 @@ class Scheduling(EngineState):
         a job of the window starts if it fits the free nodes and ends by then, or if it fits the nodes the
         head leaves spare at that time (``extra``). Window jobs are taken in queue order.
         """
-        free = pool.n_free
+        free = sum(pool.free.values())  # pool.n_free
         _version, min_nodes, first = self._window(pool)
         if free <= 0 or not first or min_nodes > free:
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
@@ -174,7 +175,10 @@ class Scheduling(EngineState):
         window = queue[1:stop]
         nodes = pool.q_nodes[1:stop]
         started = False
-        pi = self._pool_index[pool.spec.name]
+        pi = pool.idx
+        n_started = (
+            0  # jobs of the window started so far: the k-th is now at queue position 1 + k − n_started
+        )
         for k, n_k in enumerate(nodes):
             if n_k > free:
                 continue
@@ -185,7 +189,8 @@ class Scheduling(EngineState):
             if not end_ok:
                 extra -= n_k
             free -= n_k
-            self._start(pool, job)
+            self._start(pool, job, 1 + k - n_started)
+            n_started += 1
             self._event("backfill", job, pi, -1)
             started = True
             if free <= 0:

@@ -206,6 +206,8 @@ class Pool:
         return bool(self.dark_halls)
 
     rng: np.random.Generator | None = None
+    idx: int = 0  # position among the engine's pools
+    usable_nodes: int = 0  # nodes a job may use (``spec.n_nodes − spec.spare_nodes``)
     # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
 
@@ -319,6 +321,9 @@ class EngineState:
     _startup_s: float
     _fail_rate_per_gpu_s: float
     _class_cum: np.ndarray
+    _class_cum_list: list[float]
+    _fail_classes: list[tuple[str, str, bool, float]]  # per class: name, group, needs repair, MTTR [s]
+    _recovery_s: float
     # records (report.py) and allocation listeners (lending.py)
     _ev: list[EventRow]
     _listeners: list[Callable[[str, int], None]]
@@ -342,7 +347,7 @@ class EngineState:
         def _timer(self, job: Job, delay_s: float, fn: Callable[[Job], None]) -> None: ...  # events
         def _transition(self, job: Job, state: int, phase: int | None) -> None: ...  # jobs
         def _enqueue(self, job: Job) -> None: ...  # jobs
-        def _start(self, pool: Pool, job: Job) -> None: ...  # jobs
+        def _start(self, pool: Pool, job: Job, at: int = -1) -> None: ...  # jobs
         def _begin_compute(self, job: Job) -> None: ...  # jobs
         def _leave_compute(self, job: Job) -> None: ...  # jobs
         def _finish(self, job: Job) -> None: ...  # jobs
