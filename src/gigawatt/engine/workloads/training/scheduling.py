@@ -55,6 +55,19 @@ class Scheduling(EngineState):
             out.append((end_s, j.n_nodes, j.idx))
         return out
 
+    @staticmethod
+    def _least_remaining_s(pool: Pool) -> float:
+        """The least remaining work [s] of the pool's running jobs without an armed segment (−inf if one has an
+        armed segment after all: its end is not bounded by its work)."""
+        lo = math.inf
+        for j in pool.unarmed.values():
+            if j.seg_active:
+                return -math.inf
+            r = j.spec.work_s - j.progress_s
+            if r < lo:
+                lo = r
+        return max(lo, 0.0)
+
     def _window(self, pool: Pool) -> tuple[int, int, list[tuple[int, int]]]:
         """The backfill window's summary, kept while it does not change (``q_version``): (version, fewest
         nodes of its jobs or 0 for an empty window, and each priority in it with its first position)."""
@@ -103,13 +116,32 @@ class Scheduling(EngineState):
             return False  # nothing in the window fits the free nodes: skip the shadow-time pass
         stop = 1 + self.config.backfill_depth
         need = head.n_nodes
+        now = self._now
         # running jobs in order of (expected end, nodes, job idx): the armed ones kept sorted as their segments
         # are armed and closed, merged with the few whose end moves with time (sorted here); the walk stops at
         # the first job whose end frees enough nodes for the head (a few dozen rows: plain loops, no merge
         # generator)
         avail, shadow_s = free, math.inf
         armed = pool.seg_ends
-        if not pool.unarmed:
+        unarmed = pool.unarmed
+        settled = False
+        if unarmed and not pool.hall_factors and pool.spec.span is None:
+            # first the armed rows alone: if no unarmed job can end by the row where they free enough nodes,
+            # none comes before it in the merged order, and that row gives the shadow time. A lower bound of
+            # every unarmed end, with the same rounding: the least remaining work over the pool's highest rate
+            # (a job of a one-hall pool without priced links runs at clock × (1 − paused fraction) ≤ clock), so
+            # now + least remaining / max(clock, 1e-3) ≤ now + remaining / max(rate, 1e-3) + checkpoints
+            for row in armed:
+                avail += row[1]
+                if avail >= need:
+                    if now + self._least_remaining_s(pool) / max(pool.rate, 1e-3) > row[0]:
+                        shadow_s, settled = row[0], True
+                    break
+            if not settled:
+                avail = free  # the merged walk below, from the start
+        if settled:
+            pass
+        elif not unarmed:
             for row in armed:
                 avail += row[1]
                 if avail >= need:

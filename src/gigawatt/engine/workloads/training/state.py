@@ -211,13 +211,15 @@ class Pool:
     # multi-hall pools: per hall (clock factor, paused by priority, paused default); empty for one hall
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
 
-    # running jobs in start order (the order of ``running``) with the cumulative sum of their GPUs, for failure
-    # candidates: a slot per start, emptied (None, its GPUs taken off the sums from it on) on release and
-    # compacted when more than half are empty; the sums are kept up to date as slots fill and empty, so a
-    # candidate's lookup is one binary search (the slots past the last hold 0 and are never searched)
+    # running jobs in start order (the order of ``running``) with their GPUs, for failure candidates: a slot per
+    # start, emptied (None, 0 GPUs) on release and compacted when more than half are empty; the cumulative sums
+    # of the GPUs are brought up to date from the first changed slot when a candidate looks one up (a start or
+    # a release costs O(1), a lookup a partial cumulative sum and one binary search)
+    run_gpus: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
     run_cum: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
     run_jobs: list[Job | None] = field(default_factory=list)
     run_dead: int = 0
+    run_stale: int = 0  # first slot whose cumulative sum is out of date
     # failure candidates (failures.py): their rate at full capacity [1/s], set on first use, and callback
     fail_lam: float | None = None
     fail_nodes: int = 0  # nodes of the pool (``spec.n_nodes``)
@@ -229,37 +231,50 @@ class Pool:
     def add_running(self, job: Job) -> None:
         """Give a starting job the next slot (after every running job, as in ``running``)."""
         slot = len(self.run_jobs)
-        cum = self.run_cum
-        if slot == cum.size:
-            self.run_cum = cum = np.concatenate([cum, np.zeros(slot, dtype=np.int64)])
-        cum[slot] = job.spec.n_gpus + (int(cum[slot - 1]) if slot else 0)
+        if slot == self.run_gpus.size:
+            self.run_gpus = np.concatenate([self.run_gpus, np.zeros(slot, dtype=np.int64)])
+            self.run_cum = np.concatenate([self.run_cum, np.zeros(slot, dtype=np.int64)])
+        self.run_gpus[slot] = job.spec.n_gpus
         self.run_jobs.append(job)
         job.run_slot = slot
+        if slot < self.run_stale:
+            self.run_stale = slot
 
     def drop_running(self, job: Job) -> None:
         """Empty the slot of a job that stops running (compact the slots when most are empty)."""
         slot = job.run_slot
-        n_slots = len(self.run_jobs)
-        self.run_cum[slot:n_slots] -= job.spec.n_gpus
+        self.run_gpus[slot] = 0
         self.run_jobs[slot] = None
         job.run_slot = -1
+        if slot < self.run_stale:
+            self.run_stale = slot
         self.run_dead += 1
+        n_slots = len(self.run_jobs)
         if self.run_dead > 64 and 2 * self.run_dead > n_slots:
             live = [j for j in self.run_jobs if j is not None]
             for k, j in enumerate(live):
                 j.run_slot = k
-            self.run_cum[:n_slots] = 0
-            self.run_cum[: len(live)] = np.cumsum([j.spec.n_gpus for j in live], dtype=np.int64)
+            self.run_gpus[:n_slots] = 0
+            self.run_gpus[: len(live)] = [j.spec.n_gpus for j in live]
             self.run_jobs = list[Job | None](live)
             self.run_dead = 0
+            self.run_stale = 0
 
     def job_at_gpu(self, u: float) -> tuple[Job, int]:
         """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
         start order), and the GPUs before it."""
-        cum = self.run_cum[: len(self.run_jobs)]
+        n = len(self.run_jobs)
+        cum = self.run_cum
+        s = self.run_stale
+        if s < n:  # bring the sums up to date from the first changed slot
+            part = np.cumsum(self.run_gpus[s:n])
+            if s:
+                part += cum[s - 1]
+            cum[s:n] = part
+            self.run_stale = n
         # the first slot whose cumulative sum exceeds u, i.e. its integer part (the sums are integers): an
         # integer search (a float would convert the whole array first)
-        k = int(cum.searchsorted(int(u), side="right"))
+        k = int(cum[:n].searchsorted(int(u), side="right"))
         job = self.run_jobs[k]
         if job is None:
             raise RuntimeError("internal: failure candidate on an empty running slot")
