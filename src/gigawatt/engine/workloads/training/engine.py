@@ -140,15 +140,22 @@ class TrainingEngine(
 
         self.jobs = []
         names_seen: set[str] = set()
+        pool_index = self._pool_index
+        gpn_of = [p.gpus_per_node for p in pools]
+        # a job's checkpoint interval depends on these three fields only (jobs of a mix share a few)
+        intervals: dict[tuple[float | None, int, float], float] = {}
         for i, spec in enumerate(jobs):
-            if spec.pool not in self._pool_index:
+            pi = pool_index.get(spec.pool)
+            if pi is None:
                 raise ValueError(f"job {spec.name!r}: unknown pool {spec.pool!r} (pools: {names})")
             if spec.name in names_seen:
                 raise ValueError(f"job name {spec.name!r} is used twice")
             names_seen.add(spec.name)
-            pi = self._pool_index[spec.pool]
-            gpn = self.pools[pi].spec.gpus_per_node
-            self.jobs.append(Job(i, spec, pi, -(-spec.n_gpus // gpn), self._interval(spec)))
+            key = (spec.checkpoint_interval_s, spec.n_gpus, spec.checkpoint_write_s)
+            interval_s = intervals.get(key)
+            if interval_s is None:
+                interval_s = intervals[key] = self._interval(spec)
+            self.jobs.append(Job(i, spec, pi, -(-spec.n_gpus // gpn_of[pi]), interval_s))
 
         self.n_submitted = self.n_queued = self.n_running = self.n_finished = self.n_failed = 0
         self._init_records()
