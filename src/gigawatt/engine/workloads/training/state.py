@@ -212,14 +212,13 @@ class Pool:
     hall_factors: dict[int, tuple[float, dict[int, float], float]] = field(default_factory=dict)
 
     # running jobs in start order (the order of ``running``) with their GPUs, for failure candidates: a slot per
-    # start, emptied (None, 0 GPUs) on release and compacted when more than half are empty; the cumulative sums
-    # of the GPUs are brought up to date from the first changed slot when a candidate looks one up (a start or
-    # a release costs O(1), a lookup a partial cumulative sum and one binary search)
-    run_gpus: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
-    run_cum: np.ndarray = field(default_factory=lambda: np.zeros(64, dtype=np.int64))
+    # start, emptied (None, 0 GPUs) on release and compacted when more than half are empty; the GPUs are also
+    # held in a binary indexed (Fenwick) tree over the slots (1-based, a power of two of them), so a start, a
+    # release and a candidate's lookup each cost O(log slots)
+    run_gpus: list[int] = field(default_factory=list)
     run_jobs: list[Job | None] = field(default_factory=list)
     run_dead: int = 0
-    run_stale: int = 0  # first slot whose cumulative sum is out of date
+    run_tree: list[int] = field(default_factory=lambda: [0] * 65)
     # failure candidates (failures.py): their rate at full capacity [1/s], set on first use, and callback
     fail_lam: float | None = None
     fail_nodes: int = 0  # nodes of the pool (``spec.n_nodes``)
@@ -228,57 +227,79 @@ class Pool:
     repair_cb: dict[int, Callable[[], None]] = field(default_factory=dict)
     replaced_cb: dict[int, Callable[[], None]] = field(default_factory=dict)
 
+    def _build_tree(self, n_slots: int) -> None:
+        """The Fenwick tree of ``run_gpus`` over ``n_slots`` slots (a power of two), built in O(slots)."""
+        t = [0] * (n_slots + 1)
+        t[1 : len(self.run_gpus) + 1] = self.run_gpus
+        for i in range(1, n_slots + 1):
+            j = i + (i & -i)
+            if j <= n_slots:
+                t[j] += t[i]
+        self.run_tree = t
+
     def add_running(self, job: Job) -> None:
         """Give a starting job the next slot (after every running job, as in ``running``)."""
         slot = len(self.run_jobs)
-        if slot == self.run_gpus.size:
-            self.run_gpus = np.concatenate([self.run_gpus, np.zeros(slot, dtype=np.int64)])
-            self.run_cum = np.concatenate([self.run_cum, np.zeros(slot, dtype=np.int64)])
-        self.run_gpus[slot] = job.spec.n_gpus
+        n = job.spec.n_gpus
         self.run_jobs.append(job)
+        self.run_gpus.append(n)
         job.run_slot = slot
-        if slot < self.run_stale:
-            self.run_stale = slot
+        t = self.run_tree
+        size = len(t) - 1
+        if slot >= size:
+            self._build_tree(2 * size)
+            return
+        i = slot + 1
+        while i <= size:
+            t[i] += n
+            i += i & -i
 
     def drop_running(self, job: Job) -> None:
         """Empty the slot of a job that stops running (compact the slots when most are empty)."""
         slot = job.run_slot
+        n = self.run_gpus[slot]
         self.run_gpus[slot] = 0
         self.run_jobs[slot] = None
         job.run_slot = -1
-        if slot < self.run_stale:
-            self.run_stale = slot
+        t = self.run_tree
+        size = len(t) - 1
+        i = slot + 1
+        while i <= size:
+            t[i] -= n
+            i += i & -i
         self.run_dead += 1
-        n_slots = len(self.run_jobs)
-        if self.run_dead > 64 and 2 * self.run_dead > n_slots:
+        if self.run_dead > 64 and 2 * self.run_dead > len(self.run_jobs):
             live = [j for j in self.run_jobs if j is not None]
             for k, j in enumerate(live):
                 j.run_slot = k
-            self.run_gpus[:n_slots] = 0
-            self.run_gpus[: len(live)] = [j.spec.n_gpus for j in live]
             self.run_jobs = list[Job | None](live)
+            self.run_gpus = [j.spec.n_gpus for j in live]
             self.run_dead = 0
-            self.run_stale = 0
+            self._build_tree(size)
 
     def job_at_gpu(self, u: float) -> tuple[Job, int]:
         """The running job holding GPU slot ``u`` (in ``[0, alloc_gpus)``; running jobs' GPUs laid end to end in
-        start order), and the GPUs before it."""
-        n = len(self.run_jobs)
-        cum = self.run_cum
-        s = self.run_stale
-        if s < n:  # bring the sums up to date from the first changed slot
-            part = np.cumsum(self.run_gpus[s:n])
-            if s:
-                part += cum[s - 1]
-            cum[s:n] = part
-            self.run_stale = n
-        # the first slot whose cumulative sum exceeds u, i.e. its integer part (the sums are integers): an
-        # integer search (a float would convert the whole array first)
-        k = int(cum[:n].searchsorted(int(u), side="right"))
-        job = self.run_jobs[k]
+        start order), and the GPUs before it.
+
+        The slot ``k`` with ``before(k) <= u < before(k) + gpus(k)``: a descent of the tree to the most slots
+        whose GPUs sum to at most ``u`` -- its integer part, as the sums are integers (the slot a binary search
+        of the cumulative sums finds).
+        """
+        t = self.run_tree
+        size = len(t) - 1
+        left = int(u)
+        pos = 0
+        step = size
+        while step:
+            nxt = pos + step
+            if nxt <= size and t[nxt] <= left:
+                pos = nxt
+                left -= t[nxt]
+            step >>= 1
+        job = self.run_jobs[pos] if pos < len(self.run_jobs) else None
         if job is None:
             raise RuntimeError("internal: failure candidate on an empty running slot")
-        return job, int(cum[k]) - job.spec.n_gpus
+        return job, int(u) - left
 
     @property
     def n_free(self) -> int:
