@@ -195,15 +195,12 @@ class Scheduling(EngineState):
             # earliest is past this shadow time; so only a job that fits the extra nodes could start, and
             # none does (exactly what the loop below would find)
             return False
-        # expected end + start-up time of each job of the window, in queue order
+        # expected end + start-up time of a job of the window (computed for those that fit the free nodes; all
+        # of them for the memo when nothing starts): now + remaining / rate + checkpoint time + start-up time
         rem_s = pool.q_rem_s[1:stop]
         ckpt_s = pool.q_ckpt_s[1:stop]
-        if len(first) == 1:
-            rate = rates[first[0][0]]
-            ends = [now + r / rate + c + startup_s for r, c in zip(rem_s, ckpt_s, strict=True)]
-        else:
-            prios = pool.q_prio[1:stop]
-            ends = [now + r / rates[p] + c + startup_s for r, c, p in zip(rem_s, ckpt_s, prios, strict=True)]
+        prios = pool.q_prio[1:stop]
+        one_rate = rates[first[0][0]] if len(first) == 1 else None
         window = queue[1:stop]
         nodes = pool.q_nodes[1:stop]
         started = False
@@ -214,7 +211,10 @@ class Scheduling(EngineState):
         for k, n_k in enumerate(nodes):
             if n_k > free:
                 continue
-            end_ok = ends[k] <= shadow_s
+            end_s = (
+                now + rem_s[k] / (rates[prios[k]] if one_rate is None else one_rate) + ckpt_s[k] + startup_s
+            )
+            end_ok = end_s <= shadow_s
             if not end_ok and n_k > extra:
                 continue
             job = jobs[window[k][1]]
@@ -228,6 +228,12 @@ class Scheduling(EngineState):
             if free <= 0:
                 break
         if not started:
+            if one_rate is None:
+                ends = [
+                    now + r / rates[p] + c + startup_s for r, c, p in zip(rem_s, ckpt_s, prios, strict=True)
+                ]
+            else:
+                ends = [now + r / one_rate + c + startup_s for r, c in zip(rem_s, ckpt_s, strict=True)]
             pool.bf_memo = (pool.q_version, rates, now, min(ends))
         return started
 
