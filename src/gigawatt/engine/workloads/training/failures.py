@@ -28,9 +28,11 @@ class Failures(EngineState):
             lam = pool.fail_lam = self._fail_rate_per_gpu_s * pool.spec.n_nodes * pool.spec.gpus_per_node
             pool.fail_cb = functools.partial(self._on_failure_candidate, pool)
             pool.fail_nodes = pool.spec.n_nodes
+            if lam > 0:
+                pool.fail_scale_s = 1.0 / lam
         if lam <= 0:
             return
-        t = self._now + pool.rng.exponential(1.0 / lam)
+        t = self._now + pool.rng.exponential(pool.fail_scale_s)
         if t < self.horizon_s:
             assert pool.fail_cb is not None
             self._at(t, pool.fail_cb)

@@ -91,7 +91,8 @@ class JobLifecycle(EngineState):
         pool = self.pools[job.pool]
         job.state = JobState.QUEUED
         job.queued_since = self._now
-        job.key = self._queue_key(job)
+        if not job.key:  # fixed for the run (policy, priority, submit time, index): made on the first enqueue
+            job.key = self._queue_key(job)
         item = (job.key, job.idx)
         i = bisect.bisect_right(pool.queue, item)
         pool.queue.insert(i, item)

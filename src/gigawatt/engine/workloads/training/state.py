@@ -222,6 +222,7 @@ class Pool:
     # failure candidates (failures.py): their rate at full capacity [1/s], set on first use, and callback
     fail_lam: float | None = None
     fail_nodes: int = 0  # nodes of the pool (``spec.n_nodes``)
+    fail_scale_s: float = 0.0  # mean time between candidates, 1 / fail_lam [s]
     fail_cb: Callable[[], None] | None = None
     # node repairs and replacements (failures.py): one callback per rack group, made on first use
     repair_cb: dict[int, Callable[[], None]] = field(default_factory=dict)
