@@ -32,7 +32,8 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
 
 Training engine per-event work (lazy submissions, Fenwick GPU-slot lookup, leaner EASY backfill; the same jobs and
 events tables to the last bit), measured side by side with the code before it on the shared 2-core machine
-(December 2026, load ≈ 3): campus year ``simulate`` 103.9 s against 113.4 s CPU (×0.92); campus 90 days, time
+(December 2026, load ≈ 3): campus year ``simulate`` 103.9 s against 113.4 s CPU (×0.92), and 88.6 s against
+101.1 s (×0.88) with the last changes; campus 90 days, time
 inside the engine ×0.75 / ×0.80 (``simulate`` ×0.85 / ×0.91) in two pairs; Frontier-class year ``simulate`` 31.8 s
 against 37.1 s (×0.86), peak RSS 2.00 against 2.13 GB, engine set-up 0.74 s against 1.95 s. The campus goal is not
 met by this alone (details in docs/models/training.md §7).
