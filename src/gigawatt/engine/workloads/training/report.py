@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gigawatt.engine.clock import Clock
+from gigawatt.engine.ledger import pulse_step_average
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS, TrainingJobSpec
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
@@ -94,10 +95,8 @@ class Reporting(EngineState):
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
         self._pld = []
-        self._plchunks = []
+        self._plchunks = []  # checkpoint pulses (starts, ends, GPUs): TRAIN_COMPUTE -> TRAIN_STALL
         self._ev_ck = []  # checkpoint completions per segment: (times, job)
-        self._ck_phase = np.zeros(0, dtype=np.int64)  # grown on first use (Progress._record_checkpoints)
-        self._ck_sign = np.zeros(0)
 
     def _event(
         self,
@@ -210,10 +209,9 @@ class Reporting(EngineState):
         dict of int to numpy.ndarray
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
-        ch = self._plchunks
-        t = np.concatenate([np.asarray(self._plt, dtype=float), *(c[0] for c in ch)])
-        p = np.concatenate([np.asarray(self._plp, dtype=np.int64), *(c[1] for c in ch)])
-        d = np.concatenate([np.asarray(self._pld, dtype=float), *(c[2] for c in ch)])
+        t = np.asarray(self._plt, dtype=float)
+        p = np.asarray(self._plp, dtype=np.int64)
+        d = np.asarray(self._pld, dtype=float)
         phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
         # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
         # sums as one _step_average per phase
@@ -224,6 +222,17 @@ class Reporting(EngineState):
         if not keep.all():
             t, d, slot = t[keep], d[keep], slot[keep]
         both = _step_average(t, d, step_s, n_steps, slot, len(phases))
+        if self._plchunks:  # completed checkpoints: pulses from compute to stall
+            ch = self._plchunks
+            x = pulse_step_average(
+                np.concatenate([c[0] for c in ch]),
+                np.concatenate([c[1] for c in ch]),
+                np.repeat(np.array([c[2] for c in ch]), [c[0].size for c in ch]),
+                step_s,
+                n_steps,
+            )
+            both[:, 0] -= x
+            both[:, 1] += x
         return {ph: both[:, i].copy() for i, ph in enumerate(phases)}
 
     def finalize(self) -> None:
