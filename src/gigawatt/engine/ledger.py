@@ -67,11 +67,13 @@ def pulse_step_average(
 ) -> np.ndarray:
     """Step averages ``(n_steps,)`` of the GPUs inside pulses over ``[start_s, end_s)`` (:func:`pulse_terms`)."""
     (pr, _, pv), (fr, _, fv) = pulse_terms(start_s, end_s, gpus, step_s)
-    ok = (pr >= 0) & (pr < n_steps)
-    out = np.bincount(pr[ok], weights=pv[ok], minlength=n_steps).astype(float, copy=False)
+    if pr.size and (pr.min() < 0 or pr.max() >= n_steps):
+        ok = (pr >= 0) & (pr < n_steps)
+        pr, pv = pr[ok], pv[ok]
+    out = np.bincount(pr, weights=pv, minlength=n_steps).astype(float, copy=False)
     ok = (fr >= 0) & (fr < n_steps)
     if ok.any():
-        out = out + np.cumsum(np.bincount(fr[ok], weights=fv[ok], minlength=n_steps))
+        out += np.cumsum(np.bincount(fr[ok], weights=fv[ok], minlength=n_steps))
     return out
 
 
@@ -87,8 +89,8 @@ def _by_block(rows: np.ndarray, size: int, n_blocks: int) -> tuple[np.ndarray, n
 
 
 class _Pulses:
-    """Pulse records ``(start_s, end_s, cell_to, cell_from, gpus)`` in chunks, merged like the change chunks
-    of :class:`LoadLedger`; ``pending`` holds those range queries have not dropped yet."""
+    """Pulse records ``(start_s, end_s, group, gpus)`` of one pair of phases in chunks, merged like the change
+    chunks of :class:`LoadLedger`; ``pending`` holds those range queries have not dropped yet."""
 
     def __init__(self) -> None:
         self.chunks: list[tuple[np.ndarray, ...]] = []
@@ -123,7 +125,7 @@ def _concat(chunks: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     if len(chunks) == 1:
         return chunks[0]
     if not chunks:
-        return (np.zeros(0), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        return (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
     return tuple(np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0])))
 
 
@@ -155,9 +157,8 @@ class LoadLedger:
         self._rq_n_chunks = 0  # chunks of `_chunks` already handed to `_rq`
         self._folded = np.zeros(n_groups * N_PHASES)
         self._fold_step = 0
-        self._pulses = (
-            _Pulses()
-        )  # pulses (`pulse_many`); range queries drop those ending before `_pfold_step`
+        # pulses (`pulse_many`) per (from, to) phase pair; range queries drop those ending before `_pfold_step`
+        self._pulses: dict[tuple[int, int], _Pulses] = {}
         self._pfold_step = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
@@ -226,8 +227,10 @@ class LoadLedger:
             raise ValueError("pulse_many: every end_s must be >= its start_s")
         if g.min() < 0 or g.max() >= self.n_groups:
             raise ValueError(f"pulse_many: group must be in [0, {self.n_groups})")
-        cell = (g * N_PHASES).astype(np.int32)
-        self._pulses.append((s, e, cell + int(to_phase), cell + int(from_phase), n))
+        pair = (int(from_phase), int(to_phase))
+        if pair[0] == pair[1]:
+            return  # nothing moves
+        self._pulses.setdefault(pair, _Pulses()).append((s, e, g, n))
 
     def _merge_tail(self) -> None:
         """Merge the chunks recorded since the last merge (and not yet handed to range queries) into one.
@@ -263,12 +266,12 @@ class LoadLedger:
     @property
     def n_changes(self) -> int:
         """Number of event-driven records (changes and pulses): grows with every record."""
-        return len(self._t) + self._n_chunked + self._pulses.size
+        return len(self._t) + self._n_chunked + self.n_pulses
 
     @property
     def n_pulses(self) -> int:
         """Number of pulses recorded (:meth:`pulse_many`)."""
-        return self._pulses.size
+        return sum(p.size for p in self._pulses.values())
 
     def predict(self, step0: int, step1: int) -> np.ndarray:
         """Occupancy ``(step1-step0, n_groups, N_PHASES)`` assuming no further event-driven changes.
@@ -332,11 +335,11 @@ class LoadLedger:
             if self._profiles is None
             else self._profiles[step0:step1].copy()
         )
-        if n <= 0 or not (self._t or self._chunks or self._pulses.size):
+        if n <= 0 or not (self._t or self._chunks or self._pulses):
             return out
         m = self.n_groups * N_PHASES
-        if self._pulses.size:
-            out += self._pulse_range(step0, step1)
+        if self._pulses:
+            self._pulse_range(step0, step1, out)
         if not (self._t or self._chunks):
             return out
         if step0 >= self._fold_step:
@@ -369,35 +372,33 @@ class LoadLedger:
             self._fold_step = step0
         return out + start + level.reshape(n, self.n_groups, N_PHASES)
 
-    def _pulse_range(self, step0: int, step1: int) -> np.ndarray:
-        """The pulses' part of :meth:`occupancy_range`; pulses ending before ``step0`` add nothing there or
-        later, and a query moving forward drops them (they are read again only by a query going back)."""
-        n, dt, m = step1 - step0, self.clock.step_s, self.n_groups * N_PHASES
+    def _pulse_range(self, step0: int, step1: int, out: np.ndarray) -> None:
+        """Add the pulses' part of :meth:`occupancy_range` to ``out``. Pulses ending before ``step0`` add
+        nothing there or later: a query moving forward drops them (only a query going back reads them again)."""
+        n, dt, ng = step1 - step0, self.clock.step_s, self.n_groups
         forward = step0 >= self._pfold_step
-        s, e, cto, cfr, gp = self._pulses.unfolded() if forward else self._pulses.all()
-        (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
-        # full terms: before step0 into the starting level (row 0 of `full`), inside as changes of the level
-        fb = np.clip(fr - step0, 0, None)
-        ok = fb < n
-        fb, fi, fv = fb[ok], fi[ok], fv[ok]
-        full = np.bincount(
-            np.concatenate([fb * m + cto[fi], fb * m + cfr[fi]]),
-            weights=np.concatenate([fv, -fv]),
-            minlength=n * m,
-        ).reshape(n, m)
-        ok = (pr >= step0) & (pr < step1)
-        pb, pi, pv = pr[ok] - step0, pi[ok], pv[ok]
-        part = np.bincount(
-            np.concatenate([pb * m + cto[pi], pb * m + cfr[pi]]),
-            weights=np.concatenate([pv, -pv]),
-            minlength=n * m,
-        ).reshape(n, m)
-        if forward and step0 > self._pfold_step:
-            keep = np.floor(e / dt) >= step0
-            if not keep.all():
-                self._pulses.pending = [tuple(c[keep] for c in (s, e, cto, cfr, gp))]
+        for (frm, to), store in self._pulses.items():
+            s, e, g, gp = store.unfolded() if forward else store.all()
+            (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
+            # full terms before step0 start the level (row 0), those inside change it
+            fb = np.clip(fr - step0, 0, None)
+            ok = fb < n
+            x = np.bincount(fb[ok] * ng + g[fi[ok]], weights=fv[ok], minlength=n * ng).astype(
+                float, copy=False
+            )
+            x = np.cumsum(x.reshape(n, ng), axis=0)
+            ok = (pr >= step0) & (pr < step1)
+            x += np.bincount((pr[ok] - step0) * ng + g[pi[ok]], weights=pv[ok], minlength=n * ng).reshape(
+                n, ng
+            )
+            out[:, :, to] += x
+            out[:, :, frm] -= x
+            if forward and step0 > self._pfold_step:
+                keep = np.floor(e / dt) >= step0
+                if not keep.all():
+                    store.pending = [(s[keep], e[keep], g[keep], gp[keep])]
+        if forward:
             self._pfold_step = step0
-        return (np.cumsum(full, axis=0) + part).reshape(n, self.n_groups, N_PHASES)
 
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
@@ -420,12 +421,10 @@ class LoadLedger:
         size = max(1, int(block_steps))
         n_blocks = -(-n // size)
         shape = (self.n_groups, N_PHASES)
-        n_cells = self.n_groups * N_PHASES
+        n_cells, ng = self.n_groups * N_PHASES, self.n_groups
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
         # terms of the running sum (``d`` from step ``row`` on) and of single steps, as (row, cell, value),
         # each grouped by block keeping the recorded order, so that every cell adds its changes in that order
-        full_terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        part_terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if self._t or self._chunks:
             t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
             g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
@@ -437,37 +436,41 @@ class LoadLedger:
             del g, p
             row = k_in + 1  # ``d`` from step k+1 on (past the horizon: dropped)
             ok = np.flatnonzero(row < n)
-            full_terms.append((row[ok], cell[ok], d[ok]))
+            full_terms = (row[ok], cell[ok], d[ok])
             ok = np.flatnonzero(k < n)  # the partial step of changes inside the horizon
-            part_terms.append((k_in[ok], cell[ok], (d * (((k + 1) * dt - t) / dt))[ok]))
+            part_terms = (k_in[ok], cell[ok], (d * (((k + 1) * dt - t) / dt))[ok])
             del t, d, k, k_in, row, ok, cell
         else:
-            full_terms.append(empty)
-            part_terms.append(empty)
-        if self._pulses.size:
-            s, e, cto, cfr, gp = self._pulses.all()
-            (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
-            del s, e, gp
-            for rows, idx, val, terms in ((fr, fi, fv, full_terms), (pr, pi, pv, part_terms)):
-                ok = np.flatnonzero((rows >= 0) & (rows < n))
-                rows, idx, val = rows[ok], idx[ok], val[ok]
-                terms.append(
-                    (
-                        np.concatenate([rows, rows]),
-                        np.concatenate([cto[idx], cfr[idx]]),
-                        np.concatenate([val, -val]),
-                    )
-                )
-            del pr, pi, pv, fr, fi, fv, cto, cfr
-        rf, cf, df = (np.concatenate(x) for x in zip(*full_terms, strict=True))
-        rp, cp, dp = (np.concatenate(x) for x in zip(*part_terms, strict=True))
-        del full_terms, part_terms
-        of, bf = _by_block(rf, size, n_blocks)
-        rf, cf, df = rf[of], cf[of], df[of]
-        op, bp = _by_block(rp, size, n_blocks)
-        rp, cp, dp = rp[op], cp[op], dp[op]
-        del of, op
-        any_terms = bool(rf.size or rp.size)
+            full_terms = part_terms = empty
+        rf, cf, df = full_terms
+        rp, cp, dp = part_terms
+        if n_blocks > 1:
+            of, bf = _by_block(rf, size, n_blocks)
+            rf, cf, df = rf[of], cf[of], df[of]
+            op, bp = _by_block(rp, size, n_blocks)
+            rp, cp, dp = rp[op], cp[op], dp[op]
+            del of, op
+        else:
+            bf, bp = np.array([0, rf.size]), np.array([0, rp.size])
+        # pulses per pair of phases: terms per (step, group), the same grouping by block
+        pulses = []
+        for (frm, to), store in self._pulses.items():
+            s, e, g, gp = store.all()
+            terms = []
+            for rows, idx, val in pulse_terms(s, e, gp, dt):
+                if rows.size and (rows.min() < 0 or rows.max() >= n):  # (rarely: past the horizon)
+                    ok = np.flatnonzero((rows >= 0) & (rows < n))
+                    rows, idx, val = rows[ok], idx[ok], val[ok]
+                gi = g[idx] if ng > 1 else np.zeros(rows.size, dtype=np.int64)
+                if n_blocks > 1:
+                    order, bounds = _by_block(rows, size, n_blocks)
+                    rows, gi, val = rows[order], gi[order], val[order]
+                else:
+                    bounds = np.array([0, rows.size])
+                terms.append((rows, gi, val, bounds))
+            pulses.append((frm, to, terms))
+            del s, e, g, gp
+        any_terms = bool(rf.size or rp.size or pulses)
         carry = np.zeros(shape)  # the running sum up to the step before the block
         for i, s0 in enumerate(range(0, n, size)):
             s1 = min(s0 + size, n)
@@ -475,20 +478,27 @@ class LoadLedger:
             # sums per (step, group, phase) cell by bincount: the same additions in the same (recorded) order
             # as np.add.at, so the same result, at a fraction of the cost
             a, b = bf[i], bf[i + 1]
+            a2, b2 = bp[i], bp[i + 1]
             full = (  # (float even for a block without changes: bincount of nothing is an int array)
                 np.bincount((rf[a:b] - s0) * n_cells + cf[a:b], weights=df[a:b], minlength=m * n_cells)
                 .astype(float, copy=False)
                 .reshape(m, *shape)
             )
-            full[0] += carry
-            cum = np.cumsum(full, axis=0)
-            carry = cum[-1].copy()
-            a, b = bp[i], bp[i + 1]
             part = (
-                np.bincount((rp[a:b] - s0) * n_cells + cp[a:b], weights=dp[a:b], minlength=m * n_cells)
+                np.bincount((rp[a2:b2] - s0) * n_cells + cp[a2:b2], weights=dp[a2:b2], minlength=m * n_cells)
                 .astype(float, copy=False)
                 .reshape(m, *shape)
             )
+            for frm, to, terms in pulses:  # part terms, then full ones (`pulse_terms`)
+                for (rows, gi, val, bounds), arr in zip(terms, (part, full), strict=True):
+                    a, b = bounds[i], bounds[i + 1]
+                    if b > a:
+                        x = np.bincount((rows[a:b] - s0) * ng + gi[a:b], weights=val[a:b], minlength=m * ng)
+                        arr[:, :, to] += x.reshape(m, ng)
+                        arr[:, :, frm] -= x.reshape(m, ng)
+            full[0] += carry
+            cum = np.cumsum(full, axis=0)
+            carry = cum[-1].copy()
             out = np.zeros((m, *shape)) if self._profiles is None else self._profiles[s0:s1].copy()
             if any_terms:
                 out += cum + part

@@ -12,6 +12,7 @@ from tests.engine.workloads.training.helpers import POOL, FakeLedger, fail_confi
 from gigawatt.engine.clock import Clock
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads.training import PoolSpec, TrainingEngine, TrainingJobSpec
+from gigawatt.engine.workloads.training import progress as progress_mod
 from gigawatt.physics.phases import Phase
 
 
@@ -169,10 +170,12 @@ class _RowsOnly:
 
 
 @pytest.mark.parametrize("step_s", [15.0, 300.0])
-def test_checkpoint_pulses_give_the_occupancy_of_explicit_changes(step_s):
+def test_checkpoint_pulses_give_the_occupancy_of_explicit_changes(step_s, monkeypatch):
     """Completed checkpoints recorded as pulses (ledger and phase log) give the occupancy of their explicit
     changes: checkpoints across step boundaries, rate changes and failures closing segments (some inside a
-    write, leaving it open), jobs over two rack groups, range queries during the run, the run's end."""
+    write, leaving it open), jobs over two rack groups, range queries during the run, the run's end; the
+    phase log's pulses merged every 5 segments."""
+    monkeypatch.setattr(progress_mod, "_PL_MERGE", 5)
     horizon = 6 * 3600.0
     clock = Clock(pd.Timestamp("2026-01-01"), step_s, int(horizon // step_s))
     jobs = [
@@ -226,6 +229,7 @@ def test_checkpoint_pulses_give_the_occupancy_of_explicit_changes(step_s):
     for a, b in zip(ranges_p, ranges_r, strict=True):
         assert_allclose(a, b, rtol=1e-12, atol=1e-9)
     # the phase log (per-workload columns) gives the ledger's training phases summed over groups
+    assert any(isinstance(c[2], np.ndarray) for c in eng_p._plchunks)  # some merged
     ph = eng_p.phase_occupancy(step_s, clock.n_steps)
     for p in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
         assert_allclose(ph[p], occ[:, :, p].sum(axis=1), rtol=1e-12, atol=1e-9)

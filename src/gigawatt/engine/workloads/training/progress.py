@@ -19,6 +19,10 @@ from gigawatt.physics.phases import Phase
 
 __all__ = ["Progress"]
 
+#: Checkpoint pulses of the phase log merged into one chunk at a time (an engineering choice, as the ledger's
+#: ``_MERGE_CHUNKS``: one pulse then costs its 24 bytes, not a share of the arrays of its segment).
+_PL_MERGE = 256
+
 
 class Progress(EngineState):
     """Progress rates and compute/checkpoint segments of the engine's jobs."""
@@ -172,7 +176,18 @@ class Progress(EngineState):
         comp, stall = int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL)
         s = starts[:m]
         if m:
-            self._plchunks.append((s, ends, float(n)))
+            ch = self._plchunks
+            ch.append((s, ends, float(n)))
+            if len(ch) >= _PL_MERGE and isinstance(ch[-_PL_MERGE][2], float):  # the last ones, unmerged
+                tail = ch[-_PL_MERGE:]
+                sizes = [c[0].size for c in tail]
+                ch[-_PL_MERGE:] = [
+                    (
+                        np.concatenate([c[0] for c in tail]),
+                        np.concatenate([c[1] for c in tail]),
+                        np.repeat(np.array([c[2] for c in tail]), sizes),
+                    )
+                ]
         t_open = float(starts[m]) if starts.size > m else None
         if t_open is not None:
             self._plt += [t_open, t_open]

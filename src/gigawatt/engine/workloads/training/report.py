@@ -227,7 +227,7 @@ class Reporting(EngineState):
             x = pulse_step_average(
                 np.concatenate([c[0] for c in ch]),
                 np.concatenate([c[1] for c in ch]),
-                np.repeat(np.array([c[2] for c in ch]), [c[0].size for c in ch]),
+                np.concatenate([np.broadcast_to(c[2], c[0].shape) for c in ch]),
                 step_s,
                 n_steps,
             )

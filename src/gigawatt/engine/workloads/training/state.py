@@ -291,7 +291,9 @@ class EngineState:
     _plt: list[float]
     _plp: list[int]
     _pld: list[float]
-    _plchunks: list[tuple[np.ndarray, np.ndarray, float]]  # checkpoint pulses: starts, ends, GPUs
+    _plchunks: list[
+        tuple[np.ndarray, np.ndarray, float | np.ndarray]
+    ]  # checkpoint pulses: starts, ends, GPUs
     _ev_ck: list[tuple[np.ndarray, int]]
 
     if TYPE_CHECKING:  # what the parts call in each other (defined in the module named on each line)
