@@ -272,6 +272,26 @@ def test_pulse_step_average_matches_the_changes() -> None:
     assert_allclose(pulse_step_average(s, e, gpus, 15.0, n_steps), want, rtol=1e-12, atol=1e-12)
 
 
+def test_pulses_outside_the_horizon_count_only_inside() -> None:
+    """A pulse from before the start holds from step 0; one past the end counts up to the end."""
+    led = LoadLedger(_clock(6, 100.0), 1)
+    led.pulse_many(
+        [-250.0, 480.0], [420.0, 900.0], [0, 0], [2.0, 3.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL
+    )
+    want = np.array([2.0, 2.0, 2.0, 2.0, 0.4 + 3.0 * 0.2, 3.0])
+    for occ in (led.occupancy(), np.concatenate([o for _, _, o in led.occupancy_blocks(4)])):
+        assert_allclose(occ[:, 0, Phase.TRAIN_STALL], want, rtol=1e-12)
+        assert_allclose(occ[:, 0, Phase.TRAIN_COMPUTE], -want, rtol=1e-12)
+    assert_allclose(led.occupancy_range(1, 6)[:, 0, Phase.TRAIN_STALL], want[1:], rtol=1e-12)
+    assert_allclose(
+        pulse_step_average(
+            np.array([-250.0, 480.0]), np.array([420.0, 900.0]), np.array([2.0, 3.0]), 100.0, 6
+        ),
+        want,
+        rtol=1e-12,
+    )
+
+
 def test_pulse_many_rejects_bad_input() -> None:
     led = LoadLedger(_clock(), 2)
     with pytest.raises(ValueError, match="same length"):

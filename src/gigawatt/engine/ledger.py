@@ -71,7 +71,8 @@ def pulse_step_average(
         ok = (pr >= 0) & (pr < n_steps)
         pr, pv = pr[ok], pv[ok]
     out = np.bincount(pr, weights=pv, minlength=n_steps).astype(float, copy=False)
-    ok = (fr >= 0) & (fr < n_steps)
+    fr = np.maximum(fr, 0)  # a level from before the horizon holds from its start
+    ok = fr < n_steps
     if ok.any():
         out += np.cumsum(np.bincount(fr[ok], weights=fv[ok], minlength=n_steps))
     return out
@@ -457,8 +458,9 @@ class LoadLedger:
         for (frm, to), store in self._pulses.items():
             s, e, g, gp = store.all()
             terms = []
-            for rows, idx, val in pulse_terms(s, e, gp, dt):
-                if rows.size and (rows.min() < 0 or rows.max() >= n):  # (rarely: past the horizon)
+            (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
+            for rows, idx, val in ((pr, pi, pv), (np.maximum(fr, 0), fi, fv)):  # (full: held from step 0)
+                if rows.size and (rows.min() < 0 or rows.max() >= n):  # (rarely: outside the horizon)
                     ok = np.flatnonzero((rows >= 0) & (rows < n))
                     rows, idx, val = rows[ok], idx[ok], val[ok]
                 gi = g[idx] if ng > 1 else np.zeros(rows.size, dtype=np.int64)
