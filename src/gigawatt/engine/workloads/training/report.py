@@ -210,7 +210,9 @@ class Reporting(EngineState):
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
         t = np.asarray(self._plt, dtype=float)
-        p = np.asarray(self._plp, dtype=np.int64)
+        p = np.fromiter(
+            self._plp, dtype=np.int64, count=len(self._plp)
+        )  # (Phase members: faster than asarray)
         d = np.asarray(self._pld, dtype=float)
         phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
         # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
