@@ -302,3 +302,7 @@ def test_pulse_many_rejects_bad_input() -> None:
         led.pulse_many([1.0], [3.0], [2], [1.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
     led.pulse_many([], [], [], [], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
     assert led.n_changes == 0
+    led.pulse_many(150.0, 250.0, 1, 4.0, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)  # scalars: one pulse
+    led.pulse_many([350.0], [350.0], [1], [4.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)  # of zero length
+    assert led.n_changes == led.n_pulses == 2
+    assert_allclose(led.occupancy()[:4, 1, Phase.TRAIN_STALL], [0.0, 2.0, 2.0, 0.0], rtol=1e-12)

@@ -231,7 +231,7 @@ class LoadLedger:
         pair = (int(from_phase), int(to_phase))
         if pair[0] == pair[1]:
             return  # nothing moves
-        self._pulses.setdefault(pair, _Pulses()).append((s, e, g, n))
+        self._pulses.setdefault(pair, _Pulses()).append((s.ravel(), e.ravel(), g.ravel(), n.ravel()))
 
     def _merge_tail(self) -> None:
         """Merge the chunks recorded since the last merge (and not yet handed to range queries) into one.
