@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,11 @@ def _step_average(
     out = level + part.reshape(n_steps, m)
     return out[:, 0] if series is None else out
 
+
+#: Records (events, counter changes) kept as Python tuples before they are moved into column arrays (an
+#: engineering choice: small enough that the tuples of a chunk weigh a few MB, large enough that the per-chunk
+#: overhead is negligible; the tables do not depend on it).
+RECORD_CHUNK = 1 << 16
 
 #: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
 _JOB_TABLE_COLUMNS = (
@@ -88,8 +93,12 @@ class Reporting(EngineState):
 
     def _init_records(self) -> None:
         self._ev = []
+        self._ev_chunks: list[tuple[np.ndarray, ...]] = []
+        self._ev_kinds: dict[str, int] = {}
+        self._ev_causes: dict[str, int] = {}
         self._listeners = []
         self._count_log = []
+        self._count_chunks: list[tuple[np.ndarray, np.ndarray]] = []
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
@@ -122,6 +131,35 @@ class Reporting(EngineState):
                 group,
             )
         )
+        if len(self._ev) >= RECORD_CHUNK:
+            self._compact_events()
+
+    def _compact_events(self) -> None:
+        """Move the recorded events (a list of tuples) into one chunk of column arrays (8 columns: time, job,
+        pool, kind code, cause code, lost GPU-hours, duration, group), about 50 bytes per event instead of
+        about 150."""
+        ev = self._ev
+        if not ev:
+            return
+        n = len(ev)
+        kinds, causes = self._ev_kinds, self._ev_causes
+
+        def col(k: int, dtype: type) -> np.ndarray:
+            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
+
+        self._ev_chunks.append(
+            (
+                col(0, float),
+                col(1, np.int64),
+                col(2, np.int32),
+                np.fromiter((kinds.setdefault(r[3], len(kinds)) for r in ev), dtype=np.int32, count=n),
+                np.fromiter((causes.setdefault(r[4], len(causes)) for r in ev), dtype=np.int32, count=n),
+                col(5, float),
+                col(6, float),
+                col(7, np.int32),
+            )
+        )
+        self._ev = []
 
     def counts(self) -> dict[str, int]:
         """Job counters now: submitted, queued, running, finished, failed."""
@@ -183,6 +221,19 @@ class Reporting(EngineState):
                 self._alloc_gpus,
             )
         )
+        if len(self._count_log) >= RECORD_CHUNK:
+            self._compact_counts()
+
+    def _compact_counts(self) -> None:
+        """Move the counter log (a list of tuples) into one chunk: times (n,) and the six counters (n, 6)."""
+        log = self._count_log
+        if not log:
+            return
+        n = len(log)
+        t = np.fromiter(map(itemgetter(0), log), dtype=float, count=n)
+        counts = np.array([r[1:] for r in log], dtype=np.int64)
+        self._count_chunks.append((t, counts))
+        self._count_log = []
 
     def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
@@ -195,12 +246,20 @@ class Reporting(EngineState):
         """
         keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
         t = np.asarray(times_s, dtype=float)
-        if not self._count_log:
+        self._compact_counts()
+        chunks = self._count_chunks
+        if not chunks:
             return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
-        log = np.asarray(self._count_log, dtype=float)
-        idx = np.searchsorted(log[:, 0], t, side="right") - 1
-        vals = np.vstack([np.zeros((1, log.shape[1])), log])[idx + 1]
-        return {k: vals[:, i + 1].astype(np.int64) for i, k in enumerate(keys)}
+        log_t = chunks[0][0] if len(chunks) == 1 else np.concatenate([c[0] for c in chunks])
+        log_n = chunks[0][1] if len(chunks) == 1 else np.concatenate([c[1] for c in chunks])
+        # row 0: before the first record (all zero); record i is row i + 1
+        idx = np.searchsorted(log_t, t, side="right")
+        del log_t
+        out = {}
+        for i, k in enumerate(keys):
+            col = np.concatenate([np.zeros(1, dtype=np.int64), log_n[:, i]])
+            out[k] = col[idx]
+        return out
 
     def phase_occupancy(self, step_s: float, n_steps: int) -> dict[int, np.ndarray]:
         """Step-averaged GPUs of this engine's jobs per ledger phase (exact time weighting).
@@ -250,59 +309,79 @@ class Reporting(EngineState):
         jobs = self.jobs
         if not jobs:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
             return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
+        n = len(jobs)
         specs = [j.spec for j in jobs]
-        n_gpus = [s.n_gpus for s in specs]
-        gh = [n / 3600.0 for n in n_gpus]
-        wall = [j.compute_wall_s + j.ckpt_wall_s + j.stall_wall_s for j in jobs]
-        useful = [j.progress_s for j in jobs]
-        names = JobState.NAMES
-        n_int = {c: [j.n_int[c] for j in jobs] for c in GROUP_COLUMNS}
+
+        def job_col(attr: str, dtype: type = float) -> np.ndarray:
+            return np.fromiter(map(attrgetter(attr), jobs), dtype=dtype, count=n)
+
+        def spec_col(attr: str, dtype: type = float) -> np.ndarray:
+            return np.fromiter(map(attrgetter(attr), specs), dtype=dtype, count=n)
+
+        # numeric columns as arrays (the same elementwise float operations, in the same order, as one job at a
+        # time); strings and the optional deadline flag as lists
+        n_gpus = spec_col("n_gpus", np.int64)
+        gh = n_gpus / 3600.0
+        compute = job_col("compute_wall_s")
+        ckpt = job_col("ckpt_wall_s")
+        stall = job_col("stall_wall_s")
+        wall = compute + ckpt + stall
+        useful = job_col("progress_s")
+        work_done = job_col("work_done_s")
+        paused = job_col("paused_work_s")
+        comm = job_col("comm_work_s")
+        work = spec_col("work_s")
+        state = job_col("state", np.int64)
+        end_s = job_col("end_s")
+        n_int = {c: np.fromiter((j.n_int[c] for j in jobs), dtype=np.int64, count=n) for c in GROUP_COLUMNS}
+        n_int_total = np.zeros(n, dtype=np.int64)
+        for c in GROUP_COLUMNS:  # without planned maintenance
+            if c != "planned":
+                n_int_total += n_int[c]
+        deadline = [s.deadline_s for s in specs]
+        span_halls = job_col("span_halls", np.int64)
+        span_sites = job_col("span_sites", np.int64)
+        spanned = np.where(span_sites > 1, "sites", np.where(span_halls > 1, "halls", "")).astype(object)
         cols = {
             "job": [s.name for s in specs],
             "pool": [s.pool for s in specs],
-            "state": [names[j.state] for j in jobs],
+            "state": np.array(JobState.NAMES, dtype=object)[state],
             "n_gpus": n_gpus,
-            "n_nodes": [j.n_nodes for j in jobs],
-            "priority": [s.priority for s in specs],
-            "submit_s": [s.submit_s for s in specs],
-            "start_s": [j.start_s for j in jobs],
-            "end_s": [j.end_s for j in jobs],
-            "queue_wait_s": [j.queue_wait_s for j in jobs],
-            "work_s": [s.work_s for s in specs],
-            "progress_frac": [u / s.work_s for u, s in zip(useful, specs, strict=True)],
-            "checkpoint_interval_s": [j.interval_s for j in jobs],
-            "n_checkpoints": [j.n_checkpoints for j in jobs],
-            "gpu_hours": [w * g for w, g in zip(wall, gh, strict=True)],
-            "useful_gpu_hours": [u * g for u, g in zip(useful, gh, strict=True)],
-            "lost_work_gpu_hours": [j.lost_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "checkpoint_gpu_hours": [j.ckpt_wall_s * g for j, g in zip(jobs, gh, strict=True)],
-            "restart_gpu_hours": [j.stall_wall_s * g for j, g in zip(jobs, gh, strict=True)],
-            "throttled_gpu_hours": [
-                (j.compute_wall_s - j.work_done_s - j.paused_work_s - j.comm_work_s) * g
-                for j, g in zip(jobs, gh, strict=True)
-            ],
-            "paused_gpu_hours": [j.paused_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "comm_gpu_hours": [j.comm_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "goodput_frac": [u / w if w > 0 else math.nan for u, w in zip(useful, wall, strict=True)],
-            # in GROUP_COLUMNS order, without planned maintenance (same sum order as one job at a time)
-            "n_interruptions": [sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned") for j in jobs],
+            "n_nodes": job_col("n_nodes", np.int64),
+            "priority": spec_col("priority", np.int64),
+            "submit_s": spec_col("submit_s"),
+            "start_s": job_col("start_s"),
+            "end_s": end_s,
+            "queue_wait_s": job_col("queue_wait_s"),
+            "work_s": work,
+            "progress_frac": useful / work,
+            "checkpoint_interval_s": job_col("interval_s"),
+            "n_checkpoints": job_col("n_checkpoints", np.int64),
+            "gpu_hours": wall * gh,
+            "useful_gpu_hours": useful * gh,
+            "lost_work_gpu_hours": job_col("lost_work_s") * gh,
+            "checkpoint_gpu_hours": ckpt * gh,
+            "restart_gpu_hours": stall * gh,
+            "throttled_gpu_hours": (compute - work_done - paused - comm) * gh,
+            "paused_gpu_hours": paused * gh,
+            "comm_gpu_hours": comm * gh,
+            "goodput_frac": np.divide(useful, wall, out=np.full(n, math.nan), where=wall > 0),
+            "n_interruptions": n_int_total,
             **{f"n_interruptions_{c}": n_int[c] for c in GROUP_COLUMNS},
-            "n_preemptions": [j.n_preemptions for j in jobs],
-            "deadline_s": [math.nan if s.deadline_s is None else s.deadline_s for s in specs],
+            "n_preemptions": job_col("n_preemptions", np.int64),
+            "deadline_s": np.array([math.nan if d is None else d for d in deadline], dtype=float),
             "deadline_met": [
-                (j.state == JobState.DONE and j.end_s <= s.deadline_s) if s.deadline_s is not None else None
-                for j, s in zip(jobs, specs, strict=True)
+                (st == JobState.DONE and e <= d) if d is not None else None
+                for st, e, d in zip(state.tolist(), end_s.tolist(), deadline, strict=True)
             ],
             # across halls/sites (spanning.py): the most halls and sites the job's GPUs were in, what it
             # spanned ("" / "halls" / "sites"), and its compute utilisation under the communication factor
             # (work done / (work done + work lost to communication); 1 when it never paid any)
-            "span_halls": [j.span_halls for j in jobs],
-            "span_sites": [j.span_sites for j in jobs],
-            "spanned": ["sites" if j.span_sites > 1 else "halls" if j.span_halls > 1 else "" for j in jobs],
+            "span_halls": span_halls,
+            "span_sites": span_sites,
+            "spanned": spanned,
             "spanned_halls": [j.span_where for j in jobs],  # hall indices; named in workload_output
-            "comm_factor": [
-                j.work_done_s / (j.work_done_s + j.comm_work_s) if j.comm_work_s > 0 else 1.0 for j in jobs
-            ],
+            "comm_factor": np.divide(work_done, work_done + comm, out=np.ones(n), where=comm > 0),
         }
         return pd.DataFrame(cols)
 
@@ -321,26 +400,22 @@ class Reporting(EngineState):
             "duration_s",
             "group_idx",
         ]
-        ev, ck = self._ev, self._ev_ck
-        if not ev and not ck:
+        self._compact_events()
+        chunks, ck = self._ev_chunks, self._ev_ck
+        if not chunks and not ck:
             return pd.DataFrame([], columns=cols)
-        # column arrays of the recorded events, then the checkpoints (one chunk of completion times per
-        # segment); strings as codes into short lists, turned into string columns once, after the sort
-        kinds: dict[str, int] = {}
-        causes: dict[str, int] = {}
-        n = len(ev)
-
-        def col(k: int, dtype: type) -> np.ndarray:
-            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
-
-        parts_t = [col(0, float)]
-        parts_j = [col(1, np.int64)]
-        parts_p = [col(2, np.int64)]
-        parts_k = [np.array([kinds.setdefault(r[3], len(kinds)) for r in ev], dtype=np.int64)]
-        parts_c = [np.array([causes.setdefault(r[4], len(causes)) for r in ev], dtype=np.int64)]
-        parts_l = [col(5, float)]
-        parts_d = [col(6, float)]
-        parts_g = [col(7, np.int64)]
+        # column arrays of the recorded events (in chunks, see _compact_events), then the checkpoints (one chunk
+        # of completion times per segment); strings as codes into short lists, turned into string columns
+        # once, after the sort
+        kinds, causes = self._ev_kinds, self._ev_causes
+        parts_t = [c[0] for c in chunks]
+        parts_j = [c[1] for c in chunks]
+        parts_p = [c[2] for c in chunks]
+        parts_k = [c[3] for c in chunks]
+        parts_c = [c[4] for c in chunks]
+        parts_l = [c[5] for c in chunks]
+        parts_d = [c[6] for c in chunks]
+        parts_g = [c[7] for c in chunks]
         if ck:
             times = np.concatenate([c[0] for c in ck])
             idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
@@ -350,15 +425,16 @@ class Reporting(EngineState):
             parts_t.append(times)
             parts_j.append(idx)
             parts_p.append(pidx[idx])
-            parts_k.append(np.full(m, kinds.setdefault("checkpoint", len(kinds)), dtype=np.int64))
-            parts_c.append(np.full(m, causes.setdefault("", len(causes)), dtype=np.int64))
+            parts_k.append(np.full(m, kinds.setdefault("checkpoint", len(kinds)), dtype=np.int32))
+            parts_c.append(np.full(m, causes.setdefault("", len(causes)), dtype=np.int32))
             parts_l.append(np.zeros(m))
             parts_d.append(write[idx])
-            parts_g.append(np.full(m, -1, dtype=np.int64))
+            parts_g.append(np.full(m, -1, dtype=np.int32))
         t = np.concatenate(parts_t)
         order = np.argsort(t, kind="stable")  # time order; events at one time in the order recorded
+        del parts_t
         j_idx = np.concatenate(parts_j)[order]
-        p_idx = np.concatenate(parts_p)[order]
+        p_idx = np.concatenate(parts_p).astype(np.int64, copy=False)[order]
         # index -1 (no job) takes the trailing ""
         names = pd.array([*(j.spec.name for j in self.jobs), ""], dtype="str")
         pnames = pd.array([p.spec.name for p in self.pools], dtype="str")
@@ -373,7 +449,7 @@ class Reporting(EngineState):
                 "cause": pd.array(list(causes), dtype="str").take(np.concatenate(parts_c)[order]),
                 "lost_gpu_hours": np.concatenate(parts_l)[order],
                 "duration_s": np.concatenate(parts_d)[order],
-                "group_idx": np.concatenate(parts_g)[order],
+                "group_idx": np.concatenate(parts_g).astype(np.int64, copy=False)[order],
             }
         )
 
@@ -424,9 +500,12 @@ def workload_output(
             p.spec.hall_of(g): group_keys[g].rsplit("/", 1)[0] for p in eng.pools for g in p.spec.group_idx
         }
         jobs["spanned_halls"] = [";".join(hall_key[h] for h in where) for where in jobs["spanned_halls"]]
-    jobs["mfu_frac"] = [i["mfu_frac"] for i in job_info]
-    jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in job_info]
-    jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in specs]
+    n = len(job_info)
+    jobs["mfu_frac"] = np.fromiter((i["mfu_frac"] for i in job_info), dtype=float, count=n)
+    jobs["tflops_per_gpu"] = np.fromiter((i["tflops_per_gpu"] for i in job_info), dtype=float, count=n)
+    jobs["checkpoint_write_s"] = np.fromiter(
+        map(attrgetter("checkpoint_write_s"), specs), dtype=float, count=n
+    )
     for col in ("submit", "start", "end"):
         jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
     events = eng.events_table()
