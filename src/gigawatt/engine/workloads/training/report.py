@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -88,14 +89,22 @@ _JOB_TABLE_COLUMNS = (
 )
 
 
+class _Codes(dict[str, int]):
+    """Codes of strings in order of first use: looking up a new string gives it the next code."""
+
+    def __missing__(self, key: str) -> int:
+        code = self[key] = len(self)
+        return code
+
+
 class Reporting(EngineState):
     """What the engine records as it runs, and the tables and arrays built from it."""
 
     def _init_records(self) -> None:
         self._ev = []
         self._ev_chunks: list[tuple[np.ndarray, ...]] = []
-        self._ev_kinds: dict[str, int] = {}
-        self._ev_causes: dict[str, int] = {}
+        self._ev_kinds = _Codes()
+        self._ev_causes = _Codes()
         self._listeners = []
         self._count_log = []
         self._count_chunks: list[tuple[np.ndarray, np.ndarray]] = []
@@ -147,13 +156,16 @@ class Reporting(EngineState):
         def col(k: int, dtype: type) -> np.ndarray:
             return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
 
+        def codes(k: int, known: _Codes) -> np.ndarray:
+            return np.fromiter(map(known.__getitem__, map(itemgetter(k), ev)), dtype=np.int32, count=n)
+
         self._ev_chunks.append(
             (
                 col(0, float),
                 col(1, np.int64),
                 col(2, np.int32),
-                np.fromiter((kinds.setdefault(r[3], len(kinds)) for r in ev), dtype=np.int32, count=n),
-                np.fromiter((causes.setdefault(r[4], len(causes)) for r in ev), dtype=np.int32, count=n),
+                codes(3, kinds),
+                codes(4, causes),
                 col(5, float),
                 col(6, float),
                 col(7, np.int32),
@@ -230,9 +242,9 @@ class Reporting(EngineState):
         if not log:
             return
         n = len(log)
-        t = np.fromiter(map(itemgetter(0), log), dtype=float, count=n)
-        counts = np.array([r[1:] for r in log], dtype=np.int64)
-        self._count_chunks.append((t, counts))
+        flat = np.fromiter(chain.from_iterable(log), dtype=float, count=7 * n).reshape(n, 7)
+        # the counters are exact in float64 (integers far below 2**53)
+        self._count_chunks.append((flat[:, 0].copy(), flat[:, 1:].astype(np.int64)))
         self._count_log = []
 
     def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
@@ -425,8 +437,8 @@ class Reporting(EngineState):
             parts_t.append(times)
             parts_j.append(idx)
             parts_p.append(pidx[idx])
-            parts_k.append(np.full(m, kinds.setdefault("checkpoint", len(kinds)), dtype=np.int32))
-            parts_c.append(np.full(m, causes.setdefault("", len(causes)), dtype=np.int32))
+            parts_k.append(np.full(m, kinds["checkpoint"], dtype=np.int32))
+            parts_c.append(np.full(m, causes[""], dtype=np.int32))
             parts_l.append(np.zeros(m))
             parts_d.append(write[idx])
             parts_g.append(np.full(m, -1, dtype=np.int32))
