@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
-from itertools import chain
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -46,7 +46,7 @@ def _step_average(
     return out[:, 0] if series is None else out
 
 
-#: Records (events, counter changes) kept as Python tuples before they are moved into column arrays (an
+#: Events kept as Python tuples before they are moved into column arrays (an
 #: engineering choice: small enough that the tuples of a chunk weigh a few MB, large enough that the per-chunk
 #: overhead is negligible; the tables do not depend on it).
 RECORD_CHUNK = 1 << 16
@@ -106,8 +106,8 @@ class Reporting(EngineState):
         self._ev_kinds = _Codes()
         self._ev_causes = _Codes()
         self._listeners = []
-        self._count_log = []
-        self._count_chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._count_log = []  # (unused: the counters go to _count_buf)
+        self._count_buf = array("d")
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
@@ -222,7 +222,9 @@ class Reporting(EngineState):
         return self.pools[pool_idx].alloc_gpus
 
     def _log_counts(self) -> None:
-        self._count_log.append(
+        # one row of 7 float64 per change (time and six counters, exact in float64): 56 bytes, where a tuple
+        # with its numbers took about 200
+        self._count_buf.extend(
             (
                 self._now,
                 self.n_submitted,
@@ -233,19 +235,6 @@ class Reporting(EngineState):
                 self._alloc_gpus,
             )
         )
-        if len(self._count_log) >= RECORD_CHUNK:
-            self._compact_counts()
-
-    def _compact_counts(self) -> None:
-        """Move the counter log (a list of tuples) into one chunk: times (n,) and the six counters (n, 6)."""
-        log = self._count_log
-        if not log:
-            return
-        n = len(log)
-        flat = np.fromiter(chain.from_iterable(log), dtype=float, count=7 * n).reshape(n, 7)
-        # the counters are exact in float64 (integers far below 2**53)
-        self._count_chunks.append((flat[:, 0].copy(), flat[:, 1:].astype(np.int64)))
-        self._count_log = []
 
     def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
@@ -258,18 +247,15 @@ class Reporting(EngineState):
         """
         keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
         t = np.asarray(times_s, dtype=float)
-        self._compact_counts()
-        chunks = self._count_chunks
-        if not chunks:
+        if not self._count_buf:
             return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
-        log_t = chunks[0][0] if len(chunks) == 1 else np.concatenate([c[0] for c in chunks])
-        log_n = chunks[0][1] if len(chunks) == 1 else np.concatenate([c[1] for c in chunks])
+        log = np.array(self._count_buf, dtype=float).reshape(-1, 7)  # (a copy: the buffer may still grow)
+        log_t, log_n = log[:, 0], log[:, 1:]
         # row 0: before the first record (all zero); record i is row i + 1
         idx = np.searchsorted(log_t, t, side="right")
-        del log_t
         out = {}
         for i, k in enumerate(keys):
-            col = np.concatenate([np.zeros(1, dtype=np.int64), log_n[:, i]])
+            col = np.concatenate([np.zeros(1, dtype=np.int64), log_n[:, i].astype(np.int64)])
             out[k] = col[idx]
         return out
 
@@ -511,7 +497,9 @@ def workload_output(
         hall_key = {
             p.spec.hall_of(g): group_keys[g].rsplit("/", 1)[0] for p in eng.pools for g in p.spec.group_idx
         }
-        jobs["spanned_halls"] = [";".join(hall_key[h] for h in where) for where in jobs["spanned_halls"]]
+        jobs["spanned_halls"] = [
+            ";".join(hall_key[h] for h in where) if where else "" for where in jobs["spanned_halls"]
+        ]
     n = len(job_info)
     jobs["mfu_frac"] = np.fromiter((i["mfu_frac"] for i in job_info), dtype=float, count=n)
     jobs["tflops_per_gpu"] = np.fromiter((i["tflops_per_gpu"] for i in job_info), dtype=float, count=n)
