@@ -333,3 +333,15 @@ def test_frame_from_columns_keeps_the_arrays_and_copies_a_repeat() -> None:
     df.loc[df.index[1], "c_frac"] = 3.0
     np.testing.assert_allclose(df["r_mw"], [0.0, 2.0, 0.0, 0.0, 0.0])
     np.testing.assert_allclose(df["b_frac"], 1.0)
+
+
+def test_frame_from_columns_takes_string_columns_as_they_are() -> None:
+    """A pandas extension array (a ``"str"`` column of the events table) becomes a column of the same dtype and
+    values, next to numeric columns; the frame equals the one ``pd.DataFrame`` builds from the same columns."""
+    from gigawatt.result import frame_from_columns
+
+    names = pd.array(["a", "b", "", "a"], dtype="str")
+    cols = {"t_s": np.arange(4.0), "job": names, "idx": np.array([0, 1, -1, 0])}
+    df = frame_from_columns(cols, pd.RangeIndex(4))
+    assert df["job"].dtype == names.dtype and df["job"].tolist() == ["a", "b", "", "a"]
+    pd.testing.assert_frame_equal(df, pd.DataFrame(cols))

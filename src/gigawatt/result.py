@@ -35,6 +35,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,20 +188,28 @@ def build_timeseries(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -
     return frame_from_columns(timeseries_columns(clock, fleet, flows), clock.times)
 
 
-def frame_from_columns(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+def frame_from_columns(
+    columns: Mapping[str, np.ndarray | pd.api.extensions.ExtensionArray], index: pd.Index
+) -> pd.DataFrame:
     """A DataFrame holding the given 1-D arrays as its columns without copying them.
 
     ``pd.DataFrame(columns)`` stacks every column of a dtype into one 2-D block, a copy of the whole time
-    series (a year at 15-s steps: about 17 MB per column); here each column stays its own block. An array
+    series (a year at 15-s steps: about 17 MB per column); here each column stays its own block (a pandas
+    extension array, e.g. a ``"str"`` column, as it is). An array
     passed for two columns is copied for the second, so that no two columns share memory, and a read-only
     array is copied, so that every column can be written in place. Falls back to
     ``pd.DataFrame`` where pandas lacks ``pandas.api.internals.create_dataframe_from_blocks`` (before 2.3).
     """
     if _create_dataframe_from_blocks is None:  # pragma: no cover - pandas < 2.3
         return pd.DataFrame(columns, index=index)
-    blocks = []
+    blocks: list[tuple[Any, np.ndarray]] = []
     seen: set[tuple[int, tuple[int, ...]]] = set()
     for i, arr in enumerate(columns.values()):
+        if isinstance(arr, pd.api.extensions.ExtensionArray):  # e.g. a string column: its own block as is
+            if arr.ndim != 1 or len(arr) != len(index):
+                return pd.DataFrame(columns, index=index)
+            blocks.append((arr, np.array([i], dtype=np.intp)))
+            continue
         a = np.asarray(arr)
         if a.ndim != 1 or a.shape[0] != len(index) or a.dtype == object:
             return pd.DataFrame(columns, index=index)

@@ -6,6 +6,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from operator import attrgetter, itemgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS, TrainingJobSpec
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
 from gigawatt.physics.phases import Phase
+from gigawatt.result import frame_from_columns
 
 __all__ = ["Reporting", "workload_output"]
 
@@ -429,27 +431,33 @@ class Reporting(EngineState):
             parts_d.append(write[idx])
             parts_g.append(np.full(m, -1, dtype=np.int32))
         t = np.concatenate(parts_t)
-        order = np.argsort(t, kind="stable")  # time order; events at one time in the order recorded
         del parts_t
-        j_idx = np.concatenate(parts_j)[order]
-        p_idx = np.concatenate(parts_p).astype(np.int64, copy=False)[order]
+        order = np.argsort(t, kind="stable")  # time order; events at one time in the order recorded
+
+        def ordered(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            out: np.ndarray = np.concatenate(parts).astype(dtype, copy=False)[order]
+            parts.clear()  # (each column's parts are freed once it is built)
+            return out
+
+        j_idx = ordered(parts_j, np.int64)
+        p_idx = ordered(parts_p, np.int64)
         # index -1 (no job) takes the trailing ""
         names = pd.array([*(j.spec.name for j in self.jobs), ""], dtype="str")
         pnames = pd.array([p.spec.name for p in self.pools], dtype="str")
-        return pd.DataFrame(
-            {
-                "time_s": t[order],
-                "job_idx": j_idx,
-                "job": names.take(j_idx),
-                "pool_idx": p_idx,
-                "pool": pnames.take(p_idx),
-                "kind": pd.array(list(kinds), dtype="str").take(np.concatenate(parts_k)[order]),
-                "cause": pd.array(list(causes), dtype="str").take(np.concatenate(parts_c)[order]),
-                "lost_gpu_hours": np.concatenate(parts_l)[order],
-                "duration_s": np.concatenate(parts_d)[order],
-                "group_idx": np.concatenate(parts_g).astype(np.int64, copy=False)[order],
-            }
-        )
+        columns: dict[str, Any] = {
+            "time_s": t[order],
+            "job_idx": j_idx,
+            "job": names.take(j_idx),
+            "pool_idx": p_idx,
+            "pool": pnames.take(p_idx),
+            "kind": pd.array(list(kinds), dtype="str").take(ordered(parts_k, np.intp)),
+            "cause": pd.array(list(causes), dtype="str").take(ordered(parts_c, np.intp)),
+            "lost_gpu_hours": ordered(parts_l, float),
+            "duration_s": ordered(parts_d, float),
+            "group_idx": ordered(parts_g, np.int64),
+        }
+        # each column its own block (``pd.DataFrame(dict)`` would copy them into one block per dtype)
+        return frame_from_columns(columns, pd.RangeIndex(len(j_idx)))
 
 
 def workload_output(
