@@ -345,3 +345,19 @@ def test_frame_from_columns_takes_string_columns_as_they_are() -> None:
     df = frame_from_columns(cols, pd.RangeIndex(4))
     assert df["job"].dtype == names.dtype and df["job"].tolist() == ["a", "b", "", "a"]
     pd.testing.assert_frame_equal(df, pd.DataFrame(cols))
+
+
+def test_release_free_heap_is_bound_on_glibc() -> None:
+    """On glibc (Linux) the helper calls ``malloc_trim``; it changes no data (a frame is the same after it)."""
+    import platform
+
+    from gigawatt import result as result_mod
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert result_mod._MALLOC_TRIM is not None
+    df = pd.DataFrame({"a": np.arange(1000.0)})
+    big = [np.ones(1 << 18) for _ in range(8)]  # freed below: heap pages to hand back
+    del big
+    result_mod.release_free_heap()
+    assert df["a"].sum() == pytest.approx(999 * 1000 / 2, rel=1e-12)

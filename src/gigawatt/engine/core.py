@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 import time
@@ -23,7 +22,7 @@ from gigawatt.engine.controller import FacilityController
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads import HANDLERS, WorkloadHandler, WorkloadOutput
-from gigawatt.result import Result, frame_from_columns, timeseries_columns
+from gigawatt.result import Result, frame_from_columns, release_free_heap, timeseries_columns
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["simulate"]
@@ -133,32 +132,6 @@ def _simulate(
     return _assemble(sc, seed, clock, fleet, flows, outputs)
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None on other C libraries)."""
-    try:
-        fn = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):  # pragma: no cover - not glibc (macOS, musl, Windows)
-        return None
-    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-    return fn
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def release_free_heap() -> None:
-    """Hand the C heap's free pages back to the operating system (glibc ``malloc_trim(0)``; a no-op elsewhere).
-
-    glibc serves arrays up to its dynamic mmap threshold (which grows to 32 MB once such an array is freed)
-    from its heap, and keeps their pages when they are freed: after the run's state is freed, a job-heavy year
-    at 15-s steps otherwise holds about 0.7 GB of free heap pages, which later, larger allocations (the
-    result's tables, their writing) cannot reuse. Called where large state has just been freed; it changes no
-    number, only the resident memory.
-    """
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
 def _run(
     sc: Scenario,
     seed: int,
@@ -248,6 +221,7 @@ def _assemble(
                 tables[name].append(df)
     ts = frame_from_columns(cols, clock.times)
     del cols
+    release_free_heap()  # the flows not kept as columns
 
     def cat(name: str) -> pd.DataFrame | None:
         return pd.concat(tables[name], ignore_index=True) if tables[name] else None
