@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from tests.engine.workloads.training.helpers import POOL, fail_config, run
 
 from gigawatt.engine.workloads.training import TrainingJobSpec, report
@@ -63,3 +64,19 @@ def test_jobs_table_columns_keep_their_types():
     assert math.isnan(jt["goodput_frac"].iloc[3]) and math.isnan(jt["deadline_s"].iloc[1])
     assert jt["spanned"].tolist() == [""] * 4
     assert jt["comm_factor"].tolist() == [1.0] * 4
+
+
+def test_consumed_records_cannot_be_read_twice():
+    """The run's outputs free the records as they build the tables (``consume=True``): the table is the same as
+    without it, and a second read raises instead of returning a table without the events."""
+    jobs = [TrainingJobSpec(f"j{i}", "p", n_gpus=8, work_s=500.0, submit_s=10.0 * i) for i in range(5)]
+    eng, _, _, ev = run([POOL], jobs, until=5000.0)
+    times = np.arange(10) * 500.0
+    counts = eng.counter_samples(times)
+    pd.testing.assert_frame_equal(eng.events_table(consume=True), ev, check_exact=True)
+    for key, arr in eng.counter_samples(times, consume=True).items():
+        np.testing.assert_array_equal(arr, counts[key])
+    with pytest.raises(RuntimeError, match="event records were consumed"):
+        eng.events_table()
+    with pytest.raises(RuntimeError, match="counter records were consumed"):
+        eng.counter_samples(times)

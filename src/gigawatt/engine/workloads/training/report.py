@@ -110,6 +110,7 @@ class Reporting(EngineState):
         self._listeners = []
         self._count_log = []  # (unused: the counters go to _count_buf)
         self._count_buf = array("d")
+        self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event")
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
@@ -238,8 +239,11 @@ class Reporting(EngineState):
             )
         )
 
-    def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
+    def counter_samples(self, times_s: np.ndarray, *, consume: bool = False) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the counter log afterwards; a later
+        call raises ``RuntimeError``.
 
         Returns
         -------
@@ -249,9 +253,13 @@ class Reporting(EngineState):
         """
         keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
         t = np.asarray(times_s, dtype=float)
+        self._check_records("counter")
         if not self._count_buf:
             return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
         log = np.array(self._count_buf, dtype=float).reshape(-1, 7)  # (a copy: the buffer may still grow)
+        if consume:
+            self._count_buf = array("d")
+            self._consumed.add("counter")
         log_t, log_n = log[:, 0], log[:, 1:]
         # row 0: before the first record (all zero); record i is row i + 1
         idx = np.searchsorted(log_t, t, side="right")
@@ -385,9 +393,17 @@ class Reporting(EngineState):
         }
         return pd.DataFrame(cols)
 
-    def events_table(self) -> pd.DataFrame:
+    def _check_records(self, what: str) -> None:
+        if what in self._consumed:
+            raise RuntimeError(f"the engine's {what} records were consumed by its outputs (workload_output)")
+
+    def events_table(self, *, consume: bool = False) -> pd.DataFrame:
         """Events in time order: time_s, job_idx, job, pool_idx, pool, kind, cause, lost_gpu_hours,
-        duration_s, group_idx (-1 where not applicable)."""
+        duration_s, group_idx (-1 where not applicable).
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the event records as the table is
+        built; a later call raises ``RuntimeError``."""
+        self._check_records("event")
         cols = [
             "time_s",
             "job_idx",
@@ -416,6 +432,10 @@ class Reporting(EngineState):
         parts_l = [c[5] for c in chunks]
         parts_d = [c[6] for c in chunks]
         parts_g = [c[7] for c in chunks]
+        if consume:
+            self._ev_chunks, self._ev_ck = [], []
+            self._consumed.add("event")
+            del chunks
         if ck:
             times = np.concatenate([c[0] for c in ck])
             idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
@@ -495,7 +515,7 @@ def workload_output(
         f"{name}:allocated_gpus": compute + stall,
         f"{name}:allocation_frac": (compute + stall) / pool_gpus,
     }
-    counts = eng.counter_samples(clock.step_start_s)
+    counts = eng.counter_samples(clock.step_start_s, consume=True)
     for key in ("submitted", "queued", "running", "finished", "failed"):
         cols[f"{name}:{key}_jobs"] = counts[key].astype(float)
 
@@ -516,7 +536,7 @@ def workload_output(
     )
     for col in ("submit", "start", "end"):
         jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
-    events = eng.events_table()
+    events = eng.events_table(consume=True)
     events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
     events.insert(1, "workload", name)
     g_idx = events["group_idx"].to_numpy(dtype=np.int64)
