@@ -208,6 +208,26 @@ FINAL_FLOWS = (
 #: facility demand (numerical tolerance of the capping bisection, which returns 0 where it fits).
 BLACKOUT_TOL_FRAC = 1e-9
 
+#: Per-step state of the run's look-ahead that :meth:`FacilityController.finalize` no longer reads once the facility
+#: blocks are evaluated (dropped there with ``release=True``: a year at 15-s steps holds 17 MB per series).
+_LOOKAHEAD_STATE = (
+    "throughput_hall",
+    "thermal_throughput_hall",
+    "running_frac_hall",
+    "training_paused_default",
+    "training_paused",
+    "ambient",
+    "thermal_may_bind",
+    "_bind_steps",
+    "weather",
+    "dry_bulb_site_c",
+    "wet_bulb_site_c",
+    "_skips",
+    "_gpu_frac_hall",
+    "_fan_frac_hall",
+    "hall_present",
+)
+
 #: Flow keys that are not zeroed in a dark hall (capacities, temperatures, ratios handled separately).
 _KEEP_IN_DARK = ("cooling_capacity_kw",)
 
@@ -1042,7 +1062,7 @@ class FacilityController:
         paused = [{prio: float(q[h]) for prio, q in per_prio.items()} for h in range(clock.size)]
         board.publish_training(now, clock, paused, dflt)
 
-    def finalize(self, chunk_steps: int | None = None) -> dict[str, np.ndarray]:
+    def finalize(self, chunk_steps: int | None = None, *, release: bool = False) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy.
 
         The facility stages run over blocks of ``chunk_steps`` steps (default :data:`FINALIZE_CHUNK_STEPS`;
@@ -1057,6 +1077,11 @@ class FacilityController:
             :data:`FINAL_FLOWS` (those the plant produces) per step and hall, rack group or site, plus
             ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
             GPU-equivalents per rack group, and the supply stage's ``site_*`` flows (T, S).
+
+        With ``release=True`` the look-ahead's per-step state (:data:`_LOOKAHEAD_STATE`: decided factors,
+        weather, ambient limits, skipped stretches) is dropped once the facility blocks are evaluated, before
+        the supply stage's whole-horizon dispatch (call :meth:`release` after :meth:`energy_output` for the
+        rest); the controller then answers only :meth:`energy_output`.
         """
         clock, f = self.ctx.clock, self.ctx.fleet
         n, dark = clock.n_steps, self.dark_hall
@@ -1093,6 +1118,10 @@ class FacilityController:
             del occ
         if "site_facility_power_kw" not in flows:  # an empty horizon
             flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
+        throughput = self.throughput_hall * self.running_frac_hall
+        if release:  # the look-ahead's per-step state is not read from here on: freed before the dispatch
+            for name in _LOOKAHEAD_STATE:
+                self.__dict__.pop(name, None)
         site_power = flows["site_facility_power_kw"]
         supply_flows_, columns, kpis, events = self.supply.finalize(
             site_power, site_power if site_demand is None else site_demand, dark_site
@@ -1107,7 +1136,7 @@ class FacilityController:
         self._installed_columns(columns, kpis, active)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
-        flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
+        flows["throughput_frac"] = throughput
         flows["active_gpus"] = active
         flows["dark_hall"] = dark
         return flows

@@ -176,7 +176,7 @@ def _finish(
     """Whole-horizon flows of the run and every workload's output (the energy supply's last)."""
     for h in handlers:
         h.before_finalize()
-    flows = controller.finalize()
+    flows = controller.finalize(release=True)
     energy = controller.energy_output()
     controller.release()  # its per-step arrays are not needed by the workloads' outputs
     release_free_heap()
