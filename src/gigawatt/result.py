@@ -102,7 +102,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim`` (None on other C libraries)."""
     try:
         fn = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):  # pragma: no cover - not glibc (macOS, musl, Windows)
+    except (AttributeError, OSError, TypeError):  # pragma: no cover - not glibc (macOS, musl, Windows)
         return None
     fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
     return fn
