@@ -28,7 +28,15 @@ Targets (issue "campus scale", 2-core reference machine, ``simulate`` wall time)
   too: the training engine's state for 315,000 jobs and the jobs and events tables it builds. A third run,
   with main's faster training engine on both sides: 49.5 s CPU and 3.11 GB against 79.0 s and 4.91 GB
   (×0.63 CPU, ×0.63 peak RSS; the CPU ratio is partly the shared machine's noise), 300-s year 38.1 s and
-  2.18 GB (15-s / 300-s ×1.30 CPU).
+  2.18 GB (15-s / 300-s ×1.30 CPU). Then the run's records and outputs made compact (counter log as one
+  float64 buffer, events in column chunks, jobs table from numpy arrays, slotted job specs, the controller's
+  look-ahead state dropped before the supply dispatch, free heap pages handed back after large frees, the PUE
+  plot resampling only its columns; see ``docs/architecture.md``), against the code before it (main at
+  6d1c44c) back to back on the shared machine, two runs each: 15-s year 40.6 / 41.6 s CPU and 2.53 / 2.54 GB
+  peak against 45.4 / 55.5 s and 3.23 / 3.27 GB (×0.89 / ×0.75 CPU, ×0.78 peak RSS; writing 4.3-7.1 s
+  against 4.9-8.1 s); 300-s year 33.4 s and 1.72 GB against 36.5 s and 2.12 GB (×0.92 CPU, ×0.81 peak
+  RSS). The peak is now at the end of the training workload's outputs (jobs and events tables being built
+  while the engine's state and the final flows are alive); the run itself peaks at about 1.8 GB.
 
 Training engine per-event work (lazy submissions, Fenwick GPU-slot lookup, leaner EASY backfill; the same jobs and
 events tables to the last bit), measured side by side with the code before it on the shared 2-core machine

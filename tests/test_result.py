@@ -333,3 +333,31 @@ def test_frame_from_columns_keeps_the_arrays_and_copies_a_repeat() -> None:
     df.loc[df.index[1], "c_frac"] = 3.0
     np.testing.assert_allclose(df["r_mw"], [0.0, 2.0, 0.0, 0.0, 0.0])
     np.testing.assert_allclose(df["b_frac"], 1.0)
+
+
+def test_frame_from_columns_takes_string_columns_as_they_are() -> None:
+    """A pandas extension array (a ``"str"`` column of the events table) becomes a column of the same dtype and
+    values, next to numeric columns; the frame equals the one ``pd.DataFrame`` builds from the same columns."""
+    from gigawatt.result import frame_from_columns
+
+    names = pd.array(["a", "b", "", "a"], dtype="str")
+    cols = {"t_s": np.arange(4.0), "job": names, "idx": np.array([0, 1, -1, 0])}
+    df = frame_from_columns(cols, pd.RangeIndex(4))
+    assert df["job"].dtype == names.dtype and df["job"].tolist() == ["a", "b", "", "a"]
+    pd.testing.assert_frame_equal(df, pd.DataFrame(cols))
+
+
+def test_release_free_heap_is_bound_on_glibc() -> None:
+    """On glibc (Linux) the helper calls ``malloc_trim``; it changes no data (a frame is the same after it)."""
+    import platform
+
+    from gigawatt import result as result_mod
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert result_mod._MALLOC_TRIM is not None
+    df = pd.DataFrame({"a": np.arange(1000.0)})
+    big = [np.ones(1 << 18) for _ in range(8)]  # freed below: heap pages to hand back
+    del big
+    result_mod.release_free_heap()
+    assert df["a"].sum() == pytest.approx(999 * 1000 / 2, rel=1e-12)

@@ -100,7 +100,9 @@ def plot_pue(
     """PUE over time, with the ambient dry-bulb temperature on a second axis when available."""
     ax = _axes(ax)
     frame = _frame(result, scope)
-    df, note = _readable(frame, resample)
+    # only the columns drawn (resampling the whole frame would first copy every column into one block)
+    cols = [c for c in ("facility_power_mw", "it_power_mw", "ambient_dry_bulb_c") if c in frame.columns]
+    df, note = _readable(frame[cols], resample)
     pue = df["facility_power_mw"] / df["it_power_mw"]  # energy-weighted within each averaging window
     ax.plot(df.index, pue.to_numpy(), color="C3", lw=1.0, label="PUE")
     ax.set_ylabel(label("pue"))

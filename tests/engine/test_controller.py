@@ -311,3 +311,23 @@ def test_release_keeps_only_the_energy_output() -> None:
     ctrl.release()
     assert not hasattr(ctrl, "throughput_hall") and not hasattr(ctrl, "weather")
     assert ctrl.energy_output().kpis == before.kpis
+
+
+def test_finalize_with_release_gives_the_same_flows() -> None:
+    """finalize(release=True) drops the look-ahead's per-step state before the supply dispatch: the flows and the
+    energy output are those of a plain finalize, and the dropped arrays are gone."""
+    sc = load_scenario(small_scenario_dict(horizon_h=24))
+    clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
+    outs = []
+    for release in (False, True):
+        _handlers, ctrl = core_mod._run(sc, sc.seed, clock, Fleet.from_scenario(sc), 12, set())
+        flows = ctrl.finalize(release=release)
+        outs.append((flows, ctrl.energy_output()))
+        assert hasattr(ctrl, "thermal_throughput_hall") is not release
+        assert hasattr(ctrl, "dark_hall")
+    (plain, e_plain), (released, e_released) = outs
+    assert set(plain) == set(released)
+    for key, arr in plain.items():
+        np.testing.assert_array_equal(arr, released[key], err_msg=key)
+    assert e_plain.kpis == e_released.kpis
+    assert set(e_plain.columns) == set(e_released.columns)

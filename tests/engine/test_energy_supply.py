@@ -549,11 +549,11 @@ def test_look_ahead_battery_state_follows_the_power_actually_drawn(monkeypatch):
     seen = {}
     orig = FacilityController.finalize
 
-    def spy(self):
+    def spy(self, *args, **kwargs):
         raw = self.supply.sites[0]._raw_state
         if raw is not None:  # (the unconstrained probe run has no look-ahead)
             seen["soc"], seen["online"], seen["synced"] = raw[3].copy(), raw[4].copy(), self._synced_step
-        return orig(self)
+        return orig(self, *args, **kwargs)
 
     monkeypatch.setattr(FacilityController, "finalize", spy)
     d = small_scenario_dict(horizon_h=48)

@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gigawatt.engine.clock import Clock
-from gigawatt.engine.ledger import LoadLedger
+from gigawatt.engine.ledger import LoadLedger, pulse_step_average
 from gigawatt.physics.phases import N_PHASES, Phase
 
 
@@ -153,3 +153,156 @@ def test_many_small_chunks_are_merged_without_changing_the_occupancy(monkeypatch
     for a, b in zip(got, ref, strict=True):
         assert_allclose(a, b, rtol=1e-15, atol=0)
     assert_allclose(merged.occupancy(), plain.occupancy(), rtol=1e-15, atol=0)
+
+
+def _four_changes(s: np.ndarray, e: np.ndarray, g: np.ndarray, n: np.ndarray, frm: int, to: int) -> tuple:
+    """The explicit rows of pulses: at the start ``from −n, to +n``, at the end ``to −n, from +n``."""
+    k = s.size
+    return (
+        np.concatenate([s, s, e, e]),
+        np.tile(g, 4),
+        np.repeat([frm, to, to, frm], k),
+        np.concatenate([-n, n, -n, n]),
+    )
+
+
+def _random_pulses(
+    rng: np.random.Generator, k: int, t0: float, t1: float, step_s: float, n_groups: int
+) -> tuple:
+    """Pulses inside one step, across one boundary, across many and of zero length, some past ``t1``."""
+    s = rng.uniform(t0, t1, k)
+    dur = rng.choice([0.0, 0.1, 0.4, 1.0, 3.5], k) * step_s * rng.uniform(0.5, 1.0, k)
+    return s, s + dur, rng.integers(0, n_groups, k), rng.integers(1, 9, k).astype(float)
+
+
+@pytest.mark.parametrize("block_steps", [1, 4, 7, 1000])
+def test_pulses_give_the_occupancy_of_their_four_changes(block_steps: int) -> None:
+    """A pulse equals its four explicit changes: whole horizon and blocks, several groups and phase pairs,
+    alongside ordinary changes (an open checkpoint's start among them), past the horizon, and profiles."""
+    rng = np.random.default_rng(11)
+    n, step_s = 50, 30.0
+    led, ref = LoadLedger(_clock(n, step_s), 3), LoadLedger(_clock(n, step_s), 3)
+    for lg in (led, ref):  # GPUs computing in every group, so no phase level goes negative
+        lg.change_many([0.0] * 3, [0, 1, 2], [Phase.TRAIN_COMPUTE] * 3, [100.0] * 3)
+        lg.add_profile(1, Phase.UTIL, np.linspace(0.0, 3.0, n))
+    for _ in range(6):
+        s, e, g, gpus = _random_pulses(rng, 20, 0.0, n * step_s * 1.05, step_s, 3)
+        led.pulse_many(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+        ref.change_many(*_four_changes(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL))
+        s, e, g, gpus = _random_pulses(rng, 5, 0.0, n * step_s, step_s, 3)
+        led.pulse_many(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.PREFILL)
+        ref.change_many(*_four_changes(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.PREFILL))
+        t_open = float(rng.uniform(0.0, n * step_s))  # a checkpoint still being written: its start only
+        for lg in (led, ref):
+            lg.change_many([t_open, t_open], [2, 2], [Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL], [-4.0, 4.0])
+    assert led.n_pulses == 150 and ref.n_pulses == 0
+    assert_allclose(led.level, ref.level, rtol=0, atol=1e-12)  # a pulse is over: the level is unchanged
+    expected = ref.occupancy()
+    assert expected[:, :, Phase.TRAIN_STALL].max() > 8.0  # pulses overlap (not a trivial ledger)
+    got = np.concatenate([occ for _, _, occ in led.occupancy_blocks(block_steps)])
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert_allclose(led.occupancy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_pulse_range_queries_moving_forward_drop_finished_pulses_and_see_late_ones() -> None:
+    """Range queries moving forward see every pulse recorded so far, including pulses recorded late (before
+    steps already queried) and ones spanning a query's start; pulses over before a query's start are dropped
+    (they add nothing later) and read again only by a query going back in time."""
+    rng = np.random.default_rng(5)
+    n, step_s = 120, 20.0
+    led, ref = LoadLedger(_clock(n, step_s), 2), LoadLedger(_clock(n, step_s), 2)
+    for lg in (led, ref):
+        lg.change_many([0.0, 0.0], [0, 1], [Phase.TRAIN_COMPUTE] * 2, [200.0, 200.0])
+    for s0 in range(0, n - 8, 8):
+        # late pulses: up to 20 steps before this query's start (some before steps already queried)
+        s, e, g, gpus = _random_pulses(rng, 15, max(0.0, (s0 - 20) * step_s), (s0 + 8) * step_s, step_s, 2)
+        led.pulse_many(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+        ref.change_many(*_four_changes(s, e, g, gpus, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL))
+        t, g0 = float(rng.uniform(s0 * step_s, (s0 + 8) * step_s)), int(rng.integers(2))
+        for lg in (led, ref):  # and ordinary changes between the queries
+            lg.change(t, g0, Phase.UTIL, 1.0)
+        got = led.occupancy_range(s0, s0 + 8)
+        assert_allclose(got, ref.occupancy()[s0 : s0 + 8], rtol=1e-12, atol=1e-12)
+    assert led._pfold_step > 0  # finished pulses dropped
+    assert led._pulses[(Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)].pending[0][0].size < led.n_pulses
+    assert_allclose(led.occupancy_range(3, 40), ref.occupancy()[3:40], rtol=1e-12, atol=1e-12)  # going back
+    assert_allclose(led.occupancy(), ref.occupancy(), rtol=1e-12, atol=1e-12)
+
+
+def test_many_pulse_chunks_are_merged_without_changing_the_occupancy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gigawatt.engine.ledger as ledger_mod
+
+    rng = np.random.default_rng(2)
+    calls = [
+        _random_pulses(rng, int(rng.integers(1, 4)), k * 15.0, (k + 1) * 15.0, 10.0, 2) for k in range(40)
+    ]
+
+    def fill(led: LoadLedger) -> list[np.ndarray]:
+        ranges = []
+        for k, c in enumerate(calls):
+            led.pulse_many(*c, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+            if k % 7 == 6:
+                s0 = int(c[0][0] // 10.0)
+                ranges.append(led.occupancy_range(s0, min(s0 + 5, 60)))
+        return ranges
+
+    monkeypatch.setattr(ledger_mod, "_MERGE_CHUNKS", 4)
+    merged = LoadLedger(_clock(60, 10.0), 2)
+    got = fill(merged)
+    monkeypatch.setattr(ledger_mod, "_MERGE_CHUNKS", 10**9)
+    plain = LoadLedger(_clock(60, 10.0), 2)
+    ref = fill(plain)
+    pair = (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+    assert len(merged._pulses[pair].chunks) < len(plain._pulses[pair].chunks) / 2
+    assert merged.n_changes == plain.n_changes == merged.n_pulses
+    for a, b in zip(got, ref, strict=True):
+        assert_allclose(a, b, rtol=1e-15, atol=0)
+    assert_allclose(merged.occupancy(), plain.occupancy(), rtol=1e-15, atol=0)
+
+
+def test_pulse_step_average_matches_the_changes() -> None:
+    rng = np.random.default_rng(4)
+    s, e, _, gpus = _random_pulses(rng, 200, 0.0, 1000.0, 15.0, 1)
+    n_steps = 60  # some pulses past the horizon
+    led = LoadLedger(_clock(n_steps, 15.0), 1)
+    led.change_many(
+        *_four_changes(s, e, np.zeros(s.size, dtype=np.int64), gpus, Phase.UTIL, Phase.TRAIN_STALL)
+    )
+    want = led.occupancy()[:, 0, Phase.TRAIN_STALL]
+    assert_allclose(pulse_step_average(s, e, gpus, 15.0, n_steps), want, rtol=1e-12, atol=1e-12)
+
+
+def test_pulses_outside_the_horizon_count_only_inside() -> None:
+    """A pulse from before the start holds from step 0; one past the end counts up to the end."""
+    led = LoadLedger(_clock(6, 100.0), 1)
+    led.pulse_many(
+        [-250.0, 480.0], [420.0, 900.0], [0, 0], [2.0, 3.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL
+    )
+    want = np.array([2.0, 2.0, 2.0, 2.0, 0.4 + 3.0 * 0.2, 3.0])
+    for occ in (led.occupancy(), np.concatenate([o for _, _, o in led.occupancy_blocks(4)])):
+        assert_allclose(occ[:, 0, Phase.TRAIN_STALL], want, rtol=1e-12)
+        assert_allclose(occ[:, 0, Phase.TRAIN_COMPUTE], -want, rtol=1e-12)
+    assert_allclose(led.occupancy_range(1, 6)[:, 0, Phase.TRAIN_STALL], want[1:], rtol=1e-12)
+    assert_allclose(
+        pulse_step_average(
+            np.array([-250.0, 480.0]), np.array([420.0, 900.0]), np.array([2.0, 3.0]), 100.0, 6
+        ),
+        want,
+        rtol=1e-12,
+    )
+
+
+def test_pulse_many_rejects_bad_input() -> None:
+    led = LoadLedger(_clock(), 2)
+    with pytest.raises(ValueError, match="same length"):
+        led.pulse_many([1.0, 2.0], [3.0], [0, 0], [1.0, 1.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+    with pytest.raises(ValueError, match="end_s"):
+        led.pulse_many([5.0], [3.0], [0], [1.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+    with pytest.raises(ValueError, match="group"):
+        led.pulse_many([1.0], [3.0], [2], [1.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+    led.pulse_many([], [], [], [], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)
+    assert led.n_changes == 0
+    led.pulse_many(150.0, 250.0, 1, 4.0, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)  # scalars: one pulse
+    led.pulse_many([350.0], [350.0], [1], [4.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)  # of zero length
+    assert led.n_changes == led.n_pulses == 2
+    assert_allclose(led.occupancy()[:4, 1, Phase.TRAIN_STALL], [0.0, 2.0, 2.0, 0.0], rtol=1e-12)

@@ -161,6 +161,8 @@ class _Window:
         self.size = block_steps
         self.plain = False
         """Whether the decided steps run unconstrained (see :meth:`FacilityController._plain`)."""
+        self.dark = False
+        """Whether some hall is dark at some decided step."""
 
     def covers(self, step1: int) -> bool:
         """Whether the window has decided every step before ``step1``."""
@@ -205,6 +207,26 @@ FINAL_FLOWS = (
 #: A site's residual shortfall after every capping action counts as a blackout above this fraction of its
 #: facility demand (numerical tolerance of the capping bisection, which returns 0 where it fits).
 BLACKOUT_TOL_FRAC = 1e-9
+
+#: Per-step state of the run's look-ahead that :meth:`FacilityController.finalize` no longer reads once the facility
+#: blocks are evaluated (dropped there with ``release=True``: a year at 15-s steps holds 17 MB per series).
+_LOOKAHEAD_STATE = (
+    "throughput_hall",
+    "thermal_throughput_hall",
+    "running_frac_hall",
+    "training_paused_default",
+    "training_paused",
+    "ambient",
+    "thermal_may_bind",
+    "_bind_steps",
+    "weather",
+    "dry_bulb_site_c",
+    "wet_bulb_site_c",
+    "_skips",
+    "_gpu_frac_hall",
+    "_fan_frac_hall",
+    "hall_present",
+)
 
 #: Flow keys that are not zeroed in a dark hall (capacities, temperatures, ratios handled separately).
 _KEEP_IN_DARK = ("cooling_capacity_kw",)
@@ -335,6 +357,7 @@ class FacilityController:
             pos = hall_blackout_order([h.name for h in site.halls], list(site.power_capping.blackout_order))
             self._dark_order.append(halls[np.asarray(pos, dtype=np.int64)])
         self._dark_announced = np.zeros(fleet.n_halls, dtype=bool)
+        self._any_dark_announced = False
         self._progress_plain = self._training_plain = True
         """Whether the last progress (training) publication was plain (all ones, nothing paused: the board's
         initial state), so that publishing a plain block again can be skipped."""
@@ -831,8 +854,9 @@ class FacilityController:
         supply headroom measured at the decision. The window is cut before the first step where a thermal
         limit may bind. Every skip is verified exactly after the run (:meth:`unsound_skips`).
         """
-        i = int(np.searchsorted(self._bind_steps, step0))
-        until = min(int(self._bind_steps[i]), step1) if i < self._bind_steps.size else step1
+        bind = self._bind_steps
+        i = int(bind.searchsorted(step0))
+        until = min(int(bind[i]), step1) if i < bind.size else step1
         if until == step0 or not self.fits_headroom(level_at_decision):
             return step0
         return until
@@ -851,13 +875,16 @@ class FacilityController:
     def fits_headroom(self, level_at_decision: np.ndarray) -> bool:
         """Whether the largest possible facility increase of the event-driven load change since the last
         decision fits every site's firm supply headroom measured at that decision (see :meth:`harmless_until`)."""
-        if self._supply_headroom_kw is None:
+        headroom = self._headroom_kw
+        if headroom is None:
             return False
         if self._headroom_unbounded:
             return True
-        delta_gpus = np.abs(self.ctx.ledger.level - level_at_decision).sum(axis=1)  # (G,)
-        delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * self.slope_hall) @ self.h2s
-        return bool(np.all(delta_site_kw <= self._supply_headroom_kw))
+        # (called once per feedback block of a busy run: ufunc methods, not the numpy wrappers; same sums)
+        delta_gpus = np.add.reduce(np.abs(self.ctx.ledger.level - level_at_decision), axis=1)  # (G,)
+        slope = self._slope_hall if self._slope_hall is not None else self.slope_hall
+        delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * slope) @ self.h2s
+        return bool((delta_site_kw <= headroom).all())
 
     def process(self) -> Generator[simpy.Event, Any, None]:
         """simpy process: wake at every feedback block, decide and publish throughput."""
@@ -891,6 +918,7 @@ class FacilityController:
                 self._close_skip(step)
                 win.set(self.decide_block(start, stop), start, ledger.n_changes, ledger.level.copy())
                 win.plain = self._plain(start, stop, win.thr)
+                win.dark = bool(self.dark_hall[start:stop].any())
             thr = win.block(step, end)
             self.throughput_hall[step:end] = thr
             board = self.ctx.throughput
@@ -902,7 +930,9 @@ class FacilityController:
             if board.has_training_listeners and not (win.plain and self._training_plain):
                 self._publish_training(thr, step, end)
                 self._training_plain = win.plain
-            if self._dark_announced.any() or self.dark_hall[step:end].any():
+            # (win.dark: some hall is dark somewhere in the window, a superset of this block; announcing a
+            # block without a change publishes nothing)
+            if self._any_dark_announced or win.dark:
                 self._announce_power(step, end)
             yield env.timeout((end - step) * clock.step_s)
             step = end
@@ -994,6 +1024,7 @@ class FacilityController:
                     lambda _e, h=int(h), p=powered, t=t_s: board.publish_power(t, h, p)  # type: ignore[misc]
                 )
         self._dark_announced = dark[-1].copy()
+        self._any_dark_announced = bool(self._dark_announced.any())
 
     def _publish_training(self, thr: np.ndarray, step: int, end: int) -> None:
         """Publish the block's clock factor ``c̄`` and paused fractions per training priority so that a job
@@ -1031,7 +1062,7 @@ class FacilityController:
         paused = [{prio: float(q[h]) for prio, q in per_prio.items()} for h in range(clock.size)]
         board.publish_training(now, clock, paused, dflt)
 
-    def finalize(self, chunk_steps: int | None = None) -> dict[str, np.ndarray]:
+    def finalize(self, chunk_steps: int | None = None, *, release: bool = False) -> dict[str, np.ndarray]:
         """Evaluate every stage over the whole horizon with the exact occupancy.
 
         The facility stages run over blocks of ``chunk_steps`` steps (default :data:`FINALIZE_CHUNK_STEPS`;
@@ -1046,6 +1077,11 @@ class FacilityController:
             :data:`FINAL_FLOWS` (those the plant produces) per step and hall, rack group or site, plus
             ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
             GPU-equivalents per rack group, and the supply stage's ``site_*`` flows (T, S).
+
+        With ``release=True`` the look-ahead's per-step state (:data:`_LOOKAHEAD_STATE`: decided factors,
+        weather, ambient limits, skipped stretches) is dropped once the facility blocks are evaluated, before
+        the supply stage's whole-horizon dispatch (call :meth:`release` after :meth:`energy_output` for the
+        rest); the controller then answers only :meth:`energy_output`.
         """
         clock, f = self.ctx.clock, self.ctx.fleet
         n, dark = clock.n_steps, self.dark_hall
@@ -1082,6 +1118,10 @@ class FacilityController:
             del occ
         if "site_facility_power_kw" not in flows:  # an empty horizon
             flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
+        throughput = self.throughput_hall * self.running_frac_hall
+        if release:  # the look-ahead's per-step state is not read from here on: freed before the dispatch
+            for name in _LOOKAHEAD_STATE:
+                self.__dict__.pop(name, None)
         site_power = flows["site_facility_power_kw"]
         supply_flows_, columns, kpis, events = self.supply.finalize(
             site_power, site_power if site_demand is None else site_demand, dark_site
@@ -1096,7 +1136,7 @@ class FacilityController:
         self._installed_columns(columns, kpis, active)
         events = self._blackout_events(events)
         self._energy = (columns, kpis, events)
-        flows["throughput_frac"] = self.throughput_hall * self.running_frac_hall
+        flows["throughput_frac"] = throughput
         flows["active_gpus"] = active
         flows["dark_hall"] = dark
         return flows

@@ -22,7 +22,7 @@ from gigawatt.engine.controller import FacilityController
 from gigawatt.engine.fleet import Fleet
 from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads import HANDLERS, WorkloadHandler, WorkloadOutput
-from gigawatt.result import Result, frame_from_columns, timeseries_columns
+from gigawatt.result import Result, frame_from_columns, release_free_heap, timeseries_columns
 from gigawatt.scenario.root import Scenario
 
 __all__ = ["simulate"]
@@ -128,6 +128,7 @@ def _simulate(
     # full collection, the only one of the run)
     del handlers, controller
     gc.collect()
+    release_free_heap()
     return _assemble(sc, seed, clock, fleet, flows, outputs)
 
 
@@ -175,9 +176,10 @@ def _finish(
     """Whole-horizon flows of the run and every workload's output (the energy supply's last)."""
     for h in handlers:
         h.before_finalize()
-    flows = controller.finalize()
+    flows = controller.finalize(release=True)
     energy = controller.energy_output()
     controller.release()  # its per-step arrays are not needed by the workloads' outputs
+    release_free_heap()
     outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
     outputs.append(energy)
     controller.ctx.extras.clear()
@@ -219,6 +221,7 @@ def _assemble(
                 tables[name].append(df)
     ts = frame_from_columns(cols, clock.times)
     del cols
+    release_free_heap()  # the flows not kept as columns
 
     def cat(name: str) -> pd.DataFrame | None:
         return pd.concat(tables[name], ignore_index=True) if tables[name] else None

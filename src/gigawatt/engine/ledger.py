@@ -3,6 +3,11 @@
 Event-driven workloads (training jobs, request-level inference) report *changes* at exact simulation times;
 vectorised workloads (utilisation profiles, fleet-mode inference) report whole per-step profiles. The ledger
 turns both into step-averaged active-GPU counts, exactly time-weighted, for the facility physics.
+
+A *pulse* (:meth:`LoadLedger.pulse_many`) is one record for a pair of changes that cancel: ``n`` GPUs move
+from one phase to another during ``[s, e)`` and back at ``e`` (a training checkpoint write). It costs one
+record instead of four change rows, and adds nothing to the steps after ``e``: step ``k`` gets
+``n·|[s, e) ∩ [kΔ, (k+1)Δ)|/Δ`` in the phase moved to and as much less in the phase moved from.
 """
 
 from __future__ import annotations
@@ -14,11 +19,115 @@ import numpy as np
 from gigawatt.engine.clock import Clock
 from gigawatt.physics.phases import N_PHASES, Phase
 
-__all__ = ["LoadLedger"]
+__all__ = ["LoadLedger", "pulse_step_average", "pulse_terms"]
 
 #: Small chunks of changes that :meth:`LoadLedger.change_many` collects before merging them into one (an
 #: engineering choice: the merge copies each change once; fewer, larger chunks save the per-array overhead).
 _MERGE_CHUNKS = 256
+
+
+def pulse_terms(
+    start_s: np.ndarray, end_s: np.ndarray, gpus: np.ndarray, step_s: float
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Step terms of pulses of ``gpus`` over ``[start_s, end_s)``: what each adds to the step averages.
+
+    A pulse inside step ``k`` adds ``n·(e − s)/Δ`` to step ``k``. One from step ``k_s`` to step ``k_e > k_s``
+    adds ``n·((k_s+1)Δ − s)/Δ`` to step ``k_s``, ``n·(e − k_eΔ)/Δ`` to step ``k_e`` and ``n`` to every step
+    between (a level ``+n`` from step ``k_s+1`` and ``−n`` from step ``k_e``, when ``k_e > k_s + 1``). The
+    same numbers as its four changes (``+n`` at ``s``, ``−n`` at ``e``, in both phases) up to rounding.
+
+    Returns
+    -------
+    (rows, index, value), (rows, index, value)
+        *Part* terms (added to the one step ``rows``) and *full* terms (added to step ``rows`` and every
+        later step), each with the index of its pulse and its value [GPUs].
+    """
+    ks = np.floor(start_s / step_s).astype(np.int64)
+    ke = np.floor(end_s / step_s).astype(np.int64)
+    cross = np.flatnonzero(ke > ks)
+    v0 = gpus * (end_s - start_s) / step_s
+    v0[cross] = gpus[cross] * ((ks[cross] + 1) * step_s - start_s[cross]) / step_s
+    v1 = gpus[cross] * (end_s[cross] - ke[cross] * step_s) / step_s
+    part = (
+        np.concatenate([ks, ke[cross]]),
+        np.concatenate([np.arange(ks.size), cross]),
+        np.concatenate([v0, v1]),
+    )
+    long = np.flatnonzero(ke > ks + 1)
+    full = (
+        np.concatenate([ks[long] + 1, ke[long]]),
+        np.concatenate([long, long]),
+        np.concatenate([gpus[long], -gpus[long]]),
+    )
+    return part, full
+
+
+def pulse_step_average(
+    start_s: np.ndarray, end_s: np.ndarray, gpus: np.ndarray, step_s: float, n_steps: int
+) -> np.ndarray:
+    """Step averages ``(n_steps,)`` of the GPUs inside pulses over ``[start_s, end_s)`` (:func:`pulse_terms`)."""
+    (pr, _, pv), (fr, _, fv) = pulse_terms(start_s, end_s, gpus, step_s)
+    if pr.size and (pr.min() < 0 or pr.max() >= n_steps):
+        ok = (pr >= 0) & (pr < n_steps)
+        pr, pv = pr[ok], pv[ok]
+    out = np.bincount(pr, weights=pv, minlength=n_steps).astype(float, copy=False)
+    fr = np.maximum(fr, 0)  # a level from before the horizon holds from its start
+    ok = fr < n_steps
+    if ok.any():
+        out += np.cumsum(np.bincount(fr[ok], weights=fv[ok], minlength=n_steps))
+    return out
+
+
+def _by_block(rows: np.ndarray, size: int, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Order grouping ``rows`` (in ``[0, size·n_blocks)``) by block ``rows // size`` that keeps their order
+    inside each block (a stable radix sort on small block numbers: O(rows)), and each block's bounds in it."""
+    b = rows // size
+    kind = np.uint8 if n_blocks <= 1 << 8 else np.uint16 if n_blocks <= 1 << 16 else np.int64
+    order = np.argsort(b.astype(kind), kind="stable")
+    bounds = np.zeros(n_blocks + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b, minlength=n_blocks), out=bounds[1:])
+    return order, bounds
+
+
+class _Pulses:
+    """Pulse records ``(start_s, end_s, group, gpus)`` of one pair of phases in chunks, merged like the change
+    chunks of :class:`LoadLedger`; ``pending`` holds those range queries have not dropped yet."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, ...]] = []
+        self.size = 0
+        self._n_merged = 0
+        self.pending: list[tuple[np.ndarray, ...]] = []
+        self._n_pending = 0  # chunks already handed to ``pending``
+
+    def append(self, cols: tuple[np.ndarray, ...]) -> None:
+        self.chunks.append(cols)
+        self.size += cols[0].size
+        if len(self.chunks) - self._n_merged >= _MERGE_CHUNKS:
+            lo = max(self._n_merged, self._n_pending)
+            tail = self.chunks[lo:]
+            if len(tail) > 1:
+                self.chunks[lo:] = [_concat(tail)]
+            self._n_merged = len(self.chunks)
+
+    def all(self) -> tuple[np.ndarray, ...]:
+        return _concat(self.chunks)
+
+    def unfolded(self) -> tuple[np.ndarray, ...]:
+        if self._n_pending < len(self.chunks):
+            self.pending.extend(self.chunks[self._n_pending :])
+            self._n_pending = len(self.chunks)
+        if len(self.pending) != 1:
+            self.pending = [_concat(self.pending)]
+        return self.pending[0]
+
+
+def _concat(chunks: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    if len(chunks) == 1:
+        return chunks[0]
+    if not chunks:
+        return (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
+    return tuple(np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0])))
 
 
 class LoadLedger:
@@ -49,6 +158,9 @@ class LoadLedger:
         self._rq_n_chunks = 0  # chunks of `_chunks` already handed to `_rq`
         self._folded = np.zeros(n_groups * N_PHASES)
         self._fold_step = 0
+        # pulses (`pulse_many`) per (from, to) phase pair; range queries drop those ending before `_pfold_step`
+        self._pulses: dict[tuple[int, int], _Pulses] = {}
+        self._pfold_step = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
         self._profiles: np.ndarray | None = None
@@ -89,6 +201,38 @@ class LoadLedger:
             gi, pi = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
             raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
 
+    def pulse_many(
+        self,
+        start_s: np.ndarray,
+        end_s: np.ndarray,
+        group: np.ndarray,
+        gpus: np.ndarray,
+        from_phase: Phase | int,
+        to_phase: Phase | int,
+    ) -> None:
+        """Record pulses: ``gpus`` GPUs of ``group`` move from ``from_phase`` to ``to_phase`` at ``start_s`` and
+        back at ``end_s`` (``start_s <= end_s``; array-likes of equal length, times may precede ``env.now``).
+
+        The same occupancy as the four changes ``change_many([s, s, e, e], g, [from, to, to, from], [-n, n, -n,
+        n])`` up to rounding, as one record; the current :attr:`level` is unchanged (the pulse is over).
+        """
+        s = np.asarray(start_s, dtype=float)
+        if s.size == 0:
+            return
+        e = np.asarray(end_s, dtype=float)
+        g = np.asarray(group, dtype=np.int64)
+        n = np.asarray(gpus, dtype=float)
+        if not (s.shape == e.shape == g.shape == n.shape):
+            raise ValueError("pulse_many: start_s, end_s, group and gpus must have the same length")
+        if np.any(e < s):
+            raise ValueError("pulse_many: every end_s must be >= its start_s")
+        if g.min() < 0 or g.max() >= self.n_groups:
+            raise ValueError(f"pulse_many: group must be in [0, {self.n_groups})")
+        pair = (int(from_phase), int(to_phase))
+        if pair[0] == pair[1]:
+            return  # nothing moves
+        self._pulses.setdefault(pair, _Pulses()).append((s.ravel(), e.ravel(), g.ravel(), n.ravel()))
+
     def _merge_tail(self) -> None:
         """Merge the chunks recorded since the last merge (and not yet handed to range queries) into one.
 
@@ -122,8 +266,13 @@ class LoadLedger:
     # ---------------------------------------------------------------------------------------- outputs
     @property
     def n_changes(self) -> int:
-        """Number of event-driven changes recorded."""
-        return len(self._t) + self._n_chunked
+        """Number of event-driven records (changes and pulses): grows with every record."""
+        return len(self._t) + self._n_chunked + self.n_pulses
+
+    @property
+    def n_pulses(self) -> int:
+        """Number of pulses recorded (:meth:`pulse_many`)."""
+        return sum(p.size for p in self._pulses.values())
 
     def predict(self, step0: int, step1: int) -> np.ndarray:
         """Occupancy ``(step1-step0, n_groups, N_PHASES)`` assuming no further event-driven changes.
@@ -187,9 +336,13 @@ class LoadLedger:
             if self._profiles is None
             else self._profiles[step0:step1].copy()
         )
-        if n <= 0 or not (self._t or self._chunks):
+        if n <= 0 or not (self._t or self._chunks or self._pulses):
             return out
         m = self.n_groups * N_PHASES
+        if self._pulses:
+            self._pulse_range(step0, step1, out)
+        if not (self._t or self._chunks):
+            return out
         if step0 >= self._fold_step:
             t, g, p, d = self._unfolded()
             folded = self._folded
@@ -220,6 +373,34 @@ class LoadLedger:
             self._fold_step = step0
         return out + start + level.reshape(n, self.n_groups, N_PHASES)
 
+    def _pulse_range(self, step0: int, step1: int, out: np.ndarray) -> None:
+        """Add the pulses' part of :meth:`occupancy_range` to ``out``. Pulses ending before ``step0`` add
+        nothing there or later: a query moving forward drops them (only a query going back reads them again)."""
+        n, dt, ng = step1 - step0, self.clock.step_s, self.n_groups
+        forward = step0 >= self._pfold_step
+        for (frm, to), store in self._pulses.items():
+            s, e, g, gp = store.unfolded() if forward else store.all()
+            (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
+            # full terms before step0 start the level (row 0), those inside change it
+            fb = np.clip(fr - step0, 0, None)
+            ok = fb < n
+            x = np.bincount(fb[ok] * ng + g[fi[ok]], weights=fv[ok], minlength=n * ng).astype(
+                float, copy=False
+            )
+            x = np.cumsum(x.reshape(n, ng), axis=0)
+            ok = (pr >= step0) & (pr < step1)
+            x += np.bincount((pr[ok] - step0) * ng + g[pi[ok]], weights=pv[ok], minlength=n * ng).reshape(
+                n, ng
+            )
+            out[:, :, to] += x
+            out[:, :, frm] -= x
+            if forward and step0 > self._pfold_step:
+                keep = np.floor(e / dt) >= step0
+                if not keep.all():
+                    store.pending = [(s[keep], e[keep], g[keep], gp[keep])]
+        if forward:
+            self._pfold_step = step0
+
     def occupancy(self) -> np.ndarray:
         """Step-averaged active GPUs ``(n_steps, n_groups, N_PHASES)`` over the whole horizon.
 
@@ -235,12 +416,16 @@ class LoadLedger:
 
         The same numbers as :meth:`occupancy` (the same additions in the same order: the level carried from
         one block into the next starts the next block's running sum), without a whole-horizon array: memory
-        grows with the block, not the horizon.
+        grows with the block, not the horizon. Pulses add their :func:`pulse_terms` after the changes.
         """
         n, dt = self.clock.n_steps, self.clock.step_s
         size = max(1, int(block_steps))
+        n_blocks = -(-n // size)
         shape = (self.n_groups, N_PHASES)
-        n_cells = self.n_groups * N_PHASES
+        n_cells, ng = self.n_groups * N_PHASES, self.n_groups
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        # terms of the running sum (``d`` from step ``row`` on) and of single steps, as (row, cell, value),
+        # each grouped by block keeping the recorded order, so that every cell adds its changes in that order
         if self._t or self._chunks:
             t = np.concatenate([np.asarray(self._t, dtype=float), *(c[0] for c in self._chunks)])
             g = np.concatenate([np.asarray(self._g, dtype=np.int64), *(c[1] for c in self._chunks)])
@@ -248,43 +433,75 @@ class LoadLedger:
             d = np.concatenate([np.asarray(self._d, dtype=float), *(c[3] for c in self._chunks)])
             k = np.floor(t / dt).astype(np.int64)
             k_in = np.clip(k, 0, n)
-            # rows of the running sum (``d`` from step k+1 on; n: past the horizon) and of the partial step
-            # (changes inside the horizon), each in a stable order so that every cell adds its changes in the
-            # order they were recorded
-            row_full = np.minimum(k_in + 1, n)
-            of = np.argsort(row_full, kind="stable")
             cell = g * N_PHASES + p
-            rf, cf, df = row_full[of], cell[of], d[of]
-            inside = np.flatnonzero(k < n)
-            op = inside[np.argsort(k_in[inside], kind="stable")]
-            rp, cp = k_in[op], cell[op]
-            dp = (d * (((k + 1) * dt - t) / dt))[op]
-            del t, g, p, d, k, k_in, row_full, of, inside, op, cell
+            del g, p
+            row = k_in + 1  # ``d`` from step k+1 on (past the horizon: dropped)
+            ok = np.flatnonzero(row < n)
+            full_terms = (row[ok], cell[ok], d[ok])
+            ok = np.flatnonzero(k < n)  # the partial step of changes inside the horizon
+            part_terms = (k_in[ok], cell[ok], (d * (((k + 1) * dt - t) / dt))[ok])
+            del t, d, k, k_in, row, ok, cell
         else:
-            rf = rp = cf = cp = np.zeros(0, dtype=np.int64)
-            df = dp = np.zeros(0)
+            full_terms = part_terms = empty
+        rf, cf, df = full_terms
+        rp, cp, dp = part_terms
+        if n_blocks > 1:
+            of, bf = _by_block(rf, size, n_blocks)
+            rf, cf, df = rf[of], cf[of], df[of]
+            op, bp = _by_block(rp, size, n_blocks)
+            rp, cp, dp = rp[op], cp[op], dp[op]
+            del of, op
+        else:
+            bf, bp = np.array([0, rf.size]), np.array([0, rp.size])
+        # pulses per pair of phases: terms per (step, group), the same grouping by block
+        pulses = []
+        for (frm, to), store in self._pulses.items():
+            s, e, g, gp = store.all()
+            terms = []
+            (pr, pi, pv), (fr, fi, fv) = pulse_terms(s, e, gp, dt)
+            for rows, idx, val in ((pr, pi, pv), (np.maximum(fr, 0), fi, fv)):  # (full: held from step 0)
+                if rows.size and (rows.min() < 0 or rows.max() >= n):  # (rarely: outside the horizon)
+                    ok = np.flatnonzero((rows >= 0) & (rows < n))
+                    rows, idx, val = rows[ok], idx[ok], val[ok]
+                gi = g[idx] if ng > 1 else np.zeros(rows.size, dtype=np.int64)
+                if n_blocks > 1:
+                    order, bounds = _by_block(rows, size, n_blocks)
+                    rows, gi, val = rows[order], gi[order], val[order]
+                else:
+                    bounds = np.array([0, rows.size])
+                terms.append((rows, gi, val, bounds))
+            pulses.append((frm, to, terms))
+            del s, e, g, gp
+        any_terms = bool(rf.size or rp.size or pulses)
         carry = np.zeros(shape)  # the running sum up to the step before the block
-        for s0 in range(0, n, size):
+        for i, s0 in enumerate(range(0, n, size)):
             s1 = min(s0 + size, n)
             m = s1 - s0
             # sums per (step, group, phase) cell by bincount: the same additions in the same (recorded) order
             # as np.add.at, so the same result, at a fraction of the cost
-            a, b = np.searchsorted(rf, [s0, s1])
+            a, b = bf[i], bf[i + 1]
+            a2, b2 = bp[i], bp[i + 1]
             full = (  # (float even for a block without changes: bincount of nothing is an int array)
                 np.bincount((rf[a:b] - s0) * n_cells + cf[a:b], weights=df[a:b], minlength=m * n_cells)
                 .astype(float, copy=False)
                 .reshape(m, *shape)
             )
-            full[0] += carry
-            cum = np.cumsum(full, axis=0)
-            carry = cum[-1].copy()
-            a, b = np.searchsorted(rp, [s0, s1])
             part = (
-                np.bincount((rp[a:b] - s0) * n_cells + cp[a:b], weights=dp[a:b], minlength=m * n_cells)
+                np.bincount((rp[a2:b2] - s0) * n_cells + cp[a2:b2], weights=dp[a2:b2], minlength=m * n_cells)
                 .astype(float, copy=False)
                 .reshape(m, *shape)
             )
+            for frm, to, terms in pulses:  # part terms, then full ones (`pulse_terms`)
+                for (rows, gi, val, bounds), arr in zip(terms, (part, full), strict=True):
+                    a, b = bounds[i], bounds[i + 1]
+                    if b > a:
+                        x = np.bincount((rows[a:b] - s0) * ng + gi[a:b], weights=val[a:b], minlength=m * ng)
+                        arr[:, :, to] += x.reshape(m, ng)
+                        arr[:, :, frm] -= x.reshape(m, ng)
+            full[0] += carry
+            cum = np.cumsum(full, axis=0)
+            carry = cum[-1].copy()
             out = np.zeros((m, *shape)) if self._profiles is None else self._profiles[s0:s1].copy()
-            if rf.size or rp.size:
+            if any_terms:
                 out += cum + part
             yield s0, s1, out

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import simpy
 from numpy.testing import assert_allclose
-from tests.engine.workloads.training.helpers import POOL, FakeLedger, run
+from tests.engine.workloads.training.helpers import POOL, FakeLedger, fail_config, run
 
+from gigawatt.engine.clock import Clock
+from gigawatt.engine.ledger import LoadLedger
 from gigawatt.engine.workloads.training import PoolSpec, TrainingEngine, TrainingJobSpec
+from gigawatt.engine.workloads.training import progress as progress_mod
 from gigawatt.physics.phases import Phase
 
 
@@ -150,3 +154,82 @@ def test_checkpoint_power_swing_visible():
     _, compute = led.series(Phase.TRAIN_COMPUTE)
     # the whole job drops out of compute at every checkpoint: swings of 16,384 GPUs (~10 MW of IT power)
     assert compute.max() == 16384 and np.sum(compute == 0) >= 6
+
+
+class _RowsOnly:
+    """A LoadLedger seen without ``pulse_many``: the engine records every checkpoint as its four changes."""
+
+    def __init__(self, led):
+        self.led = led
+
+    def change(self, t_s, group, phase, delta_gpus):
+        self.led.change(t_s, group, phase, delta_gpus)
+
+    def change_many(self, t_s, group, phase, delta_gpus):
+        self.led.change_many(t_s, group, phase, delta_gpus)
+
+
+@pytest.mark.parametrize("step_s", [15.0, 300.0])
+def test_checkpoint_pulses_give_the_occupancy_of_explicit_changes(step_s, monkeypatch):
+    """Completed checkpoints recorded as pulses (ledger and phase log) give the occupancy of their explicit
+    changes: checkpoints across step boundaries, rate changes and failures closing segments (some inside a
+    write, leaving it open), jobs over two rack groups, range queries during the run, the run's end; the
+    phase log's pulses merged every 5 segments."""
+    monkeypatch.setattr(progress_mod, "_PL_MERGE", 5)
+    horizon = 6 * 3600.0
+    clock = Clock(pd.Timestamp("2026-01-01"), step_s, int(horizon // step_s))
+    jobs = [
+        TrainingJobSpec(
+            f"j{i}",
+            "p",
+            8 * (1 + i % 3),
+            1500.0 + 300.0 * i,
+            submit_s=97.0 * i,
+            checkpoint_interval_s=180.0 + 11.0 * i,
+            checkpoint_write_s=20.0 + 7.0 * (i % 5),
+        )
+        for i in range(24)
+    ]
+    runs = {}
+    for kind in ("pulses", "rows"):
+        env = simpy.Environment()
+        led = LoadLedger(clock, 2)
+        eng = TrainingEngine(
+            env,
+            [POOL],
+            jobs,
+            led if kind == "pulses" else _RowsOnly(led),
+            np.random.default_rng(3),
+            fail_config(x=100.0),
+            horizon_s=horizon,
+        )
+        ranges = []
+
+        def ctl(env=env, eng=eng, led=led, ranges=ranges):
+            for k in range(1, 40):
+                yield env.timeout(517.0)
+                eng.set_throughput(0, 0.6 if k % 3 else 1.0)
+                s0 = int(env.now // step_s) - 3
+                ranges.append(led.occupancy_range(s0, s0 + 8))
+
+        env.process(ctl())
+        env.run(until=horizon)
+        eng.finalize()
+        eng._flush()
+        runs[kind] = (led, eng, ranges)
+    led_p, eng_p, ranges_p = runs["pulses"]
+    led_r, _, ranges_r = runs["rows"]
+    assert led_p.n_pulses > 100 and led_r.n_pulses == 0
+    assert led_r.n_changes - led_p.n_changes == 3 * led_p.n_pulses  # four rows per checkpoint, or one pulse
+    assert int(eng_p.jobs_table().n_checkpoints.sum()) > 100
+    occ = led_r.occupancy()
+    assert occ[:, :, Phase.TRAIN_STALL].max() > 0
+    assert_allclose(led_p.occupancy(), occ, rtol=1e-12, atol=1e-9)
+    assert_allclose(led_p.level, led_r.level, rtol=0, atol=1e-9)
+    for a, b in zip(ranges_p, ranges_r, strict=True):
+        assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+    # the phase log (per-workload columns) gives the ledger's training phases summed over groups
+    assert any(isinstance(c[2], np.ndarray) for c in eng_p._plchunks)  # some merged
+    ph = eng_p.phase_occupancy(step_s, clock.n_steps)
+    for p in (Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL):
+        assert_allclose(ph[p], occ[:, :, p].sum(axis=1), rtol=1e-12, atol=1e-9)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from tests.engine.workloads.training.helpers import POOL, run
+import math
 
-from gigawatt.engine.workloads.training import TrainingJobSpec
+import numpy as np
+import pandas as pd
+import pytest
+from tests.engine.workloads.training.helpers import POOL, fail_config, run
+
+from gigawatt.engine.workloads.training import TrainingJobSpec, report
 
 
 def test_jobs_table_without_jobs_has_the_columns():
@@ -12,3 +17,66 @@ def test_jobs_table_without_jobs_has_the_columns():
     _, _, empty, _ = run([POOL], [], until=100.0)
     _, _, one, _ = run([POOL], [TrainingJobSpec("a", "p", n_gpus=8, work_s=10.0)], until=100.0)
     assert len(empty) == 0 and list(empty.columns) == list(one.columns)
+
+
+def _busy_run(monkeypatch, chunk):
+    """A pool with failures and many short jobs, its records moved into arrays every ``chunk`` records."""
+    monkeypatch.setattr(report, "RECORD_CHUNK", chunk)
+    jobs = [
+        TrainingJobSpec(f"j{i}", "p", n_gpus=8 * (1 + i % 4), work_s=600.0 + 97.0 * i, submit_s=50.0 * i)
+        for i in range(60)
+    ]
+    until = 40_000.0
+    eng, _, jt, ev = run([POOL], jobs, fail_config(x=2000.0), until=until, step_s=300.0, seed=1)
+    return eng, jt, ev
+
+
+def test_tables_do_not_depend_on_record_chunks(monkeypatch):
+    """Records moved into column arrays every few records give the same jobs and events tables and counters
+    as records kept as tuples to the end (chunk larger than the run), columns and dtypes included."""
+    eng_a, jobs_a, ev_a = _busy_run(monkeypatch, 1 << 30)
+    eng_b, jobs_b, ev_b = _busy_run(monkeypatch, 7)
+    assert len(eng_b._ev_chunks) > 3  # the small chunks were used
+    assert len(ev_a) > 100 and set(ev_a["kind"]) >= {"submit", "start", "finish", "restart"}
+    pd.testing.assert_frame_equal(ev_a, ev_b, check_exact=True)
+    pd.testing.assert_frame_equal(jobs_a, jobs_b, check_exact=True)
+    for key, arr in eng_a.samples.items():
+        np.testing.assert_array_equal(arr, eng_b.samples[key])
+        assert arr.dtype == np.int64
+
+
+def test_jobs_table_columns_keep_their_types():
+    """Counts are int64, times and GPU-hours float64, names and states strings, ``deadline_met`` a flag per job
+    with a deadline (None without), ``goodput_frac`` NaN for a job that never ran."""
+    jobs = [
+        TrainingJobSpec("a", "p", n_gpus=8, work_s=100.0, deadline_s=1000.0),
+        TrainingJobSpec("b", "p", n_gpus=8, work_s=100.0),
+        TrainingJobSpec("c", "p", n_gpus=64, work_s=5000.0, submit_s=10.0),
+        TrainingJobSpec("d", "p", n_gpus=64, work_s=100.0, submit_s=20.0),  # queued behind c at the end
+    ]
+    _, _, jt, _ = run([POOL], jobs, until=3000.0)
+    for col in ("n_gpus", "n_nodes", "priority", "n_checkpoints", "n_interruptions", "span_halls"):
+        assert jt[col].dtype == np.int64, col
+    for col in ("submit_s", "gpu_hours", "useful_gpu_hours", "goodput_frac", "deadline_s", "comm_factor"):
+        assert jt[col].dtype == np.float64, col
+    assert list(jt["state"]) == ["finished", "finished", "running", "queued"]
+    assert jt["deadline_met"].tolist() == [True, None, None, None]
+    assert math.isnan(jt["goodput_frac"].iloc[3]) and math.isnan(jt["deadline_s"].iloc[1])
+    assert jt["spanned"].tolist() == [""] * 4
+    assert jt["comm_factor"].tolist() == [1.0] * 4
+
+
+def test_consumed_records_cannot_be_read_twice():
+    """The run's outputs free the records as they build the tables (``consume=True``): the table is the same as
+    without it, and a second read raises instead of returning a table without the events."""
+    jobs = [TrainingJobSpec(f"j{i}", "p", n_gpus=8, work_s=500.0, submit_s=10.0 * i) for i in range(5)]
+    eng, _, _, ev = run([POOL], jobs, until=5000.0)
+    times = np.arange(10) * 500.0
+    counts = eng.counter_samples(times)
+    pd.testing.assert_frame_equal(eng.events_table(consume=True), ev, check_exact=True)
+    for key, arr in eng.counter_samples(times, consume=True).items():
+        np.testing.assert_array_equal(arr, counts[key])
+    with pytest.raises(RuntimeError, match="event records were consumed"):
+        eng.events_table()
+    with pytest.raises(RuntimeError, match="counter records were consumed"):
+        eng.counter_samples(times)

@@ -285,22 +285,32 @@ def mix_jobs(
     end_h = ctx.clock.horizon_s / 3600.0 if mix.end_h is None else min(mix.end_h, ctx.clock.horizon_s / 3600)
     window_s = max(end_h - mix.start_h, 0.0) * 3600.0
     out = generate_job_mix(JobMix(**kw), window_s, ctx.rng("workload", name, "mix"), usable_gpus)
-    specs: list[TrainingJobSpec] = []
-    info: list[JobInfo] = []
-    for i in range(out["submit_s"].size):
-        specs.append(
-            TrainingJobSpec(
-                name=f"{name}-mix-{i:05d}",
-                pool=name,
-                n_gpus=int(out["n_gpus"][i]),
-                work_s=float(out["work_s"][i]),
-                submit_s=mix.start_h * 3600.0 + float(out["submit_s"][i]),
-                priority=int(out["priority"][i]),
-                checkpoint_write_s=mix.checkpoint_write_s,
-                preemptible=mix.preemptible,
+    t0_s = mix.start_h * 3600.0
+    write_s, preemptible = mix.checkpoint_write_s, mix.preemptible
+    # plain Python numbers first (``tolist``: the same values as ``int``/``float`` of each element, faster)
+    specs = [
+        TrainingJobSpec(
+            name=f"{name}-mix-{i:05d}",
+            pool=name,
+            n_gpus=n_gpus,
+            work_s=work_s,
+            submit_s=t0_s + submit_s,
+            priority=priority,
+            checkpoint_write_s=write_s,
+            preemptible=preemptible,
+        )
+        for i, (n_gpus, work_s, submit_s, priority) in enumerate(
+            zip(
+                out["n_gpus"].astype(np.int64).tolist(),
+                out["work_s"].astype(float).tolist(),
+                out["submit_s"].astype(float).tolist(),
+                out["priority"].astype(np.int64).tolist(),
+                strict=True,
             )
         )
-        info.append({"mfu_frac": math.nan, "tflops_per_gpu": math.nan})
+    ]
+    # no MFU or achieved TFLOP/s for a mix's jobs: one shared (read-only by convention) entry for all of them
+    info: list[JobInfo] = [{"mfu_frac": math.nan, "tflops_per_gpu": math.nan}] * len(specs)
     return specs, info
 
 

@@ -17,6 +17,7 @@ import simpy
 
 from gigawatt.engine.workloads.training.specs import LedgerLike
 from gigawatt.engine.workloads.training.state import EngineState, Job
+from gigawatt.physics.phases import Phase
 
 __all__ = ["EventQueue"]
 
@@ -34,6 +35,8 @@ class EventQueue(EngineState):
         self._alarm_ev = None
         # ledger changes are buffered during a batch when the ledger accepts bulk input (change_many)
         self._bulk = callable(getattr(ledger, "change_many", None))
+        # completed checkpoints are buffered as pulses (start, end, group, GPUs) when the ledger takes them
+        self._pulses = self._bulk and callable(getattr(ledger, "pulse_many", None))
         self._lt = []
         self._lg = []
         self._lp = []
@@ -102,20 +105,25 @@ class EventQueue(EngineState):
             self.ledger.change(t_s, group, phase, delta)
 
     def _flush(self) -> None:
-        if self._lt or self._lchunks:
-            chunks = [
-                (
-                    np.asarray(self._lt, dtype=float),
-                    np.asarray(self._lg, dtype=np.int64),
-                    np.asarray(self._lp, dtype=np.int64),
-                    np.asarray(self._ld, dtype=float),
-                ),
-                *self._lchunks,
-            ]
+        if self._lt:
             self.ledger.change_many(  # type: ignore[attr-defined]
-                *(np.concatenate([c[i] for c in chunks]) for i in range(4))
+                np.asarray(self._lt, dtype=float),
+                np.asarray(self._lg, dtype=np.int64),
+                np.asarray(self._lp, dtype=np.int64),
+                np.asarray(self._ld, dtype=float),
             )
             self._lt, self._lg, self._lp, self._ld = [], [], [], []
+        if self._lchunks:  # checkpoint pulses: (starts, ends, group, GPUs) per job and rack group
+            ch = self._lchunks
+            sizes = [c[0].size for c in ch]
+            self.ledger.pulse_many(  # type: ignore[attr-defined]
+                np.concatenate([c[0] for c in ch]),
+                np.concatenate([c[1] for c in ch]),
+                np.repeat(np.array([c[2] for c in ch], dtype=np.int64), sizes),
+                np.repeat(np.array([c[3] for c in ch], dtype=float), sizes),
+                Phase.TRAIN_COMPUTE,
+                Phase.TRAIN_STALL,
+            )
             self._lchunks = []
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:

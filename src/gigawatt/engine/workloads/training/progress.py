@@ -19,6 +19,10 @@ from gigawatt.physics.phases import Phase
 
 __all__ = ["Progress"]
 
+#: Checkpoint pulses of the phase log merged into one chunk at a time (an engineering choice, as the ledger's
+#: ``_MERGE_CHUNKS``: one pulse then costs its 24 bytes, not a share of the arrays of its segment).
+_PL_MERGE = 256
+
 
 class Progress(EngineState):
     """Progress rates and compute/checkpoint segments of the engine's jobs."""
@@ -160,31 +164,51 @@ class Progress(EngineState):
             job.phase = Phase.TRAIN_STALL
 
     def _record_checkpoints(self, job: Job, starts: np.ndarray, ends: np.ndarray) -> None:
-        """Ledger, phase-log and event entries of checkpoints starting at ``starts`` (completed at ``ends``)."""
+        """Ledger, phase-log and event entries of checkpoints starting at ``starts`` (completed at ``ends``).
+
+        A completed checkpoint is one pulse (its GPUs move compute → stall at its start and back at its end)
+        in the phase log and, per rack group, in the ledger (:meth:`~gigawatt.engine.ledger.LoadLedger.
+        pulse_many`); a checkpoint still being written (``starts`` has one more entry) is two changes at its
+        start (compute −n, stall +n), undone by the changes of its completion.
+        """
         m = ends.size
         n = job.spec.n_gpus
         comp, stall = int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL)
-        # per completed checkpoint, in time order: at start compute -n, stall +n; at end stall -n, compute +n;
-        # a checkpoint still being written (starts has one more entry) adds only its start
-        size = 4 * m + 2 * (starts.size - m)  # the tail (compute -n, stall +n) repeats the cycle's start
-        t_all = np.empty(size)
-        t_all[0::4] = starts
-        t_all[1::4] = starts
-        t_all[2::4] = ends
-        t_all[3::4] = ends
-        if size > self._ck_phase.size:
-            reps = size // 4 + 1
-            self._ck_phase = np.tile(np.array([comp, stall, stall, comp], dtype=np.int64), reps)
-            self._ck_sign = np.tile([-1.0, 1.0, -1.0, 1.0], reps)
-        ph_all = self._ck_phase[:size]
-        sign = self._ck_sign[:size]
-        self._plchunks.append((t_all, ph_all, sign * n))
+        s = starts[:m]
+        if m:
+            ch = self._plchunks
+            ch.append((s, ends, float(n)))
+            if len(ch) >= _PL_MERGE and isinstance(ch[-_PL_MERGE][2], float):  # the last ones, unmerged
+                tail = ch[-_PL_MERGE:]
+                sizes = [c[0].size for c in tail]
+                ch[-_PL_MERGE:] = [
+                    (
+                        np.concatenate([c[0] for c in tail]),
+                        np.concatenate([c[1] for c in tail]),
+                        np.repeat(np.array([c[2] for c in tail]), sizes),
+                    )
+                ]
+        t_open = float(starts[m]) if starts.size > m else None
+        if t_open is not None:
+            self._plt += [t_open, t_open]
+            self._plp += [comp, stall]
+            self._pld += [-n, n]
         for g, ng in job.gpus_by_group.items():
-            if self._bulk:
-                self._lchunks.append((t_all, np.full(t_all.size, g, dtype=np.int64), ph_all, sign * ng))
-            else:
-                for t_s, ph, dd in zip(t_all.tolist(), ph_all.tolist(), (sign * ng).tolist(), strict=True):
-                    self.ledger.change(t_s, g, ph, dd)
+            if self._pulses:
+                if m:
+                    self._lchunks.append((s, ends, g, float(ng)))
+                if t_open is not None:
+                    self._lchange(t_open, g, comp, -ng)
+                    self._lchange(t_open, g, stall, ng)
+            else:  # a ledger without pulses: per checkpoint, in time order, its four changes
+                for t0, t1 in zip(s.tolist(), ends.tolist(), strict=True):
+                    self._lchange(t0, g, comp, -ng)
+                    self._lchange(t0, g, stall, ng)
+                    self._lchange(t1, g, stall, -ng)
+                    self._lchange(t1, g, comp, ng)
+                if t_open is not None:
+                    self._lchange(t_open, g, comp, -ng)
+                    self._lchange(t_open, g, stall, ng)
         if m:
             self._ev_ck.append((ends, job.idx))
 

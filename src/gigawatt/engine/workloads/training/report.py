@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gigawatt.engine.clock import Clock
+from gigawatt.engine.ledger import pulse_step_average
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS, TrainingJobSpec
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
 from gigawatt.physics.phases import Phase
+from gigawatt.result import frame_from_columns
 
 __all__ = ["Reporting", "workload_output"]
 
@@ -44,6 +48,11 @@ def _step_average(
     out = level + part.reshape(n_steps, m)
     return out[:, 0] if series is None else out
 
+
+#: Events kept as Python tuples before they are moved into column arrays (an
+#: engineering choice: small enough that the tuples of a chunk weigh a few MB, large enough that the per-chunk
+#: overhead is negligible; the tables do not depend on it).
+RECORD_CHUNK = 1 << 16
 
 #: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
 _JOB_TABLE_COLUMNS = (
@@ -83,21 +92,32 @@ _JOB_TABLE_COLUMNS = (
 )
 
 
+class _Codes(dict[str, int]):
+    """Codes of strings in order of first use: looking up a new string gives it the next code."""
+
+    def __missing__(self, key: str) -> int:
+        code = self[key] = len(self)
+        return code
+
+
 class Reporting(EngineState):
     """What the engine records as it runs, and the tables and arrays built from it."""
 
     def _init_records(self) -> None:
         self._ev = []
+        self._ev_chunks: list[tuple[np.ndarray, ...]] = []
+        self._ev_kinds = _Codes()
+        self._ev_causes = _Codes()
         self._listeners = []
-        self._count_log = []
+        self._count_log = []  # (unused: the counters go to _count_buf)
+        self._count_buf = array("d")
+        self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event")
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
         self._plp = []
         self._pld = []
-        self._plchunks = []
+        self._plchunks = []  # checkpoint pulses (starts, ends, GPUs): TRAIN_COMPUTE -> TRAIN_STALL
         self._ev_ck = []  # checkpoint completions per segment: (times, job)
-        self._ck_phase = np.zeros(0, dtype=np.int64)  # grown on first use (Progress._record_checkpoints)
-        self._ck_sign = np.zeros(0)
 
     def _event(
         self,
@@ -122,6 +142,38 @@ class Reporting(EngineState):
                 group,
             )
         )
+        if len(self._ev) >= RECORD_CHUNK:
+            self._compact_events()
+
+    def _compact_events(self) -> None:
+        """Move the recorded events (a list of tuples) into one chunk of column arrays (8 columns: time, job,
+        pool, kind code, cause code, lost GPU-hours, duration, group), about 50 bytes per event instead of
+        about 150."""
+        ev = self._ev
+        if not ev:
+            return
+        n = len(ev)
+        kinds, causes = self._ev_kinds, self._ev_causes
+
+        def col(k: int, dtype: type) -> np.ndarray:
+            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
+
+        def codes(k: int, known: _Codes) -> np.ndarray:
+            return np.fromiter(map(known.__getitem__, map(itemgetter(k), ev)), dtype=np.int32, count=n)
+
+        self._ev_chunks.append(
+            (
+                col(0, float),
+                col(1, np.int64),
+                col(2, np.int32),
+                codes(3, kinds),
+                codes(4, causes),
+                col(5, float),
+                col(6, float),
+                col(7, np.int32),
+            )
+        )
+        self._ev = []
 
     def counts(self) -> dict[str, int]:
         """Job counters now: submitted, queued, running, finished, failed."""
@@ -172,7 +224,9 @@ class Reporting(EngineState):
         return self.pools[pool_idx].alloc_gpus
 
     def _log_counts(self) -> None:
-        self._count_log.append(
+        # one row of 7 float64 per change (time and six counters, exact in float64): 56 bytes, where a tuple
+        # with its numbers took about 200
+        self._count_buf.extend(
             (
                 self._now,
                 self.n_submitted,
@@ -184,8 +238,11 @@ class Reporting(EngineState):
             )
         )
 
-    def counter_samples(self, times_s: np.ndarray) -> dict[str, np.ndarray]:
+    def counter_samples(self, times_s: np.ndarray, *, consume: bool = False) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the counter log afterwards; a later
+        call raises ``RuntimeError``.
 
         Returns
         -------
@@ -195,12 +252,21 @@ class Reporting(EngineState):
         """
         keys = ("submitted", "queued", "running", "finished", "failed", "allocated_gpus")
         t = np.asarray(times_s, dtype=float)
-        if not self._count_log:
+        self._check_records("counter")
+        if not self._count_buf:
             return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
-        log = np.asarray(self._count_log, dtype=float)
-        idx = np.searchsorted(log[:, 0], t, side="right") - 1
-        vals = np.vstack([np.zeros((1, log.shape[1])), log])[idx + 1]
-        return {k: vals[:, i + 1].astype(np.int64) for i, k in enumerate(keys)}
+        log = np.array(self._count_buf, dtype=float).reshape(-1, 7)  # (a copy: the buffer may still grow)
+        if consume:
+            self._count_buf = array("d")
+            self._consumed.add("counter")
+        log_t, log_n = log[:, 0], log[:, 1:]
+        # row 0: before the first record (all zero); record i is row i + 1
+        idx = np.searchsorted(log_t, t, side="right")
+        out = {}
+        for i, k in enumerate(keys):
+            col = np.concatenate([np.zeros(1, dtype=np.int64), log_n[:, i].astype(np.int64)])
+            out[k] = col[idx]
+        return out
 
     def phase_occupancy(self, step_s: float, n_steps: int) -> dict[int, np.ndarray]:
         """Step-averaged GPUs of this engine's jobs per ledger phase (exact time weighting).
@@ -210,10 +276,11 @@ class Reporting(EngineState):
         dict of int to numpy.ndarray
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
-        ch = self._plchunks
-        t = np.concatenate([np.asarray(self._plt, dtype=float), *(c[0] for c in ch)])
-        p = np.concatenate([np.asarray(self._plp, dtype=np.int64), *(c[1] for c in ch)])
-        d = np.concatenate([np.asarray(self._pld, dtype=float), *(c[2] for c in ch)])
+        t = np.asarray(self._plt, dtype=float)
+        p = np.fromiter(
+            self._plp, dtype=np.int64, count=len(self._plp)
+        )  # (Phase members: faster than asarray)
+        d = np.asarray(self._pld, dtype=float)
         phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
         # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
         # sums as one _step_average per phase
@@ -224,6 +291,17 @@ class Reporting(EngineState):
         if not keep.all():
             t, d, slot = t[keep], d[keep], slot[keep]
         both = _step_average(t, d, step_s, n_steps, slot, len(phases))
+        if self._plchunks:  # completed checkpoints: pulses from compute to stall
+            ch = self._plchunks
+            x = pulse_step_average(
+                np.concatenate([c[0] for c in ch]),
+                np.concatenate([c[1] for c in ch]),
+                np.concatenate([np.broadcast_to(c[2], c[0].shape) for c in ch]),
+                step_s,
+                n_steps,
+            )
+            both[:, 0] -= x
+            both[:, 1] += x
         return {ph: both[:, i].copy() for i, ph in enumerate(phases)}
 
     def finalize(self) -> None:
@@ -250,65 +328,93 @@ class Reporting(EngineState):
         jobs = self.jobs
         if not jobs:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
             return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
+        n = len(jobs)
         specs = [j.spec for j in jobs]
-        n_gpus = [s.n_gpus for s in specs]
-        gh = [n / 3600.0 for n in n_gpus]
-        wall = [j.compute_wall_s + j.ckpt_wall_s + j.stall_wall_s for j in jobs]
-        useful = [j.progress_s for j in jobs]
-        names = JobState.NAMES
-        n_int = {c: [j.n_int[c] for j in jobs] for c in GROUP_COLUMNS}
+
+        def job_col(attr: str, dtype: type = float) -> np.ndarray:
+            return np.fromiter(map(attrgetter(attr), jobs), dtype=dtype, count=n)
+
+        def spec_col(attr: str, dtype: type = float) -> np.ndarray:
+            return np.fromiter(map(attrgetter(attr), specs), dtype=dtype, count=n)
+
+        # numeric columns as arrays (the same elementwise float operations, in the same order, as one job at a
+        # time); strings and the optional deadline flag as lists
+        n_gpus = spec_col("n_gpus", np.int64)
+        gh = n_gpus / 3600.0
+        compute = job_col("compute_wall_s")
+        ckpt = job_col("ckpt_wall_s")
+        stall = job_col("stall_wall_s")
+        wall = compute + ckpt + stall
+        useful = job_col("progress_s")
+        work_done = job_col("work_done_s")
+        paused = job_col("paused_work_s")
+        comm = job_col("comm_work_s")
+        work = spec_col("work_s")
+        state = job_col("state", np.int64)
+        end_s = job_col("end_s")
+        n_int = {c: np.fromiter((j.n_int[c] for j in jobs), dtype=np.int64, count=n) for c in GROUP_COLUMNS}
+        n_int_total = np.zeros(n, dtype=np.int64)
+        for c in GROUP_COLUMNS:  # without planned maintenance
+            if c != "planned":
+                n_int_total += n_int[c]
+        deadline = [s.deadline_s for s in specs]
+        span_halls = job_col("span_halls", np.int64)
+        span_sites = job_col("span_sites", np.int64)
+        spanned = np.where(span_sites > 1, "sites", np.where(span_halls > 1, "halls", "")).astype(object)
         cols = {
             "job": [s.name for s in specs],
             "pool": [s.pool for s in specs],
-            "state": [names[j.state] for j in jobs],
+            "state": np.array(JobState.NAMES, dtype=object)[state],
             "n_gpus": n_gpus,
-            "n_nodes": [j.n_nodes for j in jobs],
-            "priority": [s.priority for s in specs],
-            "submit_s": [s.submit_s for s in specs],
-            "start_s": [j.start_s for j in jobs],
-            "end_s": [j.end_s for j in jobs],
-            "queue_wait_s": [j.queue_wait_s for j in jobs],
-            "work_s": [s.work_s for s in specs],
-            "progress_frac": [u / s.work_s for u, s in zip(useful, specs, strict=True)],
-            "checkpoint_interval_s": [j.interval_s for j in jobs],
-            "n_checkpoints": [j.n_checkpoints for j in jobs],
-            "gpu_hours": [w * g for w, g in zip(wall, gh, strict=True)],
-            "useful_gpu_hours": [u * g for u, g in zip(useful, gh, strict=True)],
-            "lost_work_gpu_hours": [j.lost_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "checkpoint_gpu_hours": [j.ckpt_wall_s * g for j, g in zip(jobs, gh, strict=True)],
-            "restart_gpu_hours": [j.stall_wall_s * g for j, g in zip(jobs, gh, strict=True)],
-            "throttled_gpu_hours": [
-                (j.compute_wall_s - j.work_done_s - j.paused_work_s - j.comm_work_s) * g
-                for j, g in zip(jobs, gh, strict=True)
-            ],
-            "paused_gpu_hours": [j.paused_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "comm_gpu_hours": [j.comm_work_s * g for j, g in zip(jobs, gh, strict=True)],
-            "goodput_frac": [u / w if w > 0 else math.nan for u, w in zip(useful, wall, strict=True)],
-            # in GROUP_COLUMNS order, without planned maintenance (same sum order as one job at a time)
-            "n_interruptions": [sum(j.n_int[c] for c in GROUP_COLUMNS if c != "planned") for j in jobs],
+            "n_nodes": job_col("n_nodes", np.int64),
+            "priority": spec_col("priority", np.int64),
+            "submit_s": spec_col("submit_s"),
+            "start_s": job_col("start_s"),
+            "end_s": end_s,
+            "queue_wait_s": job_col("queue_wait_s"),
+            "work_s": work,
+            "progress_frac": useful / work,
+            "checkpoint_interval_s": job_col("interval_s"),
+            "n_checkpoints": job_col("n_checkpoints", np.int64),
+            "gpu_hours": wall * gh,
+            "useful_gpu_hours": useful * gh,
+            "lost_work_gpu_hours": job_col("lost_work_s") * gh,
+            "checkpoint_gpu_hours": ckpt * gh,
+            "restart_gpu_hours": stall * gh,
+            "throttled_gpu_hours": (compute - work_done - paused - comm) * gh,
+            "paused_gpu_hours": paused * gh,
+            "comm_gpu_hours": comm * gh,
+            "goodput_frac": np.divide(useful, wall, out=np.full(n, math.nan), where=wall > 0),
+            "n_interruptions": n_int_total,
             **{f"n_interruptions_{c}": n_int[c] for c in GROUP_COLUMNS},
-            "n_preemptions": [j.n_preemptions for j in jobs],
-            "deadline_s": [math.nan if s.deadline_s is None else s.deadline_s for s in specs],
+            "n_preemptions": job_col("n_preemptions", np.int64),
+            "deadline_s": np.array([math.nan if d is None else d for d in deadline], dtype=float),
             "deadline_met": [
-                (j.state == JobState.DONE and j.end_s <= s.deadline_s) if s.deadline_s is not None else None
-                for j, s in zip(jobs, specs, strict=True)
+                (st == JobState.DONE and e <= d) if d is not None else None
+                for st, e, d in zip(state.tolist(), end_s.tolist(), deadline, strict=True)
             ],
             # across halls/sites (spanning.py): the most halls and sites the job's GPUs were in, what it
             # spanned ("" / "halls" / "sites"), and its compute utilisation under the communication factor
             # (work done / (work done + work lost to communication); 1 when it never paid any)
-            "span_halls": [j.span_halls for j in jobs],
-            "span_sites": [j.span_sites for j in jobs],
-            "spanned": ["sites" if j.span_sites > 1 else "halls" if j.span_halls > 1 else "" for j in jobs],
+            "span_halls": span_halls,
+            "span_sites": span_sites,
+            "spanned": spanned,
             "spanned_halls": [j.span_where for j in jobs],  # hall indices; named in workload_output
-            "comm_factor": [
-                j.work_done_s / (j.work_done_s + j.comm_work_s) if j.comm_work_s > 0 else 1.0 for j in jobs
-            ],
+            "comm_factor": np.divide(work_done, work_done + comm, out=np.ones(n), where=comm > 0),
         }
         return pd.DataFrame(cols)
 
-    def events_table(self) -> pd.DataFrame:
+    def _check_records(self, what: str) -> None:
+        if what in self._consumed:
+            raise RuntimeError(f"the engine's {what} records were consumed by its outputs (workload_output)")
+
+    def events_table(self, *, consume: bool = False) -> pd.DataFrame:
         """Events in time order: time_s, job_idx, job, pool_idx, pool, kind, cause, lost_gpu_hours,
-        duration_s, group_idx (-1 where not applicable)."""
+        duration_s, group_idx (-1 where not applicable).
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the event records as the table is
+        built; a later call raises ``RuntimeError``."""
+        self._check_records("event")
         cols = [
             "time_s",
             "job_idx",
@@ -321,26 +427,26 @@ class Reporting(EngineState):
             "duration_s",
             "group_idx",
         ]
-        ev, ck = self._ev, self._ev_ck
-        if not ev and not ck:
+        self._compact_events()
+        chunks, ck = self._ev_chunks, self._ev_ck
+        if not chunks and not ck:
             return pd.DataFrame([], columns=cols)
-        # column arrays of the recorded events, then the checkpoints (one chunk of completion times per
-        # segment); strings as codes into short lists, turned into string columns once, after the sort
-        kinds: dict[str, int] = {}
-        causes: dict[str, int] = {}
-        n = len(ev)
-
-        def col(k: int, dtype: type) -> np.ndarray:
-            return np.fromiter(map(itemgetter(k), ev), dtype=dtype, count=n)
-
-        parts_t = [col(0, float)]
-        parts_j = [col(1, np.int64)]
-        parts_p = [col(2, np.int64)]
-        parts_k = [np.array([kinds.setdefault(r[3], len(kinds)) for r in ev], dtype=np.int64)]
-        parts_c = [np.array([causes.setdefault(r[4], len(causes)) for r in ev], dtype=np.int64)]
-        parts_l = [col(5, float)]
-        parts_d = [col(6, float)]
-        parts_g = [col(7, np.int64)]
+        # column arrays of the recorded events (in chunks, see _compact_events), then the checkpoints (one chunk
+        # of completion times per segment); strings as codes into short lists, turned into string columns
+        # once, after the sort
+        kinds, causes = self._ev_kinds, self._ev_causes
+        parts_t = [c[0] for c in chunks]
+        parts_j = [c[1] for c in chunks]
+        parts_p = [c[2] for c in chunks]
+        parts_k = [c[3] for c in chunks]
+        parts_c = [c[4] for c in chunks]
+        parts_l = [c[5] for c in chunks]
+        parts_d = [c[6] for c in chunks]
+        parts_g = [c[7] for c in chunks]
+        if consume:
+            self._ev_chunks, self._ev_ck = [], []
+            self._consumed.add("event")
+            del chunks
         if ck:
             times = np.concatenate([c[0] for c in ck])
             idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
@@ -350,32 +456,39 @@ class Reporting(EngineState):
             parts_t.append(times)
             parts_j.append(idx)
             parts_p.append(pidx[idx])
-            parts_k.append(np.full(m, kinds.setdefault("checkpoint", len(kinds)), dtype=np.int64))
-            parts_c.append(np.full(m, causes.setdefault("", len(causes)), dtype=np.int64))
+            parts_k.append(np.full(m, kinds["checkpoint"], dtype=np.int32))
+            parts_c.append(np.full(m, causes[""], dtype=np.int32))
             parts_l.append(np.zeros(m))
             parts_d.append(write[idx])
-            parts_g.append(np.full(m, -1, dtype=np.int64))
+            parts_g.append(np.full(m, -1, dtype=np.int32))
         t = np.concatenate(parts_t)
+        del parts_t
         order = np.argsort(t, kind="stable")  # time order; events at one time in the order recorded
-        j_idx = np.concatenate(parts_j)[order]
-        p_idx = np.concatenate(parts_p)[order]
+
+        def ordered(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            out: np.ndarray = np.concatenate(parts).astype(dtype, copy=False)[order]
+            parts.clear()  # (each column's parts are freed once it is built)
+            return out
+
+        j_idx = ordered(parts_j, np.int64)
+        p_idx = ordered(parts_p, np.int64)
         # index -1 (no job) takes the trailing ""
         names = pd.array([*(j.spec.name for j in self.jobs), ""], dtype="str")
         pnames = pd.array([p.spec.name for p in self.pools], dtype="str")
-        return pd.DataFrame(
-            {
-                "time_s": t[order],
-                "job_idx": j_idx,
-                "job": names.take(j_idx),
-                "pool_idx": p_idx,
-                "pool": pnames.take(p_idx),
-                "kind": pd.array(list(kinds), dtype="str").take(np.concatenate(parts_k)[order]),
-                "cause": pd.array(list(causes), dtype="str").take(np.concatenate(parts_c)[order]),
-                "lost_gpu_hours": np.concatenate(parts_l)[order],
-                "duration_s": np.concatenate(parts_d)[order],
-                "group_idx": np.concatenate(parts_g)[order],
-            }
-        )
+        columns: dict[str, Any] = {
+            "time_s": t[order],
+            "job_idx": j_idx,
+            "job": names.take(j_idx),
+            "pool_idx": p_idx,
+            "pool": pnames.take(p_idx),
+            "kind": pd.array(list(kinds), dtype="str").take(ordered(parts_k, np.intp)),
+            "cause": pd.array(list(causes), dtype="str").take(ordered(parts_c, np.intp)),
+            "lost_gpu_hours": ordered(parts_l, float),
+            "duration_s": ordered(parts_d, float),
+            "group_idx": ordered(parts_g, np.int64),
+        }
+        # each column its own block (``pd.DataFrame(dict)`` would copy them into one block per dtype)
+        return frame_from_columns(columns, pd.RangeIndex(len(j_idx)))
 
 
 def workload_output(
@@ -413,9 +526,10 @@ def workload_output(
         f"{name}:allocated_gpus": compute + stall,
         f"{name}:allocation_frac": (compute + stall) / pool_gpus,
     }
-    counts = eng.counter_samples(clock.step_start_s)
+    counts = eng.counter_samples(clock.step_start_s, consume=True)
     for key in ("submitted", "queued", "running", "finished", "failed"):
-        cols[f"{name}:{key}_jobs"] = counts[key].astype(float)
+        cols[f"{name}:{key}_jobs"] = counts.pop(key).astype(float)
+    del counts  # (the integer samples: 8 bytes a step each, not kept while the tables are built)
 
     jobs = eng.jobs_table()
     jobs.insert(0, "workload", name)
@@ -423,13 +537,18 @@ def workload_output(
         hall_key = {
             p.spec.hall_of(g): group_keys[g].rsplit("/", 1)[0] for p in eng.pools for g in p.spec.group_idx
         }
-        jobs["spanned_halls"] = [";".join(hall_key[h] for h in where) for where in jobs["spanned_halls"]]
-    jobs["mfu_frac"] = [i["mfu_frac"] for i in job_info]
-    jobs["tflops_per_gpu"] = [i["tflops_per_gpu"] for i in job_info]
-    jobs["checkpoint_write_s"] = [j.checkpoint_write_s for j in specs]
+        jobs["spanned_halls"] = [
+            ";".join(hall_key[h] for h in where) if where else "" for where in jobs["spanned_halls"]
+        ]
+    n = len(job_info)
+    jobs["mfu_frac"] = np.fromiter((i["mfu_frac"] for i in job_info), dtype=float, count=n)
+    jobs["tflops_per_gpu"] = np.fromiter((i["tflops_per_gpu"] for i in job_info), dtype=float, count=n)
+    jobs["checkpoint_write_s"] = np.fromiter(
+        map(attrgetter("checkpoint_write_s"), specs), dtype=float, count=n
+    )
     for col in ("submit", "start", "end"):
         jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
-    events = eng.events_table()
+    events = eng.events_table(consume=True)
     events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
     events.insert(1, "workload", name)
     g_idx = events["group_idx"].to_numpy(dtype=np.int64)
@@ -437,6 +556,7 @@ def workload_output(
         events["rack_group"] = pd.array([*group_keys, ""], dtype="str").take(g_idx)
     else:
         events["rack_group"] = np.array([], dtype=object)
+    del g_idx
 
     gh = jobs["gpu_hours"].sum()
     kpis = {

@@ -186,7 +186,7 @@ class PoolSpec:
         return int(sum(self.nodes_per_group))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a job-heavy year holds ~300,000 of them
 class TrainingJobSpec:
     """One training job.
 

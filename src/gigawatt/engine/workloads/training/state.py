@@ -350,7 +350,8 @@ class EngineState:
     _lg: list[int]
     _lp: list[int]
     _ld: list[float]
-    _lchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    _pulses: bool
+    _lchunks: list[tuple[np.ndarray, np.ndarray, int, float]]  # checkpoint pulses: starts, ends, group, GPUs
     # pools
     _pool_index: dict[str, int]
     _hall_pools: dict[int, list[Pool]]
@@ -369,11 +370,10 @@ class EngineState:
     _plt: list[float]
     _plp: list[int]
     _pld: list[float]
-    _plchunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    _plchunks: list[
+        tuple[np.ndarray, np.ndarray, float | np.ndarray]
+    ]  # checkpoint pulses: starts, ends, GPUs
     _ev_ck: list[tuple[np.ndarray, int]]
-    # phase and sign patterns of checkpoint ledger changes (progress.py), shared read-only slices
-    _ck_phase: np.ndarray
-    _ck_sign: np.ndarray
 
     if TYPE_CHECKING:  # what the parts call in each other (defined in the module named on each line)
 
