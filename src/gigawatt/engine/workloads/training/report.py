@@ -109,7 +109,6 @@ class Reporting(EngineState):
         self._ev_kinds = _Codes()
         self._ev_causes = _Codes()
         self._listeners = []
-        self._count_log = []  # (unused: the counters go to _count_buf)
         self._count_buf = array("d")
         self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event")
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)

@@ -9,6 +9,7 @@ and (for type checking only) the methods one part of the engine calls in another
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -365,7 +366,7 @@ class EngineState:
     # records (report.py) and allocation listeners (lending.py)
     _ev: list[EventRow]
     _listeners: list[Callable[[str, int], None]]
-    _count_log: list[tuple[float, int, int, int, int, int, int]]
+    _count_buf: array  # job counters per change: (time, submitted, queued, running, finished, failed, GPUs)
     _alloc_gpus: int
     _plt: list[float]
     _plp: list[int]
