@@ -26,23 +26,10 @@ class Scheduling(EngineState):
 
     def _unarmed_ends(self, pool: Pool) -> list[tuple[float, int, int]]:
         """``(expected end [s], nodes, job idx)`` of the pool's running jobs without an armed segment (the
-        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined: for a pool of one hall the rate
-        ``clock × (1 − paused fraction of the priority) × communication factor`` of ``Progress._rate``)."""
-        now = self._now
+        operations of :meth:`_expected_end_s` with :meth:`_rate`, inlined; rarely reached since the shadow time
+        is first settled on the armed rows, :meth:`_least_remaining_s`)."""
+        now, rate_of = self._now, self._rate
         out = []
-        if pool.hall_factors:
-            rate_of = self._rate
-            for j in pool.unarmed.values():
-                if j.seg_active:
-                    out.append((j.seg_t_fin, j.n_nodes, j.idx))
-                    continue
-                spec = j.spec
-                remaining = max(spec.work_s - j.progress_s, 0.0)
-                n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
-                end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
-                out.append((end_s, j.n_nodes, j.idx))
-            return out
-        clock, paused, dflt = pool.rate, pool.paused, pool.paused_default
         for j in pool.unarmed.values():
             if j.seg_active:
                 out.append((j.seg_t_fin, j.n_nodes, j.idx))
@@ -50,8 +37,7 @@ class Scheduling(EngineState):
             spec = j.spec
             remaining = max(spec.work_s - j.progress_s, 0.0)
             n_ckpt = 0.0 if math.isinf(j.interval_s) else remaining / j.interval_s
-            rate = clock * (1.0 - paused.get(spec.priority, dflt)) * j.comm_factor
-            end_s = now + remaining / max(rate, 1e-3) + n_ckpt * spec.checkpoint_write_s
+            end_s = now + remaining / max(rate_of(j), 1e-3) + n_ckpt * spec.checkpoint_write_s
             out.append((end_s, j.n_nodes, j.idx))
         return out
 
