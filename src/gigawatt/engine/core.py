@@ -125,7 +125,7 @@ def _simulate(
     flows, outputs = _finish(handlers, controller)
     # the run's state (controller arrays, workload engines, ledger, simpy environment) is no longer needed:
     # free it before the result is assembled (it holds reference cycles through the simulation context; one
-    # full collection, the only one of the run)
+    # full collection, besides the one before each repeated run above)
     del handlers, controller
     gc.collect()
     release_free_heap()
