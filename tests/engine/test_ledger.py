@@ -306,3 +306,23 @@ def test_pulse_many_rejects_bad_input() -> None:
     led.pulse_many([350.0], [350.0], [1], [4.0], Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL)  # of zero length
     assert led.n_changes == led.n_pulses == 2
     assert_allclose(led.occupancy()[:4, 1, Phase.TRAIN_STALL], [0.0, 2.0, 2.0, 0.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [4, 200])  # one change at a time (small batches) and np.add.at (large ones)
+def test_change_many_levels_and_negative_check_in_small_and_large_batches(n: int) -> None:
+    """A batch may dip below zero on the way and end at zero (the level is checked after the batch); a batch
+    that ends below zero raises; small and large batches give the levels of one ``change`` at a time."""
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 3, n)
+    p = rng.integers(0, 2, n)
+    d = rng.integers(1, 9, n).astype(float)
+    led, ref = LoadLedger(_clock(), 3), LoadLedger(_clock(), 3)
+    led.change_many(np.zeros(n), g, p, d / 3)
+    for gi, pi, di in zip(g, p, d / 3, strict=True):
+        ref.change(0.0, int(gi), int(pi), float(di))
+    np.testing.assert_array_equal(led.level, ref.level)
+    # out twice, back in once: below zero in between, zero at the end
+    led.change_many(np.ones(3 * n), np.r_[g, g, g], np.r_[p, p, p], np.r_[-d, -d, d] / 3)
+    assert np.abs(led.level).max() < 1e-12
+    with pytest.raises(RuntimeError, match="negative"):
+        led.change_many(np.ones(n), g, p, -d)

@@ -26,6 +26,12 @@ __all__ = ["LoadLedger", "pulse_step_average", "pulse_terms"]
 _MERGE_CHUNKS = 256
 
 
+#: Batches of at most this many changes update :attr:`LoadLedger.level` one change at a time (an engineering
+#: choice: below it a Python loop costs less than ``np.add.at`` and a scan of the whole level; both add the
+#: changes in the order given, so the levels are the same).
+_SMALL_BATCH = 32
+
+
 def pulse_terms(
     start_s: np.ndarray, end_s: np.ndarray, gpus: np.ndarray, step_s: float
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -196,9 +202,20 @@ class LoadLedger:
         self._n_chunked += t.size
         if len(self._chunks) - self._n_merged >= _MERGE_CHUNKS:
             self._merge_tail()
-        np.add.at(self.level, (g, p), d)
-        if self.level.min() < -1e-6:
-            gi, pi = np.unravel_index(int(np.argmin(self.level)), self.level.shape)
+        level = self.level
+        if t.size <= _SMALL_BATCH:  # one at a time: the same additions in the same order as np.add.at
+            low = False  # some cell dipped below zero on the way (checked on the final levels below)
+            for gk, pk, dk in zip(g.ravel().tolist(), p.ravel().tolist(), d.ravel().tolist(), strict=True):
+                v = level[gk, pk] + dk
+                level[gk, pk] = v
+                if v < -1e-6:
+                    low = True
+            if not low:  # (only a cell changed here can have gone negative, and none went below zero)
+                return
+        else:
+            np.add.at(level, (g, p), d)
+        if level.min() < -1e-6:
+            gi, pi = np.unravel_index(int(np.argmin(level)), level.shape)
             raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
 
     def pulse_many(

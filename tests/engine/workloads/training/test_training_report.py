@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from tests.engine.workloads.training.helpers import POOL, fail_config, run
 
-from gigawatt.engine.workloads.training import TrainingJobSpec, report
+from gigawatt.engine.workloads.training import TrainingJobSpec, progress, report
+from gigawatt.engine.workloads.training.state import NO_GROUPS, JobState
 
 
 def test_jobs_table_without_jobs_has_the_columns():
@@ -80,3 +81,68 @@ def test_consumed_records_cannot_be_read_twice():
         eng.events_table()
     with pytest.raises(RuntimeError, match="counter records were consumed"):
         eng.counter_samples(times)
+
+
+def _log_every_change(self):
+    """The counter log before same-time rows were merged: one row per change."""
+    self._count_buf.extend(
+        (
+            self._now,
+            self.n_submitted,
+            self.n_queued,
+            self.n_running,
+            self.n_finished,
+            self.n_failed,
+            self._alloc_gpus,
+        )
+    )
+
+
+def test_counter_log_keeps_one_row_per_instant(monkeypatch):
+    """Changes at one instant share one counter row (the last state at that time), and the samples are those of
+    a log with a row per change."""
+    eng_a, _, _ = _busy_run(monkeypatch, 1 << 30)
+    rows_a = np.frombuffer(eng_a._count_buf).reshape(-1, 7)
+    assert rows_a.shape[0] > 50 and (np.diff(rows_a[:, 0]) > 0).all()
+    monkeypatch.setattr(report.Reporting, "_log_counts", _log_every_change)
+    eng_b, _, _ = _busy_run(monkeypatch, 1 << 30)
+    rows_b = np.frombuffer(eng_b._count_buf).reshape(-1, 7)
+    assert rows_b.shape[0] > rows_a.shape[0]  # the run has several changes at one instant
+    for key, arr in eng_a.samples.items():
+        np.testing.assert_array_equal(arr, eng_b.samples[key])
+    t = np.linspace(0.0, 40_000.0, 997)
+    for key, arr in eng_a.counter_samples(t).items():
+        np.testing.assert_array_equal(arr, eng_b.counter_samples(t)[key])
+    consumed = eng_a.counter_samples(t, consume=True)
+    for key, arr in eng_b.counter_samples(t).items():
+        np.testing.assert_array_equal(arr, consumed[key])
+
+
+def test_finished_jobs_keep_only_what_the_jobs_table_reads(monkeypatch):
+    """A job in a final state holds the shared empty group mappings and no queue key; the shared mapping
+    refuses changes."""
+    eng, jt, _ = _busy_run(monkeypatch, 1 << 30)
+    final = [j for j in eng.jobs if j.state in (JobState.DONE, JobState.FAILED)]
+    assert len(final) > 10 and (jt["state"] == "finished").sum() > 10
+    for j in final:
+        assert j.nodes_by_group is NO_GROUPS and j.gpus_by_group is NO_GROUPS and j.key == ()
+    assert len(NO_GROUPS) == 0
+    with pytest.raises(RuntimeError, match="shared empty"):
+        NO_GROUPS[0] = 1
+
+
+def test_checkpoint_records_do_not_depend_on_merging(monkeypatch):
+    """Checkpoint records merged every few segments (phase log and checkpoint completions) give the same
+    events table and phase occupancy as records never merged."""
+    out = {}
+    for merge in (2, 1 << 30):
+        monkeypatch.setattr(progress, "_PL_MERGE", merge)
+        eng, _, ev = _busy_run(monkeypatch, 1 << 30)
+        out[merge] = (eng, ev)
+    (eng_a, ev_a), (eng_b, ev_b) = out[2], out[1 << 30]
+    assert any(isinstance(c[1], np.ndarray) for c in eng_a._ev_ck)  # some merged
+    assert (ev_a["kind"] == "checkpoint").sum() > 10
+    pd.testing.assert_frame_equal(ev_a, ev_b, check_exact=True)
+    occ_a, occ_b = eng_a.phase_occupancy(300.0, 130), eng_b.phase_occupancy(300.0, 130)
+    for key, arr in occ_a.items():
+        np.testing.assert_array_equal(arr, occ_b[key])

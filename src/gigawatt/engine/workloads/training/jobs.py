@@ -11,7 +11,7 @@ import bisect
 import math
 
 from gigawatt.engine.workloads.training.specs import TrainingJobSpec
-from gigawatt.engine.workloads.training.state import EngineState, Job, JobState, Pool
+from gigawatt.engine.workloads.training.state import NO_GROUPS, EngineState, Job, JobState, Pool
 from gigawatt.physics.phases import Phase
 
 __all__ = ["JobLifecycle"]
@@ -208,8 +208,8 @@ class JobLifecycle(EngineState):
         for g, n in job.nodes_by_group.items():
             if g not in pool.retired:  # nodes of a decommissioned group are gone
                 pool.free[g] += n
-        job.nodes_by_group = {}
-        job.gpus_by_group = {}
+        job.nodes_by_group = NO_GROUPS
+        job.gpus_by_group = NO_GROUPS
         job.comm_factor = 1.0
         if pool.running.pop(job.idx, None) is not None:
             pool.drop_running(job)
@@ -228,6 +228,7 @@ class JobLifecycle(EngineState):
         self._transition(job, JobState.DONE, None)
         self._release(job)
         job.end_s = self._now
+        job.retire()
         self.n_finished += 1
         self._log_counts()
         self._event("finish", job, job.pool, -1)
@@ -239,6 +240,7 @@ class JobLifecycle(EngineState):
         self._transition(job, JobState.FAILED, None)
         self._release(job)
         job.end_s = self._now
+        job.retire()
         self.n_failed += 1
         self._log_counts()
         self._event("job_failed", job, job.pool, -1, reason)

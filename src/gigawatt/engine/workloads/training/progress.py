@@ -190,9 +190,9 @@ class Progress(EngineState):
                 ]
         t_open = float(starts[m]) if starts.size > m else None
         if t_open is not None:
-            self._plt += [t_open, t_open]
-            self._plp += [comp, stall]
-            self._pld += [-n, n]
+            self._plt.extend((t_open, t_open))
+            self._plp.extend((comp, stall))
+            self._pld.extend((-n, n))
         for g, ng in job.gpus_by_group.items():
             if self._pulses:
                 if m:
@@ -210,7 +210,18 @@ class Progress(EngineState):
                     self._lchange(t_open, g, comp, -ng)
                     self._lchange(t_open, g, stall, ng)
         if m:
-            self._ev_ck.append((ends, job.idx))
+            ck = self._ev_ck
+            ck.append((ends, job.idx))
+            if len(ck) >= _PL_MERGE and isinstance(ck[-_PL_MERGE][1], int):  # the last ones, unmerged
+                ck_tail = ck[-_PL_MERGE:]
+                ck[-_PL_MERGE:] = [
+                    (
+                        np.concatenate([c[0] for c in ck_tail]),
+                        np.repeat(
+                            np.array([c[1] for c in ck_tail], dtype=np.int64), [c[0].size for c in ck_tail]
+                        ),
+                    )
+                ]
 
     def _on_checkpoint_done(self, job: Job) -> None:
         job.ckpt_progress_s = job.ckpt_start_progress_s

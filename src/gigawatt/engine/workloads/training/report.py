@@ -52,7 +52,7 @@ def _step_average(
 #: Events kept as Python tuples before they are moved into column arrays (an
 #: engineering choice: small enough that the tuples of a chunk weigh a few MB, large enough that the per-chunk
 #: overhead is negligible; the tables do not depend on it).
-RECORD_CHUNK = 1 << 16
+RECORD_CHUNK = 1 << 13
 
 #: Columns of :meth:`TrainingEngine.jobs_table` (the table of a run without jobs has these, and no rows).
 _JOB_TABLE_COLUMNS = (
@@ -112,9 +112,11 @@ class Reporting(EngineState):
         self._count_buf = array("d")
         self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event")
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
-        self._plt = []  # phase log (time, phase, delta GPUs) for per-workload columns
-        self._plp = []
-        self._pld = []
+        # phase log (time, phase, delta GPUs) for per-workload columns, as typed arrays: 8 bytes a value, where
+        # a list held a pointer and, for most, a number object of its own
+        self._plt = array("d")
+        self._plp = array("q")
+        self._pld = array("d")
         self._plchunks = []  # checkpoint pulses (starts, ends, GPUs): TRAIN_COMPUTE -> TRAIN_STALL
         self._ev_ck = []  # checkpoint completions per segment: (times, job)
 
@@ -224,18 +226,23 @@ class Reporting(EngineState):
 
     def _log_counts(self) -> None:
         # one row of 7 float64 per change (time and six counters, exact in float64): 56 bytes, where a tuple
-        # with its numbers took about 200
-        self._count_buf.extend(
-            (
-                self._now,
-                self.n_submitted,
-                self.n_queued,
-                self.n_running,
-                self.n_finished,
-                self.n_failed,
-                self._alloc_gpus,
-            )
+        # with its numbers took about 200. A change at the time of the last row replaces it: a sample takes
+        # the last row at or before its time (counter_samples), so the rows before it at that time are never
+        # read (the changes of one instant, a finish and the starts it allows, keep one row)
+        buf = self._count_buf
+        row = (
+            self._now,
+            self.n_submitted,
+            self.n_queued,
+            self.n_running,
+            self.n_finished,
+            self.n_failed,
+            self._alloc_gpus,
         )
+        if buf and buf[-7] == row[0]:
+            buf[-7:] = array("d", row)
+        else:
+            buf.extend(row)
 
     def counter_samples(self, times_s: np.ndarray, *, consume: bool = False) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
@@ -254,10 +261,12 @@ class Reporting(EngineState):
         self._check_records("counter")
         if not self._count_buf:
             return {k: np.zeros(t.shape, dtype=np.int64) for k in keys}
-        log = np.array(self._count_buf, dtype=float).reshape(-1, 7)  # (a copy: the buffer may still grow)
-        if consume:
+        if consume:  # the buffer itself (no copy): the engine drops it
+            log = np.frombuffer(self._count_buf, dtype=float).reshape(-1, 7)
             self._count_buf = array("d")
             self._consumed.add("counter")
+        else:
+            log = np.array(self._count_buf, dtype=float).reshape(-1, 7)  # (a copy: the buffer may still grow)
         log_t, log_n = log[:, 0], log[:, 1:]
         # row 0: before the first record (all zero); record i is row i + 1
         idx = np.searchsorted(log_t, t, side="right")
@@ -275,11 +284,9 @@ class Reporting(EngineState):
         dict of int to numpy.ndarray
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
-        t = np.asarray(self._plt, dtype=float)
-        p = np.fromiter(
-            self._plp, dtype=np.int64, count=len(self._plp)
-        )  # (Phase members: faster than asarray)
-        d = np.asarray(self._pld, dtype=float)
+        t = np.array(self._plt, dtype=float)  # (copies: the log may still grow)
+        p = np.array(self._plp, dtype=np.int64)
+        d = np.array(self._pld, dtype=float)
         phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
         # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
         # sums as one _step_average per phase
@@ -448,7 +455,9 @@ class Reporting(EngineState):
             del chunks
         if ck:
             times = np.concatenate([c[0] for c in ck])
-            idx = np.repeat(np.array([c[1] for c in ck], dtype=np.int64), [c[0].size for c in ck])
+            # (job index per segment, or per checkpoint in a merged chunk, see Progress._record_checkpoints)
+            idx = np.concatenate([np.broadcast_to(np.asarray(c[1], dtype=np.int64), c[0].shape) for c in ck])
+            del ck
             pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
             write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
             m = times.size
