@@ -146,3 +146,17 @@ def test_checkpoint_records_do_not_depend_on_merging(monkeypatch):
     occ_a, occ_b = eng_a.phase_occupancy(300.0, 130), eng_b.phase_occupancy(300.0, 130)
     for key, arr in occ_a.items():
         np.testing.assert_array_equal(arr, occ_b[key])
+
+
+def test_consuming_jobs_table_frees_the_job_records(monkeypatch):
+    """``jobs_table(consume=True)`` gives the same table, frees the job records, and the events table built
+    afterwards is the same; a second jobs table raises."""
+    _, jobs_a, ev_a = _busy_run(monkeypatch, 1 << 30)
+    eng_b, _, _ = _busy_run(monkeypatch, 1 << 30)
+    jobs_b = eng_b.jobs_table(consume=True)
+    pd.testing.assert_frame_equal(jobs_a, jobs_b, check_exact=True)
+    assert eng_b.jobs == [] and eng_b._sub_jobs == []
+    assert (ev_a["kind"] == "checkpoint").sum() > 10
+    pd.testing.assert_frame_equal(ev_a, eng_b.events_table(consume=True), check_exact=True)
+    with pytest.raises(RuntimeError, match="consumed"):
+        eng_b.jobs_table()

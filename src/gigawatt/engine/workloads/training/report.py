@@ -110,7 +110,8 @@ class Reporting(EngineState):
         self._ev_causes = _Codes()
         self._listeners = []
         self._count_buf = array("d")
-        self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event")
+        self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event", "job")
+        self._job_cols: tuple[list[str], np.ndarray, np.ndarray] = ([], np.zeros(0, np.int64), np.zeros(0))
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         # phase log (time, phase, delta GPUs) for per-workload columns, as typed arrays: 8 bytes a value, where
         # a list held a pointer and, for most, a number object of its own
@@ -329,8 +330,13 @@ class Reporting(EngineState):
                 job.queue_wait_s += self._now - job.queued_since
                 job.queued_since = self._now
 
-    def jobs_table(self) -> pd.DataFrame:
-        """One row per job (call :meth:`finalize` first). Units in column names; times in s since start."""
+    def jobs_table(self, *, consume: bool = False) -> pd.DataFrame:
+        """One row per job (call :meth:`finalize` first). Units in column names; times in s since start.
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the job records once the table is
+        built (what :meth:`events_table` needs of them is kept as columns); a later call raises
+        ``RuntimeError``."""
+        self._check_records("job")
         jobs = self.jobs
         if not jobs:  # no job (e.g. a sparse mix over a short horizon): same columns, no rows
             return pd.DataFrame({c: pd.Series(dtype=object) for c in _JOB_TABLE_COLUMNS})
@@ -408,7 +414,28 @@ class Reporting(EngineState):
             "spanned_halls": [j.span_where for j in jobs],  # hall indices; named in workload_output
             "comm_factor": np.divide(work_done, work_done + comm, out=np.ones(n), where=comm > 0),
         }
+        if consume:
+            self._job_cols = (cols["job"], job_col("pool", np.int64), spec_col("checkpoint_write_s"))
+            self._drop_jobs()
+            del jobs, specs
         return pd.DataFrame(cols)
+
+    def _drop_jobs(self) -> None:
+        """Free the job records (those of running jobs stay with their pools until the engine goes)."""
+        self.jobs = []
+        self._sub_jobs = []
+        self._consumed.add("job")
+
+    def _job_names_pools_writes(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Per job: name, pool index and checkpoint write time [s] (kept by a consuming :meth:`jobs_table`)."""
+        if "job" in self._consumed:
+            return self._job_cols
+        jobs = self.jobs
+        return (
+            [j.spec.name for j in jobs],
+            np.array([j.pool for j in jobs], dtype=np.int64),
+            np.array([j.spec.checkpoint_write_s for j in jobs]),
+        )
 
     def _check_records(self, what: str) -> None:
         if what in self._consumed:
@@ -458,8 +485,7 @@ class Reporting(EngineState):
             # (job index per segment, or per checkpoint in a merged chunk, see Progress._record_checkpoints)
             idx = np.concatenate([np.broadcast_to(np.asarray(c[1], dtype=np.int64), c[0].shape) for c in ck])
             del ck
-            pidx = np.array([j.pool for j in self.jobs], dtype=np.int64)
-            write = np.array([j.spec.checkpoint_write_s for j in self.jobs])
+            _names, pidx, write = self._job_names_pools_writes()
             m = times.size
             parts_t.append(times)
             parts_j.append(idx)
@@ -481,7 +507,7 @@ class Reporting(EngineState):
         j_idx = ordered(parts_j, np.int64)
         p_idx = ordered(parts_p, np.int64)
         # index -1 (no job) takes the trailing ""
-        names = pd.array([*(j.spec.name for j in self.jobs), ""], dtype="str")
+        names = pd.array([*self._job_names_pools_writes()[0], ""], dtype="str")
         pnames = pd.array([p.spec.name for p in self.pools], dtype="str")
         columns: dict[str, Any] = {
             "time_s": t[order],
@@ -539,7 +565,7 @@ def workload_output(
         cols[f"{name}:{key}_jobs"] = counts.pop(key).astype(float)
     del counts  # (the integer samples: 8 bytes a step each, not kept while the tables are built)
 
-    jobs = eng.jobs_table()
+    jobs = eng.jobs_table(consume=True)
     jobs.insert(0, "workload", name)
     if len(jobs):  # the halls of a job's widest placement over several halls, by name ("site/hall;...")
         hall_key = {
