@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,6 +12,7 @@ from numpy.testing import assert_allclose
 from tests.engine.workloads.training.helpers import POOL, FakeLedger, fail_config, run
 
 from gigawatt.engine.workloads.training import PoolSpec, SchedulerConfig, TrainingEngine, TrainingJobSpec
+from gigawatt.engine.workloads.training.specs import job_specs
 from gigawatt.perf.cluster_traces import JobMix, generate_job_mix
 from gigawatt.physics.phases import Phase
 
@@ -111,3 +113,31 @@ def test_bad_specs():
         TrainingEngine(
             env, [POOL], [TrainingJobSpec("a", "p", 1, 1.0)] * 2, FakeLedger(), np.random.default_rng()
         )
+
+
+def test_job_specs_of_a_mix_equal_specs_built_one_at_a_time():
+    """``job_specs`` gives the specs the dataclass builds (every field, equality and hash), frozen as they are;
+    a bad column raises the error of its first bad job."""
+    names, gpus, work, submit, prio = (
+        ["a", "b", "c"],
+        [8, 16, 1024],
+        [10.0, 2.5e5, 3.0],
+        [0.0, 5.0, 9.5],
+        [0, 2, 1],
+    )
+    fast = job_specs("p", names, gpus, work, submit, prio, 45.0, True)
+    slow = [
+        TrainingJobSpec(n, "p", g, w, s, pr, checkpoint_write_s=45.0, preemptible=True)
+        for n, g, w, s, pr in zip(names, gpus, work, submit, prio, strict=True)
+    ]
+    assert fast == slow and [hash(s) for s in fast] == [hash(s) for s in slow]
+    assert [repr(s) for s in fast] == [repr(s) for s in slow]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast[0].n_gpus = 4  # type: ignore[misc]
+    with pytest.raises(ValueError, match="'b': work_s"):
+        job_specs("p", names, gpus, [1.0, math.nan, 2.0], submit, prio, 45.0, True)
+    with pytest.raises(ValueError, match="'c': n_gpus"):
+        job_specs("p", names, [8, 8, 0], work, submit, prio, 45.0, True)
+    with pytest.raises(ValueError, match="same length"):
+        job_specs("p", names, gpus[:2], work, submit, prio, 45.0, True)
+    assert job_specs("p", [], [], [], [], [], 45.0, True) == []

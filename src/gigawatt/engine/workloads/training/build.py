@@ -20,6 +20,7 @@ from gigawatt.engine.workloads.training.specs import (
     SpanLink,
     SpanSpec,
     TrainingJobSpec,
+    job_specs,
 )
 from gigawatt.errors import ScenarioError
 from gigawatt.perf import crosssite
@@ -287,28 +288,18 @@ def mix_jobs(
     out = generate_job_mix(JobMix(**kw), window_s, ctx.rng("workload", name, "mix"), usable_gpus)
     t0_s = mix.start_h * 3600.0
     write_s, preemptible = mix.checkpoint_write_s, mix.preemptible
-    # plain Python numbers first (``tolist``: the same values as ``int``/``float`` of each element, faster)
-    specs = [
-        TrainingJobSpec(
-            name=f"{name}-mix-{i:05d}",
-            pool=name,
-            n_gpus=n_gpus,
-            work_s=work_s,
-            submit_s=t0_s + submit_s,
-            priority=priority,
-            checkpoint_write_s=write_s,
-            preemptible=preemptible,
-        )
-        for i, (n_gpus, work_s, submit_s, priority) in enumerate(
-            zip(
-                out["n_gpus"].astype(np.int64).tolist(),
-                out["work_s"].astype(float).tolist(),
-                out["submit_s"].astype(float).tolist(),
-                out["priority"].astype(np.int64).tolist(),
-                strict=True,
-            )
-        )
-    ]
+    # plain Python numbers (``tolist``: the same values as ``int``/``float`` of each element, faster)
+    n_gpus = out["n_gpus"].astype(np.int64).tolist()
+    specs = job_specs(
+        name,
+        [f"{name}-mix-{i:05d}" for i in range(len(n_gpus))],
+        n_gpus,
+        out["work_s"].astype(float).tolist(),
+        [t0_s + s for s in out["submit_s"].astype(float).tolist()],
+        out["priority"].astype(np.int64).tolist(),
+        write_s,
+        preemptible,
+    )
     # no MFU or achieved TFLOP/s for a mix's jobs: one shared (read-only by convention) entry for all of them
     info: list[JobInfo] = [{"mfu_frac": math.nan, "tflops_per_gpu": math.nan}] * len(specs)
     return specs, info
