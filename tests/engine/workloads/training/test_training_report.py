@@ -11,6 +11,7 @@ from tests.engine.workloads.training.helpers import POOL, fail_config, run
 
 from gigawatt.engine.workloads.training import TrainingJobSpec, progress, report
 from gigawatt.engine.workloads.training.state import NO_GROUPS, JobState
+from gigawatt.physics.phases import Phase
 
 
 def test_jobs_table_without_jobs_has_the_columns():
@@ -160,3 +161,17 @@ def test_consuming_jobs_table_frees_the_job_records(monkeypatch):
     pd.testing.assert_frame_equal(ev_a, eng_b.events_table(consume=True), check_exact=True)
     with pytest.raises(RuntimeError, match="consumed"):
         eng_b.jobs_table()
+
+
+def test_consuming_phase_occupancy_gives_the_same_averages_once(monkeypatch):
+    """``phase_occupancy(consume=True)`` gives the averages of a plain call and frees the phase log; a later
+    call raises."""
+    eng, _, _ = _busy_run(monkeypatch, 1 << 30)
+    plain = eng.phase_occupancy(300.0, 130)
+    assert plain[Phase.TRAIN_COMPUTE].max() > 0 and plain[Phase.TRAIN_STALL].max() > 0
+    consumed = eng.phase_occupancy(300.0, 130, consume=True)
+    for key, arr in plain.items():
+        np.testing.assert_array_equal(arr, consumed[key])
+    assert len(eng._plt) == 0 and eng._plchunks == []
+    with pytest.raises(RuntimeError, match="consumed"):
+        eng.phase_occupancy(300.0, 130)

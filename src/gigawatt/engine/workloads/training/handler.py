@@ -96,12 +96,11 @@ class TrainingHandler(WorkloadHandler):
         eng = self.engine
         assert eng is not None
         eng.finalize()
+        n = len(self.job_info)
+        mfu = np.fromiter((i["mfu_frac"] for i in self.job_info), dtype=float, count=n)
+        tflops = np.fromiter((i["tflops_per_gpu"] for i in self.job_info), dtype=float, count=n)
+        # the specs are not needed any more: once the outputs free the engine's job records, theirs go too
+        self.job_specs, self.job_info = [], []
         return workload_output(
-            eng,
-            self.spec.name,
-            self.ctx.clock,
-            self.ctx.fleet.group_keys,
-            self.job_specs,
-            self.job_info,
-            self.pool_gpus,
+            eng, self.spec.name, self.ctx.clock, self.ctx.fleet.group_keys, mfu, tflops, self.pool_gpus
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -14,10 +14,10 @@ import pandas as pd
 from gigawatt.engine.clock import Clock
 from gigawatt.engine.ledger import pulse_step_average
 from gigawatt.engine.workloads.base import WorkloadOutput
-from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS, TrainingJobSpec
+from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS
 from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
 from gigawatt.physics.phases import Phase
-from gigawatt.result import frame_from_columns
+from gigawatt.result import frame_from_columns, release_free_heap
 
 __all__ = ["Reporting", "workload_output"]
 
@@ -110,7 +110,8 @@ class Reporting(EngineState):
         self._ev_causes = _Codes()
         self._listeners = []
         self._count_buf = array("d")
-        self._consumed: set[str] = set()  # records freed by workload_output ("counter", "event", "job")
+        # records freed by workload_output ("counter", "event", "job", "phase")
+        self._consumed: set[str] = set()
         self._job_cols: tuple[list[str], np.ndarray, np.ndarray] = ([], np.zeros(0, np.int64), np.zeros(0))
         self._alloc_gpus = 0  # GPUs of running jobs over all pools (counter log)
         # phase log (time, phase, delta GPUs) for per-workload columns, as typed arrays: 8 bytes a value, where
@@ -277,17 +278,31 @@ class Reporting(EngineState):
             out[k] = col[idx]
         return out
 
-    def phase_occupancy(self, step_s: float, n_steps: int) -> dict[int, np.ndarray]:
+    def phase_occupancy(self, step_s: float, n_steps: int, *, consume: bool = False) -> dict[int, np.ndarray]:
         """Step-averaged GPUs of this engine's jobs per ledger phase (exact time weighting).
+
+        ``consume=True`` (the run's outputs, :func:`workload_output`) frees the phase log afterwards; a later
+        call raises ``RuntimeError``.
 
         Returns
         -------
         dict of int to numpy.ndarray
             ``{Phase.TRAIN_COMPUTE: (n_steps,), Phase.TRAIN_STALL: (n_steps,)}`` [GPUs].
         """
-        t = np.array(self._plt, dtype=float)  # (copies: the log may still grow)
-        p = np.array(self._plp, dtype=np.int64)
-        d = np.array(self._pld, dtype=float)
+        self._check_records("phase")
+        if consume:  # the log itself (no copy): the engine drops it
+            t = np.frombuffer(self._plt, dtype=float)
+            p = np.frombuffer(self._plp, dtype=np.int64)
+            d = np.frombuffer(self._pld, dtype=float)
+        else:  # (copies: the log may still grow)
+            t = np.array(self._plt, dtype=float)
+            p = np.array(self._plp, dtype=np.int64)
+            d = np.array(self._pld, dtype=float)
+        ch = self._plchunks
+        if consume:
+            self._plt, self._plp, self._pld = array("d"), array("q"), array("d")
+            self._plchunks = []
+            self._consumed.add("phase")
         phases = (int(Phase.TRAIN_COMPUTE), int(Phase.TRAIN_STALL))
         # both phases in one pass: bins (step, phase) take each phase's changes in the order recorded, the same
         # sums as one _step_average per phase
@@ -298,8 +313,7 @@ class Reporting(EngineState):
         if not keep.all():
             t, d, slot = t[keep], d[keep], slot[keep]
         both = _step_average(t, d, step_s, n_steps, slot, len(phases))
-        if self._plchunks:  # completed checkpoints: pulses from compute to stall
-            ch = self._plchunks
+        if ch:  # completed checkpoints: pulses from compute to stall
             x = pulse_step_average(
                 np.concatenate([c[0] for c in ch]),
                 np.concatenate([c[1] for c in ch]),
@@ -423,7 +437,7 @@ class Reporting(EngineState):
     def _drop_jobs(self) -> None:
         """Free the job records (those of running jobs stay with their pools until the engine goes)."""
         self.jobs = []
-        self._sub_jobs = []
+        self._sub_jobs, self._sub_t, self._sub_seq = [], [], []
         self._consumed.add("job")
 
     def _job_names_pools_writes(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -530,8 +544,8 @@ def workload_output(
     name: str,
     clock: Clock,
     group_keys: Sequence[str],
-    specs: Sequence[TrainingJobSpec],
-    job_info: Sequence[Mapping[str, float]],
+    mfu_frac: np.ndarray,
+    tflops_per_gpu: np.ndarray,
     pool_gpus: int,
 ) -> WorkloadOutput:
     """Time-series columns, jobs and events tables and KPIs of one ``kind: training`` workload.
@@ -546,12 +560,12 @@ def workload_output(
         Simulation clock (steps, start time).
     group_keys : sequence of str
         Rack-group key of every ledger group (``rack_group`` column of the events table).
-    specs, job_info : sequence
-        The engine's jobs in order, and their ``mfu_frac`` and ``tflops_per_gpu``.
+    mfu_frac, tflops_per_gpu : numpy.ndarray
+        Per job of the engine, in order: its MFU and achieved TFLOP/s per GPU (NaN for jobs of a mix).
     pool_gpus : int
         GPUs of the pool (denominator of ``allocation_frac``).
     """
-    occ = eng.phase_occupancy(clock.step_s, clock.n_steps)
+    occ = eng.phase_occupancy(clock.step_s, clock.n_steps, consume=True)
     compute = occ[Phase.TRAIN_COMPUTE]
     stall = occ[Phase.TRAIN_STALL]
     cols: dict[str, np.ndarray] = {
@@ -564,6 +578,9 @@ def workload_output(
     for key in ("submitted", "queued", "running", "finished", "failed"):
         cols[f"{name}:{key}_jobs"] = counts.pop(key).astype(float)
     del counts  # (the integer samples: 8 bytes a step each, not kept while the tables are built)
+    # the step averages' temporaries (tens of MB each for a year at 15-s steps) are freed but their pages stay
+    # with the C heap, which the tables cannot reuse: hand them back first (it changes no number)
+    release_free_heap()
 
     jobs = eng.jobs_table(consume=True)
     jobs.insert(0, "workload", name)
@@ -574,14 +591,12 @@ def workload_output(
         jobs["spanned_halls"] = [
             ";".join(hall_key[h] for h in where) if where else "" for where in jobs["spanned_halls"]
         ]
-    n = len(job_info)
-    jobs["mfu_frac"] = np.fromiter((i["mfu_frac"] for i in job_info), dtype=float, count=n)
-    jobs["tflops_per_gpu"] = np.fromiter((i["tflops_per_gpu"] for i in job_info), dtype=float, count=n)
-    jobs["checkpoint_write_s"] = np.fromiter(
-        map(attrgetter("checkpoint_write_s"), specs), dtype=float, count=n
-    )
+    jobs["mfu_frac"] = mfu_frac
+    jobs["tflops_per_gpu"] = tflops_per_gpu
+    jobs["checkpoint_write_s"] = eng._job_names_pools_writes()[2]
     for col in ("submit", "start", "end"):
         jobs[f"{col}_time"] = clock.start + pd.to_timedelta(jobs[f"{col}_s"], unit="s")
+    release_free_heap()  # (likewise the jobs table's temporaries, before the larger events table)
     events = eng.events_table(consume=True)
     events.insert(0, "time", clock.start + pd.to_timedelta(events["time_s"], unit="s"))
     events.insert(1, "workload", name)
