@@ -143,8 +143,12 @@ class Progress(EngineState):
             self._record_checkpoints(job, starts, ends)
         job.compute_wall_s += e - ckpt_time
         base = r / job.comm_factor  # the factor is fixed while a segment runs (placement changes stop it)
-        job.paused_work_s += (job.seg_clock - base) * (e - ckpt_time)
-        job.comm_work_s += (base - r) * (e - ckpt_time)
+        # (a zero term is not added: x + 0.0 is x, and the job keeps the shared zero instead of a float of its
+        # own; x is never −0.0, a sum of terms of opposite sign that cancel being +0.0)
+        if job.seg_clock != base:
+            job.paused_work_s += (job.seg_clock - base) * (e - ckpt_time)
+        if base != r:
+            job.comm_work_s += (base - r) * (e - ckpt_time)
         job.ckpt_wall_s += ckpt_time
         job.work_done_s += progress - p0
         job.progress_s = progress
