@@ -166,6 +166,7 @@ class LoadLedger:
         self._fold_step = 0
         # pulses (`pulse_many`) per (from, to) phase pair; range queries drop those ending before `_pfold_step`
         self._pulses: dict[tuple[int, int], _Pulses] = {}
+        self._n_pulses = 0  # pulses recorded (every pair; read by the controller at every feedback block)
         self._pfold_step = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
@@ -249,6 +250,7 @@ class LoadLedger:
         if pair[0] == pair[1]:
             return  # nothing moves
         self._pulses.setdefault(pair, _Pulses()).append((s.ravel(), e.ravel(), g.ravel(), n.ravel()))
+        self._n_pulses += s.size
 
     def _merge_tail(self) -> None:
         """Merge the chunks recorded since the last merge (and not yet handed to range queries) into one.
@@ -284,12 +286,12 @@ class LoadLedger:
     @property
     def n_changes(self) -> int:
         """Number of event-driven records (changes and pulses): grows with every record."""
-        return len(self._t) + self._n_chunked + self.n_pulses
+        return len(self._t) + self._n_chunked + self._n_pulses
 
     @property
     def n_pulses(self) -> int:
         """Number of pulses recorded (:meth:`pulse_many`)."""
-        return sum(p.size for p in self._pulses.values())
+        return self._n_pulses
 
     def predict(self, step0: int, step1: int) -> np.ndarray:
         """Occupancy ``(step1-step0, n_groups, N_PHASES)`` assuming no further event-driven changes.

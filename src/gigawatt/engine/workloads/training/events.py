@@ -115,15 +115,26 @@ class EventQueue(EngineState):
             self._lt, self._lg, self._lp, self._ld = [], [], [], []
         if self._lchunks:  # checkpoint pulses: (starts, ends, group, GPUs) per job and rack group
             ch = self._lchunks
-            sizes = [c[0].size for c in ch]
-            self.ledger.pulse_many(  # type: ignore[attr-defined]
-                np.concatenate([c[0] for c in ch]),
-                np.concatenate([c[1] for c in ch]),
-                np.repeat(np.array([c[2] for c in ch], dtype=np.int64), sizes),
-                np.repeat(np.array([c[3] for c in ch], dtype=float), sizes),
-                Phase.TRAIN_COMPUTE,
-                Phase.TRAIN_STALL,
-            )
+            if len(ch) == 1:  # (often: one segment closed in one rack group; the same arrays)
+                s, e, g, n = ch[0]
+                self.ledger.pulse_many(  # type: ignore[attr-defined]
+                    s,
+                    e,
+                    np.full(s.size, g, dtype=np.int64),
+                    np.full(s.size, n, dtype=float),
+                    Phase.TRAIN_COMPUTE,
+                    Phase.TRAIN_STALL,
+                )
+            else:
+                sizes = [c[0].size for c in ch]
+                self.ledger.pulse_many(  # type: ignore[attr-defined]
+                    np.concatenate([c[0] for c in ch]),
+                    np.concatenate([c[1] for c in ch]),
+                    np.repeat(np.array([c[2] for c in ch], dtype=np.int64), sizes),
+                    np.repeat(np.array([c[3] for c in ch], dtype=float), sizes),
+                    Phase.TRAIN_COMPUTE,
+                    Phase.TRAIN_STALL,
+                )
             self._lchunks = []
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:

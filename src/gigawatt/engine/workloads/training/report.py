@@ -232,19 +232,20 @@ class Reporting(EngineState):
         # the last row at or before its time (counter_samples), so the rows before it at that time are never
         # read (the changes of one instant, a finish and the starts it allows, keep one row)
         buf = self._count_buf
-        row = (
-            self._now,
-            self.n_submitted,
-            self.n_queued,
-            self.n_running,
-            self.n_finished,
-            self.n_failed,
-            self._alloc_gpus,
+        now = self._now
+        if buf and buf[-7] == now:
+            del buf[-7:]
+        buf.extend(
+            (
+                now,
+                self.n_submitted,
+                self.n_queued,
+                self.n_running,
+                self.n_finished,
+                self.n_failed,
+                self._alloc_gpus,
+            )
         )
-        if buf and buf[-7] == row[0]:
-            buf[-7:] = array("d", row)
-        else:
-            buf.extend(row)
 
     def counter_samples(self, times_s: np.ndarray, *, consume: bool = False) -> dict[str, np.ndarray]:
         """Job counters and allocated GPUs as they stood at ``times_s`` (after every event at that time).
