@@ -41,7 +41,8 @@ class JobLifecycle(EngineState):
         """Close the time bucket of the current state, move the GPUs between ledger phases, set ``state``."""
         now = self._now
         dt = now - job.phase_since
-        if job.phase is not None:
+        old = job.phase
+        if old is not None:
             if job.state == JobState.COMPUTE:
                 job.compute_wall_s += dt
             elif job.state == JobState.CHECKPOINT:
@@ -50,19 +51,30 @@ class JobLifecycle(EngineState):
                 job.stall_wall_s += dt
         job.phase_since = now
         job.state = state
-        if job.phase != phase:
+        if old != phase:
             n_gpus = job.spec.n_gpus
-            if job.phase is not None:
+            if old is not None and phase is not None:  # (one extend per log: the same two rows in order)
+                self._plt.extend((now, now))
+                self._plp.extend((old, phase))
+                self._pld.extend((-n_gpus, n_gpus))
+            elif old is not None:
                 self._plt.append(now)
-                self._plp.append(job.phase)
+                self._plp.append(old)
                 self._pld.append(-n_gpus)
-            if phase is not None:
+            elif phase is not None:
                 self._plt.append(now)
                 self._plp.append(phase)
                 self._pld.append(n_gpus)
-            old = job.phase
             if self._bulk:
                 lt, lg, lp, ld = self._lt, self._lg, self._lp, self._ld
+                if old is not None and phase is not None:  # (a group's two changes: one extend per list)
+                    for g, n in job.gpus_by_group.items():
+                        lt.extend((now, now))
+                        lg.extend((g, g))
+                        lp.extend((old, phase))
+                        ld.extend((-n, n))
+                    job.phase = phase
+                    return
                 for g, n in job.gpus_by_group.items():
                     if old is not None:
                         lt.append(now)
