@@ -326,3 +326,25 @@ def test_change_many_levels_and_negative_check_in_small_and_large_batches(n: int
     assert np.abs(led.level).max() < 1e-12
     with pytest.raises(RuntimeError, match="negative"):
         led.change_many(np.ones(n), g, p, -d)
+
+
+@pytest.mark.parametrize("n", [5, 100])
+def test_change_lists_records_what_change_many_records(n: int) -> None:
+    """``change_lists`` (Python lists) gives the records, levels and occupancy of ``change_many`` (arrays), and
+    checks the level and the lengths the same way."""
+    rng = np.random.default_rng(5)
+    t = np.sort(rng.uniform(0, 1000, n))
+    g, p = rng.integers(0, 3, n), rng.integers(0, 2, n)
+    d = rng.integers(1, 9, n).astype(float)
+    a, b = LoadLedger(_clock(), 3), LoadLedger(_clock(), 3)
+    a.change_many(t, g, p, d)
+    b.change_lists(t.tolist(), g.tolist(), [Phase(int(x)) for x in p], d.astype(int).tolist())
+    np.testing.assert_array_equal(a.level, b.level)
+    np.testing.assert_array_equal(a.occupancy(), b.occupancy())
+    assert a.n_changes == b.n_changes == n
+    b.change_lists([], [], [], [])
+    assert b.n_changes == n
+    with pytest.raises(ValueError, match="same length"):
+        b.change_lists([1.0], [0, 1], [0], [1.0])
+    with pytest.raises(RuntimeError, match="negative"):
+        b.change_lists(t.tolist(), g.tolist(), p.tolist(), (-2 * d).tolist())

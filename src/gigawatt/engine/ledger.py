@@ -219,6 +219,38 @@ class LoadLedger:
             gi, pi = np.unravel_index(int(np.argmin(level)), level.shape)
             raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
 
+    def change_lists(
+        self, t_s: list[float], group: list[int], phase: list[int], delta_gpus: list[float]
+    ) -> None:
+        """:meth:`change_many` from Python lists of equal length (an event-driven workload's buffer): the same
+        record and levels, without converting the numbers back from arrays to update the levels."""
+        n = len(t_s)
+        if not n:
+            return
+        if not len(group) == len(phase) == len(delta_gpus) == n:
+            raise ValueError("change_lists: t_s, group, phase and delta_gpus must have the same length")
+        if n > _SMALL_BATCH:
+            self.change_many(np.array(t_s, dtype=float), group, phase, delta_gpus)  # type: ignore[arg-type]
+            return
+        t = np.array(t_s, dtype=float)
+        g = np.array(group, dtype=np.int64)
+        p = np.array(phase, dtype=np.int64)
+        d = np.array(delta_gpus, dtype=float)
+        self._chunks.append((t, g, p, d))
+        self._n_chunked += n
+        if len(self._chunks) - self._n_merged >= _MERGE_CHUNKS:
+            self._merge_tail()
+        level = self.level
+        low = False  # one at a time, as change_many: the same additions in the same order
+        for gk, pk, dk in zip(group, phase, delta_gpus, strict=True):
+            v = level[gk, pk] + dk
+            level[gk, pk] = v
+            if v < -1e-6:
+                low = True
+        if low and level.min() < -1e-6:
+            gi, pi = np.unravel_index(int(np.argmin(level)), level.shape)
+            raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
+
     def pulse_many(
         self,
         start_s: np.ndarray,
@@ -242,7 +274,7 @@ class LoadLedger:
         n = np.asarray(gpus, dtype=float)
         if not (s.shape == e.shape == g.shape == n.shape):
             raise ValueError("pulse_many: start_s, end_s, group and gpus must have the same length")
-        if np.any(e < s):
+        if (e < s).any():
             raise ValueError("pulse_many: every end_s must be >= its start_s")
         if g.min() < 0 or g.max() >= self.n_groups:
             raise ValueError(f"pulse_many: group must be in [0, {self.n_groups})")

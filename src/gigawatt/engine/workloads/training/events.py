@@ -35,6 +35,8 @@ class EventQueue(EngineState):
         self._alarm_ev = None
         # ledger changes are buffered during a batch when the ledger accepts bulk input (change_many)
         self._bulk = callable(getattr(ledger, "change_many", None))
+        # (from the lists themselves when the ledger takes them: LoadLedger.change_lists)
+        self._lists = self._bulk and callable(getattr(ledger, "change_lists", None))
         # completed checkpoints are buffered as pulses (start, end, group, GPUs) when the ledger takes them
         self._pulses = self._bulk and callable(getattr(ledger, "pulse_many", None))
         self._lt = []
@@ -106,24 +108,26 @@ class EventQueue(EngineState):
 
     def _flush(self) -> None:
         if self._lt:
-            self.ledger.change_many(  # type: ignore[attr-defined]
-                np.asarray(self._lt, dtype=float),
-                np.asarray(self._lg, dtype=np.int64),
-                np.asarray(self._lp, dtype=np.int64),
-                np.asarray(self._ld, dtype=float),
-            )
+            if self._lists:
+                self.ledger.change_lists(self._lt, self._lg, self._lp, self._ld)  # type: ignore[attr-defined]
+            else:
+                self.ledger.change_many(  # type: ignore[attr-defined]
+                    np.asarray(self._lt, dtype=float),
+                    np.asarray(self._lg, dtype=np.int64),
+                    np.asarray(self._lp, dtype=np.int64),
+                    np.asarray(self._ld, dtype=float),
+                )
             self._lt, self._lg, self._lp, self._ld = [], [], [], []
         if self._lchunks:  # checkpoint pulses: (starts, ends, group, GPUs) per job and rack group
             ch = self._lchunks
             if len(ch) == 1:  # (often: one segment closed in one rack group; the same arrays)
                 s, e, g, n = ch[0]
+                g_col = np.empty(s.size, dtype=np.int64)  # (np.full, at less cost)
+                g_col.fill(g)
+                n_col = np.empty(s.size)
+                n_col.fill(n)
                 self.ledger.pulse_many(  # type: ignore[attr-defined]
-                    s,
-                    e,
-                    np.full(s.size, g, dtype=np.int64),
-                    np.full(s.size, n, dtype=float),
-                    Phase.TRAIN_COMPUTE,
-                    Phase.TRAIN_STALL,
+                    s, e, g_col, n_col, Phase.TRAIN_COMPUTE, Phase.TRAIN_STALL
                 )
             else:
                 sizes = [c[0].size for c in ch]

@@ -378,6 +378,7 @@ class EngineState:
     _lp: list[int]
     _ld: list[float]
     _pulses: bool
+    _lists: bool
     _lchunks: list[tuple[np.ndarray, np.ndarray, int, float]]  # checkpoint pulses: starts, ends, group, GPUs
     # pools
     _pool_index: dict[str, int]
