@@ -10,7 +10,8 @@ import pytest
 from tests.engine.workloads.training.helpers import POOL, fail_config, run
 
 from gigawatt.engine.workloads.training import TrainingJobSpec, progress, report
-from gigawatt.engine.workloads.training.state import NO_GROUPS, JobState
+from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS
+from gigawatt.engine.workloads.training.state import NO_GROUPS, NO_INTERRUPTIONS, JobState
 from gigawatt.physics.phases import Phase
 
 
@@ -130,6 +131,11 @@ def test_finished_jobs_keep_only_what_the_jobs_table_reads(monkeypatch):
     assert len(NO_GROUPS) == 0
     with pytest.raises(RuntimeError, match="shared empty"):
         NO_GROUPS[0] = 1
+    # the interruption columns: each job's own counts, zeros for those never interrupted
+    assert 0 < sum(j.n_int is not NO_INTERRUPTIONS for j in eng.jobs) < len(eng.jobs)
+    for c in GROUP_COLUMNS:
+        assert jt[f"n_interruptions_{c}"].tolist() == [j.n_int[c] for j in eng.jobs]
+    assert jt["n_interruptions"].sum() > 0
 
 
 def test_checkpoint_records_do_not_depend_on_merging(monkeypatch):

@@ -15,7 +15,7 @@ from gigawatt.engine.clock import Clock
 from gigawatt.engine.ledger import pulse_step_average
 from gigawatt.engine.workloads.base import WorkloadOutput
 from gigawatt.engine.workloads.training.specs import GROUP_COLUMNS
-from gigawatt.engine.workloads.training.state import EngineState, Job, JobState
+from gigawatt.engine.workloads.training.state import NO_INTERRUPTIONS, EngineState, Job, JobState
 from gigawatt.physics.phases import Phase
 from gigawatt.result import frame_from_columns, release_free_heap
 
@@ -379,7 +379,12 @@ class Reporting(EngineState):
         work = spec_col("work_s")
         state = job_col("state", np.int64)
         end_s = job_col("end_s")
-        n_int = {c: np.fromiter((j.n_int[c] for j in jobs), dtype=np.int64, count=n) for c in GROUP_COLUMNS}
+        # interruption counts: zero for the jobs holding the shared zeros (most), the others' own counts
+        n_int = {c: np.zeros(n, dtype=np.int64) for c in GROUP_COLUMNS}
+        hit = [i for i, m in enumerate(map(attrgetter("n_int"), jobs)) if m is not NO_INTERRUPTIONS]
+        if hit:
+            for c in GROUP_COLUMNS:
+                n_int[c][hit] = [jobs[i].n_int[c] for i in hit]
         n_int_total = np.zeros(n, dtype=np.int64)
         for c in GROUP_COLUMNS:  # without planned maintenance
             if c != "planned":

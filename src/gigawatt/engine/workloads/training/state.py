@@ -26,7 +26,7 @@ from gigawatt.engine.workloads.training.specs import (
     TrainingJobSpec,
 )
 
-__all__ = ["EngineState", "Job", "JobState", "Pool"]
+__all__ = ["NO_GROUPS", "NO_INTERRUPTIONS", "EngineState", "Job", "JobState", "Pool"]
 
 
 class JobState:
@@ -127,7 +127,7 @@ class Job:
         self.run_slot = -1  # position among the pool's running jobs (Pool.job_at_gpu)
         self.n_checkpoints = 0
         self.n_int: Mapping[str, int] = (
-            _NO_INTERRUPTIONS  # shared until the first interruption (count_interruption)
+            NO_INTERRUPTIONS  # shared until the first interruption (count_interruption)
         )
         self.n_preemptions = 0
         self.ckpt_end_t = 0.0
@@ -178,7 +178,7 @@ class _NoGroups(dict[int, int]):
 NO_GROUPS: dict[int, int] = _NoGroups()
 
 #: The interruption counts of a job never interrupted (shared read-only; a job gets its own on the first).
-_NO_INTERRUPTIONS: Mapping[str, int] = MappingProxyType(dict.fromkeys(GROUP_COLUMNS, 0))
+NO_INTERRUPTIONS: Mapping[str, int] = MappingProxyType(dict.fromkeys(GROUP_COLUMNS, 0))
 
 
 @dataclass
