@@ -73,7 +73,13 @@ class Progress(EngineState):
                 job.phase_since = now
 
     def _arm_segment(self, job: Job) -> None:
-        rate = self._rate(job)
+        pool = self.pools[job.pool]
+        if pool.hall_factors:
+            rate = self._rate(job)
+            clock = self._clock(job)
+        else:  # _rate and _clock of a one-hall pool, inlined (the same operations)
+            clock = pool.rate
+            rate = clock * (1.0 - pool.paused.get(job.spec.priority, pool.paused_default)) * job.comm_factor
         job.anchor_t = self._now
         if rate <= 0:
             job.seg_active = False
@@ -92,12 +98,11 @@ class Progress(EngineState):
         job.seg_p0 = p0
         job.seg_c0 = c0
         job.seg_rate = rate
-        job.seg_clock = self._clock(job)
+        job.seg_clock = clock
         job.seg_a = max(first - p0, 0.0) / rate
         job.seg_cycle = d + tau / rate if nck else math.inf
         job.seg_nck = nck
         job.seg_t_fin = self._now + max(work - p0, 0.0) / rate + nck * d
-        pool = self.pools[job.pool]
         bisect.insort(pool.seg_ends, (job.seg_t_fin, job.n_nodes, job.idx))
         pool.unarmed.pop(job.idx, None)
         self._timer(job, job.seg_t_fin - self._now, self._on_segment_end)
