@@ -348,3 +348,20 @@ def test_change_lists_records_what_change_many_records(n: int) -> None:
         b.change_lists([1.0], [0, 1], [0], [1.0])
     with pytest.raises(RuntimeError, match="negative"):
         b.change_lists(t.tolist(), g.tolist(), p.tolist(), (-2 * d).tolist())
+
+
+def test_release_frees_the_records_and_later_queries_raise() -> None:
+    """``release`` drops the changes and pulses (level and counts stay); occupancy queries then raise."""
+    led = LoadLedger(_clock(), 2)
+    led.change_many(np.array([10.0, 70.0]), np.array([0, 1]), np.array([1, 1]), np.array([4.0, 2.0]))
+    led.pulse_many(np.array([100.0]), np.array([200.0]), np.array([0]), np.array([1.0]), 1, 2)
+    led.change(130.0, 0, 1, 1)
+    level, n = led.level.copy(), led.n_changes
+    assert led.occupancy()[:, :, 1].sum() > 0
+    led.release()
+    assert led._chunks == [] and led._pulses == {} and led._t == []
+    np.testing.assert_array_equal(led.level, level)
+    assert led.n_changes == n and led.n_pulses == 1
+    for query in (led.occupancy, lambda: led.occupancy_range(0, 3), lambda: next(led.occupancy_blocks(4))):
+        with pytest.raises(RuntimeError, match="released"):
+            query()

@@ -167,6 +167,7 @@ class LoadLedger:
         # pulses (`pulse_many`) per (from, to) phase pair; range queries drop those ending before `_pfold_step`
         self._pulses: dict[tuple[int, int], _Pulses] = {}
         self._n_pulses = 0  # pulses recorded (every pair; read by the controller at every feedback block)
+        self._released = False  # records freed by `release`
         self._pfold_step = 0
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
@@ -314,6 +315,19 @@ class LoadLedger:
             self._profiles = np.zeros((self.clock.n_steps, self.n_groups, N_PHASES))
         self._profiles[:, group, phase] += arr
 
+    def release(self) -> None:
+        """Free the event-driven records (changes and pulses) once the run's occupancy has been read (after the
+        controller's final pass): a job-heavy year holds tens of MB of them. :attr:`level`, the profiles and
+        the counts stay; a later occupancy query raises ``RuntimeError``."""
+        self._n_chunked += len(self._t)  # (counted still)
+        self._t, self._g, self._p, self._d = [], [], [], []
+        self._chunks, self._rq, self._pulses = [], [], {}
+        self._released = True
+
+    def _check_released(self) -> None:
+        if self._released:
+            raise RuntimeError("ledger: the event-driven records were released (LoadLedger.release)")
+
     # ---------------------------------------------------------------------------------------- outputs
     @property
     def n_changes(self) -> int:
@@ -381,6 +395,7 @@ class LoadLedger:
         whole-GPU changes before ``step0`` are folded into one level per group and phase (exact, being sums of
         integers) and not read again. A query that starts before the folded steps reads every change.
         """
+        self._check_released()
         n, dt = step1 - step0, self.clock.step_s
         out = (
             np.zeros((n, self.n_groups, N_PHASES))
@@ -469,6 +484,7 @@ class LoadLedger:
         one block into the next starts the next block's running sum), without a whole-horizon array: memory
         grows with the block, not the horizon. Pulses add their :func:`pulse_terms` after the changes.
         """
+        self._check_released()
         n, dt = self.clock.n_steps, self.clock.step_s
         size = max(1, int(block_steps))
         n_blocks = -(-n // size)
