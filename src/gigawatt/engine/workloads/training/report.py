@@ -443,7 +443,7 @@ class Reporting(EngineState):
     def _drop_jobs(self) -> None:
         """Free the job records (those of running jobs stay with their pools until the engine goes)."""
         self.jobs = []
-        self._sub_jobs, self._sub_t, self._sub_seq = [], [], []
+        self._sub_jobs, self._sub_t, self._sub_seq = [], array("d"), array("q")
         self._consumed.add("job")
 
     def _job_names_pools_writes(self) -> tuple[list[str], np.ndarray, np.ndarray]:

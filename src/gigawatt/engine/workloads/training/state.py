@@ -367,8 +367,8 @@ class EngineState:
     _alarm_t: float
     _alarm_ev: simpy.Event | None
     # submissions fed into the heap one at a time (events.py): time, sequence and job in submission order
-    _sub_t: list[float]
-    _sub_seq: list[int]
+    _sub_t: array  # ("d")
+    _sub_seq: array  # ("q")
     _sub_jobs: list[Job]
     _sub_k: int
     # ledger changes buffered during a batch (events.py)
