@@ -219,7 +219,6 @@ _LOOKAHEAD_STATE = (
     "ambient",
     "thermal_may_bind",
     "_bind_steps",
-    "weather",
     "dry_bulb_site_c",
     "wet_bulb_site_c",
     "_skips",
@@ -323,10 +322,12 @@ class FacilityController:
         self.g2h = fleet.group_to_hall_matrix()
         self._site_halls = [np.flatnonzero(fleet.hall_site == s) for s in range(fleet.n_sites)]
         self.h2s = fleet.hall_to_site_matrix()
-        self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
+        # each site's weather builds only the columns read (the dry and wet bulb here, what the supply stage
+        # reads below); it is not kept: the controller holds the two columns it reads per step
+        weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
         # (T, S) per site; one site's columns are views of its weather (no whole-horizon copy)
-        self.dry_bulb_site_c = _site_columns([w["dry_bulb_c"] for w in self.weather])
-        self.wet_bulb_site_c = _site_columns([w["wet_bulb_c"] for w in self.weather])
+        self.dry_bulb_site_c = _site_columns([w["dry_bulb_c"] for w in weather])
+        self.wet_bulb_site_c = _site_columns([w["wet_bulb_c"] for w in weather])
         db_all, wb_all = self.hall_weather(slice(None))
         self.ambient = facility.ambient_limits(self.plant, db_all, wb_all)
         """Cooling capacity and the IT power it admits per step and hall (they depend on the weather only)."""
@@ -371,13 +372,14 @@ class FacilityController:
         self.supply = SupplyStage(
             sc.sites,
             clock,
-            self.weather,
+            weather,
             lambda name: ctx.rng("energy", name),
             sc.resolve_path,
             sc.wall_clock,
             rng_for_region=lambda region: ctx.rng("grid", region, "curtailment"),
             region_windows={r.name: r.curtailment_windows for r in sc.grid_regions},
         )
+        del weather  # the columns the supply stage read are not kept (it holds what it derived from them)
         self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
         self._headroom_kw: np.ndarray | None = None
         self._headroom_unbounded = False
