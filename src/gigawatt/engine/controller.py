@@ -1089,8 +1089,13 @@ class FacilityController:
         n, dark = clock.n_steps, self.dark_hall
         feedback = self.supply.needs_feedback
         flows: dict[str, np.ndarray] = {}
+        # flows that are whole-horizon arrays the controller already holds (the same numbers as the blocks'):
+        # handed over, not copied block by block
+        held = self._held_flows()
         active = np.zeros((n, f.n_groups))
-        site_demand = np.zeros((n, f.n_sites)) if feedback else None
+        # demand at the throughput the facility alone allows: the power drawn until some block differs
+        # (allocated then; np.zeros leaves untouched pages unallocated, so dark_site costs nothing unless used)
+        site_demand: np.ndarray | None = None
         dark_site = np.zeros((n, f.n_sites))
         block = FINALIZE_CHUNK_STEPS if chunk_steps is None else chunk_steps
         for s0, s1, occ in self.ctx.ledger.occupancy_blocks(block):
@@ -1099,28 +1104,41 @@ class FacilityController:
             for key in FINAL_FLOWS:
                 if key in part:
                     if key not in flows:
-                        flows[key] = np.empty((n, *part[key].shape[1:]), dtype=part[key].dtype)
-                    flows[key][t] = part[key]
+                        flows[key] = (
+                            held[key]
+                            if key in held
+                            else np.empty((n, *part[key].shape[1:]), dtype=part[key].dtype)
+                        )
+                    if key not in held:
+                        flows[key][t] = part[key]
             del part
             active[t] = occ.sum(axis=2)
-            if site_demand is not None:  # demand at the throughput the facility alone allows
-                if (
-                    not dark[t].any()
-                    and np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
-                    and np.all(self.running_frac_hall[t] == 1.0)
-                ):  # nothing capped, paused or dark here: the same evaluation as the one above
-                    site_demand[t] = flows["site_facility_power_kw"][t]
-                else:
-                    ones = np.ones((s1 - s0, f.n_halls))
-                    full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
-                    site_demand[t] = full["site_facility_power_kw"]
-                    if dark[t].any():  # what the dark halls would have drawn
-                        dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
-                    del full
+            if feedback and (
+                dark[t].any()
+                or not np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
+                or not np.all(self.running_frac_hall[t] == 1.0)
+            ):  # capped, paused or dark here: evaluated again at full throughput
+                if site_demand is None:
+                    site_demand = np.empty((n, f.n_sites))
+                    site_demand[:s0] = flows["site_facility_power_kw"][:s0]
+                ones = np.ones((s1 - s0, f.n_halls))
+                full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
+                site_demand[t] = full["site_facility_power_kw"]
+                if dark[t].any():  # what the dark halls would have drawn
+                    dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
+                del full
+            elif site_demand is not None:  # nothing capped, paused or dark: the same evaluation as above
+                site_demand[t] = flows["site_facility_power_kw"][t]
             del occ
         if "site_facility_power_kw" not in flows:  # an empty horizon
             flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
-        throughput = self.throughput_hall * self.running_frac_hall
+        # the clock factors in force × the running fractions (handed over as they are when nothing ran less
+        # than fully: x · 1 = x)
+        throughput = (
+            self.throughput_hall
+            if np.all(self.running_frac_hall == 1.0)
+            else self.throughput_hall * self.running_frac_hall
+        )
         if release:  # the look-ahead's per-step state is not read from here on: freed before the dispatch
             for name in _LOOKAHEAD_STATE:
                 self.__dict__.pop(name, None)
@@ -1142,6 +1160,17 @@ class FacilityController:
         flows["active_gpus"] = active
         flows["dark_hall"] = dark
         return flows
+
+    def _held_flows(self) -> dict[str, np.ndarray]:
+        """Flows of :meth:`evaluate` that are rows of whole-horizon arrays the controller holds, by key: the
+        site weather (``dry_bulb_c_site``, ``wet_bulb_c_site``) and the cooling capacity (the ambient limits'
+        ``cooling_capacity_kw``: the facility model passes it through, and a dark hall keeps it, see
+        ``_KEEP_IN_DARK``). :meth:`finalize` hands these over instead of copying them block by block."""
+        return {
+            "dry_bulb_c_site": self.dry_bulb_site_c,
+            "wet_bulb_c_site": self.wet_bulb_site_c,
+            "cooling_capacity_kw": self.ambient.cooling_capacity_kw,
+        }
 
     def _installed_columns(
         self, columns: dict[str, np.ndarray], kpis: dict[str, float], active: np.ndarray
