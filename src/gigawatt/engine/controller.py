@@ -178,6 +178,41 @@ class _Window:
         return self.thr[step - self.start : end - self.start]
 
 
+class _SkipLog:
+    """Skipped stretches ``(start, end, level)`` of a run, in time order: the start and end steps as lists and
+    the ledger levels ``(G, P)`` in one growing array (a busy year at 15-s steps skips ~10^5 times; one small
+    array per skip would cost ~0.2 kB of Python objects each)."""
+
+    def __init__(self, level_shape: tuple[int, ...]) -> None:
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self._level = np.empty((64, *level_shape))
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def append(self, start: int, end: int, level: np.ndarray) -> None:
+        """Record that the decided steps ``start..end`` were kept after a load change to ``level``."""
+        n = len(self.start)
+        if n == self._level.shape[0]:
+            grown = np.empty((2 * n, *self._level.shape[1:]))
+            grown[:n] = self._level
+            self._level = grown
+        self._level[n] = level
+        self.start.append(start)
+        self.end.append(end)
+
+    def close(self, step: int) -> None:
+        """End the last stretch at ``step`` if it reaches beyond it."""
+        if self.end and self.end[-1] > step:
+            self.end[-1] = step
+
+    @property
+    def levels(self) -> np.ndarray:
+        """The recorded levels, array ``(n, G, P)`` (a view)."""
+        return self._level[: len(self.start)]
+
+
 #: Steps per block of :meth:`FacilityController.finalize` and :meth:`FacilityController.unsound_skips` (an
 #: engineering choice: a few MB of temporaries per block for a few halls, large enough that the per-block
 #: Python overhead is negligible; any size gives the same numbers, the model being elementwise in time).
@@ -387,10 +422,19 @@ class FacilityController:
             self.phase_w.max(axis=1) + fleet.host_w_per_server / np.maximum(fleet.gpus_per_server, 1)
         ) / 1e3
         """Per group: bound on IT power one active GPU adds in any phase, with its host share [kW]."""
+        self._upper_kw_per_gpu_0 = float(self._upper_kw_per_gpu[0]) if fleet.n_groups else 0.0
+        self._one_group_hall_site = bool(
+            fleet.n_groups == 1
+            and fleet.n_halls == 1
+            and fleet.n_sites == 1
+            and self.g2h[0, 0] == 1.0
+            and self.h2s[0, 0] == 1.0
+        )
+        """Whether the fleet is one rack group in one hall on one site (:meth:`fits_headroom` on scalars)."""
         self.force_redecide = frozenset(int(k) for k in force_redecide)
         self._slope_hall: np.ndarray | None = None
         """Per hall: sampled marginal facility power per kW of IT × margin (lazy, see :meth:`slope_hall`)."""
-        self._skips: list[tuple[int, int, np.ndarray]] = []
+        self._skips = _SkipLog(ctx.ledger.level.shape)
         """Skipped stretches ``(start, end, level)``: steps whose decisions were kept after a load change to
         ``level`` (verified exactly after the run by :meth:`unsound_skips`)."""
 
@@ -882,9 +926,16 @@ class FacilityController:
             return False
         if self._headroom_unbounded:
             return True
-        # (called once per feedback block of a busy run: ufunc methods, not the numpy wrappers; same sums)
-        delta_gpus = np.add.reduce(np.abs(self.ctx.ledger.level - level_at_decision), axis=1)  # (G,)
         slope = self._slope_hall if self._slope_hall is not None else self.slope_hall
+        if self._one_group_hall_site:
+            # one rack group in one hall on one site (called once per feedback block of a busy run): the same
+            # operations on Python floats — |ΔN| summed over the phases in order (as numpy's reduction of so
+            # few elements), times the per-GPU bound and the slope (the 1×1 matrices multiply by 1 exactly)
+            now, then = self.ctx.ledger.level[0].tolist(), level_at_decision[0].tolist()
+            delta = sum([abs(a - b) for a, b in zip(now, then, strict=True)])
+            return bool(delta * self._upper_kw_per_gpu_0 * float(slope[0]) <= float(headroom[0]))
+        # (ufunc methods, not the numpy wrappers; same sums)
+        delta_gpus = np.add.reduce(np.abs(self.ctx.ledger.level - level_at_decision), axis=1)  # (G,)
         delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * slope) @ self.h2s
         return bool((delta_site_kw <= headroom).all())
 
@@ -913,7 +964,7 @@ class FacilityController:
                     win.n_changes = ledger.n_changes
                     win.end = until
                     self._close_skip(step)
-                    self._skips.append((step, until, ledger.level.copy()))
+                    self._skips.append(step, until, ledger.level)
             if not win.covers(end) or changed:
                 win.size = self.block_steps if changed else min(2 * win.size, max_window)
                 start, stop = step, min(step + max(win.size, end - step), clock.n_steps)
@@ -954,9 +1005,7 @@ class FacilityController:
 
     def _close_skip(self, step: int) -> None:
         """End the open skipped stretch (if any) at ``step``: later steps follow a newer decision or skip."""
-        if self._skips and self._skips[-1][1] > step:
-            start, _, level = self._skips[-1]
-            self._skips[-1] = (start, step, level)
+        self._skips.close(step)
 
     def unsound_skips(self) -> set[int]:
         """Start steps of skipped stretches whose kept decisions differ from an exact re-decision (call after
@@ -968,17 +1017,19 @@ class FacilityController:
         exact re-decision would neither throttle nor cap. Vectorised over all skipped steps (one facility
         evaluation); empty in the common case.
         """
-        spans = [(a, b, lvl) for a, b, lvl in self._skips if b > a]
-        if not spans:
+        log = self._skips
+        starts = np.array(log.start, dtype=np.int64)
+        lengths = np.array(log.end, dtype=np.int64) - starts
+        kept = lengths > 0
+        if not kept.any():
             return set()
-        starts = np.array([a for a, _, _ in spans], dtype=np.int64)
-        lengths = np.array([b - a for a, b, _ in spans], dtype=np.int64)
+        starts, lengths = starts[kept], lengths[kept]
+        span_levels = log.levels[kept]  # (n_spans, G, P)
         # skipped step i belongs to span owner[i] (spans are in time order and do not overlap)
-        owner = np.repeat(np.arange(len(spans)), lengths)
+        owner = np.repeat(np.arange(starts.size), lengths)
         steps = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
             owner.size
         )
-        span_levels = np.stack([lvl for _, _, lvl in spans])  # (n_spans, G, P)
         firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps) if self.supply.needs_feedback else None
         bad = np.zeros(owner.size, dtype=bool)
         # one facility evaluation per block of skipped steps (elementwise: the same numbers as one evaluation
@@ -1007,7 +1058,7 @@ class FacilityController:
                     fac = fac * self.hall_present[st]
                 b |= (fac @ self.h2s > firm[st]).any(axis=1)
             bad[sl] = b
-        return {spans[i][0] for i in np.unique(owner[bad])}
+        return {int(starts[i]) for i in np.unique(owner[bad])}
 
     def _announce_power(self, step: int, end: int) -> None:
         """Announce on the board, at the exact step boundaries, each hall losing or regaining power in steps
