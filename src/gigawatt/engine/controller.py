@@ -373,6 +373,8 @@ class FacilityController:
         self._bind_steps = np.flatnonzero(self.thermal_may_bind)
         """The steps where :attr:`thermal_may_bind` is True, in order (the first one after a step is found by
         bisection, not by scanning the look-ahead window block after block)."""
+        self._bind_cache = (1, 0)
+        """``(step, next)``: the last answer of :meth:`_next_bind_step` and the step it was found for."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
         """Throughput (clock) factor in force per step and hall (decided block by block)."""
         self.thermal_throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
@@ -900,12 +902,24 @@ class FacilityController:
         supply headroom measured at the decision. The window is cut before the first step where a thermal
         limit may bind. Every skip is verified exactly after the run (:meth:`unsound_skips`).
         """
-        bind = self._bind_steps
-        i = int(bind.searchsorted(step0))
-        until = min(int(bind[i]), step1) if i < bind.size else step1
+        until = min(self._next_bind_step(step0), step1)
         if until == step0 or not self.fits_headroom(level_at_decision):
             return step0
         return until
+
+    def _next_bind_step(self, step: int) -> int:
+        """The first step at or after ``step`` where a thermal limit may bind (:attr:`thermal_may_bind`), or one
+        past the horizon when there is none. The run asks for non-decreasing steps: the last answer holds for
+        every step from the one it was found for up to itself (no such step lies between), so the bisection
+        of :attr:`_bind_steps` runs only when the run has passed it."""
+        lo, nxt = self._bind_cache
+        if lo <= step <= nxt:
+            return nxt
+        bind = self._bind_steps
+        i = int(bind.searchsorted(step))
+        nxt = int(bind[i]) if i < bind.size else self.ctx.clock.n_steps + 1
+        self._bind_cache = (step, nxt)
+        return nxt
 
     @property
     def _supply_headroom_kw(self) -> np.ndarray | None:
