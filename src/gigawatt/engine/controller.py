@@ -370,6 +370,7 @@ class FacilityController:
             facility.thermal_may_bind(self.plant, db_all, wb_all, limits=self.ambient).any(axis=1)
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
+        del db_all, wb_all  # per-hall copies of the site weather: not kept
         self._bind_steps = np.flatnonzero(self.thermal_may_bind)
         """The steps where :attr:`thermal_may_bind` is True, in order (the first one after a step is found by
         bisection, not by scanning the look-ahead window block after block)."""
