@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 import gigawatt as gw
@@ -82,3 +83,18 @@ def test_planning_plots() -> None:
     )
     assert len(ax.patches) == 4
     plt.close("all")
+
+
+def test_long_series_are_resampled_column_by_column_to_the_same_means() -> None:
+    from gigawatt.plot import _readable
+
+    idx = pd.date_range("2026-01-01", periods=24 * 4 * 40, freq="15min", name="time")
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {"it_power_mw": rng.random(idx.size), "site/hall:pue": 1 + rng.random(idx.size)}, index=idx
+    )
+    got, note = _readable(df, None)  # 40 days: hourly means
+    assert note == " (1h means)" and len(got) == 40 * 24
+    pd.testing.assert_frame_equal(got, df.resample("1h").mean(), check_freq=False, rtol=1e-12)
+    same, none = _readable(df, "")
+    assert same is df and none == ""

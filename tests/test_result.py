@@ -231,6 +231,33 @@ def test_from_dir_round_trip(res: gw.Result, tmp_path: Path) -> None:
         gw.Result.from_dir(tmp_path)
 
 
+@pytest.mark.parametrize("compact", [True, False])
+def test_timeseries_written_a_block_of_rows_at_a_time(res: gw.Result, tmp_path: Path, compact: bool) -> None:
+    import pyarrow.parquet as pq
+
+    from gigawatt.result import compact_timeseries, write_timeseries_parquet
+
+    ts = res.timeseries.copy()
+    ts["label"] = pd.array(["x"] * len(ts), dtype="string")  # an extension column goes through as well
+    row_bytes = ts.memory_usage(index=True).sum() / len(ts)
+    path = write_timeseries_parquet(
+        ts, tmp_path / "ts.parquet", compact=compact, chunk_bytes=int(100 * row_bytes)
+    )
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == -(-len(ts) // 100) and meta.num_rows == len(ts)  # blocks of 100 rows
+    whole = tmp_path / "whole.parquet"
+    (compact_timeseries(ts) if compact else ts).to_parquet(whole)  # what one conversion of the frame gives
+    pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(whole), check_freq=False)
+    back = pd.read_parquet(path)
+    assert isinstance(back.index, pd.DatetimeIndex) and back.index.name == "time"
+    assert (back["gpu_utilization_frac"].dtype == "float32") is compact
+    empty = write_timeseries_parquet(ts.iloc[:0], tmp_path / "empty.parquet")
+    assert (
+        list(pd.read_parquet(empty).columns) == list(ts.columns)
+        and pq.ParquetFile(empty).metadata.num_rows == 0
+    )
+
+
 def test_event_levels_and_round_trip_of_tables(train_res: gw.Result, tmp_path: Path) -> None:
     ev = train_res.events
     assert ev is not None and train_res.jobs is not None
@@ -261,6 +288,65 @@ def test_event_levels_and_round_trip_of_tables(train_res: gw.Result, tmp_path: P
     pd.testing.assert_frame_equal(full.events, ev)
     with pytest.raises(ValueError, match="events must be one of"):
         train_res.to_dir(tmp_path / "bad", events="some")
+
+
+def _summary_by_frames(events: pd.DataFrame) -> pd.DataFrame:
+    """The checkpoint summary written the plain pandas way (mask, groupby, concat, sort): the reference."""
+    is_ck = (events["kind"] == "checkpoint").to_numpy()
+    rest = events[~is_ck].assign(n_events=1)
+    ck = events[is_ck]
+    grouped = ck.groupby(["workload", "job_idx"], sort=False)
+    agg = grouped.head(1).copy().set_index(["workload", "job_idx"])
+    agg["kind"] = "checkpoints"
+    agg["n_events"] = grouped.size()
+    agg["duration_s"] = grouped["duration_s"].sum()
+    agg["last_time_s"] = grouped["time_s"].max()
+    agg = agg.reset_index()[[*events.columns, "n_events", "last_time_s"]]
+    out = pd.concat([rest, agg], ignore_index=True).sort_values("time_s", kind="stable", ignore_index=True)
+    out["n_events"] = out["n_events"].astype(np.int64)
+    return out
+
+
+def test_event_summary_matches_the_plain_pandas_aggregation(train_res: gw.Result) -> None:
+    from gigawatt.result import summarize_events
+
+    ev = train_res.events
+    assert ev is not None
+    # two workloads with overlapping job numbers and ties in time between checkpoints and other events
+    other = ev.assign(workload="other", time_s=ev["time_s"].round(-3))
+    both = pd.concat([ev, other], ignore_index=True).sort_values("time_s", kind="stable", ignore_index=True)
+    assert both["time_s"].duplicated().sum() > 100
+    got, want = summarize_events(both), _summary_by_frames(both)
+    assert got is not None
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    np.testing.assert_array_equal(got["n_events"], want["n_events"])
+    assert (got["kind"] == "checkpoints").sum() == 2 * ev.loc[ev["kind"] == "checkpoint", "job_idx"].nunique()
+    assert summarize_events(ev.iloc[:0]) is not None and len(summarize_events(ev.iloc[:0])) == 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_tables_written_in_blocks_read_back_whole(
+    train_res: gw.Result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    import gigawatt.result as result_mod
+    from gigawatt.result import iter_event_summary, summarize_events
+
+    ev = train_res.events
+    assert ev is not None
+    blocks = list(iter_event_summary(ev, rows=7))
+    assert len(blocks) > 3 and all(len(b) <= 7 for b in blocks)
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), summarize_events(ev))
+    whole = gw.load_result(train_res.to_dir(tmp_path / "whole", plots=False, format=fmt))
+    monkeypatch.setattr(result_mod, "WRITE_CHUNK_BYTES", 6_000)  # a few dozen rows per block
+    assert result_mod.chunk_rows(ev) < len(ev) // 5
+    for level in ("summary", "all"):
+        back = gw.load_result(train_res.to_dir(tmp_path / level, plots=False, format=fmt, events=level))
+        if level == "summary":
+            pd.testing.assert_frame_equal(back.events, whole.events)
+        else:
+            assert back.events is not None and len(back.events) == len(ev)
+        pd.testing.assert_frame_equal(back.jobs, whole.jobs)
+        pd.testing.assert_frame_equal(back.timeseries, whole.timeseries, check_freq=False)
 
 
 def test_csv_format_round_trip(train_res: gw.Result, tmp_path: Path) -> None:
