@@ -305,7 +305,11 @@ def test_release_keeps_only_the_energy_output() -> None:
     with pytest.raises(RuntimeError, match="finalize"):
         ctrl.release()
     flows = ctrl.finalize()
-    assert set(controller_mod.FINAL_FLOWS) <= set(flows) | {"server_fan_power_kw", "accel_power_kw"}
+    assert set(controller_mod.FINAL_FLOWS) - {"site_facility_power_kw"} <= set(flows) | {
+        "server_fan_power_kw",
+        "accel_power_kw",
+    }
+    assert "site_facility_power_kw" not in flows
     assert flows["active_gpus"].shape == (sc.n_steps, ctrl.ctx.fleet.n_groups)
     before = ctrl.energy_output()
     ctrl.release()

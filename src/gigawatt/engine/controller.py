@@ -219,7 +219,8 @@ class _SkipLog:
 FINALIZE_CHUNK_STEPS = 1 << 15
 
 #: Flows that :meth:`FacilityController.finalize` keeps for the whole horizon (what the result's time series,
-#: the supply stage and the workloads read); the facility model's other outputs are dropped block by block.
+#: the supply stage and the workloads read); the facility model's other outputs are dropped block by block, and
+#: ``site_facility_power_kw`` (the supply stage's input alone) once the supply stage has dispatched.
 FINAL_FLOWS = (
     "it_power_kw",
     "cooling_power_kw",
@@ -1142,8 +1143,8 @@ class FacilityController:
         Returns
         -------
         dict of arrays
-            :data:`FINAL_FLOWS` (those the plant produces) per step and hall, rack group or site, plus
-            ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
+            :data:`FINAL_FLOWS` (those the plant produces, but ``site_facility_power_kw``) per step and hall,
+            rack group or site, plus ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
             GPU-equivalents per rack group, and the supply stage's ``site_*`` flows (T, S).
 
         With ``release=True`` the look-ahead's per-step state (:data:`_LOOKAHEAD_STATE`: decided factors,
@@ -1212,7 +1213,9 @@ class FacilityController:
         supply_flows_, columns, kpis, events = self.supply.finalize(
             site_power, site_power if site_demand is None else site_demand, dark_site
         )
-        del site_demand, dark_site
+        # the site facility power is the supply stage's input alone (the result and the workloads read the
+        # per-hall flows): not returned
+        del site_demand, dark_site, site_power, flows["site_facility_power_kw"]
         flows.update(supply_flows_)
         columns["dark_halls"] = dark.sum(axis=1).astype(float)
         if f.n_sites > 1:
