@@ -258,6 +258,45 @@ def test_timeseries_written_a_block_of_rows_at_a_time(res: gw.Result, tmp_path: 
     )
 
 
+@pytest.mark.parametrize("layout", ["one hall", "two halls", "two sites"])
+def test_assembling_consumes_the_flows_without_changing_a_column(
+    layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gigawatt.engine import core
+    from gigawatt.result import timeseries_columns
+
+    d = small_scenario_dict(horizon_h=12)
+    if layout == "one hall":
+        d["sites"][0]["halls"] = d["sites"][0]["halls"][:1]
+        d["workloads"] = d["workloads"][:1]
+    elif layout == "two sites":
+        second = {**d["sites"][0], "name": "site-b"}
+        second["location"] = {**second["location"], "latitude_deg": 52.0}
+        d["sites"].append(second)
+        d["workloads"][0]["target"] = {"hall": "site-a/liquid"}
+    seen: dict[str, object] = {}
+    assemble = core._assemble
+
+    def spy(sc, seed, clock, fleet, flows, outputs):  # type: ignore[no-untyped-def]
+        seen.update(clock=clock, fleet=fleet, flows=dict(flows))
+        return assemble(sc, seed, clock, fleet, flows, outputs)
+
+    monkeypatch.setattr(core, "_assemble", spy)
+    res = gw.simulate(d)
+    flows = seen["flows"]
+    assert isinstance(flows, dict)
+    want = timeseries_columns(seen["clock"], seen["fleet"], dict(flows))  # type: ignore[arg-type]
+    mine = dict(flows)
+    got = timeseries_columns(seen["clock"], seen["fleet"], mine, consume=True)  # type: ignore[arg-type]
+    assert list(got) == list(want)
+    for col in want:
+        np.testing.assert_array_equal(got[col], want[col], err_msg=col)
+    used = {"it_power_kw", "cooling_power_kw", "water_l", "throughput_frac", "dry_bulb_c_site"}
+    assert not used & set(mine) and len(mine) < len(flows)  # what the columns read is dropped
+    for col in want:  # and the run's own frame holds the same numbers
+        np.testing.assert_array_equal(res.timeseries[col].to_numpy(), want[col], err_msg=col)
+
+
 def test_event_levels_and_round_trip_of_tables(train_res: gw.Result, tmp_path: Path) -> None:
     ev = train_res.events
     assert ev is not None and train_res.jobs is not None

@@ -256,44 +256,84 @@ def frame_from_columns(
     return _create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(list(columns)))
 
 
-def timeseries_columns(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The columns of :func:`build_timeseries` (name → array (T,)), in order."""
+def timeseries_columns(
+    clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray], *, consume: bool = False
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`build_timeseries` (name → array (T,)), in order.
+
+    With ``consume``, each flow is dropped from ``flows`` as soon as no later column needs it (its array is
+    freed unless a column is a view of it), so that assembling a long run holds about the result's memory
+    rather than the result's and all the flows' (a year at 15-s steps: 17 MB a column and a flow).
+    """
     cols: dict[str, np.ndarray] = {}
     n_h, n_s = fleet.n_halls, fleet.n_sites
+    # flows read again by the per-site and per-hall columns (kept until then when consuming)
+    power = {f"{k}_kw" for k in ("it_power", "cooling_power", "electrical_loss", "other_power")}
+    power |= {"accelerator_power_kw", "server_fan_power_kw"}
+    site_keys = power | {"site_grid_import_kw", "site_unserved_kw", "site_energy_cost_usd", "water_l"}
+    site_keys |= {"site_emissions_kgco2", "dry_bulb_c_site", "wet_bulb_c_site"}
+    hall_keys = power | {"throughput_frac", "water_l", "coolant_supply_c", "inlet_c", "cooling_capacity_kw"}
+    later = (site_keys if n_s > 1 else set()) | (hall_keys if n_h > 1 else set())
+
+    def done(*keys: str) -> None:
+        """Drop ``keys`` from the flows (when consuming) unless a later column reads them."""
+        if consume:
+            for key in keys:
+                if key not in later:
+                    flows.pop(key, None)
+
     occ_group = (  # (T, G) active GPU-equivalents
         flows["active_gpus"] if "active_gpus" in flows else flows["occupancy_gpus"].sum(axis=2)
     )
     gpus_hall = fleet.n_gpus @ fleet.group_to_hall_matrix()  # (H,)
     occ_hall = occ_group @ fleet.group_to_hall_matrix()  # (T, H)
+    del occ_group
+    done("active_gpus", "occupancy_gpus")
     thr = flows["throughput_frac"]
     ones_h = np.ones((n_h, 1))
     if "accel_power_kw" in flows:  # accelerator power per hall (flows carry it per rack group)
-        flows = {**flows, "accelerator_power_kw": flows["accel_power_kw"] @ fleet.group_to_hall_matrix()}
+        accel_hall = flows["accel_power_kw"] @ fleet.group_to_hall_matrix()
+        if consume:
+            flows["accelerator_power_kw"] = accel_hall
+            done("accel_power_kw")
+        else:  # (the caller's flows stay as they are)
+            flows = {**flows, "accelerator_power_kw": accel_hall}
+        del accel_hall
     campus = _power_block(flows, slice(None), ones_h)
     cols.update({k: v[:, 0] for k, v in campus.items()})
+    del campus
+    done(*(power - {"it_power_kw"}))
     cols["gpu_utilization_frac"] = occ_hall.sum(axis=1) / max(gpus_hall.sum(), 1)
     cols["throughput_frac"] = thr @ gpus_hall / max(gpus_hall.sum(), 1)
+    done("throughput_frac")  # (the per-hall columns read ``thr``)
     for key in ("grid_import", "unserved"):
         cols[f"{key}_mw"] = flows[f"site_{key}_kw"].sum(axis=1) / 1e3
+        done(f"site_{key}_kw")
     for key in ("energy_cost_usd", "emissions_kgco2"):
         cols[key] = flows[f"site_{key}"].sum(axis=1)
+        done(f"site_{key}")
     it_co2_site = _it_scope2_location_kgco2(fleet, flows)
     if it_co2_site is not None:
         cols["it_emissions_scope2_location_kgco2"] = it_co2_site.sum(axis=1)
+    done("facility_power_kw", "site_emissions_scope2_location_kgco2")
     step_h = clock.step_s / 3600.0
     if "water_l" in flows:  # facility physics: water, wet bulb, coolant temperatures
         water_l = flows["water_l"]
         cols["water_use_m3"] = water_l.sum(axis=1) / 1e3
         cols["thermal_overload_mw"] = flows["thermal_overload_kw"].sum(axis=1) / 1e3
         cols["wue_l_per_kwh"] = _ratio(water_l.sum(axis=1), flows["it_power_kw"].sum(axis=1) * step_h)
+        del water_l
+        done("water_l", "thermal_overload_kw")
         if n_h == 1:
             cols["coolant_supply_c"] = flows["coolant_supply_c"][:, 0]
             cols["server_inlet_c"] = flows["inlet_c"][:, 0]
             cols["cooling_capacity_mw"] = flows["cooling_capacity_kw"][:, 0] / 1e3
+            done("coolant_supply_c", "inlet_c", "cooling_capacity_kw")
     if n_s == 1:
         cols["ambient_dry_bulb_c"] = flows["dry_bulb_c_site"][:, 0]
         if "wet_bulb_c_site" in flows:
             cols["ambient_wet_bulb_c"] = flows["wet_bulb_c_site"][:, 0]
+        done("dry_bulb_c_site", "wet_bulb_c_site", "it_power_kw")
     else:
         h2s = fleet.hall_to_site_matrix()
         site_blocks = _power_block(flows, slice(None), h2s)
@@ -319,6 +359,9 @@ def timeseries_columns(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray])
                 cols[f"{name}:wue_l_per_kwh"] = _ratio(
                     w_site, flows["it_power_kw"][:, in_site].sum(axis=1) * step_h
                 )
+    if n_s > 1:  # the per-site columns are written: keep what the per-hall ones read
+        later = hall_keys if n_h > 1 else set()
+        done(*site_keys)
     if n_h > 1:
         for h, key in enumerate(fleet.hall_keys):
             for k, v in _power_block(flows, slice(h, h + 1), None).items():
@@ -333,6 +376,8 @@ def timeseries_columns(clock: Clock, fleet: Fleet, flows: dict[str, np.ndarray])
                 cols[f"{key}:coolant_supply_c"] = flows["coolant_supply_c"][:, h]
                 cols[f"{key}:server_inlet_c"] = flows["inlet_c"][:, h]
                 cols[f"{key}:cooling_capacity_mw"] = flows["cooling_capacity_kw"][:, h] / 1e3
+    later = set()
+    done(*site_keys, *hall_keys)
     return cols
 
 

@@ -208,7 +208,7 @@ def _assemble(
     flows: dict[str, np.ndarray],
     outputs: list[WorkloadOutput],
 ) -> Result:
-    cols = timeseries_columns(clock, fleet, flows)
+    cols = timeseries_columns(clock, fleet, flows, consume=True)
     flows.clear()  # the columns keep what they use (views); the rest of the flows is freed here
     kpis: dict[str, float] = {}
     tables: dict[str, list[pd.DataFrame]] = {"jobs": [], "events": [], "services": [], "requests": []}
