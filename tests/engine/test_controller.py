@@ -305,7 +305,11 @@ def test_release_keeps_only_the_energy_output() -> None:
     with pytest.raises(RuntimeError, match="finalize"):
         ctrl.release()
     flows = ctrl.finalize()
-    assert set(controller_mod.FINAL_FLOWS) <= set(flows) | {"server_fan_power_kw", "accel_power_kw"}
+    assert set(controller_mod.FINAL_FLOWS) - {"site_facility_power_kw"} <= set(flows) | {
+        "server_fan_power_kw",
+        "accel_power_kw",
+    }
+    assert "site_facility_power_kw" not in flows
     assert flows["active_gpus"].shape == (sc.n_steps, ctrl.ctx.fleet.n_groups)
     before = ctrl.energy_output()
     ctrl.release()
@@ -331,3 +335,104 @@ def test_finalize_with_release_gives_the_same_flows() -> None:
         np.testing.assert_array_equal(arr, released[key], err_msg=key)
     assert e_plain.kpis == e_released.kpis
     assert set(e_plain.columns) == set(e_released.columns)
+
+
+def test_skip_log_grows_and_closes() -> None:
+    """The skipped stretches keep their start, end and level in order as the log grows past its first size;
+    closing cuts only the last stretch and only when it reaches beyond the step."""
+    log = controller_mod._SkipLog((2, 3))
+    levels = [np.full((2, 3), float(k)) for k in range(200)]
+    for k, lvl in enumerate(levels):
+        log.append(10 * k, 10 * k + 8, lvl)
+    assert len(log) == 200 and log.levels.shape == (200, 2, 3)
+    np.testing.assert_allclose(log.levels, np.stack(levels), rtol=0, atol=0)
+    log.close(1995)
+    assert log.end[-1] == 1995 and log.end[-2] == 1988
+    log.close(1999)  # already ends before: unchanged
+    assert log.end[-1] == 1995 and log.start[-1] == 1990
+
+
+def _one_hall_controller() -> controller_mod.FacilityController:
+    sc = load_scenario(small_scenario_dict(horizon_h=24))
+    d = sc.model_dump(mode="json", exclude_none=True)
+    site = d["sites"][0]
+    site["halls"] = [site["halls"][0]]
+    site["halls"][0]["racks"] = site["halls"][0]["racks"][:1]
+    d["sites"] = [site]
+    d["workloads"] = []
+    sc = load_scenario(d)
+    clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
+    _handlers, ctrl = core_mod._run(sc, sc.seed, clock, Fleet.from_scenario(sc), 12, set())
+    return ctrl
+
+
+def test_fits_headroom_on_floats_is_the_array_sum() -> None:
+    """For one rack group in one hall on one site, the check on Python floats answers as the array expression
+    (the same operations in the same order) for loads around the headroom's edge."""
+    ctrl = _one_hall_controller()
+    assert ctrl._one_group_hall_site
+    rng = np.random.default_rng(7)
+    level = ctrl.ctx.ledger.level
+    shape = level.shape
+    per_gpu = float(ctrl._upper_kw_per_gpu[0] * ctrl.slope_hall[0])
+    answers = set()
+    for _ in range(400):
+        before = level.copy()
+        level[...] = rng.uniform(0, 50, shape)
+        ref = rng.uniform(0, 50, shape)
+        delta = float(np.add.reduce(np.abs(level - ref), axis=1)[0])
+        # headrooms just below, at and just above the bound, and far off
+        for headroom in (delta * per_gpu * (1 + e) for e in (-1e-15, 0.0, 1e-15, -0.5, 0.5)):
+            ctrl._supply_headroom_kw = np.array([headroom])
+            fast = ctrl.fits_headroom(ref)
+            ctrl._one_group_hall_site = False
+            exact = ctrl.fits_headroom(ref)
+            ctrl._one_group_hall_site = True
+            assert fast == exact
+            answers.add(fast)
+        level[...] = before
+    assert answers == {True, False}
+
+
+def test_next_bind_step_is_the_bisection() -> None:
+    """The cached next step where a thermal limit may bind is the bisection's answer for steps that move
+    forward (as in a run) and for steps that jump back."""
+    ctrl = _one_hall_controller()
+    n = ctrl.ctx.clock.n_steps
+    rng = np.random.default_rng(3)
+    for bind in (
+        np.array([], dtype=np.int64),
+        np.array([0, n - 1]),
+        np.sort(rng.choice(n, 40, replace=False)),
+    ):
+        ctrl._bind_steps, ctrl._bind_cache = bind, (1, 0)
+        steps = list(np.sort(rng.integers(0, n, 300))) + list(rng.integers(0, n, 300))
+        for step in steps:
+            i = int(bind.searchsorted(step))
+            expect = int(bind[i]) if i < bind.size else n + 1
+            assert ctrl._next_bind_step(int(step)) == expect
+
+
+def test_finalize_hands_over_the_arrays_it_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flows finalize hands over instead of copying block by block (site weather, cooling capacity, the
+    throughput factors) are those of the block-by-block copies, in a run with power capping."""
+    d = _capped_training_scenario()
+    d["sites"][0]["grid"]["import_capacity_mw"] = 0.93 * float(
+        gw.simulate(_capped_training_scenario()).timeseries["facility_power_mw"].max()
+    )
+    sc = load_scenario(d)
+    clock = Clock(pd.Timestamp(sc.start), sc.step_s, sc.n_steps)
+    outs = []
+    for handed in (True, False):
+        _handlers, ctrl = core_mod._run(sc, sc.seed, clock, Fleet.from_scenario(sc), 12, set())
+        if not handed:
+            monkeypatch.setattr(controller_mod.FacilityController, "_held_flows", lambda self: {})
+        flows = ctrl.finalize()
+        outs.append((flows, ctrl.energy_output()))
+        if handed:
+            assert flows["cooling_capacity_kw"] is ctrl.ambient.cooling_capacity_kw
+    (a, ea), (b, eb) = outs
+    assert list(a) == list(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-15, atol=0, err_msg=key)
+    assert ea.kpis == pytest.approx(eb.kpis, rel=1e-15)

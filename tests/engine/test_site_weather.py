@@ -7,7 +7,8 @@ from numpy.testing import assert_allclose
 
 import gigawatt
 from gigawatt.engine.clock import Clock
-from gigawatt.engine.weather import site_weather
+from gigawatt.engine.weather import ClockWeather, site_weather
+from gigawatt.physics import weather as pw
 
 NORMALS = {
     "kind": "normals",
@@ -52,3 +53,23 @@ def test_normals_climate_bounds_are_scenario_errors():
     both = {**NORMALS, "relative_humidity_frac": [0.5] * 12}
     with pytest.raises(gigawatt.ScenarioError, match="give only one of them"):
         gigawatt.load_scenario(_scenario(both))
+
+
+def test_named_climate_builds_only_the_columns_read() -> None:
+    """A named climate's weather interpolates a column when it is first read (and keeps it); its numbers are
+    those of mapping the whole typical year with ``to_simulation_clock`` (equal to rounding)."""
+    sc = gigawatt.load_scenario("reference")
+    clock = Clock(pd.Timestamp("2026-03-01"), 15.0, 4 * 24 * 240)
+    wx = site_weather(sc.sites[0], clock)
+    assert isinstance(wx, ClockWeather)
+    assert list(wx) == list(pw.CANONICAL_COLUMNS) and len(wx) == len(pw.CANONICAL_COLUMNS)
+    assert wx.built_columns == ()
+    db = wx["dry_bulb_c"]
+    assert wx["dry_bulb_c"] is db and "ghi_w_per_m2" in wx and "nope" not in wx
+    assert wx.built_columns == ("dry_bulb_c",)
+    df, meta = pw.load_climate(sc.sites[0].climate.name)
+    times = (clock.times + pd.Timedelta(seconds=7.5)).tz_localize("UTC")
+    whole = pw.to_simulation_clock(df, times, float(meta["tz_offset_h"]))
+    for col in ("dry_bulb_c", "wet_bulb_c", "ghi_w_per_m2"):
+        assert_allclose(wx[col], whole[col].to_numpy(), rtol=1e-13, atol=1e-12, err_msg=col)
+    assert wx.built_columns == ("dry_bulb_c", "wet_bulb_c", "ghi_w_per_m2")

@@ -251,3 +251,34 @@ def test_custom_monthly_normals_bounds_report_every_problem() -> None:
         dry_bulb_mean_c=[-85.0] * 12, daily_range_c=[20.0] * 12, dew_point_c=[-90.0] * 12
     )
     assert any("mean daily minimum" in p for p in low)
+
+
+@pytest.mark.parametrize("name", ["greensboro", "phoenix"])
+def test_clock_interpolation_is_numpy_periodic_interp(name: str) -> None:
+    """The precomputed interpolation gives numpy.interp(period=8760 h) of every column on a clock that wraps
+    the year, at sub-hourly steps (equal to rounding; in practice bit for bit: the same operations)."""
+    df, meta = w.load_climate(name)
+    times = (
+        pd.date_range("2025-12-30", periods=3 * 24 * 60 + 5, freq="67s") + pd.Timedelta(seconds=7)
+    ).tz_localize("UTC")
+    interp = w.ClockInterpolation(pd.DatetimeIndex(df.index), times, meta["tz_offset_h"])
+    assert interp.n_times == len(times)
+    xp = np.mod(hour_of_year_h(pd.DatetimeIndex(df.index).tz_localize(None)) - 0.5, w.HOURS_PER_YEAR)
+    order = np.argsort(xp, kind="stable")
+    x = hour_of_year_h(times.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=meta["tz_offset_h"]))
+    for col in w.CANONICAL_COLUMNS:
+        fp = df[col].to_numpy(dtype=float)
+        ref = np.interp(x, xp[order], fp[order], period=w.HOURS_PER_YEAR)
+        assert_allclose(interp.column(fp), ref, rtol=1e-13, atol=1e-12, err_msg=col)
+    frame = w.to_simulation_clock(df, times, meta["tz_offset_h"])
+    assert_allclose(frame["dry_bulb_c"].to_numpy(), interp.column(df["dry_bulb_c"]), rtol=1e-15, atol=0)
+
+
+def test_clock_interpolation_rejects_bad_input() -> None:
+    df, _ = w.load_climate("greensboro")
+    times = pd.date_range("2026-01-01", periods=10, freq="h")
+    with pytest.raises(ValueError, match="empty weather"):
+        w.ClockInterpolation(pd.DatetimeIndex([]), times)
+    interp = w.ClockInterpolation(pd.DatetimeIndex(df.index), times)
+    with pytest.raises(ValueError, match="one per weather row"):
+        interp.column(np.zeros(5))

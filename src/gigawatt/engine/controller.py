@@ -178,13 +178,49 @@ class _Window:
         return self.thr[step - self.start : end - self.start]
 
 
+class _SkipLog:
+    """Skipped stretches ``(start, end, level)`` of a run, in time order: the start and end steps as lists and
+    the ledger levels ``(G, P)`` in one growing array (a busy year at 15-s steps skips ~10^5 times; one small
+    array per skip would cost ~0.2 kB of Python objects each)."""
+
+    def __init__(self, level_shape: tuple[int, ...]) -> None:
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self._level = np.empty((64, *level_shape))
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def append(self, start: int, end: int, level: np.ndarray) -> None:
+        """Record that the decided steps ``start..end`` were kept after a load change to ``level``."""
+        n = len(self.start)
+        if n == self._level.shape[0]:
+            grown = np.empty((2 * n, *self._level.shape[1:]))
+            grown[:n] = self._level
+            self._level = grown
+        self._level[n] = level
+        self.start.append(start)
+        self.end.append(end)
+
+    def close(self, step: int) -> None:
+        """End the last stretch at ``step`` if it reaches beyond it."""
+        if self.end and self.end[-1] > step:
+            self.end[-1] = step
+
+    @property
+    def levels(self) -> np.ndarray:
+        """The recorded levels, array ``(n, G, P)`` (a view)."""
+        return self._level[: len(self.start)]
+
+
 #: Steps per block of :meth:`FacilityController.finalize` and :meth:`FacilityController.unsound_skips` (an
 #: engineering choice: a few MB of temporaries per block for a few halls, large enough that the per-block
 #: Python overhead is negligible; any size gives the same numbers, the model being elementwise in time).
 FINALIZE_CHUNK_STEPS = 1 << 15
 
 #: Flows that :meth:`FacilityController.finalize` keeps for the whole horizon (what the result's time series,
-#: the supply stage and the workloads read); the facility model's other outputs are dropped block by block.
+#: the supply stage and the workloads read); the facility model's other outputs are dropped block by block, and
+#: ``site_facility_power_kw`` (the supply stage's input alone) once the supply stage has dispatched.
 FINAL_FLOWS = (
     "it_power_kw",
     "cooling_power_kw",
@@ -219,7 +255,6 @@ _LOOKAHEAD_STATE = (
     "ambient",
     "thermal_may_bind",
     "_bind_steps",
-    "weather",
     "dry_bulb_site_c",
     "wet_bulb_site_c",
     "_skips",
@@ -323,10 +358,12 @@ class FacilityController:
         self.g2h = fleet.group_to_hall_matrix()
         self._site_halls = [np.flatnonzero(fleet.hall_site == s) for s in range(fleet.n_sites)]
         self.h2s = fleet.hall_to_site_matrix()
-        self.weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
+        # each site's weather builds only the columns read (the dry and wet bulb here, what the supply stage
+        # reads below); it is not kept: the controller holds the two columns it reads per step
+        weather = [site_weather(s, clock, sc.resolve_path) for s in sc.sites]
         # (T, S) per site; one site's columns are views of its weather (no whole-horizon copy)
-        self.dry_bulb_site_c = _site_columns([w["dry_bulb_c"] for w in self.weather])
-        self.wet_bulb_site_c = _site_columns([w["wet_bulb_c"] for w in self.weather])
+        self.dry_bulb_site_c = _site_columns([w["dry_bulb_c"] for w in weather])
+        self.wet_bulb_site_c = _site_columns([w["wet_bulb_c"] for w in weather])
         db_all, wb_all = self.hall_weather(slice(None))
         self.ambient = facility.ambient_limits(self.plant, db_all, wb_all)
         """Cooling capacity and the IT power it admits per step and hall (they depend on the weather only)."""
@@ -334,9 +371,12 @@ class FacilityController:
             facility.thermal_may_bind(self.plant, db_all, wb_all, limits=self.ambient).any(axis=1)
         )
         """Steps where a thermal limit could bind at some load up to design (elsewhere throughput is 1)."""
+        del db_all, wb_all  # per-hall copies of the site weather: not kept
         self._bind_steps = np.flatnonzero(self.thermal_may_bind)
         """The steps where :attr:`thermal_may_bind` is True, in order (the first one after a step is found by
         bisection, not by scanning the look-ahead window block after block)."""
+        self._bind_cache = (1, 0)
+        """``(step, next)``: the last answer of :meth:`_next_bind_step` and the step it was found for."""
         self.throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
         """Throughput (clock) factor in force per step and hall (decided block by block)."""
         self.thermal_throughput_hall = np.ones((clock.n_steps, fleet.n_halls))
@@ -371,13 +411,14 @@ class FacilityController:
         self.supply = SupplyStage(
             sc.sites,
             clock,
-            self.weather,
+            weather,
             lambda name: ctx.rng("energy", name),
             sc.resolve_path,
             sc.wall_clock,
             rng_for_region=lambda region: ctx.rng("grid", region, "curtailment"),
             region_windows={r.name: r.curtailment_windows for r in sc.grid_regions},
         )
+        del weather  # the columns the supply stage read are not kept (it holds what it derived from them)
         self._energy: tuple[dict[str, np.ndarray], dict[str, float], Any] | None = None
         self._headroom_kw: np.ndarray | None = None
         self._headroom_unbounded = False
@@ -385,10 +426,19 @@ class FacilityController:
             self.phase_w.max(axis=1) + fleet.host_w_per_server / np.maximum(fleet.gpus_per_server, 1)
         ) / 1e3
         """Per group: bound on IT power one active GPU adds in any phase, with its host share [kW]."""
+        self._upper_kw_per_gpu_0 = float(self._upper_kw_per_gpu[0]) if fleet.n_groups else 0.0
+        self._one_group_hall_site = bool(
+            fleet.n_groups == 1
+            and fleet.n_halls == 1
+            and fleet.n_sites == 1
+            and self.g2h[0, 0] == 1.0
+            and self.h2s[0, 0] == 1.0
+        )
+        """Whether the fleet is one rack group in one hall on one site (:meth:`fits_headroom` on scalars)."""
         self.force_redecide = frozenset(int(k) for k in force_redecide)
         self._slope_hall: np.ndarray | None = None
         """Per hall: sampled marginal facility power per kW of IT × margin (lazy, see :meth:`slope_hall`)."""
-        self._skips: list[tuple[int, int, np.ndarray]] = []
+        self._skips = _SkipLog(ctx.ledger.level.shape)
         """Skipped stretches ``(start, end, level)``: steps whose decisions were kept after a load change to
         ``level`` (verified exactly after the run by :meth:`unsound_skips`)."""
 
@@ -854,12 +904,24 @@ class FacilityController:
         supply headroom measured at the decision. The window is cut before the first step where a thermal
         limit may bind. Every skip is verified exactly after the run (:meth:`unsound_skips`).
         """
-        bind = self._bind_steps
-        i = int(bind.searchsorted(step0))
-        until = min(int(bind[i]), step1) if i < bind.size else step1
+        until = min(self._next_bind_step(step0), step1)
         if until == step0 or not self.fits_headroom(level_at_decision):
             return step0
         return until
+
+    def _next_bind_step(self, step: int) -> int:
+        """The first step at or after ``step`` where a thermal limit may bind (:attr:`thermal_may_bind`), or one
+        past the horizon when there is none. The run asks for non-decreasing steps: the last answer holds for
+        every step from the one it was found for up to itself (no such step lies between), so the bisection
+        of :attr:`_bind_steps` runs only when the run has passed it."""
+        lo, nxt = self._bind_cache
+        if lo <= step <= nxt:
+            return nxt
+        bind = self._bind_steps
+        i = int(bind.searchsorted(step))
+        nxt = int(bind[i]) if i < bind.size else self.ctx.clock.n_steps + 1
+        self._bind_cache = (step, nxt)
+        return nxt
 
     @property
     def _supply_headroom_kw(self) -> np.ndarray | None:
@@ -880,9 +942,16 @@ class FacilityController:
             return False
         if self._headroom_unbounded:
             return True
-        # (called once per feedback block of a busy run: ufunc methods, not the numpy wrappers; same sums)
-        delta_gpus = np.add.reduce(np.abs(self.ctx.ledger.level - level_at_decision), axis=1)  # (G,)
         slope = self._slope_hall if self._slope_hall is not None else self.slope_hall
+        if self._one_group_hall_site:
+            # one rack group in one hall on one site (called once per feedback block of a busy run): the same
+            # operations on Python floats — |ΔN| summed over the phases in order (as numpy's reduction of so
+            # few elements), times the per-GPU bound and the slope (the 1×1 matrices multiply by 1 exactly)
+            now, then = self.ctx.ledger.level[0].tolist(), level_at_decision[0].tolist()
+            delta = sum([abs(a - b) for a, b in zip(now, then, strict=True)])
+            return bool(delta * self._upper_kw_per_gpu_0 * float(slope[0]) <= float(headroom[0]))
+        # (ufunc methods, not the numpy wrappers; same sums)
+        delta_gpus = np.add.reduce(np.abs(self.ctx.ledger.level - level_at_decision), axis=1)  # (G,)
         delta_site_kw = ((delta_gpus * self._upper_kw_per_gpu) @ self.g2h * slope) @ self.h2s
         return bool((delta_site_kw <= headroom).all())
 
@@ -911,7 +980,7 @@ class FacilityController:
                     win.n_changes = ledger.n_changes
                     win.end = until
                     self._close_skip(step)
-                    self._skips.append((step, until, ledger.level.copy()))
+                    self._skips.append(step, until, ledger.level)
             if not win.covers(end) or changed:
                 win.size = self.block_steps if changed else min(2 * win.size, max_window)
                 start, stop = step, min(step + max(win.size, end - step), clock.n_steps)
@@ -952,9 +1021,7 @@ class FacilityController:
 
     def _close_skip(self, step: int) -> None:
         """End the open skipped stretch (if any) at ``step``: later steps follow a newer decision or skip."""
-        if self._skips and self._skips[-1][1] > step:
-            start, _, level = self._skips[-1]
-            self._skips[-1] = (start, step, level)
+        self._skips.close(step)
 
     def unsound_skips(self) -> set[int]:
         """Start steps of skipped stretches whose kept decisions differ from an exact re-decision (call after
@@ -966,17 +1033,19 @@ class FacilityController:
         exact re-decision would neither throttle nor cap. Vectorised over all skipped steps (one facility
         evaluation); empty in the common case.
         """
-        spans = [(a, b, lvl) for a, b, lvl in self._skips if b > a]
-        if not spans:
+        log = self._skips
+        starts = np.array(log.start, dtype=np.int64)
+        lengths = np.array(log.end, dtype=np.int64) - starts
+        kept = lengths > 0
+        if not kept.any():
             return set()
-        starts = np.array([a for a, _, _ in spans], dtype=np.int64)
-        lengths = np.array([b - a for a, b, _ in spans], dtype=np.int64)
+        starts, lengths = starts[kept], lengths[kept]
+        span_levels = log.levels[kept]  # (n_spans, G, P)
         # skipped step i belongs to span owner[i] (spans are in time order and do not overlap)
-        owner = np.repeat(np.arange(len(spans)), lengths)
+        owner = np.repeat(np.arange(starts.size), lengths)
         steps = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(
             owner.size
         )
-        span_levels = np.stack([lvl for _, _, lvl in spans])  # (n_spans, G, P)
         firm = self.supply.firm_capacity_kw(0, self.ctx.clock.n_steps) if self.supply.needs_feedback else None
         bad = np.zeros(owner.size, dtype=bool)
         # one facility evaluation per block of skipped steps (elementwise: the same numbers as one evaluation
@@ -1005,7 +1074,7 @@ class FacilityController:
                     fac = fac * self.hall_present[st]
                 b |= (fac @ self.h2s > firm[st]).any(axis=1)
             bad[sl] = b
-        return {spans[i][0] for i in np.unique(owner[bad])}
+        return {int(starts[i]) for i in np.unique(owner[bad])}
 
     def _announce_power(self, step: int, end: int) -> None:
         """Announce on the board, at the exact step boundaries, each hall losing or regaining power in steps
@@ -1074,8 +1143,8 @@ class FacilityController:
         Returns
         -------
         dict of arrays
-            :data:`FINAL_FLOWS` (those the plant produces) per step and hall, rack group or site, plus
-            ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
+            :data:`FINAL_FLOWS` (those the plant produces, but ``site_facility_power_kw``) per step and hall,
+            rack group or site, plus ``throughput_frac`` (T, H) in force, ``dark_hall`` (T, H) bool, ``active_gpus`` (T, G) active
             GPU-equivalents per rack group, and the supply stage's ``site_*`` flows (T, S).
 
         With ``release=True`` the look-ahead's per-step state (:data:`_LOOKAHEAD_STATE`: decided factors,
@@ -1087,8 +1156,13 @@ class FacilityController:
         n, dark = clock.n_steps, self.dark_hall
         feedback = self.supply.needs_feedback
         flows: dict[str, np.ndarray] = {}
+        # flows that are whole-horizon arrays the controller already holds (the same numbers as the blocks'):
+        # handed over, not copied block by block
+        held = self._held_flows()
         active = np.zeros((n, f.n_groups))
-        site_demand = np.zeros((n, f.n_sites)) if feedback else None
+        # demand at the throughput the facility alone allows: the power drawn until some block differs
+        # (allocated then; np.zeros leaves untouched pages unallocated, so dark_site costs nothing unless used)
+        site_demand: np.ndarray | None = None
         dark_site = np.zeros((n, f.n_sites))
         block = FINALIZE_CHUNK_STEPS if chunk_steps is None else chunk_steps
         for s0, s1, occ in self.ctx.ledger.occupancy_blocks(block):
@@ -1097,28 +1171,41 @@ class FacilityController:
             for key in FINAL_FLOWS:
                 if key in part:
                     if key not in flows:
-                        flows[key] = np.empty((n, *part[key].shape[1:]), dtype=part[key].dtype)
-                    flows[key][t] = part[key]
+                        flows[key] = (
+                            held[key]
+                            if key in held
+                            else np.empty((n, *part[key].shape[1:]), dtype=part[key].dtype)
+                        )
+                    if key not in held:
+                        flows[key][t] = part[key]
             del part
             active[t] = occ.sum(axis=2)
-            if site_demand is not None:  # demand at the throughput the facility alone allows
-                if (
-                    not dark[t].any()
-                    and np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
-                    and np.all(self.running_frac_hall[t] == 1.0)
-                ):  # nothing capped, paused or dark here: the same evaluation as the one above
-                    site_demand[t] = flows["site_facility_power_kw"][t]
-                else:
-                    ones = np.ones((s1 - s0, f.n_halls))
-                    full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
-                    site_demand[t] = full["site_facility_power_kw"]
-                    if dark[t].any():  # what the dark halls would have drawn
-                        dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
-                    del full
+            if feedback and (
+                dark[t].any()
+                or not np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
+                or not np.all(self.running_frac_hall[t] == 1.0)
+            ):  # capped, paused or dark here: evaluated again at full throughput
+                if site_demand is None:
+                    site_demand = np.empty((n, f.n_sites))
+                    site_demand[:s0] = flows["site_facility_power_kw"][:s0]
+                ones = np.ones((s1 - s0, f.n_halls))
+                full = self.evaluate(occ, self.thermal_throughput_hall[t], s0, running_hall=ones)
+                site_demand[t] = full["site_facility_power_kw"]
+                if dark[t].any():  # what the dark halls would have drawn
+                    dark_site[t] = (full["facility_power_kw"] * dark[t]) @ self.h2s
+                del full
+            elif site_demand is not None:  # nothing capped, paused or dark: the same evaluation as above
+                site_demand[t] = flows["site_facility_power_kw"][t]
             del occ
         if "site_facility_power_kw" not in flows:  # an empty horizon
             flows["site_facility_power_kw"] = np.zeros((n, f.n_sites))
-        throughput = self.throughput_hall * self.running_frac_hall
+        # the clock factors in force × the running fractions (handed over as they are when nothing ran less
+        # than fully: x · 1 = x)
+        throughput = (
+            self.throughput_hall
+            if np.all(self.running_frac_hall == 1.0)
+            else self.throughput_hall * self.running_frac_hall
+        )
         if release:  # the look-ahead's per-step state is not read from here on: freed before the dispatch
             for name in _LOOKAHEAD_STATE:
                 self.__dict__.pop(name, None)
@@ -1126,7 +1213,9 @@ class FacilityController:
         supply_flows_, columns, kpis, events = self.supply.finalize(
             site_power, site_power if site_demand is None else site_demand, dark_site
         )
-        del site_demand, dark_site
+        # the site facility power is the supply stage's input alone (the result and the workloads read the
+        # per-hall flows): not returned
+        del site_demand, dark_site, site_power, flows["site_facility_power_kw"]
         flows.update(supply_flows_)
         columns["dark_halls"] = dark.sum(axis=1).astype(float)
         if f.n_sites > 1:
@@ -1140,6 +1229,17 @@ class FacilityController:
         flows["active_gpus"] = active
         flows["dark_hall"] = dark
         return flows
+
+    def _held_flows(self) -> dict[str, np.ndarray]:
+        """Flows of :meth:`evaluate` that are rows of whole-horizon arrays the controller holds, by key: the
+        site weather (``dry_bulb_c_site``, ``wet_bulb_c_site``) and the cooling capacity (the ambient limits'
+        ``cooling_capacity_kw``: the facility model passes it through, and a dark hall keeps it, see
+        ``_KEEP_IN_DARK``). :meth:`finalize` hands these over instead of copying them block by block."""
+        return {
+            "dry_bulb_c_site": self.dry_bulb_site_c,
+            "wet_bulb_c_site": self.wet_bulb_site_c,
+            "cooling_capacity_kw": self.ambient.cooling_capacity_kw,
+        }
 
     def _installed_columns(
         self, columns: dict[str, np.ndarray], kpis: dict[str, float], active: np.ndarray

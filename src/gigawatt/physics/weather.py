@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gigawatt.physics import psychrometrics as psy
@@ -166,6 +167,87 @@ def weather_file_tz_offset_h(path: str) -> float:
 
 
 # ------------------------------------------------------------------------------------ simulation clock
+class ClockInterpolation:
+    """Periodic linear interpolation of a typical year of hourly weather onto simulation times, precomputed.
+
+    The position of every simulation time on the typical year's hour axis (the bracketing weather rows and
+    the offset from the lower one) is found once; each column is then ``f = s[j]·(x − x_j) + f_j`` with the
+    interval slopes ``s = Δf/Δx``: the same operations, in the same order, as :func:`numpy.interp` with
+    ``period = 8760 h`` (so the same numbers to the last bit), without a binary search per column. See
+    :func:`to_simulation_clock` for the placement of rows and times on the axis.
+
+    Parameters
+    ----------
+    weather_index : pandas.DatetimeIndex
+        Timestamps of the hourly weather rows (any year or mix of years; tz-aware read in their own zone).
+    times : pandas.DatetimeIndex
+        Simulation timestamps (tz-aware, or naive local standard time).
+    tz_offset_h : float
+        The weather's local standard time offset from UTC [h].
+    interval_ending : bool
+        Rows are averages over the hour ending at the stamp (TMY2/TMY3/EPW convention).
+    """
+
+    def __init__(
+        self,
+        weather_index: pd.DatetimeIndex,
+        times: pd.DatetimeIndex,
+        tz_offset_h: float = 0.0,
+        *,
+        interval_ending: bool = True,
+    ) -> None:
+        if len(weather_index) == 0:
+            raise ValueError("to_simulation_clock: empty weather")
+        w_index = pd.DatetimeIndex(weather_index)
+        if w_index.tz is not None:
+            w_index = w_index.tz_localize(None)
+        xp = hour_of_year_h(w_index) - (0.5 if interval_ending else 0.0)
+        xp = np.mod(xp, HOURS_PER_YEAR)
+        order = np.argsort(xp, kind="stable")
+        xp = xp[order]
+        x = hour_of_year_h(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
+        # as numpy.interp(x, xp, fp, period=HOURS_PER_YEAR): both axes folded onto the period, the rows
+        # sorted (numpy's default sort) and padded by one row on each side
+        x = x % HOURS_PER_YEAR
+        xp = xp % HOURS_PER_YEAR
+        self._order = order[np.argsort(xp)]
+        xp = np.sort(xp)
+        self._xp_h = np.concatenate((xp[-1:] - HOURS_PER_YEAR, xp, xp[0:1] + HOURS_PER_YEAR))
+        # row j with xp_j <= x < xp_{j+1} (x < 8760 <= the last padded row)
+        self._row = np.searchsorted(self._xp_h, x, side="right") - 1
+        self._offset_h = x - self._xp_h[self._row]
+        self._n_rows = order.size
+
+    @property
+    def n_times(self) -> int:
+        """Number of simulation times."""
+        return int(self._row.size)
+
+    def column(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """One weather column (one value per weather row, in the rows' order) at the simulation times.
+
+        Parameters
+        ----------
+        values : array_like (n_rows,)
+            The column's hourly values.
+
+        Returns
+        -------
+        numpy.ndarray (n_times,)
+            The periodic linear interpolation (bitwise what :func:`numpy.interp` returns).
+        """
+        fp = np.asarray(values, dtype=float)
+        if fp.shape != (self._n_rows,):
+            raise ValueError(f"column: expected {self._n_rows} values (one per weather row), got {fp.shape}")
+        fp = fp[self._order]
+        fp = np.concatenate((fp[-1:], fp, fp[0:1]))
+        slope = (fp[1:] - fp[:-1]) / (self._xp_h[1:] - self._xp_h[:-1])
+        out = slope.take(self._row)
+        out *= self._offset_h
+        out += fp.take(self._row)
+        return out
+
+
 def to_simulation_clock(
     weather: pd.DataFrame,
     times: pd.DatetimeIndex,
@@ -180,6 +262,7 @@ def to_simulation_clock(
     time, converted to local standard time, is placed on the same axis (Feb 29 folds onto Feb 28) and
     every column is interpolated linearly with a period of 8760 h, so the typical year repeats.
     Wet bulb is interpolated like the other columns (the error against recomputing it is < 0.05 °C).
+    (:class:`ClockInterpolation` does the same column by column, for callers that need only some columns.)
 
     Parameters
     ----------
@@ -197,21 +280,12 @@ def to_simulation_clock(
     pandas.DataFrame
         Same columns, indexed by ``times``.
     """
-    if len(weather) == 0:
-        raise ValueError("to_simulation_clock: empty weather")
-    w_index = pd.DatetimeIndex(weather.index)
-    if w_index.tz is not None:
-        w_index = w_index.tz_localize(None)
-    xp = hour_of_year_h(w_index) - (0.5 if interval_ending else 0.0)
-    xp = np.mod(xp, HOURS_PER_YEAR)
-    order = np.argsort(xp, kind="stable")
-    xp = xp[order]
-    x = hour_of_year_h(to_local_standard_time(pd.DatetimeIndex(times), tz_offset_h))
-    out = {}
-    for col in weather.columns:
-        fp = weather[col].to_numpy(dtype=float)[order]
-        out[col] = np.interp(x, xp, fp, period=HOURS_PER_YEAR)
-    return pd.DataFrame(out, index=times)
+    interp = ClockInterpolation(
+        pd.DatetimeIndex(weather.index), times, tz_offset_h, interval_ending=interval_ending
+    )
+    return pd.DataFrame(
+        {col: interp.column(weather[col].to_numpy(dtype=float)) for col in weather.columns}, index=times
+    )
 
 
 # ------------------------------------------------------------------------------------- synthetic climate
