@@ -179,6 +179,7 @@ def _finish(
     flows = controller.finalize(release=True)
     energy = controller.energy_output()
     controller.release()  # its per-step arrays are not needed by the workloads' outputs
+    controller.ctx.ledger.release()  # nor are the event-driven load records, read by the controller's last pass
     release_free_heap()
     outputs: list[WorkloadOutput] = [h.finish(flows) for h in handlers]
     outputs.append(energy)
