@@ -46,6 +46,15 @@ inside the engine ×0.75 / ×0.80 (``simulate`` ×0.85 / ×0.91) in two pairs; F
 against 37.1 s (×0.86), peak RSS 2.00 against 2.13 GB, engine set-up 0.74 s against 1.95 s. The campus goal is not
 met by this alone (details in docs/models/training.md §7).
 
+Compact to the end (result written a block of rows at a time, flows dropped as the frame is assembled, weather
+interpolated per column on first read, the controller's arrays handed over, per-job state and records consumed
+as the tables are built, the ledger's records released after the controller's last pass), against 3e1da30 back to
+back on the 2-core machine (December 2026, quiet, one case per process, ``simulate`` +
+``Result.to_dir``, VmHWM reset between them): Frontier-class 15-s year ``simulate`` 27.9 s against 40.2 s CPU,
+peak RSS 1.81 against 2.27 GB (three more pairs: 31.7/41.4, 32.2/37.5, 33.6/37.7 s: ×0.69-0.89, the machine's
+speed drifting by about ±9 %; peak 1.81-1.84 GB in every run); 300-s year 17.7 s and 1.02 GB against 18.8 s and
+1.41 GB; campus year 48.1 s against 46.5 s CPU, peak 2.10 against 3.13 GB (writing alone 1.98 against 3.13 GB).
+
 ``python benchmarks/bench_training_campus.py [frontier|campus|campus-light] [--horizon-h H] [--repeat N]``
 (Frontier-class and campus by default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
 profile the training engine.
