@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -436,3 +438,149 @@ def test_finalize_hands_over_the_arrays_it_holds(monkeypatch: pytest.MonkeyPatch
     for key in a:
         np.testing.assert_allclose(a[key], b[key], rtol=1e-15, atol=0, err_msg=key)
     assert ea.kpis == pytest.approx(eb.kpis, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------- sleeping
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[object]:
+    """Count calls of ``FacilityController.<name>`` (the original still runs)."""
+    calls: list[object] = []
+    orig = getattr(controller_mod.FacilityController, name)
+
+    def counted(self, *args, **kwargs):
+        out = orig(self, *args, **kwargs)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(controller_mod.FacilityController, name, counted)
+    return calls
+
+
+def _awake(d: dict) -> gw.Result:
+    cls = controller_mod.FacilityController
+    cls.sleep_between_changes = False
+    try:
+        return gw.simulate(d)
+    finally:
+        cls.sleep_between_changes = True
+
+
+def _assert_same_run(a: gw.Result, b: gw.Result) -> None:
+    """The same run: every column, job, event and summary number (to rounding; in practice bit for bit)."""
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, rtol=1e-12, atol=1e-12)
+    for name in ("jobs", "events"):
+        ta, tb = getattr(a, name), getattr(b, name)
+        assert (ta is None) == (tb is None)
+        if ta is not None:
+            pd.testing.assert_frame_equal(ta, tb, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_series_equal(a.summary(), b.summary(), rtol=1e-12, atol=1e-12)
+
+
+def _busy_training(step_s: int = 15, horizon_h: int = 72, cap_frac: float | None = None) -> dict:
+    """A busy H100 pool (job mix, EASY backfill, Llama 3 failures) at short steps, optionally under a grid cap
+    at ``cap_frac`` of the free run's peak."""
+    d = small_scenario_dict(horizon_h=horizon_h, step_s=step_s)
+    site = d["sites"][0]
+    site["halls"] = [site["halls"][1]]
+    site["halls"][0]["racks"][0]["count"] = 40  # 160 servers, 1,280 GPUs
+    d["workloads"] = [
+        {
+            "kind": "training",
+            "name": "fleet",
+            "target": {"hall": "air"},
+            "scheduler": {"policy": "easy_backfill"},
+            "reliability": {"failures": "llama3"},
+            "mix": {
+                "jobs_per_day": 400.0,
+                "gpu_counts": [8, 16, 64, 256, 512],
+                "gpu_count_probs": [0.4, 0.3, 0.2, 0.07, 0.03],
+            },
+        }
+    ]
+    if cap_frac is not None:
+        peak_mw = float(gw.simulate(d).timeseries["facility_power_mw"].max())
+        site["grid"]["import_capacity_mw"] = cap_frac * peak_mw
+    return d
+
+
+@pytest.mark.parametrize("cap_frac", [None, 0.97, 0.9])
+def test_sleeping_controller_runs_as_the_waking_one(
+    monkeypatch: pytest.MonkeyPatch, cap_frac: float | None
+) -> None:
+    """A busy pool at 15-s steps, free and under grid caps that bind now and then or often: sleeping through
+    decided blocks (the engine visiting their boundaries) gives the run of a controller that wakes at every
+    block; it did sleep, and under a binding cap a visited boundary woke it."""
+    d = _busy_training(cap_frac=cap_frac)
+    visits = _counting(monkeypatch, "_visit")
+    wakes = _counting(monkeypatch, "_wake")
+    asleep = gw.simulate(d)
+    assert len(visits) > 20
+    if cap_frac == 0.9:
+        assert asleep.summary()["hours_capped_h"] > 0
+        assert len(wakes) > 0
+    n_visits = len(visits)
+    awake = _awake(d)
+    assert len(visits) == n_visits  # (the waking controller never asks for a visit)
+    _assert_same_run(asleep, awake)
+
+
+def test_sleeping_controller_under_thermal_limits_and_unsound_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thermal case (a marginal dry-cooled hall throttled in the afternoons) and the re-run of unsound
+    skips (slope bound zero under a binding cap: re-decided blocks forced) run as with a waking controller."""
+    jobs = [{"name": "night", "gpus": 288, "duration_h": 60.0, "submit_h": 106.0}]
+    d = _one_hall_training("dlc_dry", 0.95, "greensboro", jobs)
+    visits = _counting(monkeypatch, "_visit")
+    a = gw.simulate(d)
+    assert _hall_throughput(a).min() < 0.999
+    _assert_same_run(a, _awake(d))
+    d = _capped_training_scenario()
+    d["sites"][0]["grid"]["import_capacity_mw"] = 0.93 * float(
+        gw.simulate(_capped_training_scenario()).timeseries["facility_power_mw"].max()
+    )
+    monkeypatch.setattr(
+        controller_mod.FacilityController, "slope_hall", property(lambda self: np.zeros(self.g2h.shape[1]))
+    )
+    forced: list[int] = []
+    orig_run = core_mod._run
+
+    def recording_run(*args, **kwargs):
+        forced.append(len(args[5]))
+        return orig_run(*args, **kwargs)
+
+    monkeypatch.setattr(core_mod, "_run", recording_run)
+    b = gw.simulate(d)
+    assert max(forced) > 0  # a run with forced re-decisions
+    _assert_same_run(b, _awake(d))
+    assert len(visits) > 0
+
+
+def test_controller_sleeps_only_with_one_visiting_writer() -> None:
+    """Sleeping needs exactly one event-driven writer visiting the boundaries and no workload running simpy
+    processes: one training pool (with profile-only workloads) may, two pools or a service borrowing training
+    nodes may not."""
+
+    def can_sleep(d: dict) -> bool:
+        sc = load_scenario(d)
+        seen: list[bool] = []
+        orig = controller_mod.FacilityController.process
+
+        def spy(self):
+            seen.append(self.can_sleep)
+            return orig(self)
+
+        controller_mod.FacilityController.process = spy  # type: ignore[method-assign]
+        try:
+            gw.simulate(sc)
+        finally:
+            controller_mod.FacilityController.process = orig  # type: ignore[method-assign]
+        return seen[0]
+
+    d = _capped_training_scenario()  # training + a utilization profile
+    assert can_sleep(d)
+    two = _capped_training_scenario()
+    second = copy.deepcopy(two["workloads"][0])
+    second["name"] = "mix2"
+    second["target"] = {"hall": "air", "gpus": 160}
+    second["jobs"] = second["jobs"][:3]
+    two["workloads"].append(second)
+    assert not can_sleep(two)
+    assert not can_sleep(small_scenario_dict())  # no event-driven writer at all

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 from tests.conftest import shared_data_file, small_scenario_dict
 
 import gigawatt as gw
+from gigawatt.engine.controller import FacilityController
 from gigawatt.engine.workloads.inference import SERVICE_COLUMNS
 
 
@@ -215,3 +216,29 @@ def test_predictive_scale_up_follows_a_launch() -> None:
         out[mode] = gw.simulate(_scenario(svc)).services.iloc[0]
     assert out["predictive"]["dropped_frac"] < out["reactive"]["dropped_frac"]
     assert out["predictive"]["slo_attainment_frac"] > out["reactive"]["slo_attainment_frac"]
+
+
+def test_a_service_borrowing_training_nodes_keeps_the_controller_awake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service that borrows nodes of a training pool runs a simpy process of its own, whose events would
+    not visit the feedback boundaries: the controller then wakes at every block; a profile-only service next
+    to the same pool lets it sleep."""
+    seen: list[bool] = []
+    orig = FacilityController.process
+
+    def spy(self: FacilityController):  # type: ignore[no-untyped-def]
+        seen.append(self.can_sleep)
+        return orig(self)
+
+    monkeypatch.setattr(FacilityController, "process", spy)
+    train = {
+        "kind": "training",
+        "name": "research",
+        "target": {"hall": "air", "gpus": 160},
+        "jobs": [{"name": "big", "gpus": 64, "duration_h": 20.0, "preemptible": True}],
+        "reliability": {"failures": "none", "planned_maintenance": False},
+    }
+    gw.simulate(_scenario(train, _service(target={"hall": "air"}, shared_with_training="research")))
+    gw.simulate(_scenario(train, _service()))
+    assert seen == [False, True]

@@ -350,6 +350,34 @@ def test_change_lists_records_what_change_many_records(n: int) -> None:
         b.change_lists(t.tolist(), g.tolist(), p.tolist(), (-2 * d).tolist())
 
 
+@pytest.mark.parametrize("n", [5, 300])
+def test_record_lists_after_the_writer_updated_the_level(n: int) -> None:
+    """A writer that updates :attr:`level` at each change and hands the records over later (``record_lists``)
+    leaves the records, levels and occupancy of ``change_lists``; the records it holds back count in
+    ``n_changes`` meanwhile (``attach_pending``)."""
+    rng = np.random.default_rng(11)
+    t = np.sort(rng.uniform(0, 1000, n))
+    g, p = rng.integers(0, 3, n), rng.integers(0, 2, n)
+    d = rng.integers(1, 9, n).astype(float)
+    a, b = LoadLedger(_clock(), 3), LoadLedger(_clock(), 3)
+    a.change_lists(t.tolist(), g.tolist(), p.tolist(), d.tolist())
+    held = [0]
+    b.attach_pending(lambda: held[0])
+    for gk, pk, dk in zip(g.tolist(), p.tolist(), d.tolist(), strict=True):
+        b.level[gk, pk] += dk
+        held[0] += 1
+    assert b.n_changes == n
+    b.record_lists(t.tolist(), g.tolist(), p.tolist(), d.tolist())
+    held[0] = 0
+    assert b.n_changes == a.n_changes == n
+    np.testing.assert_array_equal(a.level, b.level)
+    np.testing.assert_array_equal(a.occupancy(), b.occupancy())
+    b.record_lists([], [], [], [])
+    assert b.n_changes == n
+    with pytest.raises(ValueError, match="same length"):
+        b.record_lists([1.0], [0, 1], [0], [1.0])
+
+
 def test_release_frees_the_records_and_later_queries_raise() -> None:
     """``release`` drops the changes and pulses (level and counts stay); occupancy queries then raise."""
     led = LoadLedger(_clock(), 2)

@@ -29,6 +29,8 @@ cost does not grow with the number of steps in Python.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Collection, Generator
 from typing import Any
 
@@ -323,6 +325,11 @@ class FacilityController:
     #: change re-decides; the answer is the same, only slower — the property the tests check).
     skip_harmless_changes: bool = True
 
+    #: Sleep through decided, unconstrained feedback blocks while the one event-driven writer of the ledger
+    #: visits their boundaries (off: wake at every block; the answer is the same, only slower — the property
+    #: the tests check). Only with exactly one such writer and no workload running simpy processes of its own.
+    sleep_between_changes: bool = True
+
     def __init__(self, ctx: SimContext, block_steps: int = 12, force_redecide: Collection[int] = ()) -> None:
         self.ctx = ctx
         fleet, clock, sc = ctx.fleet, ctx.clock, ctx.scenario
@@ -441,6 +448,15 @@ class FacilityController:
         self._skips = _SkipLog(ctx.ledger.level.shape)
         """Skipped stretches ``(start, end, level)``: steps whose decisions were kept after a load change to
         ``level`` (verified exactly after the run by :meth:`unsound_skips`)."""
+        self._forced = sorted(self.force_redecide)
+        self.can_sleep = False
+        """Whether :meth:`process` may sleep through decided blocks (set by the run: exactly one event-driven
+        writer visits the ledger's boundary watch and no workload runs simpy processes of its own)."""
+        self._win: _Window | None = None
+        self._sleep = (0.0, 0, 0, 0)
+        """While asleep: ``(t0_s, step0, next_step, wake_step)``: the time and step it fell asleep at, the
+        next boundary step to visit and the step it wakes at."""
+        self._proc: simpy.Process | None = None
 
     # ---------------------------------------------------------------------------------------- stages
     def it_power(self, occupancy: np.ndarray, t: slice | np.ndarray) -> dict[str, np.ndarray]:
@@ -966,6 +982,10 @@ class FacilityController:
         # has no event-driven change (profiles are known ahead); a change that may move a decision restarts
         # with one block and the window doubles again (up to a week) while the load stays unchanged.
         win = _Window(self.block_steps)
+        self._win = win
+        self._proc = env.active_process
+        watch = ledger.watch
+        sleepy = self.can_sleep and self.skip_harmless_changes and self.sleep_between_changes
         max_window = max(self.block_steps, int(7 * 86400 // clock.step_s))
         while step < clock.n_steps:
             end = min(step + self.block_steps, clock.n_steps)
@@ -1003,8 +1023,104 @@ class FacilityController:
             # block without a change publishes nothing)
             if self._any_dark_announced or win.dark:
                 self._announce_power(step, end)
-            yield env.timeout((end - step) * clock.step_s)
-            step = end
+            wake = end
+            if (
+                sleepy
+                and win.plain
+                and self._progress_plain
+                and self._training_plain
+                and not (self._any_dark_announced or win.dark)
+            ):
+                wake = self._sleep_until(win, end)
+            if wake == end:
+                yield env.timeout((end - step) * clock.step_s)
+                step = end
+                continue
+            # asleep: the decided blocks up to ``wake`` stand unless a visited boundary finds otherwise
+            self.throughput_hall[end:wake] = win.block(end, wake)
+            self._sleep = (env.now, step, end, wake)
+            watch.t_s = env.now + (end - step) * clock.step_s
+            watch.visit = self._visit
+            try:
+                yield env.timeout((wake - step) * clock.step_s)
+                step = wake
+            except simpy.Interrupt as irq:  # a visited boundary needs a decision
+                assert isinstance(irq.cause, int)
+                step = irq.cause
+            watch.t_s = math.inf
+
+    def _sleep_until(self, win: _Window, end: int) -> int:
+        """The block boundary step to sleep until after the block ending at ``end`` (``end``: do not sleep).
+
+        The first block the window does not cover, the block holding the next step where a thermal limit may
+        bind and the next block whose change is always re-decided (``force_redecide``) end the sleep, so that
+        every boundary visited before it decides as the loop would: keep the window (no change, or a harmless
+        one) or wake.
+        """
+        n, b = self.ctx.clock.n_steps, self.block_steps
+        if end >= n:
+            return end
+        wake = n if win.end >= n else (win.end // b) * b
+        wake = min(wake, (self._next_bind_step(end) // b) * b)
+        i = bisect.bisect_left(self._forced, end)
+        if i < len(self._forced):
+            wake = min(wake, (self._forced[i] // b) * b)
+        return max(wake, end)
+
+    def _visit(self, t_next_s: float) -> bool:
+        """Visit the block boundary a sleeping :meth:`process` would have woken at (the ledger's watch): with
+        a load change since the decision, keep the decided steps as the loop does when the change is harmless
+        (:meth:`harmless_until`), or wake the process at the boundary (True). Then point the watch at the
+        first boundary after ``t_next_s`` (the writer's next entry [s]): none before it can see a change."""
+        watch = self.ctx.ledger.watch
+        win = self._win
+        assert win is not None and win.level is not None
+        t0, step0, b_step, wake = self._sleep
+        clock, ledger = self.ctx.clock, self.ctx.ledger
+        step_s, b = clock.step_s, self.block_steps
+        t_b = t0 + (b_step - step0) * step_s
+        n_changes = ledger.n_changes
+        if n_changes != win.n_changes:
+            until = self.harmless_until(win.level, b_step, win.end)
+            if until < min(b_step + b, clock.n_steps):  # the change may move a decision: wake there
+                watch.t_s = math.inf
+                env = self.ctx.env
+                if t_b < env.now:  # pragma: no cover - the writer visits every boundary before passing it
+                    raise RuntimeError("controller: a feedback boundary was passed unvisited")
+                ev = env.event()
+                ev._ok = True  # (a triggered event, as simpy's Timeout)
+                ev._value = None
+
+                def at_boundary(_ev: simpy.Event, step: int = b_step) -> None:
+                    self._wake(step)
+
+                ev.callbacks.append(at_boundary)
+                env.schedule(ev, simpy.core.URGENT, t_b - env.now)
+                return True
+            win.n_changes = n_changes
+            win.end = until
+            self._close_skip(b_step)
+            self._skips.append(b_step, until, ledger.level)
+        # the next boundary after the writer's next entry (none between can see a change)
+        if t_next_s >= t0 + (wake - step0) * step_s:
+            watch.t_s = math.inf
+            return False
+        k = b_step + b * max(1, int((t_next_s - t_b) // (b * step_s)))
+        while t0 + (k - step0) * step_s <= t_next_s:
+            k += b
+        while k - b > b_step and t0 + (k - b - step0) * step_s > t_next_s:
+            k -= b
+        if k >= wake:
+            watch.t_s = math.inf
+        else:
+            self._sleep = (t0, step0, k, wake)
+            watch.t_s = t0 + (k - step0) * step_s
+        return False
+
+    def _wake(self, step: int) -> None:
+        """Wake the sleeping :meth:`process` to decide at ``step`` (now)."""
+        assert self._proc is not None
+        self._proc.interrupt(step)
 
     def _plain(self, step0: int, step1: int, thr: np.ndarray | None) -> bool:
         """Whether the decided steps ``step0..step1`` run unconstrained: throughput and running fractions

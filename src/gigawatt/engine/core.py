@@ -161,6 +161,9 @@ def _run(
     for h in handlers:
         h.start()
     controller = FacilityController(ctx, block_steps=feedback_block_steps, force_redecide=force_redecide)
+    # the controller may sleep through decided blocks when one event-driven writer (a training engine) visits
+    # the ledger's block boundaries and no workload runs simpy processes of its own (their events would not)
+    controller.can_sleep = ctx.ledger.watch.writers == 1 and not any(h.runs_processes for h in handlers)
     ctx.extras["controller"] = controller
     env.process(controller.process())
     if hook is None:

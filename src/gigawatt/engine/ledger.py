@@ -12,14 +12,15 @@ record instead of four change rows, and adds nothing to the steps after ``e``: s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from gigawatt.engine.clock import Clock
 from gigawatt.physics.phases import N_PHASES, Phase
 
-__all__ = ["LoadLedger", "pulse_step_average", "pulse_terms"]
+__all__ = ["BoundaryWatch", "LoadLedger", "pulse_step_average", "pulse_terms"]
 
 #: Small chunks of changes that :meth:`LoadLedger.change_many` collects before merging them into one (an
 #: engineering choice: the merge copies each change once; fewer, larger chunks save the per-array overhead).
@@ -82,6 +83,37 @@ def pulse_step_average(
     if ok.any():
         out += np.cumsum(np.bincount(fr[ok], weights=fv[ok], minlength=n_steps))
     return out
+
+
+class BoundaryWatch:
+    """A sleeping feedback controller's request to the event-driven writer of the ledger.
+
+    While the facility controller sleeps through decided, unconstrained feedback blocks
+    (:meth:`gigawatt.engine.controller.FacilityController.process`), the one event-driven workload that writes
+    the ledger (a training engine) calls :attr:`visit` at each block boundary ``t_s`` it passes, before any of
+    its entries at or after ``t_s`` and after all those before it: the controller checks there, as it would
+    have on waking, whether the load change since its decision leaves the decision standing.
+
+    Attributes
+    ----------
+    t_s : float
+        Time of the next boundary to visit [s]; ``inf`` when none (the controller is awake or will wake
+        before the next boundary that could matter).
+    visit : callable or None
+        ``visit(t_next_s) -> bool``, where ``t_next_s`` is the time of the writer's next entry [s] (``inf``
+        when it has none): True when the controller must wake at ``t_s`` (the writer stops there, before its
+        entries at or after ``t_s``); it then sets :attr:`t_s` to the next boundary to visit.
+    writers : int
+        Event-driven writers that visit boundaries (registered by them; the controller sleeps only when there
+        is exactly one).
+    """
+
+    __slots__ = ("t_s", "visit", "writers")
+
+    def __init__(self) -> None:
+        self.t_s = math.inf
+        self.visit: Callable[[float], bool] | None = None
+        self.writers = 0
 
 
 def _by_block(rows: np.ndarray, size: int, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +204,9 @@ class LoadLedger:
         self.level = np.zeros((n_groups, N_PHASES))
         """Current event-driven active GPUs per group and phase."""
         self._profiles: np.ndarray | None = None
+        self._pending: list[Callable[[], int]] = []  # records writers hold back (see `attach_pending`)
+        self.watch = BoundaryWatch()
+        """Boundaries a sleeping feedback controller asks the event-driven writer to visit."""
 
     # ----------------------------------------------------------------------------------------- inputs
     def change(self, t_s: float, group: int, phase: Phase | int, delta_gpus: float) -> None:
@@ -251,6 +286,34 @@ class LoadLedger:
         if low and level.min() < -1e-6:
             gi, pi = np.unravel_index(int(np.argmin(level)), level.shape)
             raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
+
+    def record_lists(
+        self, t_s: list[float], group: list[int], phase: list[int], delta_gpus: list[float]
+    ) -> None:
+        """Record changes whose :attr:`level` update the writer has already made, one change at a time in the
+        order given, as :meth:`change_lists` would (a writer attached with :meth:`attach_pending`: the level is
+        current between its hand-overs, the records follow in bulk)."""
+        n = len(t_s)
+        if not n:
+            return
+        if not len(group) == len(phase) == len(delta_gpus) == n:
+            raise ValueError("record_lists: t_s, group, phase and delta_gpus must have the same length")
+        self._chunks.append(
+            (
+                np.array(t_s, dtype=float),
+                np.array(group, dtype=np.int64),
+                np.array(phase, dtype=np.int64),
+                np.array(delta_gpus, dtype=float),
+            )
+        )
+        self._n_chunked += n
+        if len(self._chunks) - self._n_merged >= _MERGE_CHUNKS:
+            self._merge_tail()
+
+    def attach_pending(self, count: Callable[[], int]) -> None:
+        """Count the records a writer holds back (changes and pulses it will hand over later) in
+        :attr:`n_changes`, so that the count is current whenever the writer's level updates are."""
+        self._pending.append(count)
 
     def pulse_many(
         self,
@@ -332,7 +395,10 @@ class LoadLedger:
     @property
     def n_changes(self) -> int:
         """Number of event-driven records (changes and pulses): grows with every record."""
-        return len(self._t) + self._n_chunked + self._n_pulses
+        n = len(self._t) + self._n_chunked + self._n_pulses
+        for count in self._pending:
+            n += count()
+        return n
 
     @property
     def n_pulses(self) -> int:

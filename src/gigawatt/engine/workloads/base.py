@@ -36,6 +36,12 @@ class WorkloadHandler:
 
     kind: ClassVar[str] = ""
 
+    @property
+    def runs_processes(self) -> bool:
+        """Whether the workload runs simpy processes of its own during the run (then the facility controller
+        wakes at every feedback block; see :attr:`gigawatt.engine.ledger.BoundaryWatch`). Default: True."""
+        return True
+
     def __init__(self, spec: Any, ctx: SimContext, index: int) -> None:
         self.spec = spec
         self.ctx = ctx

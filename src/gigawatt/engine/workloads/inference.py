@@ -105,6 +105,11 @@ class InferenceHandler(WorkloadHandler):
 
     kind = "inference"
 
+    @property
+    def runs_processes(self) -> bool:
+        """Profiles only, unless the service borrows nodes of a training pool (a simpy process)."""
+        return self.spec.shared_with_training is not None
+
     def __init__(self, spec: InferenceWorkload, ctx: Any, index: int) -> None:
         super().__init__(spec, ctx, index)
         fleet = ctx.fleet

@@ -71,6 +71,11 @@ class UtilizationHandler(WorkloadHandler):
 
     kind = "utilization"
 
+    @property
+    def runs_processes(self) -> bool:
+        """Profiles only (added at the start)."""
+        return False
+
     def start(self) -> None:
         spec: UtilizationWorkload = self.spec
         groups = self.ctx.groups_for(spec.target)

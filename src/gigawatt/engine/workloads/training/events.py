@@ -23,6 +23,19 @@ from gigawatt.physics.phases import Phase
 __all__ = ["EventQueue"]
 
 
+class _NoWatch:
+    """The boundary watch of a ledger without one: no boundary is ever due."""
+
+    t_s = math.inf
+
+    @staticmethod
+    def visit(t_next_s: float) -> bool:  # pragma: no cover - never due
+        return False
+
+
+_NO_WATCH = _NoWatch()
+
+
 class EventQueue(EngineState):
     """Event heap, simpy alarm and ledger buffer of the engine."""
 
@@ -45,7 +58,25 @@ class EventQueue(EngineState):
         self._lp = []
         self._ld = []
         self._lchunks = []
+        self._n_lpulse = 0
         self.ledger = ledger
+        # with a ledger that takes its records after the level (LoadLedger.record_lists), the engine updates
+        # the level at each change and hands the records over in bulk: the level and the change count
+        # (attach_pending) are current inside a batch, where the ledger's boundary watch may be visited
+        self._level = None
+        self._low = False  # some cell went below zero since the last hand-over (checked then)
+        self._watch = _NO_WATCH
+        if self._lists and callable(getattr(ledger, "record_lists", None)):
+            self._level = ledger.level  # type: ignore[attr-defined]
+            ledger.attach_pending(self._n_held)  # type: ignore[attr-defined]
+            watch = getattr(ledger, "watch", None)
+            if watch is not None:
+                watch.writers += 1
+                self._watch = watch
+
+    def _n_held(self) -> int:
+        """Records held back: buffered changes and checkpoint pulses not yet handed to the ledger."""
+        return len(self._lt) + self._n_lpulse
 
     def _sync(self) -> None:
         if not self._in_batch:
@@ -72,18 +103,24 @@ class EventQueue(EngineState):
         ev.callbacks.append(self._on_alarm)
 
     def _on_alarm(self, ev: simpy.Event) -> None:
-        now = self.env.now
+        env = self.env
+        now = env.now
         if ev is self._alarm_ev:  # the pending alarm fired (a superseded, later one changes nothing)
             self._alarm_t = math.inf
             self._alarm_ev = None
-        limit = max(self.env.peek(), now)
+        limit = max(env.peek(), now)
         heap = self._heap
         pop = heapq.heappop
+        watch = self._watch
         self._in_batch = True
         try:
             while heap:
                 t_s = heap[0][0]
                 if not (t_s < limit or t_s <= now):
+                    break
+                # a sleeping controller's block boundary at or before this entry: visited first (after every
+                # entry before it); when the controller must wake there, the batch stops before this entry
+                if t_s >= watch.t_s and watch.visit(t_s):
                     break
                 _t, _seq, fn, job, epoch = pop(heap)
                 self._now = t_s
@@ -95,8 +132,15 @@ class EventQueue(EngineState):
             self._in_batch = False
             self._now = now
             self._flush()
-        if heap and heap[0][0] < self._alarm_t:
-            self._set_alarm(heap[0][0])
+        nxt = heap[0][0] if heap else math.inf
+        alarm = nxt
+        if watch.t_s <= nxt:  # a boundary before the next entry (inf <= inf: none)
+            if watch.t_s <= env.peek():  # nothing else happens before it: visit it now
+                watch.visit(nxt)
+            if watch.t_s <= nxt:  # (still unvisited) an alarm at the boundary visits it
+                alarm = watch.t_s
+        if alarm < self._alarm_t:
+            self._set_alarm(alarm)
 
     def _lchange(self, t_s: float, group: int, phase: int, delta: float) -> None:
         if self._bulk:
@@ -104,12 +148,23 @@ class EventQueue(EngineState):
             self._lg.append(group)
             self._lp.append(phase)
             self._ld.append(delta)
+            level = self._level
+            if level is not None:  # (the ledger's own update, at the change: the same addition)
+                v = level[group, phase] + delta
+                level[group, phase] = v
+                if v < -1e-6:
+                    self._low = True
         else:
             self.ledger.change(t_s, group, phase, delta)
 
     def _flush(self) -> None:
         if self._lt:
-            if self._lists:
+            if self._level is not None:
+                self.ledger.record_lists(self._lt, self._lg, self._lp, self._ld)  # type: ignore[attr-defined]
+                if self._low:
+                    self._low = False
+                    self._check_level()
+            elif self._lists:
                 self.ledger.change_lists(self._lt, self._lg, self._lp, self._ld)  # type: ignore[attr-defined]
             else:
                 self.ledger.change_many(  # type: ignore[attr-defined]
@@ -141,6 +196,15 @@ class EventQueue(EngineState):
                     Phase.TRAIN_STALL,
                 )
             self._lchunks = []
+            self._n_lpulse = 0
+
+    def _check_level(self) -> None:
+        """Raise when some ledger cell is below zero (as the ledger's own update checks)."""
+        level = self._level
+        assert level is not None
+        if level.min() < -1e-6:
+            gi, pi = np.unravel_index(int(np.argmin(level)), level.shape)
+            raise RuntimeError(f"ledger: group {int(gi)} phase {Phase(int(pi)).name} went negative")
 
     def _at(self, t_s: float, fn: Callable[[], None]) -> None:
         # _push, inlined (one call less on the hot path)

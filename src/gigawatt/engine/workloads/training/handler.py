@@ -45,6 +45,11 @@ class TrainingHandler(WorkloadHandler):
 
     kind = "training"
 
+    @property
+    def runs_processes(self) -> bool:
+        """No simpy process of its own: the engine's alarms visit the ledger's boundary watch."""
+        return False
+
     def __init__(self, spec: Any, ctx: SimContext, index: int) -> None:
         super().__init__(spec, ctx, index)
         wl: TrainingWorkload = spec

@@ -67,12 +67,19 @@ class JobLifecycle(EngineState):
                 self._pld.append(n_gpus)
             if self._bulk:
                 lt, lg, lp, ld = self._lt, self._lg, self._lp, self._ld
+                level = self._level  # (updated here when the ledger takes its records later; see events.py)
                 if old is not None and phase is not None:  # (a group's two changes: one extend per list)
                     for g, n in job.gpus_by_group.items():
                         lt.extend((now, now))
                         lg.extend((g, g))
                         lp.extend((old, phase))
                         ld.extend((-n, n))
+                        if level is not None:
+                            v = level[g, old] + -n
+                            level[g, old] = v
+                            level[g, phase] += n
+                            if v < -1e-6:
+                                self._low = True
                     job.phase = phase
                     return
                 for g, n in job.gpus_by_group.items():
@@ -81,11 +88,18 @@ class JobLifecycle(EngineState):
                         lg.append(g)
                         lp.append(old)
                         ld.append(-n)
+                        if level is not None:
+                            v = level[g, old] + -n
+                            level[g, old] = v
+                            if v < -1e-6:
+                                self._low = True
                     if phase is not None:
                         lt.append(now)
                         lg.append(g)
                         lp.append(phase)
                         ld.append(n)
+                        if level is not None:
+                            level[g, phase] += n
             else:
                 for g, n in job.gpus_by_group.items():
                     if old is not None:

@@ -206,6 +206,7 @@ class Progress(EngineState):
             if self._pulses:
                 if m:
                     self._lchunks.append((s, ends, g, float(ng)))
+                    self._n_lpulse += m
                 if t_open is not None:
                     self._lchange(t_open, g, comp, -ng)
                     self._lchange(t_open, g, stall, ng)

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -380,6 +380,10 @@ class EngineState:
     _pulses: bool
     _lists: bool
     _lchunks: list[tuple[np.ndarray, np.ndarray, int, float]]  # checkpoint pulses: starts, ends, group, GPUs
+    _n_lpulse: int  # pulses in _lchunks
+    _level: np.ndarray | None  # the ledger's level, updated at each change (when it takes records later)
+    _low: bool  # a level cell went below zero since the last hand-over
+    _watch: Any  # the ledger's boundary watch (gigawatt.engine.ledger.BoundaryWatch) or an inert one
     # pools
     _pool_index: dict[str, int]
     _hall_pools: dict[int, list[Pool]]
