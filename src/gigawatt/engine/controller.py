@@ -633,6 +633,21 @@ class FacilityController:
             # gas commitment, as in finalize), then the block as predicted
             n0 = step0 - s0
             past = self.ctx.ledger.occupancy_range(s0, step0)
+            if (
+                np.array_equal(self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0])
+                and np.all(self.running_frac_hall[s0:step0] == 1.0)
+                and not self.dark_hall[s0:step0].any()
+            ):  # drawn = at full throughput (nothing capped, paused or dark): the past evaluated once
+                flows = self.evaluate_power(
+                    np.concatenate([past, occ]),
+                    np.concatenate([self.throughput_hall[s0:step0], thr]),
+                    s0,
+                    running_hall=np.ones((n0 + thr.shape[0], thr.shape[1])),
+                )
+                site = flows["site_facility_power_kw"]
+                self.supply.sync_state(site[:n0], site[:n0], s0)
+                self._synced_step = step0
+                return self._supply_feedback(occ, {k: v[n0:] for k, v in flows.items()}, thr, step0, step1)
             no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
             flows = self.evaluate_power(
                 np.concatenate([past, past, occ]),
