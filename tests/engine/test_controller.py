@@ -584,3 +584,23 @@ def test_controller_sleeps_only_with_one_visiting_writer() -> None:
     two["workloads"].append(second)
     assert not can_sleep(two)
     assert not can_sleep(small_scenario_dict())  # no event-driven writer at all
+
+
+def test_past_evaluated_once_when_it_ran_unconstrained(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before a decision on a site with a battery and gas, the steps since the last one are re-dispatched with
+    the power drawn and at full throughput; where nothing was capped, paused or dark those are the same
+    evaluation, made once: the run equals the one evaluating them twice (under a cap that binds, so both
+    paths run)."""
+    d = _busy_training(step_s=60, horizon_h=48)
+    peak = float(gw.simulate(d).timeseries["facility_power_mw"].max())
+    d["sites"][0]["grid"]["import_capacity_mw"] = round(0.9 * peak, 4)
+    d["sites"][0]["energy"] = {
+        "battery": {"energy_mwh": 0.1 * peak, "power_mw": 0.05 * peak},
+        "generation": [{"kind": "gas", "name": "gt", "capacity_mw": 0.05 * peak, "min_load_frac": 0.0}],
+    }
+    answers = _counting(monkeypatch, "_ran_unconstrained")
+    once = gw.simulate(d)
+    assert True in answers and False in answers  # both paths taken
+    assert once.summary()["hours_capped_h"] > 0 and once.timeseries["battery_discharge_mw"].sum() > 0
+    monkeypatch.setattr(controller_mod.FacilityController, "_ran_unconstrained", lambda self, a, b: False)
+    _assert_same_run(once, gw.simulate(d))

@@ -633,11 +633,7 @@ class FacilityController:
             # gas commitment, as in finalize), then the block as predicted
             n0 = step0 - s0
             past = self.ctx.ledger.occupancy_range(s0, step0)
-            if (
-                np.array_equal(self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0])
-                and np.all(self.running_frac_hall[s0:step0] == 1.0)
-                and not self.dark_hall[s0:step0].any()
-            ):  # drawn = at full throughput (nothing capped, paused or dark): the past evaluated once
+            if self._ran_unconstrained(s0, step0):  # drawn = at full throughput: the past evaluated once
                 flows = self.evaluate_power(
                     np.concatenate([past, occ]),
                     np.concatenate([self.throughput_hall[s0:step0], thr]),
@@ -666,6 +662,16 @@ class FacilityController:
             self._synced_step = step0
             flows = {k: v[2 * n0 :] for k, v in flows.items()}
         return self._supply_feedback(occ, flows, thr, step0, step1)
+
+    def _ran_unconstrained(self, step0: int, step1: int) -> bool:
+        """Whether steps ``step0..step1`` ran as the facility alone allows: nothing capped, paused or dark
+        (then the power drawn there is the power at full throughput)."""
+        t = slice(step0, step1)
+        return bool(
+            np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
+            and np.all(self.running_frac_hall[t] == 1.0)
+            and not self.dark_hall[t].any()
+        )
 
     def _thermal_block(self, step0: int, step1: int) -> np.ndarray:
         """Thermal-limit throughput per hall for steps ``step0..step1`` from the predicted load."""
