@@ -604,3 +604,61 @@ def test_past_evaluated_once_when_it_ran_unconstrained(monkeypatch: pytest.Monke
     assert once.summary()["hours_capped_h"] > 0 and once.timeseries["battery_discharge_mw"].sum() > 0
     monkeypatch.setattr(controller_mod.FacilityController, "_ran_unconstrained", lambda self, a, b: False)
     _assert_same_run(once, gw.simulate(d))
+
+
+def test_sleeping_controller_with_progress_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With progress, the run advances in chunks (``env.run(until=t)``, whose stop events fall between the
+    visited boundaries): the same run as in one piece, with the controller asleep and woken as there."""
+    d = _busy_training(cap_frac=0.9, horizon_h=48)
+    wakes = _counting(monkeypatch, "_wake")
+    one = gw.simulate(d)
+    n_wakes = len(wakes)
+    calls: list[float] = []
+    chunked = gw.simulate(d, progress=lambda s, h: calls.append(s))
+    assert len(calls) > 10 and n_wakes > 0 and len(wakes) == 2 * n_wakes
+    _assert_same_run(one, chunked)
+
+
+def test_controller_stays_awake_at_fractional_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At steps that are not whole seconds the times a sleep would compute from where it began may differ in
+    the last bit from block-by-block timeouts: the controller wakes at every block there."""
+    visits = _counting(monkeypatch, "_visit")
+    gw.simulate(_busy_training(step_s=15, horizon_h=12))
+    assert visits
+    visits.clear()
+    d = _busy_training(step_s=15, horizon_h=12)
+    d["step_s"] = 12.5
+    gw.simulate(d)
+    assert not visits
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    step_s=st.sampled_from([5, 15, 60, 300]),
+    block_steps=st.sampled_from([1, 4, 12]),
+    jobs_per_day=st.floats(50.0, 800.0),
+    seed=st.integers(0, 1000),
+    climate=st.sampled_from(["phoenix", "dublin", "singapore"]),
+    cap_frac=st.one_of(st.none(), st.floats(0.85, 1.05)),
+)
+def test_property_sleeping_controller_runs_as_the_waking_one(
+    step_s: int, block_steps: int, jobs_per_day: float, seed: int, climate: str, cap_frac: float | None
+) -> None:
+    """Random busy pools (job rates, seeds, climates, step lengths, feedback blocks, with and without a grid cap
+    near the peak): the whole run with the controller sleeping through decided blocks equals the run with a
+    controller that wakes at every block."""
+    d = _busy_training(step_s=step_s, horizon_h=24)
+    d["seed"] = seed
+    d["sites"][0]["climate"] = {"kind": "named", "name": climate}
+    d["workloads"][0]["mix"]["jobs_per_day"] = jobs_per_day
+    if cap_frac is not None:
+        peak_mw = float(gw.simulate(d).timeseries["facility_power_mw"].max())
+        d["sites"][0]["grid"]["import_capacity_mw"] = cap_frac * peak_mw
+    asleep = gw.simulate(d, feedback_block_steps=block_steps)
+    cls = controller_mod.FacilityController
+    cls.sleep_between_changes = False
+    try:
+        awake = gw.simulate(d, feedback_block_steps=block_steps)
+    finally:
+        cls.sleep_between_changes = True
+    _assert_same_run(asleep, awake)

@@ -1006,7 +1006,14 @@ class FacilityController:
         self._win = win
         self._proc = env.active_process
         watch = ledger.watch
-        sleepy = self.can_sleep and self.skip_harmless_changes and self.sleep_between_changes
+        # (whole-second steps: every boundary time is an integer, so the times of a sleep, computed from where it
+        # began, are the ones block-by-block timeouts reach; other steps wake at every block)
+        sleepy = (
+            self.can_sleep
+            and self.skip_harmless_changes
+            and self.sleep_between_changes
+            and float(clock.step_s).is_integer()
+        )
         max_window = max(self.block_steps, int(7 * 86400 // clock.step_s))
         while step < clock.n_steps:
             end = min(step + self.block_steps, clock.n_steps)
