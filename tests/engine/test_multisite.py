@@ -13,6 +13,7 @@ from tests.conftest import small_scenario_dict
 from tests.multisite_case import SITES, USERS, three_sites_dict
 
 import gigawatt
+from gigawatt.engine.controller import FacilityController
 
 NAMES = [s[0] for s in SITES]
 
@@ -245,3 +246,37 @@ def test_lowest_price_follows_a_time_of_use_tariff_step_by_step() -> None:
     assert_allclose(ts.loc[peak, "chat@virginia:demand_rps"], 0.0, atol=1e-12)
     assert_allclose(ts.loc[peak, "chat@oregon:demand_rps"], ts.loc[peak, "chat:demand_rps"], rtol=1e-12)
     assert_allclose(ts.loc[~peak, "chat@virginia:demand_rps"], ts.loc[~peak, "chat:demand_rps"], rtol=1e-12)
+
+
+def test_a_multisite_service_next_to_a_training_pool_lets_the_controller_sleep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service placed on several sites (profiles only) beside one training pool: the controller sleeps
+    through decided blocks (the pool's engine visits the boundaries), and the run is the one of a controller
+    waking at every block."""
+    d = three_sites_dict()
+    d["workloads"].append(
+        {
+            "kind": "training",
+            "name": "research",
+            "target": {"hall": "oregon/air", "gpus": 160},
+            "jobs": [
+                {"name": f"j{i}", "gpus": 32, "duration_h": 3.0, "submit_h": 1.5 * i} for i in range(10)
+            ],
+            "reliability": {"failures": "none"},
+        }
+    )
+    visits: list[float] = []
+    orig = FacilityController._visit
+
+    def counted(self: FacilityController, t_next_s: float) -> bool:
+        visits.append(t_next_s)
+        return orig(self, t_next_s)
+
+    monkeypatch.setattr(FacilityController, "_visit", counted)
+    asleep = gigawatt.simulate(d)
+    assert visits
+    monkeypatch.setattr(FacilityController, "sleep_between_changes", False)
+    awake = gigawatt.simulate(d)
+    pd.testing.assert_frame_equal(asleep.timeseries, awake.timeseries, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(asleep.jobs, awake.jobs, rtol=1e-12, atol=1e-12)

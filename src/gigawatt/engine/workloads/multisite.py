@@ -60,6 +60,11 @@ class MultiSiteInferenceHandler(WorkloadHandler):
 
     kind = "inference"
 
+    @property
+    def runs_processes(self) -> bool:
+        """Whether a placement runs a simpy process (one borrowing training nodes)."""
+        return any(sub.runs_processes for sub in self.subs)
+
     def __init__(self, spec: Any, ctx: Any, index: int) -> None:
         super().__init__(spec, ctx, index)
         if spec.routing is None:
