@@ -55,6 +55,16 @@ peak RSS 1.81 against 2.27 GB (three more pairs: 31.7/41.4, 32.2/37.5, 33.6/37.7
 speed drifting by about ±9 %; peak 1.81-1.84 GB in every run); 300-s year 17.7 s and 1.02 GB against 18.8 s and
 1.41 GB; campus year 48.1 s against 46.5 s CPU, peak 2.10 against 3.13 GB (writing alone 1.98 against 3.13 GB).
 
+The controller asleep between load changes that matter (December 2026, session 7; the training engine visits the
+feedback-block boundaries and updates the ledger's level at each change, so the controller no longer wakes, and
+the engine no longer hands its records over, 175,000 times a year at 15-s steps; the same run bit for bit),
+against 55b0bdc back to back, one case per process: Frontier-class 15-s year ``simulate`` CPU in eight pairs
+(after / before) 22.2/28.5, 23.1/26.4, 26.8/30.8, 25.3/32.1, 28.7/33.5, 32.4/36.5, 32.4/37.9, 33.7/39.8 s (×0.78-0.89,
+median ×0.86; the 2-core machine's speed drifted by about 40 % during the hour: the same 55b0bdc code took 28.0 s
+at its start), peak RSS 1.79-1.81 GB; 300-s year and campus unchanged within the noise (20.8 / 20.4 s and
+66.0 / 64.9 s in the slow period, 17.3 / 22.0 s and 51.3 / 49.9 s earlier); Abilene-like year 17.1-17.3 s
+against 20.7-20.9 s.
+
 ``python benchmarks/bench_training_campus.py [frontier|campus|campus-light] [--horizon-h H] [--repeat N]``
 (Frontier-class and campus by default). The scenarios are built by :func:`frontier_scenario` and :func:`campus_scenario`, also used to
 profile the training engine.
