@@ -112,6 +112,7 @@ class EventQueue(EngineState):
         heap = self._heap
         pop = heapq.heappop
         watch = self._watch
+        watch_t = watch.t_s  # (only a visit moves it during a batch)
         self._in_batch = True
         try:
             while heap:
@@ -120,8 +121,10 @@ class EventQueue(EngineState):
                     break
                 # a sleeping controller's block boundary at or before this entry: visited first (after every
                 # entry before it); when the controller must wake there, the batch stops before this entry
-                if t_s >= watch.t_s and watch.visit(t_s):
-                    break
+                if t_s >= watch_t:
+                    if watch.visit(t_s):
+                        break
+                    watch_t = watch.t_s
                 _t, _seq, fn, job, epoch = pop(heap)
                 self._now = t_s
                 if job is None:

@@ -140,7 +140,11 @@ class Progress(EngineState):
         n_started = m + int(in_ckpt)
         ckpt_time = m * d
         if n_started:
-            starts = t0 + a + cyc * np.arange(n_started)
+            starts = np.arange(
+                n_started, dtype=float
+            )  # t0 + a + cyc·k, in place (the same products and sums)
+            starts *= cyc
+            starts += t0 + a
             ends = starts[:m] + d
             if in_ckpt:
                 ckpt_time += now - starts[m]
