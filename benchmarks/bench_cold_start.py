@@ -3,7 +3,11 @@
 Target (issue "campus scale", first run): the first ``gigawatt.simulate`` of the reference week
 (``load_scenario("reference").updated({"horizon_h": 168})``) in a new process with an empty numba cache takes
 <= 5 s. Before tiered kernels (``GIGAWATT_JIT=compiled``: numba's plain behaviour) that first call compiled
-the dispatch, wet-bulb, autoscaler and TTFT kernels first.
+the dispatch, wet-bulb, autoscaler and TTFT kernels first. The compiled facility-power kernel, added to the
+controller's look-ahead later, brought the cold first week back to 8.3-10.1 s (found in December 2026, session 7:
+it compiled twice, once per mix of read-only and writable inputs, 5.4 s the first time with its helpers inlined
+by numba); one signature and helpers left to LLVM make it 4.4 s (compile 2.5-2.7 s; the same numbers bit for bit,
+the kernel's speed unchanged within 4 %).
 
 Each case runs in its own subprocess with ``NUMBA_CACHE_DIR`` pointing at a new, empty temporary directory
 (numba then neither reads nor writes the ``__pycache__`` next to the sources), so "cold" means what a fresh

@@ -71,3 +71,26 @@ def test_compiled_power_at_given_throughput_equals_facility_flows() -> None:
     flows = fm.facility_flows(plant, fixed, dyn, db, wb, throughput_frac=x, server_fan_frac=fan_frac)
     compiled = fm.facility_power_given_throughput_kw(plant, fixed, dyn, db, wb, x, fan_frac)
     assert_allclose(compiled, flows["facility_power_kw"], rtol=1e-12, atol=1e-9)
+
+
+def test_one_compiled_signature_whether_or_not_inputs_were_broadcast() -> None:
+    """Inputs reach the kernels as read-only C arrays whether they were broadcast (read-only views) or already
+    whole arrays (writable): a run compiles one signature per kernel, not one per mix (a fresh machine pays
+    each compilation on its first run)."""
+    from gigawatt.physics import facility_kernel as fk
+
+    plant = _plant()
+    n, h = 5, len(DESIGNS)
+    it = np.linspace(0.2, 1.0, n)[:, None] * plant.design_it_kw[None, :]
+    whole = fk.facility_power_given_throughput_compiled(
+        plant.power_params, it, it * 0.5, np.full((n, h), 10.0), np.full((n, h), 25.0), np.full((n, h), 18.0)
+    )
+    broadcast = fk.facility_power_given_throughput_compiled(
+        plant.power_params, it, it * 0.5, 10.0, 25.0, 18.0
+    )
+    for a, b in zip(whole, broadcast, strict=True):
+        assert_allclose(a, b, rtol=0, atol=0)  # the same elements, the same operations
+    assert len(fk._given_throughput_kernel.signatures) == 1
+    fm.facility_power_kw(plant, it, 25.0, 18.0)
+    fm.facility_power_kw(plant, it, np.full((n, h), 25.0), np.full((n, h), 18.0))
+    assert len(fk._facility_power_kernel.signatures) == 1
