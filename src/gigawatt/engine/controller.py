@@ -641,26 +641,30 @@ class FacilityController:
                     running_hall=np.ones((n0 + thr.shape[0], thr.shape[1])),
                 )
                 site = flows["site_facility_power_kw"]
-                self.supply.sync_state(site[:n0], site[:n0], s0)
-                self._synced_step = step0
-                return self._supply_feedback(occ, {k: v[n0:] for k, v in flows.items()}, thr, step0, step1)
-            no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
-            flows = self.evaluate_power(
-                np.concatenate([past, past, occ]),
-                np.concatenate([self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]),
-                s0,
-                running_hall=np.concatenate(
-                    [self.running_frac_hall[s0:step0], np.ones((n0, thr.shape[1])), ones]
-                ),
-                dark_hall=np.concatenate([self.dark_hall[s0:step0], no_dark, np.zeros_like(thr, dtype=bool)]),
-                step_idx=np.concatenate(
-                    [np.arange(s0, step0), np.arange(s0, step0), np.arange(step0, step1)]
-                ),
-            )
-            site = flows["site_facility_power_kw"]
-            self.supply.sync_state(site[:n0], site[n0 : 2 * n0], s0)
+                drawn, full, n_past = site[:n0], site[:n0], n0
+            else:
+                no_dark = np.zeros((n0, thr.shape[1]), dtype=bool)
+                flows = self.evaluate_power(
+                    np.concatenate([past, past, occ]),
+                    np.concatenate(
+                        [self.throughput_hall[s0:step0], self.thermal_throughput_hall[s0:step0], thr]
+                    ),
+                    s0,
+                    running_hall=np.concatenate(
+                        [self.running_frac_hall[s0:step0], np.ones((n0, thr.shape[1])), ones]
+                    ),
+                    dark_hall=np.concatenate(
+                        [self.dark_hall[s0:step0], no_dark, np.zeros_like(thr, dtype=bool)]
+                    ),
+                    step_idx=np.concatenate(
+                        [np.arange(s0, step0), np.arange(s0, step0), np.arange(step0, step1)]
+                    ),
+                )
+                site = flows["site_facility_power_kw"]
+                drawn, full, n_past = site[:n0], site[n0 : 2 * n0], 2 * n0
+            self.supply.sync_state(drawn, full, s0)
             self._synced_step = step0
-            flows = {k: v[2 * n0 :] for k, v in flows.items()}
+            flows = {k: v[n_past:] for k, v in flows.items()}
         return self._supply_feedback(occ, flows, thr, step0, step1)
 
     def _ran_unconstrained(self, step0: int, step1: int) -> bool:
@@ -1006,6 +1010,7 @@ class FacilityController:
         self._win = win
         self._proc = env.active_process
         watch = ledger.watch
+        watch.visit = self._visit
         # (whole-second steps: every boundary time is an integer, so the times of a sleep, computed from where it
         # began, are the ones block-by-block timeouts reach; other steps wake at every block)
         sleepy = (
@@ -1068,7 +1073,6 @@ class FacilityController:
             self.throughput_hall[end:wake] = win.block(end, wake)
             self._sleep = (env.now, step, end, wake)
             watch.t_s = env.now + (end - step) * clock.step_s
-            watch.visit = self._visit
             try:
                 yield env.timeout((wake - step) * clock.step_s)
                 step = wake
@@ -1324,11 +1328,8 @@ class FacilityController:
                         flows[key][t] = part[key]
             del part
             active[t] = occ.sum(axis=2)
-            if feedback and (
-                dark[t].any()
-                or not np.array_equal(self.throughput_hall[t], self.thermal_throughput_hall[t])
-                or not np.all(self.running_frac_hall[t] == 1.0)
-            ):  # capped, paused or dark here: evaluated again at full throughput
+            if feedback and not self._ran_unconstrained(s0, s1):
+                # capped, paused or dark here: evaluated again at full throughput
                 if site_demand is None:
                     site_demand = np.empty((n, f.n_sites))
                     site_demand[:s0] = flows["site_facility_power_kw"][:s0]

@@ -140,9 +140,8 @@ class Progress(EngineState):
         n_started = m + int(in_ckpt)
         ckpt_time = m * d
         if n_started:
-            starts = np.arange(
-                n_started, dtype=float
-            )  # t0 + a + cyc·k, in place (the same products and sums)
+            # t0 + a + cyc·k, built in place (the same products and sums)
+            starts = np.arange(n_started, dtype=float)
             starts *= cyc
             starts += t0 + a
             ends = starts[:m] + d
